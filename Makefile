@@ -1,0 +1,49 @@
+# cribwatch: every target sets itself up (venv, pip, Debian packages) on a fresh machine.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Debian packages the project needs at run time (installed only where missing).
+APT_PACKAGES ?=
+
+.PHONY: venv install apt demo test lint bench results clean
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (cribwatch needs Python 3.11)"; exit 2; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24"
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --no-deps "mediapipe==0.10.14"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+install: apt $(STAMP)
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+demo: install
+	$(BIN)/cribwatch demo --out demo-report
+	@echo "demo report: $(CURDIR)/demo-report/index.html"
+
+lint: install
+	$(BIN)/ruff check cribwatch tests
+	$(BIN)/ruff format --check cribwatch tests
+	$(BIN)/mypy cribwatch
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/cribwatch color bench-baselines --json
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo-report

@@ -1,0 +1,100 @@
+"""Per-frame timing of the roll-over pipeline: pose (MediaPipe) and posture + events."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Benchmark settings."""
+
+    width: int = 640
+    """Frame width."""
+    height: int = 480
+    """Frame height."""
+    warmup: int = 10
+    """Untimed frames first."""
+    shift_px: float = 3.0
+    """Per-frame jitter of the person in the frame (so tracking mode tracks)."""
+
+
+def bench_frames(n: int, cfg: BenchConfig) -> list[np.ndarray]:
+    """``n`` 640x480 uint8 frames of scikit-image's astronaut moving slightly."""
+    import skimage.data
+    from PIL import Image
+
+    img = Image.fromarray(skimage.data.astronaut()).resize((cfg.height, cfg.height))
+    base = np.zeros((cfg.height, cfg.width, 3), dtype=np.uint8)
+    x0 = (cfg.width - cfg.height) // 2
+    src = np.asarray(img)
+    out = []
+    for i in range(n):
+        f = base.copy()
+        dx = int(round(cfg.shift_px * np.sin(i / 5.0)))
+        f[:, x0 + dx : x0 + dx + cfg.height] = src
+        out.append(f)
+    return out
+
+
+def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, Any]:
+    """Time each stage; returns ms per frame and the end-to-end frame rate."""
+    cfg = cfg or BenchConfig()
+    if frames < 10:
+        raise CribwatchError(f"--frames must be at least 10, got {frames}")
+    from cribwatch.rollover.events import Tracker
+    from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig
+    from cribwatch.rollover.posture import features, probabilities
+    from cribwatch.rollover.synth import SynthConfig, generate
+
+    video = bench_frames(frames + cfg.warmup, cfg)
+    backend = MediaPipeBackend(MediaPipeConfig(static_image_mode=False))
+    pose_ms: list[float] = []
+    found = 0
+    try:
+        for i, f in enumerate(video):
+            t0 = time.perf_counter()
+            kp = backend.process(f)
+            dt = (time.perf_counter() - t0) * 1e3
+            if i >= cfg.warmup:
+                pose_ms.append(dt)
+                found += int(kp[:, 2].max() > 0)
+    finally:
+        backend.close()
+    seq, _ = generate(1, SynthConfig(seq_s=60.0))
+    tr = Tracker()
+    post_ms: list[float] = []
+    for i in range(seq.n):
+        t0 = time.perf_counter()
+        ft = features(seq.kp[i])
+        p = probabilities(ft)
+        tr.update(float(seq.t[i]), p[0], float(ft.d[0]), bool(ft.valid[0]), int(ft.n_face[0]),
+                  bool(ft.body_in_view[0]))  # fmt: skip
+        post_ms.append((time.perf_counter() - t0) * 1e3)
+    t0 = time.perf_counter()
+    from cribwatch.rollover.events import run
+
+    run(seq.t, seq.kp)
+    batch_us = (time.perf_counter() - t0) * 1e6 / seq.n
+    pose_med = float(np.median(pose_ms))
+    post_med = float(np.median(post_ms))
+    return {
+        "frames": frames,
+        "width": cfg.width,
+        "height": cfg.height,
+        "pose_backend": MediaPipeBackend.name,
+        "pose_ms_per_frame_p50": round(pose_med, 3),
+        "pose_ms_per_frame_mean": round(float(np.mean(pose_ms)), 3),
+        "pose_found_fraction": round(found / len(pose_ms), 3),
+        "posture_events_ms_per_frame_p50": round(post_med, 4),
+        "posture_events_us_per_frame_batch": round(batch_us, 2),
+        "end_to_end_fps": round(1000.0 / (pose_med + post_med), 1),
+        "cpu": platform.processor() or platform.machine(),
+    }

@@ -1,0 +1,249 @@
+"""Temporal logic: smoothing, hysteresis, roll-over events and debounced alerts.
+
+Per frame the tracker takes the posture probabilities of :mod:`cribwatch.rollover.posture`
+(supine, side, prone), smooths them with an exponential moving average (time constant
+``smooth_s``; frames with too few keypoints are skipped, not averaged in) and runs a state
+machine with hysteresis: it moves from state A to B only when the smoothed ``p[B] >=
+enter_prob`` and ``p[A] <= exit_prob`` have held for ``dwell_s`` seconds. Each move is an
+**event** (``to_supine``, ``to_side``, ``to_prone``) stamped at the moment it is confirmed.
+
+**Alerts**, each debounced to one per episode:
+
+* ``to_prone``: on entering prone; re-armed only after ``rearm_s`` seconds out of prone.
+* ``prone_too_long``: once per prone episode, when it has lasted ``prone_limit_s`` (timed
+  from the start of the dwell that confirmed prone).
+* ``face_not_visible``: the body is in view (two or more torso keypoints) but no face
+  keypoint has been reliable for ``face_hold_s`` seconds (possible covering); re-armed after
+  ``face_rearm_s`` seconds with a visible face.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cribwatch.rollover.posture import (
+    STATES,
+    Features,
+    PostureConfig,
+    features,
+    label,
+    probabilities,
+)
+
+SUPINE, SIDE, PRONE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """Smoothing, hysteresis and alert timing."""
+
+    smooth_s: float = 0.4
+    """Time constant of the exponential smoothing of the posture probabilities."""
+    side_smooth_s: float = 1.0
+    """Time constant of the smoothing of the side direction."""
+    enter_prob: float = 0.6
+    """Smoothed probability a new state needs."""
+    exit_prob: float = 0.4
+    """Smoothed probability the current state must fall to before it can be left."""
+    dwell_s: float = 0.6
+    """How long the new state must hold before the move is confirmed."""
+    rearm_s: float = 8.0
+    """Seconds out of prone before another ``to_prone`` alert can fire."""
+    prone_limit_s: float = 30.0
+    """A prone episode this long raises ``prone_too_long``."""
+    face_hold_s: float = 4.0
+    """Seconds without a visible face (body in view) before ``face_not_visible``."""
+    face_rearm_s: float = 2.0
+    """Seconds with a visible face before ``face_not_visible`` can fire again."""
+    min_face: int = 1
+    """Reliable face keypoints that count as a visible face."""
+    max_gap_s: float = 2.0
+    """After this long without a usable frame the smoothing restarts from scratch."""
+
+
+@dataclass
+class Event:
+    """One event or alert."""
+
+    time: float
+    event: str
+    confidence: float
+    kind: str = "event"
+    """``event`` (posture change) or ``alert``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Stable JSON keys: time, event, confidence, kind."""
+        return {
+            "time": round(self.time, 3),
+            "event": self.event,
+            "confidence": round(self.confidence, 3),
+            "kind": self.kind,
+        }
+
+
+@dataclass
+class Tracker:
+    """Streaming posture tracker: feed frames in time order with :meth:`update`."""
+
+    config: EventConfig = field(default_factory=EventConfig)
+    p: np.ndarray | None = None
+    side_d: float = 0.0
+    state: int = -1
+    cand: int = -1
+    cand_since: float = 0.0
+    last_t: float = -math.inf
+    last_valid_t: float = -math.inf
+    prone_armed: bool = True
+    out_of_prone_since: float = 0.0
+    prone_start: float = 0.0
+    prone_long_fired: bool = False
+    face_missing_since: float | None = None
+    face_seen_since: float | None = 0.0
+    face_armed: bool = True
+
+    def update(
+        self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool
+    ) -> list[Event]:
+        """Advance to time ``t`` with one frame's features; returns new events and alerts."""
+        cfg = self.config
+        out: list[Event] = []
+        if valid:
+            if self.p is None or t - self.last_valid_t > cfg.max_gap_s:
+                self.p = np.asarray(probs, dtype=np.float64).copy()
+                self.side_d = float(d)
+            else:
+                dt = max(t - self.last_valid_t, 0.0)
+                a = 1.0 - math.exp(-dt / cfg.smooth_s)
+                self.p = self.p + a * (probs - self.p)
+                b = 1.0 - math.exp(-dt / cfg.side_smooth_s)
+                self.side_d += b * (float(d) - self.side_d)
+            self.last_valid_t = t
+            self._step_state(t, out)
+        self._step_alerts(t, n_face, body_in_view, out)
+        self.last_t = t
+        return out
+
+    def _step_state(self, t: float, out: list[Event]) -> None:
+        cfg = self.config
+        assert self.p is not None
+        best = int(np.argmax(self.p))
+        if self.state < 0:
+            if self.p[best] >= cfg.enter_prob:
+                self.state = best
+                if best == PRONE:
+                    self.prone_start = t
+                    self.prone_armed = False
+            return
+        if best == self.state:
+            self.cand = -1
+            return
+        ok = self.p[best] >= cfg.enter_prob and self.p[self.state] <= cfg.exit_prob
+        if not ok:
+            self.cand = -1
+            return
+        if self.cand != best:
+            self.cand = best
+            self.cand_since = t
+        if t - self.cand_since + 1e-9 < cfg.dwell_s:
+            return
+        prev = self.state
+        self.state = best
+        self.cand = -1
+        conf = float(self.p[best])
+        out.append(Event(t, f"to_{STATES[best]}", conf))
+        if best == PRONE:
+            if self.prone_armed or t - self.out_of_prone_since >= cfg.rearm_s:
+                out.append(Event(t, "to_prone", conf, "alert"))
+                self.prone_armed = False
+                self.prone_start = self.cand_since
+                self.prone_long_fired = False
+        elif prev == PRONE:
+            self.out_of_prone_since = t
+
+    def _step_alerts(self, t: float, n_face: int, body_in_view: bool, out: list[Event]) -> None:
+        cfg = self.config
+        if self.state != PRONE and not self.prone_armed:
+            if t - self.out_of_prone_since >= cfg.rearm_s:
+                self.prone_armed = True
+        if (
+            self.state == PRONE
+            and not self.prone_long_fired
+            and t - self.prone_start >= cfg.prone_limit_s
+        ):
+            self.prone_long_fired = True
+            conf = float(self.p[PRONE]) if self.p is not None else 0.0
+            out.append(Event(t, "prone_too_long", conf, "alert"))
+        face = n_face >= cfg.min_face
+        if face:
+            self.face_missing_since = None
+            if self.face_seen_since is None:
+                self.face_seen_since = t
+            if not self.face_armed and t - self.face_seen_since >= cfg.face_rearm_s:
+                self.face_armed = True
+        elif body_in_view:
+            self.face_seen_since = None
+            if self.face_missing_since is None:
+                self.face_missing_since = t
+            if self.face_armed and t - self.face_missing_since >= cfg.face_hold_s:
+                self.face_armed = False
+                out.append(Event(t, "face_not_visible", 1.0, "alert"))
+
+    def posture(self) -> str:
+        """Current smoothed posture label (``unknown`` before the first confident frame)."""
+        if self.state < 0:
+            return "unknown"
+        return label(self.state, self.side_d)
+
+
+@dataclass
+class Detection:
+    """Result of running the tracker over a whole sequence."""
+
+    postures: list[str]
+    """Smoothed per-frame posture."""
+    raw: list[str]
+    """Unsmoothed per-frame posture of the rules."""
+    events: list[Event]
+
+
+def run(
+    t: np.ndarray,
+    kp: np.ndarray,
+    posture_cfg: PostureConfig | None = None,
+    event_cfg: EventConfig | None = None,
+) -> Detection:
+    """Run posture rules and the tracker over (N, 17, 3) keypoints with times ``t``."""
+    pcfg = posture_cfg or PostureConfig()
+    feat = features(kp, pcfg)
+    p = probabilities(feat, pcfg)
+    return run_features(t, feat, p, event_cfg)
+
+
+def run_features(
+    t: np.ndarray, feat: Features, p: np.ndarray, event_cfg: EventConfig | None = None
+) -> Detection:
+    """The tracker over precomputed features and probabilities."""
+    tr = Tracker(event_cfg or EventConfig())
+    postures: list[str] = []
+    raw: list[str] = []
+    events: list[Event] = []
+    valid = feat.valid.tolist()
+    d = feat.d.tolist()
+    nf = feat.n_face.tolist()
+    biv = feat.body_in_view.tolist()
+    tl = np.asarray(t, dtype=np.float64).tolist()
+    best = np.argmax(np.nan_to_num(p, nan=-1.0), axis=1).tolist()
+    for i in range(len(tl)):
+        events.extend(tr.update(tl[i], p[i], d[i], valid[i], nf[i], biv[i]))
+        postures.append(tr.posture())
+        raw.append(label(best[i], d[i]) if valid[i] else "unknown")
+    return Detection(postures=postures, raw=raw, events=events)
+
+
+def config_dict(cfg: EventConfig) -> dict[str, Any]:
+    """Config as a JSON-ready dict."""
+    return asdict(cfg)

@@ -1,0 +1,660 @@
+"""Synthetic infant keypoint sequences with ground-truth posture, roll-overs and covering.
+
+No infant pose data set can be downloaded here, so this module renders one:
+
+* **Body**: an articulated infant skeleton in metres (large head, short limbs: torso 0.20,
+  shoulders 0.17 wide, upper arm 0.09, thigh 0.11, head radius 0.065) in a body frame
+  (x to the infant's left, y to the head, z out of the chest). It lies on the mattress with a
+  random yaw and a **roll** angle about its long axis: 0 supine, +90 deg on its left side,
+  +-180 deg prone. The head turns about the body axis relative to the torso; arms and legs
+  move slowly, with bursts of kicking.
+* **Script**: holds, full rolls supine -> side -> prone and back over ``roll_s`` seconds, partial
+  rolls that stop on the side and fall back, side holds, head turns, a parent's arm passing
+  through, a blanket over the legs or (marked ``covered``) over the face. A prone infant turns
+  its face to one side to breathe (``prone_head_turn_deg``).
+* **Camera**: a pinhole at ``distance_m`` from the body, tilted by ``tilt_deg`` from vertical
+  (ceiling to cot rail), any image roll, field of view ``fov_deg``, 640x480.
+* **Detector model** (:class:`NoiseModel`): per-keypoint miss rate and position error (a
+  fraction of the torso length, temporally correlated), whole-frame drop-outs, and left/right
+  swaps, fitted to the measured behaviour of MediaPipe on night-simulated, rotated photos
+  (``cribwatch rollover measure-pose``); self-occluded joints (the lower shoulder on the side,
+  the face when prone) get low scores.
+
+Ground truth per frame: ``posture`` from the roll angle (``|roll| < 45`` supine, ``< 135`` side
+by sign, else prone) and ``covered``; events are the changes of the coarse posture.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_open, write_json
+from cribwatch.rollover.pose import COCO_FLIP, Sequence, write_sequence
+
+Range = tuple[float, float]
+
+# Fitted to `cribwatch rollover measure-pose` (MediaPipe 0.10.14, night simulator, rotations
+# 0/90/180/270 and mirroring); see docs/RESULTS.md. Order: COCO-17.
+MEASURED_MISS: tuple[float, ...] = (
+    0.05, 0.06, 0.06, 0.08, 0.08, 0.04, 0.04, 0.10, 0.10,
+    0.15, 0.15, 0.06, 0.06, 0.12, 0.12, 0.18, 0.18,
+)  # fmt: skip
+MEASURED_ERR: tuple[float, ...] = (
+    0.05, 0.05, 0.05, 0.06, 0.06, 0.06, 0.06, 0.09, 0.09,
+    0.12, 0.12, 0.08, 0.08, 0.11, 0.11, 0.14, 0.14,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """How the pose estimator errs (defaults fitted to the MediaPipe measurement)."""
+
+    miss: tuple[float, ...] = MEASURED_MISS
+    """Per-keypoint probability that a visible keypoint is missed (score below 0.5)."""
+    err: tuple[float, ...] = MEASURED_ERR
+    """Per-keypoint median position error of found keypoints, fraction of torso length."""
+    dropout: float = 0.02
+    """Fraction of frames where the whole person is missed (all scores 0)."""
+    swap: float = 0.02
+    """Fraction of frames with the left/right labels of the whole body swapped."""
+    noise_corr: float = 0.85
+    """Frame-to-frame correlation of the position error (tracking mode is smooth)."""
+    episode_s: float = 0.7
+    """Mean length of a miss, drop-out or swap episode (errors come in runs)."""
+    score_hi: Range = (0.6, 0.99)
+    """Score range of a found, visible keypoint."""
+    score_lo: Range = (0.0, 0.45)
+    """Score range of a missed or occluded keypoint."""
+    miss_offset: float = 0.5
+    """Position error of a missed keypoint, fraction of torso length."""
+
+
+@dataclass(frozen=True)
+class SceneRanges:
+    """Camera and body ranges (training defaults; the held-out set uses wider ones)."""
+
+    distance_m: Range = (0.7, 1.3)
+    """Camera to body distance."""
+    tilt_deg: Range = (0.0, 30.0)
+    """Camera tilt from straight down (0: ceiling, larger: cot rail)."""
+    fov_deg: Range = (70.0, 100.0)
+    """Horizontal field of view."""
+    offset_m: Range = (0.0, 0.15)
+    """How far the body lies from the point the camera looks at."""
+    scale: Range = (0.9, 1.1)
+    """Body size factor (infant age)."""
+
+
+HELDOUT_RANGES = SceneRanges(
+    distance_m=(0.5, 1.8), tilt_deg=(0.0, 45.0), fov_deg=(60.0, 120.0), offset_m=(0.0, 0.25),
+    scale=(0.8, 1.25),
+)  # fmt: skip
+"""Held-out camera ranges, beyond the training ranges."""
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Sequence generator settings."""
+
+    fps: float = 15.0
+    """Frame rate."""
+    width: int = 640
+    """Image width in pixels."""
+    height: int = 480
+    """Image height in pixels."""
+    seq_s: float = 600.0
+    """Length of one sequence file."""
+    quiet: bool = False
+    """Quiet night: no roll to prone (sleep, kicks, head turns, partial rolls, arm passes)."""
+    supine_hold_s: Range = (5.0, 16.0)
+    """Time spent supine between actions."""
+    prone_hold_s: Range = (3.0, 42.0)
+    """Time spent prone before rolling back."""
+    side_hold_s: Range = (2.0, 10.0)
+    """Time spent in a side hold."""
+    roll_s: Range = (1.0, 4.0)
+    """Duration of a full roll supine -> prone (or back)."""
+    partial_deg: Range = (55.0, 110.0)
+    """Peak roll angle of a partial roll that falls back."""
+    rest_jitter_deg: float = 12.0
+    """Slow wobble of the roll angle while resting."""
+    prone_head_turn_deg: Range = (55.0, 90.0)
+    """Head turn of a prone infant (face to one side to breathe)."""
+    supine_head_turn_deg: float = 60.0
+    """Largest head turn while supine."""
+    p_partial: float = 0.25
+    """Probability that an action is a partial roll that falls back."""
+    p_side_hold: float = 0.1
+    """Probability that an action is a roll onto the side that stays there a while."""
+    kick_rate_per_min: float = 3.0
+    """Kicking bursts per minute."""
+    arm_pass_per_hour: float = 12.0
+    """A parent's arm passing over the infant, per hour."""
+    cover_per_hour: float = 6.0
+    """Episodes with the face covered (blanket), per hour."""
+    cover_s: Range = (6.0, 20.0)
+    """Length of a face-covered episode."""
+    p_blanket_legs: float = 0.5
+    """Probability that a sequence has a blanket over the legs."""
+    torso_hidden: float = 0.5
+    """A shoulder or hip is hidden once its outward side faces this far below horizontal
+    (-cos of its angle to the vertical; 0.5: 30 degrees past horizontal)."""
+    face_hidden: float = 0.25
+    """The same for face keypoints (eyes, nose, ears)."""
+    scene: SceneRanges = field(default_factory=SceneRanges)
+    """Camera and body ranges."""
+    noise: NoiseModel = field(default_factory=NoiseModel)
+    """Pose-estimator error model."""
+
+
+# ---------------------------------------------------------------------------- script
+
+
+@dataclass
+class Script:
+    """Per-frame driving signals of one sequence (all (N,) arrays)."""
+
+    roll: np.ndarray
+    """Roll angle in radians (0 supine, +pi/2 left side, +-pi prone)."""
+    head: np.ndarray
+    """Head turn relative to the torso, radians (+: towards the infant's left)."""
+    covered: np.ndarray
+    """Face covered."""
+    arm: np.ndarray
+    """A parent's arm is in the frame."""
+    kick: np.ndarray
+    """Kicking intensity 0-1."""
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * x)
+
+
+def _u(rng: np.random.Generator, r: Range) -> float:
+    return float(rng.uniform(r[0], r[1]))
+
+
+def make_script(n: int, cfg: SynthConfig, rng: np.random.Generator) -> Script:
+    """Draw the roll/head/covering script of ``n`` frames."""
+    fps = cfg.fps
+    roll = np.zeros(n)
+    head_target = np.zeros(n)
+    i = 0
+    cur = 0.0  # current rest roll angle
+    while i < n:
+        prone = abs(cur) > np.pi / 2
+        side = not prone and abs(cur) > np.pi / 4
+        if prone:
+            hold = _u(rng, cfg.prone_hold_s)
+        elif side:
+            hold = _u(rng, cfg.side_hold_s)
+        else:
+            hold = _u(rng, cfg.supine_hold_s)
+        h = int(hold * fps)
+        roll[i : i + h] = cur
+        if prone:
+            turn = math.radians(_u(rng, cfg.prone_head_turn_deg)) * rng.choice([-1.0, 1.0])
+            head_target[i : i + h] = turn
+        else:
+            # a few head turns during the hold
+            seg = i
+            while seg < i + h:
+                ln = int(_u(rng, (2.0, 8.0)) * fps)
+                head_target[seg : seg + ln] = math.radians(
+                    rng.uniform(-cfg.supine_head_turn_deg, cfg.supine_head_turn_deg)
+                )
+                seg += ln
+        i += h
+        if i >= n:
+            break
+        dur = _u(rng, cfg.roll_s)
+        m = max(int(dur * fps), 2)
+        x = _smoothstep(np.linspace(0.0, 1.0, m))
+        a = rng.random()
+        if side:
+            # from a side hold: back to supine, or on to prone
+            if cfg.quiet or a < 0.5:
+                target = 0.0
+            else:
+                target = np.pi * np.sign(cur)
+            path = cur + (target - cur) * x
+            m = max(m // 2, 2)
+            path = cur + (target - cur) * _smoothstep(np.linspace(0.0, 1.0, m))
+            roll[i : i + m] = path[: n - i]
+            cur = target
+            i += m
+            continue
+        if prone:
+            sgn = np.sign(cur)
+            # roll back through either side (continuing the turn or reversing it)
+            target = 0.0 if rng.random() < 0.7 else sgn * 2 * np.pi
+            path = cur + (target - cur) * x
+            roll[i : i + m] = path[: n - i]
+            cur = 0.0
+            # unwrap to (-pi, pi]
+            roll[i : i + m] = np.angle(np.exp(1j * roll[i : i + m]))
+            i += m
+            continue
+        sgn = rng.choice([-1.0, 1.0])
+        if cfg.quiet or a < cfg.p_partial:
+            peak = math.radians(_u(rng, cfg.partial_deg)) * sgn
+            if cfg.quiet and a > 1 - cfg.p_side_hold:
+                target = peak
+                mm = max(m // 2, 2)
+                roll[i : i + mm] = (peak * _smoothstep(np.linspace(0, 1, mm)))[: n - i]
+                cur = target
+                i += mm
+                continue
+            up = peak * _smoothstep(np.linspace(0.0, 1.0, m))
+            down = peak * (1 - _smoothstep(np.linspace(0.0, 1.0, m)))
+            path = np.concatenate([up, np.full(int(_u(rng, (0.3, 2.0)) * fps), peak), down])
+            roll[i : i + len(path)] = path[: n - i]
+            i += len(path)
+            cur = 0.0
+            continue
+        if a < cfg.p_partial + cfg.p_side_hold:
+            target = math.radians(_u(rng, (70.0, 105.0))) * sgn
+            mm = max(m // 2, 2)
+            roll[i : i + mm] = (target * _smoothstep(np.linspace(0, 1, mm)))[: n - i]
+            cur = target
+            i += mm
+            continue
+        target = np.pi * sgn
+        roll[i : i + m] = (target * x)[: n - i]
+        cur = target
+        i += m
+    # wobble while resting
+    wob = _ou(n, 1.0 / fps, 3.0, math.radians(cfg.rest_jitter_deg) / 2, rng)
+    roll = roll + wob
+    roll = np.angle(np.exp(1j * roll))
+    # head follows its target smoothly
+    head = _lowpass(head_target, 0.6 * fps)
+    head = head + _ou(n, 1.0 / fps, 2.0, math.radians(5.0), rng)
+
+    covered = _episodes(n, fps, cfg.cover_per_hour, cfg.cover_s, rng)
+    arm = _episodes(n, fps, cfg.arm_pass_per_hour, (1.0, 3.0), rng)
+    kicks = _episodes(n, fps, cfg.kick_rate_per_min * 60.0, (1.0, 5.0), rng).astype(float)
+    kick = _lowpass(kicks, 0.3 * fps)
+    return Script(roll=roll, head=head, covered=covered, arm=arm, kick=kick)
+
+
+def _ou(n: int, dt: float, tau: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Ornstein-Uhlenbeck process (stationary std ``sigma``, time constant ``tau``)."""
+    from scipy.signal import lfilter
+
+    a = math.exp(-dt / tau)
+    e = rng.normal(0.0, sigma * math.sqrt(1 - a * a), n)
+    x = lfilter([1.0], [1.0, -a], e)
+    return np.asarray(x)
+
+
+def _lowpass(x: np.ndarray, frames: float) -> np.ndarray:
+    """First-order low-pass, forward only, time constant in frames."""
+    from scipy.signal import lfilter
+
+    a = math.exp(-1.0 / max(frames, 1e-6))
+    y = lfilter([1 - a], [1.0, -a], x - x[0]) + x[0]
+    return np.asarray(y)
+
+
+def _episodes(
+    n: int, fps: float, per_hour: float, dur: Range, rng: np.random.Generator
+) -> np.ndarray:
+    """Boolean (n,) mask of Poisson-placed episodes."""
+    out = np.zeros(n, dtype=bool)
+    k = rng.poisson(per_hour * n / fps / 3600.0)
+    for _ in range(k):
+        s = int(rng.integers(0, n))
+        out[s : s + int(_u(rng, dur) * fps)] = True
+    return out
+
+
+# ---------------------------------------------------------------------------- body
+
+
+def _rot_y(a: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) rotation of the body frame about its long axis y by angle a (roll)."""
+    c, s = np.cos(a), np.sin(a)
+    z, o = np.zeros_like(a), np.ones_like(a)
+    # x' = c x + s z ; z' = -s x + c z  (left side goes down for a > 0)
+    return np.stack(
+        [np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2
+    )
+
+
+def body_points(script: Script, rng: np.random.Generator, scale: float) -> tuple[np.ndarray, ...]:
+    """3-D keypoints in the mattress frame before yaw: (N, 17, 3) positions and (N, 17) facing.
+
+    Facing is the dot product of each keypoint's outward direction with the vertical (how much
+    it faces the camera above), NaN for limb joints with no preferred direction.
+    """
+    n = len(script.roll)
+    fps_scale = 1.0
+    del fps_scale
+    # limb angles: slow random drift + kicks
+    def drift(sig_deg: float, tau_frames: float) -> np.ndarray:
+        return _ou(n, 1.0, tau_frames, math.radians(sig_deg), rng)
+
+    kick_phase = np.cumsum(np.full(n, 2 * np.pi * 1.5 / 15.0))
+    kick = script.kick * np.sin(kick_phase)
+    pts = np.zeros((n, 17, 3))
+    normal = np.full((n, 17, 3), np.nan)
+    # torso (body frame: x left, y head, z front)
+    pts[:, 5] = [0.085, 0.10, 0.0]
+    pts[:, 6] = [-0.085, 0.10, 0.0]
+    pts[:, 11] = [0.05, -0.10, 0.0]
+    pts[:, 12] = [-0.05, -0.10, 0.0]
+    # shoulders and hips show from the front and the back: only their lateral side matters
+    normal[:, 5] = [1.0, 0.0, 0.0]
+    normal[:, 6] = [-1.0, 0.0, 0.0]
+    normal[:, 11] = [1.0, 0.0, 0.0]
+    normal[:, 12] = [-1.0, 0.0, 0.0]
+    # head: turn about y by head angle (positive turns the face to the infant's left)
+    hc = np.array([0.0, 0.19, 0.02])
+    face_local = {
+        0: ([0.0, 0.01, 0.065], [0.0, 0.1, 1.0]),
+        1: ([0.025, 0.025, 0.055], [0.35, 0.1, 0.93]),
+        2: ([-0.025, 0.025, 0.055], [-0.35, 0.1, 0.93]),
+        3: ([0.062, 0.0, 0.0], [1.0, 0.0, 0.1]),
+        4: ([-0.062, 0.0, 0.0], [-1.0, 0.0, 0.1]),
+    }
+    # head turn rotates the face about y: front (z) towards +x for positive turn
+    rh = _rot_y(-script.head)
+    for k, (p, nv) in face_local.items():
+        pts[:, k] = hc + np.einsum("nij,j->ni", rh, np.array(p))
+        normal[:, k] = np.einsum("nij,j->ni", rh, np.array(nv))
+    # arms: upper arm abducted (angle from the -y axis in the body plane), forearm bent
+    for side, (sh, el, wr) in ((1.0, (5, 7, 9)), (-1.0, (6, 8, 10))):
+        abd = math.radians(rng.uniform(60, 120)) + drift(20.0, 40.0)
+        bend = math.radians(rng.uniform(30, 100)) + drift(20.0, 30.0) + 0.4 * kick
+        lift = drift(15.0, 40.0) + math.radians(10)
+        d1 = np.stack([side * np.sin(abd), -np.cos(abd), np.sin(lift)], -1)
+        d1 /= np.linalg.norm(d1, axis=1, keepdims=True)
+        a2 = abd + bend
+        d2 = np.stack([side * np.sin(a2), -np.cos(a2), 0.3 * np.sin(lift)], -1)
+        d2 /= np.linalg.norm(d2, axis=1, keepdims=True)
+        pts[:, el] = pts[:, sh] + 0.09 * d1
+        pts[:, wr] = pts[:, el] + 0.08 * d2
+    # legs: frog posture, kicks flex the hips and knees
+    for side, (hp, kn, an) in ((1.0, (11, 13, 15)), (-1.0, (12, 14, 16))):
+        abd = math.radians(rng.uniform(10, 45)) + drift(10.0, 60.0)
+        flex = math.radians(rng.uniform(10, 60)) + drift(15.0, 40.0) + 0.8 * kick
+        kb = math.radians(rng.uniform(20, 80)) + drift(15.0, 40.0) + 0.8 * np.abs(kick)
+        d1 = np.stack([side * np.sin(abd) * np.cos(flex), -np.cos(abd) * np.cos(flex),
+                       np.sin(flex)], -1)  # fmt: skip
+        d2 = np.stack([side * np.sin(abd) * np.cos(flex - kb), -np.cos(abd) * np.cos(flex - kb),
+                       np.sin(flex - kb)], -1)  # fmt: skip
+        pts[:, kn] = pts[:, hp] + 0.11 * d1
+        pts[:, an] = pts[:, kn] + 0.10 * d2
+    pts *= scale
+    # roll the whole body about its long axis, then lift it onto the mattress
+    r = _rot_y(script.roll)
+    pts = np.einsum("nij,nkj->nki", r, pts)
+    normal = np.einsum("nij,nkj->nki", r, normal)
+    pts[:, :, 2] += 0.06 * scale
+    nn = np.linalg.norm(normal, axis=2)
+    facing = normal[:, :, 2] / np.where(nn > 0, nn, 1.0)
+    return pts, facing
+
+
+# ---------------------------------------------------------------------------- camera
+
+
+def _camera(
+    rng: np.random.Generator, ranges: SceneRanges, width: int
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Camera centre, rotation rows (right, down, forward), focal length, look-at point."""
+    dist = _u(rng, ranges.distance_m)
+    tilt = math.radians(_u(rng, ranges.tilt_deg))
+    az = rng.uniform(0, 2 * np.pi)
+    v = np.array([math.sin(tilt) * math.cos(az), math.sin(tilt) * math.sin(az), math.cos(tilt)])
+    off_r = _u(rng, ranges.offset_m)
+    off_a = rng.uniform(0, 2 * np.pi)
+    look = np.array([off_r * math.cos(off_a), off_r * math.sin(off_a), 0.0])
+    centre = look + dist * v
+    f = -v
+    rho = rng.uniform(0, 2 * np.pi)
+    ref = np.array([math.cos(rho), math.sin(rho), 0.0])
+    right = np.cross(f, ref)
+    if np.linalg.norm(right) < 1e-6:
+        right = np.cross(f, np.array([0.0, 1.0, 0.0]))
+    right /= np.linalg.norm(right)
+    down = np.cross(f, right)
+    fov = math.radians(_u(rng, ranges.fov_deg))
+    focal = (width / 2) / math.tan(fov / 2)
+    return centre, np.stack([right, down, f]), focal, look
+
+
+def project(
+    pts: np.ndarray, centre: np.ndarray, rot: np.ndarray, focal: float, width: int, height: int
+) -> np.ndarray:
+    """Pinhole projection of (..., 3) world points to (..., 2) pixels."""
+    cam = (pts - centre) @ rot.T
+    z = np.maximum(cam[..., 2], 1e-3)
+    return np.stack(
+        [focal * cam[..., 0] / z + width / 2, focal * cam[..., 1] / z + height / 2], -1
+    )
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def posture_labels(roll: np.ndarray) -> list[str]:
+    """Ground-truth posture per frame from the roll angle."""
+    a = np.abs(roll)
+    out = []
+    for r, ab in zip(roll.tolist(), a.tolist(), strict=True):
+        if ab < np.pi / 4:
+            out.append("supine")
+        elif ab < 3 * np.pi / 4:
+            out.append("side_left" if r > 0 else "side_right")
+        else:
+            out.append("prone")
+    return out
+
+
+def coarse(p: str) -> str:
+    """``side_left``/``side_right`` -> ``side``."""
+    return "side" if p.startswith("side") else p
+
+
+def label_events(t: np.ndarray, labels: list[str]) -> list[tuple[float, str]]:
+    """Events (time, ``to_*``) at each change of the coarse posture."""
+    ev = []
+    prev = coarse(labels[0]) if labels else ""
+    for i in range(1, len(labels)):
+        c = coarse(labels[i])
+        if c != prev and c != "unknown":
+            ev.append((float(t[i]), f"to_{c}"))
+        prev = c
+    return ev
+
+
+# ---------------------------------------------------------------------------- sequence
+
+
+def _episode_mask(n: int, rate: float, mean_frames: float, rng: np.random.Generator) -> np.ndarray:
+    """(n,) mask that is on for a fraction ``rate`` of frames in runs of ~``mean_frames``."""
+    if rate <= 0:
+        return np.zeros(n, dtype=bool)
+    rate = min(rate, 0.9)
+    p_off = 1.0 / max(mean_frames, 1.0)
+    p_on = p_off * rate / (1 - rate)
+    flips = rng.random(n)
+    out = np.zeros(n, dtype=bool)
+    state = rng.random() < rate
+    for i in range(n):
+        if state:
+            state = flips[i] >= p_off
+        else:
+            state = flips[i] < p_on
+        out[i] = state
+    return out
+
+
+def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[tuple[float, str]]]:
+    """One synthetic sequence and its ground-truth events."""
+    cfg = cfg or SynthConfig()
+    rng = np.random.default_rng(seed)
+    n = int(round(cfg.seq_s * cfg.fps))
+    t = np.arange(n) / cfg.fps
+    script = make_script(n, cfg, rng)
+    scale = _u(rng, cfg.scene.scale)
+    pts, facing = body_points(script, rng, scale)
+    yaw = rng.uniform(0, 2 * np.pi)
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    rz = np.array([[cy, -sy, 0.0], [sy, cy, 0.0], [0.0, 0.0, 1.0]])
+    world = pts @ rz.T
+    centre, rot, focal, _ = _camera(rng, cfg.scene, cfg.width)
+    xy = project(world, centre, rot, focal, cfg.width, cfg.height)
+    # torso length in pixels per frame (shoulder mid to hip mid, supine reference)
+    ref = project(
+        np.array([[0.0, 0.10 * scale, 0.06 * scale], [0.0, -0.10 * scale, 0.06 * scale]]) @ rz.T,
+        centre, rot, focal, cfg.width, cfg.height,
+    )  # fmt: skip
+    torso_px = float(np.linalg.norm(ref[0] - ref[1]))
+
+    nm = cfg.noise
+    # self-occlusion: facing away from the camera lowers the score
+    off = np.where(np.isin(np.arange(17), [5, 6, 11, 12]), cfg.torso_hidden, cfg.face_hidden)
+    vis = 1.0 / (1.0 + np.exp(-(np.nan_to_num(facing, nan=1.0) + off[None, :]) / 0.1))
+    # blanket over the legs
+    if rng.random() < cfg.p_blanket_legs:
+        vis[:, [13, 14, 15, 16]] *= 0.1
+        vis[:, [11, 12]] *= rng.uniform(0.3, 1.0)
+    vis[script.covered[:, None] & np.isin(np.arange(17), [0, 1, 2, 3, 4])[None, :]] *= 0.05
+    score = rng.uniform(nm.score_hi[0], nm.score_hi[1], (n, 17))
+    score = np.where(vis > 0.5, score * (0.75 + 0.25 * vis), vis * nm.score_lo[1])
+    mean_frames = nm.episode_s * cfg.fps
+    miss = np.stack(
+        [_episode_mask(n, nm.miss[k], mean_frames, rng) for k in range(17)], axis=1
+    )
+    score = np.where(miss, rng.uniform(nm.score_lo[0], nm.score_lo[1], (n, 17)), score)
+    # correlated position noise, Rayleigh-scaled so the median error matches nm.err
+    sig = np.asarray(nm.err) / math.sqrt(2 * math.log(2)) * torso_px
+    a = nm.noise_corr
+    from scipy.signal import lfilter
+
+    e = rng.normal(0.0, 1.0, (n, 17, 2)) * math.sqrt(1 - a * a)
+    e = lfilter([1.0], [1.0, -a], e, axis=0)
+    xy = xy + e * sig[None, :, None]
+    xy = xy + miss[:, :, None] * rng.normal(0, nm.miss_offset * torso_px, (n, 17, 2))
+    # left/right swaps of the whole body
+    swap = _episode_mask(n, nm.swap, mean_frames, rng)
+    flip = list(COCO_FLIP)
+    xy[swap] = xy[swap][:, flip]
+    score[swap] = score[swap][:, flip]
+    # a parent's arm: a line sweeping across, grabbing some keypoints
+    if script.arm.any():
+        _arm_pass(xy, score, script.arm, rng, cfg)
+    drop = _episode_mask(n, nm.dropout, mean_frames, rng)
+    kp = np.concatenate([xy, score[:, :, None]], axis=2).astype(np.float32)
+    kp[drop] = 0.0
+    labels = posture_labels(script.roll)
+    seq = Sequence(
+        fps=cfg.fps, width=cfg.width, height=cfg.height, t=t, kp=kp, posture=list(labels),
+        covered=script.covered.copy(),
+    )  # fmt: skip
+    return seq, label_events(t, labels)
+
+
+def _arm_pass(
+    xy: np.ndarray, score: np.ndarray, arm: np.ndarray, rng: np.random.Generator, cfg: SynthConfig
+) -> None:
+    """Replace keypoints by points on a parent's arm sweeping across during ``arm`` frames."""
+    idx = np.flatnonzero(arm)
+    starts = idx[np.r_[True, np.diff(idx) > 1]]
+    for s in starts.tolist():
+        e = s
+        while e < len(arm) and arm[e]:
+            e += 1
+        m = e - s
+        ang = rng.uniform(0, 2 * np.pi)
+        dirv = np.array([math.cos(ang), math.sin(ang)])
+        normv = np.array([-dirv[1], dirv[0]])
+        ctr = xy[s, [5, 6, 11, 12]].mean(axis=0)
+        sweep = np.linspace(-1.0, 1.0, m)[:, None] * 300.0 * normv[None, :] + ctr
+        grabbed = rng.choice(17, size=int(rng.integers(2, 8)), replace=False)
+        for j, g in enumerate(grabbed.tolist()):
+            along = (j - 3) * 25.0
+            xy[s:e, g] = sweep + along * dirv
+            score[s:e, g] = rng.uniform(0.5, 0.9, m)
+        # the arm hides what it passes over
+        dist = np.abs(((xy[s:e] - sweep[:, None, :]) * normv).sum(-1))
+        score[s:e] = np.where(dist < 40.0, score[s:e] * 0.3, score[s:e])
+
+
+# ---------------------------------------------------------------------------- set
+
+
+def make_set(
+    out: str | os.PathLike[str],
+    hours: float,
+    seed: int,
+    cfg: SynthConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Write ``out/*.jsonl``, ``out/events.tsv``, ``out/covered.tsv`` and ``out/manifest.json``.
+
+    ``covered.tsv`` (``file onset offset``) lists the face-covered episodes.
+    """
+    cfg = cfg or SynthConfig()
+    if hours <= 0:
+        raise CribwatchError(f"hours must be positive, got {hours}")
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    n_seq = max(1, int(math.ceil(hours * 3600.0 / cfg.seq_s - 1e-9)))
+    seq_s = hours * 3600.0 / n_seq
+    c = replace(cfg, seq_s=seq_s)
+    rows: list[tuple[str, float, str]] = []
+    cov_rows: list[tuple[str, float, float]] = []
+    seq_rng = np.random.SeedSequence(seed)
+    child = seq_rng.generate_state(n_seq)
+    n_prone = 0
+    for k in range(n_seq):
+        name = f"seq{k:04d}.jsonl"
+        seq, ev = generate(int(child[k]), c)
+        write_sequence(d / name, seq)
+        rows.extend((name, tt, e) for tt, e in ev)
+        n_prone += sum(1 for _, e in ev if e == "to_prone")
+        assert seq.covered is not None
+        cv = seq.covered.astype(np.int8)
+        on = np.flatnonzero(np.diff(np.r_[0, cv]) == 1)
+        off = np.flatnonzero(np.diff(np.r_[cv, 0]) == -1)
+        cov_rows.extend((name, float(seq.t[a]), float(seq.t[b])) for a, b in zip(on, off, strict=True))
+        if progress is not None:
+            progress(k + 1, n_seq)
+    with atomic_open(d / "events.tsv", "w") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(["file", "time", "event"])
+        for name, tt, e in rows:
+            w.writerow([name, f"{tt:.3f}", e])
+    with atomic_open(d / "covered.tsv", "w") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(["file", "onset", "offset"])
+        for name, a, b in cov_rows:
+            w.writerow([name, f"{a:.3f}", f"{b:.3f}"])
+    manifest = {
+        "format": "cribwatch-rollover-set",
+        "version": 1,
+        "seed": seed,
+        "hours": hours,
+        "files": n_seq,
+        "to_prone": n_prone,
+        "events": len(rows),
+        "covered_episodes": len(cov_rows),
+        "config": json.loads(json.dumps(asdict(c))),
+    }
+    write_json(d / "manifest.json", manifest)
+    return manifest

@@ -18,7 +18,9 @@ fresh (augmentation that matters for night frames):
 
 Step (end to end in torch): :func:`cribwatch.color.model.make_inputs` computes the night L,
 the reference Lab and the SSIM map (:func:`cribwatch.color.mask.ssim_attention_map`, torch ops)
-inside the step; the network predicts ab; the loss is Huber on normalised ab (pixels in the
+inside the step on the whole frame; then the same random ``net_crop`` square (64 of 128) is cut
+from every input and the target (the network is fully convolutional; this saves 4x compute on
+a small CPU); the network predicts ab; the loss is Huber on normalised ab (pixels in the
 pair's changed region weighted by ``changed_weight``) plus ``cf_weight`` times the mean
 absolute colourfulness difference (Hasler-Süsstrunk CF, benchmark form, on RGB composed with
 the ground truth's L, in units of 100) between prediction and ground truth, which counters the
@@ -100,12 +102,17 @@ class TrainConfig:
     """Loss weight of pixels in the pair's changed region (1 elsewhere)."""
     cf_weight: float = 0.5
     """Weight of the colourfulness term |CF(pred) - CF(gt)| / 100 (0 disables)."""
-    crop: tuple[float, float] = (0.6, 1.0)
+    crop: tuple[float, float] = (0.7, 1.0)
     """Crop side as a fraction of the frame side (drawn per side)."""
     misalign: float = 0.03
     """Maximum reference shift as a fraction of the crop side."""
     flip: bool = True
     """Random horizontal flips."""
+    net_crop: int = 64
+    """The network trains on random ``net_crop`` squares of the model-resolution inputs (the
+    SSIM map is computed on the whole frame first); 0 = whole frames. Saves 4x compute."""
+    channels_last: bool = True
+    """Run the network in channels-last memory format (about 30% faster on CPU)."""
     ckpt_every: int = 100
     """Steps between checkpoints."""
     log_every: int = 25
@@ -236,6 +243,29 @@ def loss_terms(
     return loss, parts
 
 
+def _crop_all(
+    tensors: list[Tensor | None], crop: int, rng: np.random.Generator, channels_last: bool
+) -> list[Any]:
+    """The same random ``crop`` square per sample from every (B, C, S, S) tensor (None kept)."""
+    ref = next(t for t in tensors if t is not None)
+    b, s = int(ref.shape[0]), int(ref.shape[-1])
+    out: list[Any] = list(tensors)
+    if 0 < crop < s:
+        ys = rng.integers(0, s - crop + 1, size=b)
+        xs = rng.integers(0, s - crop + 1, size=b)
+        out = [
+            None
+            if t is None
+            else torch.stack(
+                [t[i, :, ys[i] : ys[i] + crop, xs[i] : xs[i] + crop] for i in range(b)]
+            )
+            for t in tensors
+        ]
+    if channels_last:
+        out = [None if t is None else t.contiguous(memory_format=torch.channels_last) for t in out]
+    return out
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Learning rate at ``step`` (0-based): linear warm-up, then cosine to 2% of the peak."""
     if step < cfg.warmup:
@@ -343,6 +373,8 @@ def train(
         rng.bit_generator.state = state["rng"][rank]
         torch.set_rng_state(state["torch_rng"])
     sampler = PairSampler(data, net_cfg.size, cfg)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     ddp: nn.Module = model
     if world > 1:
         ddp = nn.parallel.DistributedDataParallel(model)
@@ -403,6 +435,9 @@ def train(
             )
         else:
             night_l, ref_lab, smap = make_inputs(night, None, net_cfg.size, ssim_cfg)
+        night_l, ref_lab, smap, tgt, mask = _crop_all(
+            [night_l, ref_lab, smap, tgt, mask], cfg.net_crop, rng, cfg.channels_last
+        )
         pred = ddp(night_l, ref_lab, smap)
         loss, parts = loss_terms(pred, tgt, mask, cfg)
         opt.zero_grad(set_to_none=True)

@@ -86,7 +86,9 @@ def test_colorfulness_twin_matches_metric() -> None:
 
 
 def test_short_run_lowers_loss(tiny: Path, tmp_path: Path) -> None:
-    cfg = TrainConfig(steps=60, batch=8, lr=1e-2, warmup=5, seed=1, ckpt_every=1000, log_every=10)
+    cfg = TrainConfig(
+        steps=60, batch=8, lr=1e-2, warmup=5, seed=1, ckpt_every=1000, log_every=10, net_crop=24
+    )
     sampler = PairSampler(tiny, SMALL.size, cfg)
     batch = sampler.batch(np.random.default_rng(123), 16)
 

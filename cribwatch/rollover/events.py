@@ -49,9 +49,9 @@ class EventConfig:
     """Smoothed probability a new state needs."""
     exit_prob: float = 0.4
     """Smoothed probability the current state must fall to before it can be left."""
-    dwell_s: float = 0.6
+    dwell_s: float = 0.4
     """How long the new state must hold before the move is confirmed."""
-    rearm_s: float = 8.0
+    rearm_s: float = 3.0
     """Seconds out of prone before another ``to_prone`` alert can fire."""
     prone_limit_s: float = 30.0
     """A prone episode this long raises ``prone_too_long``."""

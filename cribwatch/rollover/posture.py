@@ -54,7 +54,7 @@ class PostureConfig:
     """Weight of the hip width against the shoulders' (1) in the roll estimate."""
     head_torso_ratio: float = 0.55
     """Shoulder-to-head distance over torso length, for the length when hips are hidden."""
-    face_weight: float = 0.15
+    face_weight: float = 0.5
     """How much the count of visible nose and eyes moves the roll estimate."""
     band: float = 0.45
     """|cos(roll)| above which a frame is supine or prone rather than on the side."""

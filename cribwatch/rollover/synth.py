@@ -46,12 +46,12 @@ Range = tuple[float, float]
 # Fitted to `cribwatch rollover measure-pose` (MediaPipe 0.10.14, night simulator, rotations
 # 0/90/180/270 and mirroring); see docs/RESULTS.md. Order: COCO-17.
 MEASURED_MISS: tuple[float, ...] = (
-    0.05, 0.06, 0.06, 0.08, 0.08, 0.04, 0.04, 0.10, 0.10,
-    0.15, 0.15, 0.06, 0.06, 0.12, 0.12, 0.18, 0.18,
+    0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.276, 0.276,
+    0.429, 0.429, 0.02, 0.02, 0.191, 0.191, 0.357, 0.357,
 )  # fmt: skip
 MEASURED_ERR: tuple[float, ...] = (
-    0.05, 0.05, 0.05, 0.06, 0.06, 0.06, 0.06, 0.09, 0.09,
-    0.12, 0.12, 0.08, 0.08, 0.11, 0.11, 0.14, 0.14,
+    0.02, 0.021, 0.021, 0.029, 0.029, 0.126, 0.126, 0.132, 0.132,
+    0.083, 0.083, 0.385, 0.385, 1.26, 1.26, 1.831, 1.831,
 )  # fmt: skip
 
 
@@ -63,9 +63,10 @@ class NoiseModel:
     """Per-keypoint probability that a visible keypoint is missed (score below 0.5)."""
     err: tuple[float, ...] = MEASURED_ERR
     """Per-keypoint median position error of found keypoints, fraction of torso length."""
-    dropout: float = 0.02
-    """Fraction of frames where the whole person is missed (all scores 0)."""
-    swap: float = 0.02
+    dropout: float = 0.05
+    """Fraction of frames where the whole person is missed (all scores 0). Not fitted: the
+    measured single-image rate (0.82 at night) is an upper bound for tracking mode."""
+    swap: float = 0.005
     """Fraction of frames with the left/right labels of the whole body swapped."""
     noise_corr: float = 0.85
     """Frame-to-frame correlation of the position error (tracking mode is smooth)."""
@@ -118,7 +119,7 @@ class SynthConfig:
     """Quiet night: no roll to prone (sleep, kicks, head turns, partial rolls, arm passes)."""
     supine_hold_s: Range = (5.0, 16.0)
     """Time spent supine between actions."""
-    prone_hold_s: Range = (3.0, 42.0)
+    prone_hold_s: Range = (4.0, 45.0)
     """Time spent prone before rolling back."""
     side_hold_s: Range = (2.0, 10.0)
     """Time spent in a side hold."""
@@ -193,7 +194,7 @@ def make_script(n: int, cfg: SynthConfig, rng: np.random.Generator) -> Script:
     i = 0
     cur = 0.0  # current rest roll angle
     while i < n:
-        prone = abs(cur) > np.pi / 2
+        prone = abs(cur) > 0.9 * np.pi
         side = not prone and abs(cur) > np.pi / 4
         if prone:
             hold = _u(rng, cfg.prone_hold_s)
@@ -228,7 +229,6 @@ def make_script(n: int, cfg: SynthConfig, rng: np.random.Generator) -> Script:
                 target = 0.0
             else:
                 target = np.pi * np.sign(cur)
-            path = cur + (target - cur) * x
             m = max(m // 2, 2)
             path = cur + (target - cur) * _smoothstep(np.linspace(0.0, 1.0, m))
             roll[i : i + m] = path[: n - i]
@@ -250,9 +250,9 @@ def make_script(n: int, cfg: SynthConfig, rng: np.random.Generator) -> Script:
         if cfg.quiet or a < cfg.p_partial:
             peak = math.radians(_u(rng, cfg.partial_deg)) * sgn
             if cfg.quiet and a > 1 - cfg.p_side_hold:
-                target = peak
+                target = math.radians(_u(rng, (70.0, 105.0))) * sgn
                 mm = max(m // 2, 2)
-                roll[i : i + mm] = (peak * _smoothstep(np.linspace(0, 1, mm)))[: n - i]
+                roll[i : i + mm] = (target * _smoothstep(np.linspace(0, 1, mm)))[: n - i]
                 cur = target
                 i += mm
                 continue

@@ -2,16 +2,19 @@
 
 Per frame the tracker takes the posture probabilities of :mod:`cribwatch.rollover.posture`
 (supine, side, prone), smooths them with an exponential moving average (time constant
-``smooth_s``; frames with too few keypoints are skipped, not averaged in) and runs a state
+``smooth_s``; frames with too few keypoints are skipped, not averaged in, and a gap counts
+as one step of at most ``max_step_s``) and runs a state
 machine with hysteresis: it moves from state A to B only when the smoothed ``p[B] >=
 enter_prob`` and ``p[A] <= exit_prob`` have held for ``dwell_s`` seconds. Each move is an
 **event** (``to_supine``, ``to_side``, ``to_prone``) stamped at the moment it is confirmed.
 
 **Alerts**, each debounced to one per episode:
 
-* ``to_prone``: on entering prone; re-armed only after ``rearm_s`` seconds out of prone.
+* ``to_prone``: on entering prone; re-armed only after ``rearm_s`` seconds supine (or
+  ``rearm_side_s`` on the side), so a prone <-> side flicker cannot raise a storm.
 * ``prone_too_long``: once per prone episode, when it has lasted ``prone_limit_s`` (timed
-  from the start of the dwell that confirmed prone).
+  from the start of the dwell that confirmed prone; the episode lasts until ``to_prone`` is
+  re-armed, and the alert does not fire while the state is supine).
 * ``face_not_visible``: the body is in view (two or more torso keypoints) but no face
   keypoint has been reliable for ``face_hold_s`` seconds (possible covering); re-armed after
   ``face_rearm_s`` seconds with a visible face.
@@ -41,7 +44,7 @@ SUPINE, SIDE, PRONE = 0, 1, 2
 class EventConfig:
     """Smoothing, hysteresis and alert timing."""
 
-    smooth_s: float = 0.4
+    smooth_s: float = 0.6
     """Time constant of the exponential smoothing of the posture probabilities."""
     side_smooth_s: float = 1.0
     """Time constant of the smoothing of the side direction."""
@@ -49,10 +52,12 @@ class EventConfig:
     """Smoothed probability a new state needs."""
     exit_prob: float = 0.4
     """Smoothed probability the current state must fall to before it can be left."""
-    dwell_s: float = 0.4
+    dwell_s: float = 0.6
     """How long the new state must hold before the move is confirmed."""
     rearm_s: float = 3.0
-    """Seconds out of prone before another ``to_prone`` alert can fire."""
+    """Seconds supine before another ``to_prone`` alert can fire."""
+    rearm_side_s: float = 10.0
+    """Seconds on the side (not supine) that also re-arm ``to_prone``."""
     prone_limit_s: float = 30.0
     """A prone episode this long raises ``prone_too_long``."""
     face_hold_s: float = 4.0
@@ -61,8 +66,8 @@ class EventConfig:
     """Seconds with a visible face before ``face_not_visible`` can fire again."""
     min_face: int = 1
     """Reliable face keypoints that count as a visible face."""
-    max_gap_s: float = 2.0
-    """After this long without a usable frame the smoothing restarts from scratch."""
+    max_step_s: float = 0.1
+    """Largest time step the smoothing takes (a gap without usable frames counts as this)."""
 
 
 @dataclass
@@ -99,6 +104,7 @@ class Tracker:
     last_valid_t: float = -math.inf
     prone_armed: bool = True
     out_of_prone_since: float = 0.0
+    supine_since: float = 0.0
     prone_start: float = 0.0
     prone_long_fired: bool = False
     face_missing_since: float | None = None
@@ -112,11 +118,11 @@ class Tracker:
         cfg = self.config
         out: list[Event] = []
         if valid:
-            if self.p is None or t - self.last_valid_t > cfg.max_gap_s:
+            if self.p is None:
                 self.p = np.asarray(probs, dtype=np.float64).copy()
                 self.side_d = float(d)
             else:
-                dt = max(t - self.last_valid_t, 0.0)
+                dt = min(max(t - self.last_valid_t, 0.0), cfg.max_step_s)
                 a = 1.0 - math.exp(-dt / cfg.smooth_s)
                 self.p = self.p + a * (probs - self.p)
                 b = 1.0 - math.exp(-dt / cfg.side_smooth_s)
@@ -156,21 +162,27 @@ class Tracker:
         conf = float(self.p[best])
         out.append(Event(t, f"to_{STATES[best]}", conf))
         if best == PRONE:
-            if self.prone_armed or t - self.out_of_prone_since >= cfg.rearm_s:
+            if self.prone_armed:
                 out.append(Event(t, "to_prone", conf, "alert"))
                 self.prone_armed = False
                 self.prone_start = self.cand_since
                 self.prone_long_fired = False
         elif prev == PRONE:
             self.out_of_prone_since = t
+        if best == SUPINE:
+            self.supine_since = t
 
     def _step_alerts(self, t: float, n_face: int, body_in_view: bool, out: list[Event]) -> None:
         cfg = self.config
-        if self.state != PRONE and not self.prone_armed:
-            if t - self.out_of_prone_since >= cfg.rearm_s:
+        if self.state == SUPINE and not self.prone_armed:
+            if t - max(self.out_of_prone_since, self.supine_since) >= cfg.rearm_s:
+                self.prone_armed = True
+        if self.state == SIDE and not self.prone_armed:
+            if t - self.out_of_prone_since >= cfg.rearm_side_s:
                 self.prone_armed = True
         if (
-            self.state == PRONE
+            not self.prone_armed
+            and self.state != SUPINE
             and not self.prone_long_fired
             and t - self.prone_start >= cfg.prone_limit_s
         ):

@@ -14,13 +14,14 @@ Geometry (all in image pixels, vectorised over frames):
   the camera; a mirrored image flips it (``mirrored``).
 * **Face**: how many of nose and eyes are reliable nudges ``c`` (``face_weight``); a prone
   infant turns its face to one side, so one eye and ear often stay visible and the face alone
-  never decides prone.
+  never decides prone. The converse holds: nose and both eyes visible rule prone out
+  (``full_face_c``), which also guards against the estimator swapping left and right.
 * **Side direction**: lying on the left side hides the left joints (lower scores) and turns
   the face towards ``+n``; ``d = asym_weight * (right - left mean score) + nose_weight *
   (head offset along n) / L``; ``d > 0`` means ``side_left``.
 
 Probabilities: ``p_supine = sigmoid((c - band) / temperature)``, ``p_prone =
-sigmoid((-c - band) / temperature)``, ``p_side = 1 - p_supine - p_prone``. A frame with too few
+sigmoid((-c - prone_band) / temperature)``, ``p_side = 1 - p_supine - p_prone``. A frame with too few
 reliable torso keypoints is ``unknown``.
 """
 
@@ -50,14 +51,20 @@ class PostureConfig:
     """Supine shoulder width divided by torso length (infant proportions)."""
     hip_ratio: float = 0.5
     """Supine hip width divided by torso length."""
-    hip_weight: float = 0.5
+    hip_weight: float = 0.25
     """Weight of the hip width against the shoulders' (1) in the roll estimate."""
     head_torso_ratio: float = 0.55
     """Shoulder-to-head distance over torso length, for the length when hips are hidden."""
-    face_weight: float = 0.5
+    face_weight: float = 0.15
     """How much the count of visible nose and eyes moves the roll estimate."""
+    full_face_c: float = -0.3
+    """With nose and both eyes reliable the body cannot be prone: the roll estimate is raised
+    to at least this (guards against left/right label swaps of the estimator)."""
     band: float = 0.45
-    """|cos(roll)| above which a frame is supine or prone rather than on the side."""
+    """cos(roll) above which a frame is supine rather than on the side."""
+    prone_band: float = 0.6
+    """-cos(roll) above which a frame is prone (stricter: on the side with a tilted camera
+    the overlapping shoulders can cross over by half their width)."""
     temperature: float = 0.1
     """Softness of the posture probabilities around the band."""
     missing_side_c: float = 0.1
@@ -144,6 +151,7 @@ def features(kp: np.ndarray, config: PostureConfig | None = None) -> Features:
     c = np.where((wsum == 0) & axis_ok, cfg.missing_side_c, c)
     front = rel[:, [NOSE, L_EYE, R_EYE]].sum(axis=1)
     c = c + cfg.face_weight * (front - 1.5) / 1.5
+    c = np.where(front == 3, np.maximum(c, cfg.full_face_c), c)
     c = np.where(axis_ok, c, np.nan)
 
     score = k[:, :, 2]
@@ -176,7 +184,7 @@ def probabilities(feat: Features, config: PostureConfig | None = None) -> np.nda
     cfg = config or PostureConfig()
     c = feat.c
     p_sup = _sigmoid((c - cfg.band) / cfg.temperature)
-    p_pro = _sigmoid((-c - cfg.band) / cfg.temperature)
+    p_pro = _sigmoid((-c - cfg.prone_band) / cfg.temperature)
     p_side = np.clip(1.0 - p_sup - p_pro, 0.0, 1.0)
     p = np.stack([p_sup, p_side, p_pro], axis=1)
     p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-9)

@@ -76,6 +76,9 @@ class NoiseModel:
     """Score range of a found, visible keypoint."""
     score_lo: Range = (0.0, 0.45)
     """Score range of a missed or occluded keypoint."""
+    phantom: float = 0.03
+    """Fraction of frames in which a hidden keypoint is reported anyway with a found-like
+    score (assumed, not measured: the photos show no self-occluded joints)."""
     miss_offset: float = 0.5
     """Position error of a missed keypoint, fraction of torso length."""
 
@@ -541,6 +544,10 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
         [_episode_mask(n, nm.miss[k], mean_frames, rng) for k in range(17)], axis=1
     )
     score = np.where(miss, rng.uniform(nm.score_lo[0], nm.score_lo[1], (n, 17)), score)
+    phantom = np.stack(
+        [_episode_mask(n, nm.phantom, mean_frames, rng) for k in range(17)], axis=1
+    )
+    score = np.where(phantom & (vis <= 0.5), rng.uniform(0.5, 0.8, (n, 17)), score)
     # correlated position noise, Rayleigh-scaled so the median error matches nm.err
     sig = np.asarray(nm.err) / math.sqrt(2 * math.log(2)) * torso_px
     a = nm.noise_corr

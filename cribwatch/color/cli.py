@@ -6,13 +6,20 @@ import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
-from cribwatch.color.lab import luma, np_to_t
+from cribwatch.color.eval import available_methods, evaluate, json_ready, resolve_method
+from cribwatch.color.lab import luma, np_to_t, t_to_np
 from cribwatch.color.mask import SSIMMapConfig, changed_mask, ssim_attention_map
-from cribwatch.color.lab import t_to_np
+from cribwatch.color.pairs import make_pairs
+from cribwatch.color.report import TABLE_KEYS, markdown_table, replace_section
+from cribwatch.errors import CribwatchError
 from cribwatch.io import read_gray, read_rgb, write_image
 
 app = typer.Typer(help="Night colorization.", no_args_is_help=True)
+err = Console(stderr=True)
 
 
 @app.command("ssim-map")
@@ -20,18 +27,137 @@ def ssim_map_cmd(
     night: Path = typer.Option(..., "--night", help="Night IR frame (grey or colour image)."),
     reference: Path = typer.Option(..., "--reference", help="Daytime colour reference."),
     out: Path = typer.Option(..., "--out", help="Output PNG of the map (255 = matches)."),
-    mask_out: Path | None = typer.Option(None, "--mask-out", help="Also write the binary mask (255 = changed)."),
+    mask_out: Path | None = typer.Option(
+        None, "--mask-out", help="Also write the binary mask (255 = changed)."
+    ),
     threshold: float = typer.Option(SSIMMapConfig.threshold, help="Mask threshold on the map."),
-    work_side: int = typer.Option(256, help="Longer side the pipeline works at."),
+    work_side: int = typer.Option(256, help="Longer side (pixels) the pipeline works at."),
 ) -> None:
     """Write the SSIM map between the grey reference and the night frame."""
     cfg = SSIMMapConfig(threshold=threshold, work_side=work_side)
     n = read_gray(night)
-    r = read_rgb(reference)
+    r = read_rgb(reference, require_color=True)
     smap = ssim_attention_map(np_to_t(n), luma(np_to_t(r)), cfg)
     m = t_to_np(smap)
     mask = t_to_np(changed_mask(smap, cfg).float())
     write_image(out, m)
     if mask_out is not None:
         write_image(mask_out, mask)
-    typer.echo(json.dumps({"out": str(out), "mean": float(m.mean()), "changed": float(mask.mean())}))
+    typer.echo(
+        json.dumps(
+            {
+                "out": str(out),
+                "mean": round(float(m.mean()), 4),
+                "changed_fraction": round(float(mask.mean()), 4),
+            }
+        )
+    )
+
+
+@app.command("colorize")
+def colorize_cmd(
+    night: Path = typer.Option(..., "--night", help="Night IR frame."),
+    reference: Path = typer.Option(..., "--reference", help="Daytime colour reference."),
+    out: Path = typer.Option(..., "--out", help="Output colour PNG."),
+    method: str = typer.Option("ssim-map", "--method", help="Method name (see `color eval`)."),
+    weights: Path | None = typer.Option(None, "--weights", help="Weights for a learned method."),
+) -> None:
+    """Colour a night frame with a daytime reference."""
+    fn = resolve_method(method, weights)
+    n = read_gray(night)
+    r = read_rgb(reference, require_color=True)
+    write_image(out, fn(n, r))
+    typer.echo(json.dumps({"out": str(out), "method": method}))
+
+
+@app.command("make-pairs")
+def make_pairs_cmd(
+    images: Path = typer.Option(..., "--images", help="Folder of scene photos."),
+    stamps: Path = typer.Option(..., "--stamps", help="Folder of RGBA cut-out stamps."),
+    out: Path = typer.Option(..., "--out", help="Output pair-set folder."),
+    n: int = typer.Option(200, "--n", help="Number of pairs."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same set)."),
+    split: str = typer.Option("train", "--split", help="train, test (held-out names) or all."),
+    night_ranges: str = typer.Option(
+        "train", "--night-ranges", help="Night simulator ranges: train or ood (outside training)."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing set."),
+) -> None:
+    """Build a pair set: reference, changed target, night frame, change mask."""
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("pairs", total=n)
+        make_pairs(
+            images,
+            stamps,
+            out,
+            n,
+            seed,
+            split,  # type: ignore[arg-type]
+            night_ranges,
+            progress=lambda i: bar.update(task, completed=i),
+            overwrite=overwrite,
+        )
+    typer.echo(
+        json.dumps(
+            {"out": str(out), "n": n, "seed": seed, "split": split, "night_ranges": night_ranges}
+        )
+    )
+
+
+def _eval_with_bar(data: Path, method: str, weights: Path | None, limit: int | None) -> dict:
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(method, total=None)
+        return evaluate(
+            data,
+            method,
+            weights=weights,
+            limit=limit,
+            progress=lambda i, t: bar.update(task, completed=i, total=t),
+        )
+
+
+@app.command("eval")
+def eval_cmd(
+    data: Path = typer.Option(..., "--data", help="Pair set with ground truth."),
+    method: str = typer.Option(..., "--method", help="Method: " + ", ".join(available_methods())),
+    weights: Path | None = typer.Option(None, "--weights", help="Weights for a learned method."),
+    limit: int | None = typer.Option(None, "--limit", help="Score only the first N pairs."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    per_pair: bool = typer.Option(False, "--per-pair", help="Include per-pair scores in JSON."),
+) -> None:
+    """Score a method on a pair set."""
+    summary = json_ready(_eval_with_bar(data, method, weights, limit), per_pair)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    table = Table(title=f"{method} on {data} (n={summary['n']})")
+    for k in TABLE_KEYS:
+        table.add_column(k)
+    table.add_row(*[str(summary.get(k)) for k in TABLE_KEYS])
+    Console().print(table)
+
+
+@app.command("report")
+def report_cmd(
+    data: Path = typer.Option(..., "--data", help="Held-out pair set."),
+    methods: str = typer.Option("gray,transfer,ssim-map", "--methods", help="Comma-separated."),
+    ood: Path | None = typer.Option(None, "--ood", help="Second set with out-of-range night."),
+    doc: Path = typer.Option(Path("docs/RESULTS.md"), "--doc", help="Markdown file to update."),
+    marker: str = typer.Option("color", "--marker", help="Section marker in the document."),
+) -> None:
+    """Evaluate methods and write the metrics tables into the results document."""
+    names = [m.strip() for m in methods.split(",") if m.strip()]
+    for m in names:
+        resolve_method(m)
+    cmd = f"cribwatch color report --data {data} --methods {','.join(names)}"
+    cmd += f" --ood {ood}" if ood else ""
+    parts = [f"## Night colorization\n\nProduced by `{cmd}`.\n"]
+    sets = [("Held-out pairs", data)] + ([("Out-of-range night simulator", ood)] if ood else [])
+    for title, folder in sets:
+        rows = [json_ready(_eval_with_bar(folder, m, None, None)) for m in names]
+        parts.append(f"### {title}: `{folder}` (n = {rows[0]['n']})\n\n{markdown_table(rows)}\n")
+        for r in rows:
+            typer.echo(json.dumps(r))
+    if not doc.parent.exists():
+        raise CribwatchError(f"{doc.parent}: folder not found")
+    replace_section(doc, marker, "\n".join(parts))

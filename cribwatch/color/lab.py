@@ -23,7 +23,9 @@ def gray_to_l(gray: Tensor) -> Tensor:
     """``(B, 1, H, W)`` sRGB grey in [0, 1] -> CIE L in [0, 100] (exact, no kornia needed)."""
     g = gray.clamp(0.0, 1.0)
     lin = torch.where(g <= 0.04045, g / 12.92, ((g + 0.055) / 1.055) ** 2.4)
-    f = torch.where(lin > (6 / 29) ** 3, lin.clamp_min(1e-12) ** (1 / 3), lin / (3 * (6 / 29) ** 2) + 4 / 29)
+    f = torch.where(
+        lin > (6 / 29) ** 3, lin.clamp_min(1e-12) ** (1 / 3), lin / (3 * (6 / 29) ** 2) + 4 / 29
+    )
     return 116.0 * f - 16.0
 
 

@@ -89,7 +89,9 @@ def de00_map(pred: np.ndarray, gt: np.ndarray, *, gt_lightness: bool = True) -> 
     return np.asarray(deltaE_ciede2000(lab_gt, lab_pred), dtype=np.float64)
 
 
-def derive_change_mask(reference: np.ndarray, target: np.ndarray, threshold: float = 10.0) -> np.ndarray:
+def derive_change_mask(
+    reference: np.ndarray, target: np.ndarray, threshold: float = 10.0
+) -> np.ndarray:
     """'Changed' mask from two colour frames: CIEDE2000 between them above ``threshold``."""
     return de00_map(reference, target, gt_lightness=False) > threshold
 

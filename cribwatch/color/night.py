@@ -143,9 +143,16 @@ def sample_params(rng: np.random.Generator, ranges: NightRanges | None = None) -
 def params_in_ranges(p: NightParams, r: NightRanges) -> bool:
     """True when every drawn parameter lies in its range (used by tests and data checks)."""
     checks = {
-        "w_r": p.w_r, "bleach": p.bleach, "vignette": p.vignette, "exposure": p.exposure,
-        "contrast": p.contrast, "black": p.black, "gamma": p.gamma, "photons": p.photons,
-        "read_noise": p.read_noise, "blur": p.blur,
+        "w_r": p.w_r,
+        "bleach": p.bleach,
+        "vignette": p.vignette,
+        "exposure": p.exposure,
+        "contrast": p.contrast,
+        "black": p.black,
+        "gamma": p.gamma,
+        "photons": p.photons,
+        "read_noise": p.read_noise,
+        "blur": p.blur,
     }
     for name, value in checks.items():
         lo, hi = getattr(r, name)

@@ -47,7 +47,9 @@ def _check(x: Tensor, y: Tensor, window: int) -> None:
 
 def gaussian_filter(x: Tensor, window: int, sigma: float) -> Tensor:
     """Normalised separable Gaussian filter of odd size ``window``, reflect-padded (same size)."""
-    return kornia.filters.gaussian_blur2d(x, (window, window), (sigma, sigma), border_type="reflect")
+    return kornia.filters.gaussian_blur2d(
+        x, (window, window), (sigma, sigma), border_type="reflect"
+    )
 
 
 def ssim_map(

@@ -1,0 +1,497 @@
+"""Pair-set generator: a day reference, the same scene changed, and its simulated night frame.
+
+For every pair a scene photo is cropped (4:3, random scale and position) to the *reference*.
+The *target* is the same scene changed the way a nursery changes between day and night:
+
+- ``paste``: cut-out objects (RGBA stamps) pasted at random size, rotation and position;
+- ``recolor``: a smooth blob region (a blanket, a cushion) given another hue and saturation;
+- ``texture``: a blob region replaced by a patch of another photo (a new patterned blanket);
+- ``move``: an object present in the reference appears elsewhere in the target;
+- ``shift``: a small global camera shift and rotation (not marked as changed: the structure
+  still matches, only slightly misaligned).
+
+``mask.png`` marks what changed (255 changed, 0 static) in the target's coordinates and
+``night.png`` is :func:`~cribwatch.color.night.simulate_night` of the target. Each pair is
+seeded from ``(seed, index)``, so the same seed gives the same bytes, and pairs do not depend
+on how many came before.
+
+Train and test sets are disjoint by scene photo and by stamp, both by file name: a name
+belongs to the test split when ``sha1(name) mod 1000 < 1000 * test_fraction``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import binary_dilation, gaussian_filter
+from skimage.color import hsv2rgb, rgb2hsv
+
+from cribwatch.color.night import RANGE_PRESETS, params_dict, ranges_dict, simulate_night
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_path, read_json, write_image, write_json
+
+Range = tuple[float, float]
+Split = Literal["train", "test", "all"]
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+FORMAT = "cribwatch-pairs"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    """Every tunable of the pair generator."""
+
+    height: int = 240
+    """Frame height in pixels."""
+    width: int = 320
+    """Frame width in pixels."""
+    source_short_side: int = 720
+    """Scene photos are first scaled so their shorter side is this (crops stay sharp)."""
+    crop_scale: Range = (0.4, 1.0)
+    """Crop height as a fraction of the (scaled) photo's shorter side."""
+    test_fraction: float = 0.2
+    """Share of scene and stamp names held out for the test split."""
+    p_paste: float = 0.75
+    """Probability of pasting objects."""
+    n_paste: tuple[int, int] = (1, 3)
+    """Number of pasted objects (inclusive)."""
+    stamp_size: Range = (0.18, 0.5)
+    """A stamp's longer side as a fraction of the frame height."""
+    stamp_rotate: float = 30.0
+    """Maximum stamp rotation in degrees."""
+    p_recolor: float = 0.45
+    """Probability of recolouring a blob region."""
+    p_texture: float = 0.25
+    """Probability of replacing a blob region with another photo's texture."""
+    blob_size: Range = (0.12, 0.35)
+    """Blob radii as fractions of the frame's height and width."""
+    hue_shift: Range = (0.2, 0.8)
+    """Hue rotation of a recoloured region (turns)."""
+    new_saturation: Range = (0.3, 0.8)
+    """Saturation a recoloured region is pulled to."""
+    p_move: float = 0.3
+    """Probability of moving an object between reference and target."""
+    p_shift: float = 0.5
+    """Probability of a small global camera shift and rotation."""
+    max_shift: float = 0.015
+    """Maximum camera shift as a fraction of the frame width."""
+    max_rotate: float = 1.0
+    """Maximum camera rotation in degrees."""
+    min_changed: float = 0.02
+    """A pair whose changed area is below this fraction is redrawn."""
+    max_tries: int = 20
+    """Redraws before giving up on a pair."""
+
+
+@dataclass
+class Pair:
+    """One pair of a set (paths; ``target`` and ``mask`` are None for real pairs)."""
+
+    id: str
+    dir: Path
+    reference: Path
+    night: Path
+    target: Path | None
+    mask: Path | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def split_of(name: str, test_fraction: float) -> str:
+    """'test' or 'train' for a source file name (stable hash of the name)."""
+    h = int(hashlib.sha1(name.encode("utf-8")).hexdigest(), 16) % 1000
+    return "test" if h < round(1000 * test_fraction) else "train"
+
+
+def list_images(folder: Path, what: str) -> list[Path]:
+    """Image files directly in ``folder`` (symlinks followed), sorted by name."""
+    if not folder.is_dir():
+        raise CribwatchError(f"{folder}: {what} folder not found")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    if not files:
+        raise CribwatchError(f"{folder}: no {what} images (.png/.jpg) found")
+    return files
+
+
+@lru_cache(maxsize=8)
+def _load_scene(path: Path, short_side: int) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (short_side * 3, short_side * 3))
+            img = im.convert("RGB")
+    except OSError as exc:
+        raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
+    s = short_side / min(img.size)
+    if s < 1:
+        img = img.resize((round(img.width * s), round(img.height * s)), Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+@lru_cache(maxsize=64)
+def _load_stamp(path: Path) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            img = im.convert("RGBA")
+    except OSError as exc:
+        raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def _resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize float image (H, W[, C]) to (width, height) with Lanczos via PIL float planes."""
+    w, h = size
+    if img.ndim == 2:
+        return np.asarray(Image.fromarray(img).resize((w, h), Image.Resampling.LANCZOS))
+    return np.stack([_resize(img[..., c], size) for c in range(img.shape[2])], axis=2)
+
+
+def _crop(
+    src: np.ndarray, cfg: PairConfig, rng: np.random.Generator
+) -> tuple[tuple[float, float, float], np.ndarray]:
+    sh, sw = src.shape[:2]
+    aspect = cfg.width / cfg.height
+    ch = min(sh, sw / aspect) * rng.uniform(*cfg.crop_scale)
+    cw = ch * aspect
+    y0 = rng.uniform(0, sh - ch)
+    x0 = rng.uniform(0, sw - cw)
+    return (x0, y0, ch), _crop_at(src, x0, y0, ch, cfg, 0.0)
+
+
+def _crop_at(
+    src: np.ndarray, x0: float, y0: float, ch: float, cfg: PairConfig, angle: float
+) -> np.ndarray:
+    cw = ch * cfg.width / cfg.height
+    box = (x0, y0, x0 + cw, y0 + ch)
+    planes = []
+    for c in range(3):
+        im = Image.fromarray(src[..., c])
+        if angle:
+            im = im.rotate(
+                angle, resample=Image.Resampling.BILINEAR, center=(x0 + cw / 2, y0 + ch / 2)
+            )
+        planes.append(
+            np.asarray(im.resize((cfg.width, cfg.height), Image.Resampling.LANCZOS, box=box))
+        )
+    return np.clip(np.stack(planes, axis=2), 0, 1)
+
+
+def _blob(cfg: PairConfig, rng: np.random.Generator) -> np.ndarray:
+    """Soft random blob alpha (H, W) in [0, 1]: a noisy ellipse."""
+    h, w = cfg.height, cfg.width
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cy, cx = rng.uniform(0.2, 0.8) * h, rng.uniform(0.2, 0.8) * w
+    ry, rx = rng.uniform(*cfg.blob_size) * h, rng.uniform(*cfg.blob_size) * w
+    theta = rng.uniform(0, np.pi)
+    dx, dy = xx - cx, yy - cy
+    u = (dx * np.cos(theta) + dy * np.sin(theta)) / rx
+    v = (-dx * np.sin(theta) + dy * np.cos(theta)) / ry
+    noise = gaussian_filter(rng.standard_normal((h, w)).astype(np.float32), 12.0)
+    noise /= np.abs(noise).max() + 1e-6
+    inside = (u * u + v * v) < 1.0 + 0.35 * noise
+    return np.clip(gaussian_filter(inside.astype(np.float32), 1.5), 0, 1)
+
+
+def _place_stamp(
+    stamp: np.ndarray, cfg: PairConfig, rng: np.random.Generator, at: tuple[float, float] | None
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Scaled, rotated, flipped stamp placed on a frame: (rgb, alpha, params)."""
+    h, w = cfg.height, cfg.width
+    size = rng.uniform(*cfg.stamp_size) * h
+    sh, sw = stamp.shape[:2]
+    s = size / max(sh, sw)
+    nh, nw = max(4, round(sh * s)), max(4, round(sw * s))
+    img = Image.fromarray((np.clip(stamp, 0, 1) * 255).astype(np.uint8), "RGBA").resize(
+        (nw, nh), Image.Resampling.LANCZOS
+    )
+    angle = float(rng.uniform(-cfg.stamp_rotate, cfg.stamp_rotate))
+    flip = bool(rng.uniform() < 0.5)
+    if flip:
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    img = img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    ph, pw = arr.shape[:2]
+    if at is None:
+        cy, cx = rng.uniform(0.15, 0.85) * h, rng.uniform(0.15, 0.85) * w
+    else:
+        cy, cx = at
+    y0, x0 = int(round(cy - ph / 2)), int(round(cx - pw / 2))
+    rgb = np.zeros((h, w, 3), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    ys, xs = max(0, y0), max(0, x0)
+    ye, xe = min(h, y0 + ph), min(w, x0 + pw)
+    if ye > ys and xe > xs:
+        rgb[ys:ye, xs:xe] = arr[ys - y0 : ye - y0, xs - x0 : xe - x0, :3]
+        alpha[ys:ye, xs:xe] = arr[ys - y0 : ye - y0, xs - x0 : xe - x0, 3]
+    params = {
+        "size": round(float(size), 2),
+        "angle": round(angle, 2),
+        "flip": flip,
+        "centre": [round(float(cy), 1), round(float(cx), 1)],
+    }
+    return rgb, alpha, params
+
+
+def _over(base: np.ndarray, rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha[..., None]
+    return base * (1 - a) + rgb * a
+
+
+def _recolor(
+    img: np.ndarray, alpha: np.ndarray, cfg: PairConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, Any]]:
+    hsv = rgb2hsv(np.clip(img, 0, 1))
+    shift = float(rng.uniform(*cfg.hue_shift))
+    sat = float(rng.uniform(*cfg.new_saturation))
+    hsv[..., 0] = (hsv[..., 0] + shift) % 1.0
+    hsv[..., 1] = 0.3 * hsv[..., 1] + 0.7 * sat
+    new = hsv2rgb(hsv).astype(np.float32)
+    return _over(img, new, alpha), {"hue_shift": round(shift, 3), "saturation": round(sat, 3)}
+
+
+def generate_pair(
+    scenes: list[Path],
+    stamps: list[Path],
+    seed: int,
+    index: int,
+    cfg: PairConfig,
+    night_preset: str = "train",
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """One pair's images (reference, target, night, mask) and its meta, from ``(seed, index)``."""
+    rng = np.random.default_rng([seed, index])
+    for _ in range(cfg.max_tries):
+        scene = scenes[int(rng.integers(len(scenes)))]
+        src = _load_scene(scene, cfg.source_short_side)
+        (x0, y0, ch), reference = _crop(src, cfg, rng)
+        edits: list[dict[str, Any]] = []
+        changed = np.zeros((cfg.height, cfg.width), bool)
+        if rng.uniform() < cfg.p_shift:
+            dx = float(rng.uniform(-1, 1) * cfg.max_shift * ch * cfg.width / cfg.height)
+            dy = float(rng.uniform(-1, 1) * cfg.max_shift * ch * cfg.width / cfg.height)
+            dx = float(np.clip(dx, -x0, src.shape[1] - x0 - ch * cfg.width / cfg.height))
+            dy = float(np.clip(dy, -y0, src.shape[0] - y0 - ch))
+            angle = float(rng.uniform(-cfg.max_rotate, cfg.max_rotate))
+            target = _crop_at(src, x0 + dx, y0 + dy, ch, cfg, angle)
+            scale = cfg.height / ch
+            edits.append(
+                {
+                    "edit": "shift",
+                    "dx_px": round(dx * scale, 2),
+                    "dy_px": round(dy * scale, 2),
+                    "angle": round(angle, 3),
+                }
+            )
+        else:
+            target = reference.copy()
+        if stamps and rng.uniform() < cfg.p_move:
+            stamp_path = stamps[int(rng.integers(len(stamps)))]
+            stamp = _load_stamp(stamp_path)
+            rgb, a_ref, p_a = _place_stamp(
+                stamp, cfg, np.random.default_rng([seed, index, 1]), None
+            )
+            b_at = (rng.uniform(0.15, 0.85) * cfg.height, rng.uniform(0.15, 0.85) * cfg.width)
+            rgb_b, a_b, p_b = _place_stamp(
+                stamp, cfg, np.random.default_rng([seed, index, 1]), b_at
+            )
+            reference = _over(reference, rgb, a_ref)
+            target = _over(target, rgb_b, a_b)
+            changed |= (a_ref > 0.5) ^ (a_b > 0.5)
+            edits.append(
+                {
+                    "edit": "move",
+                    "stamp": stamp_path.name,
+                    "from": p_a["centre"],
+                    "to": p_b["centre"],
+                }
+            )
+        if rng.uniform() < cfg.p_recolor:
+            alpha = _blob(cfg, rng)
+            target, params = _recolor(target, alpha, cfg, rng)
+            changed |= alpha > 0.5
+            edits.append({"edit": "recolor", **params})
+        if rng.uniform() < cfg.p_texture and len(scenes) > 1:
+            other = scenes[int(rng.integers(len(scenes)))]
+            _, patch = _crop(_load_scene(other, cfg.source_short_side), cfg, rng)
+            alpha = _blob(cfg, rng)
+            target = _over(target, patch, alpha)
+            changed |= alpha > 0.5
+            edits.append({"edit": "texture", "source": other.name})
+        if stamps and (
+            rng.uniform() < cfg.p_paste
+            or not edits
+            or edits == [edits[0]]
+            and edits[0]["edit"] == "shift"
+        ):
+            n = int(rng.integers(cfg.n_paste[0], cfg.n_paste[1] + 1))
+            for _k in range(n):
+                stamp_path = stamps[int(rng.integers(len(stamps)))]
+                rgb, alpha, params = _place_stamp(_load_stamp(stamp_path), cfg, rng, None)
+                target = _over(target, rgb, alpha)
+                changed |= alpha > 0.5
+                edits.append({"edit": "paste", "stamp": stamp_path.name, **params})
+        frac = float(changed.mean())
+        if frac >= cfg.min_changed:
+            break
+    else:
+        raise CribwatchError(
+            f"pair {index}: could not draw a change above {cfg.min_changed:.0%} of the frame"
+        )
+    night, night_params = simulate_night(
+        target, np.random.default_rng([seed, index, 2]), RANGE_PRESETS[night_preset]
+    )
+    meta = {
+        "id": f"{index:05d}",
+        "seed": [seed, index],
+        "scene": scene.name,
+        "crop": {"x": round(x0, 1), "y": round(y0, 1), "height": round(ch, 1)},
+        "edits": edits,
+        "changed_fraction": round(frac, 4),
+        "night_preset": night_preset,
+        "night": params_dict(night_params),
+    }
+    images = {
+        "reference": reference,
+        "target": np.clip(target, 0, 1),
+        "night": night,
+        "mask": binary_dilation(changed, iterations=1).astype(np.float32),
+    }
+    return images, meta
+
+
+def select_sources(paths: list[Path], split: Split, test_fraction: float) -> list[Path]:
+    """Sources of a split (all for 'all')."""
+    if split == "all":
+        return paths
+    return [p for p in paths if split_of(p.name, test_fraction) == split]
+
+
+def make_pairs(
+    images: Path,
+    stamps: Path,
+    out: Path,
+    n: int,
+    seed: int,
+    split: Split = "train",
+    night_preset: str = "train",
+    cfg: PairConfig | None = None,
+    progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Build a pair set in ``out`` (written to a temporary folder, renamed when complete)."""
+    cfg = cfg or PairConfig()
+    if n < 1:
+        raise CribwatchError(f"--n must be at least 1, got {n}")
+    if night_preset not in RANGE_PRESETS:
+        raise CribwatchError(f"unknown night ranges {night_preset!r} ({', '.join(RANGE_PRESETS)})")
+    if split not in ("train", "test", "all"):
+        raise CribwatchError(f"unknown split {split!r} (train, test or all)")
+    scenes = select_sources(list_images(images, "scene"), split, cfg.test_fraction)
+    stamp_files = select_sources(list_images(stamps, "stamp"), split, cfg.test_fraction)
+    if not scenes:
+        raise CribwatchError(f"{images}: no scene images fall in the {split} split")
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise CribwatchError(f"{out}: output folder exists and is not empty (use --overwrite)")
+    tmp = out.parent / f".{out.name}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        scenes_used: set[str] = set()
+        stamps_used: set[str] = set()
+        for i in range(n):
+            imgs, meta = generate_pair(scenes, stamp_files, seed, i, cfg, night_preset)
+            d = tmp / meta["id"]
+            d.mkdir()
+            for name in ("reference", "target", "night", "mask"):
+                write_image(d / f"{name}.png", imgs[name])
+            write_json(d / "meta.json", meta)
+            scenes_used.add(meta["scene"])
+            for e in meta["edits"]:
+                if "stamp" in e:
+                    stamps_used.add(e["stamp"])
+                if "source" in e:
+                    scenes_used.add(e["source"])
+            if progress:
+                progress(i + 1)
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "seed": seed,
+            "n": n,
+            "split": split,
+            "sources": {
+                "images": str(images),
+                "stamps": str(stamps),
+                "scenes_used": sorted(scenes_used),
+                "stamps_used": sorted(stamps_used),
+                "licences": "scenes: Debian mate-backgrounds (GPL-2+/CC-BY-SA), "
+                "plasma-workspace-wallpapers (LGPL-3/CC-BY-SA-4.0), scikit-image samples "
+                "(public domain/CC0); stamps: Debian tuxpaint-stamps-default (GPL-2+)",
+            },
+            "night_preset": night_preset,
+            "night_ranges": ranges_dict(RANGE_PRESETS[night_preset]),
+            "config": asdict(cfg),
+        }
+        write_json(tmp / "manifest.json", manifest)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def load_pair_set(folder: Path) -> list[Pair]:
+    """The pairs of a set: sub-folders with ``reference.png`` and ``night.png`` (``target.png``
+    and ``mask.png`` where ground truth exists). A ``manifest.json``, if present, must be a
+    cribwatch pair-set manifest."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CribwatchError(f"{folder}: pair-set folder not found")
+    man = folder / "manifest.json"
+    if man.exists():
+        m = read_json(man)
+        if not isinstance(m, dict) or m.get("format") != FORMAT:
+            raise CribwatchError(f"{man}: not a cribwatch pair-set manifest (format {FORMAT!r})")
+        if m.get("version") != VERSION:
+            raise CribwatchError(f"{man}: unsupported pair-set version {m.get('version')!r}")
+    pairs: list[Pair] = []
+    for d in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        ref, night = d / "reference.png", d / "night.png"
+        if not (ref.exists() and night.exists()):
+            continue
+        target, mask = d / "target.png", d / "mask.png"
+        meta_path = d / "meta.json"
+        pairs.append(
+            Pair(
+                id=d.name,
+                dir=d,
+                reference=ref,
+                night=night,
+                target=target if target.exists() else None,
+                mask=mask if mask.exists() else None,
+                meta=read_json(meta_path) if meta_path.exists() else {},
+            )
+        )
+    if not pairs:
+        raise CribwatchError(f"{folder}: no pairs (sub-folders with reference.png and night.png)")
+    return pairs
+
+
+__all__ = [
+    "PairConfig",
+    "Pair",
+    "make_pairs",
+    "load_pair_set",
+    "generate_pair",
+    "split_of",
+    "atomic_path",
+]

@@ -1,0 +1,240 @@
+"""Training and test sources from Debian packages (``apt-get download`` + ``dpkg -x``).
+
+No system install happens: each package's ``.deb`` is downloaded into ``DEST/debian/`` and
+unpacked into ``DEST/debian/<package>/``. A ``.complete`` marker makes every step idempotent:
+a second run skips what is already there. After unpacking, the sources are indexed into flat
+folders of symlinks that the set builders take as input:
+
+- ``DEST/scenes/``: scene photos (one file per wallpaper, its largest resolution; scikit-image
+  sample photos are written here too), named ``<package>-<name>.<ext>``;
+- ``DEST/stamps/``: cut-out objects with alpha (Tux Paint stamps, PNG);
+- ``DEST/test-scenes/``: the OpenCV sample images, kept as independent test data.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+
+
+@dataclass(frozen=True)
+class Source:
+    """One Debian package and what it is used for."""
+
+    package: str
+    group: str
+    licence: str
+    use: str
+
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        "mate-backgrounds", "scenes", "GPL-2+ / CC-BY-SA (see its copyright file)", "scene photos"
+    ),
+    Source(
+        "plasma-workspace-wallpapers",
+        "scenes",
+        "LGPL-3 / CC-BY-SA-4.0 (per wallpaper)",
+        "scene photos",
+    ),
+    Source(
+        "tuxpaint-stamps-default", "stamps", "GPL-2+", "cut-out objects with alpha; effect sounds"
+    ),
+    Source("ktuberling-data", "sounds", "GPL-2+", "spoken words, many languages"),
+    Source("sound-theme-freedesktop", "sounds", "GPL-2+ / CC-BY-SA", "household alert sounds"),
+    Source("supertux-data", "sounds", "GPL-3+ / CC-BY-SA", "music"),
+    Source("espeak-ng", "sounds", "GPL-3+", "speech synthesis"),
+    Source("espeak-ng-data", "sounds", "GPL-3+", "speech synthesis voices"),
+    Source("opencv-doc", "test", "Apache-2.0 / BSD-3-Clause", "independent test images"),
+    Source("asterisk-core-sounds-en-wav", "test", "CC-BY-SA-3.0", "independent test sounds"),
+    Source("asterisk-moh-opsound-wav", "test", "CC-BY-SA-3.0", "independent test music"),
+)
+"""Every package ``cribwatch data fetch`` knows, by group. Test packages are never used for
+training or tuning."""
+
+GROUPS = ("scenes", "stamps", "sounds", "test")
+DEFAULT_GROUPS = ("scenes", "stamps", "sounds")
+SCENE_EXTS = (".jpg", ".jpeg", ".png")
+MIN_SCENE_SIDE = 480
+"""Scene photos with a shorter side below this are skipped (icons, thumbnails)."""
+SKIMAGE_SCENES = ("astronaut", "chelsea", "coffee", "rocket")
+"""scikit-image's bundled colour sample photos added to the scenes (public domain / CC0)."""
+
+Progress = Callable[[str], None]
+
+
+def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def fetch_package(pkg: str, dest: Path, progress: Progress) -> Path:
+    """Download and unpack one Debian package into ``dest/debian/<pkg>``; idempotent."""
+    root = dest.resolve() / "debian"
+    target = root / pkg
+    marker = target / ".complete"
+    if marker.exists():
+        progress(f"{pkg}: already present")
+        return target
+    for tool in ("apt-get", "dpkg"):
+        if shutil.which(tool) is None:
+            raise CribwatchError(
+                f"{pkg}: cannot fetch, '{tool}' is not on PATH (Debian/Ubuntu needed)"
+            )
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix=f".{pkg}.") as tmp:
+        tmp_path = Path(tmp)
+        res = _run(["apt-get", "download", pkg], tmp_path)
+        debs = sorted(tmp_path.glob("*.deb"))
+        if res.returncode != 0 or not debs:
+            why = (res.stderr.strip().splitlines() or ["no .deb downloaded"])[-1]
+            raise CribwatchError(f"{pkg}: apt-get download failed ({why})")
+        unpack = tmp_path / "root"
+        res = _run(["dpkg", "-x", str(debs[0]), str(unpack)], tmp_path)
+        if res.returncode != 0:
+            why = (res.stderr.strip().splitlines() or ["unknown error"])[-1]
+            raise CribwatchError(f"{pkg}: dpkg -x failed ({why})")
+        (unpack / ".complete").write_text(debs[0].name + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        unpack.rename(target)
+    size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
+    progress(f"{pkg}: fetched ({size:.0f} MB)")
+    return target
+
+
+def _image_side(path: Path) -> int:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return min(im.size)
+    except OSError:
+        return 0
+
+
+def _link(src: Path, dst: Path) -> None:
+    if dst.is_symlink() or dst.exists():
+        dst.unlink()
+    dst.symlink_to(src.resolve())
+
+
+def _best_per_group(files: Iterable[Path], key: Callable[[Path], str]) -> dict[str, Path]:
+    best: dict[str, tuple[int, Path]] = {}
+    for f in files:
+        side = _image_side(f)
+        if side < MIN_SCENE_SIDE:
+            continue
+        k = key(f)
+        if k not in best or side > best[k][0]:
+            best[k] = (side, f)
+    return {k: v[1] for k, v in best.items()}
+
+
+def index_scenes(dest: Path) -> int:
+    """Flat ``dest/scenes`` of symlinks, one per scene (largest resolution kept)."""
+    out = dest / "scenes"
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    mate = dest / "debian" / "mate-backgrounds"
+    if mate.exists():
+        files = [p for p in mate.rglob("*") if p.suffix.lower() in SCENE_EXTS]
+
+        # 'Elephants', 'Elephants_3840x2160' ... are one scene at several resolutions.
+        def scene(p: Path) -> str:
+            return re.sub(r"_\d+x\d+$", "", p.stem)
+
+        for name, f in _best_per_group(files, scene).items():
+            _link(f, out / f"mate-{name}{f.suffix.lower()}")
+            n += 1
+    plasma = dest / "debian" / "plasma-workspace-wallpapers"
+    if plasma.exists():
+        files = [
+            p for p in plasma.rglob("*") if p.suffix.lower() in SCENE_EXTS and "contents" in p.parts
+        ]
+
+        def wallpaper(p: Path) -> str:
+            parts = p.parts
+            return parts[parts.index("contents") - 1]
+
+        for name, f in _best_per_group(files, wallpaper).items():
+            _link(f, out / f"plasma-{name}{f.suffix.lower()}")
+            n += 1
+    from PIL import Image
+    from skimage import data as skdata
+
+    for name in SKIMAGE_SCENES:
+        dst = out / f"skimage-{name}.png"
+        if not dst.exists():
+            arr = np.asarray(getattr(skdata, name)())
+            if arr.ndim == 3 and arr.shape[2] >= 3:
+                Image.fromarray(arr[..., :3]).save(dst)
+        n += int(dst.exists())
+    return n
+
+
+def index_stamps(dest: Path) -> int:
+    """Flat ``dest/stamps`` of symlinks to Tux Paint PNG stamps that carry alpha."""
+    from PIL import Image
+
+    src = dest / "debian" / "tuxpaint-stamps-default"
+    out = dest / "stamps"
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for f in sorted(src.rglob("*.png")):
+        try:
+            with Image.open(f) as im:
+                ok = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+                ok = ok and min(im.size) >= 48
+        except OSError:
+            ok = False
+        if ok:
+            _link(f, out / f"{f.parent.name}-{f.name}")
+            n += 1
+    return n
+
+
+def index_test_scenes(dest: Path) -> int:
+    """Flat ``dest/test-scenes`` of the OpenCV documentation's colour sample images."""
+    src = dest / "debian" / "opencv-doc"
+    out = dest / "test-scenes"
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for f in sorted(src.rglob("*")):
+        if f.suffix.lower() in SCENE_EXTS and "examples" in f.parts and _image_side(f) >= 240:
+            _link(f, out / f"opencv-{f.stem}{f.suffix.lower()}")
+            n += 1
+    return n
+
+
+def fetch(
+    dest: Path, groups: Iterable[str] = DEFAULT_GROUPS, progress: Progress = print
+) -> dict[str, int]:
+    """Fetch every package of ``groups`` into ``dest`` and index them; returns counts."""
+    groups = tuple(groups)
+    for g in groups:
+        if g not in GROUPS:
+            raise CribwatchError(f"unknown source group {g!r} (choose from {', '.join(GROUPS)})")
+    dest = dest.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    for src in SOURCES:
+        if src.group in groups:
+            fetch_package(src.package, dest, progress)
+    counts: dict[str, int] = {}
+    if "scenes" in groups:
+        counts["scenes"] = index_scenes(dest)
+    if "stamps" in groups:
+        counts["stamps"] = index_stamps(dest)
+    if "test" in groups:
+        counts["test-scenes"] = index_test_scenes(dest)
+    for k, v in counts.items():
+        progress(f"indexed {v} files into {dest / k}")
+    return counts

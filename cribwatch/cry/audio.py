@@ -1,0 +1,101 @@
+"""Audio reading and writing with clear errors.
+
+Audio in code is float32 mono in [-1, 1] at 16 kHz (:data:`SR`). Reading resamples with a
+polyphase filter (``scipy.signal.resample_poly``) and mixes channels down. Every problem
+(missing, empty, corrupt, unsupported, wrong sample format) raises :class:`CribwatchError`
+with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_path
+
+SR = 16000
+"""The sample rate of every signal in the cry pipeline (Hz)."""
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int = SR) -> np.ndarray:
+    """Polyphase resampling of a 1-D float signal from ``sr_in`` to ``sr_out`` (float32 out)."""
+    if sr_in == sr_out:
+        return np.asarray(x, dtype=np.float32)
+    from scipy.signal import resample_poly
+
+    frac = Fraction(sr_out, sr_in).limit_denominator(1000)
+    y = resample_poly(np.asarray(x, dtype=np.float64), frac.numerator, frac.denominator)
+    return y.astype(np.float32)
+
+
+def read_audio(
+    path: str | os.PathLike[str], sr: int = SR, *, min_seconds: float = 0.0
+) -> np.ndarray:
+    """Read any file libsndfile decodes (WAV, FLAC, OGG, ...) as float32 mono at ``sr``.
+
+    Raises CribwatchError for a missing file, an undecodable or empty one, non-finite samples,
+    or one shorter than ``min_seconds``.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise CribwatchError(f"{p}: file not found")
+    if not p.is_file():
+        raise CribwatchError(f"{p}: not a file")
+    if p.stat().st_size == 0:
+        raise CribwatchError(f"{p}: empty file")
+    try:
+        data, file_sr = sf.read(str(p), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError, ValueError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CribwatchError(f"{p}: not a readable audio file ({msg})") from exc
+    if data.shape[0] == 0:
+        raise CribwatchError(f"{p}: audio file holds no samples")
+    x = data.mean(axis=1)
+    if not np.all(np.isfinite(x)):
+        raise CribwatchError(f"{p}: audio contains NaN or infinite samples")
+    x = resample(x, int(file_sr), sr)
+    if x.shape[0] < int(min_seconds * sr):
+        raise CribwatchError(f"{p}: audio shorter than {min_seconds:g} s")
+    return x
+
+
+def wav_info(path: str | os.PathLike[str]) -> tuple[int, int, str]:
+    """(sample rate, channels, subtype) of an audio file, with the same errors as read_audio."""
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.is_file():
+        raise CribwatchError(f"{p}: file not found")
+    if p.stat().st_size == 0:
+        raise CribwatchError(f"{p}: empty file")
+    try:
+        info = sf.info(str(p))
+    except (RuntimeError, sf.LibsndfileError, ValueError, TypeError) as exc:
+        raise CribwatchError(f"{p}: not a readable audio file") from exc
+    return int(info.samplerate), int(info.channels), str(info.subtype)
+
+
+def to_pcm16(x: np.ndarray) -> np.ndarray:
+    """Float [-1, 1] to int16: times 32768, rounded half to even, clipped."""
+    return np.clip(np.rint(np.asarray(x, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def pcm16_to_float(b: np.ndarray) -> np.ndarray:
+    """int16 samples to float32 in [-1, 1) (divide by 32768, the convention of libsndfile)."""
+    return (np.asarray(b, dtype=np.float32) / 32768.0).astype(np.float32)
+
+
+def write_wav(path: str | os.PathLike[str], x: np.ndarray, sr: int = SR) -> None:
+    """Write float audio as 16-bit PCM mono WAV, atomically."""
+    import soundfile as sf
+
+    if not np.all(np.isfinite(x)):
+        raise CribwatchError("audio to write contains NaN or infinite values")
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), to_pcm16(x), sr, subtype="PCM_16", format="WAV")

@@ -1,0 +1,241 @@
+"""``cribwatch cry ...``: thin verbs over the cry library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from cribwatch.errors import CribwatchError
+
+app = typer.Typer(help="Infant cry detection.", no_args_is_help=True)
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "cry.pt"
+
+
+def _bar(desc: str):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    state: dict[str, object] = {}
+
+    def cb(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = tqdm(total=total, desc=desc, file=sys.stderr)
+        bar = state["bar"]
+        bar.n = done  # type: ignore[attr-defined]
+        bar.refresh()  # type: ignore[attr-defined]
+        if done >= total:
+            bar.close()  # type: ignore[attr-defined]
+
+    return cb
+
+
+@app.command("make-set")
+def make_set_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder of the new cry set."),
+    hours: float = typer.Option(..., "--hours", help="Hours of 30 s mixtures (one cry each)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of everything random."),
+    split: str = typer.Option("train", "--split", help="train or test (disjoint sources)."),
+    cryfree_hours: float | None = typer.Option(
+        None, "--cryfree-hours", help="Hours of long cry-free recordings (default: --hours)."
+    ),
+    synth_range: str = typer.Option(
+        "in", "--synth-range", help="in: training ranges; out: outside them (generalisation set)."
+    ),
+    data_dir: Path = typer.Option(
+        Path("data"), "--data-dir", help="Where 'cribwatch data fetch' put the sources."
+    ),
+) -> None:
+    """Write a cry set: mixtures, cry-free and very quiet recordings, labels and noise types."""
+    from cribwatch.cry.sounds import build_set
+
+    if synth_range not in ("in", "out"):
+        raise CribwatchError("--synth-range must be in or out")
+    man = build_set(
+        out,
+        hours=hours,
+        seed=seed,
+        split=split,
+        cryfree_hours=cryfree_hours,
+        data_dir=data_dir,
+        synth_range=synth_range,
+        progress=_bar("make-set"),
+    )
+    typer.echo(json.dumps({k: man[k] for k in ("format", "split", "seed", "hours", "files")}))
+
+
+@app.command("train")
+def train_cmd(
+    data: Path = typer.Option(..., "--data", help="Training cry set."),
+    out: Path = typer.Option(..., "--out", help="Checkpoint to write (atomically)."),
+    minutes: float = typer.Option(40.0, "--minutes", help="Training time budget (min)."),
+    seed: int = typer.Option(0, "--seed", help="Seed."),
+    threads: int = typer.Option(1, "--threads", help="torch threads."),
+) -> None:
+    """Train the tiny CNN for a fixed time budget; keeps the best validation checkpoint."""
+    from cribwatch.cry.train import TrainConfig, train
+
+    meta = train(data, out, TrainConfig(minutes=minutes, seed=seed, threads=threads))
+    typer.echo(json.dumps({k: meta[k] for k in ("steps", "minutes", "val_loss", "params", "macs")}))
+
+
+def user_config_path() -> Path:
+    """Where ``cribwatch cry tune`` writes the detector config by default."""
+    import os
+
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "cribwatch" / "cry-detector.json"
+
+
+def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-untyped-def]
+    """The detector config: --config, else the user's tuned config, else the model card's."""
+    from cribwatch.cry.postprocess import FilterConfig
+    from cribwatch.io import read_json
+
+    for p in (config, user_config_path() if config is None else None):
+        if p is not None and (p.exists() or p == config):
+            d = read_json(p)
+            return FilterConfig.from_dict(d.get("detector", d))
+    card = weights.with_suffix(".json")
+    if card.exists():
+        d = read_json(card)
+        if "detector" in d:
+            return FilterConfig.from_dict(d["detector"])
+    return FilterConfig()
+
+
+def make_scorer(model: Path, threads: int = 1):  # type: ignore[no-untyped-def]
+    """Scorer for a .pt checkpoint, an .onnx file or an integer model (.cwq)."""
+    suffix = model.suffix.lower()
+    if suffix == ".onnx":
+        from cribwatch.cry.stream import OnnxScorer
+
+        return OnnxScorer(model, threads=threads)
+    if suffix == ".cwq":
+        from cribwatch.cry.quantize import IntScorer
+
+        return IntScorer.load(model)
+    import torch
+
+    from cribwatch.cry.model import load_model
+    from cribwatch.cry.stream import TorchScorer
+
+    torch.set_num_threads(threads)
+    m, _ = load_model(str(model))
+    return TorchScorer(m)
+
+
+@app.command("detect")
+def detect_cmd(
+    audio: str = typer.Argument(
+        ..., help="16 kHz WAV file, or - for raw 16 kHz mono s16le PCM on stdin."
+    ),
+    model: Path = typer.Option(
+        DEFAULT_WEIGHTS, "--model", help="Weights: .pt, .onnx or integer .cwq."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="Detector config JSON (from 'cry tune')."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per detected cry."),
+    block: int = typer.Option(8000, "--block", help="Samples read per block."),
+) -> None:
+    """Detect cries in a stream; prints each cry as soon as its bout has closed."""
+    from cribwatch.cry.stream import StreamDetector, pcm_blocks, wav_blocks
+
+    cfg = load_filter_config(config, model)
+    det = StreamDetector(make_scorer(model), cfg)
+    blocks = pcm_blocks(sys.stdin.buffer, block) if audio == "-" else wav_blocks(Path(audio), block)
+    n = 0
+
+    def show(ev) -> None:  # type: ignore[no-untyped-def]
+        d = ev.to_dict()
+        if json_out:
+            typer.echo(json.dumps(d))
+        else:
+            typer.echo(
+                f"cry {d['onset']:8.2f} - {d['offset']:8.2f} s  score {d['score']:.2f}  "
+                f"(known at {d['emitted']:.2f} s)"
+            )
+        sys.stdout.flush()
+
+    for b in blocks:
+        n += b.shape[0]
+        for ev in det.push(b):
+            show(ev)
+    if n == 0:
+        raise CribwatchError(f"{audio if audio != '-' else 'stdin'}: no audio samples")
+    for ev in det.flush():
+        show(ev)
+
+
+@app.command("eval")
+def eval_cmd(
+    data: Path = typer.Option(..., "--data", help="Cry set to evaluate on."),
+    model: Path = typer.Option(DEFAULT_WEIGHTS, "--model", help="Weights: .pt, .onnx or .cwq."),
+    config: Path | None = typer.Option(None, "--config", help="Detector config JSON."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    det_curve: Path | None = typer.Option(None, "--det-curve", help="Write the DET curve (PNG)."),
+    filters: str | None = typer.Option(
+        None, "--filters", help="Comma list of filters to switch on (default: config's)."
+    ),
+) -> None:
+    """Sensitivity, false alarms per hour (overall, by noise type), event F1/ER, latency."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from cribwatch.cry import eval as ev
+
+    cfg = load_filter_config(config, model)
+    if filters is not None:
+        cfg = replace(cfg, enabled=tuple(f for f in filters.split(",") if f))
+    s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
+    ev.score_set(an, make_scorer(model), progress=_bar("score"))
+    res, _ = ev.evaluate(s, ev.detect_set(an, cfg), {f: a.duration for f, a in an.items()})
+    res["threshold"] = cfg.threshold
+    res["filters"] = list(cfg.enabled)
+    if det_curve is not None:
+        curve = ev.sweep(s, an, cfg, np.linspace(0.05, 0.995, 40))
+        ev.plot_det(curve, det_curve)
+        res["det_curve"] = str(det_curve)
+    if json_out:
+        typer.echo(json.dumps(res))
+    else:
+        for k, v in res.items():
+            typer.echo(f"{k:28s} {v}")
+
+
+@app.command("tune")
+def tune_cmd(
+    data: Path = typer.Option(..., "--data", help="Your own recordings as a cry set (labels.tsv)."),
+    max_far: float = typer.Option(1.0, "--max-far", help="Largest false alarms per hour allowed."),
+    model: Path = typer.Option(DEFAULT_WEIGHTS, "--model", help="Weights: .pt, .onnx or .cwq."),
+    config: Path | None = typer.Option(None, "--config", help="Config to start from."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Config to write (default: the user config the detector loads)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from cribwatch.cry import eval as ev
+    from cribwatch.io import write_json
+
+    cfg = load_filter_config(config, model)
+    s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
+    ev.score_set(an, make_scorer(model), progress=_bar("score"))
+    curve = ev.sweep(s, an, cfg, np.round(np.linspace(0.05, 0.995, 64), 4))
+    thr = ev.pick_threshold(curve, max_far)
+    point = next(c for c in curve if c["threshold"] == thr)
+    cfg = replace(cfg, threshold=thr)
+    dest = out or user_config_path()
+    write_json(
+        dest, {"detector": cfg.to_dict(), "tuned_on": str(data), "max_far": max_far, **point}
+    )
+    res = {"threshold": thr, "config": str(dest), **point}
+    typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:22s} {v}" for k, v in res.items()))

@@ -1,0 +1,342 @@
+"""Evaluation of the cry detector on a cry set (``cribwatch cry eval``).
+
+Counting rules (stated here once, used everywhere):
+
+- ``sensitivity``: share of labelled cries *found*: some detection's onset lies between 1 s
+  before the cry's onset and the cry's offset. Reported overall, per cry source (real /
+  synth, from cries.tsv) and per event-to-background ratio.
+- ``far_per_hour``: false alarms per hour of all audio. Every detection that overlaps no
+  labelled cry counts 1; every detection also counts 1 for each full 5 s it runs outside
+  labelled cries, so one endless detection cannot cover everything.
+- ``far_per_hour_by_noise``: the same false alarms attributed to the most specific noise type
+  (the shortest noise_types.tsv row) at the detection's onset, per hour of audio whose most
+  specific type is that type (0.1 s grid).
+- ``far_per_hour_cryfree`` / ``far_per_hour_narrowband``: false alarms per hour of the files
+  with no cry, and of those among them that went through the 8 kHz path (channels.tsv).
+- ``event_f1`` / ``event_er``: event-based F1 and error rate, 500 ms onset collar, offsets not
+  evaluated (DCASE 2017 Task 2), computed by sed_eval.
+- ``latency_p50_s`` / ``latency_p90_s``: from a found cry's onset to the ``emitted`` time of the
+  first detection that found it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cribwatch.cry.dataset import CrySet, file_features, load_set
+from cribwatch.cry.features import FrontEndConfig
+from cribwatch.cry.postprocess import (
+    FRAMES_PER_HOP,
+    FRAMES_PER_WINDOW,
+    Event,
+    FilterConfig,
+    WindowInfo,
+    cry_voiced,
+    frame_levels_db,
+    pitch_frames,
+    run_chain,
+)
+from cribwatch.cry.stream import Scorer, n_windows, windows_of
+
+FA_RUN_S = 5.0
+"""Each full this many seconds a detection runs outside cries counts one more false alarm."""
+MATCH_BEFORE_S = 1.0
+"""A detection onset up to this long before a cry's onset still finds it."""
+
+
+@dataclass
+class FileAnalysis:
+    """Model-independent signal facts of one file, plus its features and (later) scores."""
+
+    feat: np.ndarray
+    duration: float
+    level: np.ndarray
+    f0: np.ndarray
+    harm: np.ndarray
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def infos(self, cfg: FilterConfig) -> list[WindowInfo]:
+        v = cry_voiced(self.f0, self.harm, cfg)
+        out = []
+        for k in range(self.scores.shape[0]):
+            a = k * FRAMES_PER_HOP
+            vw = v[a : a + FRAMES_PER_WINDOW]
+            lv = self.level[k : k + 2]
+            level = 10 * np.log10(np.mean(10 ** (lv / 10)) + 1e-20)
+            tail = v[a + FRAMES_PER_WINDOW - FRAMES_PER_HOP : a + FRAMES_PER_WINDOW]
+            out.append(
+                WindowInfo(
+                    float(self.scores[k]), float(level), float(vw.mean()) if vw.size else 0.0, tail
+                )
+            )
+        return out
+
+
+def analyse_set(
+    s: CrySet, fe: FrontEndConfig = FrontEndConfig(), progress=None
+) -> dict[str, FileAnalysis]:  # type: ignore[no-untyped-def]
+    """Features, levels and pitch of every file of a set (done once per set)."""
+    from cribwatch.cry.audio import read_audio
+    from cribwatch.cry.features import logmel, to_model_input
+
+    out = {}
+    for i, f in enumerate(s.files):
+        x = read_audio(s.audio_path(f))
+        feat = to_model_input(logmel(x, fe), fe)
+        f0, harm = pitch_frames(x)
+        out[f] = FileAnalysis(feat, x.shape[0] / fe.sr, frame_levels_db(x), f0, harm)
+        if progress:
+            progress(i + 1, len(s.files))
+    return out
+
+
+def score_set(an: dict[str, FileAnalysis], scorer: Scorer, progress=None) -> None:  # type: ignore[no-untyped-def]
+    """Fill in every file's window scores with ``scorer``."""
+    for i, fa in enumerate(an.values()):
+        w = windows_of(fa.feat)
+        nw = min(w.shape[0], n_windows(int(round(fa.duration * 16000))))
+        fa.scores = scorer(np.ascontiguousarray(w[:nw])) if nw else np.zeros(0)
+        if progress:
+            progress(i + 1, len(an))
+
+
+def detect_set(an: dict[str, FileAnalysis], cfg: FilterConfig) -> dict[str, list[Event]]:
+    return {f: run_chain(fa.infos(cfg), cfg) for f, fa in an.items()}
+
+
+def _specific_type_grid(
+    rows: list[tuple[float, float, str]], duration: float, step: float = 0.1
+) -> list[str]:
+    n = int(np.ceil(duration / step))
+    best_len = np.full(n, np.inf)
+    types = ["unknown"] * n
+    for on, off, t in rows:
+        a, b = int(on / step), min(n, int(np.ceil(off / step)))
+        ln = off - on
+        for i in range(a, b):
+            if ln < best_len[i]:
+                best_len[i] = ln
+                types[i] = t
+    return types
+
+
+def _outside(ev: Event, spans: list[tuple[float, float]]) -> float:
+    inside = sum(max(0.0, min(ev.offset, off) - max(ev.onset, on)) for on, off in spans)
+    return max(0.0, (ev.offset - ev.onset) - inside)
+
+
+@dataclass
+class CryOutcome:
+    """Per labelled cry: found or not, latency, source and EBR."""
+
+    file: str
+    onset: float
+    found: bool
+    latency: float
+    source: str
+    ebr: str
+
+
+def evaluate(
+    s: CrySet, dets: dict[str, list[Event]], durations: dict[str, float], with_sed: bool = True
+) -> tuple[dict[str, object], list[CryOutcome]]:
+    """All metrics of :mod:`cribwatch.cry.eval` for detections ``dets`` on set ``s``."""
+    outcomes: list[CryOutcome] = []
+    fa_total = 0.0
+    fa_by_type: dict[str, float] = {}
+    secs_by_type: dict[str, float] = {}
+    fa_free = 0.0
+    secs_free = 0.0
+    fa_nb = 0.0
+    secs_nb = 0.0
+    hours = sum(durations.values()) / 3600.0
+    for f in s.files:
+        spans = s.labels.get(f, [])
+        evs = dets.get(f, [])
+        meta = {(round(float(r["onset"]), 2)): r for r in s.cries.get(f, [])}
+        for on, off in spans:
+            hit = [e for e in evs if on - MATCH_BEFORE_S <= e.onset <= off]
+            r = meta.get(round(on, 2), {})
+            first = min(hit, key=lambda e: e.emitted) if hit else None
+            outcomes.append(
+                CryOutcome(
+                    f,
+                    on,
+                    bool(hit),
+                    (first.emitted - on) if first else float("nan"),
+                    r.get("source", "unknown"),
+                    r.get("ebr_db", "na"),
+                )
+            )
+        rows = s.noise.get(f, [])
+        grid = _specific_type_grid(rows, durations[f]) if rows else []
+        for t in set(grid):
+            secs_by_type[t] = secs_by_type.get(t, 0.0) + grid.count(t) * 0.1
+        n_file = 0.0
+        for e in evs:
+            overl = any(min(e.offset, off) > max(e.onset, on) for on, off in spans)
+            n = (0.0 if overl else 1.0) + np.floor(_outside(e, spans) / FA_RUN_S)
+            if n == 0:
+                continue
+            n_file += n
+            if grid:
+                t = grid[min(len(grid) - 1, max(0, int(e.onset / 0.1)))]
+                fa_by_type[t] = fa_by_type.get(t, 0.0) + n
+        fa_total += n_file
+        if not spans:
+            fa_free += n_file
+            secs_free += durations[f]
+            if s.channels.get(f, {}).get("band") == "8k":
+                fa_nb += n_file
+                secs_nb += durations[f]
+
+    def sens(sel: list[CryOutcome]) -> float | None:
+        return round(float(np.mean([o.found for o in sel])), 4) if sel else None
+
+    lat = np.array([o.latency for o in outcomes if o.found])
+    res: dict[str, object] = {
+        "sensitivity": sens(outcomes),
+        "sensitivity_real": sens([o for o in outcomes if o.source == "real"]),
+        "sensitivity_synth": sens([o for o in outcomes if o.source == "synth"]),
+        "sensitivity_by_ebr": {
+            e: sens([o for o in outcomes if o.ebr == e]) for e in sorted({o.ebr for o in outcomes})
+        },
+        "far_per_hour": round(fa_total / hours, 3) if hours else None,
+        "far_per_hour_cryfree": round(fa_free / (secs_free / 3600), 3) if secs_free else None,
+        "far_per_hour_narrowband": round(fa_nb / (secs_nb / 3600), 3) if secs_nb else None,
+        "far_per_hour_by_noise": {
+            t: round(fa_by_type.get(t, 0.0) / (secs_by_type[t] / 3600), 3)
+            for t in sorted(secs_by_type)
+            if secs_by_type[t] > 0
+        },
+        "latency_p50_s": round(float(np.percentile(lat, 50)), 3) if lat.size else None,
+        "latency_p90_s": round(float(np.percentile(lat, 90)), 3) if lat.size else None,
+        "hours": round(hours, 3),
+        "cries": len(outcomes),
+        "false_alarms": fa_total,
+    }
+    if with_sed:
+        res.update(sed_metrics(s, dets))
+    return res, outcomes
+
+
+def sed_metrics(s: CrySet, dets: dict[str, list[Event]]) -> dict[str, float]:
+    """Event-based F1 and error rate (sed_eval, 500 ms onset collar, offsets ignored)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import dcase_util
+        import sed_eval
+
+    m = sed_eval.sound_event.EventBasedMetrics(
+        event_label_list=["cry"], t_collar=0.5, evaluate_onset=True, evaluate_offset=False
+    )
+    for f in s.files:
+        ref = [
+            {"event_label": "cry", "onset": on, "offset": off, "filename": f}
+            for on, off in s.labels.get(f, [])
+        ]
+        est = [
+            {"event_label": "cry", "onset": e.onset, "offset": e.offset, "filename": f}
+            for e in dets.get(f, [])
+        ]
+        m.evaluate(
+            reference_event_list=dcase_util.containers.MetaDataContainer(ref),
+            estimated_event_list=dcase_util.containers.MetaDataContainer(est),
+        )
+    r = m.results_overall_metrics()
+    f1 = r["f_measure"]["f_measure"]
+    er = r["error_rate"]["error_rate"]
+    return {
+        "event_f1": round(float(f1), 4) if f1 == f1 else 0.0,
+        "event_er": round(float(er), 4) if er == er else 0.0,
+    }
+
+
+def sweep(
+    s: CrySet, an: dict[str, FileAnalysis], cfg: FilterConfig, thresholds: np.ndarray
+) -> list[dict[str, float]]:
+    """Sensitivity and false alarms per hour (all audio and cry-free audio) over thresholds."""
+    from dataclasses import replace
+
+    dur = {f: a.duration for f, a in an.items()}
+    out = []
+    for t in thresholds:
+        c = replace(cfg, threshold=float(t))
+        r, _ = evaluate(s, detect_set(an, c), dur, with_sed=False)
+        out.append(
+            {
+                "threshold": float(t),
+                "sensitivity": float(r["sensitivity"] or 0.0),  # type: ignore[arg-type]
+                "far_per_hour": float(r["far_per_hour"] or 0.0),  # type: ignore[arg-type]
+                "far_per_hour_cryfree": float(r["far_per_hour_cryfree"] or 0.0),  # type: ignore[arg-type]
+            }
+        )
+    return out
+
+
+def pick_threshold(
+    curve: list[dict[str, float]], max_far: float, key: str = "far_per_hour"
+) -> float:
+    """Lowest threshold whose false-alarm rate is at most ``max_far`` (highest sensitivity)."""
+    ok = [c for c in curve if c[key] <= max_far]
+    if not ok:
+        return max(c["threshold"] for c in curve)
+    best = max(c["sensitivity"] for c in ok)
+    return min(c["threshold"] for c in ok if c["sensitivity"] == best)
+
+
+def plot_det(curve: list[dict[str, float]], path: Path, title: str = "cry detector") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cribwatch.io import atomic_path
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    far = [max(c["far_per_hour"], 1e-2) for c in curve]
+    ax.plot(far, [c["sensitivity"] for c in curve], marker=".")
+    ax.set_xscale("log")
+    ax.set_xlabel("false alarms per hour")
+    ax.set_ylabel("sensitivity")
+    ax.axvline(1.0, color="grey", ls="--", lw=0.8)
+    ax.axhline(0.95, color="grey", ls="--", lw=0.8)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+
+
+def bootstrap_paired(
+    a: np.ndarray, b: np.ndarray, n: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of a - b and its 95 % bootstrap interval (paired resampling of items)."""
+    rng = np.random.default_rng(seed)
+    d = np.asarray(a, float) - np.asarray(b, float)
+    idx = rng.integers(0, d.shape[0], size=(n, d.shape[0]))
+    means = d[idx].mean(axis=1)
+    return float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def load_and_analyse(data: Path, fe: FrontEndConfig = FrontEndConfig(), progress=None):  # type: ignore[no-untyped-def]
+    s = load_set(data)
+    return s, analyse_set(s, fe, progress)
+
+
+__all__ = [
+    "analyse_set",
+    "score_set",
+    "detect_set",
+    "evaluate",
+    "sweep",
+    "pick_threshold",
+    "plot_det",
+    "bootstrap_paired",
+    "file_features",
+]

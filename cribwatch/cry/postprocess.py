@@ -1,0 +1,313 @@
+"""Noise-type post-processing: named, individually switchable filters plus hysteresis.
+
+The detector scores 1 s windows every 0.5 s. A window is *positive* when its model score
+reaches ``threshold`` and every enabled filter passes it:
+
+- ``loudness`` (low-amplitude sound): the window's RMS level must reach ``gate_dbfs``;
+- ``pitch`` (speech, animals, music): pitch plausibility and harmonicity. A 40 ms frame every
+  20 ms is *cry-voiced* when its normalised autocorrelation peak (harmonicity) reaches
+  ``harmonicity_min`` at an f0 within [``f0_min_hz``, ``f0_max_hz``]; the window passes when at
+  least ``voiced_share_min`` of its frames are cry-voiced (adult speech sits mostly below
+  250 Hz, most music and household sounds are not voiced like a cry);
+- ``rhythm`` (baby-related non-cry sounds): cry rhythm. Over the last ``rhythm_window_s``
+  seconds, the longest run of cry-voiced frames (gaps up to ``unit_gap_s`` bridged) must last
+  ``min_unit_s``: crying is expiratory units of 0.5-2.5 s, while cooing, babbling, laughing and
+  short fussing are made of shorter segments;
+- ``smoothing``: temporal smoothing with hysteresis: a bout starts when ``k_on`` of the last
+  ``n_on`` windows are positive, stops after ``m_off`` windows in a row that are not, and is
+  reported only when it lasts at least ``min_bout_s``. Without it, every positive window is a
+  bout of its own (consecutive ones merged).
+
+All thresholds live in :class:`FilterConfig`; :func:`run_chain` is the one implementation the
+offline and the streaming detectors share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
+
+from cribwatch.cry.audio import SR
+
+FILTERS = ("loudness", "pitch", "rhythm", "smoothing")
+"""The filter names, in chain order."""
+WINDOW_S = 1.0
+"""Model window (s)."""
+HOP_S = 0.5
+"""Window hop (s)."""
+PITCH_FRAME = 640
+"""Pitch analysis frame (samples, 40 ms)."""
+PITCH_HOP = 320
+"""Pitch analysis hop (samples, 20 ms)."""
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """Post-processing settings (the detector config that ``cribwatch cry tune`` writes)."""
+
+    threshold: float = 0.5
+    """Model score a window must reach."""
+    enabled: tuple[str, ...] = FILTERS
+    """Filters switched on (names from FILTERS)."""
+    gate_dbfs: float = -50.0
+    """loudness: smallest window RMS level (dBFS)."""
+    f0_min_hz: float = 250.0
+    """pitch: lowest plausible cry f0 (Hz)."""
+    f0_max_hz: float = 2200.0
+    """pitch: highest plausible cry f0 (Hz)."""
+    harmonicity_min: float = 0.45
+    """pitch: normalised autocorrelation peak for a voiced frame."""
+    voiced_share_min: float = 0.15
+    """pitch: share of cry-voiced frames a window needs."""
+    rhythm_window_s: float = 3.0
+    """rhythm: history searched for an expiratory unit (s)."""
+    min_unit_s: float = 0.4
+    """rhythm: shortest expiratory unit (s)."""
+    unit_gap_s: float = 0.06
+    """rhythm: voicing gaps up to this long do not end a unit (s)."""
+    k_on: int = 2
+    """smoothing: positive windows needed among the last n_on to start."""
+    n_on: int = 3
+    """smoothing: windows looked at to start."""
+    m_off: int = 2
+    """smoothing: non-positive windows in a row that stop a bout."""
+    min_bout_s: float = 1.5
+    """smoothing: shortest reported bout (s, from first to last positive window end)."""
+    onset_shift_s: float = 0.3
+    """Event onset = start of the first positive window plus this (s)."""
+    offset_shift_s: float = 0.3
+    """Event offset = end of the last positive window minus this (s)."""
+
+    def with_filters(self, names: tuple[str, ...]) -> FilterConfig:
+        return replace(self, enabled=tuple(names))
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, object]) -> FilterConfig:
+        known = {k: v for k, v in d.items() if k in FilterConfig.__dataclass_fields__}
+        if "enabled" in known:
+            known["enabled"] = tuple(known["enabled"])  # type: ignore[arg-type]
+        return FilterConfig(**known)  # type: ignore[arg-type]
+
+
+@dataclass
+class Event:
+    """One detected cry bout (seconds of stream time)."""
+
+    onset: float
+    offset: float
+    score: float
+    emitted: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "onset": round(self.onset, 3),
+            "offset": round(self.offset, 3),
+            "score": round(self.score, 4),
+            "emitted": round(self.emitted, 3),
+        }
+
+
+# --------------------------------------------------------------------------- signal analysis
+PITCH_NFFT = 1024
+"""FFT size of the autocorrelation (>= frame + largest lag, so no circular wrap)."""
+
+
+@lru_cache(maxsize=1)
+def _hann() -> np.ndarray:
+    return np.hanning(PITCH_FRAME)
+
+
+@lru_cache(maxsize=1)
+def _hann_ac() -> np.ndarray:
+    """Autocorrelation of the analysis window, normalised (the lag bias to divide out)."""
+    w = _hann()
+    wac = np.array([np.dot(w[: PITCH_FRAME - k], w[k:]) for k in range(PITCH_FRAME // 2)])
+    return np.maximum(wac / wac[0], 1e-3)
+
+
+def pitch_frames(
+    x: np.ndarray, cfg: FilterConfig = FilterConfig()
+) -> tuple[np.ndarray, np.ndarray]:
+    """(f0 Hz, harmonicity) of every 40 ms frame at 20 ms hops; frame i covers
+    samples [i*320, i*320+640). Normalised autocorrelation (mean removed, Hann window)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] < PITCH_FRAME:
+        return np.zeros(0), np.zeros(0)
+    import scipy.fft
+
+    fr = np.lib.stride_tricks.sliding_window_view(x, PITCH_FRAME)[::PITCH_HOP]
+    fr = ((fr - fr.mean(axis=1, keepdims=True)) * _hann()).astype(np.float32)
+    spec = scipy.fft.rfft(fr, n=PITCH_NFFT, axis=1)
+    ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=PITCH_NFFT, axis=1)[:, : PITCH_FRAME // 2]
+    ac = ac / np.maximum(ac[:, :1], 1e-12) / _hann_ac()
+    lo = max(2, int(SR / cfg.f0_max_hz))
+    hi = min(PITCH_FRAME // 2, int(SR / 120.0))
+    seg = ac[:, lo:hi]
+    best = seg.max(axis=1, keepdims=True)
+    peak = np.zeros_like(seg, dtype=bool)
+    peak[:, 1:-1] = (seg[:, 1:-1] >= seg[:, :-2]) & (seg[:, 1:-1] >= seg[:, 2:])
+    first = np.argmax(peak & (seg >= 0.9 * best), axis=1)  # first near-best peak: no octave errors
+    lag = first + lo
+    harm = seg[np.arange(seg.shape[0]), first]
+    energy = np.sum(fr.astype(np.float64) ** 2, axis=1)
+    harm = np.where(energy > 1e-10, harm, 0.0)
+    return SR / lag, np.clip(harm, 0.0, 1.0)
+
+
+def frame_levels_db(x: np.ndarray) -> np.ndarray:
+    """RMS level (dBFS) of every 0.5 s block of x (blocks of HOP_S)."""
+    hop = int(HOP_S * SR)
+    n = x.shape[0] // hop
+    b = np.asarray(x[: n * hop], dtype=np.float64).reshape(n, hop)
+    return 10.0 * np.log10(np.mean(b**2, axis=1) + 1e-12)
+
+
+@dataclass
+class WindowInfo:
+    """What the chain needs about window k (samples [k*8000, k*8000 + 16000))."""
+
+    score: float
+    level_db: float
+    voiced_share: float
+    voiced: np.ndarray  # cry-voiced flag per pitch frame of this window's last 0.5 s
+
+
+def cry_voiced(f0: np.ndarray, harm: np.ndarray, cfg: FilterConfig) -> np.ndarray:
+    return (harm >= cfg.harmonicity_min) & (f0 >= cfg.f0_min_hz) & (f0 <= cfg.f0_max_hz)
+
+
+FRAMES_PER_HOP = int(HOP_S * SR) // PITCH_HOP
+"""Pitch frames per window hop (25)."""
+FRAMES_PER_WINDOW = (int(WINDOW_S * SR) - PITCH_FRAME) // PITCH_HOP + 1
+"""Pitch frames fully inside one window (49)."""
+
+
+def window_infos(x: np.ndarray, scores: np.ndarray, cfg: FilterConfig) -> list[WindowInfo]:
+    """Offline: the per-window information of a whole signal (scores given per window)."""
+    f0, harm = pitch_frames(x, cfg)
+    v = cry_voiced(f0, harm, cfg)
+    lv = frame_levels_db(x)
+    out = []
+    for k in range(scores.shape[0]):
+        a = k * FRAMES_PER_HOP
+        vw = v[a : a + FRAMES_PER_WINDOW]
+        level = 10 * np.log10(np.mean(10 ** (lv[k : k + 2] / 10)) + 1e-20)
+        tail = v[a + FRAMES_PER_WINDOW - FRAMES_PER_HOP : a + FRAMES_PER_WINDOW]
+        out.append(
+            WindowInfo(float(scores[k]), float(level), float(vw.mean()) if vw.size else 0.0, tail)
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------- the chain
+@dataclass
+class Chain:
+    """Streaming state of the filter chain; feed windows in order with :meth:`push`."""
+
+    cfg: FilterConfig
+    k: int = 0
+    recent: list[bool] = field(default_factory=list)
+    voiced_hist: list[np.ndarray] = field(default_factory=list)
+    in_bout: bool = False
+    bout_first: int = 0
+    bout_last: int = 0
+    bout_score: float = 0.0
+    bout_emitted: float = 0.0
+    quiet: int = 0
+
+    def _longest_unit(self) -> float:
+        v = np.concatenate(self.voiced_hist) if self.voiced_hist else np.zeros(0, bool)
+        gap = int(round(self.cfg.unit_gap_s * SR / PITCH_HOP))
+        best = run = holes = 0
+        for flag in v:
+            if flag:
+                run += 1 + holes
+                holes = 0
+            elif run > 0 and holes < gap:
+                holes += 1
+            else:
+                run, holes = 0, 0
+            best = max(best, run)
+        return best * PITCH_HOP / SR
+
+    def positive(self, w: WindowInfo) -> bool:
+        on = self.cfg.enabled
+        keep = int(round(self.cfg.rhythm_window_s / HOP_S))
+        self.voiced_hist.append(w.voiced)
+        if len(self.voiced_hist) > keep:
+            self.voiced_hist.pop(0)
+        ok = w.score >= self.cfg.threshold
+        if ok and "loudness" in on:
+            ok = w.level_db >= self.cfg.gate_dbfs
+        if ok and "pitch" in on:
+            ok = w.voiced_share >= self.cfg.voiced_share_min
+        if ok and "rhythm" in on:
+            ok = self._longest_unit() >= self.cfg.min_unit_s
+        return ok
+
+    def _close(self) -> Event | None:
+        c = self.cfg
+        self.in_bout = False
+        dur = (self.bout_last - self.bout_first) * HOP_S + WINDOW_S
+        if "smoothing" in c.enabled and dur < c.min_bout_s:
+            return None
+        return Event(
+            self.bout_first * HOP_S + c.onset_shift_s,
+            self.bout_last * HOP_S + WINDOW_S - c.offset_shift_s,
+            self.bout_score,
+            self.bout_emitted,
+        )
+
+    def push(self, w: WindowInfo) -> list[Event]:
+        """Feed the next window; returns the bouts that closed."""
+        c = self.cfg
+        smooth = "smoothing" in c.enabled
+        k_on, n_on, m_off = (c.k_on, c.n_on, c.m_off) if smooth else (1, 1, 1)
+        pos = self.positive(w)
+        self.recent.append(pos)
+        if len(self.recent) > n_on:
+            self.recent.pop(0)
+        t_end = self.k * HOP_S + WINDOW_S
+        out: list[Event] = []
+        if not self.in_bout:
+            if pos and sum(self.recent) >= k_on:
+                first = self.k - len(self.recent) + 1 + self.recent.index(True)
+                self.in_bout, self.bout_first, self.bout_last = True, first, self.k
+                self.bout_score, self.quiet = w.score, 0
+                # the bout is known once it starts and, with smoothing, once it is long enough
+                need = max(0.0, c.min_bout_s - WINDOW_S) if smooth else 0.0
+                self.bout_emitted = max(t_end, first * HOP_S + WINDOW_S + need)
+        else:
+            if pos:
+                self.bout_last, self.quiet = self.k, 0
+                self.bout_score = max(self.bout_score, w.score)
+            else:
+                self.quiet += 1
+                if self.quiet >= m_off:
+                    ev = self._close()
+                    if ev is not None:
+                        out.append(ev)
+        self.k += 1
+        return out
+
+    def flush(self) -> list[Event]:
+        """End of stream: close an open bout."""
+        if self.in_bout:
+            ev = self._close()
+            return [ev] if ev is not None else []
+        return []
+
+
+def run_chain(infos: list[WindowInfo], cfg: FilterConfig) -> list[Event]:
+    """Offline: all events of a sequence of windows."""
+    ch = Chain(cfg)
+    out: list[Event] = []
+    for w in infos:
+        out.extend(ch.push(w))
+    out.extend(ch.flush())
+    return out

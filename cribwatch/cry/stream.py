@@ -1,0 +1,309 @@
+"""Block-streaming cry detector with constant memory, and its offline twin.
+
+The streaming detector takes float audio in blocks of any size. It keeps only: the samples not
+yet framed (< one window), the last 98 log-mel frames (one window), the pitch frames of the
+last window and the filter chain's short history. Every 0.5 s of audio it scores one 1 s
+window and feeds the chain (:mod:`cribwatch.cry.postprocess`). Memory does not grow with the
+stream's length.
+
+Window k covers samples [k*8000, k*8000 + 16000); log-mel frame i covers
+[i*160, i*160 + 400), so window k is frames [50k, 50k + 98) in the stream and in a whole file
+alike: :func:`detect_offline` and :class:`StreamDetector` give the same events.
+
+Scorers map a (B, 98, 64) uint8 batch to (B,) probabilities: :class:`TorchScorer` (float
+model), :class:`OnnxScorer` (ONNX Runtime, float or QDQ) and
+:class:`cribwatch.cry.quantize.IntScorer` (numpy integer reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from cribwatch.cry.audio import SR
+from cribwatch.cry.features import (
+    WINDOW_FRAMES,
+    FrontEndConfig,
+    logmel,
+    logmel_frames,
+    to_model_input,
+)
+from cribwatch.cry.postprocess import (
+    FRAMES_PER_HOP,
+    FRAMES_PER_WINDOW,
+    HOP_S,
+    PITCH_FRAME,
+    PITCH_HOP,
+    WINDOW_S,
+    Chain,
+    Event,
+    FilterConfig,
+    WindowInfo,
+    cry_voiced,
+    pitch_frames,
+    run_chain,
+    window_infos,
+)
+from cribwatch.errors import CribwatchError
+
+
+class Scorer(Protocol):
+    def __call__(self, x: np.ndarray) -> np.ndarray: ...
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
+class TorchScorer:
+    """Float PyTorch model."""
+
+    def __init__(self, model: object, batch: int = 512) -> None:
+        import torch
+
+        self.model = model
+        self.batch = batch
+        self.torch = torch
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        torch = self.torch
+        out = []
+        with torch.no_grad():
+            for s in range(0, x.shape[0], self.batch):
+                t = torch.from_numpy(x[s : s + self.batch].astype(np.float32))[:, None]
+                out.append(self.model(t).numpy())  # type: ignore[operator]
+        return _sigmoid(np.concatenate(out)) if out else np.zeros(0)
+
+
+class OnnxScorer:
+    """ONNX Runtime session of an exported cry model (input (B,1,98,64) float 0-255)."""
+
+    def __init__(self, path: Path, threads: int = 1, batch: int = 256) -> None:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        try:
+            self.sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises many types
+            raise CribwatchError(
+                f"{path}: not a loadable ONNX model ({type(exc).__name__})"
+            ) from exc
+        self.name = self.sess.get_inputs()[0].name
+        self.batch = batch
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        out = []
+        for s in range(0, x.shape[0], self.batch):
+            b = x[s : s + self.batch].astype(np.float32)[:, None]
+            out.append(np.asarray(self.sess.run(None, {self.name: b})[0]).reshape(-1))
+        return _sigmoid(np.concatenate(out)) if out else np.zeros(0)
+
+
+def windows_of(feat: np.ndarray) -> np.ndarray:
+    """(n_windows, 98, 64) view of a file's model input, one window every 50 frames."""
+    hop = int(HOP_S * SR) // 160
+    n = 0 if feat.shape[0] < WINDOW_FRAMES else (feat.shape[0] - WINDOW_FRAMES) // hop + 1
+    if n == 0:
+        return np.zeros((0, WINDOW_FRAMES, feat.shape[1]), dtype=feat.dtype)
+    return np.lib.stride_tricks.sliding_window_view(feat, (WINDOW_FRAMES, feat.shape[1]))[::hop, 0][
+        :n
+    ]
+
+
+def n_windows(n_samples: int) -> int:
+    win, hop = int(WINDOW_S * SR), int(HOP_S * SR)
+    return 0 if n_samples < win else (n_samples - win) // hop + 1
+
+
+@dataclass
+class Analysis:
+    """Scores and filter inputs of one recording (offline), reusable for many chain configs."""
+
+    infos: list[WindowInfo]
+    duration: float
+
+
+def analyse(
+    x: np.ndarray,
+    scorer: Scorer,
+    cfg: FilterConfig = FilterConfig(),
+    fe: FrontEndConfig = FrontEndConfig(),
+    feat: np.ndarray | None = None,
+) -> Analysis:
+    """Offline analysis of a whole signal."""
+    if feat is None:
+        feat = to_model_input(logmel(x, fe), fe)
+    w = windows_of(feat)
+    nw = min(w.shape[0], n_windows(x.shape[0]))
+    scores = scorer(np.ascontiguousarray(w[:nw])) if nw else np.zeros(0)
+    return Analysis(window_infos(x, scores, cfg), x.shape[0] / SR)
+
+
+def detect_offline(
+    x: np.ndarray,
+    scorer: Scorer,
+    cfg: FilterConfig = FilterConfig(),
+    fe: FrontEndConfig = FrontEndConfig(),
+) -> list[Event]:
+    """All events of a whole signal."""
+    return run_chain(analyse(x, scorer, cfg, fe).infos, cfg)
+
+
+class StreamDetector:
+    """Constant-memory block detector: :meth:`push` blocks, get closed events back."""
+
+    def __init__(
+        self,
+        scorer: Scorer,
+        cfg: FilterConfig = FilterConfig(),
+        fe: FrontEndConfig = FrontEndConfig(),
+        on_alert: Callable[[float, float], None] | None = None,
+    ) -> None:
+        self.scorer = scorer
+        self.cfg = cfg
+        self.fe = fe
+        self.chain = Chain(cfg)
+        self.on_alert = on_alert
+        self.pending = np.zeros(0, dtype=np.float32)  # samples from self.start on
+        self.start = 0  # absolute index of pending[0]
+        self.frames = np.zeros((0, fe.n_mels), dtype=np.uint8)
+        self.frame_next = 0  # next log-mel frame index to compute
+        self.pitch_next = 0
+        self.voiced = np.zeros(0, dtype=bool)
+        self.voiced_start = 0
+        self.k = 0  # next window index
+        self.hop_samples = int(HOP_S * SR)
+        self.total = 0
+        self._alerted = False
+
+    def _need(self) -> int:
+        """Oldest absolute sample still needed."""
+        return min(
+            self.frame_next * self.fe.hop_length,
+            self.pitch_next * PITCH_HOP,
+            self.k * self.hop_samples,
+        )
+
+    def push(self, block: np.ndarray) -> list[Event]:
+        """Feed the next block of float audio; returns events that closed."""
+        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        self.pending = np.concatenate([self.pending, block])
+        self.total += block.shape[0]
+        end = self.start + self.pending.shape[0]
+        fe = self.fe
+        # new log-mel frames
+        nf = (end - fe.win_length) // fe.hop_length + 1 if end >= fe.win_length else 0
+        if nf > self.frame_next:
+            a = self.frame_next * fe.hop_length - self.start
+            seg = self.pending[a : (nf - 1) * fe.hop_length + fe.win_length - self.start]
+            fr = np.lib.stride_tricks.sliding_window_view(seg, fe.win_length)[:: fe.hop_length]
+            new = to_model_input(logmel_frames(fr[: nf - self.frame_next], fe), fe)
+            self.frames = np.concatenate([self.frames, new])
+            self.frame_next = nf
+        # new pitch frames
+        npf = (end - PITCH_FRAME) // PITCH_HOP + 1 if end >= PITCH_FRAME else 0
+        if npf > self.pitch_next:
+            a = self.pitch_next * PITCH_HOP - self.start
+            seg = self.pending[a : (npf - 1) * PITCH_HOP + PITCH_FRAME - self.start]
+            f0, harm = pitch_frames(seg, self.cfg)
+            self.voiced = np.concatenate([self.voiced, cry_voiced(f0, harm, self.cfg)])
+            self.pitch_next = npf
+        events: list[Event] = []
+        # windows
+        batch_x, batch_k = [], []
+        while (self.k * self.hop_samples + int(WINDOW_S * SR)) <= end:
+            f0i = self.k * FRAMES_PER_HOP * 2  # log-mel frame index of the window start (50k)
+            first_frame = self.frame_next - self.frames.shape[0]
+            batch_x.append(self.frames[f0i - first_frame : f0i - first_frame + WINDOW_FRAMES])
+            batch_k.append(self.k)
+            self.k += 1
+        if batch_x:
+            scores = self.scorer(np.stack(batch_x))
+            for k, sc in zip(batch_k, scores, strict=True):
+                a = k * self.hop_samples - self.start
+                wx = self.pending[a : a + int(WINDOW_S * SR)].astype(np.float64)
+                h1 = wx[: self.hop_samples]
+                h2 = wx[self.hop_samples :]
+                level = 10 * np.log10(0.5 * (np.mean(h1**2) + np.mean(h2**2)) + 1e-20)
+                p0 = k * FRAMES_PER_HOP - self.voiced_start
+                vw = self.voiced[p0 : p0 + FRAMES_PER_WINDOW]
+                tail = vw[FRAMES_PER_WINDOW - FRAMES_PER_HOP :]
+                info = WindowInfo(
+                    float(sc), float(level), float(vw.mean()) if vw.size else 0.0, tail.copy()
+                )
+                was = self.chain.in_bout
+                events.extend(self.chain.push(info))
+                if self.on_alert is not None and self.chain.in_bout and not was:
+                    self.on_alert(
+                        self.chain.bout_first * HOP_S + self.cfg.onset_shift_s,
+                        self.chain.bout_emitted,
+                    )
+        # drop what is no longer needed
+        first_frame = self.frame_next - self.frames.shape[0]
+        keep_from = self.k * FRAMES_PER_HOP * 2
+        if keep_from > first_frame:
+            self.frames = self.frames[keep_from - first_frame :]
+        need = self._need()
+        drop = need - self.start
+        if drop > 0:
+            self.pending = self.pending[drop:]
+            self.start = need
+        vdrop = self.k * FRAMES_PER_HOP - self.voiced_start
+        if vdrop > 0:
+            self.voiced = self.voiced[vdrop:]
+            self.voiced_start += vdrop
+        return events
+
+    def flush(self) -> list[Event]:
+        """End of stream."""
+        return self.chain.flush()
+
+
+def pcm_blocks(stream: object, block_samples: int = 8000) -> Iterator[np.ndarray]:
+    """Float blocks from a binary stream of raw 16 kHz mono s16le PCM."""
+    from cribwatch.cry.audio import pcm16_to_float
+
+    carry = b""
+    read = stream.read  # type: ignore[attr-defined]
+    while True:
+        chunk = read(block_samples * 2)
+        if not chunk:
+            break
+        chunk = carry + chunk
+        n = len(chunk) // 2 * 2
+        carry = chunk[n:]
+        if n:
+            yield pcm16_to_float(np.frombuffer(chunk[:n], dtype="<i2"))
+    if carry:
+        raise CribwatchError("stdin: odd number of bytes: not 16-bit PCM (s16le) audio")
+
+
+def wav_blocks(path: Path, block_samples: int = 8000) -> Iterator[np.ndarray]:
+    """Float blocks of a 16 kHz audio file read incrementally (constant memory)."""
+    import soundfile as sf
+
+    from cribwatch.cry.audio import wav_info
+
+    sr, ch, subtype = wav_info(path)
+    if sr != SR:
+        raise CribwatchError(
+            f"{path}: sample rate {sr} Hz, the detector wants {SR} Hz "
+            "(resample first, e.g. sox in.wav -r 16000 out.wav)"
+        )
+    try:
+        with sf.SoundFile(str(path)) as f:
+            if f.frames == 0:
+                raise CribwatchError(f"{path}: audio file holds no samples")
+            for b in f.blocks(blocksize=block_samples, dtype="float32", always_2d=True):
+                x = b.mean(axis=1)
+                if not np.all(np.isfinite(x)):
+                    raise CribwatchError(f"{path}: audio contains NaN or infinite samples")
+                yield x
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise CribwatchError(f"{path}: corrupt audio ({str(exc).splitlines()[0]})") from exc

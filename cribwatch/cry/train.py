@@ -1,0 +1,234 @@
+"""Training the cry CNN on a cry set (``cribwatch cry train``).
+
+Windows of 98 frames (1 s) are cut at random frame offsets from the uint8 model input of every
+file. The soft target of a window is ``min(1, cry seconds inside it / target_full_s)``.
+Half of every batch are windows that overlap a cry, half are drawn uniformly. A small
+level-shift and frequency-mask augmentation acts on the integer input. Training stops after
+``minutes``; the checkpoint with the lowest validation loss is kept, written atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from cribwatch.cry.dataset import load_set, set_features
+from cribwatch.cry.features import FrontEndConfig
+from cribwatch.cry.model import WINDOW_FRAMES, CryNet, CryNetConfig, count_macs, count_params
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_path
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings."""
+
+    minutes: float = 40.0
+    """Wall-clock budget (min)."""
+    seed: int = 0
+    """Seed of initialisation, sampling and augmentation."""
+    batch: int = 128
+    """Windows per batch."""
+    lr: float = 3e-3
+    """Peak Adam learning rate (cosine decay over the time budget)."""
+    weight_decay: float = 1e-4
+    """AdamW weight decay."""
+    pos_share: float = 0.5
+    """Share of each batch drawn from windows that overlap a cry."""
+    target_full_s: float = 0.5
+    """Cry seconds inside a window that make its target 1."""
+    val_share: float = 0.06
+    """Share of files held out for validation."""
+    val_every_s: float = 90.0
+    """Validate and checkpoint every this many seconds."""
+    level_shift: int = 16
+    """Largest random level shift of the integer input (0-255 units; 16 is about 9 dB)."""
+    freq_mask: int = 8
+    """Largest frequency mask (mel bands)."""
+    threads: int = 1
+    """torch intra-op threads."""
+
+
+class Windows:
+    """Random access to training windows of a set's features."""
+
+    def __init__(
+        self,
+        feats: dict[str, tuple[np.ndarray, float]],
+        labels: dict[str, list[tuple[float, float]]],
+        files: list[str],
+        hop_s: float,
+    ) -> None:
+        self.mats = [feats[f][0] for f in files]
+        self.spans = [labels.get(f, []) for f in files]
+        self.hop_s = hop_s
+        self.n = np.array([max(0, m.shape[0] - WINDOW_FRAMES + 1) for m in self.mats])
+        keep = self.n > 0
+        self.idx = np.flatnonzero(keep)
+        self.cum = np.cumsum(self.n[self.idx])
+        self.pos: list[tuple[int, int]] = []
+        for i in self.idx:
+            for on, off in self.spans[i]:
+                a = max(0, int((on - 0.75) / hop_s))
+                b = min(int(self.n[i]), int((off - 0.25) / hop_s))
+                self.pos.extend((int(i), j) for j in range(a, b, 5))
+
+    def target(self, i: int, j: int, full_s: float) -> float:
+        t0 = j * self.hop_s
+        t1 = t0 + 1.0
+        ov = sum(max(0.0, min(t1, off) - max(t0, on)) for on, off in self.spans[i])
+        return min(1.0, ov / full_s)
+
+    def sample(
+        self, rng: np.random.Generator, n: int, pos_share: float, full_s: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        picks: list[tuple[int, int]] = []
+        n_pos = int(round(n * pos_share)) if self.pos else 0
+        for k in rng.integers(0, max(1, len(self.pos)), n_pos):
+            i, j = self.pos[int(k)]
+            j = int(np.clip(j + rng.integers(-2, 3), 0, self.n[i] - 1))
+            picks.append((i, j))
+        for u in rng.integers(0, int(self.cum[-1]), n - n_pos):
+            k = int(np.searchsorted(self.cum, u, side="right"))
+            i = int(self.idx[k])
+            j = int(u - (self.cum[k - 1] if k > 0 else 0))
+            picks.append((i, j))
+        x = np.stack([self.mats[i][j : j + WINDOW_FRAMES] for i, j in picks])
+        y = np.array([self.target(i, j, full_s) for i, j in picks], dtype=np.float32)
+        return x, y
+
+
+def augment(x: np.ndarray, rng: np.random.Generator, cfg: TrainConfig) -> np.ndarray:
+    x = x.astype(np.int16)
+    shift = rng.integers(-cfg.level_shift, cfg.level_shift + 1, size=(x.shape[0], 1, 1))
+    x = np.where(x > 8, np.clip(x + shift, 0, 255), x)
+    for b in range(x.shape[0]):
+        if rng.random() < 0.3:
+            w = int(rng.integers(1, cfg.freq_mask + 1))
+            a = int(rng.integers(0, x.shape[2] - w))
+            x[b, :, a : a + w] = 0
+    return x.astype(np.float32)
+
+
+def save_checkpoint(path: Path, model: CryNet, meta: dict[str, object]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(
+            {"arch": model.config_dict(), "state_dict": model.state_dict(), "meta": meta}, tmp
+        )
+
+
+def train(
+    data: Path,
+    out: Path,
+    cfg: TrainConfig = TrainConfig(),
+    arch: CryNetConfig = CryNetConfig(),
+    fe: FrontEndConfig = FrontEndConfig(),
+    log: bool = True,
+) -> dict[str, object]:
+    """Train on the cry set ``data``; write the best checkpoint to ``out``; return its meta."""
+    from tqdm import tqdm
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    s = load_set(data)
+    if not s.labels:
+        raise CribwatchError(f"{data}: no cry labels, nothing to learn")
+    bar = tqdm(total=len(s.files), desc="features", disable=not log, leave=False)
+    feats = set_features(s, fe, progress=lambda i, n: bar.update(1))
+    bar.close()
+    files = list(s.files)
+    order = rng.permutation(len(files))
+    n_val = max(1, int(round(cfg.val_share * len(files)))) if len(files) > 3 else 0
+    val_files = [files[i] for i in order[:n_val]]
+    tr_files = [files[i] for i in order[n_val:]] or files
+    hop_s = fe.hop_length / fe.sr
+    tr = Windows(feats, s.labels, tr_files, hop_s)
+    va = Windows(feats, s.labels, val_files, hop_s) if val_files else None
+    vrng = np.random.default_rng(cfg.seed + 1)
+    val_batches = (
+        [va.sample(vrng, 256, cfg.pos_share, cfg.target_full_s) for _ in range(4)] if va else []
+    )
+
+    model = CryNet(arch)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.BCEWithLogitsLoss()
+    budget = cfg.minutes * 60.0
+    t0 = time.time()
+    last_val = t0
+    best = float("inf")
+    step = 0
+    meta: dict[str, object] = {}
+    pbar = tqdm(total=int(budget), desc="train (s)", disable=not log, unit="s", mininterval=10)
+
+    def validate() -> float:
+        model.eval()
+        with torch.no_grad():
+            ls = [
+                float(
+                    loss_fn(
+                        model(torch.from_numpy(x.astype(np.float32))[:, None]), torch.from_numpy(y)
+                    )
+                )
+                for x, y in val_batches
+            ]
+        model.train()
+        return float(np.mean(ls)) if ls else 0.0
+
+    while True:
+        el = time.time() - t0
+        if el >= budget:
+            break
+        lr = cfg.lr * 0.5 * (1 + np.cos(np.pi * min(1.0, el / budget)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, y = tr.sample(rng, cfg.batch, cfg.pos_share, cfg.target_full_s)
+        xt = torch.from_numpy(augment(x, rng, cfg))[:, None]
+        loss = loss_fn(model(xt), torch.from_numpy(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        pbar.n = int(min(budget, time.time() - t0))
+        pbar.set_postfix(step=step, loss=f"{float(loss.detach()):.3f}")
+        if time.time() - last_val >= cfg.val_every_s or time.time() - t0 >= budget:
+            last_val = time.time()
+            v = validate() if va else float(loss)
+            if v < best or not va:
+                best = v
+                meta = {
+                    "data": str(data),
+                    "seed": cfg.seed,
+                    "steps": step,
+                    "minutes": round((time.time() - t0) / 60, 2),
+                    "val_loss": round(v, 5),
+                    "train_config": asdict(cfg),
+                    "frontend": asdict(fe),
+                    "params": count_params(model),
+                    "macs": count_macs(model, (1, 1, WINDOW_FRAMES, fe.n_mels)),
+                    "set_manifest": s.manifest,
+                }
+                save_checkpoint(out, model, meta)
+            pbar.write(f"step {step} val_loss {v:.4f} best {best:.4f}")
+    pbar.close()
+    v = validate() if va else 0.0
+    if v < best or not meta:
+        meta = {
+            "data": str(data),
+            "seed": cfg.seed,
+            "steps": step,
+            "minutes": round((time.time() - t0) / 60, 2),
+            "val_loss": round(v, 5),
+            "train_config": asdict(cfg),
+            "frontend": asdict(fe),
+            "params": count_params(model),
+            "macs": count_macs(model, (1, 1, WINDOW_FRAMES, fe.n_mels)),
+            "set_manifest": s.manifest,
+        }
+        save_checkpoint(out, model, meta)
+    return meta

@@ -10,6 +10,7 @@ the corpus is test data.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -40,7 +41,8 @@ def _copy_tree(src_root: Path, out: Path) -> int:
 
 
 def _git(args: list[str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *args], capture_output=True, check=False, timeout=600)
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    return subprocess.run(["git", *args], capture_output=True, check=False, timeout=180, env=env)
 
 
 def fetch_donateacry(

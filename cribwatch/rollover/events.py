@@ -56,7 +56,7 @@ class EventConfig:
     """How long the new state must hold before the move is confirmed."""
     rearm_s: float = 3.0
     """Seconds supine before another ``to_prone`` alert can fire."""
-    rearm_side_s: float = 10.0
+    rearm_side_s: float = 20.0
     """Seconds on the side (not supine) that also re-arm ``to_prone``."""
     prone_limit_s: float = 30.0
     """A prone episode this long raises ``prone_too_long``."""
@@ -64,6 +64,9 @@ class EventConfig:
     """Seconds without a visible face (body in view) before ``face_not_visible``."""
     face_rearm_s: float = 2.0
     """Seconds with a visible face before ``face_not_visible`` can fire again."""
+    face_reset_s: float = 0.7
+    """A face must stay visible this long to end a face-missing stretch (brief false
+    detections of a covered face do not restart the count)."""
     min_face: int = 1
     """Reliable face keypoints that count as a visible face."""
     max_step_s: float = 0.1
@@ -191,9 +194,10 @@ class Tracker:
             out.append(Event(t, "prone_too_long", conf, "alert"))
         face = n_face >= cfg.min_face
         if face:
-            self.face_missing_since = None
             if self.face_seen_since is None:
                 self.face_seen_since = t
+            if t - self.face_seen_since >= cfg.face_reset_s:
+                self.face_missing_since = None
             if not self.face_armed and t - self.face_seen_since >= cfg.face_rearm_s:
                 self.face_armed = True
         elif body_in_view:

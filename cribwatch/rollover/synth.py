@@ -132,7 +132,7 @@ class SynthConfig:
     """Peak roll angle of a partial roll that falls back."""
     rest_jitter_deg: float = 12.0
     """Slow wobble of the roll angle while resting."""
-    prone_head_turn_deg: Range = (55.0, 90.0)
+    prone_head_turn_deg: Range = (65.0, 95.0)
     """Head turn of a prone infant (face to one side to breathe)."""
     supine_head_turn_deg: float = 60.0
     """Largest head turn while supine."""

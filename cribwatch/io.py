@@ -97,7 +97,12 @@ def read_rgb(path: str | os.PathLike[str], *, require_color: bool = False) -> np
     """
     p = Path(path)
     img = _open_image(p)
-    if require_color and img.mode in ("L", "LA", "I", "I;16", "F", "1"):
+    if img.mode == "F":
+        grey = _check_finite(np.asarray(img, dtype=np.float32), p)
+        if require_color:
+            raise CribwatchError(f"{p}: grey image where a colour image is needed")
+        return np.repeat(np.clip(grey, 0, 1)[..., None], 3, axis=2)
+    if require_color and img.mode in ("L", "LA", "I", "I;16", "1"):
         raise CribwatchError(f"{p}: grey image where a colour image is needed")
     arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
     if require_color and float(np.abs(arr - arr.mean(axis=2, keepdims=True)).max()) < 1.0 / 255:
@@ -109,6 +114,8 @@ def read_gray(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image as float32 grey in [0, 1], shape (H, W) (ITU-R 601 luma for colour)."""
     p = Path(path)
     img = _open_image(p)
+    if img.mode == "F":
+        return np.clip(_check_finite(np.asarray(img, dtype=np.float32), p), 0, 1)
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float32) / 65535.0
     else:

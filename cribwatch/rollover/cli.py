@@ -194,9 +194,7 @@ def _print_flat(res: dict[str, object], title: str) -> None:
 @app.command("measure-pose")
 def measure_pose(
     data_root: Path = typer.Option(Path("data"), "--data-root", help="Fetched data folder."),
-    out: Path = typer.Option(
-        Path("data/rollover/pose_measure.json"), "--out", help="Result JSON."
-    ),
+    out: Path = typer.Option(Path("data/rollover/pose_measure.json"), "--out", help="Result JSON."),
     seeds: int = typer.Option(4, "--seeds", help="Night-simulator draws per variant."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:

@@ -276,7 +276,9 @@ def measure(
     }
 
 
-def fit_noise(result: dict[str, Any], floor: float = 0.02, swap_floor: float = 0.005) -> dict[str, Any]:
+def fit_noise(
+    result: dict[str, Any], floor: float = 0.02, swap_floor: float = 0.005
+) -> dict[str, Any]:
     """Noise-model fields fitted to a measurement.
 
     Misses and errors are those of frames where the person was found, averaged over each

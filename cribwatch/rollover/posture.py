@@ -20,9 +20,9 @@ Geometry (all in image pixels, vectorised over frames):
   the face towards ``+n``; ``d = asym_weight * (right - left mean score) + nose_weight *
   (head offset along n) / L``; ``d > 0`` means ``side_left``.
 
-Probabilities: ``p_supine = sigmoid((c - band) / temperature)``, ``p_prone =
-sigmoid((-c - prone_band) / temperature)``, ``p_side = 1 - p_supine - p_prone``. A frame with too few
-reliable torso keypoints is ``unknown``.
+Probabilities: ``p_supine = sigmoid((c - band) / temperature)``,
+``p_prone = sigmoid((-c - prone_band) / temperature)``, ``p_side = 1 - p_supine - p_prone``.
+A frame with too few reliable torso keypoints is ``unknown``.
 """
 
 from __future__ import annotations
@@ -199,9 +199,7 @@ def label(state: int, d: float) -> str:
     return STATES[state]
 
 
-def classify(
-    kp: np.ndarray, config: PostureConfig | None = None
-) -> tuple[list[str], np.ndarray]:
+def classify(kp: np.ndarray, config: PostureConfig | None = None) -> tuple[list[str], np.ndarray]:
     """Per-frame posture labels and confidences of (N, 17, 3) or (17, 3) keypoints (no smoothing).
 
     Returns:

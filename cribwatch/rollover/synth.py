@@ -345,6 +345,7 @@ def body_points(script: Script, rng: np.random.Generator, scale: float) -> tuple
     n = len(script.roll)
     fps_scale = 1.0
     del fps_scale
+
     # limb angles: slow random drift + kicks
     def drift(sig_deg: float, tau_frames: float) -> np.ndarray:
         return _ou(n, 1.0, tau_frames, math.radians(sig_deg), rng)
@@ -445,9 +446,7 @@ def project(
     """Pinhole projection of (..., 3) world points to (..., 2) pixels."""
     cam = (pts - centre) @ rot.T
     z = np.maximum(cam[..., 2], 1e-3)
-    return np.stack(
-        [focal * cam[..., 0] / z + width / 2, focal * cam[..., 1] / z + height / 2], -1
-    )
+    return np.stack([focal * cam[..., 0] / z + width / 2, focal * cam[..., 1] / z + height / 2], -1)
 
 
 # ---------------------------------------------------------------------------- labels
@@ -540,13 +539,9 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
     score = rng.uniform(nm.score_hi[0], nm.score_hi[1], (n, 17))
     score = np.where(vis > 0.5, score * (0.75 + 0.25 * vis), vis * nm.score_lo[1])
     mean_frames = nm.episode_s * cfg.fps
-    miss = np.stack(
-        [_episode_mask(n, nm.miss[k], mean_frames, rng) for k in range(17)], axis=1
-    )
+    miss = np.stack([_episode_mask(n, nm.miss[k], mean_frames, rng) for k in range(17)], axis=1)
     score = np.where(miss, rng.uniform(nm.score_lo[0], nm.score_lo[1], (n, 17)), score)
-    phantom = np.stack(
-        [_episode_mask(n, nm.phantom, mean_frames, rng) for k in range(17)], axis=1
-    )
+    phantom = np.stack([_episode_mask(n, nm.phantom, mean_frames, rng) for k in range(17)], axis=1)
     score = np.where(phantom & (vis <= 0.5), rng.uniform(0.5, 0.8, (n, 17)), score)
     # correlated position noise, Rayleigh-scaled so the median error matches nm.err
     sig = np.asarray(nm.err) / math.sqrt(2 * math.log(2)) * torso_px
@@ -639,7 +634,9 @@ def make_set(
         cv = seq.covered.astype(np.int8)
         on = np.flatnonzero(np.diff(np.r_[0, cv]) == 1)
         off = np.flatnonzero(np.diff(np.r_[cv, 0]) == -1)
-        cov_rows.extend((name, float(seq.t[a]), float(seq.t[b])) for a, b in zip(on, off, strict=True))
+        cov_rows.extend(
+            (name, float(seq.t[a]), float(seq.t[b])) for a, b in zip(on, off, strict=True)
+        )
         if progress is not None:
             progress(k + 1, n_seq)
     with atomic_open(d / "events.tsv", "w") as fh:

@@ -1,0 +1,84 @@
+"""The ``cribwatch rollover`` verbs: JSON output and error paths (exit code 2, one line)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from cribwatch.rollover.cli import app
+from cribwatch.rollover.pose import Sequence, write_sequence
+
+runner = CliRunner()
+
+
+def _roll_file(pose, path: Path) -> None:  # type: ignore[no-untyped-def]
+    seq = ["supine"] * 45 + ["side_left"] * 15 + ["prone"] * 60
+    kp = np.stack([pose(p) for p in seq]).astype(np.float32)
+    write_sequence(
+        path, Sequence(fps=15.0, width=400, height=400, t=np.arange(len(seq)) / 15.0, kp=kp)
+    )
+
+
+def test_detect_json_lines(pose, tmp_path: Path) -> None:
+    p = tmp_path / "roll.jsonl"
+    _roll_file(pose, p)
+    res = runner.invoke(app, ["detect", str(p), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.output.splitlines() if line.strip()]
+    assert rows and all(set(r) == {"time", "event", "confidence", "kind"} for r in rows)
+    assert ("to_prone", "alert") in {(r["event"], r["kind"]) for r in rows}
+
+
+def test_detect_malformed_line(pose, tmp_path: Path) -> None:
+    p = tmp_path / "roll.jsonl"
+    _roll_file(pose, p)
+    lines = p.read_text().splitlines()
+    lines[5] = lines[5][:-10]
+    p.write_text("\n".join(lines) + "\n")
+    res = runner.invoke(app, ["detect", str(p), "--json"])
+    assert res.exit_code == 2
+    assert "line 6" in res.output and str(p) in res.output
+
+
+def test_detect_unreadable_video(tmp_path: Path) -> None:
+    p = tmp_path / "clip.mp4"
+    p.write_bytes(b"\x00garbage" * 100)
+    res = runner.invoke(app, ["detect", str(p)])
+    assert res.exit_code == 2
+    assert "clip.mp4" in res.output and "video" in res.output
+
+
+def test_keypoints_on_frames_folder(tmp_path: Path) -> None:
+    from PIL import Image
+    from skimage import data as skdata
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    img = Image.fromarray(skdata.astronaut()).resize((256, 256))
+    for i in range(3):
+        img.save(frames / f"{i:03d}.png")
+    out = tmp_path / "kp.jsonl"
+    res = runner.invoke(app, ["keypoints", str(frames), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = out.read_text().splitlines()
+    assert len(lines) == 4
+    assert json.loads(lines[0])["width"] == 256
+    kp = np.array(json.loads(lines[1])["kp"])
+    assert kp.shape == (17, 3) and (kp[:, 2] >= 0.5).sum() >= 5
+
+
+def test_make_set_and_eval_json(tmp_path: Path) -> None:
+    d = tmp_path / "set"
+    res = runner.invoke(app, ["make-set", "--out", str(d), "--hours", "0.02", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["eval", "--data", str(d), "--json"])
+    assert res.exit_code == 0, res.output
+    obj = json.loads(res.output.strip().splitlines()[-1])
+    for key in ("frame_accuracy", "event_recall", "false_alarms_per_hour", "latency_p50_s",
+                "latency_p90_s", "hours"):  # fmt: skip
+        assert key in obj
+    bad = runner.invoke(app, ["make-set", "--out", str(d), "--ranges", "moon"])
+    assert bad.exit_code == 2

@@ -169,8 +169,8 @@ def evaluate(
         for a in fnv:
             if not any(on_t <= a <= off_t + cfg.cover_collar_s for on_t, off_t in eps):
                 cov_false += 1
-                j = idx_t.get(round(a, 4))
-                if j is not None and gt_lab[j] == "prone":
+                fi = idx_t.get(round(a, 4))
+                if fi is not None and gt_lab[fi] == "prone":
                     cov_false_prone += 1
         if progress is not None:
             progress(k + 1, len(files))

@@ -85,6 +85,9 @@ class PairConfig:
     """Maximum camera shift as a fraction of the frame width."""
     max_rotate: float = 1.0
     """Maximum camera rotation in degrees."""
+    min_chroma: float = 0.04
+    """A reference crop whose mean colour spread max(R,G,B) - min(R,G,B) is below this (a
+    near-grey crop: no colour to transfer) is redrawn."""
     min_changed: float = 0.02
     """A pair whose changed area is below this fraction is redrawn."""
     max_tries: int = 20
@@ -269,6 +272,8 @@ def generate_pair(
         scene = scenes[int(rng.integers(len(scenes)))]
         src = _load_scene(scene, cfg.source_short_side)
         (x0, y0, ch), reference = _crop(src, cfg, rng)
+        if float((reference.max(axis=2) - reference.min(axis=2)).mean()) < cfg.min_chroma:
+            continue
         edits: list[dict[str, Any]] = []
         changed = np.zeros((cfg.height, cfg.width), bool)
         if rng.uniform() < cfg.p_shift:
@@ -340,7 +345,7 @@ def generate_pair(
             break
     else:
         raise CribwatchError(
-            f"pair {index}: could not draw a change above {cfg.min_changed:.0%} of the frame"
+            f"pair {index}: no colourful crop with a change above {cfg.min_changed:.0%}"
         )
     night, night_params = simulate_night(
         target, np.random.default_rng([seed, index, 2]), RANGE_PRESETS[night_preset]

@@ -111,6 +111,25 @@ def fetch_package(pkg: str, dest: Path, progress: Progress) -> Path:
     return target
 
 
+MIN_SCENE_CHROMA = 12.0
+"""Scenes whose mean colour spread max(R,G,B) - min(R,G,B) (0-255) is below this are skipped:
+grey wallpapers and transparent overlays are no colour references."""
+
+
+def _is_colour_photo(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (512, 512))
+            im.thumbnail((256, 256))
+            rgb = np.asarray(im.convert("RGB"), dtype=np.float32)
+    except OSError:
+        return False
+    chroma = float((rgb.max(axis=2) - rgb.min(axis=2)).mean())
+    return chroma >= MIN_SCENE_CHROMA and float(rgb.mean(axis=2).std()) >= 8.0
+
+
 def _image_side(path: Path) -> int:
     from PIL import Image
 
@@ -131,7 +150,7 @@ def _best_per_group(files: Iterable[Path], key: Callable[[Path], str]) -> dict[s
     best: dict[str, tuple[int, Path]] = {}
     for f in files:
         side = _image_side(f)
-        if side < MIN_SCENE_SIDE:
+        if side < MIN_SCENE_SIDE or not _is_colour_photo(f):
             continue
         k = key(f)
         if k not in best or side > best[k][0]:

@@ -239,3 +239,108 @@ def tune_cmd(
     )
     res = {"threshold": thr, "config": str(dest), **point}
     typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:22s} {v}" for k, v in res.items()))
+
+
+@app.command("quantize")
+def quantize_cmd(
+    bits: int = typer.Option(8, "--bits", help="Weight bits of the middle layers: 8 or 4."),
+    method: str = typer.Option("ptq", "--method", help="ptq or qat."),
+    out: Path = typer.Option(
+        ..., "--out", help="Integer model (.cwq); the ONNX QDQ goes beside it."
+    ),
+    weights: Path = typer.Option(DEFAULT_WEIGHTS, "--weights", help="Float checkpoint."),
+    data: Path = typer.Option(
+        Path("data/cry/train"), "--data", help="Training cry set (calibration, QAT)."
+    ),
+    qat_minutes: float = typer.Option(4.0, "--qat-minutes", help="QAT fine-tuning time (min)."),
+    seed: int = typer.Option(0, "--seed", help="Seed."),
+) -> None:
+    """Integer model as an NPU toolchain runs it (.cwq for the reference, .onnx QDQ)."""
+    import torch
+
+    from cribwatch.cry.model import load_model
+    from cribwatch.cry.quantize import export_qdq_onnx, quantize_model
+
+    torch.set_num_threads(1)
+    model, _ = load_model(str(weights))
+    im = quantize_model(model, data, bits, method, qat_minutes=qat_minutes, seed=seed)
+    size = im.save(out)
+    onnx_path = out.with_suffix(".onnx")
+    onnx_size = export_qdq_onnx(im, onnx_path)
+    typer.echo(
+        json.dumps(
+            {
+                "bits": bits,
+                "method": method,
+                "out": str(out),
+                "bytes": size,
+                "onnx": str(onnx_path),
+                "onnx_bytes": onnx_size,
+            }
+        )
+    )
+
+
+@app.command("export")
+def export_cmd(
+    out: Path = typer.Option(..., "--out", help="ONNX file to write."),
+    weights: Path = typer.Option(DEFAULT_WEIGHTS, "--weights", help="Float checkpoint."),
+) -> None:
+    """Export the float model to ONNX (opset 17) and check parity with PyTorch."""
+    import numpy as np
+    import torch
+
+    from cribwatch.cry.model import load_model
+    from cribwatch.deploy.export import export_onnx, parity
+
+    model, _ = load_model(str(weights))
+    size = export_onnx(
+        model, (torch.zeros(1, 1, 98, 64),), out, input_names=["input"], output_names=["logit"]
+    )
+    rng = np.random.default_rng(0)
+    err = parity(model, out, [np.rint(rng.uniform(0, 255, (4, 1, 98, 64))).astype(np.float32)])
+    typer.echo(json.dumps({"out": str(out), "bytes": size, "parity_max_abs": err}))
+
+
+@app.command("golden")
+def golden_cmd(
+    model: Path = typer.Option(..., "--model", help="Integer model (.cwq)."),
+    audio: Path = typer.Option(..., "--audio", help="16 kHz audio file."),
+    out: Path = typer.Option(..., "--out", help="Golden folder."),
+    windows: int = typer.Option(4, "--windows", help="Windows (samples) to dump."),
+) -> None:
+    """Golden vectors of the front end and the integer model: wave, mel, int8 layers, scores."""
+    from cribwatch.cry.golden import dump_cry_golden
+
+    man = dump_cry_golden(model, audio, out, windows)
+    typer.echo(
+        json.dumps(
+            {
+                "out": str(out),
+                "samples": len(man["samples"]),  # type: ignore[arg-type]
+                "tensors": len(man["tensors"]),  # type: ignore[arg-type]
+            }
+        )
+    )
+
+
+@app.command("bench")
+def bench_cmd(
+    json_out: bool = typer.Option(False, "--json", help="One JSON object."),
+    cwq: Path = typer.Option(
+        DEFAULT_WEIGHTS.with_name("cry_int8.cwq"), "--int-model", help="Integer model."
+    ),
+    onnx_int: Path = typer.Option(
+        DEFAULT_WEIGHTS.with_name("cry_int8.onnx"), "--onnx-int", help="ONNX QDQ model."
+    ),
+    onnx_fp32: Path | None = typer.Option(None, "--onnx-fp32", help="Float ONNX model."),
+    n: int = typer.Option(200, "--n", help="Timed repetitions."),
+    rss_hours: float = typer.Option(
+        1.0, "--rss-hours", help="Length of the long stream for peak RSS (h)."
+    ),
+) -> None:
+    """Time per 1 s window (p50/p90, 1 thread), real-time factor, detector peak RSS."""
+    from cribwatch.cry.bench import bench
+
+    res = bench(cwq, onnx_int, onnx_fp32, n=n, rss_hours=rss_hours)
+    typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:34s} {v}" for k, v in res.items()))

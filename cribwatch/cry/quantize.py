@@ -32,6 +32,7 @@ from torch import nn
 
 from cribwatch.cry.intref import IntModel, IntScorer, QLayer
 from cribwatch.cry.model import CryNet
+from cribwatch.cry.train import Windows
 from cribwatch.deploy.quantize import (
     act_qparams,
     fake_quant_act,
@@ -239,15 +240,20 @@ def gap_spatial(net: FoldedNet, frames: int = 98, mels: int = 64) -> int:
 
 
 # ------------------------------------------------------------------------------ pipeline
-def calibration_windows(data: Path, n: int, seed: int) -> tuple[np.ndarray, object]:
-    """``n`` training windows (half overlapping cries) and the Windows sampler."""
+def calibration_windows(
+    data: Path, n: int, seed: int, max_files: int = 120
+) -> tuple[np.ndarray, Windows]:
+    """``n`` training windows (half overlapping cries) from up to ``max_files`` files of the
+    set, and the window sampler over those files (QAT draws from it)."""
     from cribwatch.cry.dataset import load_set, set_features
-    from cribwatch.cry.train import Windows
 
     s = load_set(data)
+    rng = np.random.default_rng(seed)
+    if len(s.files) > max_files:
+        s.files = sorted(rng.choice(s.files, max_files, replace=False).tolist())
     feats = set_features(s)
     win = Windows(feats, s.labels, s.files, 0.01)
-    x, _ = win.sample(np.random.default_rng(seed), n, 0.5, 0.5)
+    x, _ = win.sample(rng, n, 0.5, 0.5)
     return x, win
 
 
@@ -282,7 +288,7 @@ def quantize_model(
         t0 = time.time()
         net.train()
         while time.time() - t0 < qat_minutes * 60:
-            x, y = win.sample(rng, 128, 0.5, 0.5)  # type: ignore[attr-defined]
+            x, y = win.sample(rng, 128, 0.5, 0.5)
             xt = torch.from_numpy(augment(x, rng, tcfg))[:, None]
             s, zp = net.act[-1]
             logit = net(xt)

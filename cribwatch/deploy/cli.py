@@ -82,6 +82,9 @@ def compare_cmd(
     int_max_abs: float = typer.Option(
         0.0, "--int-max-abs", help="Integer tensors: largest absolute error (0 = bit-exact)."
     ),
+    common_only: bool = typer.Option(
+        False, "--common-only", help="Skip golden tensors the actual dump lacks."
+    ),
     ignore_model_hash: bool = typer.Option(
         False, "--ignore-model-hash", help="Compare dumps of different models."
     ),
@@ -90,7 +93,7 @@ def compare_cmd(
     from cribwatch.deploy.golden import Tolerance, compare
 
     tol = Tolerance(max_abs, mean_abs, cosine_min, int_max_abs)
-    res = compare(golden, actual, tol, check_model=not ignore_model_hash)
+    res = compare(golden, actual, tol, check_model=not ignore_model_hash, common_only=common_only)
     if json_out:
         typer.echo(json.dumps(res))
     else:

@@ -250,12 +250,17 @@ def _load_tensor(d: Path, entry: dict[str, object]) -> np.ndarray:
 
 
 def compare(
-    golden: Path, actual: Path, tol: Tolerance = Tolerance(), check_model: bool = True
+    golden: Path,
+    actual: Path,
+    tol: Tolerance = Tolerance(),
+    check_model: bool = True,
+    common_only: bool = False,
 ) -> dict[str, object]:
     """Compare ``actual`` against ``golden``; raises CribwatchError on bad input.
 
     Returns ``{"pass", "first_divergent", "tensors": [{name, max_abs, mean_abs, cosine, pass}]}``
-    with tensors in graph order (worst over samples).
+    with tensors in graph order (worst over samples). ``common_only`` skips golden tensors the
+    actual dump does not have (e.g. comparing a front-end + model dump with a model-only one).
     """
     g = load_golden(golden)
     a_man = actual / "manifest.json"
@@ -268,7 +273,11 @@ def compare(
     a_entries = {e["name"]: e for e in a["tensors"]} if a else {}
     rows = []
     first = None
+    skipped = []
     for e in g["tensors"]:  # type: ignore[attr-defined]
+        if common_only and a is not None and e["name"] not in a_entries:
+            skipped.append(e["name"])
+            continue
         worst = {"name": e["name"], "max_abs": 0.0, "mean_abs": 0.0, "cosine": 1.0, "pass": True}
         for sid in g["samples"]:  # type: ignore[attr-defined]
             gv = _load_tensor(golden / sid, e)
@@ -308,6 +317,7 @@ def compare(
         "tensors": rows,
         "golden": str(golden),
         "actual": str(actual),
+        "skipped": skipped,
     }
 
 

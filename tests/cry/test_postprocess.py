@@ -1,0 +1,90 @@
+"""Each filter of the chain on a crafted signal, with a scorer that always says 'cry'."""
+
+from dataclasses import replace
+
+import numpy as np
+
+from cribwatch.cry.audio import SR
+from cribwatch.cry.postprocess import FILTERS, FilterConfig, WindowInfo, pitch_frames, run_chain
+from cribwatch.cry.stream import detect_offline
+
+from .conftest import ConstScorer, harmonic
+
+ALL = FilterConfig()
+NONE = FilterConfig(enabled=())
+
+
+def only(*names):
+    return ALL.with_filters(tuple(names))
+
+
+def cry_like(seconds=8.0, level=0.3):
+    """450 Hz harmonic units of 1.2 s with 0.3 s pauses."""
+    unit = harmonic(450, 1.2, level)
+    gap = np.zeros(int(0.3 * SR), np.float32)
+    parts = []
+    while sum(p.shape[0] for p in parts) < seconds * SR:
+        parts += [unit, gap]
+    return np.concatenate(parts)[: int(seconds * SR)]
+
+
+def test_pitch_tracker_finds_f0():
+    for f0 in (300.0, 450.0, 900.0, 1500.0):
+        f, h = pitch_frames(harmonic(f0, 1.0))
+        assert abs(np.median(f) - f0) / f0 < 0.05
+        assert np.median(h) > 0.9
+
+
+def test_cry_like_signal_passes_every_filter():
+    ev = detect_offline(cry_like(), ConstScorer(), ALL)
+    assert len(ev) == 1 and ev[0].onset < 1.0 and ev[0].offset > 7.0
+
+
+def test_loudness_gate_stops_low_amplitude_sound():
+    quiet = cry_like(level=0.001)  # about -63 dBFS
+    assert detect_offline(quiet, ConstScorer(), only("smoothing"))
+    assert not detect_offline(quiet, ConstScorer(), only("loudness", "smoothing"))
+
+
+def test_pitch_check_stops_low_pitched_and_unvoiced_sound():
+    adult = harmonic(140, 6.0)  # adult speech-like pitch
+    rng = np.random.default_rng(0)
+    noise = (0.3 * rng.standard_normal(6 * SR)).astype(np.float32)
+    for x in (adult, noise):
+        assert detect_offline(x, ConstScorer(), only("smoothing"))
+        assert not detect_offline(x, ConstScorer(), only("pitch", "smoothing"))
+
+
+def test_rhythm_check_stops_babble_like_short_segments():
+    syl = harmonic(450, 0.15)
+    gap = np.zeros(int(0.15 * SR), np.float32)
+    babble = np.tile(np.concatenate([syl, gap]), 20)
+    assert detect_offline(babble, ConstScorer(), only("pitch", "smoothing"))
+    assert not detect_offline(babble, ConstScorer(), only("pitch", "rhythm", "smoothing"))
+    assert detect_offline(cry_like(), ConstScorer(), only("pitch", "rhythm", "smoothing"))
+
+
+def _windows(pattern):
+    return [WindowInfo(0.9 if p else 0.1, -20.0, 0.5, np.ones(25, bool)) for p in pattern]
+
+
+def test_smoothing_needs_k_of_n_and_a_minimum_bout():
+    isolated = [1, 0, 0, 0] * 10
+    assert len(run_chain(_windows(isolated), only())) == 10
+    assert not run_chain(_windows(isolated), only("smoothing"))
+    pair = [0, 0, 1, 1, 0, 0, 0, 0]
+    assert len(run_chain(_windows(pair), only("smoothing"))) == 1  # 2 windows = 1.5 s
+    assert not run_chain(_windows(pair), replace(only("smoothing"), min_bout_s=2.0))
+    # hysteresis: a one-window dip inside a long bout does not split it, m_off in a row do
+    dip = [1] * 8 + [0] + [1] * 8 + [0] * 4
+    assert len(run_chain(_windows(dip), only("smoothing"))) == 1
+    assert len(run_chain(_windows(dip), replace(only("smoothing"), m_off=1))) == 2
+    ev = run_chain(_windows(dip), only("smoothing"))[0]
+    assert ev.onset == 0.3 and ev.offset == 16 * 0.5 + 1.0 - 0.3
+    assert ev.emitted == 1.5  # known after the second positive window
+
+
+def test_threshold_and_filter_names():
+    assert not detect_offline(cry_like(), ConstScorer(0.2), ALL)
+    assert set(FILTERS) == {"loudness", "pitch", "rhythm", "smoothing"}
+    assert FilterConfig.from_dict(ALL.to_dict()) == ALL

@@ -1,0 +1,160 @@
+"""Streaming equals offline; constant memory on a long stream; the error paths."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from cribwatch.cry.audio import SR, to_pcm16
+from cribwatch.cry.postprocess import FilterConfig
+from cribwatch.cry.stream import StreamDetector, TorchScorer, analyse, detect_offline, wav_blocks
+from cribwatch.cry.synth import colored_noise, synth_cry
+from cribwatch.errors import CribwatchError
+
+
+def _signal(seconds=40, seed=0):
+    rng = np.random.default_rng(seed)
+    x = 0.02 * colored_noise(rng, seconds * SR, "pink")
+    for t0 in (5, 22):
+        if t0 + 2 > seconds:
+            break
+        c, _ = synth_cry(rng)
+        c = c[: min(10, seconds - t0) * SR]
+        x[t0 * SR : t0 * SR + c.shape[0]] += 0.4 * c
+    return x.astype(np.float32)
+
+
+@pytest.mark.parametrize("block", [160, 999, 8000, 16000 * 7])
+def test_streaming_equals_offline(tiny_int, block):
+    """With the integer model (exact arithmetic) stream and whole file give the same events."""
+    from cribwatch.cry.intref import IntScorer
+
+    x = _signal()
+    sc = IntScorer(tiny_int)
+    an = analyse(x, sc)
+    # a threshold at the median score makes the random model fire now and then
+    thr = float(np.median([w.score for w in an.infos]))
+    cfg = FilterConfig(threshold=thr, enabled=("loudness", "smoothing"))
+    off = detect_offline(x, sc, cfg)
+    assert off, "the crafted threshold should give events"
+    det = StreamDetector(sc, cfg)
+    got = []
+    for s in range(0, x.shape[0], block):
+        got += det.push(x[s : s + block])
+    got += det.flush()
+    assert [e.to_dict() for e in got] == [e.to_dict() for e in off]
+
+
+def test_streaming_scores_match_offline_float(tiny_model):
+    x = _signal(12)
+    sc = TorchScorer(tiny_model)
+    off = [w.score for w in analyse(x, sc).infos]
+    seen = []
+    det = StreamDetector(sc, FilterConfig(), on_alert=None)
+    orig = det.chain.push
+
+    def spy(w):
+        seen.append(w.score)
+        return orig(w)
+
+    det.chain.push = spy  # type: ignore[method-assign]
+    for s in range(0, x.shape[0], 3000):
+        det.push(x[s : s + 3000])
+    assert len(seen) == len(off) and np.max(np.abs(np.array(seen) - off)) < 1e-5
+
+
+def test_stream_state_stays_small(tiny_model):
+    det = StreamDetector(TorchScorer(tiny_model), FilterConfig())
+    x = _signal(60)
+    for s in range(0, x.shape[0], 8000):
+        det.push(x[s : s + 8000])
+        assert det.pending.shape[0] <= 2 * SR
+        assert det.frames.shape[0] <= 200
+        assert det.voiced.shape[0] <= 100
+
+
+def _export_tiny(tiny_model, path: Path) -> None:
+    from cribwatch.deploy.export import export_onnx
+
+    export_onnx(
+        tiny_model,
+        (torch.zeros(1, 1, 98, 64),),
+        path,
+        input_names=["input"],
+        output_names=["logit"],
+    )
+
+
+def _pcm(path: Path, seconds: float) -> None:
+    from cribwatch.cry.bench import write_pcm
+
+    write_pcm(path, seconds, chunk_s=60.0)
+
+
+def _rss(model: Path, pcm: Path) -> float:
+    from cribwatch.deploy.bench import child_peak_rss_mb
+
+    rss, rc, _ = child_peak_rss_mb(
+        [sys.executable, "-m", "cribwatch.cry.lean", str(model)], str(pcm)
+    )
+    assert rc == 0
+    return rss
+
+
+def test_constant_memory_on_a_long_stream(tiny_model, tmp_path):
+    """Peak RSS of the torch-free detector: 3 minutes of audio use no more than 10 s do."""
+    model = tmp_path / "m.onnx"
+    _export_tiny(tiny_model, model)
+    short, long = tmp_path / "short.pcm", tmp_path / "long.pcm"
+    _pcm(short, 10)
+    _pcm(long, 180)
+    r_short, r_long = _rss(model, short), _rss(model, long)
+    assert r_long - r_short < 8.0, (r_short, r_long)
+
+
+def _cli(args, stdin=None):
+    code = "from cribwatch.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, timeout=120
+    )
+
+
+def test_detect_error_paths(tmp_path, tiny_model):
+    weights = tmp_path / "w.pt"
+    from cribwatch.cry.train import save_checkpoint
+
+    save_checkpoint(weights, tiny_model, {})
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(range(200)))
+    rate = tmp_path / "rate.wav"
+    sf.write(rate, np.zeros(8000, np.int16), 8000, subtype="PCM_16")
+    nosamples = tmp_path / "nosamples.wav"
+    sf.write(nosamples, np.zeros(0, np.int16), SR, subtype="PCM_16")
+    for f in (empty, corrupt, rate, nosamples, tmp_path / "missing.wav"):
+        r = _cli(["cry", "detect", str(f), "--model", str(weights)])
+        assert r.returncode == 2, (f, r.stderr)
+        lines = r.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    r = _cli(["cry", "detect", "-", "--model", str(weights)], stdin=b"\x01\x02\x03")
+    assert r.returncode == 2 and r.stderr.decode().startswith("error: ")
+    r = _cli(
+        ["cry", "detect", "-", "--json", "--model", str(weights)],
+        stdin=to_pcm16(np.zeros(3 * SR)).tobytes(),
+    )
+    assert r.returncode == 0 and r.stdout == b""
+
+
+def test_wav_blocks_reads_incrementally(tmp_path):
+    f = tmp_path / "a.wav"
+    x = (0.1 * np.sin(np.arange(3 * SR))).astype(np.float32)
+    sf.write(f, to_pcm16(x), SR, subtype="PCM_16")
+    blocks = list(wav_blocks(f, 1000))
+    assert len(blocks) == 48 and np.allclose(np.concatenate(blocks), x, atol=1e-4)
+    with pytest.raises(CribwatchError):
+        list(wav_blocks(tmp_path / "nope.wav"))

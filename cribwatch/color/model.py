@@ -19,7 +19,13 @@ bilinear upsampling, so it exports to ONNX/TFLite and quantizes without custom o
   decoder must colour from the night frame itself.
 - **Decoder**: bilinear x2 upsampling, concatenation with the night skip and the attended
   reference skip, a 1x1 fusion and a depthwise-separable block per level; a 3x3 head and
-  ``tanh`` bound the normalised ab to [-1, 1] (times :data:`~cribwatch.color.lab.AB_SCALE`).
+  ``tanh`` bound the network's own normalised ab to [-1, 1] (times
+  :data:`~cribwatch.color.lab.AB_SCALE`).
+- **Reference-copy gate** (with a reference): a second 3x3 head gives ``g``; the output is
+  ``G * ref_ab + (1 - G) * ab`` with ``G = sigmoid(g) * min(1, m / gate_full_at)``, the SSIM
+  attention applied once more to the gate. Where nothing changed the network can pass the
+  reference's chroma through exactly (a small network does not reproduce it well through its
+  features); where the map is 0 the gate is closed and the colour is the network's own.
 
 Switches (one class, so the ablations share all code):
 
@@ -69,6 +75,8 @@ class ColorNetConfig:
     """Floor on the per-image standard deviation of L (normalised) when standardising it."""
     std_gain: float = 0.25
     """Standardised L enters as ``0.5 + std_gain * z``, about the range of the other inputs."""
+    gate_full_at: float = 0.5
+    """SSIM map value from which the reference-copy gate may open fully (``min(1, m / t)``)."""
 
 
 def default_ssim_config() -> SSIMMapConfig:
@@ -178,6 +186,9 @@ class ColorNet(nn.Module):
         self.up1 = UpFuse(w[2], w[1] + ref_skip[1], w[1])
         self.up0 = UpFuse(w[1], w[0] + ref_skip[0] + (2 if cfg.reference else 0), w[0])
         self.head = nn.Conv2d(w[0], 2, 3, padding=1)
+        self.gate: nn.Conv2d | None = None
+        if cfg.reference:
+            self.gate = nn.Conv2d(w[0], 1, 3, padding=1)
 
     def _night_input(self, night_l: Tensor, smap: Tensor) -> Tensor:
         c = self.cfg
@@ -189,6 +200,21 @@ class ColorNet(nn.Module):
     def forward(
         self, night_l: Tensor, ref_lab: Tensor | None = None, smap: Tensor | None = None
     ) -> Tensor:
+        ab, gate = self.forward_parts(night_l, ref_lab, smap)
+        if gate is None or ref_lab is None:
+            return ab
+        return gate * ref_lab[:, 1:3] + (1.0 - gate) * ab
+
+    def forward_parts(
+        self, night_l: Tensor, ref_lab: Tensor | None = None, smap: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """The network's own ab and the reference-copy gate (None without a reference).
+
+        The output is ``gate * ref_ab + (1 - gate) * ab``; ``gate = sigmoid(g) * min(1, m / t)``
+        with ``m`` the SSIM map (ones without attention), so a zero map closes the gate and the
+        reference reaches neither term. The full-resolution pipeline composes the two parts
+        at the frame's size, with the reference's own full-resolution ab.
+        """
         use_map = self.cfg.reference and self.cfg.attention
         if use_map:
             if smap is None:
@@ -211,7 +237,11 @@ class ColorNet(nn.Module):
         x = self.up2(b, skips[2])
         x = self.up1(x, skips[1])
         x = self.up0(x, skips[0])
-        return torch.tanh(self.head(x))
+        ab = torch.tanh(self.head(x))
+        if self.gate is None:
+            return ab, None
+        limit = torch.clamp(a / self.cfg.gate_full_at, max=1.0)
+        return ab, torch.sigmoid(self.gate(x)) * limit
 
 
 def make_inputs(

@@ -16,6 +16,10 @@
    full-resolution guide: ``q = A I_full + b``. Colour edges then follow the night frame's
    edges instead of the blur of a 128-pixel map. ``upsample="bilinear"`` is the plain resize
    it is measured against.
+   The network's reference-copy gate is upsampled the same way and mixes, at full
+   resolution, the reference's own full-resolution ab (reference resized to the night frame,
+   as ``transfer`` does) with the upsampled network ab, so copied reference colour keeps its
+   full-resolution detail (``compose="model"`` mixes at 128x128 instead, for comparison).
 4. **RGB**: the night frame's full-resolution L with the upsampled ab, Lab -> sRGB (kornia).
 
 Learned methods (names for ``cribwatch color eval/colorize --method``), each a
@@ -27,8 +31,9 @@ Learned methods (names for ``cribwatch color eval/colorize --method``), each a
 - ``blend``: per pixel, ``m * ab_ref + (1 - m) * ab_auto`` with the SSIM map ``m`` (a colour
   blending baseline built from the two ablations).
 
-A name with ``@bilinear`` (``ssim-guided@bilinear``) uses plain bilinear ab upsampling; it is
-for measuring what guided upsampling gains and is not listed in :data:`LEARNED_METHODS`.
+A name with a variant suffix (``ssim-guided@bilinear``: plain bilinear upsampling;
+``@lowres``: gate mixing at model resolution; ``@lowres-bilinear``: both) selects a pipeline
+variant for measurements; variants are not listed in :data:`LEARNED_METHODS`.
 """
 
 from __future__ import annotations
@@ -43,7 +48,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from cribwatch.color.lab import AB_SCALE, L_SCALE, compose, gray_to_l, np_to_t, resize, t_to_np
+from cribwatch.color.lab import (
+    AB_SCALE,
+    L_SCALE,
+    compose,
+    gray_to_l,
+    np_to_t,
+    resize,
+    rgb_to_lab_t,
+    t_to_np,
+)
 from cribwatch.color.mask import SSIMMapConfig
 from cribwatch.color.model import ColorNet, config_from_dict, make_inputs
 from cribwatch.color.transfer import Method
@@ -51,6 +65,14 @@ from cribwatch.errors import CribwatchError
 
 LEARNED_METHODS: tuple[str, ...] = ("ref", "auto", "blend", "ssim-guided")
 """Learned method names, resolved by :func:`learned_method`."""
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "guided": {},
+    "bilinear": {"upsample": "bilinear"},
+    "lowres": {"compose": "model"},
+    "lowres-bilinear": {"compose": "model", "upsample": "bilinear"},
+}
+"""Pipeline variants selectable as ``method@variant`` (for measurements)."""
 
 WEIGHTS: dict[str, str] = {
     "ssim-guided": "color_ssim_guided.pt",
@@ -70,6 +92,9 @@ class PipelineConfig:
     """Guided-filter box radius in model-resolution pixels (2 -> 5x5 boxes)."""
     eps: float = 1e-3
     """Guided-filter regulariser on the variance of the guide (L / 100 units); larger = smoother."""
+    compose: Literal["full", "model"] = "full"
+    """Where the gate mixes reference and network ab: at full resolution with the reference's
+    own full-resolution ab ("full"), or at model resolution before upsampling ("model")."""
 
 
 @dataclass
@@ -150,14 +175,28 @@ def _check(night: np.ndarray, reference: np.ndarray | None) -> None:
             raise CribwatchError("reference contains NaN or infinite values")
 
 
-def _predict_ab(net: LoadedNet, n: Tensor, r: Tensor | None) -> tuple[Tensor, Tensor | None]:
-    """Model-resolution ab (Lab units) and the SSIM map (None when the net does not use it)."""
+def _full_res_ab(
+    net: LoadedNet, n: Tensor, r: Tensor | None, cfg: PipelineConfig
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Full-resolution ab (Lab units), the full-resolution L and the model-resolution SSIM map
+    (None when the net does not use it) for night ``n`` (1, 1, H, W) and reference ``r``."""
     c = net.model.cfg
     use_map = c.reference and c.attention
     night_l, ref_lab, smap = make_inputs(
         n, r if c.reference else None, c.size, net.ssim_cfg, with_map=use_map
     )
-    return net.model(night_l, ref_lab, smap) * AB_SCALE, smap
+    ab_net, gate = net.model.forward_parts(night_l, ref_lab, smap)
+    l_hr = gray_to_l(n)
+    if gate is None or ref_lab is None or r is None:
+        return upsample_ab(ab_net * AB_SCALE, l_hr, cfg), l_hr, smap
+    if cfg.compose == "model":
+        ab = gate * ref_lab[:, 1:3] + (1.0 - gate) * ab_net
+        return upsample_ab(ab * AB_SCALE, l_hr, cfg), l_hr, smap
+    size = (int(n.shape[-2]), int(n.shape[-1]))
+    ref_ab_hr = rgb_to_lab_t(resize(r, size).clamp(0.0, 1.0))[:, 1:]
+    ab_hr = upsample_ab(ab_net * AB_SCALE, l_hr, cfg)
+    gate_hr = (upsample_ab(gate * AB_SCALE, l_hr, cfg) / AB_SCALE).clamp(0.0, 1.0)
+    return gate_hr * ref_ab_hr + (1.0 - gate_hr) * ab_hr, l_hr, smap
 
 
 class Colorizer:
@@ -171,9 +210,8 @@ class Colorizer:
         _check(night, reference if self.net.model.cfg.reference else None)
         n = np_to_t(np.clip(night, 0, 1))
         r = np_to_t(reference) if self.net.model.cfg.reference else None
-        ab, _ = _predict_ab(self.net, n, r)
-        l_hr = gray_to_l(n)
-        return t_to_np(compose(l_hr, upsample_ab(ab, l_hr, self.cfg)))
+        ab, l_hr, _ = _full_res_ab(self.net, n, r, self.cfg)
+        return t_to_np(compose(l_hr, ab))
 
 
 class BlendColorizer:
@@ -189,16 +227,12 @@ class BlendColorizer:
     def __call__(self, night: np.ndarray, reference: np.ndarray) -> np.ndarray:
         _check(night, reference)
         n, r = np_to_t(np.clip(night, 0, 1)), np_to_t(reference)
-        size = self.ref.model.cfg.size
-        _, _, smap = make_inputs(n, r, size, self.ssim_cfg)
+        _, _, smap = make_inputs(n, r, self.ref.model.cfg.size, self.ssim_cfg)
         assert smap is not None
-        ab_ref, _ = _predict_ab(self.ref, n, r)
-        ab_auto, _ = _predict_ab(self.auto, n, None)
-        if ab_auto.shape != ab_ref.shape:
-            ab_auto = resize(ab_auto, (int(ab_ref.shape[-2]), int(ab_ref.shape[-1])))
-        ab = smap * ab_ref + (1.0 - smap) * ab_auto
-        l_hr = gray_to_l(n)
-        return t_to_np(compose(l_hr, upsample_ab(ab, l_hr, self.cfg)))
+        ab_ref, l_hr, _ = _full_res_ab(self.ref, n, r, self.cfg)
+        ab_auto, _, _ = _full_res_ab(self.auto, n, None, self.cfg)
+        m = resize(smap, (int(n.shape[-2]), int(n.shape[-1]))).clamp(0.0, 1.0)
+        return t_to_np(compose(l_hr, m * ab_ref + (1.0 - m) * ab_auto))
 
 
 def learned_method(name: str, weights: Path | None = None) -> Method:
@@ -209,12 +243,14 @@ def learned_method(name: str, weights: Path | None = None) -> Method:
         weights: weights file for ``ssim-guided``, ``ref`` or ``auto`` (default: the shipped
             ones); not accepted for ``blend``, which uses the shipped ``ref`` and ``auto``.
     """
-    base, _, up = name.partition("@")
+    base, _, variant = name.partition("@")
     cfg = PipelineConfig()
-    if up:
-        if up not in ("guided", "bilinear"):
-            raise CribwatchError(f"unknown upsampling {up!r} in method {name!r}")
-        cfg = replace(cfg, upsample=up)  # type: ignore[arg-type]
+    if variant:
+        if variant not in VARIANTS:
+            raise CribwatchError(
+                f"unknown variant {variant!r} in method {name!r} ({', '.join(VARIANTS)})"
+            )
+        cfg = replace(cfg, **VARIANTS[variant])
     if base not in LEARNED_METHODS:
         raise CribwatchError(
             f"unknown learned method {name!r} (one of {', '.join(LEARNED_METHODS)})"

@@ -474,6 +474,59 @@ def train(
     return final
 
 
+LICENCES = {
+    "scenes": "Debian mate-backgrounds (GPL-2+ / CC-BY-SA), plasma-workspace-wallpapers "
+    "(LGPL-3 / CC-BY-SA-4.0), scikit-image data samples (public domain / CC0)",
+    "stamps": "Debian tuxpaint-stamps-default (GPL-2+)",
+}
+"""Licences of the training data the shipped weights were trained on."""
+
+
+def ship(
+    checkpoint: Path,
+    out: Path,
+    method: str,
+    *,
+    recipe: dict[str, Any],
+    metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write shipped weights ``out`` (model, configs, history, no optimizer state) from a
+    finished training checkpoint, and its JSON card beside it (``out`` with ``.json``)."""
+    from cribwatch.io import write_json
+
+    state = load_checkpoint(checkpoint)
+    slim = {
+        k: state[k]
+        for k in ("format", "version", "config", "ssim_config", "train_config", "model", "step")
+    }
+    slim.update(history=state["history"], meta=state["meta"], elapsed_s=state["elapsed_s"])
+    save_checkpoint(out, slim)
+    meta = state["meta"]
+    tc = state["train_config"]
+    card = {
+        "method": method,
+        "weights": out.name,
+        "network": state["config"],
+        "ssim_config": state["ssim_config"],
+        "params": meta["params"],
+        "macs": meta["macs"],
+        "macs_counted_by": "torch.utils.flop_counter.FlopCounterMode (FLOPs / 2), 128x128",
+        "command": meta.get("command"),
+        "seed": tc["seed"],
+        "steps": state["step"],
+        "finished": bool(meta.get("finished")),
+        "minutes": round(float(state["elapsed_s"]) / 60.0, 1),
+        "train_config": tc,
+        "hardware": "2 shared CPU cores, 1 torch thread per run, 3-4 runs at once",
+        "final_loss": state["history"][-1] if state["history"] else None,
+        "data": recipe,
+        "licences": LICENCES,
+        "held_out_metrics": metrics or {},
+    }
+    write_json(out.with_suffix(".json"), card)
+    return card
+
+
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Pair set from `cribwatch color make-pairs`."),
     out: Path = typer.Option(..., "--out", help="Checkpoint / weights file to write (.pt)."),

@@ -49,7 +49,7 @@ def resolve_method(name: str, weights: Path | None = None) -> Method:
         if weights is not None:
             raise CribwatchError(f"method {name!r} takes no weights")
         return BASELINES[name]
-    if name in _learned_names():
+    if name.partition("@")[0] in _learned_names():  # "@bilinear": upsampling variant
         pipeline = importlib.import_module("cribwatch.color.pipeline")
         method: Method = pipeline.learned_method(name, weights)
         return method

@@ -145,7 +145,7 @@ class IntModel:
             arrays = {k: z[k] for k in z.files}
             header = json.loads(bytes(arrays.pop("header")).decode())
             digest = bytes(arrays.pop("sha256")).decode()
-        except (ValueError, KeyError, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - zip, npy, json and key errors alike
             raise CribwatchError(
                 f"{path}: not a cribwatch integer model ({type(exc).__name__})"
             ) from exc

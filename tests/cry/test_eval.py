@@ -1,0 +1,62 @@
+"""Counting rules of cribwatch.cry.eval on hand-made detections."""
+
+from pathlib import Path
+
+import numpy as np
+
+from cribwatch.cry.dataset import CrySet
+from cribwatch.cry.eval import bootstrap_paired, evaluate, pick_threshold
+from cribwatch.cry.postprocess import Event
+
+
+def _set():
+    s = CrySet(Path("."), {}, ["a.wav", "b.wav"])
+    s.labels = {"a.wav": [(10.0, 16.0)]}
+    s.noise = {
+        "a.wav": [(0.0, 30.0, "music")],
+        "b.wav": [(0.0, 3600.0, "fan"), (100.0, 103.0, "speech")],
+    }
+    s.cries = {"a.wav": [{"onset": "10.0", "source": "real", "ebr_db": "0"}]}
+    s.channels = {"b.wav": {"band": "8k"}}
+    return s
+
+
+def test_hits_false_alarms_and_long_detections():
+    s = _set()
+    dur = {"a.wav": 30.0, "b.wav": 3600.0}
+    dets = {
+        "a.wav": [Event(9.2, 15.0, 0.9, 11.0)],  # onset 0.8 s early: still a hit
+        "b.wav": [Event(100.5, 101.5, 0.8, 101.0), Event(2000.0, 2012.0, 0.8, 2001.0)],
+    }
+    res, out = evaluate(s, dets, dur)
+    assert res["sensitivity"] == 1.0 and res["sensitivity_real"] == 1.0
+    assert out[0].latency == 1.0 and res["latency_p50_s"] == 1.0
+    # b: 1 (short) + 1 (long) + 2 (two full 5 s outside cries) = 4 false alarms
+    assert res["false_alarms"] == 4
+    assert abs(res["far_per_hour_cryfree"] - 4.0) < 1e-9
+    assert abs(res["far_per_hour_narrowband"] - 4.0) < 1e-9
+    assert res["far_per_hour_by_noise"]["speech"] > 1000  # 1 FA in 3 s of speech
+    assert res["event_f1"] < 1.0
+
+
+def test_misses_and_too_early_onsets():
+    s = _set()
+    dur = {"a.wav": 30.0, "b.wav": 3600.0}
+    res, _ = evaluate(s, {"a.wav": [Event(8.5, 15.0, 0.9, 10.0)]}, dur)  # 1.5 s early
+    assert res["sensitivity"] == 0.0 and res["false_alarms"] == 0
+    res, _ = evaluate(s, {}, dur)
+    assert res["sensitivity"] == 0.0 and res["far_per_hour"] == 0.0 and res["latency_p50_s"] is None
+
+
+def test_threshold_pick_and_bootstrap():
+    curve = [
+        {"threshold": t, "sensitivity": 1 - t / 2, "far_per_hour": 3 * (1 - t)}
+        for t in (0.2, 0.5, 0.8)
+    ]
+    assert pick_threshold(curve, 1.0) == 0.8
+    assert pick_threshold(curve, 10.0) == 0.2
+    a = np.array([1, 1, 1, 0] * 25)
+    m, lo, hi = bootstrap_paired(a, a)
+    assert m == lo == hi == 0.0
+    m, lo, hi = bootstrap_paired(a, np.zeros(100))
+    assert lo <= m <= hi and abs(m - 0.75) < 1e-9

@@ -1,0 +1,99 @@
+"""Synthesizer, channel, set reading and a short training run (no data/ needed)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cribwatch.cry.audio import SR, write_wav
+from cribwatch.cry.postprocess import pitch_frames
+from cribwatch.cry.sounds import ChannelConfig, apply_channel, g711, trim_silence
+from cribwatch.cry.synth import OUT_OF_RANGE, colored_noise, synth_baby_noncry, synth_cry
+
+
+def test_synth_is_seeded_and_in_range():
+    a, pa = synth_cry(np.random.default_rng(5))
+    b, pb = synth_cry(np.random.default_rng(5))
+    assert np.array_equal(a, b) and pa == pb
+    assert 350 <= pa["f0_hz"] <= 650 and np.max(np.abs(a)) <= 1.0
+    f0, h = pitch_frames(a)
+    voiced = f0[h > 0.6]
+    assert voiced.size > 20 and 300 <= np.median(voiced) <= 2200
+    _, po = synth_cry(np.random.default_rng(5), OUT_OF_RANGE)
+    assert not (350 <= po["f0_hz"] <= 650)
+
+
+def test_baby_noncry_kinds_are_short_segments():
+    for kind in ("coo", "babble", "laugh", "fuss"):
+        x, k = synth_baby_noncry(np.random.default_rng(1), kind)
+        assert k == kind and x.shape[0] > SR // 10 and np.all(np.isfinite(x))
+
+
+def test_channel_band_limits_and_companding():
+    rng = np.random.default_rng(0)
+    x = 0.1 * colored_noise(rng, 4 * SR, "white")
+    cfg = ChannelConfig(narrowband_p=1.0, codec_p=1.0, agc_p=0.0, clip_p=0.0, dc=(0.0, 0.0))
+    y, info = apply_channel(x, np.random.default_rng(1), cfg)
+    assert info["band"] == "8k" and info["codec"] in ("mu", "a")
+    spec = np.abs(np.fft.rfft(y)) ** 2
+    f = np.fft.rfftfreq(y.shape[0], 1 / SR)
+    assert spec[f > 4500].sum() < 0.01 * spec[f < 3000].sum()
+    for law in ("mu", "a"):
+        z = g711(np.linspace(-1, 1, 1001), law)
+        assert np.max(np.abs(z - np.linspace(-1, 1, 1001))) < 0.05
+
+
+def test_trim_silence_keeps_inner_pauses():
+    x = np.zeros(5 * SR, np.float32)
+    x[SR : 2 * SR] = 0.3
+    x[3 * SR : 4 * SR] = 0.3
+    a, b = trim_silence(x)
+    assert abs(a / SR - 1.0) < 0.03 and abs(b / SR - 4.0) < 0.03
+
+
+def make_tiny_set(root: Path, n_files: int = 6, seconds: float = 8.0) -> None:
+    rng = np.random.default_rng(0)
+    (root / "audio").mkdir(parents=True)
+    labels = ["file\tonset\toffset\tlabel"]
+    noise = ["file\tonset\toffset\tnoise_type"]
+    for i in range(n_files):
+        x = 0.01 * colored_noise(rng, int(seconds * SR), "pink")
+        name = f"f{i}.wav"
+        if i % 2 == 0:
+            c, _ = synth_cry(rng)
+            c = c[: int(4 * SR)] * 0.3
+            x[2 * SR : 2 * SR + c.shape[0]] += c
+            labels.append(f"{name}\t2.0\t{2 + c.shape[0] / SR:.3f}\tcry")
+        noise.append(f"{name}\t0\t{seconds}\tnoise")
+        write_wav(root / "audio" / name, x)
+    (root / "labels.tsv").write_text("\n".join(labels) + "\n")
+    (root / "noise_types.tsv").write_text("\n".join(noise) + "\n")
+    (root / "manifest.json").write_text('{"format": "cribwatch-cry", "version": 1}')
+
+
+def test_short_training_run(tmp_path):
+    from cribwatch.cry.model import count_macs, count_params, load_model
+    from cribwatch.cry.train import TrainConfig, train
+
+    make_tiny_set(tmp_path / "set")
+    out = tmp_path / "w.pt"
+    meta = train(
+        tmp_path / "set", out, TrainConfig(minutes=0.15, val_every_s=3, batch=32), log=False
+    )
+    assert out.is_file() and meta["steps"] > 0 and np.isfinite(meta["val_loss"])
+    model, m2 = load_model(str(out))
+    assert m2["steps"] >= 1
+    assert count_params(model) <= 50_000
+    assert count_macs(model, (1, 1, 98, 64)) <= 2_000_000
+
+
+def test_load_set_rejects_bad_sets(tmp_path):
+    from cribwatch.cry.dataset import load_set
+    from cribwatch.errors import CribwatchError
+
+    with pytest.raises(CribwatchError):
+        load_set(tmp_path)
+    make_tiny_set(tmp_path / "s", n_files=2)
+    (tmp_path / "s" / "labels.tsv").write_text("a\tb\n")
+    with pytest.raises(CribwatchError):
+        load_set(tmp_path / "s")

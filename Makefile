@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Debian packages the project needs at run time (installed only where missing).
-APT_PACKAGES ?=
+APT_PACKAGES ?= espeak-ng
 
 .PHONY: venv install apt demo test lint bench results clean
 

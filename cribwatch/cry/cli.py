@@ -344,3 +344,41 @@ def bench_cmd(
 
     res = bench(cwq, onnx_int, onnx_fp32, n=n, rss_hours=rss_hours)
     typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:34s} {v}" for k, v in res.items()))
+
+
+@app.command("tables")
+def tables_cmd(
+    test: Path = typer.Option(..., "--test", help="Held-out test cry set."),
+    ood: Path | None = typer.Option(None, "--ood", help="Out-of-range synthesizer test set."),
+    model: Path = typer.Option(DEFAULT_WEIGHTS, "--model", help="Float checkpoint."),
+    config: Path | None = typer.Option(None, "--config", help="Detector config JSON."),
+    int_dir: Path = typer.Option(
+        DEFAULT_WEIGHTS.parent, "--int-dir", help="Folder of cry_{int8,int8qat,int4,int4qat}.cwq."
+    ),
+    max_far: float = typer.Option(1.0, "--max-far", help="FA/h bound of the quantization table."),
+    out: Path | None = typer.Option(None, "--out", help="Write the markdown here."),
+    json_out: Path | None = typer.Option(None, "--json-out", help="Write the raw numbers here."),
+    det_curve: Path | None = typer.Option(
+        None, "--det-curve", help="Write the FP32 DET curve (PNG)."
+    ),
+) -> None:
+    """Main, ablation and quantization tables (markdown) for docs/RESULTS.md."""
+    from cribwatch.cry import eval as ev
+    from cribwatch.cry.tables import build_tables
+    from cribwatch.io import write_json
+
+    cfg = load_filter_config(config, model)
+    ints = {
+        "8-bit PTQ": int_dir / "cry_int8.cwq",
+        "8-bit QAT": int_dir / "cry_int8qat.cwq",
+        "4-bit PTQ": int_dir / "cry_int4.cwq",
+        "4-bit QAT": int_dir / "cry_int4qat.cwq",
+    }
+    md, raw = build_tables(test, ood, model, ints, cfg, max_far, progress=_bar("analyse"))
+    if det_curve is not None:
+        ev.plot_det(raw["det_curve"], det_curve)  # type: ignore[arg-type]
+    if out is not None:
+        out.write_text(md + "\n")
+    if json_out is not None:
+        write_json(json_out, raw)
+    typer.echo(md)

@@ -104,8 +104,17 @@ def score_set(an: dict[str, FileAnalysis], scorer: Scorer, progress=None) -> Non
             progress(i + 1, len(an))
 
 
-def detect_set(an: dict[str, FileAnalysis], cfg: FilterConfig) -> dict[str, list[Event]]:
-    return {f: run_chain(fa.infos(cfg), cfg) for f, fa in an.items()}
+def set_infos(an: dict[str, FileAnalysis], cfg: FilterConfig) -> dict[str, list[WindowInfo]]:
+    """Per-window chain inputs of every file (independent of the threshold)."""
+    return {f: fa.infos(cfg) for f, fa in an.items()}
+
+
+def detect_set(
+    an: dict[str, FileAnalysis], cfg: FilterConfig, infos: dict[str, list[WindowInfo]] | None = None
+) -> dict[str, list[Event]]:
+    """Events of every file; pass ``infos`` from :func:`set_infos` to reuse them."""
+    infos = infos if infos is not None else set_infos(an, cfg)
+    return {f: run_chain(infos[f], cfg) for f in an}
 
 
 def _specific_type_grid(
@@ -263,10 +272,11 @@ def sweep(
     from dataclasses import replace
 
     dur = {f: a.duration for f, a in an.items()}
+    infos = set_infos(an, cfg)
     out = []
     for t in thresholds:
         c = replace(cfg, threshold=float(t))
-        r, _ = evaluate(s, detect_set(an, c), dur, with_sed=False)
+        r, _ = evaluate(s, detect_set(an, c, infos), dur, with_sed=False)
         out.append(
             {
                 "threshold": float(t),
@@ -324,9 +334,57 @@ def bootstrap_paired(
     return float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def load_and_analyse(data: Path, fe: FrontEndConfig = FrontEndConfig(), progress=None):  # type: ignore[no-untyped-def]
+CACHE_VERSION = 1
+
+
+def _cache_path(data: Path, fe: FrontEndConfig) -> Path:
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    key = hashlib.sha256(json.dumps([CACHE_VERSION, asdict(fe)]).encode()).hexdigest()[:12]
+    return data / ".cache" / f"analysis-{key}.npz"
+
+
+def load_and_analyse(
+    data: Path, fe: FrontEndConfig = FrontEndConfig(), progress=None, cache: bool = True
+):  # type: ignore[no-untyped-def]
+    """Load a set and its analysis; the analysis is cached in ``DIR/.cache/`` (keyed by the
+    front-end config) when the folder is writable."""
+    from cribwatch.io import atomic_path
+
     s = load_set(data)
-    return s, analyse_set(s, fe, progress)
+    cp = _cache_path(data, fe)
+    if cache and cp.is_file():
+        z = np.load(cp)
+        an = {}
+        for i, f in enumerate(s.files):
+            if f"feat{i}" not in z.files:
+                break
+            an[f] = FileAnalysis(
+                z[f"feat{i}"], float(z["dur"][i]), z[f"level{i}"], z[f"f0{i}"], z[f"harm{i}"]
+            )
+        if len(an) == len(s.files) and list(z["names"]) == s.files:
+            return s, an
+    an = analyse_set(s, fe, progress)
+    if cache:
+        try:
+            cp.parent.mkdir(exist_ok=True)
+            arrays: dict[str, np.ndarray] = {
+                "names": np.array(s.files),
+                "dur": np.array([a.duration for a in an.values()]),
+            }
+            for i, a in enumerate(an.values()):
+                arrays[f"feat{i}"], arrays[f"level{i}"] = a.feat, a.level
+                arrays[f"f0{i}"], arrays[f"harm{i}"] = (
+                    a.f0.astype(np.float32),
+                    a.harm.astype(np.float32),
+                )
+            with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
+        except OSError:
+            pass
+    return s, an
 
 
 __all__ = [

@@ -37,11 +37,11 @@ def test_de00_ignores_lightness() -> None:
 
 
 def test_score_pair_regions() -> None:
-    gt = np.zeros((10, 10, 3), np.float32) + [0.8, 0.2, 0.2]
+    gt = np.zeros((16, 16, 3), np.float32) + [0.8, 0.2, 0.2]
     pred = gt.copy()
-    pred[:5] = [0.2, 0.2, 0.8]
-    changed = np.zeros((10, 10), bool)
-    changed[:5] = True
+    pred[:8] = [0.2, 0.2, 0.8]
+    changed = np.zeros((16, 16), bool)
+    changed[:8] = True
     s = score_pair(pred, gt, changed)
     assert s.de00_static == pytest.approx(0.0, abs=1e-6)
     assert s.de00_changed > 20

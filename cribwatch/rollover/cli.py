@@ -60,6 +60,9 @@ def detect(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per event/alert."),
     prone_limit_s: float = typer.Option(30.0, "--prone-limit", help="prone_too_long after (s)."),
     mirrored: bool = typer.Option(False, "--mirrored", help="The camera image is mirrored."),
+    method: str = typer.Option(
+        "both", "--method", help="Posture classifier: both, learned, rules."
+    ),
 ) -> None:
     """Posture events and alerts of a sequence (or a video, via the pose estimator)."""
     from cribwatch.rollover.events import EventConfig, run
@@ -88,6 +91,7 @@ def detect(
             seq.kp,
             PostureConfig(mirrored=mirrored),
             EventConfig(prone_limit_s=prone_limit_s),
+            method,
         )
     except CribwatchError as exc:
         _fail(exc)
@@ -147,6 +151,9 @@ def make_set_cmd(
 def eval_cmd(
     data: Path = typer.Option(..., "--data", help="Set folder (make-set output)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    method: str = typer.Option(
+        "both", "--method", help="Posture classifier: both, learned, rules."
+    ),
 ) -> None:
     """Score posture, roll-over alerts and the other alerts on a set."""
     from tqdm import tqdm
@@ -160,7 +167,7 @@ def eval_cmd(
         bar.update(1)
 
     try:
-        res = evaluate(data, progress=prog)
+        res = evaluate(data, progress=prog, method=method)
     except CribwatchError as exc:
         _fail(exc)
     finally:
@@ -254,3 +261,22 @@ def bench(
         typer.echo(json.dumps(res))
         return
     _print_flat(res, "rollover bench")
+
+
+@app.command("train-posture")
+def train_posture(
+    data: list[Path] = typer.Option(..., "--data", help="Training set folder(s) (repeatable)."),
+    out: Path = typer.Option(Path("cribwatch/weights/rollover_posture.pt"), "--out"),
+    epochs: int = typer.Option(12, "--epochs", help="Training epochs."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+) -> None:
+    """Train the small learned posture classifier on synthetic sets."""
+    from cribwatch.rollover.learned import TrainConfig, card, train, training_frames
+
+    try:
+        x, y = training_frames([str(d) for d in data])
+        model, info = train(x, y, TrainConfig(epochs=epochs, seed=seed))
+        model.save(out, card(info, [str(d) for d in data]))
+    except CribwatchError as exc:
+        _fail(exc)
+    typer.echo(f"{out}: {len(x)} frames, train accuracy {info['train_accuracy']:.4f}")

@@ -76,6 +76,7 @@ def evaluate(
     event_cfg: EventConfig | None = None,
     cfg: EvalConfig | None = None,
     progress: Callable[[int, int], None] | None = None,
+    method: str = "rules",
 ) -> dict[str, Any]:
     """Score a set folder (``*.jsonl`` + ``events.tsv`` [+ ``covered.tsv``])."""
     cfg = cfg or EvalConfig()
@@ -115,7 +116,7 @@ def evaluate(
             continue
         dt = 1.0 / seq.fps
         seconds += float(seq.t[-1] - seq.t[0]) + dt
-        det = run(seq.t, seq.kp, posture_cfg, ecfg)
+        det = run(seq.t, seq.kp, posture_cfg, ecfg, method)
         alerts = [e for e in det.events if e.kind == "alert"]
         n_alerts += len(alerts)
         prone_alerts = [e.time for e in alerts if e.event == "to_prone"]
@@ -181,6 +182,7 @@ def evaluate(
 
     return {
         "data": str(d),
+        "method": method,
         "files": len(files),
         "hours": round(hours, 4),
         "frames_with_truth": fr_n,

@@ -13,8 +13,8 @@ enter_prob`` and ``p[A] <= exit_prob`` have held for ``dwell_s`` seconds. Each m
 * ``to_prone``: on entering prone; re-armed only after ``rearm_s`` seconds supine (or
   ``rearm_side_s`` on the side), so a prone <-> side flicker cannot raise a storm.
 * ``prone_too_long``: once per prone episode, when it has lasted ``prone_limit_s`` (timed
-  from the start of the dwell that confirmed prone; the episode lasts until ``to_prone`` is
-  re-armed, and the alert does not fire while the state is supine).
+  from when the smoothed prone probability rose past ``rise_prob``; the episode lasts until
+  ``to_prone`` is re-armed, and the alert fires only while the state is prone).
 * ``face_not_visible``: the body is in view (two or more torso keypoints) but no face
   keypoint has been reliable for ``face_hold_s`` seconds (possible covering); re-armed after
   ``face_rearm_s`` seconds with a visible face.
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from cribwatch.errors import CribwatchError
 from cribwatch.rollover.posture import (
     STATES,
     Features,
@@ -60,6 +61,8 @@ class EventConfig:
     """Seconds on the side (not supine) that also re-arm ``to_prone``."""
     prone_limit_s: float = 30.0
     """A prone episode this long raises ``prone_too_long``."""
+    rise_prob: float = 0.3
+    """A prone episode is timed from when the smoothed prone probability last rose past this."""
     face_hold_s: float = 4.0
     """Seconds without a visible face (body in view) before ``face_not_visible``."""
     face_rearm_s: float = 2.0
@@ -108,6 +111,7 @@ class Tracker:
     prone_armed: bool = True
     out_of_prone_since: float = 0.0
     supine_since: float = 0.0
+    rise_since: float = math.inf
     prone_start: float = 0.0
     prone_long_fired: bool = False
     face_missing_since: float | None = None
@@ -140,6 +144,10 @@ class Tracker:
         cfg = self.config
         assert self.p is not None
         best = int(np.argmax(self.p))
+        if self.p[PRONE] < cfg.rise_prob:
+            self.rise_since = math.inf
+        elif self.rise_since == math.inf:
+            self.rise_since = t
         if self.state < 0:
             if self.p[best] >= cfg.enter_prob:
                 self.state = best
@@ -168,7 +176,7 @@ class Tracker:
             if self.prone_armed:
                 out.append(Event(t, "to_prone", conf, "alert"))
                 self.prone_armed = False
-                self.prone_start = self.cand_since
+                self.prone_start = min(self.cand_since, self.rise_since)
                 self.prone_long_fired = False
         elif prev == PRONE:
             self.out_of_prone_since = t
@@ -185,7 +193,7 @@ class Tracker:
                 self.prone_armed = True
         if (
             not self.prone_armed
-            and self.state != SUPINE
+            and self.state == PRONE
             and not self.prone_long_fired
             and t - self.prone_start >= cfg.prone_limit_s
         ):
@@ -231,11 +239,31 @@ def run(
     kp: np.ndarray,
     posture_cfg: PostureConfig | None = None,
     event_cfg: EventConfig | None = None,
+    method: str = "rules",
 ) -> Detection:
-    """Run posture rules and the tracker over (N, 17, 3) keypoints with times ``t``."""
+    """Run the posture classifier and the tracker over (N, 17, 3) keypoints with times ``t``.
+
+    ``method``: ``rules`` (geometry), ``learned`` (the small MLP) or ``both`` (the MLP,
+    with prone only as likely as the rules also find it: the rules veto prone).
+    """
     pcfg = posture_cfg or PostureConfig()
     feat = features(kp, pcfg)
-    p = probabilities(feat, pcfg)
+    if method == "rules":
+        p = probabilities(feat, pcfg)
+    elif method in ("learned", "both"):
+        from cribwatch.rollover.learned import load, to_state_probs
+
+        p, d = to_state_probs(load().predict(kp, pcfg))
+        if method == "both":
+            # the rules can veto prone (e.g. a whole face in view): prone needs both
+            pr = probabilities(feat, pcfg)
+            veto = np.minimum(p[:, PRONE], pr[:, PRONE])
+            p[:, SIDE] += p[:, PRONE] - veto
+            p[:, PRONE] = veto
+        p[~feat.valid] = np.nan
+        feat.d = d
+    else:
+        raise CribwatchError(f"unknown posture method {method!r} (rules, learned or both)")
     return run_features(t, feat, p, event_cfg)
 
 

@@ -15,10 +15,12 @@ from cribwatch.color.lab import luma, np_to_t, t_to_np
 from cribwatch.color.mask import SSIMMapConfig, changed_mask, ssim_attention_map
 from cribwatch.color.pairs import make_pairs
 from cribwatch.color.report import TABLE_KEYS, markdown_table, replace_section
+from cribwatch.color.train import train_cmd
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_gray, read_rgb, write_image
 
 app = typer.Typer(help="Night colorization.", no_args_is_help=True)
+app.command("train")(train_cmd)
 err = Console(stderr=True)
 
 

@@ -120,17 +120,20 @@ def detect_set(
 def _specific_type_grid(
     rows: list[tuple[float, float, str]], duration: float, step: float = 0.1
 ) -> list[str]:
+    """Most specific (shortest) noise type of every ``step`` cell of a file."""
     n = int(np.ceil(duration / step))
     best_len = np.full(n, np.inf)
-    types = ["unknown"] * n
+    tidx = np.full(n, -1)
+    names = sorted({t for _, _, t in rows})
     for on, off, t in rows:
         a, b = int(on / step), min(n, int(np.ceil(off / step)))
-        ln = off - on
-        for i in range(a, b):
-            if ln < best_len[i]:
-                best_len[i] = ln
-                types[i] = t
-    return types
+        if b <= a:
+            continue
+        seg = best_len[a:b]
+        m = (off - on) < seg
+        seg[m] = off - on
+        tidx[a:b][m] = names.index(t)
+    return [names[i] if i >= 0 else "unknown" for i in tidx]
 
 
 def _outside(ev: Event, spans: list[tuple[float, float]]) -> float:
@@ -163,6 +166,7 @@ def evaluate(
     fa_nb = 0.0
     secs_nb = 0.0
     hours = sum(durations.values()) / 3600.0
+    grids: dict[str, list[str]] = s.__dict__.setdefault("_grids", {})
     for f in s.files:
         spans = s.labels.get(f, [])
         evs = dets.get(f, [])
@@ -182,9 +186,13 @@ def evaluate(
                 )
             )
         rows = s.noise.get(f, [])
-        grid = _specific_type_grid(rows, durations[f]) if rows else []
-        for t in set(grid):
-            secs_by_type[t] = secs_by_type.get(t, 0.0) + grid.count(t) * 0.1
+        if f not in grids:
+            grids[f] = _specific_type_grid(rows, durations[f]) if rows else []
+        grid = grids[f]
+        if grid:
+            vals, counts = np.unique(np.array(grid), return_counts=True)
+            for t, c in zip(vals.tolist(), counts.tolist(), strict=True):
+                secs_by_type[t] = secs_by_type.get(t, 0.0) + c * 0.1
         n_file = 0.0
         for e in evs:
             overl = any(min(e.offset, off) > max(e.onset, on) for on, off in spans)

@@ -58,7 +58,7 @@ def demo_section(out_dir: Path) -> str:
     events += det.flush()
     labels = _labels(wav)
     t = np.arange(x.shape[0]) / SR
-    tw = np.arange(len(scores)) * 0.5 + 1.0  # window end: when the score is known
+    tw = np.arange(len(scores)) * 0.5 + 0.5  # window centre
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True)
     a1.plot(t, x, lw=0.4, color="#444")
     for on, off in labels:
@@ -76,7 +76,9 @@ def demo_section(out_dir: Path) -> str:
         fontsize=8,
     )
     a1.set_ylabel("waveform")
-    a2.step(tw, scores, where="post", color="tab:blue", label="model score (at window end)")
+    a2.plot(
+        tw, scores, marker=".", color="tab:blue", label="model score (1 s window, at its centre)"
+    )
     a2.axhline(cfg.threshold, color="grey", ls="--", lw=0.8, label=f"threshold {cfg.threshold:.2f}")
     a2.set_ylim(-0.02, 1.02)
     a2.set_ylabel("score")

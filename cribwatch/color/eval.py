@@ -6,7 +6,8 @@ the output is scored against ``target.png`` (metrics in :mod:`cribwatch.color.me
 difference of reference and target (CIEDE2000 > 10). Set values are means over pairs
 (``dcf`` is the mean of per-pair dCF, not the difference of mean CFs); a region empty in a pair
 is left out of that region's mean. ``ms_per_frame`` is the median wall time of the method
-call per pair (decoding and scoring excluded), single process.
+call per pair (decoding and scoring excluded), one process with ``threads`` torch threads
+(1 by default: on a shared machine more threads mostly measure the neighbours' load).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from cribwatch.color.metrics import PairScores, derive_change_mask, score_pair
 from cribwatch.color.pairs import Pair, load_pair_set
@@ -88,8 +90,10 @@ def evaluate(
     weights: Path | None = None,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    threads: int = 1,
 ) -> dict[str, Any]:
     """Score ``method`` on every pair with ground truth in ``data``; returns the set summary."""
+    torch.set_num_threads(threads)
     fn = resolve_method(method, weights)
     pairs = [p for p in load_pair_set(data) if p.target is not None]
     if not pairs:
@@ -114,7 +118,12 @@ def evaluate(
         rows.append(score_pair(pred, target, changed_region(pair, reference, target)))
         if progress:
             progress(i + 1, len(pairs))
-    summary: dict[str, Any] = {"method": method, "data": str(data), "n": len(rows)}
+    summary: dict[str, Any] = {
+        "method": method,
+        "data": str(data),
+        "n": len(rows),
+        "threads": threads,
+    }
     for key in METRIC_KEYS:
         summary[key] = _nanmean([getattr(r, key) for r in rows])
     summary["ms_per_frame"] = float(np.median(times))

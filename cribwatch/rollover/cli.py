@@ -35,12 +35,18 @@ def keypoints(
     out: Path = typer.Option(..., "--out", help="Keypoint sequence to write (.jsonl)."),
     fps: float = typer.Option(0.0, "--fps", help="Frame rate (0: the video's, 15 for folders)."),
     static: bool = typer.Option(False, "--static", help="Detect in every frame (no tracking)."),
+    max_frames: int = typer.Option(0, "--max-frames", help="Stop after this many (0: all)."),
 ) -> None:
     """Run the pose estimator (MediaPipe) over a video or a folder of frames."""
+    import itertools
+
     from cribwatch.rollover.pose import make_backend, open_frames, run_backend, write_sequence
 
     try:
         rate, total, frames = open_frames(source, fps or None)
+        if max_frames > 0:
+            frames = itertools.islice(frames, max_frames)
+            total = min(total, max_frames) if total else max_frames
         backend = make_backend("mediapipe", static=static)
         bar = _bar(total, "pose")
         try:

@@ -55,7 +55,7 @@ class EventConfig:
     """Smoothed probability the current state must fall to before it can be left."""
     dwell_s: float = 0.6
     """How long the new state must hold before the move is confirmed."""
-    rearm_s: float = 3.0
+    rearm_s: float = 5.0
     """Seconds supine before another ``to_prone`` alert can fire."""
     rearm_side_s: float = 20.0
     """Seconds on the side (not supine) that also re-arm ``to_prone``."""
@@ -243,8 +243,9 @@ def run(
 ) -> Detection:
     """Run the posture classifier and the tracker over (N, 17, 3) keypoints with times ``t``.
 
-    ``method``: ``rules`` (geometry), ``learned`` (the small MLP) or ``both`` (the MLP,
-    with prone only as likely as the rules also find it: the rules veto prone).
+    ``method``: ``rules`` (geometry), ``learned`` (the small MLP) or ``both`` (the MLP, with
+    the rules' face veto: nose and both eyes in view rule prone out, which guards against
+    left/right swaps of the estimator that the MLP saw too rarely in training).
     """
     pcfg = posture_cfg or PostureConfig()
     feat = features(kp, pcfg)
@@ -255,11 +256,12 @@ def run(
 
         p, d = to_state_probs(load().predict(kp, pcfg))
         if method == "both":
-            # the rules can veto prone (e.g. a whole face in view): prone needs both
-            pr = probabilities(feat, pcfg)
-            veto = np.minimum(p[:, PRONE], pr[:, PRONE])
-            p[:, SIDE] += p[:, PRONE] - veto
-            p[:, PRONE] = veto
+            # the face rule vetoes prone: nose and both eyes in view cannot be prone
+            k = np.asarray(kp)
+            k = k[None] if k.ndim == 2 else k
+            full_face = (k[:, [0, 1, 2], 2] >= pcfg.score_thr).all(axis=1)
+            p[full_face, SIDE] += p[full_face, PRONE]
+            p[full_face, PRONE] = 0.0
         p[~feat.valid] = np.nan
         feat.d = d
     else:

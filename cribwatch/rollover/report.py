@@ -134,8 +134,8 @@ def demo_section(out_dir: Path) -> str:
     scfg = SynthConfig(seq_s=cfg.seq_s, arm_pass_per_hour=40.0, cover_per_hour=40.0)
     seq, truth = generate(cfg.seed, scfg)
     try:
-        det = run(seq.t, seq.kp, method="learned")
-        method = "learned"
+        det = run(seq.t, seq.kp, method="both")
+        method = "both"
     except Exception:
         det = run(seq.t, seq.kp)
         method = "rules"
@@ -166,7 +166,7 @@ def demo_section(out_dir: Path) -> str:
         {
             "truth": [str(p) for p in seq.posture],
             "rules per frame": rules.raw,
-            f"{method} per frame": det.raw,
+            f"learned+face veto ({method}) per frame": det.raw,
             "tracked state": det.postures,
         },
         det.events,

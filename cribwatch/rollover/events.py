@@ -244,8 +244,8 @@ def run(
     """Run the posture classifier and the tracker over (N, 17, 3) keypoints with times ``t``.
 
     ``method``: ``rules`` (geometry), ``learned`` (the small MLP) or ``both`` (the MLP, with
-    the rules' face veto: nose and both eyes in view rule prone out, which guards against
-    left/right swaps of the estimator that the MLP saw too rarely in training).
+    a face veto: both eyes in view rule prone out, which guards against left/right swaps of
+    the estimator that the MLP saw too rarely in training).
     """
     pcfg = posture_cfg or PostureConfig()
     feat = features(kp, pcfg)
@@ -256,10 +256,11 @@ def run(
 
         p, d = to_state_probs(load().predict(kp, pcfg))
         if method == "both":
-            # the face rule vetoes prone: nose and both eyes in view cannot be prone
+            # the face rule vetoes prone: both eyes in view cannot be prone (a prone infant
+            # turns its face to one side, so the lower eye is against the mattress)
             k = np.asarray(kp)
             k = k[None] if k.ndim == 2 else k
-            full_face = (k[:, [0, 1, 2], 2] >= pcfg.score_thr).all(axis=1)
+            full_face = (k[:, [1, 2], 2] >= pcfg.score_thr).all(axis=1)
             p[full_face, SIDE] += p[full_face, PRONE]
             p[full_face, PRONE] = 0.0
         p[~feat.valid] = np.nan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -144,10 +145,12 @@ def detect_cmd(
     """Detect cries in a stream; prints each cry as soon as its bout has closed."""
     from cribwatch.cry.stream import StreamDetector, pcm_blocks, wav_blocks
 
+    blocks = pcm_blocks(sys.stdin.buffer, block) if audio == "-" else wav_blocks(Path(audio), block)
+    first = next(blocks, None)  # bad audio fails here, before the model is loaded
+    if first is None:
+        raise CribwatchError(f"{audio if audio != '-' else 'stdin'}: no audio samples")
     cfg = load_filter_config(config, model)
     det = StreamDetector(make_scorer(model), cfg)
-    blocks = pcm_blocks(sys.stdin.buffer, block) if audio == "-" else wav_blocks(Path(audio), block)
-    n = 0
 
     def show(ev) -> None:  # type: ignore[no-untyped-def]
         d = ev.to_dict()
@@ -160,12 +163,9 @@ def detect_cmd(
             )
         sys.stdout.flush()
 
-    for b in blocks:
-        n += b.shape[0]
+    for b in itertools.chain([first], blocks):
         for ev in det.push(b):
             show(ev)
-    if n == 0:
-        raise CribwatchError(f"{audio if audio != '-' else 'stdin'}: no audio samples")
     for ev in det.flush():
         show(ev)
 
@@ -217,6 +217,9 @@ def tune_cmd(
         None, "--out", help="Config to write (default: the user config the detector loads)."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    search_filters: bool = typer.Option(
+        False, "--search-filters", help="Also search the filter settings of eval.FILTER_GRID."
+    ),
 ) -> None:
     """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""
     from dataclasses import replace
@@ -229,10 +232,15 @@ def tune_cmd(
     cfg = load_filter_config(config, model)
     s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
     ev.score_set(an, make_scorer(model), progress=_bar("score"))
-    curve = ev.sweep(s, an, cfg, np.round(np.linspace(0.05, 0.995, 64), 4))
-    thr = ev.pick_threshold(curve, max_far)
-    point = next(c for c in curve if c["threshold"] == thr)
-    cfg = replace(cfg, threshold=thr)
+    grid = np.round(np.concatenate([np.linspace(0.05, 0.95, 19), np.linspace(0.955, 0.999, 12)]), 4)
+    if search_filters:
+        cfg, point = ev.search_filters(s, an, cfg, grid, max_far)
+        thr = cfg.threshold
+    else:
+        curve = ev.sweep(s, an, cfg, grid)
+        thr = ev.pick_threshold(curve, max_far)
+        point = next(c for c in curve if c["threshold"] == thr)
+        cfg = replace(cfg, threshold=thr)
     dest = out or user_config_path()
     write_json(
         dest, {"detector": cfg.to_dict(), "tuned_on": str(data), "max_far": max_far, **point}

@@ -296,6 +296,41 @@ def sweep(
     return out
 
 
+FILTER_GRID: dict[str, tuple[float, ...]] = {
+    "min_unit_s": (0.4, 0.6, 0.8),
+    "voiced_share_min": (0.15, 0.3, 0.45),
+    "min_bout_s": (1.5, 2.0),
+}
+"""The filter settings ``cribwatch cry tune --search-filters`` tries (every combination)."""
+
+
+def search_filters(
+    s: CrySet,
+    an: dict[str, FileAnalysis],
+    cfg: FilterConfig,
+    thresholds: np.ndarray,
+    max_far: float,
+) -> tuple[FilterConfig, dict[str, float]]:
+    """Best (sensitivity at <= max_far FA/h, then fewest FA/h) config over FILTER_GRID and
+    thresholds; returns it and its curve point."""
+    import itertools
+    from dataclasses import replace
+
+    best: tuple[tuple[float, float], FilterConfig, dict[str, float]] | None = None
+    keys = list(FILTER_GRID)
+    for values in itertools.product(*(FILTER_GRID[k] for k in keys)):
+        c = replace(cfg, **dict(zip(keys, values, strict=True)))  # type: ignore[arg-type]
+        curve = sweep(s, an, c, thresholds)
+        thr = pick_threshold(curve, max_far)
+        point = next(p for p in curve if p["threshold"] == thr)
+        ok = point["far_per_hour"] <= max_far
+        key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
+        if best is None or key > best[0]:
+            best = (key, replace(c, threshold=thr), point)
+    assert best is not None
+    return best[1], best[2]
+
+
 def pick_threshold(
     curve: list[dict[str, float]], max_far: float, key: str = "far_per_hour"
 ) -> float:

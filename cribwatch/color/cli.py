@@ -163,3 +163,83 @@ def report_cmd(
     if not doc.parent.exists():
         raise CribwatchError(f"{doc.parent}: folder not found")
     replace_section(doc, marker, "\n".join(parts))
+
+
+@app.command("export")
+def export_cmd(
+    weights: Path = typer.Option(..., "--weights", help="Weights (.pt) of a colour network."),
+    fmt: str = typer.Option("onnx", "--format", help="onnx or tflite."),
+    out: Path = typer.Option(..., "--out", help="Output model file."),
+    check_pairs: Path | None = typer.Option(
+        None, "--check-pairs", help="Pair set for the FP32 parity check (ONNX)."
+    ),
+) -> None:
+    """Export the network (pre/post-processing stay outside, in float)."""
+    from cribwatch.color.deploy import export, parity
+
+    info = export(weights, fmt, out)
+    if check_pairs is not None and fmt == "onnx":
+        info["parity_max_abs"] = parity(weights, out, check_pairs)
+    typer.echo(json.dumps(info))
+
+
+@app.command("quantize")
+def quantize_cmd(
+    model: Path = typer.Option(..., "--model", help="FP32 ONNX from `color export`."),
+    calib: Path = typer.Option(..., "--calib", help="Calibration pair set (train split)."),
+    out: Path = typer.Option(..., "--out", help="Output INT8 ONNX."),
+    scheme: str = typer.Option("robust", "--scheme", help="naive or robust."),
+    n_calib: int = typer.Option(64, "--n-calib", help="Calibration pairs used."),
+    eval_pairs: Path | None = typer.Option(
+        None, "--eval", help="Held-out pair set: compare INT8 with FP32 on it."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Per-tensor SQNR against FP32."),
+) -> None:
+    """8-bit post-training quantization with ONNX Runtime (naive or robust scheme)."""
+    from dataclasses import asdict
+
+    from cribwatch.color.deploy import compare_precisions, pair_feeds, quantize
+    from cribwatch.deploy.ort_quant import activation_errors
+
+    info = quantize(model, calib, out, scheme, n_calib)
+    if eval_pairs is not None:
+        info["vs_fp32"] = asdict(compare_precisions(model, out, eval_pairs))
+    if debug:
+        rows = activation_errors(model, out, pair_feeds(calib, model, 4))
+        info["worst_tensors"] = sorted(rows, key=lambda r: r["sqnr_db"])[:8]
+    typer.echo(json.dumps(info))
+
+
+@app.command("bench")
+def bench_cmd(
+    fp32: Path = typer.Option(..., "--fp32", help="FP32 ONNX model."),
+    int8: Path | None = typer.Option(None, "--int8", help="INT8 ONNX model."),
+    frames: int = typer.Option(200, "--frames", help="Timed frames per configuration."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Per-stage timing (pre, model, post, total) at 128x128 and 640x480, 1 and 2 threads."""
+    from cribwatch.color.deploy import BenchConfig, bench
+
+    models = {"fp32": fp32, **({"int8": int8} if int8 is not None else {})}
+    rows = bench(models, BenchConfig(frames=frames))
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r))
+        return
+    table = Table(title="colour pipeline (ms)")
+    cols = [
+        "resolution",
+        "precision",
+        "threads",
+        "pre_ms_p50",
+        "model_ms_p50",
+        "post_ms_p50",
+        "total_ms_p50",
+        "total_ms_p90",
+        "peak_rss_mb",
+    ]
+    for c in cols:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*[str(r[c]) for c in cols])
+    Console().print(table)

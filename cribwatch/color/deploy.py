@@ -1,0 +1,433 @@
+"""The colour network on device: ONNX/TFLite export, 8-bit quantization, ONNX runtime pipeline.
+
+The exported graph is the network alone (``night_l``, ``ref_lab``, ``smap`` in, ``ab`` and
+``gate`` out, at model resolution); the SSIM map pipeline, resizing and Lab conversion stay
+float pre-processing and the guided upsampling and Lab to RGB stay float post-processing, so
+the quantized graph never mixes a [0, 1] map with Lab values. The settings the pre-processing
+needs (network config, SSIM map config) travel inside the ONNX file as metadata
+(``cribwatch`` key), so an exported file is enough to run the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import onnx
+import torch
+from torch import Tensor, nn
+
+from cribwatch.color.lab import np_to_t
+from cribwatch.color.mask import SSIMMapConfig
+from cribwatch.color.model import (
+    ColorNet,
+    ColorNetConfig,
+    config_dict,
+    config_from_dict,
+    make_inputs,
+)
+from cribwatch.color.pairs import load_pair_set
+from cribwatch.color.pipeline import Colorizer, LoadedNet, load_net
+from cribwatch.deploy.export import export_onnx
+from cribwatch.deploy.ort_quant import RobustConfig, quantize_model
+from cribwatch.errors import CribwatchError
+from cribwatch.io import read_gray, read_rgb
+
+META_KEY = "cribwatch"
+
+
+class Parts(nn.Module):
+    """Export wrapper: the network's own ab and its reference gate (see ColorNet.forward_parts)."""
+
+    def __init__(self, model: ColorNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
+        ab, gate = self.model.forward_parts(*inputs)
+        return (ab,) if gate is None else (ab, gate)
+
+
+def io_names(cfg: ColorNetConfig) -> tuple[list[str], list[str]]:
+    """ONNX input and output names of a network configuration."""
+    if not cfg.reference:
+        return ["night_l"], ["ab"]
+    return ["night_l", "ref_lab", "smap"], ["ab", "gate"]
+
+
+def export(weights: Path, fmt: str, out: Path, opset: int = 17) -> dict[str, Any]:
+    """Export shipped or trained weights to ONNX (``fmt='onnx'``) or TFLite (``'tflite'``)."""
+    net = load_net(weights)
+    cfg = net.model.cfg
+    s = cfg.size
+    example: list[Tensor] = [torch.rand(1, 1, s, s)]
+    if cfg.reference:
+        example += [torch.rand(1, 3, s, s) * 0.6, torch.rand(1, 1, s, s)]
+    names_in, names_out = io_names(cfg)
+    wrapper = Parts(net.model).eval()
+    meta = {
+        "network": config_dict(cfg),
+        "ssim_config": asdict(net.ssim_cfg),
+        "weights": weights.name,
+    }
+    if fmt == "onnx":
+        export_onnx(
+            wrapper,
+            tuple(example),
+            out,
+            input_names=names_in,
+            output_names=names_out,
+            opset=opset,
+            dynamic_batch=False,
+        )
+        m = onnx.load(str(out))
+        onnx.helper.set_model_props(m, {META_KEY: json.dumps(meta)})
+        from cribwatch.io import atomic_path
+
+        with atomic_path(out) as tmp:
+            onnx.save(m, str(tmp))
+        onnx.checker.check_model(str(out))
+    elif fmt == "tflite":
+        export_tflite(wrapper, tuple(example), out)
+    else:
+        raise CribwatchError(f"unknown export format {fmt!r} (onnx or tflite)")
+    return {
+        "out": str(out),
+        "format": fmt,
+        "bytes": out.stat().st_size,
+        "inputs": names_in,
+        "outputs": names_out,
+    }
+
+
+def export_tflite(model: nn.Module, example: tuple[Tensor, ...], out: Path) -> None:
+    """TFLite through litert-torch (Google's maintained PyTorch-to-LiteRT converter)."""
+    try:
+        import litert_torch  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise CribwatchError(
+            "TFLite export needs the 'litert-torch' converter, which does not install beside "
+            "torch==2.13.0 here (see docs/QUANTIZATION.md); export ONNX instead"
+        ) from exc
+    from cribwatch.io import atomic_path
+
+    edge = litert_torch.convert(model.eval(), example)
+    with atomic_path(out) as tmp:
+        edge.export(str(tmp))
+
+
+class OnnxNet:
+    """An exported network run by ONNX Runtime, with the interface the pipeline uses."""
+
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        if not path.is_file():
+            raise CribwatchError(f"{path}: model file not found")
+        try:
+            m = onnx.load(str(path))
+        except Exception as exc:
+            raise CribwatchError(f"{path}: not an ONNX model ({exc})") from exc
+        props = {p.key: p.value for p in m.metadata_props}
+        if META_KEY not in props:
+            raise CribwatchError(f"{path}: not a cribwatch colour model (no '{META_KEY}' metadata)")
+        meta = json.loads(props[META_KEY])
+        self.cfg = config_from_dict(meta["network"])
+        self.ssim_cfg = SSIMMapConfig(**meta["ssim_config"])
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        self.inputs, self.outputs = io_names(self.cfg)
+
+    def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Raw ONNX Runtime call."""
+        return [np.asarray(o) for o in self.session.run(self.outputs, feeds)]
+
+    def forward_parts(
+        self, night_l: Tensor, ref_lab: Tensor | None = None, smap: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        feeds = {"night_l": night_l.numpy()}
+        if self.cfg.reference:
+            if ref_lab is None:
+                raise CribwatchError("this model needs a reference")
+            feeds["ref_lab"] = ref_lab.numpy()
+            feeds["smap"] = (smap if smap is not None else torch.ones_like(night_l)).numpy()
+        outs = self.run(feeds)
+        return torch.from_numpy(outs[0]), torch.from_numpy(outs[1]) if len(outs) > 1 else None
+
+
+def onnx_colorizer(path: Path, threads: int = 1) -> Colorizer:
+    """The full-resolution pipeline (pre, model, guided upsampling) over an ONNX file."""
+    net = OnnxNet(path, threads)
+    return Colorizer(LoadedNet(cast(ColorNet, net), net.ssim_cfg, {}))
+
+
+def pair_feeds(pairs: Path, model: Path, limit: int | None = None) -> list[dict[str, np.ndarray]]:
+    """Network inputs (feed dicts) of the pairs of a set, for calibration and golden dumps."""
+    net = OnnxNet(model)
+    feeds = []
+    for p in load_pair_set(pairs)[:limit]:
+        n = np_to_t(read_gray(p.night))
+        r = np_to_t(read_rgb(p.reference, require_color=True)) if net.cfg.reference else None
+        with torch.no_grad():
+            night_l, ref_lab, smap = make_inputs(n, r, net.cfg.size, net.ssim_cfg)
+        feed = {"night_l": night_l.numpy()}
+        if ref_lab is not None and smap is not None:
+            feed["ref_lab"] = ref_lab.numpy()
+            feed["smap"] = smap.numpy()
+        feeds.append(feed)
+    return feeds
+
+
+def sensitive_nodes(model: Path) -> list[str]:
+    """Nodes kept in float by the robust scheme: the convolutions that read a graph input
+    (mixed-scale inputs: L, standardised L, the [0, 1] map, Lab) and the last convolution
+    before each output (the ab head, whose useful range is a small part of its float range)."""
+    m = onnx.load(str(model))
+    graph_inputs = {i.name for i in m.graph.input}
+    producers = {o: n for n in m.graph.node for o in n.output}
+    keep: list[str] = []
+
+    def first_convs(names: set[str]) -> None:
+        frontier = set(names)
+        for _ in range(4):  # through Concat/Mul/Sub of the input normalisation
+            nxt = set()
+            for n in m.graph.node:
+                if frontier & set(n.input):
+                    if n.op_type == "Conv":
+                        keep.append(n.name)
+                    else:
+                        nxt |= set(n.output)
+            frontier = nxt
+
+    # The map only scales features (Mul): the products are ordinary activations, so start from
+    # the image inputs alone.
+    first_convs(graph_inputs - {"smap"})
+    for out in m.graph.output:
+        node = producers.get(out.name)
+        seen = 0
+        while node is not None and seen < 12:
+            if node.op_type == "Conv":
+                keep.append(node.name)
+                break
+            node = next((producers[i] for i in node.input if i in producers), None)
+            seen += 1
+    return sorted(set(keep))
+
+
+def quantize(model: Path, calib: Path, out: Path, scheme: str, n_calib: int = 64) -> dict[str, Any]:
+    """Quantize an exported colour model with calibration pairs from ``calib``."""
+    feeds = pair_feeds(calib, model, n_calib)
+    keep = sensitive_nodes(model) if scheme == "robust" else []
+    quantize_model(model, out, feeds, scheme, RobustConfig(keep_float=tuple(keep)))  # type: ignore[arg-type]
+    m = onnx.load(str(out))
+    src = onnx.load(str(model))
+    props = {p.key: p.value for p in src.metadata_props}
+    onnx.helper.set_model_props(m, {**props, "quantization": scheme})
+    from cribwatch.io import atomic_path
+
+    with atomic_path(out) as tmp:
+        onnx.save(m, str(tmp))
+    return {
+        "out": str(out),
+        "scheme": scheme,
+        "bytes": out.stat().st_size,
+        "fp32_bytes": model.stat().st_size,
+        "kept_float": keep,
+        "calibration_pairs": len(feeds),
+    }
+
+
+@dataclass
+class PrecisionComparison:
+    """INT8 against FP32 on a pair set (outputs compared to each other and to ground truth)."""
+
+    n: int
+    psnr_vs_fp32: float
+    dcf_fp32: float
+    dcf_int8: float
+    de00_fp32: float
+    de00_int8: float
+    ms_fp32: float
+    ms_int8: float
+
+
+def compare_precisions(
+    fp32: Path, int8: Path, pairs: Path, limit: int | None = None
+) -> PrecisionComparison:
+    """Mean PSNR of INT8 RGB output against FP32's, and each one's dCF and de00 against truth."""
+    from cribwatch.color.metrics import colorfulness, de00_map, psnr
+
+    torch.set_num_threads(1)
+    a, b = onnx_colorizer(fp32), onnx_colorizer(int8)
+    ps, dfa, dfb, dea, deb, ta, tb = [], [], [], [], [], [], []
+    for p in [q for q in load_pair_set(pairs) if q.target is not None][:limit]:
+        night, ref = read_gray(p.night), read_rgb(p.reference, require_color=True)
+        assert p.target is not None
+        gt = read_rgb(p.target)
+        t0 = time.perf_counter()
+        ya = a(night, ref)
+        t1 = time.perf_counter()
+        yb = b(night, ref)
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+        ps.append(min(psnr(yb, ya), 100.0))
+        cf = colorfulness(gt)
+        dfa.append(abs(colorfulness(ya) - cf))
+        dfb.append(abs(colorfulness(yb) - cf))
+        dea.append(float(de00_map(ya, gt).mean()))
+        deb.append(float(de00_map(yb, gt).mean()))
+    if not ps:
+        raise CribwatchError(f"{pairs}: no pairs with ground truth")
+    return PrecisionComparison(
+        n=len(ps),
+        psnr_vs_fp32=float(np.mean(ps)),
+        dcf_fp32=float(np.mean(dfa)),
+        dcf_int8=float(np.mean(dfb)),
+        de00_fp32=float(np.mean(dea)),
+        de00_int8=float(np.mean(deb)),
+        ms_fp32=1000 * float(np.median(ta)),
+        ms_int8=1000 * float(np.median(tb)),
+    )
+
+
+def parity(weights: Path, model: Path, pairs: Path, limit: int = 8) -> float:
+    """Largest absolute difference of the ONNX outputs against PyTorch on the pairs' inputs."""
+    net = load_net(weights)
+    wrapper = Parts(net.model).eval()
+    worst = 0.0
+    onx = OnnxNet(model)
+    for feed in pair_feeds(pairs, model, limit):
+        with torch.no_grad():
+            ref = wrapper(*[torch.from_numpy(feed[k]) for k in onx.inputs])
+        got = onx.run(feed)
+        for r, g in zip(ref, got, strict=True):
+            worst = max(worst, float(np.abs(r.numpy() - g).max()))
+    return worst
+
+
+def _register_golden_hook() -> None:
+    from cribwatch.deploy import cli as deploy_cli
+
+    def hook(pairs: Path, model: Path) -> Sequence[dict[str, np.ndarray]]:
+        return pair_feeds(pairs, model)
+
+    deploy_cli.PAIR_INPUTS["color"] = hook
+
+
+_register_golden_hook()
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What ``cribwatch color bench`` measures."""
+
+    frames: int = 200
+    """Timed frames per configuration (after warm-up)."""
+    warmup: int = 20
+    """Untimed frames first."""
+    resolutions: tuple[tuple[int, int], ...] = ((128, 128), (480, 640))
+    """(height, width) of the night frames."""
+    threads: tuple[int, ...] = (1, 2)
+    """Thread counts (torch pre/post and ONNX Runtime intra-op)."""
+
+
+def _stage_fns(net: OnnxNet, night: np.ndarray, ref: np.ndarray) -> tuple[Any, Any, Any]:
+    from cribwatch.color.lab import compose, gray_to_l, resize, rgb_to_lab_t
+    from cribwatch.color.pipeline import PipelineConfig, upsample_ab
+
+    pcfg = PipelineConfig()
+    n, r = np_to_t(night), np_to_t(ref)
+    size = (int(n.shape[-2]), int(n.shape[-1]))
+    state: dict[str, Any] = {}
+
+    def pre() -> None:
+        night_l, ref_lab, smap = make_inputs(n, r, net.cfg.size, net.ssim_cfg)
+        assert ref_lab is not None and smap is not None
+        state["feeds"] = {
+            "night_l": night_l.numpy(),
+            "ref_lab": ref_lab.numpy(),
+            "smap": smap.numpy(),
+        }
+        state["l_hr"] = gray_to_l(n)
+        state["ref_ab_hr"] = rgb_to_lab_t(resize(r, size).clamp(0.0, 1.0))[:, 1:]
+
+    def model() -> None:
+        state["out"] = net.run(state["feeds"])
+
+    def post() -> None:
+        from cribwatch.color.lab import AB_SCALE
+
+        ab_net, gate = (torch.from_numpy(o) for o in state["out"])
+        l_hr = state["l_hr"]
+        ab_hr = upsample_ab(ab_net * AB_SCALE, l_hr, pcfg)
+        gate_hr = (upsample_ab(gate * AB_SCALE, l_hr, pcfg) / AB_SCALE).clamp(0.0, 1.0)
+        ab = gate_hr * state["ref_ab_hr"] + (1.0 - gate_hr) * ab_hr
+        state["rgb"] = compose(l_hr, ab)[0].permute(1, 2, 0).numpy()
+
+    return pre, model, post
+
+
+def bench(models: dict[str, Path], cfg: BenchConfig | None = None) -> list[dict[str, Any]]:
+    """Per-stage p50/p90 (ms) for every resolution, precision and thread count."""
+    from importlib import resources
+
+    from cribwatch.deploy.bench import peak_rss_mb
+
+    cfg = cfg or BenchConfig()
+    sample = Path(str(resources.files("cribwatch.demo") / "samples" / "color" / "00000"))
+    night0 = read_gray(sample / "night.png")
+    ref0 = read_rgb(sample / "reference.png")
+    rows = []
+    for precision, path in models.items():
+        for h, w in cfg.resolutions:
+            from PIL import Image
+
+            night = np.asarray(
+                Image.fromarray(night0).resize((w, h), Image.Resampling.BILINEAR), np.float32
+            )
+            ref = np.stack(
+                [np.asarray(Image.fromarray(ref0[..., c]).resize((w, h))) for c in range(3)], 2
+            ).astype(np.float32)
+            for threads in cfg.threads:
+                torch.set_num_threads(threads)
+                net = OnnxNet(path, threads)
+                pre, model, post = _stage_fns(net, night, ref)
+                times: dict[str, list[float]] = {"pre": [], "model": [], "post": [], "total": []}
+                with torch.no_grad():
+                    for i in range(cfg.warmup + cfg.frames):
+                        t0 = time.perf_counter()
+                        pre()
+                        t1 = time.perf_counter()
+                        model()
+                        t2 = time.perf_counter()
+                        post()
+                        t3 = time.perf_counter()
+                        if i >= cfg.warmup:
+                            for k, v in (
+                                ("pre", t1 - t0),
+                                ("model", t2 - t1),
+                                ("post", t3 - t2),
+                                ("total", t3 - t0),
+                            ):
+                                times[k].append(1000 * v)
+                row: dict[str, Any] = {
+                    "resolution": f"{w}x{h}",
+                    "precision": precision,
+                    "threads": threads,
+                    "frames": cfg.frames,
+                }
+                for k, vals in times.items():
+                    row[f"{k}_ms_p50"] = round(float(np.percentile(vals, 50)), 3)
+                    row[f"{k}_ms_p90"] = round(float(np.percentile(vals, 90)), 3)
+                row["peak_rss_mb"] = round(peak_rss_mb(), 1)
+                row["file_bytes"] = path.stat().st_size
+                rows.append(row)
+    return rows

@@ -20,7 +20,7 @@ from typing import Any, cast
 import numpy as np
 import onnx
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from cribwatch.color.lab import np_to_t
 from cribwatch.color.mask import SSIMMapConfig
@@ -33,24 +33,13 @@ from cribwatch.color.model import (
 )
 from cribwatch.color.pairs import load_pair_set
 from cribwatch.color.pipeline import Colorizer, LoadedNet, load_net
+from cribwatch.color.tflite import Parts
 from cribwatch.deploy.export import export_onnx
 from cribwatch.deploy.ort_quant import RobustConfig, quantize_model
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_gray, read_rgb
 
 META_KEY = "cribwatch"
-
-
-class Parts(nn.Module):
-    """Export wrapper: the network's own ab and its reference gate (see ColorNet.forward_parts)."""
-
-    def __init__(self, model: ColorNet) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
-        ab, gate = self.model.forward_parts(*inputs)
-        return (ab,) if gate is None else (ab, gate)
 
 
 def io_names(cfg: ColorNetConfig) -> tuple[list[str], list[str]]:
@@ -93,7 +82,9 @@ def export(weights: Path, fmt: str, out: Path, opset: int = 17) -> dict[str, Any
             onnx.save(m, str(tmp))
         onnx.checker.check_model(str(out))
     elif fmt == "tflite":
-        export_tflite(wrapper, tuple(example), out)
+        from cribwatch.color.tflite import export_tflite
+
+        return export_tflite(weights, out)
     else:
         raise CribwatchError(f"unknown export format {fmt!r} (onnx or tflite)")
     return {
@@ -103,22 +94,6 @@ def export(weights: Path, fmt: str, out: Path, opset: int = 17) -> dict[str, Any
         "inputs": names_in,
         "outputs": names_out,
     }
-
-
-def export_tflite(model: nn.Module, example: tuple[Tensor, ...], out: Path) -> None:
-    """TFLite through litert-torch (Google's maintained PyTorch-to-LiteRT converter)."""
-    try:
-        import litert_torch  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise CribwatchError(
-            "TFLite export needs the 'litert-torch' converter, which does not install beside "
-            "torch==2.13.0 here (see docs/QUANTIZATION.md); export ONNX instead"
-        ) from exc
-    from cribwatch.io import atomic_path
-
-    edge = litert_torch.convert(model.eval(), example)
-    with atomic_path(out) as tmp:
-        edge.export(str(tmp))
 
 
 class OnnxNet:

@@ -165,6 +165,39 @@ def report_cmd(
     replace_section(doc, marker, "\n".join(parts))
 
 
+@app.command("ship")
+def ship_cmd(
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="Finished training checkpoint."),
+    method: str = typer.Option(..., "--method", help="Method name: ssim-guided, ref or auto."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Weights file to write (default: the package's shipped file)."
+    ),
+    pairs_cmd: str = typer.Option(
+        ..., "--pairs-command", help="The make-pairs command that built the training set."
+    ),
+    metrics: Path | None = typer.Option(
+        None, "--metrics", help="JSON file of held-out metrics (from `color eval --json`)."
+    ),
+    hardware: str = typer.Option(
+        "2 shared CPU cores, 1 torch thread per run", "--hardware", help="Where it trained."
+    ),
+) -> None:
+    """Write slim shipped weights and their JSON card from a training checkpoint."""
+    from cribwatch.color.pipeline import default_weights
+    from cribwatch.color.train import ship
+
+    target = out if out is not None else default_weights(method)
+    scores = None
+    if metrics is not None:
+        try:
+            scores = json.loads(metrics.read_text())
+        except (OSError, ValueError) as exc:
+            raise CribwatchError(f"{metrics}: not a readable JSON file ({exc})") from None
+    recipe = {"make_pairs": pairs_cmd, "source": "cribwatch data fetch --dest data"}
+    card = ship(checkpoint, target, method, recipe=recipe, metrics=scores, hardware=hardware)
+    typer.echo(json.dumps({"out": str(target), "steps": card["steps"], "minutes": card["minutes"]}))
+
+
 @app.command("export")
 def export_cmd(
     weights: Path = typer.Option(..., "--weights", help="Weights (.pt) of a colour network."),

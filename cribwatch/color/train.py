@@ -489,6 +489,7 @@ def ship(
     *,
     recipe: dict[str, Any],
     metrics: dict[str, Any] | None = None,
+    hardware: str = "2 shared CPU cores, 1 torch thread per run",
 ) -> dict[str, Any]:
     """Write shipped weights ``out`` (model, configs, history, no optimizer state) from a
     finished training checkpoint, and its JSON card beside it (``out`` with ``.json``)."""
@@ -517,7 +518,7 @@ def ship(
         "finished": bool(meta.get("finished")),
         "minutes": round(float(state["elapsed_s"]) / 60.0, 1),
         "train_config": tc,
-        "hardware": "2 shared CPU cores, 1 torch thread per run, 3-4 runs at once",
+        "hardware": hardware,
         "final_loss": state["history"][-1] if state["history"] else None,
         "data": recipe,
         "licences": LICENCES,

@@ -75,9 +75,28 @@ def test_cwq_roundtrip_and_onnx_qdq_is_bit_exact(tiny_model, tmp_path, bits):
     x = _x()
     assert np.array_equal(back.forward(x), im.forward(x))
     export_qdq_onnx(im, tmp_path / "m.onnx")
-    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
-    o = sess.run(None, {"input": x.astype(np.float32)[:, None]})[0].reshape(-1)
+    feed = {"input": x.astype(np.float32)[:, None]}
+    step = im.layers[-1].out_scale
+
+    def run(level):
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.graph_optimization_level = level
+        path = str(tmp_path / "m.onnx")
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        return sess.run(None, feed)[0].reshape(-1)
+
+    # The QDQ graph as ONNX defines it (every DequantizeLinear -> float op -> QuantizeLinear
+    # evaluated as written) equals the integer reference bit for bit.
+    o = run(ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
     assert np.max(np.abs(o - im.forward(x))) <= 1e-6
+    # With graph optimizations ORT fuses the 8-bit QDQ groups into its own integer kernels
+    # (QLinearConv, QLinearGlobalAveragePool: float32 multipliers, round half to even), a
+    # different requantization rule than ours (int32 multiplier, half away from zero), as any
+    # NPU toolchain may have: intermediate int8 values may then differ by one step, which
+    # moves the logit by a few output steps (6 on this model; 16 allowed).
+    fused = run(ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    assert np.max(np.abs(fused - im.forward(x))) <= 16 * step
     assert IntScorer(back)(x).shape == (16,)
 
 

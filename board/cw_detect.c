@@ -1,0 +1,281 @@
+/* cw_detect.c - streaming detector and post-processing chain (see cw_detect.h). */
+#include "cw_detect.h"
+
+#include <math.h>
+#include <string.h>
+
+#define RMASK ((uint64_t)CW_MAX_WSAMP - 1u)
+
+void cw_det_reset(cw_det *d)
+{
+    const cw_model *m = d->m;
+    cw_fe_reset(&d->fe);
+    d->total = 0;
+    d->next_pitch_end = (uint64_t)m->pitch_frame;
+    d->next_win_end = (uint64_t)m->window_samples;
+    d->n_pitch = 0;
+    d->n_hist = d->n_recent = 0;
+    d->in_bout = d->quiet = 0;
+    d->k = d->bout_first = d->bout_last = 0;
+    d->bout_score = d->bout_emitted = 0.0;
+    memset(d->ring, 0, sizeof d->ring);
+}
+
+void cw_det_init(cw_det *d, const cw_model *m)
+{
+    int i;
+    d->m = m;
+    cw_fe_init(&d->fe, m);
+    for (i = 0; i < m->pitch_frame; i++)
+        d->hann[i] = cw_rd_f64(m->hann + 8 * i);
+    for (i = 0; i < m->pitch_frame / 2; i++)
+        d->hann_ac[i] = cw_rd_f64(m->hann_ac + 8 * i);
+    cw_twiddles(d->ptw_re, d->ptw_im, m->pitch_nfft);
+    cw_det_reset(d);
+}
+
+/* f0 and harmonicity of one frame: buf[(start + i) & mask], i < pitch_frame (postprocess.py
+ * pitch_frames: mean removed, Hann window, rounded to float32, normalised autocorrelation
+ * divided by the window's own, first peak within 90% of the best lag in [lag_lo, lag_hi)). */
+static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t mask, double *f0,
+                      double *harm)
+{
+    const cw_model *m = d->m;
+    const int n = m->pitch_frame, N = m->pitch_nfft, lo = m->lag_lo, hi = m->lag_hi;
+    int i, first = -1, best_i = 0;
+    int64_t sum = 0;
+    double mean, energy = 0.0, ac0, best = -1e300, h;
+    for (i = 0; i < n; i++)
+        sum += buf[(start + (uint64_t)i) & mask];
+    mean = ((double)sum / 32768.0) / (double)n;
+    for (i = 0; i < n; i++) {
+        double x = (double)((float)buf[(start + (uint64_t)i) & mask] / 32768.0f);
+        float v = (float)((x - mean) * d->hann[i]);
+        d->pre[i] = (double)v;
+        d->pim[i] = 0.0;
+        energy += (double)v * (double)v;
+    }
+    for (; i < N; i++)
+        d->pre[i] = d->pim[i] = 0.0;
+    cw_fft(d->pre, d->pim, N, d->ptw_re, d->ptw_im, 1);
+    for (i = 0; i < N; i++) {
+        d->pre[i] = d->pre[i] * d->pre[i] + d->pim[i] * d->pim[i];
+        d->pim[i] = 0.0;
+    }
+    /* the power spectrum is real and even: its inverse FFT is its forward FFT / N */
+    cw_fft(d->pre, d->pim, N, d->ptw_re, d->ptw_im, 1);
+    ac0 = d->pre[0] / (double)N;
+    if (ac0 < 1e-12)
+        ac0 = 1e-12;
+    for (i = lo; i < hi; i++) {
+        double v = d->pre[i] / (double)N / ac0 / d->hann_ac[i];
+        d->pim[i] = v; /* seg, reusing pim */
+        if (v > best) {
+            best = v;
+            best_i = i;
+        }
+    }
+    (void)best_i;
+    for (i = lo + 1; i < hi - 1 && first < 0; i++) {
+        double v = d->pim[i];
+        if (v >= d->pim[i - 1] && v >= d->pim[i + 1] && v >= 0.9 * best)
+            first = i;
+    }
+    if (first < 0)
+        first = lo;
+    h = energy > 1e-10 ? d->pim[first] : 0.0;
+    h = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
+    *harm = h;
+    *f0 = (double)m->sr / (double)first;
+    return *harm >= m->harm_min && *f0 >= m->f0_min && *f0 <= m->f0_max;
+}
+
+int cw_pitch_frame(cw_det *d, const int16_t *x, double *f0, double *harm)
+{
+    return pitch_core(d, x, 0, ~(uint64_t)0, f0, harm);
+}
+
+/* ------------------------------------------------------------------------- the chain */
+static double longest_unit(const cw_det *d)
+{
+    const cw_model *m = d->m;
+    const int fph = m->hop_samples / m->pitch_hop;
+    int w, i, best = 0, run = 0, holes = 0;
+    for (w = 0; w < d->n_hist; w++) {
+        for (i = 0; i < fph; i++) {
+            if (d->hist[w][i]) {
+                run += 1 + holes;
+                holes = 0;
+            } else if (run > 0 && holes < m->gap) {
+                holes += 1;
+            } else {
+                run = holes = 0;
+            }
+            if (run > best)
+                best = run;
+        }
+    }
+    return (double)(best * m->pitch_hop) / (double)m->sr;
+}
+
+static int positive(cw_det *d, double score, double level, double share, const uint8_t *tail)
+{
+    const cw_model *m = d->m;
+    const int fph = m->hop_samples / m->pitch_hop;
+    int ok;
+    if (d->n_hist == m->keep) {
+        memmove(d->hist[0], d->hist[1], (size_t)(m->keep - 1) * sizeof d->hist[0]);
+        d->n_hist--;
+    }
+    memcpy(d->hist[d->n_hist++], tail, (size_t)fph);
+    ok = score >= m->threshold;
+    if (ok && (m->enabled & CW_F_LOUDNESS))
+        ok = level >= m->gate_dbfs;
+    if (ok && (m->enabled & CW_F_PITCH))
+        ok = share >= m->voiced_share_min;
+    if (ok && (m->enabled & CW_F_RHYTHM))
+        ok = longest_unit(d) >= m->min_unit_s;
+    return ok;
+}
+
+static void close_bout(cw_det *d, cw_event_cb cb, void *ctx)
+{
+    const cw_model *m = d->m;
+    const double hop_s = (double)m->hop_samples / (double)m->sr;
+    const double win_s = (double)m->window_samples / (double)m->sr;
+    double dur = (double)(d->bout_last - d->bout_first) * hop_s + win_s;
+    cw_event ev;
+    d->in_bout = 0;
+    if ((m->enabled & CW_F_SMOOTHING) && dur < m->min_bout_s)
+        return;
+    ev.onset = (double)d->bout_first * hop_s + m->onset_shift_s;
+    ev.offset = (double)d->bout_last * hop_s + win_s - m->offset_shift_s;
+    ev.score = d->bout_score;
+    ev.emitted = d->bout_emitted;
+    if (cb)
+        cb(ctx, &ev);
+}
+
+static void chain_push(cw_det *d, double score, double level, double share, const uint8_t *tail,
+                       cw_event_cb cb, void *ctx)
+{
+    const cw_model *m = d->m;
+    const int smooth = (m->enabled & CW_F_SMOOTHING) != 0;
+    const int k_on = smooth ? m->k_on : 1, n_on = smooth ? m->n_on : 1, m_off = smooth ? m->m_off : 1;
+    const double hop_s = (double)m->hop_samples / (double)m->sr;
+    const double win_s = (double)m->window_samples / (double)m->sr;
+    int pos = positive(d, score, level, share, tail), i, npos = 0, first_true = -1;
+    double t_end = (double)d->k * hop_s + win_s;
+    if (d->n_recent == n_on) {
+        memmove(d->recent, d->recent + 1, (size_t)(n_on - 1));
+        d->n_recent--;
+    }
+    d->recent[d->n_recent++] = (uint8_t)pos;
+    for (i = 0; i < d->n_recent; i++) {
+        npos += d->recent[i];
+        if (d->recent[i] && first_true < 0)
+            first_true = i;
+    }
+    if (!d->in_bout) {
+        if (pos && npos >= k_on) {
+            int64_t first = d->k - d->n_recent + 1 + first_true;
+            double need = smooth ? (m->min_bout_s - win_s > 0.0 ? m->min_bout_s - win_s : 0.0) : 0.0;
+            double e = (double)first * hop_s + win_s + need;
+            d->in_bout = 1;
+            d->bout_first = first;
+            d->bout_last = d->k;
+            d->bout_score = score;
+            d->quiet = 0;
+            d->bout_emitted = t_end > e ? t_end : e;
+        }
+    } else if (pos) {
+        d->bout_last = d->k;
+        d->quiet = 0;
+        if (score > d->bout_score)
+            d->bout_score = score;
+    } else {
+        d->quiet += 1;
+        if (d->quiet >= m_off)
+            close_bout(d, cb, ctx);
+    }
+    d->k += 1;
+}
+
+/* ------------------------------------------------------------------------ streaming */
+static void do_window(cw_det *d, cw_event_cb cb, void *ctx)
+{
+    const cw_model *m = d->m;
+    const uint64_t start = d->total - (uint64_t)m->window_samples;
+    const int half = m->hop_samples, fph = m->hop_samples / m->pitch_hop;
+    const int fpw = (m->window_samples - m->pitch_frame) / m->pitch_hop + 1;
+    const uint64_t f0 = start / (uint64_t)m->hop, p0 = start / (uint64_t)m->pitch_hop;
+    int f, i, nv = 0;
+    int64_t s1 = 0, s2 = 0;
+    uint8_t tail[64];
+    double m1, m2;
+    for (f = 0; f < m->frames; f++) {
+        const uint8_t *u = d->frames[(f0 + (uint64_t)f) % CW_MAX_FRAMES];
+        int8_t *q = d->q0 + f * m->mels;
+        for (i = 0; i < m->mels; i++)
+            q[i] = (int8_t)((int)u[i] - 128);
+    }
+    d->last_logit = cw_infer(m, &d->ws, d->q0, NULL, NULL);
+    d->last_score = cw_score(m, d->last_logit);
+    for (i = 0; i < half; i++) {
+        int32_t a = d->ring[(start + (uint64_t)i) & RMASK];
+        int32_t b = d->ring[(start + (uint64_t)(i + half)) & RMASK];
+        s1 += (int64_t)a * a;
+        s2 += (int64_t)b * b;
+    }
+    m1 = ((double)s1 / 1073741824.0) / (double)half;
+    m2 = ((double)s2 / 1073741824.0) / (double)half;
+    d->last_level = 10.0 * log10(0.5 * (m1 + m2) + 1e-20);
+    for (i = 0; i < fpw; i++) {
+        int v = d->voiced[(p0 + (uint64_t)i) & 63u];
+        nv += v;
+        if (i >= fpw - fph)
+            tail[i - (fpw - fph)] = (uint8_t)v;
+    }
+    d->last_share = (double)nv / (double)fpw;
+    chain_push(d, d->last_score, d->last_level, d->last_share, tail, cb, ctx);
+}
+
+void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, cw_event_cb cb, void *ctx)
+{
+    const cw_model *m = d->m;
+    size_t i = 0;
+    while (i < n) {
+        int ready;
+        size_t used = cw_fe_push(&d->fe, pcm + i, n - i, &ready);
+        size_t j;
+        /* a frame completes at the chunk's last sample: store it first (windows ending inside
+         * this chunk do not use it, and the slot it overwrites is older than any of theirs) */
+        if (ready)
+            memcpy(d->frames[d->fe.frame_index % CW_MAX_FRAMES], d->fe.u8, (size_t)m->mels);
+        for (j = 0; j < used; j++) {
+            d->ring[d->total & RMASK] = pcm[i + j];
+            d->total++;
+            if (d->total == d->next_pitch_end) {
+                double f0, h;
+                uint64_t s = d->total - (uint64_t)m->pitch_frame;
+                int v = pitch_core(d, d->ring, s, RMASK, &f0, &h);
+                d->voiced[d->n_pitch & 63u] = (uint8_t)v;
+                d->n_pitch++;
+                d->next_pitch_end += (uint64_t)m->pitch_hop;
+            }
+            if (d->total == d->next_win_end) {
+                /* the front end's frames of this window are all done: the last one ends
+                 * before the window does */
+                do_window(d, cb, ctx);
+                d->next_win_end += (uint64_t)m->hop_samples;
+            }
+        }
+        i += used;
+    }
+}
+
+void cw_det_flush(cw_det *d, cw_event_cb cb, void *ctx)
+{
+    if (d->in_bout)
+        close_bout(d, cb, ctx);
+}

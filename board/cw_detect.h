@@ -1,0 +1,61 @@
+/* cw_detect.h - the streaming cry detector: front end, integer model every hop, and the
+ * post-processing chain of cribwatch/cry/postprocess.py (loudness gate, pitch/harmonicity,
+ * cry rhythm, smoothing with hysteresis) with the thresholds stored in the model blob.
+ * Window k covers samples [k*hop, k*hop + window); every event is reported through a callback
+ * as soon as its bout closes, exactly like cribwatch.cry.stream.StreamDetector.
+ * All state is in cw_det (about 160 KB with the default capacities); nothing is allocated.
+ */
+#ifndef CW_DETECT_H
+#define CW_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cw_frontend.h"
+#include "cw_infer.h"
+#include "cw_model.h"
+
+typedef struct {
+    double onset, offset, score, emitted; /* seconds of stream time */
+} cw_event;
+
+typedef void (*cw_event_cb)(void *ctx, const cw_event *ev);
+
+typedef struct {
+    const cw_model *m;
+    cw_fe fe;
+    cw_infer_ws ws;
+    int8_t q0[CW_MAX_FRAMES * CW_MAX_MELS];
+    uint8_t frames[CW_MAX_FRAMES][CW_MAX_MELS]; /* ring of model-input frames */
+    int16_t ring[CW_MAX_WSAMP];                /* the last samples */
+    uint64_t total, next_pitch_end, next_win_end;
+    /* pitch analysis */
+    double hann[CW_MAX_PFRAME], hann_ac[CW_MAX_PFRAME / 2];
+    double pre[CW_MAX_PNFFT], pim[CW_MAX_PNFFT];
+    double ptw_re[CW_MAX_PNFFT / 2], ptw_im[CW_MAX_PNFFT / 2];
+    uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring */
+    uint64_t n_pitch;   /* pitch frames computed */
+    /* chain */
+    uint8_t hist[CW_MAX_KEEP][64]; /* voiced tails of the last `keep` windows */
+    int n_hist;
+    uint8_t recent[64];
+    int n_recent;
+    int in_bout, quiet;
+    int64_t k, bout_first, bout_last;
+    double bout_score, bout_emitted;
+    /* the last window, for callers that want it */
+    int8_t last_logit;
+    double last_score, last_level, last_share;
+} cw_det;
+
+void cw_det_init(cw_det *d, const cw_model *m);
+void cw_det_reset(cw_det *d);
+/* Feed s16 samples; closed events go to cb. */
+void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, cw_event_cb cb, void *ctx);
+/* End of stream: close an open bout. */
+void cw_det_flush(cw_det *d, cw_event_cb cb, void *ctx);
+
+/* Cry-voiced flag of one pitch frame (pitch_frame samples); *f0 and *harm are set. */
+int cw_pitch_frame(cw_det *d, const int16_t *x, double *f0, double *harm);
+
+#endif

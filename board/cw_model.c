@@ -1,0 +1,368 @@
+/* cw_model.c - parse and validate the flat cry model blob (see cw_model.h). */
+#include "cw_model.h"
+
+#include <math.h>
+#include <string.h>
+
+
+const char *cw_strerror(int status)
+{
+    switch (status) {
+    case CW_OK: return "ok";
+    case CW_E_TRUNCATED: return "truncated model file";
+    case CW_E_MAGIC: return "not a cribwatch cry model (bad magic)";
+    case CW_E_VERSION: return "unsupported model version";
+    case CW_E_CHECKSUM: return "checksum mismatch (corrupt model file)";
+    case CW_E_FORMAT: return "inconsistent model file";
+    case CW_E_CAPACITY: return "model larger than this runtime's compiled capacities";
+    case CW_E_ARG: return "bad argument";
+    default: return "unknown error";
+    }
+}
+
+uint32_t cw_crc32(const uint8_t *p, size_t n, uint32_t crc)
+{
+    size_t i;
+    int k;
+    crc = ~crc;
+    for (i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static uint32_t rd_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+int32_t cw_rd_i32(const uint8_t *p)
+{
+    uint32_t u = rd_u32(p);
+    int32_t v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
+double cw_rd_f64(const uint8_t *p)
+{
+    uint64_t u = (uint64_t)rd_u32(p) | ((uint64_t)rd_u32(p + 4) << 32);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+/* ------------------------------------------------------------------ bounded cursor */
+typedef struct {
+    const uint8_t *p;
+    size_t n, off;
+    int bad;
+} cur_t;
+
+static const uint8_t *take(cur_t *c, size_t n)
+{
+    const uint8_t *r;
+    if (c->bad || n > c->n - c->off) {
+        c->bad = 1;
+        return NULL;
+    }
+    r = c->p + c->off;
+    c->off += n;
+    return r;
+}
+
+static uint32_t get_u32(cur_t *c)
+{
+    const uint8_t *p = take(c, 4);
+    return p ? rd_u32(p) : 0u;
+}
+
+static int32_t get_i32(cur_t *c)
+{
+    const uint8_t *p = take(c, 4);
+    return p ? cw_rd_i32(p) : 0;
+}
+
+static double get_f64(cur_t *c)
+{
+    const uint8_t *p = take(c, 8);
+    return p ? cw_rd_f64(p) : 0.0;
+}
+
+/* an int field in [lo, hi] */
+static int get_int(cur_t *c, long lo, long hi, int *ok)
+{
+    uint32_t u = get_u32(c);
+    if ((long)(u & 0x7fffffffu) != (long)u || (long)u < lo || (long)u > hi)
+        *ok = 0;
+    return (int)(u & 0x7fffffffu);
+}
+
+static int finite_arr(const uint8_t *p, size_t n)
+{
+    size_t i;
+    if (!p)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!isfinite(cw_rd_f64(p + 8 * i)))
+            return 0;
+    return 1;
+}
+
+static int is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
+
+#define NEED(cond) \
+    do { \
+        if (!(cond)) \
+            return CW_E_FORMAT; \
+    } while (0)
+#define FITS(cond) \
+    do { \
+        if (!(cond)) \
+            return CW_E_CAPACITY; \
+    } while (0)
+
+static int parse_layer(cur_t *c, cw_layer *L)
+{
+    int ok = 1;
+    uint32_t nb, nm, i;
+    long nw, k;
+    L->kind = get_int(c, 1, 3, &ok);
+    L->bits = get_int(c, 4, 8, &ok);
+    L->stride = get_int(c, 1, 8, &ok);
+    L->pad = get_int(c, 0, 8, &ok);
+    L->groups = get_int(c, 1, 65535, &ok);
+    L->cin = get_int(c, 1, 65535, &ok);
+    L->cout = get_int(c, 1, 65535, &ok);
+    L->kh = get_int(c, 0, 15, &ok);
+    L->kw = get_int(c, 0, 15, &ok);
+    L->in_h = get_int(c, 1, 65535, &ok);
+    L->in_w = get_int(c, 1, 65535, &ok);
+    L->out_h = get_int(c, 1, 65535, &ok);
+    L->out_w = get_int(c, 1, 65535, &ok);
+    L->in_zp = get_i32(c);
+    L->out_zp = get_i32(c);
+    L->qmin = get_i32(c);
+    L->qmax = get_i32(c);
+    L->in_scale = get_f64(c);
+    L->out_scale = get_f64(c);
+    if (c->bad)
+        return CW_E_FORMAT;
+    NEED(ok);
+    NEED(L->bits == 4 || L->bits == 8);
+    NEED(L->in_zp >= -128 && L->in_zp <= 127 && L->out_zp >= -128 && L->out_zp <= 127);
+    NEED(L->qmin >= -128 && L->qmin <= L->qmax && L->qmax <= 127);
+    NEED(isfinite(L->in_scale) && L->in_scale > 0 && isfinite(L->out_scale) && L->out_scale > 0);
+    nb = get_u32(c);
+    NEED(nb <= 65535u);
+    L->bias = take(c, 4u * nb);
+    nm = get_u32(c);
+    NEED(nm <= 65535u);
+    L->mult = take(c, 4u * nm);
+    L->shift = take(c, 4u * nm);
+    L->w_bytes = get_u32(c);
+    NEED(!c->bad && L->w_bytes <= (uint32_t)(c->n - c->off));
+    L->w = take(c, L->w_bytes);
+    take(c, (4u - (L->w_bytes & 3u)) & 3u);
+    if (c->bad)
+        return CW_E_FORMAT;
+    for (i = 0; i < nm; i++) {
+        int32_t M = cw_rd_i32(L->mult + 4 * i), s = cw_rd_i32(L->shift + 4 * i);
+        NEED(M >= (1L << 30));
+        NEED(s >= -30 && s <= 31);
+    }
+    if (L->kind == CW_GAP) {
+        NEED(nb == 0 && nm == 1 && L->w_bytes == 0 && L->cout == L->cin && L->groups == 1);
+        NEED(L->out_h == 1 && L->out_w == 1 && L->kh == 0 && L->kw == 0);
+        FITS((long)L->in_h * L->in_w * 255L < 2147483647L);
+        return CW_OK;
+    }
+    NEED(nb == (uint32_t)L->cout && nm == (uint32_t)L->cout);
+    if (L->kind == CW_FC) {
+        NEED(L->in_h == 1 && L->in_w == 1 && L->out_h == 1 && L->out_w == 1);
+        NEED(L->kh == 1 && L->kw == 1 && L->groups == 1 && L->stride == 1 && L->pad == 0);
+    } else {
+        NEED(L->kh >= 1 && L->kw >= 1 && L->pad < L->kh && L->pad < L->kw);
+        NEED(L->groups == 1 || (L->groups == L->cin && L->groups == L->cout));
+        NEED(L->in_h + 2 * L->pad >= L->kh && L->in_w + 2 * L->pad >= L->kw);
+        NEED(L->out_h == (L->in_h + 2 * L->pad - L->kh) / L->stride + 1);
+        NEED(L->out_w == (L->in_w + 2 * L->pad - L->kw) / L->stride + 1);
+    }
+    k = (long)(L->cin / L->groups) * L->kh * L->kw;
+    FITS(k <= CW_MAX_KSIZE);
+    nw = (long)L->cout * k;
+    NEED((long)L->w_bytes == (L->bits == 8 ? nw : (nw + 1) / 2));
+    /* every int32 accumulator must fit: sum |w| * 255 + |bias| < 2^31 per output channel */
+    for (i = 0; i < (uint32_t)L->cout; i++) {
+        long j, sum = 0;
+        int32_t b = cw_rd_i32(L->bias + 4 * i);
+        for (j = (long)i * k; j < ((long)i + 1) * k; j++) {
+            int v;
+            if (L->bits == 8) {
+                v = (int8_t)L->w[j];
+            } else {
+                v = (L->w[j >> 1] >> ((j & 1) * 4)) & 15;
+                v = v > 7 ? v - 16 : v;
+            }
+            sum += v < 0 ? -v : v;
+        }
+        NEED(b > -(1L << 30) && b < (1L << 30));
+        NEED(sum * 255L < (1L << 30));
+    }
+    return CW_OK;
+}
+
+int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
+{
+    cur_t c;
+    const uint8_t *p;
+    uint32_t total, crc, want;
+    int ok = 1, i, st, nmw, h, w, ch;
+    uint8_t zero[4] = {0, 0, 0, 0};
+
+    if (!m || !blob)
+        return CW_E_ARG;
+    memset(m, 0, sizeof *m);
+    if (len < 20)
+        return len >= 8 && memcmp(blob, CW_MAGIC, 8) != 0 ? CW_E_MAGIC : CW_E_TRUNCATED;
+    if (memcmp(blob, CW_MAGIC, 8) != 0)
+        return CW_E_MAGIC;
+    if (rd_u32(blob + 8) != CW_VERSION)
+        return CW_E_VERSION;
+    total = rd_u32(blob + 12);
+    if ((size_t)total > len)
+        return CW_E_TRUNCATED;
+    if ((size_t)total < len)
+        return CW_E_FORMAT; /* trailing bytes */
+    want = rd_u32(blob + 16);
+    crc = cw_crc32(blob, 16, 0);
+    crc = cw_crc32(zero, 4, crc);
+    crc = cw_crc32(blob + 20, len - 20, crc);
+#ifndef CW_FUZZ_NO_CRC
+    if (crc != want)
+        return CW_E_CHECKSUM;
+#else
+    (void)want;
+#endif
+    c.p = blob;
+    c.n = len;
+    c.off = 20;
+    c.bad = 0;
+    NEED(get_u32(&c) == 0u); /* flags */
+    p = take(&c, 32);
+    if (p)
+        memcpy(m->src_sha256, p, 32);
+    /* model */
+    m->bits = get_int(&c, 4, 8, &ok);
+    m->n_layers = get_int(&c, 1, 1000, &ok);
+    m->frames = get_int(&c, 1, 100000, &ok);
+    m->mels = get_int(&c, 1, 100000, &ok);
+    m->in_zp = get_i32(&c);
+    m->in_scale = get_f64(&c);
+    NEED(!c.bad && ok);
+    NEED(m->bits == 4 || m->bits == 8);
+    NEED(m->in_zp == -128 && m->in_scale == 1.0); /* input q0 = u8 - 128, as intref.py */
+    FITS(m->n_layers <= CW_MAX_LAYERS && m->frames <= CW_MAX_FRAMES && m->mels <= CW_MAX_MELS);
+    /* front end */
+    m->sr = get_int(&c, 8000, 48000, &ok);
+    m->n_fft = get_int(&c, 2, 1 << 16, &ok);
+    m->win = get_int(&c, 2, 1 << 16, &ok);
+    m->hop = get_int(&c, 1, 1 << 16, &ok);
+    m->n_mels = get_int(&c, 1, 1 << 16, &ok);
+    m->eps = get_f64(&c);
+    m->log_lo = get_f64(&c);
+    m->log_hi = get_f64(&c);
+    NEED(!c.bad && ok);
+    NEED(is_pow2(m->n_fft) && m->win <= m->n_fft && m->n_mels == m->mels);
+    NEED(isfinite(m->eps) && m->eps > 0 && isfinite(m->log_lo) && isfinite(m->log_hi));
+    NEED(m->log_hi > m->log_lo);
+    FITS(m->n_fft <= CW_MAX_NFFT && m->win <= CW_MAX_WIN);
+    m->window = take(&c, 8u * (size_t)m->win);
+    NEED(finite_arr(m->window, (size_t)m->win));
+    nmw = 0;
+    for (i = 0; i < m->n_mels; i++) {
+        m->mel_start[i] = get_int(&c, 0, m->n_fft / 2, &ok);
+        m->mel_count[i] = get_int(&c, 0, m->n_fft / 2 + 1, &ok);
+        NEED(!c.bad && ok && m->mel_start[i] + m->mel_count[i] <= m->n_fft / 2 + 1);
+        nmw += m->mel_count[i];
+    }
+    FITS(nmw <= CW_MAX_MELW);
+    m->mel_w = take(&c, 8u * (size_t)nmw);
+    NEED(finite_arr(m->mel_w, (size_t)nmw));
+    /* detector */
+    m->threshold = get_f64(&c);
+    m->enabled = get_u32(&c);
+    m->gate_dbfs = get_f64(&c);
+    m->f0_min = get_f64(&c);
+    m->f0_max = get_f64(&c);
+    m->harm_min = get_f64(&c);
+    m->voiced_share_min = get_f64(&c);
+    m->keep = get_int(&c, 1, 1000, &ok);
+    m->gap = get_int(&c, 0, 1000, &ok);
+    m->min_unit_s = get_f64(&c);
+    m->k_on = get_int(&c, 1, 1000, &ok);
+    m->n_on = get_int(&c, 1, 1000, &ok);
+    m->m_off = get_int(&c, 1, 1000, &ok);
+    m->min_bout_s = get_f64(&c);
+    m->onset_shift_s = get_f64(&c);
+    m->offset_shift_s = get_f64(&c);
+    m->lag_lo = get_int(&c, 1, 1 << 16, &ok);
+    m->lag_hi = get_int(&c, 1, 1 << 16, &ok);
+    m->pitch_frame = get_int(&c, 2, 1 << 16, &ok);
+    m->pitch_hop = get_int(&c, 1, 1 << 16, &ok);
+    m->pitch_nfft = get_int(&c, 2, 1 << 16, &ok);
+    m->window_samples = get_int(&c, 1, 1 << 20, &ok);
+    m->hop_samples = get_int(&c, 1, 1 << 20, &ok);
+    NEED(!c.bad && ok && m->enabled <= 15u);
+    NEED(isfinite(m->threshold) && isfinite(m->gate_dbfs) && isfinite(m->f0_min));
+    NEED(isfinite(m->f0_max) && isfinite(m->harm_min) && isfinite(m->voiced_share_min));
+    NEED(isfinite(m->min_unit_s) && isfinite(m->min_bout_s));
+    NEED(isfinite(m->onset_shift_s) && isfinite(m->offset_shift_s));
+    NEED(m->k_on <= m->n_on);
+    NEED(m->pitch_frame % 2 == 0 && is_pow2(m->pitch_nfft));
+    NEED(m->pitch_nfft >= m->pitch_frame + m->pitch_frame / 2);
+    NEED(m->lag_lo >= 2 && m->lag_lo + 3 <= m->lag_hi && m->lag_hi <= m->pitch_frame / 2);
+    FITS(m->pitch_frame <= CW_MAX_PFRAME && m->pitch_nfft <= CW_MAX_PNFFT);
+    FITS(m->keep <= CW_MAX_KEEP && m->n_on <= 64);
+    /* window geometry: window k = samples [k*hop_s, k*hop_s + win_s) = frames [k*hop_s/hop, +frames) */
+    NEED(m->window_samples >= m->win && m->window_samples >= m->pitch_frame);
+    NEED(1 + (m->window_samples - m->win) / m->hop == m->frames);
+    NEED(m->hop_samples % m->hop == 0 && m->hop_samples % m->pitch_hop == 0);
+    NEED(m->hop_samples <= m->window_samples && m->hop_samples % 2 == 0);
+    NEED(m->window_samples == 2 * m->hop_samples); /* the level uses two half windows */
+    NEED(m->window_samples == m->sr); /* postprocess.py: WINDOW_S = 1.0, HOP_S = 0.5 */
+    NEED(m->hop_samples / m->pitch_hop <= 1 + (m->window_samples - m->pitch_frame) / m->pitch_hop);
+    FITS(m->window_samples <= CW_MAX_WSAMP && m->hop_samples / m->pitch_hop <= 64);
+    FITS(1 + (m->window_samples - m->pitch_frame) / m->pitch_hop <= 64);
+    m->hann = take(&c, 8u * (size_t)m->pitch_frame);
+    m->hann_ac = take(&c, 8u * (size_t)(m->pitch_frame / 2));
+    NEED(finite_arr(m->hann, (size_t)m->pitch_frame));
+    NEED(finite_arr(m->hann_ac, (size_t)(m->pitch_frame / 2)));
+    for (i = 0; i < m->pitch_frame / 2; i++)
+        NEED(cw_rd_f64(m->hann_ac + 8 * i) > 0.0);
+    /* layers: a chain from the (1, frames, mels) input to one fc logit */
+    ch = 1;
+    h = m->frames;
+    w = m->mels;
+    for (i = 0; i < m->n_layers; i++) {
+        cw_layer *L = &m->layers[i];
+        int32_t zp = i ? m->layers[i - 1].out_zp : m->in_zp;
+        double sc = i ? m->layers[i - 1].out_scale : m->in_scale;
+        st = parse_layer(&c, L);
+        if (st != CW_OK)
+            return st;
+        NEED(L->cin == ch && L->in_h == h && L->in_w == w);
+        NEED(L->in_zp == zp && L->in_scale == sc);
+        FITS((long)L->cout * L->out_h * L->out_w <= CW_MAX_ACT);
+        ch = L->cout;
+        h = L->out_h;
+        w = L->out_w;
+    }
+    NEED(m->layers[m->n_layers - 1].kind == CW_FC && ch == 1 && h == 1 && w == 1);
+    p = take(&c, 8);
+    NEED(p && memcmp(p, "CWEND\0\0\0", 8) == 0);
+    NEED(c.off == len);
+    return CW_OK;
+}

@@ -1,0 +1,244 @@
+"""``cribwatch cry export --format c``: the integer cry model as a flat binary for the C runtime.
+
+The blob (``.cwb``) is little-endian and is read in place by ``board/cw_model.c``; every field
+is validated there before use. Layout (u32/i32: 4 bytes, f64: 8 bytes)::
+
+    "CWCRYMOD" version:u32 total_bytes:u32 crc32:u32 flags:u32 source_sha256:32 bytes
+    model:    bits frames mels in_zp:i32 in_scale:f64  (preceded by n_layers after bits)
+    front end: sr n_fft win hop n_mels eps log_lo log_hi:f64 window:f64[win]
+               (mel_start, mel_count)[n_mels] mel_weights:f64[sum(mel_count)]
+    detector: threshold enabled gate_dbfs f0_min f0_max harmonicity_min voiced_share_min keep
+              gap min_unit_s k_on n_on m_off min_bout_s onset_shift offset_shift lag_lo lag_hi
+              pitch_frame pitch_hop pitch_nfft window_samples hop_samples
+              hann:f64[pitch_frame] hann_ac:f64[pitch_frame/2]
+    layer*:   kind bits stride pad groups cin cout kh kw in_h in_w out_h out_w in_zp out_zp qmin
+              qmax in_scale:f64 out_scale:f64 nb bias:i32[nb] nm M:i32[nm] shift:i32[nm]
+              w_bytes weights (int8, or int4 packed two per byte, low nibble first), 0-3 pad
+    "CWEND\\0\\0\\0"
+
+``crc32`` is zlib's CRC-32 of the whole blob with the crc field read as zero. The tables of
+the front end (analysis window, mel filterbank) and of the pitch filter (Hann window and its
+autocorrelation) are the very arrays the Python code uses, so both sides start from the same
+constants; the derived integers of the post-processing chain (rhythm history, gap, lag range)
+are computed here with Python's rounding.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cribwatch.cry.features import DEFAULT_FRONTEND, FrontEndConfig, analysis_window, mel_filterbank
+from cribwatch.cry.intref import IntModel
+from cribwatch.deploy.golden import sha256_file
+from cribwatch.deploy.quantize import pack_int4
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_path
+
+MAGIC = b"CWCRYMOD"
+VERSION = 1
+END = b"CWEND\0\0\0"
+KINDS = {"conv": 1, "gap": 2, "fc": 3}
+FILTER_BITS = {"loudness": 1, "pitch": 2, "rhythm": 4, "smoothing": 8}
+CRC_OFFSET = 16
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """Names of the files ``export_c`` writes."""
+
+    blob_name: str = "cry_model.cwb"
+    """The flat model binary."""
+    header_name: str = "cry_model_blob.h"
+    """The same bytes as a C array, for firmware without a file system."""
+
+
+class _W:
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def u32(self, *v: int) -> None:
+        for x in v:
+            if not 0 <= int(x) < 2**32:
+                raise CribwatchError(f"field out of range for the C model format: {x}")
+            self.parts.append(struct.pack("<I", int(x)))
+
+    def i32(self, *v: int) -> None:
+        for x in v:
+            self.parts.append(struct.pack("<i", int(x)))
+
+    def f64(self, *v: float) -> None:
+        for x in v:
+            self.parts.append(struct.pack("<d", float(x)))
+
+    def arr_f64(self, a: np.ndarray) -> None:
+        self.parts.append(np.ascontiguousarray(a, dtype="<f8").tobytes())
+
+    def arr_i32(self, a: np.ndarray) -> None:
+        self.parts.append(np.ascontiguousarray(a, dtype="<i4").tobytes())
+
+    def raw(self, b: bytes) -> None:
+        self.parts.append(b)
+
+    def bytes(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _shapes(im: IntModel, frames: int, mels: int) -> list[tuple[int, int, int, int, int, int]]:
+    """(cin, in_h, in_w, cout, out_h, out_w) of every layer."""
+    c, h, w = 1, frames, mels
+    out = []
+    for lay in im.layers:
+        if lay.kind == "conv":
+            cout, _, kh, kw = lay.wq.shape
+            ho = (h + 2 * lay.pad - kh) // lay.stride + 1
+            wo = (w + 2 * lay.pad - kw) // lay.stride + 1
+        elif lay.kind == "gap":
+            cout, ho, wo = c, 1, 1
+        elif lay.kind == "fc":
+            cout, ho, wo = lay.wq.shape[0], 1, 1
+        else:
+            raise CribwatchError(f"layer kind {lay.kind!r} has no C kernel")
+        out.append((c, h, w, int(cout), int(ho), int(wo)))
+        c, h, w = int(cout), int(ho), int(wo)
+    return out
+
+
+def model_blob(
+    im: IntModel,
+    filters: object,
+    fe: FrontEndConfig = DEFAULT_FRONTEND,
+    source_sha256: str = "0" * 64,
+) -> bytes:
+    """The flat blob of an integer model plus the front-end and detector settings."""
+    from cribwatch.cry import postprocess as pp
+    from cribwatch.cry.audio import SR
+    from cribwatch.cry.features import WINDOW_FRAMES
+
+    cfg = filters
+    assert isinstance(cfg, pp.FilterConfig)
+    unknown = set(cfg.enabled) - set(FILTER_BITS)
+    if unknown:
+        raise CribwatchError(f"unknown post-processing filters {sorted(unknown)}")
+    body = _W()
+    body.u32(0)  # flags
+    body.raw(bytes.fromhex(source_sha256))
+    frames, mels = WINDOW_FRAMES, fe.n_mels
+    body.u32(im.bits, len(im.layers), frames, mels)
+    body.i32(im.input_zp)
+    body.f64(im.input_scale)
+    # front end
+    body.u32(fe.sr, fe.n_fft, fe.win_length, fe.hop_length, fe.n_mels)
+    body.f64(fe.eps, fe.log_lo, fe.log_hi)
+    body.arr_f64(np.asarray(analysis_window(fe)))
+    fb = np.asarray(mel_filterbank(fe))
+    starts, counts, weights = [], [], []
+    for m in range(fe.n_mels):
+        nz = np.nonzero(fb[:, m])[0]
+        a, b = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 0)
+        starts.append(a)
+        counts.append(b - a)
+        weights.append(fb[a:b, m])
+    for a, n in zip(starts, counts, strict=True):
+        body.u32(a, n)
+    body.arr_f64(np.concatenate(weights) if weights else np.zeros(0))
+    # detector
+    body.f64(cfg.threshold)
+    body.u32(sum(FILTER_BITS[f] for f in set(cfg.enabled)))
+    body.f64(cfg.gate_dbfs, cfg.f0_min_hz, cfg.f0_max_hz, cfg.harmonicity_min)
+    body.f64(cfg.voiced_share_min)
+    body.u32(
+        int(round(cfg.rhythm_window_s / pp.HOP_S)), int(round(cfg.unit_gap_s * SR / pp.PITCH_HOP))
+    )
+    body.f64(cfg.min_unit_s)
+    body.u32(cfg.k_on, cfg.n_on, cfg.m_off)
+    body.f64(cfg.min_bout_s, cfg.onset_shift_s, cfg.offset_shift_s)
+    lag_lo = max(2, int(SR / cfg.f0_max_hz))
+    lag_hi = min(pp.PITCH_FRAME // 2, int(SR / 120.0))
+    body.u32(lag_lo, lag_hi, pp.PITCH_FRAME, pp.PITCH_HOP, pp.PITCH_NFFT)
+    body.u32(int(pp.WINDOW_S * SR), int(pp.HOP_S * SR))
+    body.arr_f64(np.asarray(pp._hann()))
+    body.arr_f64(np.asarray(pp._hann_ac()))
+    # layers
+    for lay, (cin, ih, iw, cout, oh, ow) in zip(im.layers, _shapes(im, frames, mels), strict=True):
+        kind = KINDS[lay.kind]
+        if lay.kind == "conv":
+            kh, kw = int(lay.wq.shape[2]), int(lay.wq.shape[3])
+        elif lay.kind == "fc":
+            kh = kw = 1
+        else:
+            kh = kw = 0
+        body.u32(kind, lay.bits, lay.stride, lay.pad, lay.groups, cin, cout, kh, kw)
+        body.u32(ih, iw, oh, ow)
+        body.i32(lay.in_zp, lay.out_zp, lay.qmin, lay.qmax)
+        body.f64(lay.in_scale, lay.out_scale)
+        bias = np.asarray(lay.bq, np.int64).reshape(-1)
+        M = np.asarray(lay.M, np.int64).reshape(-1)
+        sh = np.asarray(lay.shift, np.int64).reshape(-1)
+        body.u32(bias.size)
+        body.arr_i32(bias)
+        body.u32(M.size)
+        body.arr_i32(M)
+        body.arr_i32(sh)
+        if lay.kind == "gap":
+            w = b""
+        elif lay.bits == 4:
+            w = pack_int4(lay.wq).tobytes()
+        else:
+            w = np.ascontiguousarray(lay.wq, dtype=np.int8).tobytes()
+        body.u32(len(w))
+        body.raw(w + b"\0" * ((4 - len(w) % 4) % 4))
+    body.raw(END)
+    payload = body.bytes()
+    total = 20 + len(payload)
+    head = MAGIC + struct.pack("<III", VERSION, total, 0)
+    crc = zlib.crc32(head + payload) & 0xFFFFFFFF
+    return MAGIC + struct.pack("<III", VERSION, total, crc) + payload
+
+
+def fix_crc(blob: bytes) -> bytes:
+    """The blob with its CRC field recomputed (for tests that mutate the body)."""
+    b = bytearray(blob)
+    b[CRC_OFFSET : CRC_OFFSET + 4] = b"\0\0\0\0"
+    crc = zlib.crc32(bytes(b)) & 0xFFFFFFFF
+    b[CRC_OFFSET : CRC_OFFSET + 4] = struct.pack("<I", crc)
+    return bytes(b)
+
+
+def c_header(blob: bytes, name: str = "cw_cry_model_blob") -> str:
+    """The blob as a C99 array definition."""
+    lines = [
+        "/* Generated by `cribwatch cry export --format c`: the cry model blob. */",
+        "#include <stddef.h>",
+        f"static const unsigned char {name}[{len(blob)}] = {{",
+    ]
+    for s in range(0, len(blob), 16):
+        lines.append("    " + ", ".join(f"0x{b:02x}" for b in blob[s : s + 16]) + ",")
+    lines.append("};")
+    lines.append(f"static const size_t {name}_len = {len(blob)};")
+    return "\n".join(lines) + "\n"
+
+
+def export_c(
+    cwq: Path, out: Path, filters: object, cfg: ExportConfig = ExportConfig()
+) -> dict[str, object]:
+    """Write ``out/cry_model.cwb`` and ``out/cry_model_blob.h`` from an integer ``.cwq``."""
+    im = IntModel.load(cwq)
+    blob = model_blob(im, filters, source_sha256=sha256_file(cwq))
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / cfg.blob_name) as tmp:
+        tmp.write_bytes(blob)
+    with atomic_path(out / cfg.header_name) as tmp:
+        tmp.write_text(c_header(blob))
+    return {
+        "out": str(out / cfg.blob_name),
+        "header": str(out / cfg.header_name),
+        "bytes": len(blob),
+        "bits": im.bits,
+        "layers": len(im.layers),
+        "source": str(cwq),
+    }

@@ -73,6 +73,7 @@ def detect(
     """Posture events and alerts of a sequence (or a video, via the pose estimator)."""
     from cribwatch.rollover.events import EventConfig, run
     from cribwatch.rollover.pose import (
+        looks_like_sequence,
         make_backend,
         open_frames,
         read_sequence,
@@ -81,7 +82,7 @@ def detect(
     from cribwatch.rollover.posture import PostureConfig
 
     try:
-        if source.suffix == ".jsonl":
+        if looks_like_sequence(source):
             seq = read_sequence(source)
         else:
             rate, total, frames = open_frames(source)

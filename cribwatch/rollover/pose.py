@@ -322,6 +322,23 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
 # Frame sources
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+TEXT_DEMUXERS = ("tty",)
+"""FFmpeg demuxers that render text files as video (refused: a text file is not a video)."""
+
+
+def looks_like_sequence(path: str | os.PathLike[str]) -> bool:
+    """True for a ``.jsonl`` file or a file whose first non-blank byte is ``{`` (JSON lines)."""
+    p = Path(path)
+    if p.suffix == ".jsonl":
+        return True
+    if not p.is_file():
+        return False
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(256).lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"{")
 
 
 def _video_frames(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
@@ -332,6 +349,9 @@ def _video_frames(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
         stream = container.streams.video[0]
     except (av.error.FFmpegError, IndexError, OSError) as exc:
         raise CribwatchError(f"{path}: not a readable video ({exc})") from exc
+    if container.format.name in TEXT_DEMUXERS:
+        container.close()
+        raise CribwatchError(f"{path}: not a readable video (a text file)")
     rate = stream.average_rate or stream.guessed_rate
     fps = float(rate) if rate else 15.0
     total = int(stream.frames or 0)

@@ -82,3 +82,55 @@ def test_make_set_and_eval_json(tmp_path: Path) -> None:
         assert key in obj
     bad = runner.invoke(app, ["make-set", "--out", str(d), "--ranges", "moon"])
     assert bad.exit_code == 2
+
+
+def test_detect_text_file_is_not_a_video(tmp_path: Path) -> None:
+    # FFmpeg's tty demuxer would render any text file as "video"; it must be refused
+    p = tmp_path / "notes.nfo"
+    p.write_text("hello crib\n" * 20)
+    res = runner.invoke(app, ["detect", str(p)])
+    assert res.exit_code == 2
+    assert "notes.nfo" in res.output and "text file" in res.output
+
+
+def test_detect_sequence_without_jsonl_suffix(pose, tmp_path: Path) -> None:
+    p = tmp_path / "roll.jsonl"
+    _roll_file(pose, p)
+    lines = p.read_text().splitlines()
+    lines[3] = "not json"
+    q = tmp_path / "roll.txt"
+    q.write_text("\n".join(lines) + "\n")
+    res = runner.invoke(app, ["detect", str(q), "--json"])
+    assert res.exit_code == 2
+    assert "roll.txt: line 4: not valid JSON" in res.output
+
+
+def test_keypoints_on_real_video(tmp_path: Path) -> None:
+    import av
+    from PIL import Image
+    from skimage import data as skdata
+
+    src = np.asarray(Image.fromarray(skdata.astronaut()).resize((240, 240)))
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=15)
+        s.width, s.height, s.pix_fmt = 320, 240, "yuv420p"
+        for i in range(5):
+            f = np.zeros((240, 320, 3), np.uint8)
+            f[:, 40 + i : 280 + i] = src
+            for pkt in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    out = tmp_path / "kp.jsonl"
+    res = runner.invoke(app, ["keypoints", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = out.read_text().splitlines()
+    hdr = json.loads(lines[0])
+    assert (hdr["width"], hdr["height"], hdr["fps"]) == (320, 240, 15.0)
+    assert len(lines) == 6
+    kp = np.array([json.loads(x)["kp"] for x in lines[1:]])
+    assert kp.shape == (5, 17, 3)
+    assert ((kp[:, :, 2] >= 0.5).sum(axis=1) >= 5).all()
+    # left shoulder on the image's right in a frontal view
+    assert (kp[:, 5, 0] > kp[:, 6, 0]).all()

@@ -67,6 +67,21 @@ def make_set_cmd(
     typer.echo(json.dumps({k: man[k] for k in ("format", "split", "seed", "hours", "files")}))
 
 
+@app.command("make-real-set")
+def make_real_set_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder of the new cry set."),
+    data_dir: Path = typer.Option(
+        Path("data"), "--data-dir", help="Where 'cribwatch data fetch' put the sources."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Order of the cry-free recordings."),
+) -> None:
+    """Independent real test set: unlisted Donate-a-cry cries, Asterisk sounds as cry-free."""
+    from cribwatch.cry.sounds import build_real_set
+
+    man = build_real_set(out, data_dir=data_dir, seed=seed, progress=_bar("make-real-set"))
+    typer.echo(json.dumps({k: man[k] for k in ("format", "split", "hours", "files")}))
+
+
 @app.command("train")
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Training cry set."),
@@ -291,10 +306,24 @@ def quantize_cmd(
 
 @app.command("export")
 def export_cmd(
-    out: Path = typer.Option(..., "--out", help="ONNX file to write."),
+    out: Path = typer.Option(..., "--out", help="ONNX file to write (--format c: a folder)."),
     weights: Path = typer.Option(DEFAULT_WEIGHTS, "--weights", help="Float checkpoint."),
+    fmt: str = typer.Option("onnx", "--format", help="onnx, or c (board runtime blob)."),
+    int_model: Path = typer.Option(
+        DEFAULT_WEIGHTS.with_name("cry_int8.cwq"), "--int-model", help="--format c: .cwq model."
+    ),
+    config: Path | None = typer.Option(None, "--config", help="--format c: detector config."),
 ) -> None:
-    """Export the float model to ONNX (opset 17) and check parity with PyTorch."""
+    """Export the float model to ONNX (opset 17) and check parity with PyTorch; or, with
+    --format c, the integer model and detector settings as the board runtime's flat blob."""
+    if fmt == "c":
+        from cribwatch.board.export import export_c
+
+        cfg = load_filter_config(config, int_model)
+        typer.echo(json.dumps(export_c(int_model, out, cfg)))
+        return
+    if fmt != "onnx":
+        raise CribwatchError(f"--format must be onnx or c, got {fmt!r}")
     import numpy as np
     import torch
 

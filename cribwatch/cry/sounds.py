@@ -595,3 +595,120 @@ def build_set(
 
 def total_hours(n_mix: int, n_long: int, cfg: SetConfig) -> float:
     return (n_mix * cfg.mixture_s + n_long * cfg.cryfree_file_s) / 3600.0
+
+
+# ------------------------------------------------------------------------ independent real set
+def unlisted_cry_files(donate_dir: Path) -> list[Path]:
+    """Donate-a-cry recordings that are not in the training list and whose app instance (uuid)
+    is not used for training: the independent real test cries."""
+    rows = read_cry_train_list()
+    listed = {p for p, _ in rows}
+    train_uuids = {u.lower() for p, u in rows}
+    if not donate_dir.is_dir():
+        raise CribwatchError(f"{donate_dir}: Donate-a-cry corpus not found")
+    out = [
+        f
+        for f in sorted(donate_dir.rglob("*.wav"))
+        if f.relative_to(donate_dir).as_posix() not in listed
+        and uuid_of(f.name).lower() not in train_uuids
+    ]
+    if not out:
+        raise CribwatchError(f"{donate_dir}: no unlisted Donate-a-cry recordings")
+    return out
+
+
+def build_real_set(
+    out: Path,
+    *,
+    data_dir: Path = Path("data"),
+    pad_s: float = 2.0,
+    cryfree_file_s: float = 300.0,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, object]:
+    """Write a cry set of real recordings only, none of them used for training or tuning.
+
+    - one file per unlisted Donate-a-cry recording (:func:`unlisted_cry_files`), 8 kHz
+      up-sampled to 16 kHz, as recorded, with ``pad_s`` of digital silence before and after;
+      the cry label spans the recording's silence-trimmed span (:func:`trim_silence`);
+    - cry-free files of about ``cryfree_file_s`` seconds: the Asterisk prompts (speech) and
+      music on hold (music), in a seeded order, joined with 0.5-3 s of silence.
+
+    No synthetic sound, channel model or mixing is applied: the set measures the detector on
+    real audio it has never heard. All its audio is narrowband (8 kHz sources).
+    """
+    rng = np.random.default_rng(seed)
+    cries = unlisted_cry_files(data_dir / "donateacry")
+    deb = data_dir / "debian"
+    free_src = [(f, "speech") for f in sorted((deb / "asterisk-core-sounds-en-wav").rglob("*.wav"))]
+    free_src += [(f, "music") for f in sorted((deb / "asterisk-moh-opsound-wav").rglob("*.wav"))]
+    if not free_src:
+        raise CribwatchError(f"{deb}: no Asterisk sounds; run 'cribwatch data fetch' first")
+    audio_dir = out / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    labels = ["file\tonset\toffset\tlabel"]
+    noise_rows = ["file\tonset\toffset\tnoise_type"]
+    cry_rows = ["file\tonset\toffset\tsource\tname\tebr_db"]
+    chan_rows = ["file\tband\tcodec\tagc\tclip"]
+    total = len(cries) + 1
+    pad = np.zeros(int(pad_s * SR), np.float32)
+    seconds = 0.0
+    for i, f in enumerate(cries):
+        name = f"real_{i:05d}.wav"
+        x = read_audio(f)
+        a, b = trim_silence(x)
+        if b <= a:
+            continue
+        write_wav(audio_dir / name, np.concatenate([pad, x, pad]))
+        on, off = pad_s + a / SR, pad_s + b / SR
+        labels.append(f"{name}\t{on:.3f}\t{off:.3f}\tcry")
+        cry_rows.append(f"{name}\t{on:.3f}\t{off:.3f}\treal\t{f.name}\tnan")
+        chan_rows.append(f"{name}\t8k\tnone\tno\tno")
+        seconds += x.shape[0] / SR + 2 * pad_s
+        if progress:
+            progress(i + 1, total)
+    order = rng.permutation(len(free_src))
+    k, t = 0, 0.0
+    parts: list[np.ndarray] = []
+    rows: list[tuple[float, float, str]] = []
+
+    def flush() -> None:
+        nonlocal k, parts, t, rows, seconds
+        if not parts:
+            return
+        name = f"free_{k:05d}.wav"
+        write_wav(audio_dir / name, np.concatenate(parts))
+        noise_rows.extend(f"{name}\t{a:.3f}\t{b:.3f}\t{kind}" for a, b, kind in rows)
+        chan_rows.append(f"{name}\t8k\tnone\tno\tno")
+        seconds += t
+        k, parts, t, rows = k + 1, [], 0.0, []
+
+    for j in order:
+        f, kind = free_src[int(j)]
+        x = read_audio(f)
+        gap = np.zeros(int(rng.uniform(0.5, 3.0) * SR), np.float32)
+        rows.append((t + gap.shape[0] / SR, t + (gap.shape[0] + x.shape[0]) / SR, kind))
+        parts += [gap, x.astype(np.float32)]
+        t += (gap.shape[0] + x.shape[0]) / SR
+        if t >= cryfree_file_s:
+            flush()
+    flush()
+    (out / "labels.tsv").write_text("\n".join(labels) + "\n")
+    (out / "noise_types.tsv").write_text("\n".join(noise_rows) + "\n")
+    (out / "cries.tsv").write_text("\n".join(cry_rows) + "\n")
+    (out / "channels.tsv").write_text("\n".join(chan_rows) + "\n")
+    manifest: dict[str, object] = {
+        "format": "cribwatch-cry",
+        "version": 1,
+        "seed": seed,
+        "split": "real-test",
+        "hours": round(seconds / 3600, 4),
+        "files": len(labels) - 1 + k,
+        "real_cry_recordings": len(labels) - 1,
+        "sources": "Donate-a-cry recordings not in donateacry-train.tsv (uuids unused in "
+        "training); Asterisk core sounds (en) and music on hold",
+    }
+    write_json(out / "manifest.json", manifest)
+    if progress:
+        progress(total, total)
+    return manifest

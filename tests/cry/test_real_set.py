@@ -1,0 +1,45 @@
+"""The independent real test set builder on a fake corpus (no data/ needed)."""
+
+import numpy as np
+
+from cribwatch.cry.audio import write_wav
+from cribwatch.cry.dataset import load_set
+from cribwatch.cry.sounds import build_real_set, read_cry_train_list
+
+from .conftest import harmonic
+
+
+def test_real_set_uses_only_unlisted_recordings(tmp_path):
+    data = tmp_path / "data"
+    donate = data / "donateacry"
+    listed_path, listed_uuid = read_cry_train_list()[0]
+    cry = np.concatenate([np.zeros(4000, np.float32), harmonic(450, 2.0)[::2]])
+    # a listed recording, an unlisted one of a listed app instance, and a new one
+    for rel in (
+        listed_path,
+        f"x/hungry/{listed_uuid}-1430000000-1.0-m-26-hu.wav",
+        "x/hungry/00000000-1111-2222-3333-444444444444-1430000000-1.0-f-04-hu.wav",
+    ):
+        (donate / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_wav(donate / rel, cry, sr=8000)
+    speech = data / "debian" / "asterisk-core-sounds-en-wav" / "en"
+    music = data / "debian" / "asterisk-moh-opsound-wav" / "moh"
+    speech.mkdir(parents=True)
+    music.mkdir(parents=True)
+    for i in range(3):
+        write_wav(speech / f"p{i}.wav", harmonic(150 + 20 * i, 2.0)[::2], sr=8000)
+    write_wav(music / "m.wav", harmonic(220, 4.0)[::2], sr=8000)
+    man = build_real_set(tmp_path / "real", data_dir=data, cryfree_file_s=5.0)
+    s = load_set(tmp_path / "real")
+    assert man["real_cry_recordings"] == 1 and len(s.labels) == 1
+    ((name, spans),) = s.labels.items()
+    on, off = spans[0]
+    assert abs(on - (2.0 + 0.5)) < 0.05 and abs(off - (2.0 + 2.5)) < 0.05
+    assert s.cries[name][0]["source"] == "real"
+    free = [f for f in s.files if f.startswith("free_")]
+    assert len(free) >= 2 and all(f not in s.labels for f in free)
+    kinds = sorted(k for f in free for _, _, k in s.noise[f])
+    assert kinds == ["music", "speech", "speech", "speech"]
+    assert all(s.channels[f]["band"] == "8k" for f in s.files)
+    # 6.5 s of cry file, 10 s of prompts and music, four gaps of 0.5-3 s
+    assert 6.5 + 10.0 + 2.0 <= float(man["hours"]) * 3600 <= 6.5 + 10.0 + 12.0 + 0.01

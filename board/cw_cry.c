@@ -2,6 +2,7 @@
  *
  *   cw_cry --model M.cwb FILE.wav        detect cries in a 16-bit mono WAV at the model's rate
  *   cw_cry --model M.cwb -               ... in raw s16le mono PCM from stdin
+ *   (--trace also prints each window's score, level and voiced share as a JSON line)
  *   cw_cry --model M.cwb --golden G --out O --samples N [--model-input golden|own]
  *        golden mode: runs G/sNNN/wave.bin through the front end and the model input
  *        (G/sNNN/q0.bin, or the C front end's own) through the model; writes every tensor to
@@ -82,6 +83,14 @@ static void print_event(void *ctx, const cw_event *ev)
     put_num(d, sizeof d, ev->emitted, 3);
     printf("{\"onset\": %s, \"offset\": %s, \"score\": %s, \"emitted\": %s}\n", a, b, c, d);
     fflush(stdout);
+}
+
+static void print_window(void *ctx, const cw_det *d)
+{
+    (void)ctx;
+    printf("{\"window\": %ld, \"logit_q\": %d, \"score\": %.17g, \"level_db\": %.17g, "
+           "\"voiced_share\": %.17g}\n", (long)d->k, (int)d->last_logit, d->last_score,
+           d->last_level, d->last_share);
 }
 
 static size_t file_read(void *ctx, uint8_t *buf, size_t n) { return fread(buf, 1, n, (FILE *)ctx); }
@@ -373,6 +382,8 @@ int main(int argc, char **argv)
             own = strcmp(v, "own") == 0;
         } else if (strcmp(a, "--bench") == 0 && i + 1 < argc)
             bench = argv[++i];
+        else if (strcmp(a, "--trace") == 0)
+            g_det.on_window = print_window;
         else if (strcmp(a, "--seconds") == 0 && i + 1 < argc)
             seconds = atof(argv[++i]);
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -389,7 +400,11 @@ int main(int argc, char **argv)
     if (!model)
         die("cw_cry", "--model is required");
     load_model(model);
-    cw_det_init(&g_det, &g_model);
+    {
+        void (*trace)(void *, const cw_det *) = g_det.on_window;
+        cw_det_init(&g_det, &g_model);
+        g_det.on_window = trace;
+    }
     if (bench)
         return run_bench(bench, seconds);
     if (golden) {

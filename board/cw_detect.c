@@ -25,6 +25,8 @@ void cw_det_init(cw_det *d, const cw_model *m)
 {
     int i;
     d->m = m;
+    d->on_window = NULL;
+    d->on_window_ctx = NULL;
     cw_fe_init(&d->fe, m);
     for (i = 0; i < m->pitch_frame; i++)
         d->hann[i] = cw_rd_f64(m->hann + 8 * i);
@@ -48,28 +50,36 @@ static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t ma
     for (i = 0; i < n; i++)
         sum += buf[(start + (uint64_t)i) & mask];
     mean = ((double)sum / 32768.0) / (double)n;
-    for (i = 0; i < n; i++) {
-        double x = (double)((float)buf[(start + (uint64_t)i) & mask] / 32768.0f);
-        float v = (float)((x - mean) * d->hann[i]);
-        d->pre[i] = (double)v;
-        d->pim[i] = 0.0;
-        energy += (double)v * (double)v;
+    for (i = 0; i < N; i++) { /* packed even/odd for the real FFT */
+        double v = 0.0;
+        if (i < n) {
+            double x = (double)((float)buf[(start + (uint64_t)i) & mask] / 32768.0f);
+            float f = (float)((x - mean) * d->hann[i]);
+            v = (double)f;
+            energy += v * v;
+        }
+        if (i & 1)
+            d->pzi[i >> 1] = v;
+        else
+            d->pzr[i >> 1] = v;
     }
-    for (; i < N; i++)
-        d->pre[i] = d->pim[i] = 0.0;
-    cw_fft(d->pre, d->pim, N, d->ptw_re, d->ptw_im, 1);
+    cw_rfft(d->pzr, d->pzi, N, d->ptw_re, d->ptw_im, d->pp, NULL);
+    /* the power spectrum P is real and even: its inverse FFT is its forward FFT / N, and the
+     * forward FFT of a real even sequence is real */
     for (i = 0; i < N; i++) {
-        d->pre[i] = d->pre[i] * d->pre[i] + d->pim[i] * d->pim[i];
-        d->pim[i] = 0.0;
+        const int j = i <= N / 2 ? i : N - i;
+        if (i & 1)
+            d->pzi[i >> 1] = d->pp[j];
+        else
+            d->pzr[i >> 1] = d->pp[j];
     }
-    /* the power spectrum is real and even: its inverse FFT is its forward FFT / N */
-    cw_fft(d->pre, d->pim, N, d->ptw_re, d->ptw_im, 1);
-    ac0 = d->pre[0] / (double)N;
+    cw_rfft(d->pzr, d->pzi, N, d->ptw_re, d->ptw_im, NULL, d->pp);
+    ac0 = d->pp[0] / (double)N;
     if (ac0 < 1e-12)
         ac0 = 1e-12;
     for (i = lo; i < hi; i++) {
-        double v = d->pre[i] / (double)N / ac0 / d->hann_ac[i];
-        d->pim[i] = v; /* seg, reusing pim */
+        double v = d->pp[i] / (double)N / ac0 / d->hann_ac[i];
+        d->pp[i] = v; /* seg */
         if (v > best) {
             best = v;
             best_i = i;
@@ -77,13 +87,13 @@ static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t ma
     }
     (void)best_i;
     for (i = lo + 1; i < hi - 1 && first < 0; i++) {
-        double v = d->pim[i];
-        if (v >= d->pim[i - 1] && v >= d->pim[i + 1] && v >= 0.9 * best)
+        double v = d->pp[i];
+        if (v >= d->pp[i - 1] && v >= d->pp[i + 1] && v >= 0.9 * best)
             first = i;
     }
     if (first < 0)
         first = lo;
-    h = energy > 1e-10 ? d->pim[first] : 0.0;
+    h = energy > 1e-10 ? d->pp[first] : 0.0;
     h = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
     *harm = h;
     *f0 = (double)m->sr / (double)first;
@@ -237,6 +247,8 @@ static void do_window(cw_det *d, cw_event_cb cb, void *ctx)
             tail[i - (fpw - fph)] = (uint8_t)v;
     }
     d->last_share = (double)nv / (double)fpw;
+    if (d->on_window)
+        d->on_window(d->on_window_ctx, d);
     chain_push(d, d->last_score, d->last_level, d->last_share, tail, cb, ctx);
 }
 

@@ -21,7 +21,7 @@ typedef struct {
 
 typedef void (*cw_event_cb)(void *ctx, const cw_event *ev);
 
-typedef struct {
+typedef struct cw_det_s {
     const cw_model *m;
     cw_fe fe;
     cw_infer_ws ws;
@@ -31,7 +31,7 @@ typedef struct {
     uint64_t total, next_pitch_end, next_win_end;
     /* pitch analysis */
     double hann[CW_MAX_PFRAME], hann_ac[CW_MAX_PFRAME / 2];
-    double pre[CW_MAX_PNFFT], pim[CW_MAX_PNFFT];
+    double pzr[CW_MAX_PNFFT / 2], pzi[CW_MAX_PNFFT / 2], pp[CW_MAX_PNFFT / 2 + 1];
     double ptw_re[CW_MAX_PNFFT / 2], ptw_im[CW_MAX_PNFFT / 2];
     uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring */
     uint64_t n_pitch;   /* pitch frames computed */
@@ -46,6 +46,9 @@ typedef struct {
     /* the last window, for callers that want it */
     int8_t last_logit;
     double last_score, last_level, last_share;
+    /* optional: called after every window, before its events (tracing, tests) */
+    void (*on_window)(void *ctx, const struct cw_det_s *d);
+    void *on_window_ctx;
 } cw_det;
 
 void cw_det_init(cw_det *d, const cw_model *m);

@@ -48,6 +48,28 @@ void cw_fft(double *re, double *im, int n, const double *tw_re, const double *tw
     }
 }
 
+void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im, double *pw,
+             double *xr)
+{
+    const int h = n / 2;
+    int k;
+    cw_fft(zr, zi, h, tw_re, tw_im, 2);
+    /* X[k] = E + W^k O with E = (Z[k] + conj Z[h-k]) / 2, O = -i (Z[k] - conj Z[h-k]) / 2
+     * (indices mod h, W^h = -1); the outputs are separate arrays, so Z stays intact */
+    for (k = 0; k <= h; k++) {
+        const int a = k == h ? 0 : k, b = k == 0 || k == h ? 0 : h - k;
+        const double ar = zr[a], ai = zi[a], cr = zr[b], ci = -zi[b];
+        const double er = 0.5 * (ar + cr), ei = 0.5 * (ai + ci);
+        const double or_ = 0.5 * (ai - ci), oi = -0.5 * (ar - cr);
+        const double wr = k < h ? tw_re[k] : -1.0, wi = k < h ? tw_im[k] : 0.0;
+        const double xre = er + (wr * or_ - wi * oi), xim = ei + (wr * oi + wi * or_);
+        if (pw)
+            pw[k] = xre * xre + xim * xim;
+        if (xr)
+            xr[k] = xre;
+    }
+}
+
 void cw_fe_reset(cw_fe *fe)
 {
     memset(fe->ring, 0, sizeof fe->ring);
@@ -80,22 +102,26 @@ static void compute_frame(cw_fe *fe)
     const cw_model *m = fe->m;
     int i, b, nb = m->n_fft / 2 + 1, off = 0;
     const double scale = 255.0 / (m->log_hi - m->log_lo);
-    /* the ring holds the last `win` samples, oldest at ring_pos */
-    for (i = 0; i < m->win; i++) {
-        int r = fe->ring_pos + i;
-        double x = (double)((float)fe->ring[r >= m->win ? r - m->win : r] / 32768.0f);
-        fe->re[i] = x * fe->win_tab[i];
-        fe->im[i] = 0.0;
+    /* the ring holds the last `win` samples, oldest at ring_pos; pack even/odd samples */
+    for (i = 0; i < m->n_fft; i++) {
+        double v = 0.0;
+        if (i < m->win) {
+            int r = fe->ring_pos + i;
+            double x = (double)((float)fe->ring[r >= m->win ? r - m->win : r] / 32768.0f);
+            v = x * fe->win_tab[i];
+        }
+        if (i & 1)
+            fe->zi[i >> 1] = v;
+        else
+            fe->zr[i >> 1] = v;
     }
-    for (; i < m->n_fft; i++)
-        fe->re[i] = fe->im[i] = 0.0;
-    cw_fft(fe->re, fe->im, m->n_fft, fe->tw_re, fe->tw_im, 1);
+    cw_rfft(fe->zr, fe->zi, m->n_fft, fe->tw_re, fe->tw_im, fe->pw, NULL);
     for (b = 0; b < nb; b++)
-        fe->re[b] = (fe->re[b] * fe->re[b] + fe->im[b] * fe->im[b]) / fe->wsum2;
+        fe->pw[b] /= fe->wsum2;
     for (i = 0; i < m->n_mels; i++) {
         double acc = 0.0, q;
         const double *w = fe->mel_tab + off;
-        const double *p = fe->re + m->mel_start[i];
+        const double *p = fe->pw + m->mel_start[i];
         for (b = 0; b < m->mel_count[i]; b++)
             acc += p[b] * w[b];
         off += m->mel_count[i];

@@ -22,7 +22,7 @@ typedef struct {
     double wsum2;      /* (sum of the window)^2 */
     double win_tab[CW_MAX_WIN]; /* decoded tables (the blob may be unaligned flash) */
     double mel_tab[CW_MAX_MELW];
-    double re[CW_MAX_NFFT], im[CW_MAX_NFFT];
+    double zr[CW_MAX_NFFT / 2], zi[CW_MAX_NFFT / 2], pw[CW_MAX_NFFT / 2 + 1];
     double tw_re[CW_MAX_NFFT / 2], tw_im[CW_MAX_NFFT / 2];
     /* the last frame */
     uint64_t frame_index;
@@ -42,5 +42,11 @@ size_t cw_fe_push(cw_fe *fe, const int16_t *pcm, size_t n, int *ready);
  * tw[k] = exp(-2 pi i k / (n * tw_stride)) for k < n * tw_stride / 2, stride tw_stride. */
 void cw_fft(double *re, double *im, int n, const double *tw_re, const double *tw_im, int tw_stride);
 void cw_twiddles(double *tw_re, double *tw_im, int n);
+
+/* Real FFT of size n of x, given packed as zr[j] = x[2j], zi[j] = x[2j+1] (j < n/2; both are
+ * overwritten), through one complex FFT of size n/2. Writes X[k], k = 0..n/2, as its power
+ * |X[k]|^2 into pw and/or its real part into xr (either may be NULL). tw: twiddles of size n. */
+void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im, double *pw,
+             double *xr);
 
 #endif

@@ -43,52 +43,115 @@ static void conv_pointwise(const cw_layer *L, const int8_t *x, int8_t *y, int8_t
     for (co = 0; co < L->cout; co++) {
         const int8_t *w = channel_weights(L, co, cin, wk);
         int32_t sumw = 0, base;
-        int32_t M = cw_rd_i32(L->mult + 4 * co);
-        int rs = 31 + cw_rd_i32(L->shift + 4 * co);
+        const int32_t M = cw_rd_i32(L->mult + 4 * co);
+        const int rs = 31 + cw_rd_i32(L->shift + 4 * co);
+        int8_t *yo = y + (long)co * hw;
         for (ci = 0; ci < cin; ci++)
             sumw += w[ci];
+        /* sum (x - zp) w = sum x w - zp sum w: the same integer, fewer operations */
         base = cw_rd_i32(L->bias + 4 * co) - L->in_zp * sumw;
-        for (p = 0; p < hw; p++) {
+        for (p = 0; p + 4 <= hw; p += 4) { /* four pixels per pass over the input channels */
+            const int8_t *xp = x + p;
+            int32_t a0 = base, a1 = base, a2 = base, a3 = base;
+            for (ci = 0; ci < cin; ci++, xp += hw) {
+                const int32_t wv = w[ci];
+                a0 += xp[0] * wv;
+                a1 += xp[1] * wv;
+                a2 += xp[2] * wv;
+                a3 += xp[3] * wv;
+            }
+            yo[p] = cw_requant(a0, M, rs, L->out_zp, L->qmin, L->qmax);
+            yo[p + 1] = cw_requant(a1, M, rs, L->out_zp, L->qmin, L->qmax);
+            yo[p + 2] = cw_requant(a2, M, rs, L->out_zp, L->qmin, L->qmax);
+            yo[p + 3] = cw_requant(a3, M, rs, L->out_zp, L->qmin, L->qmax);
+        }
+        for (; p < hw; p++) {
             const int8_t *xp = x + p;
             int32_t acc = base;
             for (ci = 0; ci < cin; ci++, xp += hw)
                 acc += (int32_t)*xp * w[ci];
-            y[co * hw + p] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
+            yo[p] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
         }
     }
 }
 
+/* one output of a general convolution, every tap bounds-checked (borders, odd shapes) */
+static int32_t conv_at(const cw_layer *L, const int8_t *x, const int8_t *w, int co, int oy, int ox)
+{
+    const int H = L->in_h, W = L->in_w, kh = L->kh, kw = L->kw;
+    const int dw = L->groups != 1, cin_g = dw ? 1 : L->cin;
+    const int iy0 = oy * L->stride - L->pad, ix0 = ox * L->stride - L->pad;
+    int32_t acc = 0;
+    int ci, ky, kx;
+    for (ci = 0; ci < cin_g; ci++) {
+        const int8_t *xc = x + (long)(dw ? co : ci) * H * W;
+        const int8_t *wc = w + ci * kh * kw;
+        for (ky = 0; ky < kh; ky++) {
+            const int iy = iy0 + ky;
+            if (iy < 0 || iy >= H)
+                continue;
+            for (kx = 0; kx < kw; kx++) {
+                const int ix = ix0 + kx;
+                if (ix < 0 || ix >= W)
+                    continue;
+                acc += ((int32_t)xc[iy * W + ix] - L->in_zp) * wc[ky * kw + kx];
+            }
+        }
+    }
+    return acc;
+}
+
+/* first output index whose taps all lie inside [0, n) along one axis, and one past the last */
+static void interior(int n, int k, int s, int pad, int out, int *lo, int *hi)
+{
+    int a = (pad + s - 1) / s, b = n - k + pad < 0 ? 0 : (n - k + pad) / s + 1;
+    *lo = a < out ? a : out;
+    *hi = b < *lo ? *lo : b > out ? out : b;
+}
+
 static void conv_general(const cw_layer *L, const int8_t *x, int8_t *y, int8_t *wk)
 {
-    const int H = L->in_h, W = L->in_w, kh = L->kh, kw = L->kw, s = L->stride, pad = L->pad;
-    const int dw = L->groups != 1, cin_g = dw ? 1 : L->cin, k = cin_g * kh * kw;
-    const int32_t zp = L->in_zp;
-    int co, oy, ox, ci, ky, kx;
+    const int H = L->in_h, W = L->in_w, s = L->stride;
+    const int dw = L->groups != 1, cin_g = dw ? 1 : L->cin, k = cin_g * L->kh * L->kw;
+    const int fast = cin_g == 1 && L->kh == 3 && L->kw == 3;
+    int co, oy, ox, y_lo, y_hi, x_lo, x_hi;
+    interior(H, L->kh, s, L->pad, L->out_h, &y_lo, &y_hi);
+    interior(W, L->kw, s, L->pad, L->out_w, &x_lo, &x_hi);
     for (co = 0; co < L->cout; co++) {
         const int8_t *w = channel_weights(L, co, k, wk);
         const int32_t b = cw_rd_i32(L->bias + 4 * co), M = cw_rd_i32(L->mult + 4 * co);
         const int rs = 31 + cw_rd_i32(L->shift + 4 * co);
         int8_t *yo = y + (long)co * L->out_h * L->out_w;
         for (oy = 0; oy < L->out_h; oy++) {
+            const int inside_y = fast && oy >= y_lo && oy < y_hi;
             for (ox = 0; ox < L->out_w; ox++) {
-                int32_t acc = b;
-                const int iy0 = oy * s - pad, ix0 = ox * s - pad;
-                for (ci = 0; ci < cin_g; ci++) {
-                    const int8_t *xc = x + (long)(dw ? co : ci) * H * W;
-                    const int8_t *wc = w + ci * kh * kw;
-                    for (ky = 0; ky < kh; ky++) {
-                        const int iy = iy0 + ky;
-                        if (iy < 0 || iy >= H)
-                            continue;
-                        for (kx = 0; kx < kw; kx++) {
-                            const int ix = ix0 + kx;
-                            if (ix < 0 || ix >= W)
-                                continue;
-                            acc += ((int32_t)xc[iy * W + ix] - zp) * wc[ky * kw + kx];
-                        }
-                    }
+                int32_t acc;
+                if (inside_y && ox >= x_lo && ox < x_hi) {
+                    break; /* the interior run is done below */
                 }
+                acc = b + conv_at(L, x, w, co, oy, ox);
                 yo[oy * L->out_w + ox] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
+            }
+            if (inside_y && x_lo < x_hi) {
+                /* 3x3, one input channel, all nine taps inside: weights in registers and
+                 * sum (x - zp) w = sum x w - zp sum w */
+                const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
+                const int32_t w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+                const int32_t base = b - L->in_zp * (w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8);
+                const int8_t *xc = x + (long)(dw ? co : 0) * H * W;
+                const int8_t *r0 = xc + (long)(oy * s - L->pad) * W - L->pad;
+                const int8_t *r1 = r0 + W, *r2 = r1 + W;
+                for (ox = x_lo; ox < x_hi; ox++) {
+                    const int c = ox * s;
+                    const int32_t acc = base + r0[c] * w0 + r0[c + 1] * w1 + r0[c + 2] * w2 +
+                                        r1[c] * w3 + r1[c + 1] * w4 + r1[c + 2] * w5 +
+                                        r2[c] * w6 + r2[c + 1] * w7 + r2[c + 2] * w8;
+                    yo[oy * L->out_w + ox] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
+                }
+                for (ox = x_hi; ox < L->out_w; ox++) {
+                    const int32_t acc = b + conv_at(L, x, w, co, oy, ox);
+                    yo[oy * L->out_w + ox] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
+                }
             }
         }
     }

@@ -148,6 +148,9 @@ def train(
     cfg = cfg or TrainConfig()
     if len(x) == 0:
         raise CribwatchError("no training frames with ground truth")
+    import time
+
+    t_start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     mean = x.mean(axis=0)
     std = x.std(axis=0) + 1e-6
@@ -187,7 +190,14 @@ def train(
         std=std.astype(np.float32),
     )
     acc = float((model.logits(x).argmax(axis=1) == y).mean())
-    return model, {"loss": losses, "train_accuracy": acc, "config": asdict(cfg)}
+    minutes = (time.perf_counter() - t_start) / 60.0
+    return model, {
+        "loss": losses,
+        "train_accuracy": acc,
+        "config": asdict(cfg),
+        "frames": int(len(x)),
+        "minutes": round(minutes, 2),
+    }
 
 
 def training_frames(
@@ -213,8 +223,44 @@ def training_frames(
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def make_set_command(d: str, man: dict[str, Any]) -> str:
+    """The ``cribwatch rollover make-set`` command that rebuilds a set from its manifest."""
+    from cribwatch.rollover.synth import HELDOUT_RANGES, NoiseModel, SceneRanges, SynthConfig
+
+    cfg = man.get("config", {})
+    cmd = "cribwatch rollover make-set"
+    cmd += f" --out {d} --hours {man.get('hours'):g} --seed {man.get('seed')}"
+    if cfg.get("quiet"):
+        cmd += " --quiet"
+    scene = cfg.get("scene", {})
+
+    def same(a: dict[str, Any], b: Any) -> bool:
+        return json.loads(json.dumps(a)) == json.loads(json.dumps(asdict(b)))
+
+    if same(scene, HELDOUT_RANGES):
+        cmd += " --ranges heldout"
+    elif not same(scene, SceneRanges()):
+        cmd += " (camera ranges other than train/heldout: see the manifest)"
+    dropout = cfg.get("noise", {}).get("dropout")
+    if dropout is not None and dropout != NoiseModel().dropout:
+        cmd += f" --dropout {dropout:g}"
+    rest = {k: v for k, v in cfg.items() if k not in ("quiet", "scene", "noise", "seq_s")}
+    default = {
+        k: v
+        for k, v in json.loads(json.dumps(asdict(SynthConfig()))).items()
+        if k not in ("quiet", "scene", "noise", "seq_s")
+    }
+    noise = {k: v for k, v in cfg.get("noise", {}).items() if k != "dropout"}
+    dnoise = {
+        k: v for k, v in json.loads(json.dumps(asdict(NoiseModel()))).items() if k != "dropout"
+    }
+    if rest != default or noise != dnoise:
+        cmd += " (generator settings differ from this version's defaults: see the manifest)"
+    return cmd
+
+
 def card(info: dict[str, Any], data: list[str]) -> dict[str, Any]:
-    """The weights card (JSON-ready), with how each training set was made."""
+    """The weights card (JSON-ready), with the command that rebuilds each training set."""
     sets = []
     for d in data:
         m = Path(d) / "manifest.json"
@@ -224,6 +270,7 @@ def card(info: dict[str, Any], data: list[str]) -> dict[str, Any]:
             sets.append(
                 {
                     "dir": d,
+                    "make_set": make_set_command(d, man),
                     "seed": man.get("seed"),
                     "hours": man.get("hours"),
                     "quiet": cfg.get("quiet"),
@@ -234,6 +281,8 @@ def card(info: dict[str, Any], data: list[str]) -> dict[str, Any]:
     return {
         "training_sets": sets,
         "command": "cribwatch rollover train-posture " + " ".join(f"--data {d}" for d in data),
+        "frames": info.get("frames"),
+        "minutes": info.get("minutes"),
         "model": "rollover posture MLP",
         "classes": list(CLASSES),
         "inputs": "cribwatch.rollover.learned.feature_matrix (18 features)",

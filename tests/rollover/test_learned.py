@@ -61,3 +61,26 @@ def test_bad_weights_file(tmp_path: Path) -> None:
         load(p)
     with pytest.raises(CribwatchError, match="not found"):
         load(tmp_path / "missing.pt")
+
+
+def test_card_gives_the_make_set_command_that_rebuilds_the_set(tmp_path: Path) -> None:
+    import json
+
+    from cribwatch.rollover.learned import card, make_set_command
+    from cribwatch.rollover.synth import HELDOUT_RANGES, SynthConfig, make_set
+
+    d = tmp_path / "q"
+    cfg = SynthConfig(quiet=True, scene=HELDOUT_RANGES)
+    make_set(d, 0.01, 5, cfg)
+    man = json.loads((d / "manifest.json").read_text())
+    cmd = make_set_command(str(d), man)
+    assert (
+        cmd
+        == f"cribwatch rollover make-set --out {d} --hours 0.01 --seed 5 --quiet --ranges heldout"
+    )
+    man["config"]["noise"]["dropout"] = 0.3
+    assert make_set_command(str(d), man).endswith("--ranges heldout --dropout 0.3")
+    man["config"]["fps"] = 30.0
+    assert "differ from this version's defaults" in make_set_command(str(d), man)
+    c = card({"train_accuracy": 0.5, "loss": [1.0], "config": {}, "minutes": 0.1}, [str(d)])
+    assert c["training_sets"][0]["make_set"] == cmd and c["minutes"] == 0.1

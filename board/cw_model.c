@@ -22,13 +22,21 @@ const char *cw_strerror(int status)
 
 uint32_t cw_crc32(const uint8_t *p, size_t n, uint32_t crc)
 {
+    uint32_t tab[16]; /* half-byte table: small, on the stack, no static state */
     size_t i;
-    int k;
+    uint32_t k;
+    for (k = 0; k < 16; k++) {
+        uint32_t c = k;
+        int j;
+        for (j = 0; j < 4; j++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+        tab[k] = c;
+    }
     crc = ~crc;
     for (i = 0; i < n; i++) {
         crc ^= p[i];
-        for (k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        crc = (crc >> 4) ^ tab[crc & 15u];
+        crc = (crc >> 4) ^ tab[crc & 15u];
     }
     return ~crc;
 }

@@ -1,0 +1,318 @@
+"""The C board runtime against Python: golden equality, events, refusals, sanitizers."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cribwatch.board.build import build_program, have_cross
+from cribwatch.board.check import DEMO_AUDIO, CheckConfig, check
+from cribwatch.board.export import fix_crc, model_blob
+from cribwatch.cry.cli import DEFAULT_WEIGHTS
+from cribwatch.cry.intref import IntModel
+from cribwatch.cry.postprocess import FilterConfig
+from cribwatch.deploy.quantize import requantize
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler")
+
+INT8 = DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
+INT4 = DEFAULT_WEIGHTS.with_name("cry_int4.cwq")
+TEST_SOURCES = (
+    "tests/cw_test.c",
+    "cw_model.c",
+    "cw_frontend.c",
+    "cw_infer.c",
+    "cw_detect.c",
+    "cw_wav.c",
+)
+
+
+@pytest.fixture(scope="module")
+def host() -> Path:
+    return build_program("host")
+
+
+@pytest.fixture(scope="module")
+def asan() -> Path:
+    """cw_cry with AddressSanitizer and UBSan (-fno-sanitize-recover: any finding aborts)."""
+    return build_program("sanitize")
+
+
+@pytest.fixture(scope="module")
+def asan_test() -> Path:
+    return build_program("sanitize", "cw_test", TEST_SOURCES)
+
+
+@pytest.fixture(scope="module")
+def blob(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("blob") / "cry_model.cwb"
+    p.write_bytes(model_blob(IntModel.load(INT8), FilterConfig()))
+    return p
+
+
+@pytest.fixture(scope="module")
+def short_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 12 s of the demo sample (one cry bout), as a 16-bit WAV."""
+    x, sr = sf.read(str(DEMO_AUDIO), dtype="int16")
+    p = tmp_path_factory.mktemp("audio") / "short.wav"
+    sf.write(str(p), x[: 12 * sr], sr, subtype="PCM_16")
+    return p
+
+
+def _run(cmd: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=120)
+
+
+def test_host_check_bit_exact_and_same_events() -> None:
+    res = check("host", INT8, DEMO_AUDIO, cfg=CheckConfig(windows=4))
+    assert res["pass"], res["first_divergent"]
+    names = [r["name"] for r in res["tensors"]]  # type: ignore[union-attr]
+    assert names[:4] == ["wave", "logmel", "input", "q0"] and names[-1] == "score"
+    assert all(r["max_abs"] == 0 for r in res["tensors"] if r["name"].startswith("q"))  # type: ignore[union-attr]
+    assert res["windows"]["equal"] and res["windows"]["windows"] == 39  # type: ignore[index]
+    ev = res["events"]
+    assert ev["equal"] and len(ev["python"]) >= 1  # type: ignore[index]
+
+
+def test_int4_model_bit_exact(tmp_path: Path, host: Path) -> None:
+    from cribwatch.board.check import c_golden
+    from cribwatch.cry.golden import dump_cry_golden
+    from cribwatch.deploy.golden import compare
+
+    b = tmp_path / "m4.cwb"
+    b.write_bytes(model_blob(IntModel.load(INT4), FilterConfig()))
+    dump_cry_golden(INT4, DEMO_AUDIO, tmp_path / "g", 3)
+    c_golden("host", host, b, tmp_path / "g", tmp_path / "c", 3, own=False)
+    res = compare(tmp_path / "g", tmp_path / "c", check_model=False)
+    assert res["pass"], res["first_divergent"]
+
+
+def test_check_names_first_diverging_tensor(tmp_path: Path, host: Path, blob: Path) -> None:
+    from cribwatch.board.check import c_golden
+    from cribwatch.cry.golden import dump_cry_golden
+    from cribwatch.deploy.golden import compare
+
+    dump_cry_golden(INT8, DEMO_AUDIO, tmp_path / "g", 2)
+    c_golden("host", host, blob, tmp_path / "g", tmp_path / "c", 2, own=False)
+    q = tmp_path / "c" / "s001" / "q5.bin"
+    a = np.fromfile(q, dtype=np.int8)
+    a[7] = a[7] + 1 if a[7] < 127 else a[7] - 1
+    a.tofile(q)
+    res = compare(tmp_path / "g", tmp_path / "c", check_model=False)
+    assert not res["pass"] and res["first_divergent"] == "q5"
+
+
+def test_requantization_matches_python(asan_test: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 4000
+    acc = rng.integers(-(2**24), 2**24, n)
+    acc[:200] = rng.integers(-300, 300, 200)
+    mult = rng.integers(2**30, 2**31, n)
+    shift = rng.integers(-2, 12, n)
+    # exact ties: acc * M = (2k + 1) * 2^(rs - 1)
+    for i in range(200, 400):
+        rs = 31 + int(shift[i])
+        mult[i] = 2**30
+        acc[i] = (2 * int(rng.integers(-50, 50)) + 1) * 2 ** (rs - 31)
+    zp = rng.integers(-128, 128, n)
+    want = [
+        int(requantize(np.array([a]), m, s, int(z))[0])
+        for a, m, s, z in zip(acc, mult, shift, zp, strict=True)
+    ]
+    lines = "".join(
+        f"{a} {m} {31 + s} {z} -128 127\n" for a, m, s, z in zip(acc, mult, shift, zp, strict=True)
+    )
+    res = _run([str(asan_test), "requant"], lines.encode())
+    assert res.returncode == 0, res.stderr.decode()
+    got = [int(v) for v in res.stdout.split()]
+    assert got == want
+
+
+def _error_line(res: subprocess.CompletedProcess[bytes], what: str) -> str:
+    err = res.stderr.decode().strip().splitlines()
+    assert res.returncode == 2, res.stderr.decode()
+    assert res.stdout == b""
+    assert len(err) == 1 and err[0].startswith(f"error: {what}"), err
+    return err[0]
+
+
+def test_bad_models_refused(tmp_path: Path, asan: Path, blob: Path, short_audio: Path) -> None:
+    good = blob.read_bytes()
+    ver = bytearray(good)
+    ver[8:12] = struct.pack("<I", 2)
+    shape = bytearray(good)
+    cases = {
+        "truncated": good[: len(good) // 2],
+        "header only": good[:12],
+        "empty": b"",
+        "magic": b"XXXXXXXX" + good[8:],
+        "version": fix_crc(bytes(ver)),
+        "corrupt": good[:5000] + bytes([good[5000] ^ 0x10]) + good[5001:],
+        "trailing": good + b"\0",
+    }
+    # a consistent CRC over an inconsistent body: n_layers 11 -> 12
+    off = 20 + 4 + 32 + 4
+    assert struct.unpack_from("<I", shape, off)[0] == 11
+    struct.pack_into("<I", shape, off, 12)
+    cases["inconsistent"] = fix_crc(bytes(shape))
+    want = {
+        "truncated": "truncated",
+        "header only": "truncated",
+        "empty": "truncated",
+        "magic": "bad magic",
+        "version": "unsupported model version",
+        "corrupt": "checksum",
+        "trailing": "inconsistent",
+        "inconsistent": "inconsistent",
+    }
+    for name, data in cases.items():
+        p = tmp_path / f"{name.replace(' ', '_')}.cwb"
+        p.write_bytes(data)
+        line = _error_line(_run([str(asan), "--model", str(p), str(short_audio)]), str(p))
+        assert want[name] in line, (name, line)
+
+
+def _wav(
+    path: Path,
+    data: bytes,
+    *,
+    fmt: int = 1,
+    ch: int = 1,
+    sr: int = 16000,
+    bits: int = 16,
+    size: int | None = None,
+    order: str = "fd",
+) -> Path:
+    fmt_chunk = b"fmt " + struct.pack(
+        "<IHHIIHH", 16, fmt, ch, sr, sr * ch * bits // 8, ch * bits // 8, bits
+    )
+    data_chunk = b"data" + struct.pack("<I", len(data) if size is None else size) + data
+    body = fmt_chunk + data_chunk if order == "fd" else data_chunk + fmt_chunk
+    path.write_bytes(b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body)
+    return path
+
+
+def test_malformed_audio_refused(tmp_path: Path, asan: Path, blob: Path) -> None:
+    pcm = (np.sin(np.arange(20000) * 0.1) * 8000).astype("<i2").tobytes()
+    cases = {
+        "missing": (tmp_path / "nope.wav", "file not found"),
+        "empty": (tmp_path / "empty.wav", "not a WAV"),
+        "text": (tmp_path / "text.wav", "not a WAV"),
+        "stereo": (_wav(tmp_path / "st.wav", pcm, ch=2), "not mono"),
+        "8k": (_wav(tmp_path / "8k.wav", pcm, sr=8000), "sample rate 8000 Hz"),
+        "8bit": (_wav(tmp_path / "8b.wav", pcm, bits=8), "16-bit PCM"),
+        "float": (_wav(tmp_path / "fl.wav", pcm, fmt=3, bits=32), "encoding"),
+        "short data": (_wav(tmp_path / "tr.wav", pcm, size=len(pcm) + 100), "truncated"),
+        "odd data": (_wav(tmp_path / "odd.wav", pcm[:-1]), "odd data size"),
+        "no samples": (_wav(tmp_path / "none.wav", b""), "no samples"),
+        "data first": (_wav(tmp_path / "df.wav", pcm, order="df"), "before fmt"),
+        "header cut": (tmp_path / "cut.wav", "truncated fmt chunk"),
+        "no data": (tmp_path / "nodata.wav", "no data chunk"),
+    }
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "text.wav").write_text("hello, this is not audio at all\n")
+    (tmp_path / "cut.wav").write_bytes(_wav(tmp_path / "x.wav", pcm).read_bytes()[:30])
+    (tmp_path / "nodata.wav").write_bytes(_wav(tmp_path / "y.wav", pcm).read_bytes()[:36])
+    for name, (p, msg) in cases.items():
+        line = _error_line(_run([str(asan), "--model", str(blob), str(p)]), str(p))
+        assert msg in line, (name, line)
+    line = _error_line(_run([str(asan), "--model", str(blob), "-"], pcm + b"\x01"), "stdin")
+    assert "odd number of bytes" in line
+    _error_line(_run([str(asan), "--model", str(blob), "-"], b""), "stdin")
+
+
+def test_sanitized_build_same_events_wav_and_stdin(
+    host: Path, asan: Path, blob: Path, short_audio: Path
+) -> None:
+    a = _run([str(host), "--model", str(blob), str(short_audio)])
+    b = _run([str(asan), "--model", str(blob), str(short_audio)])
+    x, _ = sf.read(str(short_audio), dtype="int16")
+    c = _run([str(asan), "--model", str(blob), "-"], x.astype("<i2").tobytes())
+    assert a.returncode == b.returncode == c.returncode == 0, b.stderr.decode() + c.stderr.decode()
+    assert a.stdout == b.stdout == c.stdout
+    assert a.stdout.count(b"\n") >= 1
+
+
+def test_mutated_models_replay(tmp_path: Path, asan_test: Path, blob: Path) -> None:
+    """A few thousand mutated model files: every one with a bad CRC is refused; with the CRC
+    fixed up (so the structural checks are what stands), each is refused or runs cleanly
+    under ASan/UBSan."""
+    good = blob.read_bytes()
+    rng = np.random.default_rng(12)
+    raw, fixed = [], []
+    for i in range(2000):
+        b = bytearray(good)
+        kind = i % 4
+        if kind == 0:  # bit flips
+            for _ in range(int(rng.integers(1, 4))):
+                j = int(rng.integers(20, len(b)))
+                b[j] ^= 1 << int(rng.integers(0, 8))
+        elif kind == 1:  # truncation
+            b = b[: int(rng.integers(0, len(b)))]
+        elif kind == 2:  # a 4-byte field set to an extreme value
+            j = int(rng.integers(0, (len(b) - 4) // 4)) * 4
+            b[j : j + 4] = struct.pack(
+                "<I", int(rng.choice([0, 1, 0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 65536]))
+            )
+        else:  # random bytes over a span
+            j = int(rng.integers(20, len(b) - 8))
+            n = int(rng.integers(1, 8))
+            b[j : j + n] = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        raw.append(bytes(b))
+        if len(b) >= 20 and bytes(b) != good and i < 1200:
+            fixed.append(fix_crc(bytes(b)))
+    f_raw, f_fix = tmp_path / "raw.bin", tmp_path / "fixed.bin"
+    for path, items in ((f_raw, raw), (f_fix, fixed)):
+        with open(path, "wb") as fh:
+            for it in items:
+                fh.write(struct.pack("<I", len(it)) + it)
+    import json
+
+    r = _run([str(asan_test), "replay", str(f_raw)])
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    d = json.loads(r.stdout)
+    changed = sum(1 for it in raw if it != good)
+    assert d["total"] == 2000 and d["ok"] == 2000 - changed  # every changed file refused
+    r = _run([str(asan_test), "replay", str(f_fix)])
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    d = json.loads(r.stdout)
+    assert d["total"] == len(fixed) and d["status"][4] == 0  # CRC valid: never a checksum error
+    assert d["ok"] > 0 and d["total"] - d["ok"] > 0  # both outcomes exercised
+
+
+def test_export_cli_and_embedded_header(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cribwatch.board.build import board_dir
+    from cribwatch.cli import app
+
+    res = CliRunner().invoke(app, ["cry", "export", "--format", "c", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    hdr = tmp_path / "m" / "cry_model_blob.h"
+    assert hdr.is_file() and (tmp_path / "m" / "cry_model.cwb").stat().st_size > 10000
+    main = tmp_path / "embed.c"
+    main.write_text(
+        '#include <stdio.h>\n#include "cw_model.h"\n#include "cry_model_blob.h"\n'
+        "static cw_model m;\nint main(void) {\n"
+        "  int st = cw_model_load(&m, cw_cry_model_blob, cw_cry_model_blob_len);\n"
+        '  printf("%d %d\\n", st, m.n_layers);\n  return st;\n}\n'
+    )
+    exe = tmp_path / "embed"
+    bd = board_dir()
+    cc = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(bd), "-I", str(hdr.parent)]
+    subprocess.run([*cc, "-o", str(exe), str(main), str(bd / "cw_model.c"), "-lm"], check=True)
+    out = _run([str(exe)])
+    assert out.returncode == 0 and out.stdout.split() == [b"0", b"11"]
+
+
+@pytest.mark.skipif(not have_cross(), reason="mipsel-linux-gnu-gcc / qemu-mipsel-static missing")
+def test_mipsel_check(short_audio: Path) -> None:
+    res = check("mipsel", INT8, short_audio, cfg=CheckConfig(windows=2))
+    assert res["pass"], res["first_divergent"]
+    assert res["events"]["equal"] and len(res["events"]["c"]) == 1  # type: ignore[index]

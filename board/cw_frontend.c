@@ -127,7 +127,7 @@ static void compute_frame(cw_fe *fe)
         off += m->mel_count[i];
         fe->logmel[i] = (float)log(acc + m->eps);
         q = rint(((double)fe->logmel[i] - m->log_lo) * scale);
-        fe->u8[i] = (uint8_t)(q < 0.0 ? 0.0 : q > 255.0 ? 255.0 : q);
+        fe->u8[i] = (uint8_t)(!(q >= 0.0) ? 0.0 : q > 255.0 ? 255.0 : q); /* NaN -> 0 */
     }
 }
 

@@ -108,14 +108,17 @@ static int get_int(cur_t *c, long lo, long hi, int *ok)
     return (int)(u & 0x7fffffffu);
 }
 
-static int finite_arr(const uint8_t *p, size_t n)
+/* every f64 of the array in [lo, hi] (NaN fails) */
+static int range_arr(const uint8_t *p, size_t n, double lo, double hi)
 {
     size_t i;
     if (!p)
         return 0;
-    for (i = 0; i < n; i++)
-        if (!isfinite(cw_rd_f64(p + 8 * i)))
+    for (i = 0; i < n; i++) {
+        double v = cw_rd_f64(p + 8 * i);
+        if (!(v >= lo && v <= hi))
             return 0;
+    }
     return 1;
 }
 
@@ -284,11 +287,17 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     m->log_hi = get_f64(&c);
     NEED(!c.bad && ok);
     NEED(is_pow2(m->n_fft) && m->win <= m->n_fft && m->n_mels == m->mels);
-    NEED(isfinite(m->eps) && m->eps > 0 && isfinite(m->log_lo) && isfinite(m->log_hi));
+    NEED(m->eps > 0 && m->eps <= 1e3 && m->log_lo >= -1e6 && m->log_hi <= 1e6);
     NEED(m->log_hi > m->log_lo);
     FITS(m->n_fft <= CW_MAX_NFFT && m->win <= CW_MAX_WIN);
     m->window = take(&c, 8u * (size_t)m->win);
-    NEED(finite_arr(m->window, (size_t)m->win));
+    NEED(range_arr(m->window, (size_t)m->win, 0.0, 1e3)); /* a window: non-negative */
+    {
+        double s = 0.0;
+        for (i = 0; i < m->win; i++)
+            s += cw_rd_f64(m->window + 8 * i);
+        NEED(s >= 1e-3);
+    }
     nmw = 0;
     for (i = 0; i < m->n_mels; i++) {
         m->mel_start[i] = get_int(&c, 0, m->n_fft / 2, &ok);
@@ -298,7 +307,7 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     }
     FITS(nmw <= CW_MAX_MELW);
     m->mel_w = take(&c, 8u * (size_t)nmw);
-    NEED(finite_arr(m->mel_w, (size_t)nmw));
+    NEED(range_arr(m->mel_w, (size_t)nmw, 0.0, 1e3)); /* filters: non-negative */
     /* detector */
     m->threshold = get_f64(&c);
     m->enabled = get_u32(&c);
@@ -346,10 +355,8 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     FITS(1 + (m->window_samples - m->pitch_frame) / m->pitch_hop <= 64);
     m->hann = take(&c, 8u * (size_t)m->pitch_frame);
     m->hann_ac = take(&c, 8u * (size_t)(m->pitch_frame / 2));
-    NEED(finite_arr(m->hann, (size_t)m->pitch_frame));
-    NEED(finite_arr(m->hann_ac, (size_t)(m->pitch_frame / 2)));
-    for (i = 0; i < m->pitch_frame / 2; i++)
-        NEED(cw_rd_f64(m->hann_ac + 8 * i) > 0.0);
+    NEED(range_arr(m->hann, (size_t)m->pitch_frame, 0.0, 1e3));
+    NEED(range_arr(m->hann_ac, (size_t)(m->pitch_frame / 2), 1e-9, 1e3));
     /* layers: a chain from the (1, frames, mels) input to one fc logit */
     ch = 1;
     h = m->frames;

@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Debian packages the project needs at run time (installed only where missing).
-APT_PACKAGES ?= espeak-ng
+APT_PACKAGES ?= espeak-ng gcc-mipsel-linux-gnu qemu-user-static
 
-.PHONY: venv install apt demo test lint bench results clean
+.PHONY: venv install apt demo test lint bench results clean board
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (cribwatch needs Python 3.11)"; exit 2; }
@@ -41,6 +41,11 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+board: install
+	$(BIN)/cribwatch board check --target host
+	@if command -v mipsel-linux-gnu-gcc >/dev/null && command -v qemu-mipsel-static >/dev/null; then \
+	  $(BIN)/cribwatch board check --target mipsel; fi
 
 bench: install
 	$(BIN)/cribwatch color bench-baselines --json

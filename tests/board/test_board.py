@@ -156,10 +156,11 @@ def test_bad_models_refused(tmp_path: Path, asan: Path, blob: Path, short_audio:
         "corrupt": good[:5000] + bytes([good[5000] ^ 0x10]) + good[5001:],
         "trailing": good + b"\0",
     }
-    # a consistent CRC over an inconsistent body: n_layers 11 -> 12
+    # a consistent CRC over an inconsistent body: one layer more than the file holds
     off = 20 + 4 + 32 + 4
-    assert struct.unpack_from("<I", shape, off)[0] == 11
-    struct.pack_into("<I", shape, off, 12)
+    n_layers = struct.unpack_from("<I", shape, off)[0]
+    assert n_layers == len(IntModel.load(INT8).layers)
+    struct.pack_into("<I", shape, off, n_layers + 1)
     cases["inconsistent"] = fix_crc(bytes(shape))
     want = {
         "truncated": "truncated",
@@ -308,11 +309,12 @@ def test_export_cli_and_embedded_header(tmp_path: Path) -> None:
     cc = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(bd), "-I", str(hdr.parent)]
     subprocess.run([*cc, "-o", str(exe), str(main), str(bd / "cw_model.c"), "-lm"], check=True)
     out = _run([str(exe)])
-    assert out.returncode == 0 and out.stdout.split() == [b"0", b"11"]
+    n_layers = len(IntModel.load(INT8).layers)
+    assert out.returncode == 0 and out.stdout.split() == [b"0", str(n_layers).encode()]
 
 
 @pytest.mark.skipif(not have_cross(), reason="mipsel-linux-gnu-gcc / qemu-mipsel-static missing")
 def test_mipsel_check(short_audio: Path) -> None:
     res = check("mipsel", INT8, short_audio, cfg=CheckConfig(windows=2))
     assert res["pass"], res["first_divergent"]
-    assert res["events"]["equal"] and len(res["events"]["c"]) == 1  # type: ignore[index]
+    assert res["events"]["equal"] and len(res["events"]["c"]) >= 1  # type: ignore[index]

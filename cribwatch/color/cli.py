@@ -245,16 +245,29 @@ def quantize_cmd(
 
 @app.command("bench")
 def bench_cmd(
-    fp32: Path = typer.Option(..., "--fp32", help="FP32 ONNX model."),
-    int8: Path | None = typer.Option(None, "--int8", help="INT8 ONNX model."),
+    fp32: Path | None = typer.Option(
+        None, "--fp32", help="FP32 ONNX model (default: the shipped ssim-guided weights, exported)."
+    ),
+    int8: Path | None = typer.Option(
+        None, "--int8", help="INT8 ONNX model (default: the shipped robust INT8 file, if any)."
+    ),
     frames: int = typer.Option(200, "--frames", help="Timed frames per configuration."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """Per-stage timing (pre, model, post, total) at 128x128 and 640x480, 1 and 2 threads."""
-    from cribwatch.color.deploy import BenchConfig, bench
+    import tempfile
 
-    models = {"fp32": fp32, **({"int8": int8} if int8 is not None else {})}
-    rows = bench(models, BenchConfig(frames=frames))
+    from cribwatch.color.deploy import BenchConfig, bench, export, shipped_int8
+    from cribwatch.color.pipeline import default_weights
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if fp32 is None:
+            fp32 = Path(tmp) / "ssim_guided.onnx"
+            export(default_weights("ssim-guided"), "onnx", fp32)
+        if int8 is None:
+            int8 = shipped_int8()
+        models = {"fp32": fp32, **({"int8": int8} if int8 is not None else {})}
+        rows = bench(models, BenchConfig(frames=frames))
     if as_json:
         for r in rows:
             typer.echo(json.dumps(r))

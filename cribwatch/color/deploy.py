@@ -29,6 +29,8 @@ from cribwatch.color.model import (
     ColorNetConfig,
     config_dict,
     config_from_dict,
+    count_macs,
+    count_params,
     make_inputs,
 )
 from cribwatch.color.pairs import load_pair_set
@@ -40,6 +42,22 @@ from cribwatch.errors import CribwatchError
 from cribwatch.io import read_gray, read_rgb
 
 META_KEY = "cribwatch"
+INT8_FILE = "color_ssim_guided.int8.onnx"
+"""The shipped robust INT8 ONNX file of the ssim-guided network (in ``cribwatch/weights/``)."""
+
+
+def shipped_int8() -> Path | None:
+    """Path of the shipped INT8 model, or None when the package carries none."""
+    from importlib import resources
+
+    p = Path(str(resources.files("cribwatch") / "weights" / INT8_FILE))
+    return p if p.is_file() else None
+
+
+def onnx_params(path: Path) -> int:
+    """Number of weight values stored in an ONNX file (its initializers)."""
+    m = onnx.load(str(path))
+    return int(sum(int(np.prod(t.dims)) for t in m.graph.initializer if len(t.dims) > 0))
 
 
 def io_names(cfg: ColorNetConfig) -> tuple[list[str], list[str]]:
@@ -119,9 +137,12 @@ class OnnxNet:
         so.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         self.inputs, self.outputs = io_names(self.cfg)
+        self._graph_inputs = {i.name for i in self.session.get_inputs()}
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """Raw ONNX Runtime call."""
+        """Raw ONNX Runtime call (inputs the exported graph dropped, such as the map of a
+        network without attention, are ignored)."""
+        feeds = {k: v for k, v in feeds.items() if k in self._graph_inputs}
         return [np.asarray(o) for o in self.session.run(self.outputs, feeds)]
 
     def forward_parts(
@@ -314,95 +335,42 @@ class BenchConfig:
     """Thread counts (torch pre/post and ONNX Runtime intra-op)."""
 
 
-def _stage_fns(net: OnnxNet, night: np.ndarray, ref: np.ndarray) -> tuple[Any, Any, Any]:
-    from cribwatch.color.lab import compose, gray_to_l, resize, rgb_to_lab_t
-    from cribwatch.color.pipeline import PipelineConfig, upsample_ab
-
-    pcfg = PipelineConfig()
-    n, r = np_to_t(night), np_to_t(ref)
-    size = (int(n.shape[-2]), int(n.shape[-1]))
-    state: dict[str, Any] = {}
-
-    def pre() -> None:
-        night_l, ref_lab, smap = make_inputs(n, r, net.cfg.size, net.ssim_cfg)
-        assert ref_lab is not None and smap is not None
-        state["feeds"] = {
-            "night_l": night_l.numpy(),
-            "ref_lab": ref_lab.numpy(),
-            "smap": smap.numpy(),
-        }
-        state["l_hr"] = gray_to_l(n)
-        state["ref_ab_hr"] = rgb_to_lab_t(resize(r, size).clamp(0.0, 1.0))[:, 1:]
-
-    def model() -> None:
-        state["out"] = net.run(state["feeds"])
-
-    def post() -> None:
-        from cribwatch.color.lab import AB_SCALE
-
-        ab_net, gate = (torch.from_numpy(o) for o in state["out"])
-        l_hr = state["l_hr"]
-        ab_hr = upsample_ab(ab_net * AB_SCALE, l_hr, pcfg)
-        gate_hr = (upsample_ab(gate * AB_SCALE, l_hr, pcfg) / AB_SCALE).clamp(0.0, 1.0)
-        ab = gate_hr * state["ref_ab_hr"] + (1.0 - gate_hr) * ab_hr
-        state["rgb"] = compose(l_hr, ab)[0].permute(1, 2, 0).numpy()
-
-    return pre, model, post
-
-
 def bench(models: dict[str, Path], cfg: BenchConfig | None = None) -> list[dict[str, Any]]:
-    """Per-stage p50/p90 (ms) for every resolution, precision and thread count."""
-    from importlib import resources
+    """Per-stage p50/p90 (ms) for every resolution, precision and thread count.
 
-    from cribwatch.deploy.bench import peak_rss_mb
+    Each configuration runs the deployable pipeline (:mod:`cribwatch.color.runtime`: NumPy,
+    OpenCV and ONNX Runtime, no torch) in its own process, so ``peak_rss_mb`` is that of a
+    process that colours frames and nothing else."""
+    import subprocess
+    import sys
 
     cfg = cfg or BenchConfig()
-    sample = Path(str(resources.files("cribwatch.demo") / "samples" / "color" / "00000"))
-    night0 = read_gray(sample / "night.png")
-    ref0 = read_rgb(sample / "reference.png")
     rows = []
     for precision, path in models.items():
+        net_cfg = OnnxNet(path).cfg
+        info = {
+            "params": count_params(ColorNet(net_cfg)),
+            "macs": count_macs(ColorNet(net_cfg).eval()),
+            "initializer_values": onnx_params(path),
+            "file_bytes": path.stat().st_size,
+        }
         for h, w in cfg.resolutions:
-            from PIL import Image
-
-            night = np.asarray(
-                Image.fromarray(night0).resize((w, h), Image.Resampling.BILINEAR), np.float32
-            )
-            ref = np.stack(
-                [np.asarray(Image.fromarray(ref0[..., c]).resize((w, h))) for c in range(3)], 2
-            ).astype(np.float32)
             for threads in cfg.threads:
-                torch.set_num_threads(threads)
-                net = OnnxNet(path, threads)
-                pre, model, post = _stage_fns(net, night, ref)
-                times: dict[str, list[float]] = {"pre": [], "model": [], "post": [], "total": []}
-                with torch.no_grad():
-                    for i in range(cfg.warmup + cfg.frames):
-                        t0 = time.perf_counter()
-                        pre()
-                        t1 = time.perf_counter()
-                        model()
-                        t2 = time.perf_counter()
-                        post()
-                        t3 = time.perf_counter()
-                        if i >= cfg.warmup:
-                            for k, v in (
-                                ("pre", t1 - t0),
-                                ("model", t2 - t1),
-                                ("post", t3 - t2),
-                                ("total", t3 - t0),
-                            ):
-                                times[k].append(1000 * v)
-                row: dict[str, Any] = {
-                    "resolution": f"{w}x{h}",
-                    "precision": precision,
-                    "threads": threads,
-                    "frames": cfg.frames,
-                }
-                for k, vals in times.items():
-                    row[f"{k}_ms_p50"] = round(float(np.percentile(vals, 50)), 3)
-                    row[f"{k}_ms_p90"] = round(float(np.percentile(vals, 90)), 3)
-                row["peak_rss_mb"] = round(peak_rss_mb(), 1)
-                row["file_bytes"] = path.stat().st_size
-                rows.append(row)
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "cribwatch.color.runtime",
+                    str(path),
+                    f"--height={h}",
+                    f"--width={w}",
+                    f"--threads={threads}",
+                    f"--frames={cfg.frames}",
+                    f"--warmup={cfg.warmup}",
+                ]
+                res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                if res.returncode != 0:
+                    last = (res.stderr.strip().splitlines() or ["no output"])[-1]
+                    raise CribwatchError(f"{path}: benchmark run failed ({last})")
+                row = json.loads(res.stdout.strip().splitlines()[-1])
+                rows.append({"precision": precision, **row, **info})
     return rows

@@ -7,37 +7,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-import torch
 
 from cribwatch.color.deploy import OnnxNet, export, onnx_colorizer, parity, quantize
-from cribwatch.color.model import ColorNet, ColorNetConfig
 from cribwatch.color.pipeline import Colorizer, load_net
 from cribwatch.errors import CribwatchError
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small random network saved as a checkpoint (no training needed for parity)."""
-    from dataclasses import asdict
-
-    from cribwatch.color.mask import SSIMMapConfig
-    from cribwatch.color.model import config_dict
-    from cribwatch.color.train import CKPT_FORMAT, save_checkpoint
-
-    torch.manual_seed(0)
-    cfg = ColorNetConfig(
-        widths=(8, 8, 16, 16), ref_widths=(8, 8, 8, 16), bottleneck_blocks=1, size=64
-    )
-    model = ColorNet(cfg).eval()
-    path = tmp_path_factory.mktemp("w") / "net.pt"
-    state = {
-        "format": CKPT_FORMAT,
-        "config": config_dict(cfg),
-        "ssim_config": asdict(SSIMMapConfig(work_side=64)),
-        "model": model.state_dict(),
-    }
-    save_checkpoint(path, state)
-    return path
 
 
 def test_onnx_parity_and_pipeline(weights: Path, pair_set: Path, tmp_path: Path) -> None:

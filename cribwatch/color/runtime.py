@@ -1,0 +1,376 @@
+"""The deployable colour pipeline: NumPy + OpenCV pre/post-processing around an ONNX network.
+
+This is the twin of the torch pipeline (:func:`cribwatch.color.model.make_inputs`,
+:mod:`cribwatch.color.mask`, :func:`cribwatch.color.pipeline.upsample_ab`), written for the
+frame budget of a phone or hub: it imports neither torch nor kornia (a process that runs it
+needs NumPy, OpenCV and ONNX Runtime only), and it works on the 8-bit frames a camera gives.
+Training keeps the torch version (it must stay differentiable); tests check that both agree
+(``tests/color/test_runtime.py``). The differences are the resampling kernels: OpenCV's
+``INTER_AREA`` shrink against torch's antialiased bilinear one, and OpenCV's Lab conversion
+against kornia's, both well under one Lab unit.
+
+Steps per frame (``reference`` prepared once with :meth:`ColorRuntime.set_reference`, as a
+stream does: the day reference changes rarely, the night frame every frame):
+
+1. **pre** (:meth:`ColorRuntime.pre`): night frame to float, shrunk to the model resolution,
+   its CIE L; the SSIM map pipeline on the shrunk night frame and the cached shrunk grey
+   reference (global brightness/contrast normalisation, Gaussian denoise, SSIM with an 11x11
+   sigma 1.5 Gaussian window in float64, clip to [0, 1], 7x7 closing, Gaussian blur); the full
+   resolution L of the night frame (the guide) through a 256-entry table.
+2. **model**: ONNX Runtime on ``night_l``, ``ref_lab``, ``smap`` -> ``ab``, ``gate``.
+3. **post** (:meth:`ColorRuntime.post`): fast guided-filter upsampling of ab and of the gate to
+   full resolution, guided by the night L; mixing with the reference's cached full-resolution
+   ab by the gate; Lab -> sRGB (OpenCV), 8-bit RGB out.
+
+Border rules follow the torch pipeline: Gaussian filters reflect without repeating the edge
+pixel (``BORDER_REFLECT_101``, torch's ``reflect``), closing ignores pixels outside the image
+(kornia's geodesic border), guided-filter boxes average valid pixels only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2 as _cv2
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+
+cv2: Any = _cv2  # OpenCV's type stubs reject the scalar operands the library accepts
+
+AB_SCALE = 110.0
+"""Normalisation of a and b (same as :data:`cribwatch.color.lab.AB_SCALE`)."""
+L_SCALE = 100.0
+"""Normalisation of L (same as :data:`cribwatch.color.lab.L_SCALE`)."""
+
+
+def _srgb_to_l(g: np.ndarray) -> np.ndarray:
+    """CIE L in [0, 100] of sRGB grey values ``g`` in [0, 1] (float array)."""
+    g = np.clip(g, 0.0, 1.0)
+    lin = np.where(g <= 0.04045, g / 12.92, ((g + 0.055) / 1.055) ** 2.4)
+    t = (6 / 29) ** 3
+    f = np.where(lin > t, np.cbrt(np.maximum(lin, 1e-12)), lin / (3 * (6 / 29) ** 2) + 4 / 29)
+    return (116.0 * f - 16.0).astype(np.float32)
+
+
+L_TABLE = _srgb_to_l(np.arange(256, dtype=np.float64) / 255.0).reshape(1, 256)
+"""CIE L of each 8-bit grey level (an sRGB grey ``(k, k, k) / 255``)."""
+
+
+def odd_kernel(sigma: float) -> int:
+    """Gaussian kernel side used by the torch pipeline for ``sigma`` (``2 round(3 sigma) + 1``)."""
+    return max(int(2 * round(3 * sigma) + 1), 3)
+
+
+def shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize float ``img`` to ``size`` (h, w): area averaging when shrinking, else bilinear."""
+    h, w = size
+    if img.shape[:2] == (h, w):
+        return img
+    smaller = h < img.shape[0] or w < img.shape[1]
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if smaller else cv2.INTER_LINEAR)
+
+
+def gauss(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian filter with the torch pipeline's kernel side and reflect border."""
+    k = odd_kernel(sigma)
+    return cv2.GaussianBlur(x, (k, k), sigma, borderType=cv2.BORDER_REFLECT_101)
+
+
+def ssim_map_np(x: np.ndarray, y: np.ndarray, window: int = 11, sigma: float = 1.5) -> np.ndarray:
+    """Per-pixel SSIM of two (H, W) images in [0, 1] (data range 1), computed in float64."""
+    c1, c2 = 0.01**2, 0.03**2
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+
+    def g(a: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(a, (window, window), sigma, borderType=cv2.BORDER_REFLECT_101)
+
+    mx, my = g(x64), g(y64)
+    vx = g(x64 * x64) - mx * mx
+    vy = g(y64 * y64) - my * my
+    cov = g(x64 * y64) - mx * my
+    num = (2 * mx * my + c1) * (2 * cov + c2)
+    den = (mx * mx + my * my + c1) * (vx + vy + c2)
+    return (num / den).astype(np.float32)
+
+
+def _normalise(g: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    if cfg["norm"] == "none":
+        return g
+    if cfg["norm"] != "global":
+        raise CribwatchError(
+            f"the runtime pipeline supports norm 'global' or 'none', not {cfg['norm']!r}"
+        )
+    mean, std = float(g.mean()), float(g.std())
+    return (0.5 + cfg["norm_gain"] * (g - mean) / (std + cfg["eps"])).astype(np.float32)
+
+
+def ssim_attention_map_np(
+    night: np.ndarray, ref_gray: np.ndarray, cfg: dict[str, Any]
+) -> np.ndarray:
+    """The SSIM map pipeline (:func:`cribwatch.color.mask.ssim_attention_map`) on two (H, W)
+    float32 frames of the same size, with ``work_side`` equal to their size."""
+    a, b = _normalise(night, cfg), _normalise(ref_gray, cfg)
+    if cfg["pre_sigma"] > 0:
+        a, b = gauss(a, cfg["pre_sigma"]), gauss(b, cfg["pre_sigma"])
+    s = np.clip(ssim_map_np(a, b, cfg["window"], cfg["sigma"]), 0.0, 1.0)
+    if cfg["close_size"] > 1:
+        kernel = np.ones((cfg["close_size"], cfg["close_size"]), np.uint8)
+        s = cv2.morphologyEx(s, cv2.MORPH_CLOSE, kernel)
+    if cfg["blur_sigma"] > 0:
+        s = gauss(s, cfg["blur_sigma"])
+    return np.clip(s, 0.0, 1.0)
+
+
+def _box_mean(x: np.ndarray, r: int, counts: np.ndarray) -> np.ndarray:
+    s = cv2.boxFilter(
+        x, -1, (2 * r + 1, 2 * r + 1), normalize=False, borderType=cv2.BORDER_CONSTANT
+    )
+    return s / counts if s.ndim == 2 else s / counts[..., None]
+
+
+def guided_upsample_np(
+    guide_lr: np.ndarray, src_lr: np.ndarray, guide_hr: np.ndarray, radius: int, eps: float
+) -> list[np.ndarray]:
+    """Fast guided-filter upsampling of ``src_lr`` (h, w, C) to ``guide_hr``'s size (H, W)
+    (the twin of :func:`cribwatch.color.pipeline.guided_upsample`); returns C contiguous
+    (H, W) planes (full-resolution work stays on contiguous planes with OpenCV's kernels)."""
+    h, w = guide_lr.shape
+    ones = np.ones((h, w), np.float32)
+    counts = cv2.boxFilter(
+        ones, -1, (2 * radius + 1, 2 * radius + 1), normalize=False, borderType=cv2.BORDER_CONSTANT
+    )
+    gi = guide_lr[..., None]
+    mean_i = _box_mean(guide_lr, radius, counts)[..., None]
+    mean_p = _box_mean(src_lr, radius, counts)
+    cov = _box_mean(gi * src_lr, radius, counts) - mean_i * mean_p
+    var = _box_mean(guide_lr * guide_lr, radius, counts)[..., None] - mean_i * mean_i
+    a = cov / (var + eps)
+    b = mean_p - a * mean_i
+    a, b = _box_mean(a, radius, counts), _box_mean(b, radius, counts)
+    hh, ww = guide_hr.shape
+    a_planes = cv2.split(np.ascontiguousarray(a.reshape(h, w, -1), dtype=np.float32))
+    b_planes = cv2.split(np.ascontiguousarray(b.reshape(h, w, -1), dtype=np.float32))
+    out = []
+    for ap, bp in zip(a_planes, b_planes, strict=True):
+        au = cv2.resize(ap, (ww, hh), interpolation=cv2.INTER_LINEAR)
+        bu = cv2.resize(bp, (ww, hh), interpolation=cv2.INTER_LINEAR)
+        out.append(cv2.add(cv2.multiply(au, guide_hr), bu))
+    return out
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Settings of the deployable pipeline (the rest travels in the ONNX file's metadata)."""
+
+    radius: int = 2
+    """Guided-filter box radius in model-resolution pixels (as :class:`PipelineConfig`)."""
+    eps: float = 1e-3
+    """Guided-filter regulariser (as :class:`PipelineConfig`)."""
+
+
+class ColorRuntime:
+    """Night frames to colour frames with an exported colour network, without torch.
+
+    Example::
+
+        rt = ColorRuntime(Path("color_ssim_guided.int8.onnx"), threads=2)
+        rt.set_reference(day_rgb_u8)          # once per reference
+        rgb_u8 = rt(night_u8)                 # every frame
+    """
+
+    def __init__(self, model: Path, threads: int = 1, cfg: RuntimeConfig | None = None) -> None:
+        import onnx
+        import onnxruntime as ort
+
+        model = Path(model)
+        if not model.is_file():
+            raise CribwatchError(f"{model}: model file not found")
+        try:
+            props = {
+                p.key: p.value
+                for p in onnx.load(str(model), load_external_data=False).metadata_props
+            }
+        except Exception as exc:
+            raise CribwatchError(f"{model}: not an ONNX model ({exc})") from exc
+        if "cribwatch" not in props:
+            raise CribwatchError(f"{model}: not a cribwatch colour model (no 'cribwatch' metadata)")
+        meta = json.loads(props["cribwatch"])
+        self.net = meta["network"]
+        self.ssim = dict(meta["ssim_config"])
+        self.size = int(self.net["size"])
+        if self.ssim.get("work_side") not in (None, self.size):
+            raise CribwatchError(f"{model}: the runtime needs the SSIM map at model resolution")
+        self.cfg = cfg or RuntimeConfig()
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.outputs = [o.name for o in self.session.get_outputs()]
+        self._ref: dict[str, Any] = {}
+        self._ref_size: tuple[int, int] | None = None
+
+    @property
+    def uses_reference(self) -> bool:
+        return bool(self.net.get("reference", True))
+
+    def set_reference(self, reference: np.ndarray, size: tuple[int, int] | None = None) -> None:
+        """Prepare a day reference (H, W, 3) uint8 RGB for night frames of ``size`` (h, w)
+        (default: the reference's own size; a reference of another size is resized to it)."""
+        if reference.dtype != np.uint8 or reference.ndim != 3 or reference.shape[2] != 3:
+            raise CribwatchError(
+                f"reference must be (H, W, 3) uint8 RGB, got {reference.shape} {reference.dtype}"
+            )
+        size = size or reference.shape[:2]
+        rf = reference.astype(np.float32) / 255.0
+        s = self.size
+        small = np.clip(shrink(rf, (s, s)), 0.0, 1.0)
+        lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+        ref_lab = (lab / np.array([L_SCALE, AB_SCALE, AB_SCALE], np.float32)).transpose(2, 0, 1)
+        gray = small @ np.array([0.299, 0.587, 0.114], np.float32)
+        full = np.clip(shrink(rf, size), 0.0, 1.0)
+        self._ref = {
+            "ref_lab": np.ascontiguousarray(ref_lab[None], dtype=np.float32),
+            "gray": np.ascontiguousarray(gray, dtype=np.float32),
+            "ab_hr": cv2.split(cv2.cvtColor(full, cv2.COLOR_RGB2Lab))[1:],
+        }
+        self._ref_size = (int(size[0]), int(size[1]))
+
+    def pre(self, night: np.ndarray) -> dict[str, np.ndarray]:
+        """Network feeds and the full-resolution guide of an (H, W) uint8 night frame."""
+        if night.dtype != np.uint8 or night.ndim != 2:
+            raise CribwatchError(
+                f"night frame must be (H, W) uint8, got {night.shape} {night.dtype}"
+            )
+        if self.uses_reference and self._ref_size != night.shape:
+            raise CribwatchError(
+                f"night frame {night.shape} does not match the prepared reference size "
+                f"{self._ref_size}"
+            )
+        s = self.size
+        n = np.clip(shrink(night.astype(np.float32) * (1.0 / 255.0), (s, s)), 0.0, 1.0)
+        feeds = {"night_l": (_srgb_to_l(n) / L_SCALE)[None, None]}
+        if self.uses_reference:
+            feeds["ref_lab"] = self._ref["ref_lab"]
+            if "smap" in self.inputs:
+                feeds["smap"] = ssim_attention_map_np(n, self._ref["gray"], self.ssim)[None, None]
+        feeds["_l_hr"] = cv2.LUT(night, L_TABLE)
+        return feeds
+
+    def model(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """ONNX Runtime on the network feeds -> [ab] or [ab, gate] at model resolution."""
+        return list(
+            self.session.run(self.outputs, {k: v for k, v in feeds.items() if k in self.inputs})
+        )
+
+    def post(self, outs: list[np.ndarray], l_hr: np.ndarray) -> np.ndarray:
+        """Guided upsampling, reference mixing and Lab -> RGB: (H, W, 3) uint8."""
+        s = self.size
+        g_hr = cv2.multiply(l_hr, 1.0 / L_SCALE)
+        g_lr = shrink(g_hr, (s, s))
+        parts = [outs[0][0].transpose(1, 2, 0)]
+        if len(outs) > 1:
+            parts.append(outs[1][0].transpose(1, 2, 0))
+        src = np.ascontiguousarray(np.concatenate(parts, axis=2), dtype=np.float32)
+        planes = guided_upsample_np(g_lr, src, g_hr, self.cfg.radius, self.cfg.eps)
+        ab = [cv2.multiply(cv2.max(cv2.min(p, 1.0), -1.0), AB_SCALE) for p in planes[:2]]
+        if len(planes) > 2:
+            # ab + gate (ref_ab - ab): the gate mixes reference and network chroma
+            gate = cv2.max(cv2.min(planes[2], 1.0), 0.0)
+            ab = [
+                cv2.add(a, cv2.multiply(gate, cv2.subtract(r, a)))
+                for a, r in zip(ab, self._ref["ab_hr"], strict=True)
+            ]
+        rgb = cv2.cvtColor(cv2.merge([l_hr, *ab]), cv2.COLOR_Lab2RGB)
+        return cv2.convertScaleAbs(cv2.max(rgb, 0.0), alpha=255.0)
+
+    def __call__(self, night: np.ndarray) -> np.ndarray:
+        feeds = self.pre(night)
+        return self.post(self.model(feeds), feeds["_l_hr"])
+
+
+def bench_one(
+    model: Path, height: int, width: int, threads: int, frames: int = 200, warmup: int = 20
+) -> dict[str, Any]:
+    """Per-stage p50/p90 (ms) of the pipeline on one configuration, in this process.
+
+    The frames are the first bundled demo pair resized to ``height`` x ``width`` (decoding is
+    not timed); the reference is prepared once (``ref_ms``: its one-off cost) and each frame
+    then runs pre, model and post.
+    """
+    import time
+    from importlib import resources
+
+    from cribwatch.deploy.bench import peak_rss_mb
+
+    cv2.setNumThreads(threads)
+    sample = Path(str(resources.files("cribwatch.demo") / "samples" / "color" / "00000"))
+    night0 = cv2.imread(str(sample / "night.png"), cv2.IMREAD_GRAYSCALE)
+    ref0 = cv2.cvtColor(cv2.imread(str(sample / "reference.png")), cv2.COLOR_BGR2RGB)
+    if night0 is None or ref0 is None:
+        raise CribwatchError(f"{sample}: bundled sample pair missing")
+    night = cv2.resize(night0, (width, height), interpolation=cv2.INTER_LINEAR)
+    ref = cv2.resize(ref0, (width, height), interpolation=cv2.INTER_LINEAR)
+    rt = ColorRuntime(model, threads)
+    t0 = time.perf_counter()
+    rt.set_reference(ref)
+    ref_ms = 1000 * (time.perf_counter() - t0)
+    times: dict[str, list[float]] = {"pre": [], "model": [], "post": [], "total": []}
+    for i in range(warmup + frames):
+        t0 = time.perf_counter()
+        feeds = rt.pre(night)
+        t1 = time.perf_counter()
+        outs = rt.model(feeds)
+        t2 = time.perf_counter()
+        rt.post(outs, feeds["_l_hr"])
+        t3 = time.perf_counter()
+        if i >= warmup:
+            for k, v in (
+                ("pre", t1 - t0),
+                ("model", t2 - t1),
+                ("post", t3 - t2),
+                ("total", t3 - t0),
+            ):
+                times[k].append(1000 * v)
+    row: dict[str, Any] = {
+        "resolution": f"{width}x{height}",
+        "threads": threads,
+        "frames": frames,
+        "ref_ms": round(ref_ms, 3),
+    }
+    for k, vals in times.items():
+        row[f"{k}_ms_p50"] = round(float(np.percentile(vals, 50)), 3)
+        row[f"{k}_ms_p90"] = round(float(np.percentile(vals, 90)), 3)
+    row["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cribwatch.color.runtime MODEL --height H --width W --threads T``: one
+    benchmark configuration as a JSON line (run in its own process for an honest peak RSS)."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("model", type=Path)
+    ap.add_argument("--height", type=int, default=480)
+    ap.add_argument("--width", type=int, default=640)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--frames", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    a = ap.parse_args(argv)
+    try:
+        row = bench_one(a.model, a.height, a.width, a.threads, a.frames, a.warmup)
+    except CribwatchError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,7 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Debian packages the project needs at run time (installed only where missing).
 APT_PACKAGES ?= espeak-ng gcc-mipsel-linux-gnu qemu-user-static
 
-.PHONY: venv install apt demo test lint bench results clean board
+.PHONY: venv install apt demo test lint bench results clean board tflite-venv
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (cribwatch needs Python 3.11)"; exit 2; }
@@ -52,3 +52,12 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-report
+
+# TFLite export (`cribwatch color export --format tflite`) needs litert-torch, whose protobuf 6+
+# conflicts with MediaPipe's and onnx 1.17's pins: it gets its own environment.
+tflite-venv: .venv-tflite/.installed
+.venv-tflite/.installed: pyproject.toml
+	$(PY) -m venv .venv-tflite
+	.venv-tflite/bin/pip install -q "torch==2.13.0" litert-torch kornia
+	.venv-tflite/bin/pip install -q --no-deps -e .
+	@touch $@

@@ -204,13 +204,13 @@ def export_cmd(
     fmt: str = typer.Option("onnx", "--format", help="onnx or tflite."),
     out: Path = typer.Option(..., "--out", help="Output model file."),
     check_pairs: Path | None = typer.Option(
-        None, "--check-pairs", help="Pair set for the FP32 parity check (ONNX)."
+        None, "--check-pairs", help="Pair set for the FP32 parity check against PyTorch."
     ),
 ) -> None:
     """Export the network (pre/post-processing stay outside, in float)."""
     from cribwatch.color.deploy import export, parity
 
-    info = export(weights, fmt, out)
+    info = export(weights, fmt, out, check_pairs=check_pairs)
     if check_pairs is not None and fmt == "onnx":
         info["parity_max_abs"] = parity(weights, out, check_pairs)
     typer.echo(json.dumps(info))

@@ -67,8 +67,40 @@ def io_names(cfg: ColorNetConfig) -> tuple[list[str], list[str]]:
     return ["night_l", "ref_lab", "smap"], ["ab", "gate"]
 
 
-def export(weights: Path, fmt: str, out: Path, opset: int = 17) -> dict[str, Any]:
-    """Export shipped or trained weights to ONNX (``fmt='onnx'``) or TFLite (``'tflite'``)."""
+TFLITE_PYTHON_ENV = "CRIBWATCH_TFLITE_PYTHON"
+"""Environment variable naming the Python of the separate LiteRT environment (default
+``.venv-tflite/bin/python`` in the current folder; ``make tflite-venv`` creates it)."""
+
+
+def _export_tflite(weights: Path, out: Path, check_pairs: Path | None) -> dict[str, Any]:
+    """TFLite export in this environment if litert-torch imports, else in the LiteRT venv."""
+    import os
+    import tempfile
+
+    from cribwatch.color.tflite import export_tflite, run_in_venv, save_pair_inputs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = None
+        if check_pairs is not None:
+            inputs = save_pair_inputs(weights, check_pairs, Path(tmp) / "inputs.npz")
+        try:
+            import litert_torch  # type: ignore[import-not-found]  # noqa: F401
+        except ImportError:
+            python = Path(os.environ.get(TFLITE_PYTHON_ENV, ".venv-tflite/bin/python"))
+            if not python.is_file():
+                raise CribwatchError(
+                    "TFLite export needs litert-torch, which conflicts with this environment's "
+                    f"protobuf pin: run `make tflite-venv` (or set {TFLITE_PYTHON_ENV})"
+                ) from None
+            return run_in_venv(python, weights, out, inputs)
+        return export_tflite(weights, out, inputs=inputs)
+
+
+def export(
+    weights: Path, fmt: str, out: Path, opset: int = 17, check_pairs: Path | None = None
+) -> dict[str, Any]:
+    """Export shipped or trained weights to ONNX (``fmt='onnx'``) or TFLite (``'tflite'``;
+    checked against PyTorch on ``check_pairs`` when given, else on random inputs)."""
     net = load_net(weights)
     cfg = net.model.cfg
     s = cfg.size
@@ -100,9 +132,7 @@ def export(weights: Path, fmt: str, out: Path, opset: int = 17) -> dict[str, Any
             onnx.save(m, str(tmp))
         onnx.checker.check_model(str(out))
     elif fmt == "tflite":
-        from cribwatch.color.tflite import export_tflite
-
-        return export_tflite(weights, out)
+        return _export_tflite(weights, out, check_pairs)
     else:
         raise CribwatchError(f"unknown export format {fmt!r} (onnx or tflite)")
     return {

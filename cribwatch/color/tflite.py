@@ -58,8 +58,12 @@ def example_inputs(model: ColorNet, seed: int = 0) -> tuple[Tensor, ...]:
     )
 
 
-def export_tflite(weights: Path, out: Path, checks: int = 4) -> dict[str, object]:
-    """Convert ``weights`` to a .tflite file and return its parity against PyTorch."""
+def export_tflite(
+    weights: Path, out: Path, checks: int = 4, inputs: Path | None = None
+) -> dict[str, object]:
+    """Convert ``weights`` to a .tflite file and return its parity against PyTorch, on
+    ``checks`` random inputs or on the network inputs saved in ``inputs`` (an ``.npz`` with
+    one array per input name, first axis = sample; see :func:`save_pair_inputs`)."""
     try:
         import litert_torch  # type: ignore[import-not-found]
         from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]
@@ -77,8 +81,17 @@ def export_tflite(weights: Path, out: Path, checks: int = 4) -> dict[str, object
     it.allocate_tensors()
     ins = sorted(it.get_input_details(), key=lambda d: d["index"])
     worst = 0.0
-    for k in range(checks):
-        x = example_inputs(net.model, seed=k + 1)
+    samples: list[tuple[Tensor, ...]] = []
+    if inputs is not None:
+        with np.load(inputs) as z:
+            names = [n for n in ("night_l", "ref_lab", "smap") if n in z.files]
+            arrays = [z[n] for n in names]
+        samples = [
+            tuple(torch.from_numpy(a[i : i + 1]) for a in arrays) for i in range(len(arrays[0]))
+        ]
+    else:
+        samples = [example_inputs(net.model, seed=k + 1) for k in range(checks)]
+    for x in samples:
         for d, t in zip(ins, x, strict=True):
             it.set_tensor(d["index"], t.numpy())
         it.invoke()
@@ -93,8 +106,53 @@ def export_tflite(weights: Path, out: Path, checks: int = 4) -> dict[str, object
         "format": "tflite",
         "bytes": out.stat().st_size,
         "parity_max_abs": worst,
-        "checks": checks,
+        "checks": len(samples),
+        "check_inputs": "held-out pairs" if inputs is not None else "random",
     }
+
+
+def save_pair_inputs(weights: Path, pairs: Path, out: Path, limit: int = 8) -> Path:
+    """Network inputs of the first ``limit`` pairs of a set, as an ``.npz`` for the check."""
+    from cribwatch.color.lab import np_to_t
+    from cribwatch.color.model import make_inputs
+    from cribwatch.color.pairs import load_pair_set
+    from cribwatch.io import read_gray, read_rgb
+
+    net = load_net(weights)
+    cols: dict[str, list[np.ndarray]] = {"night_l": [], "ref_lab": [], "smap": []}
+    for p in load_pair_set(pairs)[:limit]:
+        n = np_to_t(read_gray(p.night))
+        r = np_to_t(read_rgb(p.reference, require_color=True)) if net.model.cfg.reference else None
+        with torch.no_grad():
+            feeds = make_inputs(n, r, net.model.cfg.size, net.ssim_cfg)
+        for k, v in zip(("night_l", "ref_lab", "smap"), feeds, strict=True):
+            if v is not None:
+                cols[k].append(v.numpy())
+    arrays = {k: np.concatenate(v) for k, v in cols.items() if v}
+    np.savez(out, **arrays)  # type: ignore[arg-type]
+    return out
+
+
+def run_in_venv(python: Path, weights: Path, out: Path, inputs: Path | None) -> dict[str, object]:
+    """Run the conversion with the interpreter of the separate LiteRT environment."""
+    import subprocess
+
+    cmd = [
+        str(python),
+        "-m",
+        "cribwatch.color.tflite",
+        "--weights",
+        str(weights),
+        "--out",
+        str(out),
+    ]
+    if inputs is not None:
+        cmd += ["--inputs", str(inputs)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        last = (res.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CribwatchError(f"TFLite conversion with {python} failed: {last}")
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--weights", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--inputs", type=Path, default=None, help=".npz of network inputs to check")
     args = ap.parse_args(argv)
     try:
-        print(json.dumps(export_tflite(args.weights, args.out)))
+        print(json.dumps(export_tflite(args.weights, args.out, inputs=args.inputs)))
     except CribwatchError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ import typer
 
 
 def demo(out: Path = typer.Option(Path("demo-report"), "--out", help="Report folder.")) -> None:
-    """Build the demo report (work in progress: only the colour section exists)."""
+    """Build the HTML demo report: colour methods, night simulator, cry and roll-over sections."""
     from cribwatch.demo.report import build_report
 
     path = build_report(out)

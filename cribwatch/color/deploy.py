@@ -167,12 +167,12 @@ class OnnxNet:
         so.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         self.inputs, self.outputs = io_names(self.cfg)
-        self._graph_inputs = {i.name for i in self.session.get_inputs()}
+        self.graph_inputs = {i.name for i in self.session.get_inputs()}
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """Raw ONNX Runtime call (inputs the exported graph dropped, such as the map of a
         network without attention, are ignored)."""
-        feeds = {k: v for k, v in feeds.items() if k in self._graph_inputs}
+        feeds = {k: v for k, v in feeds.items() if k in self.graph_inputs}
         return [np.asarray(o) for o in self.session.run(self.outputs, feeds)]
 
     def forward_parts(
@@ -207,7 +207,7 @@ def pair_feeds(pairs: Path, model: Path, limit: int | None = None) -> list[dict[
         if ref_lab is not None and smap is not None:
             feed["ref_lab"] = ref_lab.numpy()
             feed["smap"] = smap.numpy()
-        feeds.append(feed)
+        feeds.append({k: v for k, v in feed.items() if k in net.graph_inputs})
     return feeds
 
 

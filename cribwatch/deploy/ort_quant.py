@@ -65,6 +65,10 @@ class _Reader:
     def rewind(self) -> None:  # pragma: no cover - not needed for one pass
         pass
 
+    def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
+        """qdq_loss_debug.collect_activations iterates over its reader."""
+        return self._it
+
 
 def quantize_model(
     model: Path,

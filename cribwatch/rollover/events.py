@@ -5,7 +5,8 @@ Per frame the tracker takes the posture probabilities of :mod:`cribwatch.rollove
 ``smooth_s``; frames with too few keypoints are skipped, not averaged in, and a gap counts
 as one step of at most ``max_step_s``) and runs a state
 machine with hysteresis: it moves from state A to B only when the smoothed ``p[B] >=
-enter_prob`` and ``p[A] <= exit_prob`` have held for ``dwell_s`` seconds. Each move is an
+enter_prob`` and ``p[A] <= exit_prob`` have held for ``dwell_s`` seconds (``prone_dwell_s`` into
+prone). Each move is an
 **event** (``to_supine``, ``to_side``, ``to_prone``) stamped at the moment it is confirmed.
 
 **Alerts**, each debounced to one per episode:
@@ -55,6 +56,9 @@ class EventConfig:
     """Smoothed probability the current state must fall to before it can be left."""
     dwell_s: float = 0.6
     """How long the new state must hold before the move is confirmed."""
+    prone_dwell_s: float = 1.0
+    """The same for a move into prone (the ``to_prone`` alert): longer trades latency for
+    fewer false alarms."""
     rearm_s: float = 5.0
     """Seconds supine before another ``to_prone`` alert can fire."""
     rearm_side_s: float = 20.0
@@ -165,7 +169,8 @@ class Tracker:
         if self.cand != best:
             self.cand = best
             self.cand_since = t
-        if t - self.cand_since + 1e-9 < cfg.dwell_s:
+        dwell = cfg.prone_dwell_s if best == PRONE else cfg.dwell_s
+        if t - self.cand_since + 1e-9 < dwell:
             return
         prev = self.state
         self.state = best

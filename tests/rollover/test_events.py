@@ -101,3 +101,14 @@ def test_streaming_equals_batch(pose) -> None:  # type: ignore[no-untyped-def]
                             bool(f.body_in_view[0]))  # fmt: skip
     assert [e.to_dict() for e in stream] == [e.to_dict() for e in batch]
     assert [e.event for e in batch if e.kind == "event"] == ["to_side", "to_prone", "to_supine"]
+
+
+def test_prone_dwell_filters_short_prone_blips(pose) -> None:  # type: ignore[no-untyped-def]
+    # a prone-looking blip of 1.2 s (a partial roll misread): no alert with a 2 s prone dwell,
+    # an alert with the ordinary 0.6 s dwell; a real roll still alerts with the longer dwell
+    blip = ["supine"] * 45 + ["prone"] * 18 + ["supine"] * 60
+    assert _alerts(_track(pose, blip, EventConfig(prone_dwell_s=2.0)), "to_prone") == []
+    assert len(_alerts(_track(pose, blip, EventConfig(prone_dwell_s=0.6)), "to_prone")) == 1
+    roll = ["supine"] * 45 + ["prone"] * 90
+    (a,) = _alerts(_track(pose, roll, EventConfig(prone_dwell_s=2.0)), "to_prone")
+    assert 2.0 < a - 45 / FPS < 3.5

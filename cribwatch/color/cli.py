@@ -139,6 +139,34 @@ def eval_cmd(
     Console().print(table)
 
 
+def _weights_key(method: str) -> str:
+    """Hash of the shipped weights a method uses ('' for the baselines)."""
+    import hashlib
+
+    from cribwatch.color.pipeline import WEIGHTS, default_weights
+
+    base = method.partition("@")[0]
+    names = ["ref", "auto"] if base == "blend" else [base] if base in WEIGHTS else []
+    h = hashlib.sha256()
+    for n in names:
+        h.update(default_weights(n).read_bytes())
+    return h.hexdigest()[:16] if names else ""
+
+
+def _cached_eval(folder: Path, method: str, cache: Path | None) -> dict:
+    """Evaluate (or reuse a cached result keyed by set, method and weights hash)."""
+    from cribwatch.io import write_json
+
+    key = f"{folder.resolve().name}-{method.replace('@', '_')}-{_weights_key(method)}.json"
+    if cache is not None and (cache / key).is_file():
+        return json.loads((cache / key).read_text())
+    row = json_ready(_eval_with_bar(folder, method, None, None))
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        write_json(cache / key, row)
+    return row
+
+
 @app.command("report")
 def report_cmd(
     data: Path = typer.Option(..., "--data", help="Held-out pair set."),
@@ -146,22 +174,28 @@ def report_cmd(
     ood: Path | None = typer.Option(None, "--ood", help="Second set with out-of-range night."),
     doc: Path = typer.Option(Path("docs/RESULTS.md"), "--doc", help="Markdown file to update."),
     marker: str = typer.Option("color", "--marker", help="Section marker in the document."),
+    title: str = typer.Option("Night colorization", "--title", help="Section heading."),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Folder of cached results (keyed by set, method, weights hash)."
+    ),
 ) -> None:
     """Evaluate methods and write the metrics tables into the results document."""
     names = [m.strip() for m in methods.split(",") if m.strip()]
     for m in names:
         resolve_method(m)
-    cmd = f"cribwatch color report --data {data} --methods {','.join(names)}"
-    cmd += f" --ood {ood}" if ood else ""
-    parts = [f"## Night colorization\n\nProduced by `{cmd}`.\n"]
-    sets = [("Held-out pairs", data)] + ([("Out-of-range night simulator", ood)] if ood else [])
-    for title, folder in sets:
-        rows = [json_ready(_eval_with_bar(folder, m, None, None)) for m in names]
-        parts.append(f"### {title}: `{folder}` (n = {rows[0]['n']})\n\n{markdown_table(rows)}\n")
-        for r in rows:
-            typer.echo(json.dumps(r))
     if not doc.parent.exists():
         raise CribwatchError(f"{doc.parent}: folder not found")
+    cmd = f"cribwatch color report --data {data} --methods {','.join(names)}"
+    cmd += f" --ood {ood}" if ood else ""
+    cmd += f" --marker {marker}" if marker != "color" else ""
+    cmd += f' --title "{title}"' if title != "Night colorization" else ""
+    parts = [f"## {title}\n\nProduced by `{cmd}`.\n"]
+    sets = [("Held-out pairs", data)] + ([("Out-of-range night simulator", ood)] if ood else [])
+    for heading, folder in sets:
+        rows = [_cached_eval(folder, m, cache) for m in names]
+        parts.append(f"### {heading}: `{folder}` (n = {rows[0]['n']})\n\n{markdown_table(rows)}\n")
+        for r in rows:
+            typer.echo(json.dumps(r))
     replace_section(doc, marker, "\n".join(parts))
 
 
@@ -231,15 +265,15 @@ def quantize_cmd(
     """8-bit post-training quantization with ONNX Runtime (naive or robust scheme)."""
     from dataclasses import asdict
 
-    from cribwatch.color.deploy import compare_precisions, pair_feeds, quantize
-    from cribwatch.deploy.ort_quant import activation_errors
+    from cribwatch.color.deploy import compare_precisions, diagnose, quantize
 
     info = quantize(model, calib, out, scheme, n_calib)
     if eval_pairs is not None:
         info["vs_fp32"] = asdict(compare_precisions(model, out, eval_pairs))
     if debug:
-        rows = activation_errors(model, out, pair_feeds(calib, model, 4))
+        rows = diagnose(model, calib, eval_pairs or calib, scheme, n_calib)
         info["worst_tensors"] = sorted(rows, key=lambda r: r["sqnr_db"])[:8]
+        info["output_tensors"] = [r for r in rows if r["tensor"] in ("ab", "gate")]
     typer.echo(json.dumps(info))
 
 

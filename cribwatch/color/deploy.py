@@ -270,6 +270,25 @@ def quantize(model: Path, calib: Path, out: Path, scheme: str, n_calib: int = 64
     }
 
 
+def diagnose(
+    model: Path, calib: Path, pairs: Path, scheme: str, n_calib: int = 64, n_eval: int = 4
+) -> list[dict[str, Any]]:
+    """Per-tensor SQNR (dB, graph order) of ``scheme`` against FP32 on ``n_eval`` pairs of
+    ``pairs``: the scheme is re-run in Q/DQ form with the original tensor names, which ONNX
+    Runtime's ``qdq_loss_debug`` needs to match activations."""
+    import tempfile
+
+    from cribwatch.deploy.ort_quant import activation_errors
+
+    feeds = pair_feeds(calib, model, n_calib)
+    keep = sensitive_nodes(model) if scheme == "robust" else []
+    cfg = RobustConfig(keep_float=tuple(keep), operator_format=False, compact=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        q = Path(tmp) / "qdq.onnx"
+        quantize_model(model, q, feeds, scheme, cfg)  # type: ignore[arg-type]
+        return activation_errors(model, q, pair_feeds(pairs, model, n_eval))
+
+
 @dataclass
 class PrecisionComparison:
     """INT8 against FP32 on a pair set (outputs compared to each other and to ground truth)."""

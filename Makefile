@@ -47,11 +47,15 @@ board: install
 	@if command -v mipsel-linux-gnu-gcc >/dev/null && command -v qemu-mipsel-static >/dev/null; then \
 	  $(BIN)/cribwatch board check --target mipsel; fi
 
+# Speed and memory figures (p50/p90 over many runs); benchmarks, never timed unit tests.
 bench: install
-	$(BIN)/cribwatch color bench-baselines --json
+	$(BIN)/cribwatch color bench --json
+	$(BIN)/cribwatch cry bench --json
+	$(BIN)/cribwatch rollover bench --json
+	$(BIN)/cribwatch board bench --json
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo-report
+	rm -rf $(VENV) .venv-tflite build *.egg-info demo-report
 
 # TFLite export (`cribwatch color export --format tflite`) needs litert-torch, whose protobuf 6+
 # conflicts with MediaPipe's and onnx 1.17's pins: it gets its own environment.

@@ -398,6 +398,9 @@ def tables_cmd(
     det_curve: Path | None = typer.Option(
         None, "--det-curve", help="Write the FP32 DET curve (PNG)."
     ),
+    grid: str | None = typer.Option(
+        None, "--grid", help="Comma list of thresholds to sweep (default: tables.DEFAULT_GRID)."
+    ),
 ) -> None:
     """Main, ablation and quantization tables (markdown) for docs/RESULTS.md."""
     from cribwatch.cry import eval as ev
@@ -411,7 +414,17 @@ def tables_cmd(
         "4-bit PTQ": int_dir / "cry_int4.cwq",
         "4-bit QAT": int_dir / "cry_int4qat.cwq",
     }
-    md, raw = build_tables(test, ood, model, ints, cfg, max_far, progress=_bar("analyse"))
+    from cribwatch.cry.tables import DEFAULT_GRID
+
+    try:
+        thresholds = DEFAULT_GRID if grid is None else tuple(float(t) for t in grid.split(","))
+    except ValueError as exc:
+        raise CribwatchError(f"--grid: not a comma list of numbers ({grid!r})") from exc
+    if not thresholds or not all(0.0 < t < 1.0 for t in thresholds):
+        raise CribwatchError("--grid: thresholds must lie strictly between 0 and 1")
+    md, raw = build_tables(
+        test, ood, model, ints, cfg, max_far, progress=_bar("analyse"), grid=thresholds
+    )
     if det_curve is not None:
         ev.plot_det(raw["det_curve"], det_curve)  # type: ignore[arg-type]
     if out is not None:

@@ -88,13 +88,27 @@ def ablation(s, an, cfg: FilterConfig) -> tuple[str, list[dict[str, object]]]:  
     ), res
 
 
-def quant_rows(s, an, models: dict[str, tuple[object, int]], cfg: FilterConfig, max_far: float):  # type: ignore[no-untyped-def]
+DEFAULT_GRID = tuple(
+    float(t)
+    for t in np.round(
+        np.concatenate([np.linspace(0.05, 0.95, 19), np.linspace(0.955, 0.999, 12)]), 4
+    )
+)
+"""Thresholds swept for the quantization table and the DET curve."""
+
+
+def quant_rows(  # type: ignore[no-untyped-def]
+    s,
+    an,
+    models: dict[str, tuple[object, int]],
+    cfg: FilterConfig,
+    max_far: float,
+    grid: tuple[float, ...] = DEFAULT_GRID,
+):
     """Each model at its threshold for <= max_far FA/h on cry-free audio; returns rows and
     the per-cry outcomes for paired comparisons."""
     dur = {f: a.duration for f, a in an.items()}
-    thresholds = np.round(
-        np.concatenate([np.linspace(0.05, 0.95, 19), np.linspace(0.955, 0.999, 12)]), 4
-    )
+    thresholds = np.asarray(sorted(grid), dtype=float)
     rows, outcomes = [], {}
     for name, (scorer, size) in models.items():
         ev.score_set(an, scorer)  # type: ignore[arg-type]
@@ -159,8 +173,10 @@ def build_tables(
     cfg: FilterConfig,
     max_far: float = 1.0,
     progress=None,
+    grid: tuple[float, ...] = DEFAULT_GRID,
 ) -> tuple[str, dict[str, object]]:  # type: ignore[no-untyped-def]
-    """All cry tables as markdown, and the raw numbers."""
+    """All cry tables as markdown, and the raw numbers. ``grid``: the thresholds of the
+    quantization sweep; the FP32 sweep is also the DET curve."""
     from cribwatch.cry.cli import make_scorer
 
     raw: dict[str, object] = {}
@@ -171,8 +187,6 @@ def build_tables(
     main: dict[str, dict[str, object]] = {}
     r, _ = ev.evaluate(s, ev.detect_set(an, cfg), dur)
     main[f"test ({test.name})"] = r
-    curve = ev.sweep(s, an, cfg, np.round(np.linspace(0.05, 0.995, 40), 4))
-    raw["det_curve"] = curve
     abl_md, abl = ablation(s, an, cfg)
     raw["ablation"] = abl
     if ood is not None:
@@ -186,7 +200,8 @@ def build_tables(
         if p.exists():
             onnx_p = p.with_suffix(".onnx")
             models[name] = (make_scorer(onnx_p if onnx_p.exists() else p), p.stat().st_size)
-    qrows, outcomes = quant_rows(s, an, models, cfg, max_far)
+    qrows, outcomes = quant_rows(s, an, models, cfg, max_far, grid)
+    raw["det_curve"] = qrows[0]["curve"]
     raw["quant"] = [{k: v for k, v in q.items() if k != "curve"} for q in qrows]
     md = "\n\n".join(
         [
@@ -195,8 +210,9 @@ def build_tables(
             ebr_table(main),
             "Filter ablation (test set, same threshold; false alarms per hour by noise type):",
             abl_md,
-            f"Quantization (each at the lowest threshold with at most {max_far:g} FA/h on the test "
-            "set's cry-free audio; file bytes: .pt for FP32, the integer .cwq otherwise):",
+            f"Quantization (each at the lowest threshold of {len(grid)} swept with at most "
+            f"{max_far:g} FA/h on the test set's cry-free audio; file bytes: .pt for FP32, "
+            "the integer .cwq otherwise):",
             quant_table(qrows, outcomes),
         ]
     )

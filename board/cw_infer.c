@@ -6,16 +6,23 @@
 
 int8_t cw_requant(int32_t acc, int32_t mult, int rshift, int32_t zp, int32_t qmin, int32_t qmax)
 {
-    int64_t prod = (int64_t)acc * (int64_t)mult;
-    int64_t mag = prod < 0 ? -prod : prod;
+    /* |acc * M| as an unsigned 32 x 32 -> 64 bit product (M > 0, |acc| < 2^31), then
+     * round_half_away(|p| / 2^rshift) with the sign put back: the rule of
+     * cribwatch.deploy.quantize.rounding_shift. For rshift > 32 only the high word matters:
+     * (|p| + 2^(rshift-1)) >> rshift = (hi + 2^(rshift-33)) >> (rshift-32), all in 32 bits. */
+    const uint32_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+    const uint64_t p = (uint64_t)a * (uint32_t)mult;
     int64_t v;
-    mag = (mag + ((int64_t)1 << (rshift - 1))) >> rshift; /* half away from zero */
-    v = (prod < 0 ? -mag : mag) + zp;
-    if (v < qmin)
-        v = qmin;
-    if (v > qmax)
-        v = qmax;
-    return (int8_t)v;
+    if (rshift > 32) { /* p < 2^62, so hi < 2^30 and everything fits 32 bits */
+        const int r = rshift - 32;
+        const uint32_t hi = (uint32_t)(p >> 32);
+        const int32_t mag = (int32_t)((hi + (1u << (r - 1))) >> r);
+        const int32_t v32 = (acc < 0 ? -mag : mag) + zp;
+        return (int8_t)(v32 < qmin ? qmin : v32 > qmax ? qmax : v32);
+    }
+    v = (int64_t)((p + ((uint64_t)1 << (rshift - 1))) >> rshift);
+    v = (acc < 0 ? -v : v) + zp;
+    return (int8_t)(v < qmin ? qmin : v > qmax ? qmax : v);
 }
 
 /* weights of output channel `co` (k values) as int8 */
@@ -75,27 +82,25 @@ static void conv_pointwise(const cw_layer *L, const int8_t *x, int8_t *y, int8_t
     }
 }
 
-/* one output of a general convolution, every tap bounds-checked (borders, odd shapes) */
+/* one output of a general convolution at a border: the tap ranges are clipped to the input */
 static int32_t conv_at(const cw_layer *L, const int8_t *x, const int8_t *w, int co, int oy, int ox)
 {
     const int H = L->in_h, W = L->in_w, kh = L->kh, kw = L->kw;
     const int dw = L->groups != 1, cin_g = dw ? 1 : L->cin;
     const int iy0 = oy * L->stride - L->pad, ix0 = ox * L->stride - L->pad;
+    const int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + kh > H ? H - iy0 : kh;
+    const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + kw > W ? W - ix0 : kw;
+    const int32_t zp = L->in_zp;
     int32_t acc = 0;
     int ci, ky, kx;
     for (ci = 0; ci < cin_g; ci++) {
         const int8_t *xc = x + (long)(dw ? co : ci) * H * W;
         const int8_t *wc = w + ci * kh * kw;
-        for (ky = 0; ky < kh; ky++) {
-            const int iy = iy0 + ky;
-            if (iy < 0 || iy >= H)
-                continue;
-            for (kx = 0; kx < kw; kx++) {
-                const int ix = ix0 + kx;
-                if (ix < 0 || ix >= W)
-                    continue;
-                acc += ((int32_t)xc[iy * W + ix] - L->in_zp) * wc[ky * kw + kx];
-            }
+        for (ky = ky0; ky < ky1; ky++) {
+            const int8_t *xr = xc + (long)(iy0 + ky) * W + ix0;
+            const int8_t *wr = wc + ky * kw;
+            for (kx = kx0; kx < kx1; kx++)
+                acc += ((int32_t)xr[kx] - zp) * wr[kx];
         }
     }
     return acc;

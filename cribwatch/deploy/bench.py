@@ -32,23 +32,55 @@ def peak_rss_mb() -> float:
     return r / (1024.0 * 1024.0) if sys.platform == "darwin" else r / 1024.0
 
 
-def child_peak_rss_mb(cmd: list[str], stdin_path: str | None = None) -> tuple[float, int, bytes]:
+def _vm_hwm_mb(pid: int) -> float | None:
+    """``VmHWM`` (peak resident set of the current program image) of a live process, in MB;
+    None where /proc is not available or the process has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def child_peak_rss_mb(
+    cmd: list[str], stdin_path: str | None = None, poll_s: float = 0.01
+) -> tuple[float, int, bytes]:
     """Run ``cmd`` (stdin from ``stdin_path``); returns (its own peak RSS in MB, exit code,
-    stdout), the RSS read from ``wait4`` of that one child."""
+    stdout).
+
+    On Linux the peak is the child's ``VmHWM`` from ``/proc/<pid>/status``, read every
+    ``poll_s`` while it runs (the high-water mark only grows, so the last reading is the peak
+    up to the last ``poll_s``). ``ru_maxrss`` of the child is not used there: Linux carries the
+    parent's peak into it at ``execve`` after ``vfork`` (what ``subprocess`` uses), so it would
+    report the measuring process, not the measured one. Elsewhere ``ru_maxrss`` from ``wait4``.
+    """
     import os
     import subprocess
     import tempfile
 
     with tempfile.TemporaryFile() as out:
         fin = open(stdin_path, "rb") if stdin_path else None  # noqa: SIM115
+        hwm: float | None = None
         try:
             p = subprocess.Popen(cmd, stdin=fin, stdout=out, stderr=subprocess.DEVNULL)
-            _, status, ru = os.wait4(p.pid, 0)
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                v = _vm_hwm_mb(p.pid)
+                if v is not None:
+                    hwm = v if hwm is None else max(hwm, v)
+                time.sleep(poll_s)
         finally:
             if fin:
                 fin.close()
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         data = out.read()
+    if hwm is not None:
+        return hwm, p.returncode, data
     rss = ru.ru_maxrss / (1024.0 * 1024.0) if sys.platform == "darwin" else ru.ru_maxrss / 1024.0
     return rss, p.returncode, data

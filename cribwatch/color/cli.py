@@ -240,11 +240,17 @@ def export_cmd(
     check_pairs: Path | None = typer.Option(
         None, "--check-pairs", help="Pair set for the FP32 parity check against PyTorch."
     ),
+    io: str = typer.Option(
+        "split",
+        "--io",
+        help="split: normalised separate inputs/outputs (shipped); packed: one raw-unit input "
+        "and output, as a first attempt exports (to study quantization failures).",
+    ),
 ) -> None:
     """Export the network (pre/post-processing stay outside, in float)."""
     from cribwatch.color.deploy import export, parity
 
-    info = export(weights, fmt, out, check_pairs=check_pairs)
+    info = export(weights, fmt, out, check_pairs=check_pairs, io=io)
     if check_pairs is not None and fmt == "onnx":
         info["parity_max_abs"] = parity(weights, out, check_pairs)
     typer.echo(json.dumps(info))

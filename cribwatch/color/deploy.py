@@ -22,7 +22,7 @@ import onnx
 import torch
 from torch import Tensor
 
-from cribwatch.color.lab import np_to_t
+from cribwatch.color.lab import AB_SCALE, L_SCALE, np_to_t
 from cribwatch.color.mask import SSIMMapConfig
 from cribwatch.color.model import (
     ColorNet,
@@ -58,6 +58,37 @@ def onnx_params(path: Path) -> int:
     """Number of weight values stored in an ONNX file (its initializers)."""
     m = onnx.load(str(path))
     return int(sum(int(np.prod(t.dims)) for t in m.graph.initializer if len(t.dims) > 0))
+
+
+PACK_SCALE = (L_SCALE, L_SCALE, AB_SCALE, AB_SCALE, 1.0)
+"""Natural units of the packed input's channels: night L, reference L, a, b (Lab) and the map."""
+
+
+class Packed(torch.nn.Module):
+    """What a first export attempt looks like: one input tensor ``x`` (1, 5, S, S) in natural
+    units (night L and reference Lab in Lab units, the SSIM map in [0, 1]) and one output
+    ``y`` (1, 3, S, S): ab in Lab units and the gate in [0, 1]. Quantized per tensor, the map
+    shares a scale with Lab values (step ~0.9 for a [0, 1] signal) and the gate shares one with
+    ab. Kept to show why naive quantization breaks (``export(..., io="packed")``); the shipped
+    export uses :func:`io_names` (each input and output normalised and separate)."""
+
+    def __init__(self, model: ColorNet) -> None:
+        super().__init__()
+        self.model = model
+        self.scale: Tensor
+        self.register_buffer("scale", torch.tensor(PACK_SCALE).view(1, 5, 1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = x / self.scale
+        ab, gate = self.model.forward_parts(z[:, 0:1], z[:, 1:4], z[:, 4:5])
+        assert gate is not None
+        return torch.cat([ab * AB_SCALE, gate], dim=1)
+
+
+def pack_feed(feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Separate normalised feeds -> the packed input of a :class:`Packed` export."""
+    x = np.concatenate([feed["night_l"], feed["ref_lab"], feed["smap"]], axis=1)
+    return {"x": (x * np.array(PACK_SCALE, np.float32).reshape(1, 5, 1, 1)).astype(np.float32)}
 
 
 def io_names(cfg: ColorNetConfig) -> tuple[list[str], list[str]]:
@@ -97,7 +128,12 @@ def _export_tflite(weights: Path, out: Path, check_pairs: Path | None) -> dict[s
 
 
 def export(
-    weights: Path, fmt: str, out: Path, opset: int = 17, check_pairs: Path | None = None
+    weights: Path,
+    fmt: str,
+    out: Path,
+    opset: int = 17,
+    check_pairs: Path | None = None,
+    io: str = "split",
 ) -> dict[str, Any]:
     """Export shipped or trained weights to ONNX (``fmt='onnx'``) or TFLite (``'tflite'``;
     checked against PyTorch on ``check_pairs`` when given, else on random inputs)."""
@@ -108,8 +144,18 @@ def export(
     if cfg.reference:
         example += [torch.rand(1, 3, s, s) * 0.6, torch.rand(1, 1, s, s)]
     names_in, names_out = io_names(cfg)
-    wrapper = Parts(net.model).eval()
+    wrapper: torch.nn.Module = Parts(net.model).eval()
+    if io == "packed":
+        if not (cfg.reference and cfg.attention):
+            raise CribwatchError("the packed export needs a network with reference and map")
+        wrapper = Packed(net.model).eval()
+        packed = pack_feed({k: e.numpy() for k, e in zip(names_in, example, strict=True)})
+        example = [torch.from_numpy(packed["x"])]
+        names_in, names_out = ["x"], ["y"]
+    elif io != "split":
+        raise CribwatchError(f"unknown export io {io!r} (split or packed)")
     meta = {
+        "io": io,
         "network": config_dict(cfg),
         "ssim_config": asdict(net.ssim_cfg),
         "weights": weights.name,
@@ -168,10 +214,17 @@ class OnnxNet:
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         self.inputs, self.outputs = io_names(self.cfg)
         self.graph_inputs = {i.name for i in self.session.get_inputs()}
+        self.packed = meta.get("io") == "packed"
 
     def run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """Raw ONNX Runtime call (inputs the exported graph dropped, such as the map of a
-        network without attention, are ignored)."""
+        """ONNX Runtime call with the separate normalised feeds -> ``[ab, gate]`` (inputs
+        the exported graph dropped, such as the map of a network without attention, are
+        ignored; a packed export is packed and unpacked here)."""
+        if self.packed:
+            if "x" not in feeds:
+                feeds = pack_feed(feeds)
+            y = np.asarray(self.session.run(["y"], {"x": feeds["x"]})[0])
+            return [y[:, :2] / AB_SCALE, y[:, 2:3]]
         feeds = {k: v for k, v in feeds.items() if k in self.graph_inputs}
         return [np.asarray(o) for o in self.session.run(self.outputs, feeds)]
 
@@ -207,7 +260,10 @@ def pair_feeds(pairs: Path, model: Path, limit: int | None = None) -> list[dict[
         if ref_lab is not None and smap is not None:
             feed["ref_lab"] = ref_lab.numpy()
             feed["smap"] = smap.numpy()
-        feeds.append({k: v for k, v in feed.items() if k in net.graph_inputs})
+        if net.packed:
+            feeds.append(pack_feed(feed))
+        else:
+            feeds.append({k: v for k, v in feed.items() if k in net.graph_inputs})
     return feeds
 
 
@@ -247,6 +303,26 @@ def sensitive_nodes(model: Path) -> list[str]:
     return sorted(set(keep))
 
 
+def io_scales(model: Path) -> dict[str, float]:
+    """Quantization step of each graph input and output that is quantized (Q/DQ form):
+    the scale of the QuantizeLinear reading an input or of the DequantizeLinear (or quantized
+    operator) producing an output. A step that is large against a tensor's useful range (the
+    [0, 1] map sharing one with Lab values) is what breaks naive quantization."""
+    from onnx import numpy_helper
+
+    m = onnx.load(str(model))
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    ins = {i.name for i in m.graph.input}
+    outs = {o.name for o in m.graph.output}
+    steps: dict[str, float] = {}
+    for n in m.graph.node:
+        if n.op_type == "QuantizeLinear" and n.input[0] in ins and n.input[1] in inits:
+            steps[n.input[0]] = float(np.max(inits[n.input[1]]))
+        if n.op_type == "DequantizeLinear" and n.output[0] in outs and n.input[1] in inits:
+            steps[n.output[0]] = float(np.max(inits[n.input[1]]))
+    return steps
+
+
 def quantize(model: Path, calib: Path, out: Path, scheme: str, n_calib: int = 64) -> dict[str, Any]:
     """Quantize an exported colour model with calibration pairs from ``calib``."""
     feeds = pair_feeds(calib, model, n_calib)
@@ -261,6 +337,7 @@ def quantize(model: Path, calib: Path, out: Path, scheme: str, n_calib: int = 64
     with atomic_path(out) as tmp:
         onnx.save(m, str(tmp))
     return {
+        "io_scales": io_scales(out),
         "out": str(out),
         "scheme": scheme,
         "bytes": out.stat().st_size,

@@ -1,7 +1,13 @@
-"""Per-frame timing of the roll-over pipeline: pose (MediaPipe) and posture + events."""
+"""Per-frame timing of the roll-over pipeline: pose (MediaPipe) and posture + events.
+
+Wall-clock times (``*_ms_per_frame*``, ``end_to_end_fps``) depend on what else runs on the
+machine; the process CPU times (``*_cpu_*``) much less so, and ``load_average_1min`` says how
+busy the machine was.
+"""
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -57,20 +63,25 @@ def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, An
     video = bench_frames(frames + cfg.warmup, cfg)
     backend = MediaPipeBackend(MediaPipeConfig(static_image_mode=False))
     pose_ms: list[float] = []
+    pose_cpu_ms: list[float] = []
     found = 0
     try:
         for i, f in enumerate(video):
+            c0 = time.process_time()
             t0 = time.perf_counter()
             kp = backend.process(f)
             dt = (time.perf_counter() - t0) * 1e3
+            dc = (time.process_time() - c0) * 1e3
             if i >= cfg.warmup:
                 pose_ms.append(dt)
+                pose_cpu_ms.append(dc)
                 found += int(kp[:, 2].max() > 0)
     finally:
         backend.close()
     seq, _ = generate(1, SynthConfig(seq_s=60.0))
     tr = Tracker()
     post_ms: list[float] = []
+    c_post = time.process_time()
     for i in range(seq.n):
         t0 = time.perf_counter()
         ft = features(seq.kp[i])
@@ -78,6 +89,7 @@ def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, An
         tr.update(float(seq.t[i]), p[0], float(ft.d[0]), bool(ft.valid[0]), int(ft.n_face[0]),
                   bool(ft.body_in_view[0]))  # fmt: skip
         post_ms.append((time.perf_counter() - t0) * 1e3)
+    post_cpu = (time.process_time() - c_post) * 1e3 / seq.n
     t0 = time.perf_counter()
     from cribwatch.rollover.events import run
 
@@ -96,5 +108,10 @@ def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, An
         "posture_events_ms_per_frame_p50": round(post_med, 4),
         "posture_events_us_per_frame_batch": round(batch_us, 2),
         "end_to_end_fps": round(1000.0 / (pose_med + post_med), 1),
+        "pose_cpu_ms_per_frame_p50": round(float(np.median(pose_cpu_ms)), 3),
+        "posture_events_cpu_ms_per_frame_mean": round(post_cpu, 4),
+        "end_to_end_fps_cpu": round(1000.0 / (float(np.median(pose_cpu_ms)) + post_cpu), 1),
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "cpu_count": os.cpu_count(),
         "cpu": platform.processor() or platform.machine(),
     }

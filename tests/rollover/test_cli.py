@@ -134,3 +134,17 @@ def test_keypoints_on_real_video(tmp_path: Path) -> None:
     assert ((kp[:, :, 2] >= 0.5).sum(axis=1) >= 5).all()
     # left shoulder on the image's right in a frontal view
     assert (kp[:, 5, 0] > kp[:, 6, 0]).all()
+
+
+def test_bench_json_reports_wall_and_cpu_times() -> None:
+    res = runner.invoke(app, ["bench", "--json", "--frames", "10"])
+    assert res.exit_code == 0, res.output
+    (line,) = [x for x in res.output.splitlines() if x.startswith('{"frames"')]
+    obj = json.loads(line)
+    assert obj["width"] == 640 and obj["height"] == 480 and obj["frames"] == 10
+    assert obj["pose_found_fraction"] > 0.5
+    for key in ("pose_ms_per_frame_p50", "pose_cpu_ms_per_frame_p50", "end_to_end_fps",
+                "end_to_end_fps_cpu", "posture_events_us_per_frame_batch"):  # fmt: skip
+        assert obj[key] > 0
+    bad = runner.invoke(app, ["bench", "--frames", "3"])
+    assert bad.exit_code == 2 and "at least 10" in bad.output

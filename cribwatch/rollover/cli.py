@@ -161,11 +161,19 @@ def eval_cmd(
     method: str = typer.Option(
         "both", "--method", help="Posture classifier: both, learned, rules."
     ),
+    prone_dwell_s: float = typer.Option(
+        -1.0, "--prone-dwell", help="Override EventConfig.prone_dwell_s (s; <0: default)."
+    ),
 ) -> None:
     """Score posture, roll-over alerts and the other alerts on a set."""
     from tqdm import tqdm
 
     from cribwatch.rollover.eval import evaluate
+    from cribwatch.rollover.events import EventConfig
+
+    ecfg = EventConfig()
+    if prone_dwell_s >= 0:
+        ecfg = replace(ecfg, prone_dwell_s=prone_dwell_s)
 
     bar = tqdm(desc="eval", unit="file", file=sys.stderr, leave=False)
 
@@ -174,7 +182,7 @@ def eval_cmd(
         bar.update(1)
 
     try:
-        res = evaluate(data, progress=prog, method=method)
+        res = evaluate(data, event_cfg=ecfg, progress=prog, method=method)
     except CribwatchError as exc:
         _fail(exc)
     finally:

@@ -183,6 +183,7 @@ def evaluate(
     return {
         "data": str(d),
         "method": method,
+        "prone_dwell_s": ecfg.prone_dwell_s,
         "files": len(files),
         "hours": round(hours, 4),
         "frames_with_truth": fr_n,

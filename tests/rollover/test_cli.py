@@ -80,6 +80,10 @@ def test_make_set_and_eval_json(tmp_path: Path) -> None:
     for key in ("frame_accuracy", "event_recall", "false_alarms_per_hour", "latency_p50_s",
                 "latency_p90_s", "hours"):  # fmt: skip
         assert key in obj
+    assert obj["prone_dwell_s"] == 1.0
+    res = runner.invoke(app, ["eval", "--data", str(d), "--json", "--prone-dwell", "2.5"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output.strip().splitlines()[-1])["prone_dwell_s"] == 2.5
     bad = runner.invoke(app, ["make-set", "--out", str(d), "--ranges", "moon"])
     assert bad.exit_code == 2
 

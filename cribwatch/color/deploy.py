@@ -267,10 +267,13 @@ def pair_feeds(pairs: Path, model: Path, limit: int | None = None) -> list[dict[
     return feeds
 
 
-def sensitive_nodes(model: Path) -> list[str]:
-    """Nodes kept in float by the robust scheme: the convolutions that read a graph input
-    (mixed-scale inputs: L, standardised L, the [0, 1] map, Lab) and the last convolution
-    before each output (the ab head, whose useful range is a small part of its float range)."""
+def sensitive_nodes(model: Path, first_layers: bool = False) -> list[str]:
+    """Nodes kept in float by the robust scheme: the last convolution before each output (the
+    ab head, whose useful range is a small part of its float range, and the gate head), and
+    with ``first_layers`` also the convolutions that read a graph input. Measured on the
+    shipped network (docs/QUANTIZATION.md): with normalised, separate inputs the first layers
+    quantize as well as the rest, and keeping them in float costs file size (the INT8 file
+    must stay under a third of the FP32 one), so they are quantized by default."""
     m = onnx.load(str(model))
     graph_inputs = {i.name for i in m.graph.input}
     producers = {o: n for n in m.graph.node for o in n.output}
@@ -288,9 +291,10 @@ def sensitive_nodes(model: Path) -> list[str]:
                         nxt |= set(n.output)
             frontier = nxt
 
-    # The map only scales features (Mul): the products are ordinary activations, so start from
-    # the image inputs alone.
-    first_convs(graph_inputs - {"smap"})
+    if first_layers:
+        # The map only scales features (Mul): the products are ordinary activations, so start
+        # from the image inputs alone.
+        first_convs(graph_inputs - {"smap"})
     for out in m.graph.output:
         node = producers.get(out.name)
         seen = 0

@@ -62,12 +62,21 @@ def check_cmd(
     int_model: Path | None = typer.Option(None, "--int-model", help=_INT_MODEL_HELP),
     audio: Path | None = typer.Option(None, "--audio", help="Audio (default: the demo sample)."),
     windows: int = typer.Option(8, "--windows", help="Golden 1 s windows."),
+    config: Path | None = typer.Option(
+        None, "--config", help="Detector config JSON (a 'cry tune' file or a model card)."
+    ),
 ) -> None:
     """Golden vectors and events: C against Python (model bit-exact from the same int8 input)."""
     from cribwatch.board.check import DEMO_AUDIO, CheckConfig, check
+    from cribwatch.cry.cli import load_filter_config
 
+    cwq = _int_model(int_model)
     res = check(
-        target, _int_model(int_model), audio or DEMO_AUDIO, cfg=CheckConfig(windows=windows)
+        target,
+        cwq,
+        audio or DEMO_AUDIO,
+        filters=load_filter_config(config, cwq),
+        cfg=CheckConfig(windows=windows),
     )
     if json_out:
         typer.echo(json.dumps(res))

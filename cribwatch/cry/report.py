@@ -79,7 +79,7 @@ def demo_section(out_dir: Path) -> str:
     a2.plot(
         tw, scores, marker=".", color="tab:blue", label="model score (1 s window, at its centre)"
     )
-    a2.axhline(cfg.threshold, color="grey", ls="--", lw=0.8, label=f"threshold {cfg.threshold:.2f}")
+    a2.axhline(cfg.threshold, color="grey", ls="--", lw=0.8, label=f"threshold {cfg.threshold:g}")
     a2.set_ylim(-0.02, 1.02)
     a2.set_ylabel("score")
     a2.set_xlabel("time (s)")

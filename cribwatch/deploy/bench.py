@@ -27,7 +27,18 @@ def time_ms(fn: Callable[[], object], n: int = 200, warmup: int = 20) -> dict[st
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (MB)."""
+    """Peak resident set size of this process so far (MB).
+
+    On Linux this is ``VmHWM`` of ``/proc/self/status``, the high-water mark of this process
+    image alone: ``getrusage``'s ``ru_maxrss`` survives ``exec`` and so, in a process started
+    by a large parent (a CLI that imported torch), reports the parent's size."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return r / (1024.0 * 1024.0) if sys.platform == "darwin" else r / 1024.0
 

@@ -58,6 +58,10 @@ def _srgb_to_l(g: np.ndarray) -> np.ndarray:
 
 L_TABLE = _srgb_to_l(np.arange(256, dtype=np.float64) / 255.0).reshape(1, 256)
 """CIE L of each 8-bit grey level (an sRGB grey ``(k, k, k) / 255``)."""
+G_TABLE = (L_TABLE / 100.0).astype(np.float32)
+"""``L / 100`` of each 8-bit grey level: the guide of the guided upsampling."""
+L8_TABLE = np.round(L_TABLE * 2.55).astype(np.uint8)
+"""L of each grey level in OpenCV's 8-bit Lab encoding (``L * 255 / 100``)."""
 
 
 def odd_kernel(sigma: float) -> int:
@@ -133,7 +137,12 @@ def _box_mean(x: np.ndarray, r: int, counts: np.ndarray) -> np.ndarray:
 
 
 def guided_upsample_np(
-    guide_lr: np.ndarray, src_lr: np.ndarray, guide_hr: np.ndarray, radius: int, eps: float
+    guide_lr: np.ndarray,
+    src_lr: np.ndarray,
+    guide_hr: np.ndarray,
+    radius: int,
+    eps: float,
+    scale: tuple[float, ...] | None = None,
 ) -> list[np.ndarray]:
     """Fast guided-filter upsampling of ``src_lr`` (h, w, C) to ``guide_hr``'s size (H, W)
     (the twin of :func:`cribwatch.color.pipeline.guided_upsample`); returns C contiguous
@@ -151,6 +160,9 @@ def guided_upsample_np(
     a = cov / (var + eps)
     b = mean_p - a * mean_i
     a, b = _box_mean(a, radius, counts), _box_mean(b, radius, counts)
+    if scale is not None:  # output units, folded into the low-resolution coefficients
+        k = np.asarray(scale, np.float32).reshape(1, 1, -1)
+        a, b = a.reshape(h, w, -1) * k, b.reshape(h, w, -1) * k
     hh, ww = guide_hr.shape
     a_planes = cv2.split(np.ascontiguousarray(a.reshape(h, w, -1), dtype=np.float32))
     b_planes = cv2.split(np.ascontiguousarray(b.reshape(h, w, -1), dtype=np.float32))
@@ -258,7 +270,8 @@ class ColorRuntime:
             feeds["ref_lab"] = self._ref["ref_lab"]
             if "smap" in self.inputs:
                 feeds["smap"] = ssim_attention_map_np(n, self._ref["gray"], self.ssim)[None, None]
-        feeds["_l_hr"] = cv2.LUT(night, L_TABLE)
+        feeds["_g_hr"] = cv2.LUT(night, G_TABLE)
+        feeds["_l8"] = cv2.LUT(night, L8_TABLE)
         return feeds
 
     def model(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -267,17 +280,22 @@ class ColorRuntime:
             self.session.run(self.outputs, {k: v for k, v in feeds.items() if k in self.inputs})
         )
 
-    def post(self, outs: list[np.ndarray], l_hr: np.ndarray) -> np.ndarray:
-        """Guided upsampling, reference mixing and Lab -> RGB: (H, W, 3) uint8."""
+    def post(self, outs: list[np.ndarray], feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """Guided upsampling, reference mixing and Lab -> RGB: (H, W, 3) uint8.
+
+        The last step works in OpenCV's 8-bit Lab encoding (L from a table of the night
+        frame's grey levels, a and b offset by 128, rounded and saturated), the form its
+        table-driven Lab -> RGB conversion takes; the output is 8-bit RGB anyway."""
         s = self.size
-        g_hr = cv2.multiply(l_hr, 1.0 / L_SCALE)
+        g_hr = feeds["_g_hr"]
         g_lr = shrink(g_hr, (s, s))
         parts = [outs[0][0].transpose(1, 2, 0)]
         if len(outs) > 1:
             parts.append(outs[1][0].transpose(1, 2, 0))
         src = np.ascontiguousarray(np.concatenate(parts, axis=2), dtype=np.float32)
-        planes = guided_upsample_np(g_lr, src, g_hr, self.cfg.radius, self.cfg.eps)
-        ab = [cv2.multiply(cv2.max(cv2.min(p, 1.0), -1.0), AB_SCALE) for p in planes[:2]]
+        scale = (AB_SCALE, AB_SCALE, 1.0)[: src.shape[2]]
+        planes = guided_upsample_np(g_lr, src, g_hr, self.cfg.radius, self.cfg.eps, scale)
+        ab = planes[:2]
         if len(planes) > 2:
             # ab + gate (ref_ab - ab): the gate mixes reference and network chroma
             gate = cv2.max(cv2.min(planes[2], 1.0), 0.0)
@@ -285,12 +303,12 @@ class ColorRuntime:
                 cv2.add(a, cv2.multiply(gate, cv2.subtract(r, a)))
                 for a, r in zip(ab, self._ref["ab_hr"], strict=True)
             ]
-        rgb = cv2.cvtColor(cv2.merge([l_hr, *ab]), cv2.COLOR_Lab2RGB)
-        return cv2.convertScaleAbs(cv2.max(rgb, 0.0), alpha=255.0)
+        lab8 = cv2.merge([feeds["_l8"], *(cv2.add(c, 128.0, dtype=cv2.CV_8U) for c in ab)])
+        return cv2.cvtColor(lab8, cv2.COLOR_Lab2RGB)
 
     def __call__(self, night: np.ndarray) -> np.ndarray:
         feeds = self.pre(night)
-        return self.post(self.model(feeds), feeds["_l_hr"])
+        return self.post(self.model(feeds), feeds)
 
 
 def bench_one(
@@ -298,10 +316,14 @@ def bench_one(
 ) -> dict[str, Any]:
     """Per-stage p50/p90 (ms) of the pipeline on one configuration, in this process.
 
+    Besides wall time it gives the process CPU time per stage (``*_cpu_ms_p50``: all threads
+    together) and the load average, since wall times on a shared machine grow with its load.
+
     The frames are the first bundled demo pair resized to ``height`` x ``width`` (decoding is
     not timed); the reference is prepared once (``ref_ms``: its one-off cost) and each frame
     then runs pre, model and post.
     """
+    import os
     import time
     from importlib import resources
 
@@ -320,15 +342,24 @@ def bench_one(
     rt.set_reference(ref)
     ref_ms = 1000 * (time.perf_counter() - t0)
     times: dict[str, list[float]] = {"pre": [], "model": [], "post": [], "total": []}
+    cpu: dict[str, list[float]] = {k: [] for k in times}
+    clock, pclock = time.perf_counter, time.process_time
     for i in range(warmup + frames):
-        t0 = time.perf_counter()
+        t0, c0 = clock(), pclock()
         feeds = rt.pre(night)
-        t1 = time.perf_counter()
+        t1, c1 = clock(), pclock()
         outs = rt.model(feeds)
-        t2 = time.perf_counter()
-        rt.post(outs, feeds["_l_hr"])
-        t3 = time.perf_counter()
+        t2, c2 = clock(), pclock()
+        rt.post(outs, feeds)
+        t3, c3 = clock(), pclock()
         if i >= warmup:
+            for k, v in (
+                ("pre", c1 - c0),
+                ("model", c2 - c1),
+                ("post", c3 - c2),
+                ("total", c3 - c0),
+            ):
+                cpu[k].append(1000 * v)
             for k, v in (
                 ("pre", t1 - t0),
                 ("model", t2 - t1),
@@ -345,7 +376,10 @@ def bench_one(
     for k, vals in times.items():
         row[f"{k}_ms_p50"] = round(float(np.percentile(vals, 50)), 3)
         row[f"{k}_ms_p90"] = round(float(np.percentile(vals, 90)), 3)
+    for k, vals in cpu.items():
+        row[f"{k}_cpu_ms_p50"] = round(float(np.percentile(vals, 50)), 3)
     row["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    row["load_avg_1min"] = round(os.getloadavg()[0], 2)
     return row
 
 

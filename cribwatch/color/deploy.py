@@ -477,10 +477,10 @@ def bench(models: dict[str, Path], cfg: BenchConfig | None = None) -> list[dict[
     cfg = cfg or BenchConfig()
     rows = []
     for precision, path in models.items():
-        net_cfg = OnnxNet(path).cfg
+        net = ColorNet(OnnxNet(path).cfg).eval()
         info = {
-            "params": count_params(ColorNet(net_cfg)),
-            "macs": count_macs(ColorNet(net_cfg).eval()),
+            "params": count_params(net),
+            "macs": count_macs(net),
             "initializer_values": onnx_params(path),
             "file_bytes": path.stat().st_size,
         }

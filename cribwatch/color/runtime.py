@@ -159,13 +159,14 @@ def guided_upsample_np(
     var = _box_mean(guide_lr * guide_lr, radius, counts)[..., None] - mean_i * mean_i
     a = cov / (var + eps)
     b = mean_p - a * mean_i
-    a, b = _box_mean(a, radius, counts), _box_mean(b, radius, counts)
+    a = _box_mean(a, radius, counts).reshape(h, w, -1)
+    b = _box_mean(b, radius, counts).reshape(h, w, -1)
     if scale is not None:  # output units, folded into the low-resolution coefficients
         k = np.asarray(scale, np.float32).reshape(1, 1, -1)
-        a, b = a.reshape(h, w, -1) * k, b.reshape(h, w, -1) * k
+        a, b = a * k, b * k
     hh, ww = guide_hr.shape
-    a_planes = cv2.split(np.ascontiguousarray(a.reshape(h, w, -1), dtype=np.float32))
-    b_planes = cv2.split(np.ascontiguousarray(b.reshape(h, w, -1), dtype=np.float32))
+    a_planes = cv2.split(np.ascontiguousarray(a, dtype=np.float32))
+    b_planes = cv2.split(np.ascontiguousarray(b, dtype=np.float32))
     out = []
     for ap, bp in zip(a_planes, b_planes, strict=True):
         au = cv2.resize(ap, (ww, hh), interpolation=cv2.INTER_LINEAR)
@@ -341,32 +342,26 @@ def bench_one(
     t0 = time.perf_counter()
     rt.set_reference(ref)
     ref_ms = 1000 * (time.perf_counter() - t0)
-    times: dict[str, list[float]] = {"pre": [], "model": [], "post": [], "total": []}
+    stages = ("pre", "model", "post")
+    times: dict[str, list[float]] = {k: [] for k in (*stages, "total")}
     cpu: dict[str, list[float]] = {k: [] for k in times}
-    clock, pclock = time.perf_counter, time.process_time
+
+    def mark() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time()
+
     for i in range(warmup + frames):
-        t0, c0 = clock(), pclock()
+        marks = [mark()]
         feeds = rt.pre(night)
-        t1, c1 = clock(), pclock()
+        marks.append(mark())
         outs = rt.model(feeds)
-        t2, c2 = clock(), pclock()
+        marks.append(mark())
         rt.post(outs, feeds)
-        t3, c3 = clock(), pclock()
+        marks.append(mark())
         if i >= warmup:
-            for k, v in (
-                ("pre", c1 - c0),
-                ("model", c2 - c1),
-                ("post", c3 - c2),
-                ("total", c3 - c0),
-            ):
-                cpu[k].append(1000 * v)
-            for k, v in (
-                ("pre", t1 - t0),
-                ("model", t2 - t1),
-                ("post", t3 - t2),
-                ("total", t3 - t0),
-            ):
-                times[k].append(1000 * v)
+            spans = [(k, marks[j], marks[j + 1]) for j, k in enumerate(stages)]
+            for k, a, b in [*spans, ("total", marks[0], marks[-1])]:
+                times[k].append(1000 * (b[0] - a[0]))
+                cpu[k].append(1000 * (b[1] - a[1]))
     row: dict[str, Any] = {
         "resolution": f"{width}x{height}",
         "threads": threads,

@@ -469,6 +469,19 @@ def _maybe_narrow(x: np.ndarray, rng: np.random.Generator, cfg: SetConfig) -> np
     return x
 
 
+def _write_tables(
+    out: Path, labels: list[str], noise: list[str], cries: list[str], channels: list[str]
+) -> None:
+    """The set's TSV tables (each list starts with its header row)."""
+    for name, rows in (
+        ("labels.tsv", labels),
+        ("noise_types.tsv", noise),
+        ("cries.tsv", cries),
+        ("channels.tsv", channels),
+    ):
+        (out / name).write_text("\n".join(rows) + "\n")
+
+
 def build_set(
     out: Path,
     *,
@@ -571,10 +584,7 @@ def build_set(
             t += ev.shape[0] + int(rng.uniform(*cfg.event_gap_s) * SR)
         finish(name, x)
 
-    (out / "labels.tsv").write_text("\n".join(labels) + "\n")
-    (out / "noise_types.tsv").write_text("\n".join(noise_rows) + "\n")
-    (out / "cries.tsv").write_text("\n".join(cry_rows) + "\n")
-    (out / "channels.tsv").write_text("\n".join(chan_rows) + "\n")
+    _write_tables(out, labels, noise_rows, cry_rows, chan_rows)
     manifest: dict[str, object] = {
         "format": "cribwatch-cry",
         "version": 1,
@@ -693,10 +703,7 @@ def build_real_set(
         if t >= cryfree_file_s:
             flush()
     flush()
-    (out / "labels.tsv").write_text("\n".join(labels) + "\n")
-    (out / "noise_types.tsv").write_text("\n".join(noise_rows) + "\n")
-    (out / "cries.tsv").write_text("\n".join(cry_rows) + "\n")
-    (out / "channels.tsv").write_text("\n".join(chan_rows) + "\n")
+    _write_tables(out, labels, noise_rows, cry_rows, chan_rows)
     manifest: dict[str, object] = {
         "format": "cribwatch-cry",
         "version": 1,

@@ -198,12 +198,17 @@ class ColorNet(nn.Module):
         return torch.cat([night_l, 0.5 + c.std_gain * z, smap], dim=1)
 
     def forward(
-        self, night_l: Tensor, ref_lab: Tensor | None = None, smap: Tensor | None = None
-    ) -> Tensor:
+        self,
+        night_l: Tensor,
+        ref_lab: Tensor | None = None,
+        smap: Tensor | None = None,
+        with_parts: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor, Tensor | None]:
+        """Composed ab; with ``with_parts`` also the network's own ab and the gate (training
+        uses this to supervise both through the DistributedDataParallel wrapper)."""
         ab, gate = self.forward_parts(night_l, ref_lab, smap)
-        if gate is None or ref_lab is None:
-            return ab
-        return gate * ref_lab[:, 1:3] + (1.0 - gate) * ab
+        out = ab if gate is None or ref_lab is None else gate * ref_lab[:, 1:3] + (1.0 - gate) * ab
+        return (out, ab, gate) if with_parts else out
 
     def forward_parts(
         self, night_l: Tensor, ref_lab: Tensor | None = None, smap: Tensor | None = None

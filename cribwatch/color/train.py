@@ -102,6 +102,14 @@ class TrainConfig:
     """Loss weight of pixels in the pair's changed region (1 elsewhere)."""
     cf_weight: float = 0.5
     """Weight of the colourfulness term |CF(pred) - CF(gt)| / 100 (0 disables)."""
+    gate_weight: float = 0.0
+    """Weight of the gate term, a balanced cross-entropy: mean ``-log(1 - gate)`` over the
+    pair's changed pixels (the generator knows where the scene changed; the reference-copy gate
+    must be shut there) plus mean ``-log(gate)`` over unchanged pixels whose SSIM map lets the
+    gate open fully (there the reference's colour is right)."""
+    own_weight: float = 0.0
+    """Weight of the Huber term of the network's own ab (before the gate) on the changed
+    pixels: the colour predicted from the night frame is what fills changed regions."""
     crop: tuple[float, float] = (0.7, 1.0)
     """Crop side as a fraction of the frame side (drawn per side)."""
     misalign: float = 0.03
@@ -225,9 +233,19 @@ def colorfulness_t(rgb: Tensor) -> Tensor:
 
 
 def loss_terms(
-    pred_ab: Tensor, target: Tensor, mask: Tensor, cfg: TrainConfig
+    pred_ab: Tensor,
+    target: Tensor,
+    mask: Tensor,
+    cfg: TrainConfig,
+    own_ab: Tensor | None = None,
+    gate: Tensor | None = None,
+    gate_may_open: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
-    """Training loss of normalised ``pred_ab`` against the ``target`` RGB; returns (loss, parts)."""
+    """Training loss of normalised ``pred_ab`` against the ``target`` RGB; returns (loss, parts).
+
+    ``own_ab`` and ``gate`` (the network's parts) enable the ``own_weight`` and ``gate_weight``
+    terms on the changed pixels ``mask``; ``gate_may_open`` (1 where the SSIM map lets the gate
+    open fully, else 0) marks the unchanged pixels where the gate term asks for an open gate."""
     lab = rgb_to_lab_t(target)
     gt_ab = lab[:, 1:] / AB_SCALE
     weight = 1.0 + (cfg.changed_weight - 1.0) * mask
@@ -235,6 +253,21 @@ def loss_terms(
     ab_loss = (hub * weight).sum() / (weight.sum() * 2)
     loss = ab_loss
     parts = {"ab": float(ab_loss.detach())}
+    n_changed = mask.sum() + 1.0
+    if cfg.own_weight > 0 and own_ab is not None:
+        own = F.huber_loss(own_ab, gt_ab, reduction="none", delta=cfg.huber_delta)
+        own_loss = (own / cfg.huber_delta * mask).sum() / (n_changed * 2)
+        loss = loss + cfg.own_weight * own_loss
+        parts["own"] = float(own_loss.detach())
+    if cfg.gate_weight > 0 and gate is not None:
+        gate_loss = (-torch.log1p(-gate.clamp(max=1.0 - 1e-4)) * mask).sum() / n_changed
+        if gate_may_open is not None:
+            keep = (1.0 - mask) * gate_may_open
+            gate_loss = gate_loss + (-torch.log(gate.clamp(min=1e-4)) * keep).sum() / (
+                keep.sum() + 1.0
+            )
+        loss = loss + cfg.gate_weight * gate_loss
+        parts["gate"] = float(gate_loss.detach())
     if cfg.cf_weight > 0:
         rgb = compose(lab[:, :1], pred_ab * AB_SCALE)
         cf = (colorfulness_t(rgb) - colorfulness_t(target)).abs().mean() / 100.0
@@ -438,8 +471,9 @@ def train(
         night_l, ref_lab, smap, tgt, mask = _crop_all(
             [night_l, ref_lab, smap, tgt, mask], cfg.net_crop, rng, cfg.channels_last
         )
-        pred = ddp(night_l, ref_lab, smap)
-        loss, parts = loss_terms(pred, tgt, mask, cfg)
+        pred, own_ab, gate = ddp(night_l, ref_lab, smap, True)
+        may_open = (smap >= net_cfg.gate_full_at).to(smap.dtype) if smap is not None else None
+        loss, parts = loss_terms(pred, tgt, mask, cfg, own_ab, gate, may_open)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -546,6 +580,12 @@ def train_cmd(
     changed_weight: float = typer.Option(
         TrainConfig.changed_weight, help="Loss weight of changed pixels."
     ),
+    gate_weight: float = typer.Option(
+        TrainConfig.gate_weight, help="Weight of the shut-gate term on changed pixels (0 = off)."
+    ),
+    own_weight: float = typer.Option(
+        TrainConfig.own_weight, help="Weight of the own-ab term on changed pixels (0 = off)."
+    ),
     threads: int = typer.Option(TrainConfig.threads, help="torch threads per process."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -561,6 +601,8 @@ def train_cmd(
         lr=lr,
         cf_weight=cf_weight,
         changed_weight=changed_weight,
+        gate_weight=gate_weight,
+        own_weight=own_weight,
         threads=threads,
     )
     net_cfg = ColorNetConfig(attention=not no_attention, reference=not no_reference)

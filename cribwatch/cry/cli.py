@@ -84,16 +84,20 @@ def make_real_set_cmd(
 
 @app.command("train")
 def train_cmd(
-    data: Path = typer.Option(..., "--data", help="Training cry set."),
+    data: list[Path] = typer.Option(..., "--data", help="Training cry set (repeat to pool sets)."),
     out: Path = typer.Option(..., "--out", help="Checkpoint to write (atomically)."),
     minutes: float = typer.Option(40.0, "--minutes", help="Training time budget (min)."),
+    steps: int = typer.Option(
+        0, "--steps", help="Optimizer steps that define the run (0: --minutes defines it)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed."),
     threads: int = typer.Option(1, "--threads", help="torch threads."),
 ) -> None:
-    """Train the tiny CNN for a fixed time budget; keeps the best validation checkpoint."""
+    """Train the tiny CNN (fixed steps or time budget); keeps the best validation checkpoint."""
     from cribwatch.cry.train import TrainConfig, train
 
-    meta = train(data, out, TrainConfig(minutes=minutes, seed=seed, threads=threads))
+    cfg = TrainConfig(minutes=minutes, steps=steps, seed=seed, threads=threads)
+    meta = train(list(data), out, cfg)
     typer.echo(json.dumps({k: meta[k] for k in ("steps", "minutes", "val_loss", "params", "macs")}))
 
 

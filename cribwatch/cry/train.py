@@ -4,7 +4,11 @@ Windows of 98 frames (1 s) are cut at random frame offsets from the uint8 model 
 file. The soft target of a window is ``min(1, cry seconds inside it / target_full_s)``.
 Half of every batch are windows that overlap a cry, half are drawn uniformly. A small
 level-shift and frequency-mask augmentation acts on the integer input. Training stops after
-``minutes``; the checkpoint with the lowest validation loss is kept, written atomically.
+``minutes``, or after ``steps`` optimizer steps when ``steps`` > 0: then the step count (not
+wall time) defines the learning-rate schedule and when validation runs (every
+``val_every_steps``), so the same command and seed give the same weights on any CPU, and
+``minutes`` is only a wall-clock cap. The checkpoint with the lowest validation loss is kept,
+written atomically. Several cry sets may be given; their files are pooled.
 """
 
 from __future__ import annotations
@@ -29,7 +33,11 @@ class TrainConfig:
     """Training settings."""
 
     minutes: float = 40.0
-    """Wall-clock budget (min)."""
+    """Wall-clock budget (min); a cap when ``steps`` > 0."""
+    steps: int = 0
+    """Optimizer steps that define the run (0: the time budget defines it)."""
+    val_every_steps: int = 500
+    """Validate and checkpoint every this many steps (when ``steps`` > 0)."""
     seed: int = 0
     """Seed of initialisation, sampling and augmentation."""
     batch: int = 128
@@ -45,7 +53,7 @@ class TrainConfig:
     val_share: float = 0.06
     """Share of files held out for validation."""
     val_every_s: float = 90.0
-    """Validate and checkpoint every this many seconds."""
+    """Validate and checkpoint every this many seconds (when ``steps`` is 0)."""
     level_shift: int = 16
     """Largest random level shift of the integer input (0-255 units; 16 is about 9 dB)."""
     freq_mask: int = 8
@@ -123,33 +131,42 @@ def save_checkpoint(path: Path, model: CryNet, meta: dict[str, object]) -> None:
 
 
 def train(
-    data: Path,
+    data: Path | list[Path],
     out: Path,
     cfg: TrainConfig = TrainConfig(),
     arch: CryNetConfig = CryNetConfig(),
     fe: FrontEndConfig = FrontEndConfig(),
     log: bool = True,
 ) -> dict[str, object]:
-    """Train on the cry set ``data``; write the best checkpoint to ``out``; return its meta."""
+    """Train on the cry set(s) ``data``; write the best checkpoint to ``out``; return its meta."""
     from tqdm import tqdm
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    s = load_set(data)
-    if not s.labels:
-        raise CribwatchError(f"{data}: no cry labels, nothing to learn")
-    bar = tqdm(total=len(s.files), desc="features", disable=not log, leave=False)
-    feats = set_features(s, fe, progress=lambda i, n: bar.update(1))
+    roots = [Path(d) for d in data] if isinstance(data, list) else [Path(data)]
+    sets = [load_set(r) for r in roots]
+    feats: dict[str, tuple[np.ndarray, float]] = {}
+    labels: dict[str, list[tuple[float, float]]] = {}
+    bar = tqdm(total=sum(len(s.files) for s in sets), desc="features", disable=not log, leave=False)
+    for k, s in enumerate(sets):
+        if not s.labels:
+            raise CribwatchError(f"{s.root}: no cry labels, nothing to learn")
+        tag = f"{k}/" if len(sets) > 1 else ""
+        for f, fv in set_features(s, fe, progress=lambda i, n: bar.update(1)).items():
+            feats[tag + f] = fv
+        labels.update({tag + f: spans for f, spans in s.labels.items()})
     bar.close()
-    files = list(s.files)
+    files = list(feats)
+    manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
+    data_str = str(roots[0]) if len(roots) == 1 else [str(r) for r in roots]
     order = rng.permutation(len(files))
     n_val = max(1, int(round(cfg.val_share * len(files)))) if len(files) > 3 else 0
     val_files = [files[i] for i in order[:n_val]]
     tr_files = [files[i] for i in order[n_val:]] or files
     hop_s = fe.hop_length / fe.sr
-    tr = Windows(feats, s.labels, tr_files, hop_s)
-    va = Windows(feats, s.labels, val_files, hop_s) if val_files else None
+    tr = Windows(feats, labels, tr_files, hop_s)
+    va = Windows(feats, labels, val_files, hop_s) if val_files else None
     vrng = np.random.default_rng(cfg.seed + 1)
     val_batches = (
         [va.sample(vrng, 256, cfg.pos_share, cfg.target_full_s) for _ in range(4)] if va else []
@@ -165,6 +182,20 @@ def train(
     step = 0
     meta: dict[str, object] = {}
     pbar = tqdm(total=int(budget), desc="train (s)", disable=not log, unit="s", mininterval=10)
+
+    def make_meta(v: float) -> dict[str, object]:
+        return {
+            "data": data_str,
+            "seed": cfg.seed,
+            "steps": step,
+            "minutes": round((time.time() - t0) / 60, 2),
+            "val_loss": round(v, 5),
+            "train_config": asdict(cfg),
+            "frontend": asdict(fe),
+            "params": count_params(model),
+            "macs": count_macs(model, (1, 1, WINDOW_FRAMES, fe.n_mels)),
+            "set_manifest": manifests,
+        }
 
     def validate() -> float:
         model.eval()
@@ -182,9 +213,10 @@ def train(
 
     while True:
         el = time.time() - t0
-        if el >= budget:
+        if el >= budget or (cfg.steps > 0 and step >= cfg.steps):
             break
-        lr = cfg.lr * 0.5 * (1 + np.cos(np.pi * min(1.0, el / budget)))
+        frac = step / cfg.steps if cfg.steps > 0 else el / budget
+        lr = cfg.lr * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = tr.sample(rng, cfg.batch, cfg.pos_share, cfg.target_full_s)
@@ -196,39 +228,21 @@ def train(
         step += 1
         pbar.n = int(min(budget, time.time() - t0))
         pbar.set_postfix(step=step, loss=f"{float(loss.detach()):.3f}")
-        if time.time() - last_val >= cfg.val_every_s or time.time() - t0 >= budget:
+        if cfg.steps > 0:
+            due = step % cfg.val_every_steps == 0 or step >= cfg.steps
+        else:
+            due = time.time() - last_val >= cfg.val_every_s
+        if due or time.time() - t0 >= budget:
             last_val = time.time()
             v = validate() if va else float(loss)
             if v < best or not va:
                 best = v
-                meta = {
-                    "data": str(data),
-                    "seed": cfg.seed,
-                    "steps": step,
-                    "minutes": round((time.time() - t0) / 60, 2),
-                    "val_loss": round(v, 5),
-                    "train_config": asdict(cfg),
-                    "frontend": asdict(fe),
-                    "params": count_params(model),
-                    "macs": count_macs(model, (1, 1, WINDOW_FRAMES, fe.n_mels)),
-                    "set_manifest": s.manifest,
-                }
+                meta = make_meta(v)
                 save_checkpoint(out, model, meta)
             pbar.write(f"step {step} val_loss {v:.4f} best {best:.4f}")
     pbar.close()
     v = validate() if va else 0.0
     if v < best or not meta:
-        meta = {
-            "data": str(data),
-            "seed": cfg.seed,
-            "steps": step,
-            "minutes": round((time.time() - t0) / 60, 2),
-            "val_loss": round(v, 5),
-            "train_config": asdict(cfg),
-            "frontend": asdict(fe),
-            "params": count_params(model),
-            "macs": count_macs(model, (1, 1, WINDOW_FRAMES, fe.n_mels)),
-            "set_manifest": s.manifest,
-        }
+        meta = make_meta(v)
         save_checkpoint(out, model, meta)
     return meta

@@ -198,3 +198,43 @@ def test_ddp_two_ranks_identical_weights(tiny: Path, tmp_path: Path) -> None:
     torch.manual_seed(5)
     init = ColorNet(SMALL).state_dict()
     assert any(not torch.equal(init[k], w0[k]) for k in w0 if w0[k].is_floating_point())
+
+
+def test_gate_and_own_terms_act_only_on_changed_pixels() -> None:
+    torch.manual_seed(0)
+    tgt = torch.rand(2, 3, 16, 16)
+    pred = torch.zeros(2, 2, 16, 16)
+    mask = torch.zeros(2, 1, 16, 16)
+    mask[..., 4:8, 4:8] = 1.0
+    cfg = TrainConfig(cf_weight=0.0, gate_weight=1.0, own_weight=1.0)
+    shut = torch.zeros(2, 1, 16, 16)
+    base, parts = loss_terms(pred, tgt, mask, cfg, own_ab=pred, gate=shut)
+    assert parts["gate"] == 0.0 and parts["own"] > 0
+    open_outside = shut.clone()
+    open_outside[..., 10:, 10:] = 0.9  # open where nothing changed: no gate penalty
+    assert loss_terms(pred, tgt, mask, cfg, own_ab=pred, gate=open_outside)[1]["gate"] == 0.0
+    open_inside = shut.clone()
+    open_inside[..., 4:8, 4:8] = 0.9
+    assert float(loss_terms(pred, tgt, mask, cfg, own_ab=pred, gate=open_inside)[0]) > float(base)
+    own_bad_outside = pred.clone()
+    own_bad_outside[..., 10:, 10:] = 0.8  # own ab is only scored on changed pixels
+    assert loss_terms(pred, tgt, mask, cfg, own_ab=own_bad_outside, gate=shut)[1]["own"] == (
+        parts["own"]
+    )
+
+
+def test_gate_term_asks_for_an_open_gate_where_the_map_allows() -> None:
+    tgt = torch.rand(1, 3, 8, 8)
+    pred = torch.zeros(1, 2, 8, 8)
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., :4, :] = 1.0
+    cfg = TrainConfig(cf_weight=0.0, gate_weight=1.0)
+    gate = torch.full((1, 1, 8, 8), 0.5)
+    gate[..., :4, :] = 0.0  # shut where changed
+    may_open = torch.zeros(1, 1, 8, 8)
+    assert loss_terms(pred, tgt, mask, cfg, gate=gate, gate_may_open=may_open)[1]["gate"] == 0.0
+    may_open[..., 4:, :] = 1.0
+    half = loss_terms(pred, tgt, mask, cfg, gate=gate, gate_may_open=may_open)[1]["gate"]
+    gate[..., 4:, :] = 1.0
+    full = loss_terms(pred, tgt, mask, cfg, gate=gate, gate_may_open=may_open)[1]["gate"]
+    assert half > 0.5 and full == pytest.approx(0.0, abs=1e-3)

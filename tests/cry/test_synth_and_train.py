@@ -97,3 +97,21 @@ def test_load_set_rejects_bad_sets(tmp_path):
     (tmp_path / "s" / "labels.tsv").write_text("a\tb\n")
     with pytest.raises(CribwatchError):
         load_set(tmp_path / "s")
+
+
+def test_step_defined_training_is_reproducible_and_pools_sets(tmp_path):
+    import torch
+
+    from cribwatch.cry.train import TrainConfig, train
+
+    make_tiny_set(tmp_path / "a", n_files=4)
+    make_tiny_set(tmp_path / "b", n_files=4)
+    cfg = TrainConfig(minutes=5, steps=6, val_every_steps=3, batch=16)
+    sets = [tmp_path / "a", tmp_path / "b"]
+    m1 = train(sets, tmp_path / "w1.pt", cfg, log=False)
+    m2 = train(sets, tmp_path / "w2.pt", cfg, log=False)
+    assert m1["steps"] == m2["steps"] and m1["steps"] in (3, 6)  # best of the two validations
+    assert m1["data"] == [str(p) for p in sets]
+    s1 = torch.load(tmp_path / "w1.pt", weights_only=False)["state_dict"]
+    s2 = torch.load(tmp_path / "w2.pt", weights_only=False)["state_dict"]
+    assert all(torch.equal(s1[k], s2[k]) for k in s1)

@@ -92,11 +92,22 @@ def train_cmd(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed."),
     threads: int = typer.Option(1, "--threads", help="torch threads."),
+    augment: str = typer.Option(
+        "basic",
+        "--augment",
+        help="basic (level shift, frequency mask) or strong (also mel "
+        "shift, time mask, mixing with cry-free windows).",
+    ),
+    keep: str = typer.Option("best", "--keep", help="best (validation loss) or last."),
 ) -> None:
-    """Train the tiny CNN (fixed steps or time budget); keeps the best validation checkpoint."""
-    from cribwatch.cry.train import TrainConfig, train
+    """Train the tiny CNN (fixed steps or time budget); keeps the best or the last checkpoint."""
+    from cribwatch.cry.train import TrainConfig, strong_augment, train
 
-    cfg = TrainConfig(minutes=minutes, steps=steps, seed=seed, threads=threads)
+    if augment not in ("basic", "strong"):
+        raise CribwatchError(f"--augment must be basic or strong, not {augment!r}")
+    cfg = TrainConfig(minutes=minutes, steps=steps, seed=seed, threads=threads, keep=keep)
+    if augment == "strong":
+        cfg = strong_augment(cfg)
     meta = train(list(data), out, cfg)
     typer.echo(json.dumps({k: meta[k] for k in ("steps", "minutes", "val_loss", "params", "macs")}))
 

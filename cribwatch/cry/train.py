@@ -14,7 +14,7 @@ written atomically. Several cry sets may be given; their files are pooled.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +58,25 @@ class TrainConfig:
     """Largest random level shift of the integer input (0-255 units; 16 is about 9 dB)."""
     freq_mask: int = 8
     """Largest frequency mask (mel bands)."""
+    freq_shift: int = 0
+    """Largest random shift along the mel axis (bands; a pitch and formant shift of the
+    whole window: new voices, new animals); 0 = off."""
+    time_mask: int = 0
+    """Largest time mask (frames), applied to 30% of the windows; 0 = off."""
+    mix_p: float = 0.0
+    """Share of windows mixed with a cry-free window of the batch, 0-24 units (0-13 dB) lower,
+    by the element-wise maximum (the log-mel of a sum is close to the larger of the two); the
+    target stays that of the first window. Multiplies the backgrounds each cry is heard in."""
+    keep: str = "best"
+    """Checkpoint to keep: ``best`` (lowest validation loss) or ``last`` (end of the schedule;
+    with ``steps`` > 0 that makes the shipped weights a function of the command alone)."""
     threads: int = 1
     """torch intra-op threads."""
+
+
+def strong_augment(cfg: TrainConfig) -> TrainConfig:
+    """``cribwatch cry train --augment strong``: the augmentation the shipped model trained with."""
+    return replace(cfg, freq_shift=3, time_mask=10, mix_p=0.5)
 
 
 class Windows:
@@ -111,15 +128,38 @@ class Windows:
         return x, y
 
 
-def augment(x: np.ndarray, rng: np.random.Generator, cfg: TrainConfig) -> np.ndarray:
+def augment(
+    x: np.ndarray, rng: np.random.Generator, cfg: TrainConfig, y: np.ndarray | None = None
+) -> np.ndarray:
+    """Augmented float copy of a batch ``x`` (B, frames, mels) of 0-255 model input; ``y``
+    (the targets) lets ``mix_p`` pick cry-free partners."""
     x = x.astype(np.int16)
     shift = rng.integers(-cfg.level_shift, cfg.level_shift + 1, size=(x.shape[0], 1, 1))
     x = np.where(x > 8, np.clip(x + shift, 0, 255), x)
+    if cfg.mix_p > 0 and y is not None:
+        free = np.flatnonzero(y == 0)
+        if free.size:
+            src = x.copy()
+            for b in np.flatnonzero(rng.random(x.shape[0]) < cfg.mix_p).tolist():
+                partner = int(free[rng.integers(free.size)])
+                if partner != b:
+                    other = np.clip(src[partner] - rng.integers(0, 25), 0, 255)
+                    x[b] = np.maximum(x[b], other)
     for b in range(x.shape[0]):
+        if cfg.freq_shift > 0:
+            k = int(rng.integers(-cfg.freq_shift, cfg.freq_shift + 1))
+            if k > 0:
+                x[b, :, k:] = x[b, :, :-k].copy()
+            elif k < 0:
+                x[b, :, :k] = x[b, :, -k:].copy()
         if rng.random() < 0.3:
             w = int(rng.integers(1, cfg.freq_mask + 1))
             a = int(rng.integers(0, x.shape[2] - w))
             x[b, :, a : a + w] = 0
+        if cfg.time_mask > 0 and rng.random() < 0.3:
+            w = int(rng.integers(1, cfg.time_mask + 1))
+            a = int(rng.integers(0, x.shape[1] - w))
+            x[b, a : a + w, :] = 0
     return x.astype(np.float32)
 
 
@@ -138,7 +178,9 @@ def train(
     fe: FrontEndConfig = FrontEndConfig(),
     log: bool = True,
 ) -> dict[str, object]:
-    """Train on the cry set(s) ``data``; write the best checkpoint to ``out``; return its meta."""
+    """Train on the cry set(s) ``data``; write the kept checkpoint to ``out``; return its meta."""
+    if cfg.keep not in ("best", "last"):
+        raise CribwatchError(f"keep must be best or last, not {cfg.keep!r}")
     from tqdm import tqdm
 
     torch.set_num_threads(cfg.threads)
@@ -220,7 +262,7 @@ def train(
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = tr.sample(rng, cfg.batch, cfg.pos_share, cfg.target_full_s)
-        xt = torch.from_numpy(augment(x, rng, cfg))[:, None]
+        xt = torch.from_numpy(augment(x, rng, cfg, y))[:, None]
         loss = loss_fn(model(xt), torch.from_numpy(y))
         opt.zero_grad()
         loss.backward()
@@ -235,14 +277,14 @@ def train(
         if due or time.time() - t0 >= budget:
             last_val = time.time()
             v = validate() if va else float(loss)
-            if v < best or not va:
+            if v < best or not va or cfg.keep == "last":
                 best = v
                 meta = make_meta(v)
                 save_checkpoint(out, model, meta)
             pbar.write(f"step {step} val_loss {v:.4f} best {best:.4f}")
     pbar.close()
     v = validate() if va else 0.0
-    if v < best or not meta:
+    if v < best or not meta or (cfg.keep == "last" and meta["steps"] != step):
         meta = make_meta(v)
         save_checkpoint(out, model, meta)
     return meta

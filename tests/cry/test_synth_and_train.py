@@ -115,3 +115,35 @@ def test_step_defined_training_is_reproducible_and_pools_sets(tmp_path):
     s1 = torch.load(tmp_path / "w1.pt", weights_only=False)["state_dict"]
     s2 = torch.load(tmp_path / "w2.pt", weights_only=False)["state_dict"]
     assert all(torch.equal(s1[k], s2[k]) for k in s1)
+
+
+def test_strong_augmentation_mixes_only_cry_free_partners_and_shifts_bands():
+    from dataclasses import replace
+
+    from cribwatch.cry.train import TrainConfig, augment, strong_augment
+
+    rng = np.random.default_rng(0)
+    x = np.zeros((8, 98, 64), np.uint8)
+    x[:4, :, 10:20] = 200  # "cries"
+    x[4:, :, 40:50] = 120  # cry-free windows
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0], np.float32)
+    only_mix = replace(TrainConfig(level_shift=0, freq_mask=1), mix_p=1.0)
+    out = augment(x, rng, only_mix, y)
+    assert out.shape == x.shape and out.dtype == np.float32
+    # partners are cry-free: cry windows gain their sound, cry-free windows never gain a cry
+    assert (out[:4, :, 40:50] > 0).all(axis=(1, 2)).any()
+    assert np.all(out[4:, :, 10:20] == 0)
+    assert np.all(out[:4, :, 10:20].mean(axis=(1, 2)) > 150)
+    shifted = augment(x, np.random.default_rng(1), replace(strong_augment(TrainConfig()), mix_p=0))
+    assert shifted.shape == x.shape and shifted.max() <= 255
+
+
+def test_keep_last_keeps_the_final_step(tmp_path):
+    from cribwatch.cry.train import TrainConfig, train
+    from cribwatch.errors import CribwatchError
+
+    make_tiny_set(tmp_path / "a", n_files=4)
+    cfg = TrainConfig(minutes=5, steps=4, val_every_steps=2, batch=16, keep="last")
+    assert train(tmp_path / "a", tmp_path / "w.pt", cfg, log=False)["steps"] == 4
+    with pytest.raises(CribwatchError):
+        train(tmp_path / "a", tmp_path / "w.pt", TrainConfig(keep="worst"), log=False)

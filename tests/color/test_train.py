@@ -218,8 +218,9 @@ def test_gate_and_own_terms_act_only_on_changed_pixels() -> None:
     assert float(loss_terms(pred, tgt, mask, cfg, own_ab=pred, gate=open_inside)[0]) > float(base)
     own_bad_outside = pred.clone()
     own_bad_outside[..., 10:, 10:] = 0.8  # own ab is only scored on changed pixels
-    assert loss_terms(pred, tgt, mask, cfg, own_ab=own_bad_outside, gate=shut)[1]["own"] == (
-        parts["own"]
+    assert (
+        loss_terms(pred, tgt, mask, cfg, own_ab=own_bad_outside, gate=shut)[1]["own"]
+        == (parts["own"])
     )
 
 

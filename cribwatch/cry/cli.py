@@ -257,12 +257,13 @@ def tune_cmd(
     import numpy as np
 
     from cribwatch.cry import eval as ev
+    from cribwatch.cry.tables import DEFAULT_GRID
     from cribwatch.io import write_json
 
     cfg = load_filter_config(config, model)
     s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
     ev.score_set(an, make_scorer(model), progress=_bar("score"))
-    grid = np.round(np.concatenate([np.linspace(0.05, 0.95, 19), np.linspace(0.955, 0.999, 12)]), 4)
+    grid = np.asarray(DEFAULT_GRID)
     if search_filters:
         cfg, point = ev.search_filters(s, an, cfg, grid, max_far)
         thr = cfg.threshold

@@ -32,20 +32,20 @@ def peak_rss_mb() -> float:
     On Linux this is ``VmHWM`` of ``/proc/self/status``, the high-water mark of this process
     image alone: ``getrusage``'s ``ru_maxrss`` survives ``exec`` and so, in a process started
     by a large parent (a CLI that imported torch), reports the parent's size."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return float(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return r / (1024.0 * 1024.0) if sys.platform == "darwin" else r / 1024.0
+    hwm = _vm_hwm_mb("self")
+    if hwm is not None:
+        return hwm
+    return _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def _vm_hwm_mb(pid: int) -> float | None:
-    """``VmHWM`` (peak resident set of the current program image) of a live process, in MB;
-    None where /proc is not available or the process has gone."""
+def _maxrss_mb(maxrss: int) -> float:
+    """``ru_maxrss`` in MB (bytes on macOS, KiB elsewhere)."""
+    return maxrss / (1024.0 * 1024.0) if sys.platform == "darwin" else maxrss / 1024.0
+
+
+def _vm_hwm_mb(pid: int | str) -> float | None:
+    """``VmHWM`` (peak resident set of the current program image) of a live process (a pid or
+    ``"self"``), in MB; None where /proc is not available or the process has gone."""
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
@@ -93,5 +93,4 @@ def child_peak_rss_mb(
         data = out.read()
     if hwm is not None:
         return hwm, p.returncode, data
-    rss = ru.ru_maxrss / (1024.0 * 1024.0) if sys.platform == "darwin" else ru.ru_maxrss / 1024.0
-    return rss, p.returncode, data
+    return _maxrss_mb(ru.ru_maxrss), p.returncode, data

@@ -167,6 +167,35 @@ def _cached_eval(folder: Path, method: str, cache: Path | None) -> dict:
     return row
 
 
+@app.command("diagnose")
+def diagnose_cmd(
+    data: Path = typer.Option(..., "--data", help="Pair set with ground truth and change masks."),
+    weights: Path | None = typer.Option(
+        None, "--weights", help="Gated network (default: the shipped ssim-guided weights)."
+    ),
+    scales: str = typer.Option(
+        "0.25,0.5,1", "--scales", help="Comma-separated scales of the network's own ab."
+    ),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N pairs."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Changed-region CIEDE2000 per edit type: gray, reference, output, own ab, oracle gate."""
+    from cribwatch.color.diagnose import diagnose, table
+    from cribwatch.color.pipeline import default_weights, load_net
+
+    try:
+        s = tuple(float(v) for v in scales.split(","))
+    except ValueError as exc:
+        raise CribwatchError(
+            f"--scales: not a comma-separated list of numbers: {scales!r}"
+        ) from exc
+    net = load_net(weights or default_weights("ssim-guided"))
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("diagnose", total=None)
+        result = diagnose(data, net, s, limit, lambda i, t: bar.update(task, completed=i, total=t))
+    typer.echo(json.dumps(json_ready(result)) if as_json else table(result))
+
+
 @app.command("report")
 def report_cmd(
     data: Path = typer.Option(..., "--data", help="Held-out pair set."),

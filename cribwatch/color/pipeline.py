@@ -192,11 +192,40 @@ def _full_res_ab(
     if cfg.compose == "model":
         ab = gate * ref_lab[:, 1:3] + (1.0 - gate) * ab_net
         return upsample_ab(ab * AB_SCALE, l_hr, cfg), l_hr, smap
-    size = (int(n.shape[-2]), int(n.shape[-1]))
+    ab_hr, gate_hr, ref_ab_hr = _parts_hr(ab_net, gate, r, l_hr, cfg)
+    return gate_hr * ref_ab_hr + (1.0 - gate_hr) * ab_hr, l_hr, smap
+
+
+def _parts_hr(
+    ab_net: Tensor, gate: Tensor, r: Tensor, l_hr: Tensor, cfg: PipelineConfig
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The network's own ab and its gate upsampled to ``l_hr``'s size (guided by it), and the
+    reference's own full-resolution ab: the three parts the output is composed of."""
+    size = (int(l_hr.shape[-2]), int(l_hr.shape[-1]))
     ref_ab_hr = rgb_to_lab_t(resize(r, size).clamp(0.0, 1.0))[:, 1:]
     ab_hr = upsample_ab(ab_net * AB_SCALE, l_hr, cfg)
     gate_hr = (upsample_ab(gate * AB_SCALE, l_hr, cfg) / AB_SCALE).clamp(0.0, 1.0)
-    return gate_hr * ref_ab_hr + (1.0 - gate_hr) * ab_hr, l_hr, smap
+    return ab_hr, gate_hr, ref_ab_hr
+
+
+@torch.no_grad()
+def colour_parts(
+    net: LoadedNet, night: np.ndarray, reference: np.ndarray, cfg: PipelineConfig | None = None
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Full-resolution parts of a gated network's output for inspection, as (1, C, H, W)
+    tensors: its own ab, its gate, the reference ab (Lab units) and the night L; the output
+    is ``gate * reference ab + (1 - gate) * own ab`` with the night L."""
+    c = net.model.cfg
+    if not c.reference:
+        raise CribwatchError("colour_parts needs a network with a reference (and its gate)")
+    _check(night, reference)
+    n, r = np_to_t(np.clip(night, 0, 1)), np_to_t(reference)
+    night_l, ref_lab, smap = make_inputs(n, r, c.size, net.ssim_cfg, with_map=c.attention)
+    ab_net, gate = net.model.forward_parts(night_l, ref_lab, smap)
+    assert gate is not None
+    l_hr = gray_to_l(n)
+    ab_hr, gate_hr, ref_ab_hr = _parts_hr(ab_net, gate, r, l_hr, cfg or PipelineConfig())
+    return ab_hr, gate_hr, ref_ab_hr, l_hr
 
 
 class Colorizer:

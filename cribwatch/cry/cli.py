@@ -288,10 +288,18 @@ def quantize_cmd(
         ..., "--out", help="Integer model (.cwq); the ONNX QDQ goes beside it."
     ),
     weights: Path = typer.Option(DEFAULT_WEIGHTS, "--weights", help="Float checkpoint."),
-    data: Path = typer.Option(
-        Path("data/cry/train"), "--data", help="Training cry set (calibration, QAT)."
+    data: list[Path] = typer.Option(
+        [Path("data/cry/train")],
+        "--data",
+        help="Training cry set; the first calibrates, all are QAT data (repeat to pool).",
     ),
     qat_minutes: float = typer.Option(4.0, "--qat-minutes", help="QAT fine-tuning time (min)."),
+    qat_steps: int = typer.Option(
+        0, "--qat-steps", help="QAT steps that define the run (0: --qat-minutes defines it)."
+    ),
+    distill: float = typer.Option(
+        1.0, "--distill", help="Weight of matching the float model's logits during QAT."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed."),
 ) -> None:
     """Integer model as an NPU toolchain runs it (.cwq for the reference, .onnx QDQ)."""
@@ -302,7 +310,18 @@ def quantize_cmd(
 
     torch.set_num_threads(1)
     model, _ = load_model(str(weights))
-    im = quantize_model(model, data, bits, method, qat_minutes=qat_minutes, seed=seed)
+    im = quantize_model(
+        model,
+        data[0],
+        bits,
+        method,
+        qat_minutes=qat_minutes,
+        qat_steps=qat_steps,
+        qat_data=list(data),
+        distill=distill,
+        seed=seed,
+        log=True,
+    )
     size = im.save(out)
     onnx_path = out.with_suffix(".onnx")
     onnx_size = export_qdq_onnx(im, onnx_path)

@@ -265,10 +265,24 @@ def quantize_model(
     *,
     n_calib: int = 2048,
     qat_minutes: float = 5.0,
+    qat_steps: int = 0,
+    qat_data: list[Path] | None = None,
+    distill: float = 1.0,
     seed: int = 0,
     lr: float = 2e-4,
+    log: bool = False,
 ) -> IntModel:
-    """PTQ or QAT of a trained float model into an :class:`IntModel`."""
+    """PTQ or QAT of a trained float model into an :class:`IntModel`.
+
+    QAT fine-tunes with fake quantization on windows of ``qat_data`` (default: ``data``; all
+    of their files) with the training's strong augmentation. The loss is the cross-entropy
+    on the window targets plus ``distill`` times the squared difference between the
+    student's and the float model's logits: the detector runs at thresholds of 0.99 and
+    above, where the float model's false alarms were tuned away, so the integer model must
+    keep the float model's scores (its tail above all), not just its decisions.
+    ``qat_steps`` > 0 defines the run (cosine learning rate over the steps; the same command
+    gives the same model on any CPU); otherwise ``qat_minutes`` of wall time does.
+    """
     if bits not in (8, 4):
         raise CribwatchError("--bits must be 8 or 4")
     if method not in ("ptq", "qat"):
@@ -280,22 +294,42 @@ def quantize_model(
     if method == "qat":
         import time
 
-        from cribwatch.cry.train import TrainConfig, augment
+        from tqdm import tqdm
 
+        from cribwatch.cry.train import TrainConfig, augment, pooled_features, strong_augment
+
+        if qat_data:
+            feats, labels, _ = pooled_features(list(qat_data), log=log)
+            win = Windows(feats, labels, list(feats), 0.01)
         rng = np.random.default_rng(seed + 5)
+        torch.manual_seed(seed)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
-        tcfg = TrainConfig()
+        tcfg = strong_augment(TrainConfig())
+        teacher = model.eval()
         t0 = time.time()
         net.train()
-        while time.time() - t0 < qat_minutes * 60:
-            x, y = win.sample(rng, 128, 0.5, 0.5)
-            xt = torch.from_numpy(augment(x, rng, tcfg))[:, None]
-            s, zp = net.act[-1]
+        step = 0
+        total = qat_steps if qat_steps > 0 else None
+        bar = tqdm(total=total, desc=f"QAT {bits}-bit", disable=not log, mininterval=10)
+        while (step < qat_steps) if qat_steps > 0 else (time.time() - t0 < qat_minutes * 60):
+            if qat_steps > 0:
+                for g in opt.param_groups:
+                    g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * step / qat_steps))
+            x, y = win.sample(rng, 128, tcfg.pos_share, tcfg.target_full_s)
+            xt = torch.from_numpy(augment(x, rng, tcfg, y))[:, None]
             logit = net(xt)
             loss = F.binary_cross_entropy_with_logits(logit, torch.from_numpy(y))
+            if distill > 0:
+                with torch.no_grad():
+                    ref = teacher(xt)
+                loss = loss + distill * F.mse_loss(logit, ref)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+        bar.close()
         net.eval()
         net.act = calibrate(_float_copy(net), calib)
     im = to_int_model(net, bits, method)

@@ -170,6 +170,29 @@ def save_checkpoint(path: Path, model: CryNet, meta: dict[str, object]) -> None:
         )
 
 
+def pooled_features(
+    roots: list[Path], fe: FrontEndConfig = FrontEndConfig(), log: bool = True
+) -> tuple[dict[str, tuple[np.ndarray, float]], dict[str, list[tuple[float, float]]], object]:
+    """Features and cry labels of the files of one or several cry sets (file names tagged by
+    set when there are several), and the sets' manifests."""
+    from tqdm import tqdm
+
+    sets = [load_set(r) for r in roots]
+    feats: dict[str, tuple[np.ndarray, float]] = {}
+    labels: dict[str, list[tuple[float, float]]] = {}
+    bar = tqdm(total=sum(len(s.files) for s in sets), desc="features", disable=not log, leave=False)
+    for k, s in enumerate(sets):
+        if not s.labels:
+            raise CribwatchError(f"{s.root}: no cry labels, nothing to learn")
+        tag = f"{k}/" if len(sets) > 1 else ""
+        for f, fv in set_features(s, fe, progress=lambda i, n: bar.update(1)).items():
+            feats[tag + f] = fv
+        labels.update({tag + f: spans for f, spans in s.labels.items()})
+    bar.close()
+    manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
+    return feats, labels, manifests
+
+
 def train(
     data: Path | list[Path],
     out: Path,
@@ -187,20 +210,8 @@ def train(
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     roots = [Path(d) for d in data] if isinstance(data, list) else [Path(data)]
-    sets = [load_set(r) for r in roots]
-    feats: dict[str, tuple[np.ndarray, float]] = {}
-    labels: dict[str, list[tuple[float, float]]] = {}
-    bar = tqdm(total=sum(len(s.files) for s in sets), desc="features", disable=not log, leave=False)
-    for k, s in enumerate(sets):
-        if not s.labels:
-            raise CribwatchError(f"{s.root}: no cry labels, nothing to learn")
-        tag = f"{k}/" if len(sets) > 1 else ""
-        for f, fv in set_features(s, fe, progress=lambda i, n: bar.update(1)).items():
-            feats[tag + f] = fv
-        labels.update({tag + f: spans for f, spans in s.labels.items()})
-    bar.close()
+    feats, labels, manifests = pooled_features(roots, fe, log)
     files = list(feats)
-    manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
     data_str = str(roots[0]) if len(roots) == 1 else [str(r) for r in roots]
     order = rng.permutation(len(files))
     n_val = max(1, int(round(cfg.val_share * len(files)))) if len(files) > 3 else 0

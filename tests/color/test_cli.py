@@ -154,3 +154,15 @@ def test_error_paths(pair_set: Path, tmp_path: Path) -> None:
     )
     assert not out.exists()  # no partial output
     assert not any(p.name.startswith(".o.png") for p in tmp_path.iterdir())
+
+
+def test_diagnose_cli(pair_set: Path, tmp_path: Path) -> None:
+    res = run("color", "diagnose", "--data", str(pair_set), "--limit", "2", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    row = out["groups"]["all"]
+    assert {"gray", "reference", "output", "gate_changed", "dcf output"} <= set(row)
+    _one_error_line(
+        run("color", "diagnose", "--data", str(pair_set), "--scales", "a,b"), "--scales"
+    )
+    _one_error_line(run("color", "diagnose", "--data", str(tmp_path / "none")), "none")

@@ -182,3 +182,51 @@ def test_open_gate_reproduces_transfer_at_full_resolution(tmp_path: Path) -> Non
     err_low = np.abs(rgb2lab(low) - rgb2lab(want))[..., 1:].mean()
     assert err_full < 0.5 and err_full < err_low, (err_full, err_low)
     assert learned_method("ssim-guided@lowres", path)(night, reference).shape == (48, 64, 3)
+
+
+def test_colour_parts_recompose_the_output(tmp_path: Path, pair_set: Path) -> None:
+    """gate * reference ab + (1 - gate) * own ab, with the night L, is the Colorizer's output."""
+    from cribwatch.color.eval import load_inputs
+    from cribwatch.color.lab import compose, t_to_np
+    from cribwatch.color.pairs import load_pair_set
+    from cribwatch.color.pipeline import colour_parts
+
+    net = load_net(_save(tmp_path / "g.pt"))
+    night, reference = load_inputs(load_pair_set(pair_set)[0])
+    ab, gate, ref_ab, l_hr = colour_parts(net, night, reference)
+    assert ab.shape[-2:] == gate.shape[-2:] == night.shape
+    assert float(gate.min()) >= 0.0 and float(gate.max()) <= 1.0
+    mixed = t_to_np(compose(l_hr, gate * ref_ab + (1.0 - gate) * ab))
+    assert np.abs(mixed - Colorizer(net)(night, reference)).max() < 1e-5
+    with pytest.raises(CribwatchError):
+        colour_parts(load_net(_save(tmp_path / "a.pt", reference=False)), night, reference)
+
+
+def test_diagnose_columns(tmp_path: Path, pair_set: Path) -> None:
+    """Per-edit-type rows; with the gate forced open the output is the reference's colour, and
+    with the gate forced shut it is the network's own ab (scale 1)."""
+    from cribwatch.color.diagnose import diagnose, table
+
+    net = load_net(_save(tmp_path / "g.pt"))
+    assert net.model.gate is not None
+    with torch.no_grad():
+        net.model.gate.weight.zero_()
+        net.model.gate.bias.fill_(-30.0)
+    shut = diagnose(pair_set, net, scales=(0.5, 1.0))
+    groups = shut["groups"]
+    assert groups["all"]["n"] >= 1 and set(groups) - {"all"} <= {
+        "move",
+        "paste",
+        "recolor",
+        "texture",
+    }
+    row = groups["all"]
+    assert abs(row["output"] - row["oracle gate, own x 1"]) < 1e-3
+    assert row["gate_changed"] < 1e-6
+    assert row["oracle gate, own x 1"] != row["oracle gate, own x 0.5"]
+    with torch.no_grad():
+        net.model.gate.bias.fill_(30.0)
+        net.model.cfg = ColorNetConfig(**{**asdict(net.model.cfg), "gate_full_at": 1e-6})
+    row = diagnose(pair_set, net, scales=(1.0,))["groups"]["all"]
+    assert abs(row["output"] - row["reference"]) < 0.05
+    assert "| oracle gate, own x 0.5 |" in table(shut)

@@ -147,3 +147,19 @@ def test_keep_last_keeps_the_final_step(tmp_path):
     assert train(tmp_path / "a", tmp_path / "w.pt", cfg, log=False)["steps"] == 4
     with pytest.raises(CribwatchError):
         train(tmp_path / "a", tmp_path / "w.pt", TrainConfig(keep="worst"), log=False)
+
+
+def test_step_defined_qat_is_reproducible(tmp_path, tiny_model):
+    """--qat-steps defines the QAT run on pooled sets: the same command gives the same integer
+    model, and the fine-tuning moves it away from the PTQ model."""
+    from cribwatch.cry.quantize import quantize_model
+
+    make_tiny_set(tmp_path / "a", n_files=3)
+    make_tiny_set(tmp_path / "b", n_files=3)
+    sets = [tmp_path / "a", tmp_path / "b"]
+    kw = dict(n_calib=64, qat_steps=3, qat_minutes=0.0, qat_data=sets, lr=1e-2)
+    q1 = quantize_model(tiny_model, sets[0], 4, "qat", **kw)
+    q2 = quantize_model(tiny_model, sets[0], 4, "qat", **kw)
+    ptq = quantize_model(tiny_model, sets[0], 4, "ptq", n_calib=64)
+    assert all(np.array_equal(a.wq, b.wq) for a, b in zip(q1.layers, q2.layers, strict=True))
+    assert any(not np.array_equal(a.wq, b.wq) for a, b in zip(q1.layers, ptq.layers, strict=True))

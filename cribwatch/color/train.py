@@ -586,6 +586,10 @@ def train_cmd(
     own_weight: float = typer.Option(
         TrainConfig.own_weight, help="Weight of the own-ab term on changed pixels (0 = off)."
     ),
+    gate_full_at: float = typer.Option(
+        ColorNetConfig.gate_full_at,
+        help="SSIM map value from which the reference-copy gate may open fully.",
+    ),
     threads: int = typer.Option(TrainConfig.threads, help="torch threads per process."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -605,7 +609,11 @@ def train_cmd(
         own_weight=own_weight,
         threads=threads,
     )
-    net_cfg = ColorNetConfig(attention=not no_attention, reference=not no_reference)
+    if not 0.0 < gate_full_at <= 1.0:
+        raise CribwatchError(f"--gate-full-at must be in (0, 1], not {gate_full_at}")
+    net_cfg = ColorNetConfig(
+        attention=not no_attention, reference=not no_reference, gate_full_at=gate_full_at
+    )
     args = sys.argv[3:] if sys.argv[1:3] == ["color", "train"] else sys.argv[1:]
     command = "cribwatch color train " + " ".join(args)
     final = train(data, out, cfg, net_cfg, resume=resume, progress=not quiet, command=command)

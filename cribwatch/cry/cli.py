@@ -99,16 +99,42 @@ def train_cmd(
         "shift, time mask, mixing with cry-free windows).",
     ),
     keep: str = typer.Option("best", "--keep", help="best (validation loss) or last."),
+    stem: int = typer.Option(16, "--stem", help="Channels of the first convolution."),
+    channels: str = typer.Option(
+        "32,48,64,96", "--channels", help="Output channels of the depthwise-separable blocks."
+    ),
+    strides: str = typer.Option("2,2,1,2", "--strides", help="Stride of each block (1 or 2)."),
 ) -> None:
     """Train the tiny CNN (fixed steps or time budget); keeps the best or the last checkpoint."""
+    from cribwatch.cry.model import CryNetConfig
     from cribwatch.cry.train import TrainConfig, strong_augment, train
+
+    try:
+        ch = tuple(int(v) for v in channels.split(","))
+        st = tuple(int(v) for v in strides.split(","))
+    except ValueError as exc:
+        raise CribwatchError(f"--channels/--strides: not comma-separated integers ({exc})") from exc
+    if len(ch) != len(st) or stem < 1 or min(ch) < 1 or not set(st) <= {1, 2}:
+        raise CribwatchError(
+            "--channels and --strides need one positive width and a stride 1/2 each"
+        )
+    arch = CryNetConfig(stem=stem, channels=ch, strides=st)
+    from cribwatch.cry.model import WINDOW_FRAMES, CryNet, count_macs, count_params
+
+    probe = CryNet(arch)
+    n_par, n_mac = count_params(probe), count_macs(probe, (1, 1, WINDOW_FRAMES, 64))
+    if n_par > 50_000 or n_mac > 2_000_000:
+        raise CribwatchError(
+            f"architecture over the board budget: {n_par} parameters (max 50000), "
+            f"{n_mac} MACs per window (max 2000000)"
+        )
 
     if augment not in ("basic", "strong"):
         raise CribwatchError(f"--augment must be basic or strong, not {augment!r}")
     cfg = TrainConfig(minutes=minutes, steps=steps, seed=seed, threads=threads, keep=keep)
     if augment == "strong":
         cfg = strong_augment(cfg)
-    meta = train(list(data), out, cfg)
+    meta = train(list(data), out, cfg, arch)
     typer.echo(json.dumps({k: meta[k] for k in ("steps", "minutes", "val_loss", "params", "macs")}))
 
 

@@ -106,7 +106,16 @@ def train_cmd(
     strides: str = typer.Option("2,2,1,2", "--strides", help="Stride of each block (1 or 2)."),
 ) -> None:
     """Train the tiny CNN (fixed steps or time budget); keeps the best or the last checkpoint."""
-    from cribwatch.cry.model import CryNetConfig
+    from cribwatch.cry.features import FrontEndConfig
+    from cribwatch.cry.model import (
+        MAX_MACS,
+        MAX_PARAMS,
+        WINDOW_FRAMES,
+        CryNet,
+        CryNetConfig,
+        count_macs,
+        count_params,
+    )
     from cribwatch.cry.train import TrainConfig, strong_augment, train
 
     try:
@@ -119,14 +128,13 @@ def train_cmd(
             "--channels and --strides need one positive width and a stride 1/2 each"
         )
     arch = CryNetConfig(stem=stem, channels=ch, strides=st)
-    from cribwatch.cry.model import WINDOW_FRAMES, CryNet, count_macs, count_params
-
     probe = CryNet(arch)
-    n_par, n_mac = count_params(probe), count_macs(probe, (1, 1, WINDOW_FRAMES, 64))
-    if n_par > 50_000 or n_mac > 2_000_000:
+    n_par = count_params(probe)
+    n_mac = count_macs(probe, (1, 1, WINDOW_FRAMES, FrontEndConfig().n_mels))
+    if n_par > MAX_PARAMS or n_mac > MAX_MACS:
         raise CribwatchError(
-            f"architecture over the board budget: {n_par} parameters (max 50000), "
-            f"{n_mac} MACs per window (max 2000000)"
+            f"architecture over the board budget: {n_par} parameters (max {MAX_PARAMS}), "
+            f"{n_mac} MACs per window (max {MAX_MACS})"
         )
 
     if augment not in ("basic", "strong"):

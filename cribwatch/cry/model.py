@@ -21,7 +21,22 @@ from torch import nn
 
 from cribwatch.cry.features import WINDOW_FRAMES
 
-__all__ = ["WINDOW_FRAMES", "CryNet", "CryNetConfig", "count_macs", "count_params", "load_model"]
+__all__ = [
+    "MAX_MACS",
+    "MAX_PARAMS",
+    "WINDOW_FRAMES",
+    "CryNet",
+    "CryNetConfig",
+    "count_macs",
+    "count_params",
+    "load_model",
+]
+
+
+MAX_PARAMS = 50_000
+"""Board budget: parameters of the cry model."""
+MAX_MACS = 2_000_000
+"""Board budget: multiply-accumulates per 1 s window (two windows a second on a small MIPS core)."""
 
 
 @dataclass(frozen=True)

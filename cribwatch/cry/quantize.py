@@ -274,14 +274,14 @@ def quantize_model(
 ) -> IntModel:
     """PTQ or QAT of a trained float model into an :class:`IntModel`.
 
-    QAT fine-tunes with fake quantization on windows of ``qat_data`` (default: ``data``; all
-    of their files) with the training's strong augmentation. The loss is the cross-entropy
-    on the window targets plus ``distill`` times the squared difference between the
-    student's and the float model's logits: the detector runs at thresholds of 0.99 and
-    above, where the float model's false alarms were tuned away, so the integer model must
-    keep the float model's scores (its tail above all), not just its decisions.
-    ``qat_steps`` > 0 defines the run (cosine learning rate over the steps; the same command
-    gives the same model on any CPU); otherwise ``qat_minutes`` of wall time does.
+    QAT fine-tunes with fake quantization on windows of every file of the ``qat_data`` sets
+    (default: the calibration files of ``data``) with the training's strong augmentation.
+    The loss is the cross-entropy on the window targets plus ``distill`` times the squared
+    difference between the student's and the float model's logits: the detector runs at
+    thresholds of 0.98 and above, so the integer model must keep the float model's scores
+    (their tail above all), not just its decisions. ``qat_steps`` > 0 defines the run
+    (cosine learning rate over the steps; the same command gives the same model on any CPU);
+    otherwise ``qat_minutes`` of wall time does.
     """
     if bits not in (8, 4):
         raise CribwatchError("--bits must be 8 or 4")

@@ -171,3 +171,16 @@ def test_wav_blocks_reads_incrementally(tmp_path):
     assert len(blocks) == 48 and np.allclose(np.concatenate(blocks), x, atol=1e-4)
     with pytest.raises(CribwatchError):
         list(wav_blocks(tmp_path / "nope.wav"))
+
+
+def test_train_refuses_architectures_over_the_board_budget(tmp_path):
+    """--stem/--channels/--strides: over 2 M MACs or malformed gives one error line, exit 2."""
+    for extra, word in (
+        (["--stem", "24", "--channels", "48,64,96,128"], "budget"),
+        (["--channels", "32,48"], "--channels"),
+        (["--strides", "2,2,x,2"], "--channels/--strides"),
+    ):
+        r = _cli(["cry", "train", "--data", str(tmp_path), "--out", str(tmp_path / "w.pt"), *extra])
+        lines = [ln for ln in r.stderr.decode().splitlines() if ln.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and word in lines[0], r.stderr
+        assert not (tmp_path / "w.pt").exists()

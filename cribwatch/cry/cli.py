@@ -282,7 +282,10 @@ def tune_cmd(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     search_filters: bool = typer.Option(
-        False, "--search-filters", help="Also search the filter settings of eval.FILTER_GRID."
+        False,
+        "--search-filters",
+        help="Also search the filter settings of eval.FILTER_GRID, then the event timing "
+        "of eval.EVENT_TIMING_GRID for the best event F1 at the same sensitivity.",
     ),
 ) -> None:
     """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""
@@ -300,6 +303,8 @@ def tune_cmd(
     grid = np.asarray(DEFAULT_GRID)
     if search_filters:
         cfg, point = ev.search_filters(s, an, cfg, grid, max_far)
+        cfg, timing = ev.search_event_timing(s, an, cfg, max_far)
+        point = {**point, **timing}
         thr = cfg.threshold
     else:
         curve = ev.sweep(s, an, cfg, grid)

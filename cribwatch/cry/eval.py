@@ -331,6 +331,45 @@ def search_filters(
     return best[1], best[2]
 
 
+EVENT_TIMING_GRID: dict[str, tuple[float, ...]] = {
+    "onset_shift_s": (0.0, 0.1, 0.2, 0.3),
+    "m_off": (2, 3, 4, 6),
+}
+"""Event timing settings ``cribwatch cry tune --search-filters`` tries after the threshold."""
+
+
+def search_event_timing(
+    s: CrySet, an: dict[str, FileAnalysis], cfg: FilterConfig, max_far: float
+) -> tuple[FilterConfig, dict[str, float]]:
+    """Best event F1 over EVENT_TIMING_GRID (the onset estimate and the hang-over, which
+    merges the units of one cry into one event) among the settings that keep ``cfg``'s
+    sensitivity and at most ``max_far`` false alarms per hour; ``cfg`` itself competes."""
+    import itertools
+    from dataclasses import replace
+
+    dur = {f: a.duration for f, a in an.items()}
+    infos = set_infos(an, cfg)
+
+    def point(c: FilterConfig) -> dict[str, float]:
+        r, _ = evaluate(s, detect_set(an, c, infos), dur)
+        return {k: float(r[k] or 0.0) for k in ("sensitivity", "far_per_hour", "event_f1")}  # type: ignore[arg-type]
+
+    best_cfg, best = cfg, point(cfg)
+    far_cap = max(max_far, best["far_per_hour"])
+    keys = list(EVENT_TIMING_GRID)
+    for values in itertools.product(*(EVENT_TIMING_GRID[k] for k in keys)):
+        kw = dict(zip(keys, values, strict=True))
+        kw["m_off"] = int(kw["m_off"])
+        c = replace(cfg, **kw)  # type: ignore[arg-type]
+        if c == cfg:
+            continue
+        pt = point(c)
+        ok = pt["far_per_hour"] <= far_cap
+        if ok and pt["sensitivity"] >= best["sensitivity"] and pt["event_f1"] > best["event_f1"]:
+            best_cfg, best = c, pt
+    return best_cfg, best
+
+
 def pick_threshold(
     curve: list[dict[str, float]], max_far: float, key: str = "far_per_hour"
 ) -> float:

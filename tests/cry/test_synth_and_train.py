@@ -163,3 +163,28 @@ def test_step_defined_qat_is_reproducible(tmp_path, tiny_model):
     ptq = quantize_model(tiny_model, sets[0], 4, "ptq", n_calib=64)
     assert all(np.array_equal(a.wq, b.wq) for a, b in zip(q1.layers, q2.layers, strict=True))
     assert any(not np.array_equal(a.wq, b.wq) for a, b in zip(q1.layers, ptq.layers, strict=True))
+
+
+def test_event_timing_search_keeps_sensitivity_and_does_not_lower_f1(tmp_path):
+    """The tuner's event-timing step returns a setting of its grid (or the input) whose
+    event F1 is at least the input's, at the same sensitivity and false-alarm bound."""
+    from dataclasses import replace
+
+    from cribwatch.cry import eval as ev
+    from cribwatch.cry.postprocess import FilterConfig
+
+    from .conftest import ConstScorer
+
+    make_tiny_set(tmp_path / "s", n_files=3)
+    s, an = ev.load_and_analyse(tmp_path / "s", cache=False)
+    ev.score_set(an, ConstScorer(0.9))
+    cfg = replace(FilterConfig(threshold=0.5), enabled=("smoothing",), onset_shift_s=0.8)
+    dur = {f: a.duration for f, a in an.items()}
+    base, _ = ev.evaluate(s, ev.detect_set(an, cfg), dur)
+    best, point = ev.search_event_timing(s, an, cfg, max_far=1e9)
+    assert best == cfg or (
+        best.onset_shift_s in ev.EVENT_TIMING_GRID["onset_shift_s"]
+        and best.m_off in ev.EVENT_TIMING_GRID["m_off"]
+    )
+    assert point["event_f1"] >= float(base["event_f1"])  # type: ignore[arg-type]
+    assert point["sensitivity"] >= float(base["sensitivity"])  # type: ignore[arg-type]

@@ -175,18 +175,26 @@ def _check(night: np.ndarray, reference: np.ndarray | None) -> None:
             raise CribwatchError("reference contains NaN or infinite values")
 
 
-def _full_res_ab(
-    net: LoadedNet, n: Tensor, r: Tensor | None, cfg: PipelineConfig
-) -> tuple[Tensor, Tensor, Tensor | None]:
-    """Full-resolution ab (Lab units), the full-resolution L and the model-resolution SSIM map
-    (None when the net does not use it) for night ``n`` (1, 1, H, W) and reference ``r``."""
+def _net_outputs(
+    net: LoadedNet, n: Tensor, r: Tensor | None
+) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None, Tensor]:
+    """The network's own ab and gate at model resolution, its normalised reference Lab and
+    SSIM map (None where the net does not use them), and the full-resolution night L."""
     c = net.model.cfg
     use_map = c.reference and c.attention
     night_l, ref_lab, smap = make_inputs(
         n, r if c.reference else None, c.size, net.ssim_cfg, with_map=use_map
     )
     ab_net, gate = net.model.forward_parts(night_l, ref_lab, smap)
-    l_hr = gray_to_l(n)
+    return ab_net, gate, ref_lab, smap, gray_to_l(n)
+
+
+def _full_res_ab(
+    net: LoadedNet, n: Tensor, r: Tensor | None, cfg: PipelineConfig
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Full-resolution ab (Lab units), the full-resolution L and the model-resolution SSIM map
+    (None when the net does not use it) for night ``n`` (1, 1, H, W) and reference ``r``."""
+    ab_net, gate, ref_lab, smap, l_hr = _net_outputs(net, n, r)
     if gate is None or ref_lab is None or r is None:
         return upsample_ab(ab_net * AB_SCALE, l_hr, cfg), l_hr, smap
     if cfg.compose == "model":
@@ -215,15 +223,12 @@ def colour_parts(
     """Full-resolution parts of a gated network's output for inspection, as (1, C, H, W)
     tensors: its own ab, its gate, the reference ab (Lab units) and the night L; the output
     is ``gate * reference ab + (1 - gate) * own ab`` with the night L."""
-    c = net.model.cfg
-    if not c.reference:
+    if not net.model.cfg.reference:
         raise CribwatchError("colour_parts needs a network with a reference (and its gate)")
     _check(night, reference)
     n, r = np_to_t(np.clip(night, 0, 1)), np_to_t(reference)
-    night_l, ref_lab, smap = make_inputs(n, r, c.size, net.ssim_cfg, with_map=c.attention)
-    ab_net, gate = net.model.forward_parts(night_l, ref_lab, smap)
+    ab_net, gate, _, _, l_hr = _net_outputs(net, n, r)
     assert gate is not None
-    l_hr = gray_to_l(n)
     ab_hr, gate_hr, ref_ab_hr = _parts_hr(ab_net, gate, r, l_hr, cfg or PipelineConfig())
     return ab_hr, gate_hr, ref_ab_hr, l_hr
 

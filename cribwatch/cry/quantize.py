@@ -296,7 +296,13 @@ def quantize_model(
 
         from tqdm import tqdm
 
-        from cribwatch.cry.train import TrainConfig, augment, pooled_features, strong_augment
+        from cribwatch.cry.train import (
+            TrainConfig,
+            augment,
+            cosine_lr,
+            pooled_features,
+            strong_augment,
+        )
 
         if qat_data:
             feats, labels, _ = pooled_features(list(qat_data), log=log)
@@ -314,7 +320,7 @@ def quantize_model(
         while (step < qat_steps) if qat_steps > 0 else (time.time() - t0 < qat_minutes * 60):
             if qat_steps > 0:
                 for g in opt.param_groups:
-                    g["lr"] = lr * 0.5 * (1 + np.cos(np.pi * step / qat_steps))
+                    g["lr"] = cosine_lr(lr, step / qat_steps)
             x, y = win.sample(rng, 128, tcfg.pos_share, tcfg.target_full_s)
             xt = torch.from_numpy(augment(x, rng, tcfg, y))[:, None]
             logit = net(xt)

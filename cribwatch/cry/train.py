@@ -74,6 +74,11 @@ class TrainConfig:
     """torch intra-op threads."""
 
 
+def cosine_lr(peak: float, frac: float) -> float:
+    """Cosine learning-rate decay from ``peak`` at ``frac`` = 0 to 0 at ``frac`` >= 1."""
+    return peak * 0.5 * (1 + float(np.cos(np.pi * min(1.0, frac))))
+
+
 def strong_augment(cfg: TrainConfig) -> TrainConfig:
     """``cribwatch cry train --augment strong``: the augmentation the shipped model trained with."""
     return replace(cfg, freq_shift=3, time_mask=10, mix_p=0.5)
@@ -269,9 +274,8 @@ def train(
         if el >= budget or (cfg.steps > 0 and step >= cfg.steps):
             break
         frac = step / cfg.steps if cfg.steps > 0 else el / budget
-        lr = cfg.lr * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = cosine_lr(cfg.lr, frac)
         x, y = tr.sample(rng, cfg.batch, cfg.pos_share, cfg.target_full_s)
         xt = torch.from_numpy(augment(x, rng, cfg, y))[:, None]
         loss = loss_fn(model(xt), torch.from_numpy(y))

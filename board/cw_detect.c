@@ -17,7 +17,9 @@ void cw_det_reset(cw_det *d)
     d->n_hist = d->n_recent = 0;
     d->in_bout = d->quiet = 0;
     d->k = d->bout_first = d->bout_last = 0;
-    d->bout_score = d->bout_emitted = 0.0;
+    d->prev_last = -1;
+    d->n_shist = 0;
+    d->bout_score = d->bout_emitted = d->bout_onset = 0.0;
     memset(d->ring, 0, sizeof d->ring);
 }
 
@@ -156,14 +158,28 @@ static void close_bout(cw_det *d, cw_event_cb cb, void *ctx)
     double dur = (double)(d->bout_last - d->bout_first) * hop_s + win_s;
     cw_event ev;
     d->in_bout = 0;
+    d->prev_last = d->bout_last;
     if ((m->enabled & CW_F_SMOOTHING) && dur < m->min_bout_s)
         return;
-    ev.onset = (double)d->bout_first * hop_s + m->onset_shift_s;
+    ev.onset = d->bout_onset;
     ev.offset = (double)d->bout_last * hop_s + win_s - m->offset_shift_s;
     ev.score = d->bout_score;
     ev.emitted = d->bout_emitted;
     if (cb)
         cb(ctx, &ev);
+}
+
+/* postprocess.py Chain._onset: move back over the windows right before `first` that score at
+ * least onset_low (at most onset_back of them, never into the previous bout). */
+static double bout_onset(const cw_det *d, int64_t first)
+{
+    const cw_model *m = d->m;
+    const double hop_s = (double)m->hop_samples / (double)m->sr;
+    int64_t j = first;
+    while (m->onset_back > 0 && j - 1 > d->prev_last && first - (j - 1) <= m->onset_back &&
+           d->shist[d->n_shist - 1 - (int)(d->k - (j - 1))] >= m->onset_low)
+        j -= 1;
+    return (double)j * hop_s + (j < first ? m->onset_back_shift_s : m->onset_shift_s);
 }
 
 static void chain_push(cw_det *d, double score, double level, double share, const uint8_t *tail,
@@ -181,6 +197,11 @@ static void chain_push(cw_det *d, double score, double level, double share, cons
         d->n_recent--;
     }
     d->recent[d->n_recent++] = (uint8_t)pos;
+    if (d->n_shist == m->onset_back + n_on) {
+        memmove(d->shist, d->shist + 1, (size_t)(d->n_shist - 1) * sizeof d->shist[0]);
+        d->n_shist--;
+    }
+    d->shist[d->n_shist++] = score;
     for (i = 0; i < d->n_recent; i++) {
         npos += d->recent[i];
         if (d->recent[i] && first_true < 0)
@@ -197,6 +218,7 @@ static void chain_push(cw_det *d, double score, double level, double share, cons
             d->bout_score = score;
             d->quiet = 0;
             d->bout_emitted = t_end > e ? t_end : e;
+            d->bout_onset = bout_onset(d, first);
         }
     } else if (pos) {
         d->bout_last = d->k;

@@ -1,6 +1,7 @@
 /* cw_detect.h - the streaming cry detector: front end, integer model every hop, and the
  * post-processing chain of cribwatch/cry/postprocess.py (loudness gate, pitch/harmonicity,
- * cry rhythm, smoothing with hysteresis) with the thresholds stored in the model blob.
+ * cry rhythm, smoothing with hysteresis, the onset's look-back over windows scoring at least
+ * onset_low) with the thresholds stored in the model blob.
  * Window k covers samples [k*hop, k*hop + window); every event is reported through a callback
  * as soon as its bout closes, exactly like cribwatch.cry.stream.StreamDetector.
  * All state is in cw_det (about 160 KB with the default capacities); nothing is allocated.
@@ -41,8 +42,10 @@ typedef struct cw_det_s {
     uint8_t recent[64];
     int n_recent;
     int in_bout, quiet;
-    int64_t k, bout_first, bout_last;
-    double bout_score, bout_emitted;
+    int64_t k, bout_first, bout_last, prev_last;
+    double bout_score, bout_emitted, bout_onset;
+    double shist[CW_MAX_BACK + 64]; /* scores of the last onset_back + n_on windows */
+    int n_shist;
     /* the last window, for callers that want it */
     int8_t last_logit;
     double last_score, last_level, last_share;

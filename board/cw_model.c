@@ -325,6 +325,9 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     m->min_bout_s = get_f64(&c);
     m->onset_shift_s = get_f64(&c);
     m->offset_shift_s = get_f64(&c);
+    m->onset_back = get_int(&c, 0, 1000, &ok);
+    m->onset_low = get_f64(&c);
+    m->onset_back_shift_s = get_f64(&c);
     m->lag_lo = get_int(&c, 1, 1 << 16, &ok);
     m->lag_hi = get_int(&c, 1, 1 << 16, &ok);
     m->pitch_frame = get_int(&c, 2, 1 << 16, &ok);
@@ -337,6 +340,8 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     NEED(isfinite(m->f0_max) && isfinite(m->harm_min) && isfinite(m->voiced_share_min));
     NEED(isfinite(m->min_unit_s) && isfinite(m->min_bout_s));
     NEED(isfinite(m->onset_shift_s) && isfinite(m->offset_shift_s));
+    NEED(isfinite(m->onset_low) && isfinite(m->onset_back_shift_s));
+    FITS(m->onset_back <= CW_MAX_BACK);
     NEED(m->k_on <= m->n_on);
     NEED(m->pitch_frame % 2 == 0 && is_pow2(m->pitch_nfft));
     NEED(m->pitch_nfft >= m->pitch_frame + m->pitch_frame / 2);

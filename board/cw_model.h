@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define CW_MAGIC "CWCRYMOD"
-#define CW_VERSION 1u
+#define CW_VERSION 2u
 
 /* Compile-time capacities (override with -D to fit another model; see docs/BOARD.md). */
 #ifndef CW_MAX_LAYERS
@@ -52,6 +52,9 @@
 #define CW_MAX_WSAMP (1 << CW_WSAMP_LOG2)
 #ifndef CW_MAX_KEEP
 #define CW_MAX_KEEP 16 /* rhythm history (windows) */
+#endif
+#ifndef CW_MAX_BACK
+#define CW_MAX_BACK 32 /* windows the onset may move back over */
 #endif
 
 enum cw_status {
@@ -103,8 +106,9 @@ typedef struct {
     /* detector */
     double threshold, gate_dbfs, f0_min, f0_max, harm_min, voiced_share_min;
     double min_unit_s, min_bout_s, onset_shift_s, offset_shift_s;
+    double onset_low, onset_back_shift_s;
     unsigned enabled;
-    int keep, gap, k_on, n_on, m_off, lag_lo, lag_hi;
+    int keep, gap, k_on, n_on, m_off, lag_lo, lag_hi, onset_back;
     int pitch_frame, pitch_hop, pitch_nfft, window_samples, hop_samples;
     const uint8_t *hann;    /* f64 x pitch_frame */
     const uint8_t *hann_ac; /* f64 x pitch_frame/2 */

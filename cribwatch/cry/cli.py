@@ -285,7 +285,8 @@ def tune_cmd(
         False,
         "--search-filters",
         help="Also search the filter settings of eval.FILTER_GRID, then the event timing "
-        "of eval.EVENT_TIMING_GRID for the best event F1 at the same sensitivity.",
+        "of eval.EVENT_TIMING_GRID and the onset look-back of eval.ONSET_GRID for the best "
+        "event F1 at the same sensitivity.",
     ),
 ) -> None:
     """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""

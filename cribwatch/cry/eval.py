@@ -336,14 +336,21 @@ EVENT_TIMING_GRID: dict[str, tuple[float, ...]] = {
     "m_off": (2, 3, 4, 6),
 }
 """Event timing settings ``cribwatch cry tune --search-filters`` tries after the threshold."""
+ONSET_GRID: dict[str, tuple[float, ...]] = {
+    "onset_lookback_s": (0.0, 1.5, 3.0),
+    "onset_low": (0.5, 0.6, 0.7, 0.8),
+    "onset_back_shift_s": (0.3, 0.4, 0.5, 0.6),
+}
+"""Then the onset look-back (the second, lower score threshold), from the best timing."""
 
 
 def search_event_timing(
     s: CrySet, an: dict[str, FileAnalysis], cfg: FilterConfig, max_far: float
 ) -> tuple[FilterConfig, dict[str, float]]:
     """Best event F1 over EVENT_TIMING_GRID (the onset estimate and the hang-over, which
-    merges the units of one cry into one event) among the settings that keep ``cfg``'s
-    sensitivity and at most ``max_far`` false alarms per hour; ``cfg`` itself competes."""
+    merges the units of one cry into one event), then over ONSET_GRID from the best of those,
+    among the settings that keep ``cfg``'s sensitivity and at most ``max_far`` false alarms per
+    hour; ``cfg`` itself competes."""
     import itertools
     from dataclasses import replace
 
@@ -356,17 +363,24 @@ def search_event_timing(
 
     best_cfg, best = cfg, point(cfg)
     far_cap = max(max_far, best["far_per_hour"])
-    keys = list(EVENT_TIMING_GRID)
-    for values in itertools.product(*(EVENT_TIMING_GRID[k] for k in keys)):
-        kw = dict(zip(keys, values, strict=True))
-        kw["m_off"] = int(kw["m_off"])
-        c = replace(cfg, **kw)  # type: ignore[arg-type]
-        if c == cfg:
-            continue
-        pt = point(c)
-        ok = pt["far_per_hour"] <= far_cap
-        if ok and pt["sensitivity"] >= best["sensitivity"] and pt["event_f1"] > best["event_f1"]:
-            best_cfg, best = c, pt
+    seen = {cfg}
+    for grid in (EVENT_TIMING_GRID, ONSET_GRID):
+        start = best_cfg
+        keys = list(grid)
+        for values in itertools.product(*(grid[k] for k in keys)):
+            kw: dict[str, float | int] = dict(zip(keys, values, strict=True))
+            if "m_off" in kw:
+                kw["m_off"] = int(kw["m_off"])
+            if kw.get("onset_lookback_s", 1.0) == 0.0:
+                kw = {"onset_lookback_s": 0.0}  # off: the other two do not matter
+            c = replace(start, **kw)  # type: ignore[arg-type]
+            if c in seen:
+                continue
+            seen.add(c)
+            pt = point(c)
+            ok = pt["far_per_hour"] <= far_cap and pt["sensitivity"] >= best["sensitivity"]
+            if ok and pt["event_f1"] > best["event_f1"]:
+                best_cfg, best = c, pt
     return best_cfg, best
 
 

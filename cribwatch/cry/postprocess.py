@@ -18,6 +18,15 @@ reaches ``threshold`` and every enabled filter passes it:
   reported only when it lasts at least ``min_bout_s``. Without it, every positive window is a
   bout of its own (consecutive ones merged).
 
+Onset (a second, lower score threshold, as in double-threshold sound event detection): the
+model's score often reaches ``threshold`` only a second or more into a cry, while the windows
+before already score well above chance. When a bout starts, the onset moves back over the
+windows right before its first positive one whose score reaches ``onset_low`` (at most
+``onset_lookback_s``, never into the previous bout); it is then the start of the earliest such
+window plus ``onset_back_shift_s``, otherwise the first positive window's start plus
+``onset_shift_s``. Only the past is looked at, so the onset is known when the bout starts (the
+alert time does not change). ``onset_lookback_s`` 0 switches this off.
+
 All thresholds live in :class:`FilterConfig`; :func:`run_chain` is the one implementation the
 offline and the streaming detectors share.
 """
@@ -77,6 +86,12 @@ class FilterConfig:
     """smoothing: shortest reported bout (s, from first to last positive window end)."""
     onset_shift_s: float = 0.3
     """Event onset = start of the first positive window plus this (s)."""
+    onset_lookback_s: float = 0.0
+    """onset: how far before the first positive window the onset may move back (s; 0: off)."""
+    onset_low: float = 0.6
+    """onset: score an earlier window needs to move the onset back over it."""
+    onset_back_shift_s: float = 0.5
+    """onset: a moved-back onset = start of the earliest such window plus this (s)."""
     offset_shift_s: float = 0.3
     """Event offset = end of the last positive window minus this (s)."""
 
@@ -205,6 +220,12 @@ def window_infos(x: np.ndarray, scores: np.ndarray, cfg: FilterConfig) -> list[W
 
 
 # ------------------------------------------------------------------------------- the chain
+def onset_back_windows(cfg: FilterConfig) -> int:
+    """Windows the onset may move back over (``onset_lookback_s`` in whole hops; the board
+    runtime stores this number)."""
+    return max(0, int(round(cfg.onset_lookback_s / HOP_S)))
+
+
 @dataclass
 class Chain:
     """Streaming state of the filter chain; feed windows in order with :meth:`push`."""
@@ -218,7 +239,10 @@ class Chain:
     bout_last: int = 0
     bout_score: float = 0.0
     bout_emitted: float = 0.0
+    bout_onset: float = 0.0
     quiet: int = 0
+    score_hist: list[float] = field(default_factory=list)
+    prev_last: int = -1
 
     def _longest_unit(self) -> float:
         v = np.concatenate(self.voiced_hist) if self.voiced_hist else np.zeros(0, bool)
@@ -253,15 +277,30 @@ class Chain:
     def _close(self) -> Event | None:
         c = self.cfg
         self.in_bout = False
+        self.prev_last = self.bout_last
         dur = (self.bout_last - self.bout_first) * HOP_S + WINDOW_S
         if "smoothing" in c.enabled and dur < c.min_bout_s:
             return None
         return Event(
-            self.bout_first * HOP_S + c.onset_shift_s,
+            self.bout_onset,
             self.bout_last * HOP_S + WINDOW_S - c.offset_shift_s,
             self.bout_score,
             self.bout_emitted,
         )
+
+    def _onset(self, first: int) -> float:
+        """Onset of a bout whose first positive window is ``first`` (see the module text)."""
+        c = self.cfg
+        back = onset_back_windows(c)
+        j = first
+        while (
+            back > 0
+            and j - 1 > self.prev_last
+            and first - (j - 1) <= back
+            and self.score_hist[len(self.score_hist) - 1 - (self.k - (j - 1))] >= c.onset_low
+        ):
+            j -= 1
+        return j * HOP_S + (c.onset_back_shift_s if j < first else c.onset_shift_s)
 
     def push(self, w: WindowInfo) -> list[Event]:
         """Feed the next window; returns the bouts that closed."""
@@ -272,12 +311,16 @@ class Chain:
         self.recent.append(pos)
         if len(self.recent) > n_on:
             self.recent.pop(0)
+        self.score_hist.append(w.score)
+        if len(self.score_hist) > onset_back_windows(c) + n_on:
+            self.score_hist.pop(0)
         t_end = self.k * HOP_S + WINDOW_S
         out: list[Event] = []
         if not self.in_bout:
             if pos and sum(self.recent) >= k_on:
                 first = self.k - len(self.recent) + 1 + self.recent.index(True)
                 self.in_bout, self.bout_first, self.bout_last = True, first, self.k
+                self.bout_onset = self._onset(first)
                 self.bout_score, self.quiet = w.score, 0
                 # the bout is known once it starts and, with smoothing, once it is long enough
                 need = max(0.0, c.min_bout_s - WINDOW_S) if smooth else 0.0

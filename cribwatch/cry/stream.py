@@ -240,10 +240,7 @@ class StreamDetector:
                 was = self.chain.in_bout
                 events.extend(self.chain.push(info))
                 if self.on_alert is not None and self.chain.in_bout and not was:
-                    self.on_alert(
-                        self.chain.bout_first * HOP_S + self.cfg.onset_shift_s,
-                        self.chain.bout_emitted,
-                    )
+                    self.on_alert(self.chain.bout_onset, self.chain.bout_emitted)
         # drop what is no longer needed
         first_frame = self.frame_next - self.frames.shape[0]
         keep_from = self.k * FRAMES_PER_HOP * 2

@@ -13,7 +13,7 @@ import soundfile as sf
 
 from cribwatch.board.build import build_program, have_cross
 from cribwatch.board.check import DEMO_AUDIO, CheckConfig, check
-from cribwatch.board.export import fix_crc, model_blob
+from cribwatch.board.export import VERSION, fix_crc, model_blob
 from cribwatch.cry.cli import DEFAULT_WEIGHTS
 from cribwatch.cry.intref import IntModel
 from cribwatch.cry.postprocess import FilterConfig
@@ -79,6 +79,23 @@ def test_host_check_bit_exact_and_same_events() -> None:
     assert res["windows"]["voiced_share_differs"] == 0  # type: ignore[index]
     ev = res["events"]
     assert ev["equal"] and len(ev["python"]) >= 1  # type: ignore[index]
+
+
+def test_onset_lookback_same_events_as_python() -> None:
+    """The onset look-back (second, lower score threshold) moves onsets back, identically in C."""
+    from dataclasses import replace
+
+    base = replace(FilterConfig(threshold=0.9), onset_shift_s=0.1)
+    back = replace(base, onset_lookback_s=3.0, onset_low=0.05, onset_back_shift_s=0.25)
+    cfg = CheckConfig(windows=1)
+    r0 = check("host", INT8, DEMO_AUDIO, filters=base, cfg=cfg)
+    r1 = check("host", INT8, DEMO_AUDIO, filters=back, cfg=cfg)
+    for r in (r0, r1):
+        assert r["events"]["equal"] and r["events"]["python"], r["events"]  # type: ignore[index]
+    on0 = [e["onset"] for e in r0["events"]["python"]]  # type: ignore[index]
+    on1 = [e["onset"] for e in r1["events"]["python"]]  # type: ignore[index]
+    assert len(on0) == len(on1)
+    assert all(b <= a for a, b in zip(on0, on1, strict=True)) and on1 != on0
 
 
 def test_int4_model_bit_exact(tmp_path: Path, host: Path) -> None:
@@ -147,7 +164,9 @@ def _error_line(res: subprocess.CompletedProcess[bytes], what: str) -> str:
 def test_bad_models_refused(tmp_path: Path, asan: Path, blob: Path, short_audio: Path) -> None:
     good = blob.read_bytes()
     ver = bytearray(good)
-    ver[8:12] = struct.pack("<I", 2)
+    ver[8:12] = struct.pack("<I", VERSION - 1)  # the previous format (no onset look-back)
+    newer = bytearray(good)
+    newer[8:12] = struct.pack("<I", VERSION + 1)
     shape = bytearray(good)
     cases = {
         "truncated": good[: len(good) // 2],
@@ -155,6 +174,7 @@ def test_bad_models_refused(tmp_path: Path, asan: Path, blob: Path, short_audio:
         "empty": b"",
         "magic": b"XXXXXXXX" + good[8:],
         "version": fix_crc(bytes(ver)),
+        "newer version": fix_crc(bytes(newer)),
         "corrupt": good[:5000] + bytes([good[5000] ^ 0x10]) + good[5001:],
         "trailing": good + b"\0",
     }
@@ -170,6 +190,7 @@ def test_bad_models_refused(tmp_path: Path, asan: Path, blob: Path, short_audio:
         "empty": "truncated",
         "magic": "bad magic",
         "version": "unsupported model version",
+        "newer version": "unsupported model version",
         "corrupt": "checksum",
         "trailing": "inconsistent",
         "inconsistent": "inconsistent",

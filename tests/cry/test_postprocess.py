@@ -88,3 +88,29 @@ def test_threshold_and_filter_names():
     assert not detect_offline(cry_like(), ConstScorer(0.2), ALL)
     assert set(FILTERS) == {"loudness", "pitch", "rhythm", "smoothing"}
     assert FilterConfig.from_dict(ALL.to_dict()) == ALL
+
+
+def _scored(scores):
+    return [WindowInfo(s, -20.0, 0.5, np.ones(25, bool)) for s in scores]
+
+
+def test_onset_lookback_moves_back_over_windows_above_the_low_threshold():
+    base = replace(only("smoothing"), threshold=0.9, onset_shift_s=0.1)
+    back = replace(base, onset_lookback_s=1.5, onset_low=0.6, onset_back_shift_s=0.4)
+    # windows 3 and 4 score between the two thresholds, 5.. reach the detection threshold
+    scores = [0.1, 0.1, 0.5, 0.7, 0.8] + [0.95] * 6 + [0.1] * 8
+    (e0,) = run_chain(_scored(scores), base)
+    (e1,) = run_chain(_scored(scores), back)
+    assert e0.onset == 5 * 0.5 + 0.1
+    assert e1.onset == 3 * 0.5 + 0.4  # window 2 (0.5) is below onset_low
+    assert (e1.offset, e1.emitted) == (e0.offset, e0.emitted)  # nothing else changes
+    # at most onset_lookback_s back
+    (e2,) = run_chain(_scored([0.7] * 5 + [0.95] * 6 + [0.1] * 8), back)
+    assert e2.onset == 2 * 0.5 + 0.4
+    # never into the previous bout
+    two = [0.95] * 4 + [0.7] * 2 + [0.95] * 4 + [0.1] * 4
+    (a, b) = run_chain(_scored(two), replace(back, m_off=1, onset_lookback_s=3.0))
+    assert b.onset == 4 * 0.5 + 0.4 and a.offset < b.onset  # stops after window 3, a's last
+    # off by default: the FilterConfig default keeps the first-positive-window onset
+    assert FilterConfig().onset_lookback_s == 0.0
+    assert run_chain(_scored(scores), replace(back, onset_lookback_s=0.0))[0].onset == e0.onset

@@ -154,8 +154,29 @@ def user_config_path() -> Path:
     return Path(base) / "cribwatch" / "cry-detector.json"
 
 
+def family_card(weights: Path) -> tuple[Path, dict[str, object]] | None:
+    """The card of the float model an integer model (``.cwq``, or its ``.onnx``) was made
+    from: a JSON card in the same folder whose ``integer_models`` lists it."""
+    from cribwatch.io import read_json
+
+    name = weights.with_suffix(".cwq").name
+    folder = weights.parent if str(weights.parent) else Path(".")
+    for card in sorted(folder.glob("*.json")):
+        try:
+            d = read_json(card)
+        except CribwatchError:
+            continue
+        if isinstance(d, dict) and name in (d.get("integer_models") or {}):
+            return card, d
+    return None
+
+
 def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-untyped-def]
-    """The detector config: --config, else the user's tuned config, else the model card's."""
+    """The detector config: --config, else the user's tuned config, else the model card's;
+    an integer model without a card of its own takes its float model's card, with its own
+    threshold where that card's ``integer_detectors`` has one."""
+    from dataclasses import replace
+
     from cribwatch.cry.postprocess import FilterConfig
     from cribwatch.io import read_json
 
@@ -168,6 +189,14 @@ def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-u
         d = read_json(card)
         if "detector" in d:
             return FilterConfig.from_dict(d["detector"])
+    fam = family_card(weights) if weights.suffix.lower() in (".cwq", ".onnx") else None
+    if fam is not None and "detector" in fam[1]:
+        cfg = FilterConfig.from_dict(fam[1]["detector"])  # type: ignore[arg-type]
+        table = fam[1].get("integer_detectors") or {}
+        own = table.get(weights.with_suffix(".cwq").name) if isinstance(table, dict) else None
+        if isinstance(own, dict) and "threshold" in own:
+            cfg = replace(cfg, threshold=float(own["threshold"]))
+        return cfg
     return FilterConfig()
 
 

@@ -114,3 +114,28 @@ def test_onset_lookback_moves_back_over_windows_above_the_low_threshold():
     # off by default: the FilterConfig default keeps the first-positive-window onset
     assert FilterConfig().onset_lookback_s == 0.0
     assert run_chain(_scored(scores), replace(back, onset_lookback_s=0.0))[0].onset == e0.onset
+
+
+def test_integer_models_take_their_float_models_card(tmp_path, monkeypatch):
+    """An integer model shipped beside the float model (no card of its own) gets that card's
+    detector, with its own tuned threshold where the card has one; not FilterConfig()."""
+    import json
+
+    from cribwatch.cry.cli import load_filter_config
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))  # no user config
+    det = replace(FilterConfig(threshold=0.97), m_off=5, onset_lookback_s=3.0).to_dict()
+    card = {
+        "detector": det,
+        "integer_models": {"m_int8.cwq": "cmd", "m_int4.cwq": "cmd"},
+        "integer_detectors": {"m_int4.cwq": {"threshold": 0.995}},
+    }
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    want = FilterConfig.from_dict(det)
+    assert load_filter_config(None, tmp_path / "m.pt") == want
+    assert load_filter_config(None, tmp_path / "m_int8.cwq") == want
+    assert load_filter_config(None, tmp_path / "m_int8.onnx") == want
+    assert load_filter_config(None, tmp_path / "m_int4.cwq") == replace(want, threshold=0.995)
+    assert load_filter_config(None, tmp_path / "other.cwq") == FilterConfig()  # not listed
+    (tmp_path / "broken.json").write_text("{")  # an unreadable JSON beside it is skipped
+    assert load_filter_config(None, tmp_path / "m_int8.cwq") == want

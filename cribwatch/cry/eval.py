@@ -302,6 +302,21 @@ FILTER_GRID: dict[str, tuple[float, ...]] = {
     "min_bout_s": (1.5, 2.0),
 }
 """The filter settings ``cribwatch cry tune --search-filters`` tries (every combination)."""
+SWITCHABLE = ("rhythm", "pitch")
+"""Filters the search also tries switched off, one at a time (the start config's filter set
+is tried first and wins ties)."""
+_USES = {"min_unit_s": "rhythm", "voiced_share_min": "pitch"}
+"""The filter a FILTER_GRID setting belongs to (a setting of a switched-off filter is not
+searched)."""
+
+
+def filter_sets(enabled: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The start config's filter set, then that set without each of SWITCHABLE in turn."""
+    out = [tuple(enabled)]
+    for name in SWITCHABLE:
+        if name in enabled:
+            out.append(tuple(f for f in enabled if f != name))
+    return out
 
 
 def search_filters(
@@ -311,22 +326,31 @@ def search_filters(
     thresholds: np.ndarray,
     max_far: float,
 ) -> tuple[FilterConfig, dict[str, float]]:
-    """Best (sensitivity at <= max_far FA/h, then fewest FA/h) config over FILTER_GRID and
-    thresholds; returns it and its curve point."""
+    """Best (sensitivity at <= max_far FA/h, then fewest FA/h) config over the filter sets of
+    :func:`filter_sets`, FILTER_GRID and thresholds; returns it and its curve point."""
     import itertools
     from dataclasses import replace
 
     best: tuple[tuple[float, float], FilterConfig, dict[str, float]] | None = None
     keys = list(FILTER_GRID)
-    for values in itertools.product(*(FILTER_GRID[k] for k in keys)):
-        c = replace(cfg, **dict(zip(keys, values, strict=True)))  # type: ignore[arg-type]
-        curve = sweep(s, an, c, thresholds)
-        thr = pick_threshold(curve, max_far)
-        point = next(p for p in curve if p["threshold"] == thr)
-        ok = point["far_per_hour"] <= max_far
-        key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
-        if best is None or key > best[0]:
-            best = (key, replace(c, threshold=thr), point)
+    seen: set[FilterConfig] = set()
+    for enabled in filter_sets(cfg.enabled):
+        for values in itertools.product(*(FILTER_GRID[k] for k in keys)):
+            kw = {
+                k: (v if _USES.get(k, "smoothing") in enabled else getattr(cfg, k))
+                for k, v in zip(keys, values, strict=True)
+            }
+            c = replace(cfg, enabled=enabled, **kw)  # type: ignore[arg-type]
+            if c in seen:
+                continue
+            seen.add(c)
+            curve = sweep(s, an, c, thresholds)
+            thr = pick_threshold(curve, max_far)
+            point = next(p for p in curve if p["threshold"] == thr)
+            ok = point["far_per_hour"] <= max_far
+            key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
+            if best is None or key > best[0]:
+                best = (key, replace(c, threshold=thr), point)
     assert best is not None
     return best[1], best[2]
 

@@ -188,3 +188,31 @@ def test_event_timing_search_keeps_sensitivity_and_does_not_lower_f1(tmp_path):
     )
     assert point["event_f1"] >= float(base["event_f1"])  # type: ignore[arg-type]
     assert point["sensitivity"] >= float(base["sensitivity"])  # type: ignore[arg-type]
+
+
+def test_search_filters_tries_switching_the_voicing_checks_off(tmp_path):
+    """--search-filters also tries the start config without the rhythm check and without the
+    pitch check; its pick is at least as sensitive at the same false-alarm bound."""
+    from cribwatch.cry import eval as ev
+    from cribwatch.cry.postprocess import FILTERS, FilterConfig
+
+    from .conftest import ConstScorer
+
+    assert ev.filter_sets(FILTERS) == [
+        FILTERS,
+        ("loudness", "pitch", "smoothing"),
+        ("loudness", "rhythm", "smoothing"),
+    ]
+    assert ev.filter_sets(("loudness", "smoothing")) == [("loudness", "smoothing")]
+    make_tiny_set(tmp_path / "s", n_files=3)
+    s, an = ev.load_and_analyse(tmp_path / "s", cache=False)
+    ev.score_set(an, ConstScorer(0.9))
+    grid = np.array([0.5, 0.95])
+    start = FilterConfig(threshold=0.5)
+    best, point = ev.search_filters(s, an, start, grid, max_far=1e9)
+    assert best.enabled in ev.filter_sets(FILTERS)
+    base = ev.sweep(s, an, start, grid)
+    assert point["sensitivity"] >= max(p["sensitivity"] for p in base)
+    # a setting of a switched-off filter is not searched: it stays at the start value
+    if "rhythm" not in best.enabled:
+        assert best.min_unit_s == start.min_unit_s

@@ -274,13 +274,18 @@ def sed_metrics(s: CrySet, dets: dict[str, list[Event]]) -> dict[str, float]:
 
 
 def sweep(
-    s: CrySet, an: dict[str, FileAnalysis], cfg: FilterConfig, thresholds: np.ndarray
+    s: CrySet,
+    an: dict[str, FileAnalysis],
+    cfg: FilterConfig,
+    thresholds: np.ndarray,
+    infos: dict[str, list[WindowInfo]] | None = None,
 ) -> list[dict[str, float]]:
-    """Sensitivity and false alarms per hour (all audio and cry-free audio) over thresholds."""
+    """Sensitivity and false alarms per hour (all audio and cry-free audio) over thresholds;
+    pass ``infos`` from :func:`set_infos` to reuse them."""
     from dataclasses import replace
 
     dur = {f: a.duration for f, a in an.items()}
-    infos = set_infos(an, cfg)
+    infos = infos if infos is not None else set_infos(an, cfg)
     out = []
     for t in thresholds:
         c = replace(cfg, threshold=float(t))
@@ -334,6 +339,7 @@ def search_filters(
     best: tuple[tuple[float, float], FilterConfig, dict[str, float]] | None = None
     keys = list(FILTER_GRID)
     seen: set[FilterConfig] = set()
+    infos = set_infos(an, cfg)  # the chain's inputs: no setting searched here changes them
     for enabled in filter_sets(cfg.enabled):
         for values in itertools.product(*(FILTER_GRID[k] for k in keys)):
             kw = {
@@ -344,7 +350,7 @@ def search_filters(
             if c in seen:
                 continue
             seen.add(c)
-            curve = sweep(s, an, c, thresholds)
+            curve = sweep(s, an, c, thresholds, infos)
             thr = pick_threshold(curve, max_far)
             point = next(p for p in curve if p["threshold"] == thr)
             ok = point["far_per_hour"] <= max_far

@@ -48,12 +48,20 @@ def make_set_cmd(
     data_dir: Path = typer.Option(
         Path("data"), "--data-dir", help="Where 'cribwatch data fetch' put the sources."
     ),
+    real_aug: float = typer.Option(
+        0.0, "--real-aug", help="Share of real cries replaced by a variant (pitch, room, mic)."
+    ),
+    real_share: float = typer.Option(
+        0.6, "--real-share", help="Share of mixture cries that are real recordings."
+    ),
 ) -> None:
     """Write a cry set: mixtures, cry-free and very quiet recordings, labels and noise types."""
-    from cribwatch.cry.sounds import build_set
+    from cribwatch.cry.sounds import SetConfig, build_set
 
     if synth_range not in ("in", "out"):
         raise CribwatchError("--synth-range must be in or out")
+    if not (0.0 <= real_aug <= 1.0 and 0.0 <= real_share <= 1.0):
+        raise CribwatchError("--real-aug and --real-share must lie between 0 and 1")
     man = build_set(
         out,
         hours=hours,
@@ -62,6 +70,7 @@ def make_set_cmd(
         cryfree_hours=cryfree_hours,
         data_dir=data_dir,
         synth_range=synth_range,
+        cfg=SetConfig(real_share=real_share, real_aug_p=real_aug),
         progress=_bar("make-set"),
     )
     typer.echo(json.dumps({k: man[k] for k in ("format", "split", "seed", "hours", "files")}))

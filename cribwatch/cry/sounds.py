@@ -33,8 +33,10 @@ from cribwatch.cry.audio import SR, read_audio, resample, write_wav
 from cribwatch.cry.synth import (
     DEFAULT_SYNTH,
     OUT_OF_RANGE,
+    _smooth_noise,
     colored_noise,
     fan_noise,
+    reverb,
     synth_baby_noncry,
     synth_cry,
 )
@@ -426,6 +428,50 @@ class RealCries:
         return self.cache[f], f.name
 
 
+@dataclass(frozen=True)
+class RealAugConfig:
+    """Ranges of the variants ``make-set --real-aug P`` makes of real cries: other babies (pitch
+    and tempo), rooms and microphones. A few hundred real recordings are too few for a model to
+    learn cries rather than those recordings (test cries of unseen babies scored lower)."""
+
+    speed: Range = (0.87, 1.15)
+    """Resampling factor: pitch and tempo together (f0 450 Hz becomes 390-520 Hz)."""
+    eq_hz: Range = (300.0, 3000.0)
+    """Centre of a random resonance boost or cut (log-uniform)."""
+    eq_db: Range = (-8.0, 8.0)
+    """Its gain (dB)."""
+    highpass_p: float = 0.5
+    """Probability of a small-microphone high-pass..."""
+    highpass_hz: Range = (100.0, 400.0)
+    """...with this cut-off."""
+    reverb_p: float = 0.5
+    """Probability of room reverberation..."""
+    rt60_s: Range = (0.15, 0.6)
+    wet: Range = (0.1, 0.4)
+    swell_db: float = 3.0
+    """Standard deviation of a slow level swell (dB, about 1 Hz)."""
+
+
+def augment_real_cry(x: np.ndarray, rng: np.random.Generator, cfg: RealAugConfig) -> np.ndarray:
+    """A variant of a real (16 kHz, narrowband) cry: speed, resonance, high-pass, room, swell.
+    Content stays below 4 kHz, like the 8 kHz recordings it comes from."""
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    r = float(rng.uniform(*cfg.speed))
+    y = resample_poly(x.astype(np.float64), 100, int(round(100 * r)))
+    if r > 1.0:
+        y = sosfilt(butter(8, 3800.0, "lowpass", fs=SR, output="sos"), y)
+    fc = float(np.exp(rng.uniform(np.log(cfg.eq_hz[0]), np.log(cfg.eq_hz[1]))))
+    band = sosfilt(butter(2, [fc / 1.4, min(fc * 1.4, 3900.0)], "bandpass", fs=SR, output="sos"), y)
+    y = y + (10 ** (rng.uniform(*cfg.eq_db) / 20) - 1.0) * band
+    if rng.random() < cfg.highpass_p:
+        y = sosfilt(butter(2, rng.uniform(*cfg.highpass_hz), "highpass", fs=SR, output="sos"), y)
+    if rng.random() < cfg.reverb_p:
+        y = reverb(rng, y, rng.uniform(*cfg.rt60_s), rng.uniform(*cfg.wet))
+    y = y * 10 ** (cfg.swell_db * _smooth_noise(rng, y.shape[0], 1.0) / 20)
+    return y.astype(np.float32)
+
+
 # -------------------------------------------------------------------------------- set builder
 @dataclass(frozen=True)
 class SetConfig:
@@ -456,6 +502,10 @@ class SetConfig:
     are, so that narrowband does not mean cry)."""
     channel: ChannelConfig = field(default_factory=ChannelConfig)
     """The camera channel put on every recording after mixing."""
+    real_aug_p: float = 0.0
+    """Probability that a real cry is replaced by a variant (:func:`augment_real_cry`); 0 keeps
+    the recordings as they are (and the sets of earlier versions seed for seed)."""
+    real_aug: RealAugConfig = field(default_factory=RealAugConfig)
 
 
 MIX_BEDS = ("noise", "fan", "music", "tv", "speech", "household")
@@ -548,6 +598,9 @@ def build_set(
         if rng.random() < cfg.real_share:
             cry, src_name = real.next(rng)
             source = "real"
+            if cfg.real_aug_p > 0 and rng.random() < cfg.real_aug_p:
+                cry = augment_real_cry(cry, rng, cfg.real_aug)
+                src_name += "+variant"
         else:
             cry, params = synth_cry(rng, synth_cfg)
             a, b = trim_silence(cry)

@@ -216,3 +216,30 @@ def test_search_filters_tries_switching_the_voicing_checks_off(tmp_path):
     # a setting of a switched-off filter is not searched: it stays at the start value
     if "rhythm" not in best.enabled:
         assert best.min_unit_s == start.min_unit_s
+
+
+def test_real_cry_variants_change_pitch_and_stay_narrowband():
+    from cribwatch.cry.audio import resample
+    from cribwatch.cry.sounds import RealAugConfig, augment_real_cry
+
+    from .conftest import harmonic
+
+    x = harmonic(450, 2.0)  # a 16 kHz "recording" limited to 8 kHz content like the real cries
+    x = resample(resample(x, 16000, 8000), 8000, 16000).astype(np.float32)
+    cfg = RealAugConfig(reverb_p=0.0, highpass_p=0.0, swell_db=0.0, eq_db=(0.0, 0.0))
+    seen = set()
+    for seed in range(6):
+        y = augment_real_cry(x, np.random.default_rng(seed), cfg)
+        assert np.isfinite(y).all() and y.dtype == np.float32
+        r = x.shape[0] / y.shape[0]  # the resampling factor drawn
+        assert cfg.speed[0] - 0.01 <= r <= cfg.speed[1] + 0.01
+        seg = y[4000:-4000]
+        spec = np.abs(np.fft.rfft(seg * np.hanning(seg.shape[0]))) ** 2
+        f = np.fft.rfftfreq(y.shape[0] - 8000, 1 / 16000)
+        f0 = f[np.argmax(spec * (f < 800))]
+        assert abs(f0 - 450 * r) < 10  # pitch moves with the tempo
+        assert spec[f > 4200].sum() < 1e-4 * spec.sum()  # still narrowband
+        seen.add(round(r, 3))
+    assert len(seen) == 6
+    full = augment_real_cry(x, np.random.default_rng(0), RealAugConfig())
+    assert np.isfinite(full).all() and not np.allclose(full[: x.shape[0] // 2], 0)

@@ -38,7 +38,12 @@ def make_set_cmd(
     out: Path = typer.Option(..., "--out", help="Folder of the new cry set."),
     hours: float = typer.Option(..., "--hours", help="Hours of 30 s mixtures (one cry each)."),
     seed: int = typer.Option(0, "--seed", help="Seed of everything random."),
-    split: str = typer.Option("train", "--split", help="train or test (disjoint sources)."),
+    split: str = typer.Option(
+        "train",
+        "--split",
+        help="train or test (disjoint sources); fit and val divide train's sources "
+        "(tune a model trained on fit sets on a val set).",
+    ),
     cryfree_hours: float | None = typer.Option(
         None, "--cryfree-hours", help="Hours of long cry-free recordings (default: --hours)."
     ),

@@ -13,7 +13,8 @@ Sources (see ``cribwatch data fetch``):
 - test only: the Asterisk prompts (speech) and music on hold (never used for training or tuning).
 
 Package files and espeak voices are split between train and test by a hash of their name, so
-the two sets share no source recording; synthesizer seeds differ by split.
+the two sets share no source recording; train divides further into fit and val
+(:func:`in_split`), for tuning on sources a model never heard; synthesizer seeds differ by split.
 """
 
 from __future__ import annotations
@@ -61,6 +62,32 @@ ANIMAL_WORDS = ("cat", "kitten", "dog", "puppy", "wolf", "lion", "tiger")
 
 def _hash01(name: str) -> float:
     return int(hashlib.md5(name.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+SPLITS = ("train", "test", "fit", "val")
+"""Source splits of ``make-set``: train and test share nothing; fit and val divide train."""
+TEST_SHARE = 0.2
+"""Share of the source hash range that is test (app instances, recordings, voices)."""
+VAL_SHARE = 0.2
+"""Share of the hash range, right after the test part, that is val (inside train)."""
+
+
+def in_split(h: float, split: str) -> bool:
+    """Whether a source whose name hashes to ``h`` (in [0, 1)) belongs to ``split``.
+
+    test: the first TEST_SHARE of the range; train: the rest. train divides into val (the next
+    VAL_SHARE) and fit (the rest), so that a model trained on fit sets can be tuned on a val set
+    of sources (babies, animals, voices, music) it never heard; a model trained on train sets
+    has heard the val sources."""
+    if split not in SPLITS:
+        raise CribwatchError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if split == "test":
+        return h < TEST_SHARE
+    if split == "train":
+        return h >= TEST_SHARE
+    if split == "val":
+        return TEST_SHARE <= h < TEST_SHARE + VAL_SHARE
+    return h >= TEST_SHARE + VAL_SHARE
 
 
 @dataclass(frozen=True)
@@ -192,15 +219,17 @@ def uuid_of(name: str) -> str:
     return "-".join(stem.split("-")[:5])
 
 
-def real_cry_files(donate_dir: Path, split: str, test_share: float = 0.2) -> list[Path]:
-    """Donate-a-cry recordings of ``split``.
+def real_cry_files(donate_dir: Path, split: str) -> list[Path]:
+    """Donate-a-cry recordings of ``split`` (see :func:`in_split`).
 
-    train: listed recordings whose uuid hashes into the train part; test: the listed ones whose
-    uuid hashes into the test part, plus every unlisted recording of a uuid not used in train.
+    train (fit, val): listed recordings whose uuid hashes into that part; test: the listed ones
+    whose uuid hashes into the test part, plus every unlisted recording of a uuid not used in
+    train.
     """
     rows = read_cry_train_list()
     listed = {p for p, _ in rows}
-    train_uuids = {u for _, u in rows if _hash01("uuid:" + u.lower()) >= test_share}
+    train_uuids = {u for _, u in rows if in_split(_hash01("uuid:" + u.lower()), "train")}
+    keep = {u for _, u in rows if in_split(_hash01("uuid:" + u.lower()), split)}
     if not donate_dir.is_dir():
         raise CribwatchError(
             f"{donate_dir}: Donate-a-cry corpus not found; run "
@@ -208,8 +237,7 @@ def real_cry_files(donate_dir: Path, split: str, test_share: float = 0.2) -> lis
         )
     out: list[Path] = []
     for p, u in rows:
-        in_train = u in train_uuids
-        if (split == "train") == in_train and (donate_dir / p).is_file():
+        if u in keep and (donate_dir / p).is_file():
             out.append(donate_dir / p)
     if split == "test":
         for f in sorted(donate_dir.rglob("*.wav")):
@@ -233,9 +261,7 @@ ESPEAK_WORDS = (
 class SourcePool:
     """Decoded non-cry source recordings of one split, with an LRU cache."""
 
-    def __init__(
-        self, debian: Path, split: str, seed: int, test_share: float = 0.2, cache_items: int = 96
-    ) -> None:
+    def __init__(self, debian: Path, split: str, seed: int, cache_items: int = 96) -> None:
         self.split = split
         self.rng = np.random.default_rng(seed + 7919)
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -245,7 +271,7 @@ class SourcePool:
         }
 
         def keep(p: Path) -> bool:
-            return (_hash01(p.name) < test_share) == (split == "test")
+            return in_split(_hash01(p.name), split)
 
         tux = debian / "tuxpaint-stamps-default"
         for f in sorted(tux.rglob("*.ogg")):
@@ -281,9 +307,7 @@ class SourcePool:
                 "espeak-ng not found: install it (apt-get install espeak-ng) to build cry sets"
             )
         voices = self._voices()
-        self.voices = [
-            v for v in voices if (_hash01("voice:" + v) < test_share) == (split == "test")
-        ]
+        self.voices = [v for v in voices if in_split(_hash01("voice:" + v), split)]
 
     def _voices(self) -> list[str]:
         res = subprocess.run(
@@ -550,13 +574,18 @@ def build_set(
     ``cryfree_hours`` (default ``hours``) of long cry-free recordings, a share of them very quiet.
     ``synth_range="out"`` draws synthesized cries from :data:`OUT_OF_RANGE`.
     """
-    if split not in ("train", "test"):
-        raise CribwatchError(f"split must be train or test, not {split!r}")
+    if split not in SPLITS:
+        raise CribwatchError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
     if hours < 0 or (cryfree_hours is not None and cryfree_hours < 0):
         raise CribwatchError("hours must be >= 0")
     cryfree_hours = hours if cryfree_hours is None else cryfree_hours
     synth_cfg = OUT_OF_RANGE if synth_range == "out" else DEFAULT_SYNTH
-    split_seed = seed * 2 + (1 if split == "test" else 0) + (1000 if synth_range == "out" else 0)
+    split_seed = (
+        seed * 2
+        + (1 if split == "test" else 0)
+        + (1000 if synth_range == "out" else 0)
+        + (500_000 if split == "val" else 0)  # fit shares train's seeds, val has its own
+    )
     rng = np.random.default_rng([split_seed, 12345])
     pool = SourcePool(data_dir / "debian", split, split_seed)
     real = RealCries(data_dir / "donateacry", split)

@@ -43,3 +43,30 @@ def test_real_set_uses_only_unlisted_recordings(tmp_path):
     assert all(s.channels[f]["band"] == "8k" for f in s.files)
     # 6.5 s of cry file, 10 s of prompts and music, four gaps of 0.5-3 s
     assert 6.5 + 10.0 + 2.0 <= float(man["hours"]) * 3600 <= 6.5 + 10.0 + 12.0 + 0.01
+
+
+def test_fit_and_val_divide_the_train_sources(tmp_path):
+    import pytest
+
+    from cribwatch.cry.sounds import SPLITS, _hash01, in_split, real_cry_files, uuid_of
+    from cribwatch.errors import CribwatchError
+
+    for h in np.linspace(0, 0.999, 500):
+        assert in_split(h, "train") != in_split(h, "test")
+        assert in_split(h, "train") == (in_split(h, "fit") or in_split(h, "val"))
+        assert not (in_split(h, "fit") and in_split(h, "val"))
+    with pytest.raises(CribwatchError):
+        in_split(0.5, "dev")
+    assert SPLITS == ("train", "test", "fit", "val")
+    donate = tmp_path / "donateacry"
+    tiny = np.zeros(800, np.float32)
+    for rel, _ in read_cry_train_list():
+        (donate / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_wav(donate / rel, tiny, sr=8000)
+    parts = {s: {f.name for f in real_cry_files(donate, s)} for s in ("train", "fit", "val")}
+    assert parts["fit"] and parts["val"]
+    assert parts["fit"] | parts["val"] == parts["train"] and not parts["fit"] & parts["val"]
+    uu = {s: {uuid_of(n) for n in parts[s]} for s in ("fit", "val")}
+    assert not uu["fit"] & uu["val"]  # split by app instance
+    assert all(in_split(_hash01("uuid:" + u.lower()), "val") for u in uu["val"])
+    assert not {uuid_of(f.name) for f in real_cry_files(donate, "test")} & (uu["fit"] | uu["val"])

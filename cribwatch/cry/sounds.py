@@ -228,8 +228,9 @@ def real_cry_files(donate_dir: Path, split: str) -> list[Path]:
     """
     rows = read_cry_train_list()
     listed = {p for p, _ in rows}
-    train_uuids = {u for _, u in rows if in_split(_hash01("uuid:" + u.lower()), "train")}
-    keep = {u for _, u in rows if in_split(_hash01("uuid:" + u.lower()), split)}
+    hashes = {u: _hash01("uuid:" + u.lower()) for _, u in rows}
+    train_uuids = {u for u, h in hashes.items() if in_split(h, "train")}
+    keep = {u for u, h in hashes.items() if in_split(h, split)}
     if not donate_dir.is_dir():
         raise CribwatchError(
             f"{donate_dir}: Donate-a-cry corpus not found; run "
@@ -479,10 +480,10 @@ class RealAugConfig:
 def augment_real_cry(x: np.ndarray, rng: np.random.Generator, cfg: RealAugConfig) -> np.ndarray:
     """A variant of a real (16 kHz, narrowband) cry: speed, resonance, high-pass, room, swell.
     Content stays below 4 kHz, like the 8 kHz recordings it comes from."""
-    from scipy.signal import butter, resample_poly, sosfilt
+    from scipy.signal import butter, sosfilt
 
     r = float(rng.uniform(*cfg.speed))
-    y = resample_poly(x.astype(np.float64), 100, int(round(100 * r)))
+    y = resample(x, int(round(100 * r)), 100).astype(np.float64)  # played r times faster
     if r > 1.0:
         y = sosfilt(butter(8, 3800.0, "lowpass", fs=SR, output="sos"), y)
     fc = float(np.exp(rng.uniform(np.log(cfg.eq_hz[0]), np.log(cfg.eq_hz[1]))))

@@ -238,13 +238,13 @@ static void do_window(cw_det *d, cw_event_cb cb, void *ctx)
 {
     const cw_model *m = d->m;
     const uint64_t start = d->total - (uint64_t)m->window_samples;
-    const int half = m->hop_samples, fph = m->hop_samples / m->pitch_hop;
+    const int fph = m->hop_samples / m->pitch_hop;
     const int fpw = (m->window_samples - m->pitch_frame) / m->pitch_hop + 1;
+    const int t0 = fpw > fph ? fpw - fph : 0; /* the tail: pitch frames of the last hop */
     const uint64_t f0 = start / (uint64_t)m->hop, p0 = start / (uint64_t)m->pitch_hop;
     int f, i, nv = 0;
-    int64_t s1 = 0, s2 = 0;
+    int64_t s2 = 0;
     uint8_t tail[64];
-    double m1, m2;
     for (f = 0; f < m->frames; f++) {
         const uint8_t *u = d->frames[(f0 + (uint64_t)f) % CW_MAX_FRAMES];
         int8_t *q = d->q0 + f * m->mels;
@@ -253,20 +253,19 @@ static void do_window(cw_det *d, cw_event_cb cb, void *ctx)
     }
     d->last_logit = cw_infer(m, &d->ws, d->q0, NULL, NULL);
     d->last_score = cw_score(m, d->last_logit);
-    for (i = 0; i < half; i++) {
+    /* level: mean square of the whole window (exact integer sum; Python averages 0.1 s
+     * blocks in float64, equal within float rounding) */
+    for (i = 0; i < m->window_samples; i++) {
         int32_t a = d->ring[(start + (uint64_t)i) & RMASK];
-        int32_t b = d->ring[(start + (uint64_t)(i + half)) & RMASK];
-        s1 += (int64_t)a * a;
-        s2 += (int64_t)b * b;
+        s2 += (int64_t)a * a;
     }
-    m1 = ((double)s1 / 1073741824.0) / (double)half;
-    m2 = ((double)s2 / 1073741824.0) / (double)half;
-    d->last_level = 10.0 * log10(0.5 * (m1 + m2) + 1e-20);
+    d->last_level =
+        10.0 * log10(((double)s2 / 1073741824.0) / (double)m->window_samples + 1e-20);
     for (i = 0; i < fpw; i++) {
         int v = d->voiced[(p0 + (uint64_t)i) & 63u];
         nv += v;
-        if (i >= fpw - fph)
-            tail[i - (fpw - fph)] = (uint8_t)v;
+        if (i >= t0)
+            tail[i - t0] = (uint8_t)v;
     }
     d->last_share = (double)nv / (double)fpw;
     if (d->on_window)

@@ -352,10 +352,8 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     NEED(m->window_samples >= m->win && m->window_samples >= m->pitch_frame);
     NEED(1 + (m->window_samples - m->win) / m->hop == m->frames);
     NEED(m->hop_samples % m->hop == 0 && m->hop_samples % m->pitch_hop == 0);
-    NEED(m->hop_samples <= m->window_samples && m->hop_samples % 2 == 0);
-    NEED(m->window_samples == 2 * m->hop_samples); /* the level uses two half windows */
-    NEED(m->window_samples == m->sr); /* postprocess.py: WINDOW_S = 1.0, HOP_S = 0.5 */
-    NEED(m->hop_samples / m->pitch_hop <= 1 + (m->window_samples - m->pitch_frame) / m->pitch_hop);
+    NEED(2 * m->hop_samples <= m->window_samples); /* hop_s 0.1-0.5 (FilterConfig) */
+    NEED(m->window_samples == m->sr); /* postprocess.py: WINDOW_S = 1.0 */
     FITS(m->window_samples <= CW_MAX_WSAMP && m->hop_samples / m->pitch_hop <= 64);
     FITS(1 + (m->window_samples - m->pitch_frame) / m->pitch_hop <= 64);
     m->hann = take(&c, 8u * (size_t)m->pitch_frame);

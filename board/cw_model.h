@@ -51,7 +51,7 @@
 #endif
 #define CW_MAX_WSAMP (1 << CW_WSAMP_LOG2)
 #ifndef CW_MAX_KEEP
-#define CW_MAX_KEEP 16 /* rhythm history (windows) */
+#define CW_MAX_KEEP 32 /* rhythm history (windows: 3 s at a 0.1 s hop) */
 #endif
 #ifndef CW_MAX_BACK
 #define CW_MAX_BACK 32 /* windows the onset may move back over */

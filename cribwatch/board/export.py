@@ -153,7 +153,7 @@ def model_blob(
     body.f64(cfg.gate_dbfs, cfg.f0_min_hz, cfg.f0_max_hz, cfg.harmonicity_min)
     body.f64(cfg.voiced_share_min)
     body.u32(
-        int(round(cfg.rhythm_window_s / pp.HOP_S)), int(round(cfg.unit_gap_s * SR / pp.PITCH_HOP))
+        int(round(cfg.rhythm_window_s / cfg.hop_s)), int(round(cfg.unit_gap_s * SR / pp.PITCH_HOP))
     )
     body.f64(cfg.min_unit_s)
     body.u32(cfg.k_on, cfg.n_on, cfg.m_off)
@@ -163,7 +163,7 @@ def model_blob(
     lag_lo = max(2, int(SR / cfg.f0_max_hz))
     lag_hi = min(pp.PITCH_FRAME // 2, int(SR / 120.0))
     body.u32(lag_lo, lag_hi, pp.PITCH_FRAME, pp.PITCH_HOP, pp.PITCH_NFFT)
-    body.u32(int(pp.WINDOW_S * SR), int(pp.HOP_S * SR))
+    body.u32(int(pp.WINDOW_S * SR), cfg.hop_samples)
     body.arr_f64(np.asarray(pp._hann()))
     body.arr_f64(np.asarray(pp._hann_ac()))
     # layers

@@ -6,6 +6,7 @@ All timings with one thread. The detector's peak RSS is measured on the torch-fr
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -15,6 +16,7 @@ import numpy as np
 
 from cribwatch.cry.audio import SR, to_pcm16
 from cribwatch.cry.features import WINDOW_FRAMES, logmel, to_model_input
+from cribwatch.cry.postprocess import FilterConfig
 from cribwatch.deploy.bench import child_peak_rss_mb, time_ms
 
 
@@ -47,8 +49,13 @@ def bench(
     onnx_fp32: Path | None,
     n: int = 200,
     rss_hours: float = 1.0,
+    cfg: FilterConfig | None = None,
 ) -> dict[str, object]:
+    """``cfg``: the detector config of the pipeline and RSS runs (its hop sets how many
+    windows a second the model scores); default FilterConfig()."""
     from cribwatch.cry.stream import OnnxScorer, StreamDetector
+
+    cfg = cfg or FilterConfig()
 
     x = _test_signal(60.0)
     win = x[:SR]
@@ -74,13 +81,14 @@ def bench(
     # real-time factor of the whole streaming pipeline (front end, pitch, model, chain)
     main = models.get("onnx_int") or models.get("onnx_fp32") or models.get("numpy_int_reference")
     if main is not None:
-        det = StreamDetector(main)  # type: ignore[arg-type]
+        det = StreamDetector(main, cfg)  # type: ignore[arg-type]
         t0 = time.perf_counter()
         for s in range(0, x.shape[0], 8000):
             det.push(x[s : s + 8000])
         det.flush()
         el = time.perf_counter() - t0
         res["pipeline_model"] = next(k for k, v in models.items() if v is main)
+        res["pipeline_hop_s"] = cfg.hop_s
         res["realtime_factor"] = round(x.shape[0] / SR / el, 1)
         res["pipeline_ms_per_s_audio"] = round(el / (x.shape[0] / SR) * 1000, 3)
         model_path = (
@@ -89,10 +97,12 @@ def bench(
             else (onnx_fp32 if res["pipeline_model"] == "onnx_fp32" else cwq)
         )
         with tempfile.TemporaryDirectory() as tmp:
+            conf = Path(tmp) / "detector.json"
+            conf.write_text(json.dumps({"detector": cfg.to_dict()}))
             for label, secs in (("1min", 60.0), (f"{rss_hours:g}h", rss_hours * 3600)):
                 pcm = Path(tmp) / f"{label}.pcm"
                 write_pcm(pcm, secs)
-                cmd = [sys.executable, "-m", "cribwatch.cry.lean", str(model_path)]
+                cmd = [sys.executable, "-m", "cribwatch.cry.lean", str(model_path), str(conf)]
                 rss, rc, _ = child_peak_rss_mb(cmd, str(pcm))
                 res[f"detector_peak_rss_mb_{label}"] = round(rss, 1)
                 res[f"detector_rc_{label}"] = rc

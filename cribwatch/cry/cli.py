@@ -188,7 +188,7 @@ def family_card(weights: Path) -> tuple[Path, dict[str, object]] | None:
 def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-untyped-def]
     """The detector config: --config, else the user's tuned config, else the model card's;
     an integer model without a card of its own takes its float model's card, with its own
-    threshold where that card's ``integer_detectors`` has one."""
+    detector and threshold where that card's ``integer_detectors`` has them."""
     from dataclasses import replace
 
     from cribwatch.cry.postprocess import FilterConfig
@@ -208,6 +208,8 @@ def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-u
         cfg = FilterConfig.from_dict(fam[1]["detector"])  # type: ignore[arg-type]
         table = fam[1].get("integer_detectors") or {}
         own = table.get(weights.with_suffix(".cwq").name) if isinstance(table, dict) else None
+        if isinstance(own, dict) and isinstance(own.get("detector"), dict):
+            cfg = FilterConfig.from_dict(own["detector"])  # a chain of its own
         if isinstance(own, dict) and "threshold" in own:
             cfg = replace(cfg, threshold=float(own["threshold"]))
         return cfg
@@ -299,7 +301,7 @@ def eval_cmd(
     if filters is not None:
         cfg = replace(cfg, enabled=tuple(f for f in filters.split(",") if f))
     s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
-    ev.score_set(an, make_scorer(model), progress=_bar("score"))
+    ev.score_set(an, make_scorer(model), progress=_bar("score"), hop_s=cfg.hop_s)
     res, _ = ev.evaluate(s, ev.detect_set(an, cfg), {f: a.duration for f, a in an.items()})
     res["threshold"] = cfg.threshold
     res["filters"] = list(cfg.enabled)
@@ -331,6 +333,12 @@ def tune_cmd(
         "of eval.EVENT_TIMING_GRID and the onset look-back of eval.ONSET_GRID for the best "
         "event F1 at the same sensitivity.",
     ),
+    hop: float | None = typer.Option(
+        None,
+        "--hop",
+        help="Window hop (s, a multiple of 0.1 up to 1.0) instead of the start config's; "
+        "the hang-over (m_off) keeps its length in seconds.",
+    ),
 ) -> None:
     """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""
     from dataclasses import replace
@@ -338,12 +346,16 @@ def tune_cmd(
     import numpy as np
 
     from cribwatch.cry import eval as ev
+    from cribwatch.cry.postprocess import FilterConfig
     from cribwatch.cry.tables import DEFAULT_GRID
     from cribwatch.io import write_json
 
     cfg = load_filter_config(config, model)
+    if hop is not None:
+        m_off = max(1, int(round(cfg.m_off * cfg.hop_s / hop)))
+        cfg = FilterConfig.from_dict({**cfg.to_dict(), "hop_s": hop, "m_off": m_off})
     s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
-    ev.score_set(an, make_scorer(model), progress=_bar("score"))
+    ev.score_set(an, make_scorer(model), progress=_bar("score"), hop_s=cfg.hop_s)
     grid = np.asarray(DEFAULT_GRID)
     if search_filters:
         cfg, point = ev.search_filters(s, an, cfg, grid, max_far)
@@ -493,11 +505,15 @@ def bench_cmd(
     rss_hours: float = typer.Option(
         1.0, "--rss-hours", help="Length of the long stream for peak RSS (h)."
     ),
+    config: Path | None = typer.Option(
+        None, "--config", help="Detector config JSON (default: the integer model's)."
+    ),
 ) -> None:
     """Time per 1 s window (p50/p90, 1 thread), real-time factor, detector peak RSS."""
     from cribwatch.cry.bench import bench
 
-    res = bench(cwq, onnx_int, onnx_fp32, n=n, rss_hours=rss_hours)
+    cfg = load_filter_config(config, cwq)
+    res = bench(cwq, onnx_int, onnx_fp32, n=n, rss_hours=rss_hours, cfg=cfg)
     typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:34s} {v}" for k, v in res.items()))
 
 

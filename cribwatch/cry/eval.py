@@ -22,6 +22,7 @@ Counting rules (stated here once, used everywhere):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,13 +31,13 @@ import numpy as np
 from cribwatch.cry.dataset import CrySet, file_features, load_set
 from cribwatch.cry.features import FrontEndConfig
 from cribwatch.cry.postprocess import (
-    FRAMES_PER_HOP,
-    FRAMES_PER_WINDOW,
+    HOP_S,
     Event,
     FilterConfig,
     WindowInfo,
+    block_powers,
     cry_voiced,
-    frame_levels_db,
+    infos_from,
     pitch_frames,
     run_chain,
 )
@@ -54,26 +55,19 @@ class FileAnalysis:
 
     feat: np.ndarray
     duration: float
-    level: np.ndarray
+    power: np.ndarray  # mean square of every 0.1 s block
     f0: np.ndarray
     harm: np.ndarray
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scores_hop_s: float = HOP_S
 
     def infos(self, cfg: FilterConfig) -> list[WindowInfo]:
-        v = cry_voiced(self.f0, self.harm, cfg)
-        out = []
-        for k in range(self.scores.shape[0]):
-            a = k * FRAMES_PER_HOP
-            vw = v[a : a + FRAMES_PER_WINDOW]
-            lv = self.level[k : k + 2]
-            level = 10 * np.log10(np.mean(10 ** (lv / 10)) + 1e-20)
-            tail = v[a + FRAMES_PER_WINDOW - FRAMES_PER_HOP : a + FRAMES_PER_WINDOW]
-            out.append(
-                WindowInfo(
-                    float(self.scores[k]), float(level), float(vw.mean()) if vw.size else 0.0, tail
-                )
+        if abs(cfg.hop_s - self.scores_hop_s) > 1e-9:
+            raise ValueError(
+                f"scores were computed every {self.scores_hop_s} s, the config's hop is "
+                f"{cfg.hop_s} s: score the set again with hop_s={cfg.hop_s}"
             )
-        return out
+        return infos_from(self.scores, self.power, cry_voiced(self.f0, self.harm, cfg), cfg)
 
 
 def analyse_set(
@@ -88,18 +82,24 @@ def analyse_set(
         x = read_audio(s.audio_path(f))
         feat = to_model_input(logmel(x, fe), fe)
         f0, harm = pitch_frames(x)
-        out[f] = FileAnalysis(feat, x.shape[0] / fe.sr, frame_levels_db(x), f0, harm)
+        out[f] = FileAnalysis(feat, x.shape[0] / fe.sr, block_powers(x), f0, harm)
         if progress:
             progress(i + 1, len(s.files))
     return out
 
 
-def score_set(an: dict[str, FileAnalysis], scorer: Scorer, progress=None) -> None:  # type: ignore[no-untyped-def]
-    """Fill in every file's window scores with ``scorer``."""
+def score_set(
+    an: dict[str, FileAnalysis],
+    scorer: Scorer,
+    progress: Callable[[int, int], None] | None = None,
+    hop_s: float = HOP_S,
+) -> None:
+    """Fill in every file's window scores with ``scorer``, one window every ``hop_s``."""
     for i, fa in enumerate(an.values()):
-        w = windows_of(fa.feat)
-        nw = min(w.shape[0], n_windows(int(round(fa.duration * 16000))))
+        w = windows_of(fa.feat, hop_s)
+        nw = min(w.shape[0], n_windows(int(round(fa.duration * 16000)), hop_s))
         fa.scores = scorer(np.ascontiguousarray(w[:nw])) if nw else np.zeros(0)
+        fa.scores_hop_s = hop_s
         if progress:
             progress(i + 1, len(an))
 
@@ -307,6 +307,11 @@ FILTER_GRID: dict[str, tuple[float, ...]] = {
     "min_bout_s": (1.5, 2.0),
 }
 """The filter settings ``cribwatch cry tune --search-filters`` tries (every combination)."""
+SMOOTHING_STARTS: tuple[tuple[int, int], ...] = ((2, 3), (3, 3), (3, 4))
+"""(k_on, n_on) pairs the search tries after FILTER_GRID, each with SMOOTHING_MIN_BOUT_S."""
+SMOOTHING_MIN_BOUT_S: tuple[float, ...] = (1.0, 1.5, 2.0)
+"""Then the start of a bout (``k_on`` of ``n_on`` windows) and the shortest bout, from the best
+filter settings (what they mean in time depends on the hop; the start config competes)."""
 SWITCHABLE = ("rhythm", "pitch")
 """Filters the search also tries switched off, one at a time (the start config's filter set
 is tried first and wins ties)."""
@@ -358,14 +363,28 @@ def search_filters(
             if best is None or key > best[0]:
                 best = (key, replace(c, threshold=thr), point)
     assert best is not None
+    start = best[1]
+    for (k_on, n_on), mb in itertools.product(SMOOTHING_STARTS, SMOOTHING_MIN_BOUT_S):
+        c = replace(start, k_on=k_on, n_on=n_on, min_bout_s=mb)
+        if "smoothing" not in c.enabled or replace(c, threshold=cfg.threshold) in seen:
+            continue
+        seen.add(replace(c, threshold=cfg.threshold))
+        curve = sweep(s, an, c, thresholds, infos)
+        thr = pick_threshold(curve, max_far)
+        point = next(p for p in curve if p["threshold"] == thr)
+        ok = point["far_per_hour"] <= max_far
+        key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
+        if key > best[0]:
+            best = (key, replace(c, threshold=thr), point)
     return best[1], best[2]
 
 
 EVENT_TIMING_GRID: dict[str, tuple[float, ...]] = {
     "onset_shift_s": (0.0, 0.1, 0.2, 0.3),
-    "m_off": (2, 3, 4, 6),
+    "hangover_s": (1.0, 1.5, 2.0, 3.0),
 }
-"""Event timing settings ``cribwatch cry tune --search-filters`` tries after the threshold."""
+"""Event timing settings ``cribwatch cry tune --search-filters`` tries after the threshold;
+``hangover_s`` sets ``m_off`` = hangover_s / hop_s quiet windows (2, 3, 4, 6 at 0.5 s)."""
 ONSET_GRID: dict[str, tuple[float, ...]] = {
     "onset_lookback_s": (0.0, 1.5, 3.0),
     "onset_low": (0.5, 0.6, 0.7, 0.8),
@@ -399,8 +418,8 @@ def search_event_timing(
         keys = list(grid)
         for values in itertools.product(*(grid[k] for k in keys)):
             kw: dict[str, float | int] = dict(zip(keys, values, strict=True))
-            if "m_off" in kw:
-                kw["m_off"] = int(kw["m_off"])
+            if "hangover_s" in kw:
+                kw["m_off"] = max(1, int(round(kw.pop("hangover_s") / start.hop_s)))
             if kw.get("onset_lookback_s", 1.0) == 0.0:
                 kw = {"onset_lookback_s": 0.0}  # off: the other two do not matter
             c = replace(start, **kw)  # type: ignore[arg-type]
@@ -460,7 +479,8 @@ def bootstrap_paired(
     return float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+"""2: levels as 0.1 s block powers (any window hop), was 0.5 s levels in dB."""
 
 
 def _cache_path(data: Path, fe: FrontEndConfig) -> Path:
@@ -488,7 +508,7 @@ def load_and_analyse(
             if f"feat{i}" not in z.files:
                 break
             an[f] = FileAnalysis(
-                z[f"feat{i}"], float(z["dur"][i]), z[f"level{i}"], z[f"f0{i}"], z[f"harm{i}"]
+                z[f"feat{i}"], float(z["dur"][i]), z[f"power{i}"], z[f"f0{i}"], z[f"harm{i}"]
             )
         if len(an) == len(s.files) and list(z["names"]) == s.files:
             return s, an
@@ -501,7 +521,7 @@ def load_and_analyse(
                 "dur": np.array([a.duration for a in an.values()]),
             }
             for i, a in enumerate(an.values()):
-                arrays[f"feat{i}"], arrays[f"level{i}"] = a.feat, a.level
+                arrays[f"feat{i}"], arrays[f"power{i}"] = a.feat, a.power
                 arrays[f"f0{i}"], arrays[f"harm{i}"] = (
                     a.f0.astype(np.float32),
                     a.harm.astype(np.float32),

@@ -99,7 +99,7 @@ def demo_section(out_dir: Path) -> str:
         "<h2>Infant cry detection</h2>"
         f"<p>Bundled sample <code>{html.escape(wav.name)}</code> (20 s: fan noise, synthetic "
         "babbling at 2-5 s, a real held-out Donate-a-cry recording). Labelled cry: "
-        f"{html.escape(lab)}. Streaming detector (1 s windows every 0.5 s, filters: "
+        f"{html.escape(lab)}. Streaming detector (1 s windows every {cfg.hop_s:g} s, filters: "
         f"{html.escape(', '.join(cfg.enabled))}); red bars are detections, dotted lines the "
         "moment each became known.</p>"
         '<img src="cry_demo.png" alt="cry detection on the bundled sample" style="max-width:100%">'

@@ -2,13 +2,14 @@
 
 The streaming detector takes float audio in blocks of any size. It keeps only: the samples not
 yet framed (< one window), the last 98 log-mel frames (one window), the pitch frames of the
-last window and the filter chain's short history. Every 0.5 s of audio it scores one 1 s
-window and feeds the chain (:mod:`cribwatch.cry.postprocess`). Memory does not grow with the
-stream's length.
+last window and the filter chain's short history. Every ``hop_s`` seconds of audio (the
+detector config's, 0.5 by default) it scores one 1 s window and feeds the chain
+(:mod:`cribwatch.cry.postprocess`). Memory does not grow with the stream's length.
 
-Window k covers samples [k*8000, k*8000 + 16000); log-mel frame i covers
-[i*160, i*160 + 400), so window k is frames [50k, 50k + 98) in the stream and in a whole file
-alike: :func:`detect_offline` and :class:`StreamDetector` give the same events.
+Window k covers samples [k*H, k*H + 16000) with H = hop_s * 16000 (8000 by default); log-mel
+frame i covers [i*160, i*160 + 400), so window k is frames [k*H/160, k*H/160 + 98) in the
+stream and in a whole file alike: :func:`detect_offline` and :class:`StreamDetector` give the
+same events.
 
 Scorers map a (B, 98, 64) uint8 batch to (B,) probabilities: :class:`TorchScorer` (float
 model), :class:`OnnxScorer` (ONNX Runtime, float or QDQ) and
@@ -33,9 +34,9 @@ from cribwatch.cry.features import (
     to_model_input,
 )
 from cribwatch.cry.postprocess import (
-    FRAMES_PER_HOP,
     FRAMES_PER_WINDOW,
     HOP_S,
+    LEVEL_BLOCK,
     PITCH_FRAME,
     PITCH_HOP,
     WINDOW_S,
@@ -105,9 +106,10 @@ class OnnxScorer:
         return _sigmoid(np.concatenate(out)) if out else np.zeros(0)
 
 
-def windows_of(feat: np.ndarray) -> np.ndarray:
-    """(n_windows, 98, 64) view of a file's model input, one window every 50 frames."""
-    hop = int(HOP_S * SR) // 160
+def windows_of(feat: np.ndarray, hop_s: float = HOP_S, frame_hop: int = 160) -> np.ndarray:
+    """(n_windows, 98, 64) view of a file's model input, one window every ``hop_s`` seconds
+    (50 frames at 0.5 s)."""
+    hop = int(round(hop_s * SR)) // frame_hop
     n = 0 if feat.shape[0] < WINDOW_FRAMES else (feat.shape[0] - WINDOW_FRAMES) // hop + 1
     if n == 0:
         return np.zeros((0, WINDOW_FRAMES, feat.shape[1]), dtype=feat.dtype)
@@ -116,8 +118,8 @@ def windows_of(feat: np.ndarray) -> np.ndarray:
     ]
 
 
-def n_windows(n_samples: int) -> int:
-    win, hop = int(WINDOW_S * SR), int(HOP_S * SR)
+def n_windows(n_samples: int, hop_s: float = HOP_S) -> int:
+    win, hop = int(WINDOW_S * SR), int(round(hop_s * SR))
     return 0 if n_samples < win else (n_samples - win) // hop + 1
 
 
@@ -139,8 +141,8 @@ def analyse(
     """Offline analysis of a whole signal."""
     if feat is None:
         feat = to_model_input(logmel(x, fe), fe)
-    w = windows_of(feat)
-    nw = min(w.shape[0], n_windows(x.shape[0]))
+    w = windows_of(feat, cfg.hop_s, fe.hop_length)
+    nw = min(w.shape[0], n_windows(x.shape[0], cfg.hop_s))
     scores = scorer(np.ascontiguousarray(w[:nw])) if nw else np.zeros(0)
     return Analysis(window_infos(x, scores, cfg), x.shape[0] / SR)
 
@@ -178,7 +180,9 @@ class StreamDetector:
         self.voiced = np.zeros(0, dtype=bool)
         self.voiced_start = 0
         self.k = 0  # next window index
-        self.hop_samples = int(HOP_S * SR)
+        self.hop_samples = cfg.hop_samples
+        self.fph = cfg.pitch_frames_per_hop
+        self.hop_frames = cfg.hop_samples // fe.hop_length
         self.total = 0
         self._alerted = False
 
@@ -218,7 +222,7 @@ class StreamDetector:
         # windows
         batch_x, batch_k = [], []
         while (self.k * self.hop_samples + int(WINDOW_S * SR)) <= end:
-            f0i = self.k * FRAMES_PER_HOP * 2  # log-mel frame index of the window start (50k)
+            f0i = self.k * self.hop_frames  # log-mel frame index of the window start
             first_frame = self.frame_next - self.frames.shape[0]
             batch_x.append(self.frames[f0i - first_frame : f0i - first_frame + WINDOW_FRAMES])
             batch_k.append(self.k)
@@ -228,12 +232,11 @@ class StreamDetector:
             for k, sc in zip(batch_k, scores, strict=True):
                 a = k * self.hop_samples - self.start
                 wx = self.pending[a : a + int(WINDOW_S * SR)].astype(np.float64)
-                h1 = wx[: self.hop_samples]
-                h2 = wx[self.hop_samples :]
-                level = 10 * np.log10(0.5 * (np.mean(h1**2) + np.mean(h2**2)) + 1e-20)
-                p0 = k * FRAMES_PER_HOP - self.voiced_start
+                blocks = wx.reshape(-1, LEVEL_BLOCK)
+                level = 10 * np.log10(np.mean(np.mean(blocks**2, axis=1)) + 1e-20)
+                p0 = k * self.fph - self.voiced_start
                 vw = self.voiced[p0 : p0 + FRAMES_PER_WINDOW]
-                tail = vw[FRAMES_PER_WINDOW - FRAMES_PER_HOP :]
+                tail = vw[max(0, FRAMES_PER_WINDOW - self.fph) :]
                 info = WindowInfo(
                     float(sc), float(level), float(vw.mean()) if vw.size else 0.0, tail.copy()
                 )
@@ -243,7 +246,7 @@ class StreamDetector:
                     self.on_alert(self.chain.bout_onset, self.chain.bout_emitted)
         # drop what is no longer needed
         first_frame = self.frame_next - self.frames.shape[0]
-        keep_from = self.k * FRAMES_PER_HOP * 2
+        keep_from = self.k * self.hop_frames
         if keep_from > first_frame:
             self.frames = self.frames[keep_from - first_frame :]
         need = self._need()
@@ -251,7 +254,7 @@ class StreamDetector:
         if drop > 0:
             self.pending = self.pending[drop:]
             self.start = need
-        vdrop = self.k * FRAMES_PER_HOP - self.voiced_start
+        vdrop = self.k * self.fph - self.voiced_start
         if vdrop > 0:
             self.voiced = self.voiced[vdrop:]
             self.voiced_start += vdrop

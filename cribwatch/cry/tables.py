@@ -111,7 +111,7 @@ def quant_rows(  # type: ignore[no-untyped-def]
     thresholds = np.asarray(sorted(grid), dtype=float)
     rows, outcomes = [], {}
     for name, (scorer, size) in models.items():
-        ev.score_set(an, scorer)  # type: ignore[arg-type]
+        ev.score_set(an, scorer, hop_s=cfg.hop_s)  # type: ignore[arg-type]
         curve = ev.sweep(s, an, cfg, thresholds)
         thr = ev.pick_threshold(curve, max_far, key="far_per_hour_cryfree")
         c = replace(cfg, threshold=thr)
@@ -182,7 +182,7 @@ def build_tables(
     raw: dict[str, object] = {}
     s, an = ev.load_and_analyse(test, progress=progress)
     fp32 = make_scorer(weights)
-    ev.score_set(an, fp32)
+    ev.score_set(an, fp32, hop_s=cfg.hop_s)
     dur = {f: a.duration for f, a in an.items()}
     main: dict[str, dict[str, object]] = {}
     r, _ = ev.evaluate(s, ev.detect_set(an, cfg), dur)
@@ -191,7 +191,7 @@ def build_tables(
     raw["ablation"] = abl
     if ood is not None:
         so, ano = ev.load_and_analyse(ood, progress=progress)
-        ev.score_set(ano, fp32)
+        ev.score_set(ano, fp32, hop_s=cfg.hop_s)
         ro, _ = ev.evaluate(so, ev.detect_set(ano, cfg), {f: a.duration for f, a in ano.items()})
         main[f"out-of-range ({ood.name})"] = ro
     raw["main"] = main

@@ -98,6 +98,17 @@ def test_onset_lookback_same_events_as_python() -> None:
     assert all(b <= a for a, b in zip(on0, on1, strict=True)) and on1 != on0
 
 
+def test_smaller_hop_same_windows_and_events_as_python() -> None:
+    """Windows every 0.2 s (five a second), rhythm check on: the C chain sees the same
+    windows (score, level, voiced share) and gives the same events as Python."""
+    from dataclasses import replace
+
+    cfg = replace(FilterConfig(threshold=0.9, hop_s=0.2), k_on=3, n_on=3, m_off=15)
+    r = check("host", INT8, DEMO_AUDIO, filters=cfg, cfg=CheckConfig(windows=1))
+    assert r["windows"]["equal"] and r["windows"]["windows"] == 96  # type: ignore[index]
+    assert r["events"]["equal"] and r["events"]["python"], r["events"]  # type: ignore[index]
+
+
 def test_int4_model_bit_exact(tmp_path: Path, host: Path) -> None:
     from cribwatch.board.check import c_golden
     from cribwatch.cry.golden import dump_cry_golden

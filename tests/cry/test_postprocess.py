@@ -128,7 +128,10 @@ def test_integer_models_take_their_float_models_card(tmp_path, monkeypatch):
     card = {
         "detector": det,
         "integer_models": {"m_int8.cwq": "cmd", "m_int4.cwq": "cmd"},
-        "integer_detectors": {"m_int4.cwq": {"threshold": 0.995}},
+        "integer_detectors": {
+            "m_int4.cwq": {"threshold": 0.995},
+            "m_int8qat.cwq": {"threshold": 0.99, "detector": {**det, "hop_s": 0.2, "k_on": 3}},
+        },
     }
     (tmp_path / "m.json").write_text(json.dumps(card))
     want = FilterConfig.from_dict(det)
@@ -136,6 +139,11 @@ def test_integer_models_take_their_float_models_card(tmp_path, monkeypatch):
     assert load_filter_config(None, tmp_path / "m_int8.cwq") == want
     assert load_filter_config(None, tmp_path / "m_int8.onnx") == want
     assert load_filter_config(None, tmp_path / "m_int4.cwq") == replace(want, threshold=0.995)
+    # a detector of its own (e.g. another hop for a board's instruction budget) wins
+    card["integer_models"]["m_int8qat.cwq"] = "cmd"  # type: ignore[index]
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    own = load_filter_config(None, tmp_path / "m_int8qat.cwq")
+    assert own == replace(want, hop_s=0.2, k_on=3, threshold=0.99)
     assert load_filter_config(None, tmp_path / "other.cwq") == FilterConfig()  # not listed
     (tmp_path / "broken.json").write_text("{")  # an unreadable JSON beside it is skipped
     assert load_filter_config(None, tmp_path / "m_int8.cwq") == want

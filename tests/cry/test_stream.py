@@ -28,17 +28,22 @@ def _signal(seconds=24, seed=0):
     return x.astype(np.float32)
 
 
-@pytest.mark.parametrize("block", [160, 999, 8000, 16000 * 7])
-def test_streaming_equals_offline(tiny_int, block):
-    """With the integer model (exact arithmetic) stream and whole file give the same events."""
+@pytest.mark.parametrize(
+    ("block", "hop_s"), [(160, 0.5), (999, 0.5), (8000, 0.5), (16000 * 7, 0.5), (999, 0.2)]
+)
+def test_streaming_equals_offline(tiny_int, block, hop_s):
+    """With the integer model (exact arithmetic) stream and whole file give the same events,
+    at the default hop and at a smaller one."""
     from cribwatch.cry.intref import IntScorer
 
     x = _signal()
     sc = IntScorer(tiny_int)
-    an = analyse(x, sc)
+    an = analyse(x, sc, FilterConfig(hop_s=hop_s))
+    assert len(an.infos) == (x.shape[0] - SR) // int(hop_s * SR) + 1
     # a threshold at the median score makes the random model fire now and then
     thr = float(np.median([w.score for w in an.infos]))
-    cfg = FilterConfig(threshold=thr, enabled=("loudness", "smoothing"))
+    cfg = FilterConfig(threshold=thr, enabled=("loudness", "pitch", "smoothing"), hop_s=hop_s)
+    cfg = FilterConfig.from_dict({**cfg.to_dict(), "voiced_share_min": 0.0})
     off = detect_offline(x, sc, cfg)
     assert off, "the crafted threshold should give events"
     det = StreamDetector(sc, cfg)
@@ -47,6 +52,31 @@ def test_streaming_equals_offline(tiny_int, block):
         got += det.push(x[s : s + block])
     got += det.flush()
     assert [e.to_dict() for e in got] == [e.to_dict() for e in off]
+
+
+def test_hop_must_be_a_tenth_of_a_second_up_to_half_a_window():
+    assert FilterConfig(hop_s=0.2).hop_samples == 3200
+    assert FilterConfig(hop_s=0.2).pitch_frames_per_hop == 10
+    for bad in (0.25, 0.0, 0.6, 1.0):
+        with pytest.raises(CribwatchError, match="hop_s"):
+            FilterConfig(hop_s=bad)
+    with pytest.raises(CribwatchError, match="hop_s"):
+        FilterConfig.from_dict({"hop_s": 0.05})
+
+
+def test_smaller_hop_alerts_no_later(tiny_int):
+    """The same windows every 0.2 s instead of 0.5 s: each window of the 0.5 s grid is also on
+    the 0.2 s grid every second, so with one positive window starting a bout the first alert
+    is never later."""
+    from cribwatch.cry.intref import IntScorer
+
+    x = _signal()
+    sc = IntScorer(tiny_int)
+    thr = float(np.median([w.score for w in analyse(x, sc).infos]))
+    base = FilterConfig(threshold=thr, enabled=("smoothing",), k_on=1, n_on=1, min_bout_s=1.0)
+    e5 = detect_offline(x, sc, base)
+    e2 = detect_offline(x, sc, FilterConfig.from_dict({**base.to_dict(), "hop_s": 0.2}))
+    assert e5 and e2 and e2[0].emitted <= e5[0].emitted
 
 
 def test_streaming_scores_match_offline_float(tiny_model):

@@ -324,7 +324,8 @@ static int run_bench(const char *phase, double seconds)
     uint64_t t = 0;
     unsigned sink = 0;
     if (strcmp(phase, "model") == 0) {
-        long w, nw = (long)(seconds * 2.0 + 0.5);
+        /* as many windows as the detector scores in that much audio: one every hop */
+        long w, nw = (long)(seconds * (double)m->sr / (double)m->hop_samples + 0.5);
         for (w = 0; w < m->frames * m->mels; w++) {
             g_lcg = g_lcg * 1103515245u + 12345u;
             g_det.q0[w] = (int8_t)((g_lcg >> 16) & 255u);

@@ -162,11 +162,18 @@ def bench(
     host: bool = True,
     cfg: BenchConfig = BenchConfig(),
     progress: object = None,
+    config: Path | None = None,
 ) -> dict[str, object]:
+    """``config``: a detector config JSON for the blob (its hop sets the model's windows a
+    second); default: the integer model's, as ``cribwatch cry detect`` loads it."""
     bcfg = BuildConfig()
-    blob = default_blob(int_model=int_model)
+    blob = default_blob(int_model=int_model, config=config)
     a, b = cfg.seconds_a, cfg.seconds_b
     res: dict[str, object] = {"seconds": [a, b], "model_blob_bytes": blob.stat().st_size}
+    from cribwatch.cry.cli import DEFAULT_WEIGHTS, load_filter_config
+
+    cwq = int_model or DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
+    res["hop_s"] = load_filter_config(config, cwq).hop_s  # windows a second: 1 / hop_s
 
     def say(msg: str) -> None:
         if callable(progress):

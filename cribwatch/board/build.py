@@ -132,13 +132,15 @@ def runner(target: str, cfg: BuildConfig = BuildConfig()) -> list[str]:
     return [cfg.qemu]
 
 
-def default_blob(target_dir: Path | None = None, int_model: Path | None = None) -> Path:
+def default_blob(
+    target_dir: Path | None = None, int_model: Path | None = None, config: Path | None = None
+) -> Path:
     """Export the shipped integer model (cry_int8.cwq, detector config as ``cry detect``
-    would load it) into build/board/model/ and return the blob path."""
+    would load it, or ``config``) into build/board/model/ and return the blob path."""
     from cribwatch.board.export import export_c
     from cribwatch.cry.cli import DEFAULT_WEIGHTS, load_filter_config
 
     cwq = int_model or DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
     out = target_dir or (repo_root() / "build" / "board" / "model")
-    export_c(cwq, out, load_filter_config(None, cwq))
+    export_c(cwq, out, load_filter_config(config, cwq))
     return out / "cry_model.cwb"

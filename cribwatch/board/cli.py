@@ -101,6 +101,9 @@ def bench_cmd(
     host: bool = typer.Option(True, "--host/--no-host", help="Count host instructions."),
     seconds_a: float = typer.Option(1.0, "--seconds-a", help="Shorter workload (s of audio)."),
     seconds_b: float = typer.Option(2.0, "--seconds-b", help="Longer workload (s of audio)."),
+    config: Path | None = typer.Option(
+        None, "--config", help="Detector config JSON (default: the integer model's)."
+    ),
 ) -> None:
     """Instructions per 1 s of audio (front end, model, post-processing), memory, code size."""
     from cribwatch.board.bench import BenchConfig, bench
@@ -113,5 +116,6 @@ def bench_cmd(
         host,
         BenchConfig(seconds_a=seconds_a, seconds_b=seconds_b),
         progress=lambda m: print(f"bench: {m}", file=sys.stderr),
+        config=config,
     )
     typer.echo(json.dumps(res) if json_out else json.dumps(res, indent=2))

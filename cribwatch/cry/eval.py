@@ -17,6 +17,9 @@ Counting rules (stated here once, used everywhere):
   evaluated (DCASE 2017 Task 2), computed by sed_eval.
 - ``latency_p50_s`` / ``latency_p90_s``: from a found cry's onset to the ``emitted`` time of the
   first detection that found it.
+- ``sensitivity_ci95`` / ``sensitivity_real_ci95`` / ``far_per_hour_ci95``: 95 % bootstrap
+  intervals (2000 resamples, seed 0): cries resampled by baby (real cries of one Donate-a-cry
+  app instance together), false alarms by file.
 """
 
 from __future__ import annotations
@@ -151,6 +154,32 @@ class CryOutcome:
     latency: float
     source: str
     ebr: str
+    cluster: str = ""
+    """What the cry's recording shares with others: the Donate-a-cry app instance (baby and
+    phone) of a real cry, else the cry itself."""
+
+
+def cry_cluster(source: str, name: str, file: str, onset: float) -> str:
+    """Bootstrap cluster of one labelled cry: Donate-a-cry recordings are named
+    ``<app instance uuid>-<timestamp>-...``, so cries of one baby and phone share the uuid."""
+    if source == "real" and len(name) > 36 and name[36] == "-":
+        return "uuid:" + name[:36].lower()
+    return f"{file}@{onset:.2f}"
+
+
+def ratio_bootstrap(
+    num: np.ndarray, den: np.ndarray, n: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95 % bootstrap interval of sum(num) / sum(den), resampling clusters (rows) with
+    replacement: each row is one cluster's total (found cries and cries of one baby; false
+    alarms and hours of one file)."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    if num.size == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, num.shape[0], size=(n, num.shape[0]))
+    r = num[idx].sum(axis=1) / np.maximum(den[idx].sum(axis=1), 1e-12)
+    return float(np.percentile(r, 2.5)), float(np.percentile(r, 97.5))
 
 
 def evaluate(
@@ -166,6 +195,7 @@ def evaluate(
     fa_nb = 0.0
     secs_nb = 0.0
     hours = sum(durations.values()) / 3600.0
+    fa_per_file: list[tuple[float, float]] = []
     grids: dict[str, list[str]] = s.__dict__.setdefault("_grids", {})
     for f in s.files:
         spans = s.labels.get(f, [])
@@ -175,14 +205,16 @@ def evaluate(
             hit = [e for e in evs if on - MATCH_BEFORE_S <= e.onset <= off]
             r = meta.get(round(on, 2), {})
             first = min(hit, key=lambda e: e.emitted) if hit else None
+            src = r.get("source", "unknown")
             outcomes.append(
                 CryOutcome(
                     f,
                     on,
                     bool(hit),
                     (first.emitted - on) if first else float("nan"),
-                    r.get("source", "unknown"),
+                    src,
                     r.get("ebr_db", "na"),
+                    cry_cluster(src, r.get("name", ""), f, on),
                 )
             )
         rows = s.noise.get(f, [])
@@ -204,6 +236,7 @@ def evaluate(
                 t = grid[min(len(grid) - 1, max(0, int(e.onset / 0.1)))]
                 fa_by_type[t] = fa_by_type.get(t, 0.0) + n
         fa_total += n_file
+        fa_per_file.append((n_file, durations[f] / 3600.0))
         if not spans:
             fa_free += n_file
             secs_free += durations[f]
@@ -238,7 +271,37 @@ def evaluate(
     }
     if with_sed:
         res.update(sed_metrics(s, dets))
+        res.update(uncertainty(outcomes, fa_per_file))
     return res, outcomes
+
+
+def uncertainty(
+    outcomes: list[CryOutcome], fa_per_file: list[tuple[float, float]]
+) -> dict[str, object]:
+    """95 % bootstrap intervals: sensitivity resampling babies (real cries of one Donate-a-cry
+    app instance together; every other cry on its own), false alarms per hour resampling
+    files. Files of one set share noise recordings, so the false-alarm interval is too narrow
+    where one recording causes many alarms."""
+
+    def sens_ci(sel: list[CryOutcome]) -> list[float] | None:
+        if not sel:
+            return None
+        keys = sorted({o.cluster for o in sel})
+        pos = {k: i for i, k in enumerate(keys)}
+        found, count = np.zeros(len(keys)), np.zeros(len(keys))
+        for o in sel:
+            found[pos[o.cluster]] += o.found
+            count[pos[o.cluster]] += 1
+        return [round(v, 4) for v in ratio_bootstrap(found, count)]
+
+    fa = np.array(fa_per_file, float).reshape(-1, 2)
+    lo, hi = ratio_bootstrap(fa[:, 0], fa[:, 1])
+    return {
+        "sensitivity_ci95": sens_ci(outcomes),
+        "sensitivity_real_ci95": sens_ci([o for o in outcomes if o.source == "real"]),
+        "far_per_hour_ci95": [round(lo, 3), round(hi, 3)] if fa.size else None,
+        "real_cry_clusters": len({o.cluster for o in outcomes if o.source == "real"}),
+    }
 
 
 def sed_metrics(s: CrySet, dets: dict[str, list[Event]]) -> dict[str, float]:

@@ -60,3 +60,45 @@ def test_threshold_pick_and_bootstrap():
     assert m == lo == hi == 0.0
     m, lo, hi = bootstrap_paired(a, np.zeros(100))
     assert lo <= m <= hi and abs(m - 0.75) < 1e-9
+
+
+def test_sensitivity_interval_resamples_babies_not_cries():
+    """Real cries of one app instance move together: 20 cries of 2 babies (one found every
+    time, one never) give a far wider interval than 20 cries of 20 babies."""
+    from cribwatch.cry.eval import CryOutcome, cry_cluster, ratio_bootstrap, uncertainty
+
+    uuid = "1259bcad-2308-46fa-9a36-b5d8f359886a"
+    assert cry_cluster("real", f"{uuid}-1430143668806-1.7-f-04-hu.wav", "m.wav", 1.0) == (
+        "uuid:" + uuid
+    )
+    assert cry_cluster("synth", "seed17", "m.wav", 1.0) == "m.wav@1.00"
+
+    def outcomes(n_babies: int) -> list[CryOutcome]:
+        return [
+            CryOutcome(
+                f"f{i}.wav",
+                1.0,
+                (i % n_babies) < n_babies // 2,
+                1.0,
+                "real",
+                "0",
+                str(i % n_babies),
+            )
+            for i in range(20)
+        ]
+
+    two = uncertainty(outcomes(2), [(0.0, 1.0)])["sensitivity_ci95"]
+    many = uncertainty(outcomes(20), [(0.0, 1.0)])["sensitivity_ci95"]
+    assert two[0] <= 0.5 <= two[1] and many[0] <= 0.5 <= many[1]  # type: ignore[index]
+    assert two[1] - two[0] > 1.5 * (many[1] - many[0])  # type: ignore[index]
+    lo, hi = ratio_bootstrap(np.array([2.0, 0.0, 1.0]), np.array([1.0, 1.0, 1.0]))
+    assert 0.0 <= lo <= 1.0 <= hi <= 2.0
+
+
+def test_evaluate_reports_intervals():
+    s = _set()
+    dur = {"a.wav": 30.0, "b.wav": 3600.0}
+    res, _ = evaluate(s, {"b.wav": [Event(100.5, 101.5, 0.8, 101.0)]}, dur)
+    assert res["sensitivity_ci95"] == [0.0, 0.0]
+    lo, hi = res["far_per_hour_ci95"]  # type: ignore[misc]
+    assert lo <= res["far_per_hour"] <= hi

@@ -165,9 +165,23 @@ def bench(
     config: Path | None = None,
 ) -> dict[str, object]:
     """``config``: a detector config JSON for the blob (its hop sets the model's windows a
-    second); default: the integer model's, as ``cribwatch cry detect`` loads it."""
+    second); default: the integer model's, as ``cribwatch cry detect`` loads it. The blob is
+    exported into a folder of this run's own, so benches with other configs can run beside."""
+    with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
+        blob = default_blob(Path(tmp), int_model=int_model, config=config)
+        return _bench(blob, int_model, mipsel, host, cfg, progress, config)
+
+
+def _bench(
+    blob: Path,
+    int_model: Path | None,
+    mipsel: bool,
+    host: bool,
+    cfg: BenchConfig,
+    progress: object,
+    config: Path | None,
+) -> dict[str, object]:
     bcfg = BuildConfig()
-    blob = default_blob(int_model=int_model, config=config)
     a, b = cfg.seconds_a, cfg.seconds_b
     res: dict[str, object] = {"seconds": [a, b], "model_blob_bytes": blob.stat().st_size}
     from cribwatch.cry.cli import DEFAULT_WEIGHTS, load_filter_config

@@ -168,12 +168,17 @@ def user_config_path() -> Path:
     return Path(base) / "cribwatch" / "cry-detector.json"
 
 
+def integer_model_name(weights: Path) -> str:
+    """The name an integer model (``.cwq``, or its ``.onnx``) has in its card's lists."""
+    return weights.with_suffix(".cwq").name
+
+
 def family_card(weights: Path) -> tuple[Path, dict[str, object]] | None:
     """The card of the float model an integer model (``.cwq``, or its ``.onnx``) was made
     from: a JSON card in the same folder whose ``integer_models`` lists it."""
     from cribwatch.io import read_json
 
-    name = weights.with_suffix(".cwq").name
+    name = integer_model_name(weights)
     folder = weights.parent if str(weights.parent) else Path(".")
     for card in sorted(folder.glob("*.json")):
         try:
@@ -207,7 +212,7 @@ def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-u
     if fam is not None and "detector" in fam[1]:
         cfg = FilterConfig.from_dict(fam[1]["detector"])  # type: ignore[arg-type]
         table = fam[1].get("integer_detectors") or {}
-        own = table.get(weights.with_suffix(".cwq").name) if isinstance(table, dict) else None
+        own = table.get(integer_model_name(weights)) if isinstance(table, dict) else None
         if isinstance(own, dict) and isinstance(own.get("detector"), dict):
             cfg = FilterConfig.from_dict(own["detector"])  # a chain of its own
         if isinstance(own, dict) and "threshold" in own:

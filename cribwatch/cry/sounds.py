@@ -34,10 +34,10 @@ from cribwatch.cry.audio import SR, read_audio, resample, write_wav
 from cribwatch.cry.synth import (
     DEFAULT_SYNTH,
     OUT_OF_RANGE,
-    _smooth_noise,
     colored_noise,
     fan_noise,
     reverb,
+    smooth_noise,
     synth_baby_noncry,
     synth_cry,
 )
@@ -493,7 +493,7 @@ def augment_real_cry(x: np.ndarray, rng: np.random.Generator, cfg: RealAugConfig
         y = sosfilt(butter(2, rng.uniform(*cfg.highpass_hz), "highpass", fs=SR, output="sos"), y)
     if rng.random() < cfg.reverb_p:
         y = reverb(rng, y, rng.uniform(*cfg.rt60_s), rng.uniform(*cfg.wet))
-    y = y * 10 ** (cfg.swell_db * _smooth_noise(rng, y.shape[0], 1.0) / 20)
+    y = y * 10 ** (cfg.swell_db * smooth_noise(rng, y.shape[0], 1.0) / 20)
     return y.astype(np.float32)
 
 

@@ -101,7 +101,7 @@ def _u(rng: np.random.Generator, r: Range) -> float:
     return float(rng.uniform(r[0], r[1]))
 
 
-def _smooth_noise(rng: np.random.Generator, n: int, rate_hz: float) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, n: int, rate_hz: float) -> np.ndarray:
     """Unit-variance noise varying at about ``rate_hz`` (linear interpolation of knots)."""
     k = max(2, int(n / SR * rate_hz) + 2)
     knots = rng.standard_normal(k)
@@ -140,7 +140,7 @@ def voice(
             env = env + g / (1.0 + ((fk - fj) / (bw * fj)) ** 2)
         alive = fk < 7800.0
         out += amp * env * np.sin(k * phase + rng.uniform(0, 2 * np.pi)) * alive
-    out *= 1.0 + shimmer * _smooth_noise(rng, n, 80.0)
+    out *= 1.0 + shimmer * smooth_noise(rng, n, 80.0)
     if breath > 0:
         out += breath * np.std(out) * formant_noise(rng, n, formants)
     return out
@@ -200,14 +200,14 @@ def synth_cry(
         rise = _u(rng, cfg.f0_rise)
         f0_unit = base * rng.uniform(0.92, 1.08)
         f0 = f0_unit * (1.0 + (rise - 1.0) * np.clip(shape, 0, 1))
-        f0 *= 1.0 + jit * _smooth_noise(rng, n, 200.0)
+        f0 *= 1.0 + jit * smooth_noise(rng, n, 200.0)
         f0 *= 1.0 + 0.02 * np.sin(2 * np.pi * rng.uniform(4, 8) * t)
         if rng.random() < cfg.hyper_p:
             a = rng.uniform(0.1, 0.6) * n
             b = min(n, a + rng.uniform(0.15, 0.5) * SR)
             seg = slice(int(a), int(b))
             f0[seg] = _u(rng, cfg.hyper_f0_hz) * (
-                1.0 + jit * _smooth_noise(rng, int(b) - int(a), 200)
+                1.0 + jit * smooth_noise(rng, int(b) - int(a), 200)
             )
         x = voice(rng, f0, tilt_db_oct=tilt, formants=formants, shimmer=shim, breath=0.05)
         x /= np.std(x) + 1e-12
@@ -292,7 +292,7 @@ def synth_baby_noncry(rng: np.random.Generator, kind: str | None = None) -> tupl
             f0 = base * rng.uniform(0.9, 1.2) * np.ones(n)
         else:
             f0 = base * (1 + 0.15 * np.sin(np.pi * t / max(t[-1], 1e-3)))
-        f0 = f0 * (1 + 0.01 * _smooth_noise(rng, n, 150))
+        f0 = f0 * (1 + 0.01 * smooth_noise(rng, n, 150))
         breath = {"coo": 0.1, "babble": 0.2, "laugh": 0.8, "fuss": 0.2}[kind]
         x = voice(rng, f0, tilt_db_oct=tilt, formants=formants, shimmer=0.05, breath=breath)
         x /= np.std(x) + 1e-12
@@ -334,5 +334,5 @@ def fan_noise(rng: np.random.Generator, n: int) -> np.ndarray:
         * np.sin(2 * np.pi * blade * t)
         * (1 + 0.3 * np.sin(2 * np.pi * 0.2 * t))
     )
-    y *= 1 + 0.1 * _smooth_noise(rng, n, 0.5)
+    y *= 1 + 0.1 * smooth_noise(rng, n, 0.5)
     return (y / (np.std(y) + 1e-12)).astype(np.float32)

@@ -202,7 +202,12 @@ def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-u
     for p in (config, user_config_path() if config is None else None):
         if p is not None and (p.exists() or p == config):
             d = read_json(p)
-            return FilterConfig.from_dict(d.get("detector", d))
+            try:
+                return FilterConfig.from_dict(d.get("detector", d))
+            except CribwatchError as exc:
+                raise CribwatchError(f"{p}: {exc.message}") from exc
+            except (TypeError, AttributeError) as exc:
+                raise CribwatchError(f"{p}: not a detector config ({exc})") from exc
     card = weights.with_suffix(".json")
     if card.exists():
         d = read_json(card)

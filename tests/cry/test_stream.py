@@ -191,6 +191,13 @@ def test_detect_error_paths(tmp_path, tiny_model):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    # a detector config with an impossible hop: one line naming the config file
+    bad = tmp_path / "bad-config.json"
+    bad.write_text('{"detector": {"threshold": 0.9, "hop_s": 0.25}}')
+    r = _cli(["cry", "detect", str(stereo_float), "--model", str(weights), "--config", str(bad)])
+    lines = r.stderr.decode().strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1, lines
+    assert "bad-config.json" in lines[0] and "hop_s" in lines[0]
 
 
 def test_wav_blocks_reads_incrementally(tmp_path):

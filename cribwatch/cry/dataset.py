@@ -26,6 +26,8 @@ class CrySet:
     noise: dict[str, list[tuple[float, float, str]]] = field(default_factory=dict)
     cries: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     channels: dict[str, dict[str, str]] = field(default_factory=dict)
+    sources: dict[str, list[tuple[float, float, str]]] = field(default_factory=dict)
+    """Which non-cry recording lies where (sources.tsv; sets built before it have none)."""
 
     def audio_path(self, name: str) -> Path:
         return self.root / "audio" / name
@@ -42,7 +44,8 @@ def _rows(path: Path, header: list[str]) -> list[dict[str, str]]:
 
 
 def load_set(root: Path) -> CrySet:
-    """Load a cry set; labels.tsv is required, noise_types.tsv/cries.tsv/channels.tsv optional."""
+    """Load a cry set; labels.tsv is required, noise_types.tsv, cries.tsv, channels.tsv and
+    sources.tsv are optional."""
     root = Path(root)
     man = root / "manifest.json"
     manifest = read_json(man) if man.exists() else {"format": "cribwatch-cry", "version": 1}
@@ -68,6 +71,10 @@ def load_set(root: Path) -> CrySet:
         s.cries.setdefault(r["file"], []).append(r)
     for r in _rows(root / "channels.tsv", ["file", "band"]):
         s.channels[r["file"]] = r
+    for r in _rows(root / "sources.tsv", ["file", "onset", "offset", "source"]):
+        s.sources.setdefault(r["file"], []).append(
+            (float(r["onset"]), float(r["offset"]), r["source"])
+        )
     return s
 
 

@@ -196,6 +196,7 @@ def evaluate(
     secs_nb = 0.0
     hours = sum(durations.values()) / 3600.0
     fa_per_file: list[tuple[float, float]] = []
+    fa_by_source: dict[str, float] = {}
     grids: dict[str, list[str]] = s.__dict__.setdefault("_grids", {})
     for f in s.files:
         spans = s.labels.get(f, [])
@@ -232,6 +233,9 @@ def evaluate(
             if n == 0:
                 continue
             n_file += n
+            if s.sources:
+                src = fa_source(s, f, e.onset)
+                fa_by_source[src] = fa_by_source.get(src, 0.0) + n
             if grid:
                 t = grid[min(len(grid) - 1, max(0, int(e.onset / 0.1)))]
                 fa_by_type[t] = fa_by_type.get(t, 0.0) + n
@@ -272,7 +276,33 @@ def evaluate(
     if with_sed:
         res.update(sed_metrics(s, dets))
         res.update(uncertainty(outcomes, fa_per_file))
+        if s.sources:
+            res.update(source_uncertainty(s, fa_by_source, hours))
     return res, outcomes
+
+
+def fa_source(s: CrySet, file: str, t: float) -> str:
+    """The non-cry recording a false alarm at ``t`` falls on: the shortest sources.tsv span
+    around ``t`` (an event over a background), else the file itself."""
+    around = [(off - on, src) for on, off, src in s.sources.get(file, []) if on <= t < off]
+    return min(around)[1] if around else f"file:{file}"
+
+
+def source_uncertainty(
+    s: CrySet, fa_by_source: dict[str, float], hours: float
+) -> dict[str, object]:
+    """False alarms per hour with a 95 % bootstrap interval that resamples the set's noise
+    recordings (every source of sources.tsv, with its false alarms or none): one animal
+    recording repeated over many files counts as one draw, not as many."""
+    names = sorted({src for rows in s.sources.values() for _, _, src in rows} | set(fa_by_source))
+    counts = np.array([fa_by_source.get(n, 0.0) for n in names])
+    lo, hi = ratio_bootstrap(counts, np.full(len(names), hours / max(1, len(names))))
+    top = sorted(fa_by_source.items(), key=lambda kv: -kv[1])[:5]
+    return {
+        "far_per_hour_ci95_by_source": [round(lo, 3), round(hi, 3)],
+        "noise_sources": len(names),
+        "false_alarm_sources_top": [[n, c] for n, c in top],
+    }
 
 
 def uncertainty(

@@ -259,14 +259,27 @@ ESPEAK_WORDS = (
 ).split()
 
 
+Parts = list[tuple[int, int, str]]
+"""Where recordings lie in a piece of audio: (first sample, samples, source name)."""
+
+
+def shift_parts(parts: Parts, start: int, limit: int) -> Parts:
+    """``parts`` of a piece placed at ``start`` and cut to its first ``limit`` samples."""
+    return [(start + a, min(n, limit - a), name) for a, n, name in parts if a < limit]
+
+
 class SourcePool:
-    """Decoded non-cry source recordings of one split, with an LRU cache."""
+    """Decoded non-cry source recordings of one split, with an LRU cache. After each
+    :meth:`clip` and :meth:`bed`, ``last_parts`` says which recordings the audio is made of
+    (package file, espeak voice, or one synthetic draw each), so a set can list its sources."""
 
     def __init__(self, debian: Path, split: str, seed: int, cache_items: int = 96) -> None:
         self.split = split
         self.rng = np.random.default_rng(seed + 7919)
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.cache_items = cache_items
+        self.last_parts: Parts = []
+        self._draws = 0
         self.files: dict[str, list[Path]] = {
             k: [] for k in ("speech", "animal", "music", "household")
         }
@@ -333,12 +346,18 @@ class SourcePool:
             self.cache.popitem(last=False)
         return x
 
+    def _synthetic(self, kind: str) -> str:
+        """Name of one synthetic draw (each is a source of its own)."""
+        self._draws += 1
+        return f"synth:{kind}:{self._draws}"
+
     def espeak_clip(self, rng: np.random.Generator) -> np.ndarray:
         """A sentence from espeak-ng in a random voice, variant, pitch and speed."""
         voice = self.voices[int(rng.integers(len(self.voices)))]
         variant = ["", "+f1", "+f2", "+f3", "+f4", "+m1", "+m3", "+croak", "+whisper"][
             int(rng.integers(9))
         ]
+        self.last_parts = [(0, 0, f"espeak:{voice}{variant}")]
         child = rng.random() < 0.3
         pitch = int(rng.integers(80, 100)) if child else int(rng.integers(20, 80))
         words = [
@@ -368,36 +387,47 @@ class SourcePool:
     def clip(self, kind: str, rng: np.random.Generator) -> np.ndarray:
         """One recording of ``kind`` (a noise type), trimmed of silence, float32 at 16 kHz."""
         if kind == "baby_noncry":
-            return synth_baby_noncry(rng)[0]
+            x = synth_baby_noncry(rng)[0]
+            self.last_parts = [(0, x.shape[0], self._synthetic(kind))]
+            return x
         if kind == "speech" and rng.random() < 0.5:
             x = self.espeak_clip(rng)
+            name = self.last_parts[0][2]
         elif kind == "tv":
             return self.bed("tv", int(rng.uniform(3, 10) * SR), rng)
         elif kind in ("fan", "noise", "quiet"):
             return self.bed(kind, int(rng.uniform(2, 8) * SR), rng)
         else:
             files = self.files[kind]
-            x = self._load(files[int(rng.integers(len(files)))])
+            f = files[int(rng.integers(len(files)))]
+            name = f"{f.parent.name}/{f.name}"
+            x = self._load(f)
             if kind == "music" and x.shape[0] > 12 * SR:
                 a = int(rng.integers(0, x.shape[0] - 10 * SR))
                 x = x[a : a + int(rng.uniform(3, 10) * SR)]
         a, b = trim_silence(x)
         x = x[a:b]
-        return x if x.shape[0] > SR // 20 else np.zeros(SR // 10, dtype=np.float32)
+        x = x if x.shape[0] > SR // 20 else np.zeros(SR // 10, dtype=np.float32)
+        self.last_parts = [(0, x.shape[0], name)]
+        return x
 
     def sequence(self, kind: str, n: int, rng: np.random.Generator, gap_s: Range) -> np.ndarray:
         out = np.zeros(n, dtype=np.float32)
+        parts: Parts = []
         t = int(rng.uniform(0, gap_s[1]) * SR)
         while t < n:
             c = self.clip(kind, rng)
+            parts += shift_parts(self.last_parts, t, min(c.shape[0], n - t))
             c = set_rms_db(c, rng.uniform(-6, 0)) if rms(c) > 1e-6 else c
             m = min(c.shape[0], n - t)
             out[t : t + m] += c[:m]
             t += m + int(rng.uniform(*gap_s) * SR)
+        self.last_parts = parts
         return out
 
     def bed(self, kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
         """A continuous background of ``kind``, unit-ish RMS, ``n`` samples."""
+        parts: Parts = []
         if kind == "noise":
             x = colored_noise(rng, n, ["white", "pink", "brown"][int(rng.integers(3))])
         elif kind == "quiet":
@@ -410,11 +440,16 @@ class SourcePool:
                 f = self.files["music"][int(rng.integers(len(self.files["music"])))]
                 y = self._load(f)
                 a = int(rng.integers(0, max(1, y.shape[0] - n)))
-                x = np.concatenate([x, y[a : a + n]])
+                seg = y[a : a + n]
+                track = f"{f.parent.name}/{f.name}"
+                parts += shift_parts([(0, seg.shape[0], track)], x.shape[0], n)
+                x = np.concatenate([x, seg])
             x = x[:n]
         elif kind == "tv":
             speech = self.sequence("speech", n, rng, (0.1, 1.0))
+            parts += self.last_parts
             music = self.bed("music", n, rng)
+            parts += self.last_parts
             x = speech / (rms(speech) or 1) + music / (rms(music) or 1) * 10 ** (
                 rng.uniform(-12, 0) / 20
             )
@@ -426,9 +461,13 @@ class SourcePool:
                 "baby_noncry": (0.5, 5.0),
             }[kind]
             x = self.sequence(kind, n, rng, gaps)
+            parts += self.last_parts
             x = x + 0.03 * colored_noise(rng, n, "pink") * (rms(x) or 1)
         else:
             raise CribwatchError(f"unknown noise type {kind!r}")
+        if kind in ("noise", "quiet", "fan"):
+            parts = [(0, n, self._synthetic(kind))]
+        self.last_parts = parts
         r = rms(x)
         return (x / r if r > 1e-9 else x).astype(np.float32)
 
@@ -545,7 +584,12 @@ def _maybe_narrow(x: np.ndarray, rng: np.random.Generator, cfg: SetConfig) -> np
 
 
 def _write_tables(
-    out: Path, labels: list[str], noise: list[str], cries: list[str], channels: list[str]
+    out: Path,
+    labels: list[str],
+    noise: list[str],
+    cries: list[str],
+    channels: list[str],
+    sources: list[str] | None = None,
 ) -> None:
     """The set's TSV tables (each list starts with its header row)."""
     for name, rows in (
@@ -553,8 +597,10 @@ def _write_tables(
         ("noise_types.tsv", noise),
         ("cries.tsv", cries),
         ("channels.tsv", channels),
+        ("sources.tsv", sources),
     ):
-        (out / name).write_text("\n".join(rows) + "\n")
+        if rows is not None:
+            (out / name).write_text("\n".join(rows) + "\n")
 
 
 def build_set(
@@ -601,7 +647,13 @@ def build_set(
     noise_rows: list[str] = ["file\tonset\toffset\tnoise_type"]
     cry_rows: list[str] = ["file\tonset\toffset\tsource\tname\tebr_db"]
     chan_rows: list[str] = ["file\tband\tcodec\tagc\tclip"]
+    source_rows: list[str] = ["file\tonset\toffset\tsource"]
     done = 0
+
+    def add_sources(file: str, parts: Parts) -> None:
+        source_rows.extend(
+            f"{file}\t{a / SR:.3f}\t{(a + m) / SR:.3f}\t{src}" for a, m, src in parts if m > 0
+        )
 
     def finish(name: str, x: np.ndarray) -> None:
         nonlocal done
@@ -617,12 +669,15 @@ def build_set(
         name = f"mix_{i:05d}.wav"
         bed_kind = MIX_BEDS[int(rng.integers(len(MIX_BEDS)))]
         bed = pool.bed(bed_kind, n, rng) * 10 ** (rng.uniform(*cfg.bed_dbfs) / 20)
+        add_sources(name, pool.last_parts)
         noise_rows.append(f"{name}\t0.000\t{cfg.mixture_s:.3f}\t{bed_kind}")
         if rng.random() < cfg.distractor_p:
             kind = EVENT_TYPES[int(rng.integers(len(EVENT_TYPES)))]
             ev = _maybe_narrow(pool.clip(kind, rng), rng, cfg)[: n // 2]
+            ev_parts = pool.last_parts
             ev = set_rms_db(ev, 20 * np.log10(rms(bed)) + rng.uniform(-6, 6))
             t0 = int(rng.integers(0, n - ev.shape[0]))
+            add_sources(name, shift_parts(ev_parts, t0, ev.shape[0]))
             bed[t0 : t0 + ev.shape[0]] += ev
             noise_rows.append(f"{name}\t{t0 / SR:.3f}\t{(t0 + ev.shape[0]) / SR:.3f}\t{kind}")
         if rng.random() < cfg.real_share:
@@ -655,11 +710,13 @@ def build_set(
         bed_kind = "quiet" if quiet else FREE_BEDS[int(rng.integers(len(FREE_BEDS)))]
         lvl = rng.uniform(*(cfg.quiet_dbfs if quiet else cfg.bed_dbfs))
         x = pool.bed(bed_kind, nf, rng) * 10 ** (lvl / 20)
+        add_sources(name, pool.last_parts)
         noise_rows.append(f"{name}\t0.000\t{cfg.cryfree_file_s:.3f}\t{bed_kind}")
         t = int(rng.uniform(*cfg.event_gap_s) * SR)
         while t < nf:
             kind = EVENT_TYPES[int(rng.integers(len(EVENT_TYPES)))]
             ev = _maybe_narrow(pool.clip(kind, rng), rng, cfg)[: nf - t]
+            add_sources(name, shift_parts(pool.last_parts, t, ev.shape[0]))
             ev_lvl = rng.uniform(lvl, lvl + 15) if quiet else rng.uniform(*cfg.event_dbfs)
             ev = set_rms_db(ev, ev_lvl)
             x[t : t + ev.shape[0]] += ev
@@ -667,7 +724,7 @@ def build_set(
             t += ev.shape[0] + int(rng.uniform(*cfg.event_gap_s) * SR)
         finish(name, x)
 
-    _write_tables(out, labels, noise_rows, cry_rows, chan_rows)
+    _write_tables(out, labels, noise_rows, cry_rows, chan_rows, source_rows)
     manifest: dict[str, object] = {
         "format": "cribwatch-cry",
         "version": 1,
@@ -763,7 +820,8 @@ def build_real_set(
     order = rng.permutation(len(free_src))
     k, t = 0, 0.0
     parts: list[np.ndarray] = []
-    rows: list[tuple[float, float, str]] = []
+    rows: list[tuple[float, float, str, str]] = []
+    source_rows = ["file\tonset\toffset\tsource"]
 
     def flush() -> None:
         nonlocal k, parts, t, rows, seconds
@@ -771,7 +829,8 @@ def build_real_set(
             return
         name = f"free_{k:05d}.wav"
         write_wav(audio_dir / name, np.concatenate(parts))
-        noise_rows.extend(f"{name}\t{a:.3f}\t{b:.3f}\t{kind}" for a, b, kind in rows)
+        noise_rows.extend(f"{name}\t{a:.3f}\t{b:.3f}\t{kind}" for a, b, kind, _ in rows)
+        source_rows.extend(f"{name}\t{a:.3f}\t{b:.3f}\t{src}" for a, b, _, src in rows)
         chan_rows.append(f"{name}\t8k\tnone\tno\tno")
         seconds += t
         k, parts, t, rows = k + 1, [], 0.0, []
@@ -780,13 +839,14 @@ def build_real_set(
         f, kind = free_src[int(j)]
         x = read_audio(f)
         gap = np.zeros(int(rng.uniform(0.5, 3.0) * SR), np.float32)
-        rows.append((t + gap.shape[0] / SR, t + (gap.shape[0] + x.shape[0]) / SR, kind))
+        on, off = t + gap.shape[0] / SR, t + (gap.shape[0] + x.shape[0]) / SR
+        rows.append((on, off, kind, f"{f.parent.name}/{f.name}"))
         parts += [gap, x.astype(np.float32)]
         t += (gap.shape[0] + x.shape[0]) / SR
         if t >= cryfree_file_s:
             flush()
     flush()
-    _write_tables(out, labels, noise_rows, cry_rows, chan_rows)
+    _write_tables(out, labels, noise_rows, cry_rows, chan_rows, source_rows)
     manifest: dict[str, object] = {
         "format": "cribwatch-cry",
         "version": 1,

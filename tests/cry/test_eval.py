@@ -102,3 +102,21 @@ def test_evaluate_reports_intervals():
     assert res["sensitivity_ci95"] == [0.0, 0.0]
     lo, hi = res["far_per_hour_ci95"]  # type: ignore[misc]
     assert lo <= res["far_per_hour"] <= hi
+
+
+def test_false_alarm_interval_resamples_noise_recordings():
+    """Ten false alarms on one animal recording repeated in ten files: resampling files sees
+    ten independent files, resampling recordings sees one, so its interval is wider."""
+    files = [f"f{i}.wav" for i in range(20)]
+    s = CrySet(Path("."), {}, files)
+    s.sources = {
+        f: [(0.0, 300.0, f"bed{i}"), (10.0, 20.0, "dog.ogg" if i < 10 else f"cat{i}.ogg")]
+        for i, f in enumerate(files)
+    }
+    dur = {f: 300.0 for f in files}
+    dets = {f: [Event(12.0, 13.0, 0.9, 13.0)] for f in files[:10]}
+    res, _ = evaluate(s, dets, dur)
+    assert res["false_alarm_sources_top"] == [["dog.ogg", 10.0]]
+    assert res["noise_sources"] == 31  # 20 backgrounds, the dog, 10 cats
+    by_file, by_src = res["far_per_hour_ci95"], res["far_per_hour_ci95_by_source"]
+    assert by_src[1] - by_src[0] > by_file[1] - by_file[0]  # type: ignore[index]

@@ -40,6 +40,8 @@ def test_real_set_uses_only_unlisted_recordings(tmp_path):
     assert len(free) >= 2 and all(f not in s.labels for f in free)
     kinds = sorted(k for f in free for _, _, k in s.noise[f])
     assert kinds == ["music", "speech", "speech", "speech"]
+    srcs = sorted(src for f in free for _, _, src in s.sources[f])
+    assert srcs == ["en/p0.wav", "en/p1.wav", "en/p2.wav", "moh/m.wav"]
     assert all(s.channels[f]["band"] == "8k" for f in s.files)
     # 6.5 s of cry file, 10 s of prompts and music, four gaps of 0.5-3 s
     assert 6.5 + 10.0 + 2.0 <= float(man["hours"]) * 3600 <= 6.5 + 10.0 + 12.0 + 0.01
@@ -70,3 +72,32 @@ def test_fit_and_val_divide_the_train_sources(tmp_path):
     assert not uu["fit"] & uu["val"]  # split by app instance
     assert all(in_split(_hash01("uuid:" + u.lower()), "val") for u in uu["val"])
     assert not {uuid_of(f.name) for f in real_cry_files(donate, "test")} & (uu["fit"] | uu["val"])
+
+
+def test_source_pool_says_where_each_recording_lies(tmp_path):
+    """sources.tsv: every background and event lists the recordings it is made of."""
+    from collections import OrderedDict
+
+    from cribwatch.cry.audio import SR
+    from cribwatch.cry.sounds import SourcePool, shift_parts
+
+    d = tmp_path / "animals"
+    d.mkdir()
+    for i in range(3):
+        write_wav(d / f"a{i}.wav", harmonic(300 + 50 * i, 1.0))
+    pool = object.__new__(SourcePool)  # no Debian packages needed for these kinds
+    pool.files = {"animal": sorted(d.glob("*.wav")), "music": sorted(d.glob("*.wav"))}
+    pool.cache, pool.cache_items, pool.last_parts, pool._draws = OrderedDict(), 8, [], 0
+    rng = np.random.default_rng(0)
+    n = 10 * SR
+    x = pool.bed("animal", n, rng)
+    parts = pool.last_parts
+    assert len(parts) >= 2
+    for a, m, name in parts:
+        assert 0 <= a and a + m <= n and name.startswith("animals/a")
+        assert np.abs(x[a : a + m]).max() > 0.1  # the recording is where it is listed
+    pool.bed("fan", n, rng)
+    assert pool.last_parts == [(0, n, "synth:fan:1")]
+    pool.bed("music", n, rng)
+    assert sum(m for _, m, _ in pool.last_parts) == n
+    assert shift_parts([(0, 100, "a"), (150, 100, "b")], 1000, 120) == [(1000, 100, "a")]

@@ -442,7 +442,7 @@ class SourcePool:
                 a = int(rng.integers(0, max(1, y.shape[0] - n)))
                 seg = y[a : a + n]
                 track = f"{f.parent.name}/{f.name}"
-                parts += shift_parts([(0, seg.shape[0], track)], x.shape[0], n)
+                parts += shift_parts([(0, seg.shape[0], track)], x.shape[0], n - x.shape[0])
                 x = np.concatenate([x, seg])
             x = x[:n]
         elif kind == "tv":

@@ -98,6 +98,7 @@ def test_source_pool_says_where_each_recording_lies(tmp_path):
         assert np.abs(x[a : a + m]).max() > 0.1  # the recording is where it is listed
     pool.bed("fan", n, rng)
     assert pool.last_parts == [(0, n, "synth:fan:1")]
-    pool.bed("music", n, rng)
-    assert sum(m for _, m, _ in pool.last_parts) == n
+    pool.bed("music", n - SR // 2, rng)  # ten 1 s tracks, the last one cut in half
+    assert sum(m for _, m, _ in pool.last_parts) == n - SR // 2
+    assert max(a + m for a, m, _ in pool.last_parts) == n - SR // 2
     assert shift_parts([(0, 100, "a"), (150, 100, "b")], 1000, 120) == [(1000, 100, "a")]

@@ -50,6 +50,26 @@ MAIN_KEYS = [
 ]
 
 
+def interval_table(results: dict[str, dict[str, object]]) -> str:
+    """The 95 % bootstrap intervals of ``cry eval`` (see cribwatch.cry.eval)."""
+
+    def ci(v: object) -> str:
+        return f" [{v[0]:.3f}, {v[1]:.3f}]" if isinstance(v, list) and len(v) == 2 else ""
+
+    keys = [
+        ("sensitivity", "sensitivity_ci95"),
+        ("sensitivity_real", "sensitivity_real_ci95"),
+        ("far_per_hour", "far_per_hour_ci95"),
+        ("far_per_hour", "far_per_hour_ci95_by_source"),
+    ]
+    rows = [
+        [name] + [_fmt(r.get(k)) + ci(r.get(c)) for k, c in keys] for name, r in results.items()
+    ]
+    head = ["set", "sensitivity (babies resampled)", "sensitivity_real (babies resampled)"]
+    head += ["far_per_hour (files resampled)", "far_per_hour (recordings resampled)"]
+    return md_table(head, rows)
+
+
 def main_table(results: dict[str, dict[str, object]]) -> str:
     rows = [[name] + [r.get(k) for k in MAIN_KEYS] for name, r in results.items()]
     return md_table(["set"] + MAIN_KEYS, rows)
@@ -207,6 +227,8 @@ def build_tables(
         [
             f"Detector config: threshold {cfg.threshold}, filters {', '.join(cfg.enabled)}.",
             main_table(main),
+            "95% bootstrap intervals:",
+            interval_table(main),
             ebr_table(main),
             "Filter ablation (test set, same threshold; false alarms per hour by noise type):",
             abl_md,

@@ -120,3 +120,22 @@ def test_false_alarm_interval_resamples_noise_recordings():
     assert res["noise_sources"] == 31  # 20 backgrounds, the dog, 10 cats
     by_file, by_src = res["far_per_hour_ci95"], res["far_per_hour_ci95_by_source"]
     assert by_src[1] - by_src[0] > by_file[1] - by_file[0]  # type: ignore[index]
+
+
+def test_tables_print_the_intervals():
+    from cribwatch.cry.tables import interval_table
+
+    md = interval_table(
+        {
+            "test": {
+                "sensitivity": 0.5,
+                "sensitivity_ci95": [0.4, 0.6],
+                "far_per_hour": 1.0,
+                "far_per_hour_ci95": [0.5, 1.5],
+            }
+        }
+    )
+    row = md.splitlines()[-1]
+    assert "0.500 [0.400, 0.600]" in row and "1.000 [0.500, 1.500]" in row
+    # no real cries, no sources.tsv: no interval claimed
+    assert row.endswith("| - | 1.000 [0.500, 1.500] | 1.000 |")

@@ -346,7 +346,7 @@ def tune_cmd(
     hop: float | None = typer.Option(
         None,
         "--hop",
-        help="Window hop (s, a multiple of 0.1 up to 1.0) instead of the start config's; "
+        help="Window hop (s, a multiple of 0.1 up to 0.5) instead of the start config's; "
         "the hang-over (m_off) keeps its length in seconds.",
     ),
 ) -> None:

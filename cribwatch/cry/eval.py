@@ -435,40 +435,37 @@ def search_filters(
     from dataclasses import replace
 
     best: tuple[tuple[float, float], FilterConfig, dict[str, float]] | None = None
-    keys = list(FILTER_GRID)
     seen: set[FilterConfig] = set()
     infos = set_infos(an, cfg)  # the chain's inputs: no setting searched here changes them
+
+    def consider(c: FilterConfig) -> None:
+        """Sweep ``c``'s thresholds (once per setting) and keep it if it beats the best."""
+        nonlocal best
+        setting = replace(c, threshold=cfg.threshold)
+        if setting in seen:
+            return
+        seen.add(setting)
+        curve = sweep(s, an, c, thresholds, infos)
+        thr = pick_threshold(curve, max_far)
+        point = next(p for p in curve if p["threshold"] == thr)
+        ok = point["far_per_hour"] <= max_far
+        key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
+        if best is None or key > best[0]:
+            best = (key, replace(c, threshold=thr), point)
+
+    keys = list(FILTER_GRID)
     for enabled in filter_sets(cfg.enabled):
         for values in itertools.product(*(FILTER_GRID[k] for k in keys)):
             kw = {
                 k: (v if _USES.get(k, "smoothing") in enabled else getattr(cfg, k))
                 for k, v in zip(keys, values, strict=True)
             }
-            c = replace(cfg, enabled=enabled, **kw)  # type: ignore[arg-type]
-            if c in seen:
-                continue
-            seen.add(c)
-            curve = sweep(s, an, c, thresholds, infos)
-            thr = pick_threshold(curve, max_far)
-            point = next(p for p in curve if p["threshold"] == thr)
-            ok = point["far_per_hour"] <= max_far
-            key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
-            if best is None or key > best[0]:
-                best = (key, replace(c, threshold=thr), point)
+            consider(replace(cfg, enabled=enabled, **kw))  # type: ignore[arg-type]
     assert best is not None
     start = best[1]
-    for (k_on, n_on), mb in itertools.product(SMOOTHING_STARTS, SMOOTHING_MIN_BOUT_S):
-        c = replace(start, k_on=k_on, n_on=n_on, min_bout_s=mb)
-        if "smoothing" not in c.enabled or replace(c, threshold=cfg.threshold) in seen:
-            continue
-        seen.add(replace(c, threshold=cfg.threshold))
-        curve = sweep(s, an, c, thresholds, infos)
-        thr = pick_threshold(curve, max_far)
-        point = next(p for p in curve if p["threshold"] == thr)
-        ok = point["far_per_hour"] <= max_far
-        key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
-        if key > best[0]:
-            best = (key, replace(c, threshold=thr), point)
+    if "smoothing" in start.enabled:
+        for (k_on, n_on), mb in itertools.product(SMOOTHING_STARTS, SMOOTHING_MIN_BOUT_S):
+            consider(replace(start, k_on=k_on, n_on=n_on, min_bout_s=mb))
     return best[1], best[2]
 
 
@@ -565,11 +562,9 @@ def bootstrap_paired(
     a: np.ndarray, b: np.ndarray, n: int = 2000, seed: int = 0
 ) -> tuple[float, float, float]:
     """Mean of a - b and its 95 % bootstrap interval (paired resampling of items)."""
-    rng = np.random.default_rng(seed)
     d = np.asarray(a, float) - np.asarray(b, float)
-    idx = rng.integers(0, d.shape[0], size=(n, d.shape[0]))
-    means = d[idx].mean(axis=1)
-    return float(d.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+    lo, hi = ratio_bootstrap(d, np.ones_like(d), n, seed)  # the mean is sum(d) / sum(1)
+    return float(d.mean()), lo, hi
 
 
 CACHE_VERSION = 2

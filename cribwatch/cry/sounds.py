@@ -351,13 +351,13 @@ class SourcePool:
         self._draws += 1
         return f"synth:{kind}:{self._draws}"
 
-    def espeak_clip(self, rng: np.random.Generator) -> np.ndarray:
-        """A sentence from espeak-ng in a random voice, variant, pitch and speed."""
+    def espeak_clip(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+        """A sentence from espeak-ng in a random voice, variant, pitch and speed, and the
+        voice's name (``espeak:VOICE+VARIANT``)."""
         voice = self.voices[int(rng.integers(len(self.voices)))]
         variant = ["", "+f1", "+f2", "+f3", "+f4", "+m1", "+m3", "+croak", "+whisper"][
             int(rng.integers(9))
         ]
-        self.last_parts = [(0, 0, f"espeak:{voice}{variant}")]
         child = rng.random() < 0.3
         pitch = int(rng.integers(80, 100)) if child else int(rng.integers(20, 80))
         words = [
@@ -381,8 +381,8 @@ class SourcePool:
             try:
                 x = read_audio(out)
             except CribwatchError:
-                return np.zeros(SR // 10, dtype=np.float32)
-        return x
+                x = np.zeros(SR // 10, dtype=np.float32)
+        return x, f"espeak:{voice}{variant}"
 
     def clip(self, kind: str, rng: np.random.Generator) -> np.ndarray:
         """One recording of ``kind`` (a noise type), trimmed of silence, float32 at 16 kHz."""
@@ -391,8 +391,7 @@ class SourcePool:
             self.last_parts = [(0, x.shape[0], self._synthetic(kind))]
             return x
         if kind == "speech" and rng.random() < 0.5:
-            x = self.espeak_clip(rng)
-            name = self.last_parts[0][2]
+            x, name = self.espeak_clip(rng)
         elif kind == "tv":
             return self.bed("tv", int(rng.uniform(3, 10) * SR), rng)
         elif kind in ("fan", "noise", "quiet"):

@@ -36,7 +36,6 @@ from cribwatch.cry.features import (
 from cribwatch.cry.postprocess import (
     FRAMES_PER_WINDOW,
     HOP_S,
-    LEVEL_BLOCK,
     PITCH_FRAME,
     PITCH_HOP,
     WINDOW_S,
@@ -44,10 +43,12 @@ from cribwatch.cry.postprocess import (
     Event,
     FilterConfig,
     WindowInfo,
+    block_powers,
     cry_voiced,
     pitch_frames,
     run_chain,
     window_infos,
+    window_level_db,
 )
 from cribwatch.errors import CribwatchError
 
@@ -231,14 +232,13 @@ class StreamDetector:
             scores = self.scorer(np.stack(batch_x))
             for k, sc in zip(batch_k, scores, strict=True):
                 a = k * self.hop_samples - self.start
-                wx = self.pending[a : a + int(WINDOW_S * SR)].astype(np.float64)
-                blocks = wx.reshape(-1, LEVEL_BLOCK)
-                level = 10 * np.log10(np.mean(np.mean(blocks**2, axis=1)) + 1e-20)
+                wx = self.pending[a : a + int(WINDOW_S * SR)]
+                level = window_level_db(block_powers(wx), 0, self.cfg)  # as offline
                 p0 = k * self.fph - self.voiced_start
                 vw = self.voiced[p0 : p0 + FRAMES_PER_WINDOW]
                 tail = vw[max(0, FRAMES_PER_WINDOW - self.fph) :]
                 info = WindowInfo(
-                    float(sc), float(level), float(vw.mean()) if vw.size else 0.0, tail.copy()
+                    float(sc), level, float(vw.mean()) if vw.size else 0.0, tail.copy()
                 )
                 was = self.chain.in_bout
                 events.extend(self.chain.push(info))

@@ -38,6 +38,7 @@ from cribwatch.board.build import (
     compile_cmd,
     default_blob,
     have_cross,
+    shipped_int_model,
 )
 from cribwatch.errors import CribwatchError
 
@@ -167,27 +168,22 @@ def bench(
     """``config``: a detector config JSON for the blob (its hop sets the model's windows a
     second); default: the integer model's, as ``cribwatch cry detect`` loads it. The blob is
     exported into a folder of this run's own, so benches with other configs can run beside."""
+    from cribwatch.cry.cli import load_filter_config
+
+    cwq = shipped_int_model(int_model)
+    detector = load_filter_config(config, cwq)
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
-        blob = default_blob(Path(tmp), int_model=int_model, config=config)
-        return _bench(blob, int_model, mipsel, host, cfg, progress, config)
+        blob = default_blob(Path(tmp), cwq, detector=detector)
+        return _bench(blob, detector.hop_s, mipsel, host, cfg, progress)
 
 
 def _bench(
-    blob: Path,
-    int_model: Path | None,
-    mipsel: bool,
-    host: bool,
-    cfg: BenchConfig,
-    progress: object,
-    config: Path | None,
+    blob: Path, hop_s: float, mipsel: bool, host: bool, cfg: BenchConfig, progress: object
 ) -> dict[str, object]:
     bcfg = BuildConfig()
     a, b = cfg.seconds_a, cfg.seconds_b
     res: dict[str, object] = {"seconds": [a, b], "model_blob_bytes": blob.stat().st_size}
-    from cribwatch.cry.cli import DEFAULT_WEIGHTS, load_filter_config
-
-    cwq = int_model or DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
-    res["hop_s"] = load_filter_config(config, cwq).hop_s  # windows a second: 1 / hop_s
+    res["hop_s"] = hop_s  # windows a second: 1 / hop_s
 
     def say(msg: str) -> None:
         if callable(progress):

@@ -13,8 +13,12 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cribwatch.errors import CribwatchError
+
+if TYPE_CHECKING:
+    from cribwatch.cry.postprocess import FilterConfig
 
 TARGETS = ("host", "mipsel", "sanitize")
 RUNTIME_SOURCES = ("cw_model.c", "cw_frontend.c", "cw_infer.c", "cw_detect.c", "cw_wav.c")
@@ -132,15 +136,26 @@ def runner(target: str, cfg: BuildConfig = BuildConfig()) -> list[str]:
     return [cfg.qemu]
 
 
-def default_blob(
-    target_dir: Path | None = None, int_model: Path | None = None, config: Path | None = None
-) -> Path:
-    """Export the shipped integer model (cry_int8.cwq, detector config as ``cry detect``
-    would load it, or ``config``) into build/board/model/ and return the blob path."""
-    from cribwatch.board.export import export_c
-    from cribwatch.cry.cli import DEFAULT_WEIGHTS, load_filter_config
+def shipped_int_model(int_model: Path | None = None) -> Path:
+    """``int_model``, else the shipped integer model cry_int8.cwq."""
+    from cribwatch.cry.cli import DEFAULT_WEIGHTS
 
-    cwq = int_model or DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
+    return int_model or DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
+
+
+def default_blob(
+    target_dir: Path | None = None,
+    int_model: Path | None = None,
+    config: Path | None = None,
+    detector: FilterConfig | None = None,
+) -> Path:
+    """Export the integer model (default the shipped one) with ``detector``, else the
+    detector config of ``config``, else the one ``cry detect`` would load, into
+    ``target_dir`` (default build/board/model/) and return the blob path."""
+    from cribwatch.board.export import export_c
+    from cribwatch.cry.cli import load_filter_config
+
+    cwq = shipped_int_model(int_model)
     out = target_dir or (repo_root() / "build" / "board" / "model")
-    export_c(cwq, out, load_filter_config(config, cwq))
+    export_c(cwq, out, detector or load_filter_config(config, cwq))
     return out / "cry_model.cwb"

@@ -18,12 +18,6 @@ app = typer.Typer(
 _INT_MODEL_HELP = "Integer model (.cwq); default: the shipped cry_int8.cwq."
 
 
-def _int_model(p: Path | None) -> Path:
-    from cribwatch.cry.cli import DEFAULT_WEIGHTS
-
-    return p if p is not None else DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
-
-
 @app.command("build")
 def build_cmd(
     target: str = typer.Option("host", "--target", help="host, mipsel or sanitize."),
@@ -49,7 +43,7 @@ def run_cmd(
     from cribwatch.board.build import build_program, default_blob, runner
 
     exe = build_program(target)
-    blob = model if model is not None else default_blob(int_model=_int_model(int_model))
+    blob = model if model is not None else default_blob(int_model=int_model)
     cmd = [*runner(target), str(exe), "--model", str(blob), *ctx.args]
     rc = subprocess.run(cmd).returncode
     raise typer.Exit(rc)
@@ -67,10 +61,11 @@ def check_cmd(
     ),
 ) -> None:
     """Golden vectors and events: C against Python (model bit-exact from the same int8 input)."""
+    from cribwatch.board.build import shipped_int_model
     from cribwatch.board.check import DEMO_AUDIO, CheckConfig, check
     from cribwatch.cry.cli import load_filter_config
 
-    cwq = _int_model(int_model)
+    cwq = shipped_int_model(int_model)
     res = check(
         target,
         cwq,
@@ -111,7 +106,7 @@ def bench_cmd(
     if seconds_b <= seconds_a:
         raise CribwatchError("--seconds-b must be larger than --seconds-a")
     res = bench(
-        _int_model(int_model),
+        int_model,
         mipsel,
         host,
         BenchConfig(seconds_a=seconds_a, seconds_b=seconds_b),

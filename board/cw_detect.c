@@ -130,7 +130,11 @@ static double longest_unit(const cw_det *d)
     return (double)(best * m->pitch_hop) / (double)m->sr;
 }
 
-static int positive(cw_det *d, double score, double level, double share, const uint8_t *tail)
+/* postprocess.py Chain.positive: 1 if the window counts toward a bout (score at least
+ * sustain_low, which is the threshold without hysteresis, and every filter passes); *strong is
+ * set when it also reaches the threshold. */
+static int positive(cw_det *d, double score, double level, double share, const uint8_t *tail,
+                    int *strong)
 {
     const cw_model *m = d->m;
     const int fph = m->hop_samples / m->pitch_hop;
@@ -140,13 +144,14 @@ static int positive(cw_det *d, double score, double level, double share, const u
         d->n_hist--;
     }
     memcpy(d->hist[d->n_hist++], tail, (size_t)fph);
-    ok = score >= m->threshold;
+    ok = score >= m->sustain_low;
     if (ok && (m->enabled & CW_F_LOUDNESS))
         ok = level >= m->gate_dbfs;
     if (ok && (m->enabled & CW_F_PITCH))
         ok = share >= m->voiced_share_min;
     if (ok && (m->enabled & CW_F_RHYTHM))
         ok = longest_unit(d) >= m->min_unit_s;
+    *strong = ok && score >= m->threshold;
     return ok;
 }
 
@@ -190,12 +195,15 @@ static void chain_push(cw_det *d, double score, double level, double share, cons
     const int k_on = smooth ? m->k_on : 1, n_on = smooth ? m->n_on : 1, m_off = smooth ? m->m_off : 1;
     const double hop_s = (double)m->hop_samples / (double)m->sr;
     const double win_s = (double)m->window_samples / (double)m->sr;
-    int pos = positive(d, score, level, share, tail), i, npos = 0, first_true = -1;
+    int strong = 0, nstrong = 0;
+    int pos = positive(d, score, level, share, tail, &strong), i, npos = 0, first_true = -1;
     double t_end = (double)d->k * hop_s + win_s;
     if (d->n_recent == n_on) {
         memmove(d->recent, d->recent + 1, (size_t)(n_on - 1));
+        memmove(d->strong, d->strong + 1, (size_t)(n_on - 1));
         d->n_recent--;
     }
+    d->strong[d->n_recent] = (uint8_t)strong;
     d->recent[d->n_recent++] = (uint8_t)pos;
     if (d->n_shist == m->onset_back + n_on) {
         memmove(d->shist, d->shist + 1, (size_t)(d->n_shist - 1) * sizeof d->shist[0]);
@@ -204,11 +212,12 @@ static void chain_push(cw_det *d, double score, double level, double share, cons
     d->shist[d->n_shist++] = score;
     for (i = 0; i < d->n_recent; i++) {
         npos += d->recent[i];
+        nstrong += d->strong[i];
         if (d->recent[i] && first_true < 0)
             first_true = i;
     }
     if (!d->in_bout) {
-        if (pos && npos >= k_on) {
+        if (pos && npos >= k_on && nstrong > 0) {
             int64_t first = d->k - d->n_recent + 1 + first_true;
             double need = smooth ? (m->min_bout_s - win_s > 0.0 ? m->min_bout_s - win_s : 0.0) : 0.0;
             double e = (double)first * hop_s + win_s + need;

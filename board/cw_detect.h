@@ -1,6 +1,7 @@
 /* cw_detect.h - the streaming cry detector: front end, integer model every hop, and the
  * post-processing chain of cribwatch/cry/postprocess.py (loudness gate, pitch/harmonicity,
- * cry rhythm, smoothing with hysteresis, the onset's look-back over windows scoring at least
+ * cry rhythm, smoothing with hysteresis (k of n windows to start, one of them at the threshold,
+ * the others at sustain_low or above), the onset's look-back over windows scoring at least
  * onset_low) with the thresholds stored in the model blob.
  * Window k covers samples [k*hop, k*hop + window); every event is reported through a callback
  * as soon as its bout closes, exactly like cribwatch.cry.stream.StreamDetector.
@@ -39,7 +40,7 @@ typedef struct cw_det_s {
     /* chain */
     uint8_t hist[CW_MAX_KEEP][64]; /* voiced tails of the last `keep` windows */
     int n_hist;
-    uint8_t recent[64];
+    uint8_t recent[64], strong[64]; /* last n_on windows: positive, and at the threshold */
     int n_recent;
     int in_bout, quiet;
     int64_t k, bout_first, bout_last, prev_last;

@@ -328,6 +328,7 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     m->onset_back = get_int(&c, 0, 1000, &ok);
     m->onset_low = get_f64(&c);
     m->onset_back_shift_s = get_f64(&c);
+    m->sustain_low = get_f64(&c);
     m->lag_lo = get_int(&c, 1, 1 << 16, &ok);
     m->lag_hi = get_int(&c, 1, 1 << 16, &ok);
     m->pitch_frame = get_int(&c, 2, 1 << 16, &ok);
@@ -341,6 +342,7 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     NEED(isfinite(m->min_unit_s) && isfinite(m->min_bout_s));
     NEED(isfinite(m->onset_shift_s) && isfinite(m->offset_shift_s));
     NEED(isfinite(m->onset_low) && isfinite(m->onset_back_shift_s));
+    NEED(isfinite(m->sustain_low) && m->sustain_low <= m->threshold);
     FITS(m->onset_back <= CW_MAX_BACK);
     NEED(m->k_on <= m->n_on);
     NEED(m->pitch_frame % 2 == 0 && is_pow2(m->pitch_nfft));

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define CW_MAGIC "CWCRYMOD"
-#define CW_VERSION 2u
+#define CW_VERSION 3u
 
 /* Compile-time capacities (override with -D to fit another model; see docs/BOARD.md). */
 #ifndef CW_MAX_LAYERS
@@ -107,6 +107,7 @@ typedef struct {
     double threshold, gate_dbfs, f0_min, f0_max, harm_min, voiced_share_min;
     double min_unit_s, min_bout_s, onset_shift_s, offset_shift_s;
     double onset_low, onset_back_shift_s;
+    double sustain_low; /* score that counts toward a bout (= threshold without hysteresis) */
     unsigned enabled;
     int keep, gap, k_on, n_on, m_off, lag_lo, lag_hi, onset_back;
     int pitch_frame, pitch_hop, pitch_nfft, window_samples, hop_samples;

@@ -9,7 +9,7 @@ is validated there before use. Layout (u32/i32: 4 bytes, f64: 8 bytes)::
                (mel_start, mel_count)[n_mels] mel_weights:f64[sum(mel_count)]
     detector: threshold enabled gate_dbfs f0_min f0_max harmonicity_min voiced_share_min keep
               gap min_unit_s k_on n_on m_off min_bout_s onset_shift offset_shift onset_back
-              onset_low onset_back_shift lag_lo lag_hi
+              onset_low onset_back_shift sustain_low lag_lo lag_hi
               pitch_frame pitch_hop pitch_nfft window_samples hop_samples
               hann:f64[pitch_frame] hann_ac:f64[pitch_frame/2]
     layer*:   kind bits stride pad groups cin cout kh kw in_h in_w out_h out_w in_zp out_zp qmin
@@ -41,7 +41,7 @@ from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path
 
 MAGIC = b"CWCRYMOD"
-VERSION = 2
+VERSION = 3
 END = b"CWEND\0\0\0"
 KINDS = {"conv": 1, "gap": 2, "fc": 3}
 FILTER_BITS = {"loudness": 1, "pitch": 2, "rhythm": 4, "smoothing": 8}
@@ -159,7 +159,7 @@ def model_blob(
     body.u32(cfg.k_on, cfg.n_on, cfg.m_off)
     body.f64(cfg.min_bout_s, cfg.onset_shift_s, cfg.offset_shift_s)
     body.u32(pp.onset_back_windows(cfg))
-    body.f64(cfg.onset_low, cfg.onset_back_shift_s)
+    body.f64(cfg.onset_low, cfg.onset_back_shift_s, pp.low_threshold(cfg))
     lag_lo = max(2, int(SR / cfg.f0_max_hz))
     lag_hi = min(pp.PITCH_FRAME // 2, int(SR / 120.0))
     body.u32(lag_lo, lag_hi, pp.PITCH_FRAME, pp.PITCH_HOP, pp.PITCH_NFFT)

@@ -118,6 +118,16 @@ def train_cmd(
         "32,48,64,96", "--channels", help="Output channels of the depthwise-separable blocks."
     ),
     strides: str = typer.Option("2,2,1,2", "--strides", help="Stride of each block (1 or 2)."),
+    init: Path | None = typer.Option(
+        None, "--init", help="Start from this checkpoint (fine-tune; its architecture is kept)."
+    ),
+    lr: float = typer.Option(3e-3, "--lr", help="Peak learning rate (cosine decay)."),
+    hard_share: float = typer.Option(
+        0.0,
+        "--hard-share",
+        help="Share of each batch drawn from mined hard negatives (cry-free windows the "
+        "model scores highest, mined again every 1000 steps); 0: off.",
+    ),
 ) -> None:
     """Train the tiny CNN (fixed steps or time budget); keeps the best or the last checkpoint."""
     from cribwatch.cry.features import FrontEndConfig
@@ -153,10 +163,17 @@ def train_cmd(
 
     if augment not in ("basic", "strong"):
         raise CribwatchError(f"--augment must be basic or strong, not {augment!r}")
-    cfg = TrainConfig(minutes=minutes, steps=steps, seed=seed, threads=threads, keep=keep)
+    if not 0.0 <= hard_share < 1.0:
+        raise CribwatchError(f"--hard-share must be in [0, 1), not {hard_share}")
+    if not lr > 0:
+        raise CribwatchError(f"--lr must be positive, not {lr}")
+    cfg = TrainConfig(
+        minutes=minutes, steps=steps, seed=seed, threads=threads, keep=keep, lr=lr,
+        hard_share=hard_share,
+    )
     if augment == "strong":
         cfg = strong_augment(cfg)
-    meta = train(list(data), out, cfg, arch)
+    meta = train(list(data), out, cfg, arch, init=init)
     typer.echo(json.dumps({k: meta[k] for k in ("steps", "minutes", "val_loss", "params", "macs")}))
 
 

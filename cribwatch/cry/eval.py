@@ -400,11 +400,14 @@ FILTER_GRID: dict[str, tuple[float, ...]] = {
     "min_bout_s": (1.5, 2.0),
 }
 """The filter settings ``cribwatch cry tune --search-filters`` tries (every combination)."""
-SMOOTHING_STARTS: tuple[tuple[int, int], ...] = ((2, 3), (3, 3), (3, 4))
-"""(k_on, n_on) pairs the search tries after FILTER_GRID, each with SMOOTHING_MIN_BOUT_S."""
+SMOOTHING_STARTS: tuple[tuple[int, int], ...] = ((2, 3), (3, 3), (3, 4), (1, 1))
+"""(k_on, n_on) pairs the search tries after FILTER_GRID, each with SMOOTHING_MIN_BOUT_S and
+SUSTAIN_LOWS."""
 SMOOTHING_MIN_BOUT_S: tuple[float, ...] = (1.0, 1.5, 2.0)
 """Then the start of a bout (``k_on`` of ``n_on`` windows) and the shortest bout, from the best
 filter settings (what they mean in time depends on the hop; the start config competes)."""
+SUSTAIN_LOWS: tuple[float, ...] = (0.0, 0.9, 0.95)
+"""And the hysteresis' lower score (``sustain_low``; 0: off)."""
 SWITCHABLE = ("rhythm", "pitch")
 """Filters the search also tries switched off, one at a time (the start config's filter set
 is tried first and wins ties)."""
@@ -464,8 +467,10 @@ def search_filters(
     assert best is not None
     start = best[1]
     if "smoothing" in start.enabled:
-        for (k_on, n_on), mb in itertools.product(SMOOTHING_STARTS, SMOOTHING_MIN_BOUT_S):
-            consider(replace(start, k_on=k_on, n_on=n_on, min_bout_s=mb))
+        for (k_on, n_on), mb, low in itertools.product(
+            SMOOTHING_STARTS, SMOOTHING_MIN_BOUT_S, SUSTAIN_LOWS
+        ):
+            consider(replace(start, k_on=k_on, n_on=n_on, min_bout_s=mb, sustain_low=low))
     return best[1], best[2]
 
 

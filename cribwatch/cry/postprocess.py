@@ -17,7 +17,11 @@ reaches ``threshold`` and every enabled filter passes it:
 - ``smoothing``: temporal smoothing with hysteresis: a bout starts when ``k_on`` of the last
   ``n_on`` windows are positive, stops after ``m_off`` windows in a row that are not, and is
   reported only when it lasts at least ``min_bout_s``. Without it, every positive window is a
-  bout of its own (consecutive ones merged).
+  bout of its own (consecutive ones merged). With ``sustain_low`` > 0 the score itself has
+  hysteresis: a window scoring at least ``sustain_low`` (below ``threshold``) counts as positive,
+  but a bout only starts when one of its ``n_on`` start windows reaches ``threshold``. A cry
+  whose score flickers around the threshold (0.99, 0.97, 1.0, 0.98) then makes one bout
+  instead of isolated windows that the smoothing drops.
 
 Onset (a second, lower score threshold, as in double-threshold sound event detection): the
 model's score often reaches ``threshold`` only a second or more into a cry, while the windows
@@ -88,6 +92,10 @@ class FilterConfig:
     """smoothing: non-positive windows in a row that stop a bout."""
     min_bout_s: float = 1.5
     """smoothing: shortest reported bout (s, from first to last positive window end)."""
+    sustain_low: float = 0.0
+    """Hysteresis (0: off): a window scoring at least this, below ``threshold``, counts as
+    positive toward a bout's start (with at least one of the start windows at ``threshold``)
+    and keeps a bout going, as double-threshold event detection does."""
     onset_shift_s: float = 0.3
     """Event onset = start of the first positive window plus this (s)."""
     onset_lookback_s: float = 0.0
@@ -105,6 +113,10 @@ class FilterConfig:
     windows, so they mean less time at a smaller hop."""
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.sustain_low <= 1.0:
+            raise CribwatchError(
+                f"detector config: sustain_low must be in [0, 1], not {self.sustain_low!r}"
+            )
         tenths = self.hop_s * 10
         if not (1 <= round(tenths) <= 5 and abs(tenths - round(tenths)) < 1e-6):
             raise CribwatchError(
@@ -256,6 +268,12 @@ def window_infos(x: np.ndarray, scores: np.ndarray, cfg: FilterConfig) -> list[W
 
 
 # ------------------------------------------------------------------------------- the chain
+def low_threshold(cfg: FilterConfig) -> float:
+    """Score a window needs to count as positive at all: ``sustain_low`` with hysteresis on
+    (below ``threshold``), else ``threshold``."""
+    return min(cfg.sustain_low, cfg.threshold) if cfg.sustain_low > 0 else cfg.threshold
+
+
 def onset_back_windows(cfg: FilterConfig) -> int:
     """Windows the onset may move back over (``onset_lookback_s`` in whole hops; the board
     runtime stores this number)."""
@@ -279,6 +297,7 @@ class Chain:
     quiet: int = 0
     score_hist: list[float] = field(default_factory=list)
     prev_last: int = -1
+    strong: list[bool] = field(default_factory=list)
 
     def _longest_unit(self) -> float:
         v = np.concatenate(self.voiced_hist) if self.voiced_hist else np.zeros(0, bool)
@@ -295,20 +314,22 @@ class Chain:
             best = max(best, run)
         return best * PITCH_HOP / SR
 
-    def positive(self, w: WindowInfo) -> bool:
+    def positive(self, w: WindowInfo) -> tuple[bool, bool]:
+        """(positive at the sustain level, positive at ``threshold``): equal without
+        hysteresis."""
         on = self.cfg.enabled
         keep = int(round(self.cfg.rhythm_window_s / self.cfg.hop_s))
         self.voiced_hist.append(w.voiced)
         if len(self.voiced_hist) > keep:
             self.voiced_hist.pop(0)
-        ok = w.score >= self.cfg.threshold
+        ok = w.score >= low_threshold(self.cfg)
         if ok and "loudness" in on:
             ok = w.level_db >= self.cfg.gate_dbfs
         if ok and "pitch" in on:
             ok = w.voiced_share >= self.cfg.voiced_share_min
         if ok and "rhythm" in on:
             ok = self._longest_unit() >= self.cfg.min_unit_s
-        return ok
+        return ok, ok and w.score >= self.cfg.threshold
 
     def _close(self) -> Event | None:
         c = self.cfg
@@ -343,17 +364,19 @@ class Chain:
         c = self.cfg
         smooth = "smoothing" in c.enabled
         k_on, n_on, m_off = (c.k_on, c.n_on, c.m_off) if smooth else (1, 1, 1)
-        pos = self.positive(w)
+        pos, strong = self.positive(w)
         self.recent.append(pos)
+        self.strong.append(strong)
         if len(self.recent) > n_on:
             self.recent.pop(0)
+            self.strong.pop(0)
         self.score_hist.append(w.score)
         if len(self.score_hist) > onset_back_windows(c) + n_on:
             self.score_hist.pop(0)
         t_end = self.k * c.hop_s + WINDOW_S
         out: list[Event] = []
         if not self.in_bout:
-            if pos and sum(self.recent) >= k_on:
+            if pos and sum(self.recent) >= k_on and any(self.strong):
                 first = self.k - len(self.recent) + 1 + self.recent.index(True)
                 self.in_bout, self.bout_first, self.bout_last = True, first, self.k
                 self.bout_onset = self._onset(first)

@@ -67,6 +67,17 @@ class TrainConfig:
     """Share of windows mixed with a cry-free window of the batch, 0-24 units (0-13 dB) lower,
     by the element-wise maximum (the log-mel of a sum is close to the larger of the two); the
     target stays that of the first window. Multiplies the backgrounds each cry is heard in."""
+    hard_share: float = 0.0
+    """Share of each batch drawn from mined hard negatives: the cry-free windows of the
+    training files that the model being trained scores highest (0 = off). The detector works
+    at scores of 0.98 and above, so its false alarms are the top of the negatives' score
+    distribution; ordinary sampling rarely draws them."""
+    hard_pool: int = 4096
+    """Hard negatives kept per mining (the highest-scoring cry-free windows)."""
+    mine_every_steps: int = 1000
+    """Mine the hard negatives again every this many steps (and at the start)."""
+    mine_stride: int = 25
+    """Frames between the cry-free windows scored when mining (25: every 0.25 s)."""
     keep: str = "best"
     """Checkpoint to keep: ``best`` (lowest validation loss) or ``last`` (end of the schedule;
     with ``steps`` > 0 that makes the shipped weights a function of the command alone)."""
@@ -114,6 +125,24 @@ class Windows:
         ov = sum(max(0.0, min(t1, off) - max(t0, on)) for on, off in self.spans[i])
         return min(1.0, ov / full_s)
 
+    def negatives(self, stride: int) -> np.ndarray:
+        """(file, frame) of every ``stride``-th window that overlaps no cry, as an (N, 2) array."""
+        out = []
+        for i in self.idx.tolist():
+            j = np.arange(0, int(self.n[i]), stride)
+            t0 = j * self.hop_s
+            free = np.ones(j.size, bool)
+            for on, off in self.spans[i]:
+                free &= (t0 + 1.0 <= on) | (t0 >= off)
+            out.append(np.stack([np.full(int(free.sum()), i), j[free]], axis=1))
+        return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
+
+    def batch(self, picks: list[tuple[int, int]], full_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Windows and targets of (file, frame) picks."""
+        x = np.stack([self.mats[i][j : j + WINDOW_FRAMES] for i, j in picks])
+        y = np.array([self.target(i, j, full_s) for i, j in picks], dtype=np.float32)
+        return x, y
+
     def sample(
         self, rng: np.random.Generator, n: int, pos_share: float, full_s: float
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,9 +157,25 @@ class Windows:
             i = int(self.idx[k])
             j = int(u - (self.cum[k - 1] if k > 0 else 0))
             picks.append((i, j))
-        x = np.stack([self.mats[i][j : j + WINDOW_FRAMES] for i, j in picks])
-        y = np.array([self.target(i, j, full_s) for i, j in picks], dtype=np.float32)
-        return x, y
+        return self.batch(picks, full_s)
+
+
+def mine_hard(
+    model: CryNet, win: Windows, negatives: np.ndarray, pool: int, batch: int = 1024
+) -> np.ndarray:
+    """The ``pool`` windows of ``negatives`` (from :meth:`Windows.negatives`) that ``model``
+    scores highest, as (file, frame) rows."""
+    was = model.training
+    model.eval()
+    logits = np.empty(len(negatives), np.float32)
+    with torch.no_grad():
+        for a in range(0, len(negatives), batch):
+            rows = negatives[a : a + batch]
+            x = np.stack([win.mats[i][j : j + WINDOW_FRAMES] for i, j in rows.tolist()])
+            logits[a : a + len(rows)] = model(torch.from_numpy(x.astype(np.float32))[:, None]).numpy()
+    model.train(was)
+    keep = np.argsort(-logits, kind="stable")[: min(pool, len(negatives))]
+    return negatives[np.sort(keep)]
 
 
 def augment(
@@ -205,8 +250,11 @@ def train(
     arch: CryNetConfig = CryNetConfig(),
     fe: FrontEndConfig = FrontEndConfig(),
     log: bool = True,
+    init: Path | None = None,
 ) -> dict[str, object]:
-    """Train on the cry set(s) ``data``; write the kept checkpoint to ``out``; return its meta."""
+    """Train on the cry set(s) ``data``; write the kept checkpoint to ``out``; return its meta.
+    ``init``: start from that checkpoint's weights (and architecture) instead of a random model
+    (fine-tuning, e.g. with hard negatives)."""
     if cfg.keep not in ("best", "last"):
         raise CribwatchError(f"keep must be best or last, not {cfg.keep!r}")
     from tqdm import tqdm
@@ -230,7 +278,19 @@ def train(
         [va.sample(vrng, 256, cfg.pos_share, cfg.target_full_s) for _ in range(4)] if va else []
     )
 
-    model = CryNet(arch)
+    if init is not None:
+        from cribwatch.cry.model import load_model
+
+        model, _ = load_model(str(init))
+        model.train()
+    else:
+        model = CryNet(arch)
+    n_hard = int(round(cfg.batch * cfg.hard_share))
+    negatives = tr.negatives(cfg.mine_stride) if n_hard else np.zeros((0, 2), np.int64)
+    if n_hard and len(negatives) == 0:
+        raise CribwatchError("--hard-share: the training files have no cry-free windows to mine")
+    hard = negatives[:0]
+    pos_share = min(1.0, cfg.pos_share * cfg.batch / max(1, cfg.batch - n_hard))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss()
     budget = cfg.minutes * 60.0
@@ -244,6 +304,7 @@ def train(
     def make_meta(v: float) -> dict[str, object]:
         return {
             "data": data_str,
+            "init": str(init) if init is not None else None,
             "seed": cfg.seed,
             "steps": step,
             "minutes": round((time.time() - t0) / 60, 2),
@@ -276,7 +337,13 @@ def train(
         frac = step / cfg.steps if cfg.steps > 0 else el / budget
         for g in opt.param_groups:
             g["lr"] = cosine_lr(cfg.lr, frac)
-        x, y = tr.sample(rng, cfg.batch, cfg.pos_share, cfg.target_full_s)
+        if n_hard and step % cfg.mine_every_steps == 0:
+            hard = mine_hard(model, tr, negatives, cfg.hard_pool)
+        x, y = tr.sample(rng, cfg.batch - n_hard, pos_share, cfg.target_full_s)
+        if n_hard:
+            rows = hard[rng.integers(0, len(hard), n_hard)].tolist()
+            xh, yh = tr.batch([(int(i), int(j)) for i, j in rows], cfg.target_full_s)
+            x, y = np.concatenate([x, xh]), np.concatenate([y, yh])
         xt = torch.from_numpy(augment(x, rng, cfg, y))[:, None]
         loss = loss_fn(model(xt), torch.from_numpy(y))
         opt.zero_grad()

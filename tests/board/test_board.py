@@ -98,6 +98,21 @@ def test_onset_lookback_same_events_as_python() -> None:
     assert all(b <= a for a, b in zip(on0, on1, strict=True)) and on1 != on0
 
 
+def test_sustain_low_same_events_as_python() -> None:
+    """Score hysteresis (sustain_low): the C chain starts and continues bouts like Python."""
+    from dataclasses import replace
+
+    # the demo's int8 scores flicker between 0.94 and 1.0 over its cries
+    base = replace(FilterConfig(threshold=0.995), k_on=1, n_on=1, m_off=1)
+    hyst = replace(base, sustain_low=0.9)
+    cfg = CheckConfig(windows=1)
+    r0 = check("host", INT8, DEMO_AUDIO, filters=base, cfg=cfg)
+    r1 = check("host", INT8, DEMO_AUDIO, filters=hyst, cfg=cfg)
+    for r in (r0, r1):
+        assert r["events"]["equal"] and r["events"]["python"], r["events"]  # type: ignore[index]
+    assert r1["events"]["python"] != r0["events"]["python"]  # type: ignore[index]
+
+
 def test_smaller_hop_same_windows_and_events_as_python() -> None:
     """Windows every 0.2 s (five a second), rhythm check on: the C chain sees the same
     windows (score, level, voiced share) and gives the same events as Python."""

@@ -116,6 +116,31 @@ def test_onset_lookback_moves_back_over_windows_above_the_low_threshold():
     assert run_chain(_scored(scores), replace(back, onset_lookback_s=0.0))[0].onset == e0.onset
 
 
+def test_sustain_low_joins_a_flickering_cry_but_needs_one_window_at_the_threshold():
+    """Hysteresis of the score: windows between sustain_low and the threshold count toward a
+    bout's start and keep it going, once one start window reaches the threshold."""
+    base = replace(only("smoothing"), threshold=0.99, onset_shift_s=0.1)
+    hyst = replace(base, sustain_low=0.9)
+    flicker = [0.1, 0.95, 0.995, 0.97, 0.93, 0.998, 0.96, 0.95] + [0.1] * 8
+    assert not run_chain(_scored(flicker), base)  # two strong windows, never 2 of 3 at 0.99
+    (e,) = run_chain(_scored(flicker), hyst)
+    assert e.onset == 1 * 0.5 + 0.1  # the first window at sustain_low starts the bout
+    assert e.offset == 7 * 0.5 + 1.0 - 0.3  # the last window at sustain_low ends it
+    assert e.emitted == 2 * 0.5 + 1.0  # known once the strong window completes the start
+    # windows at sustain_low alone never start a bout
+    assert not run_chain(_scored([0.1] + [0.98] * 10 + [0.1] * 8), hyst)
+    # off (0) or at/above the threshold: the plain chain
+    for off in (0.0, 0.99, 1.0):
+        c = replace(hyst, sustain_low=off)
+        assert run_chain(_scored(flicker), c) == run_chain(_scored(flicker), base)
+    import pytest
+
+    from cribwatch.errors import CribwatchError
+
+    with pytest.raises(CribwatchError):
+        FilterConfig(sustain_low=1.5)
+
+
 def test_integer_models_take_their_float_models_card(tmp_path, monkeypatch):
     """An integer model shipped beside the float model (no card of its own) gets that card's
     detector, with its own tuned threshold where the card has one; not FilterConfig()."""

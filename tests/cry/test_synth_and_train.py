@@ -243,3 +243,66 @@ def test_real_cry_variants_change_pitch_and_stay_narrowband():
     assert len(seen) == 6
     full = augment_real_cry(x, np.random.default_rng(0), RealAugConfig())
     assert np.isfinite(full).all() and not np.allclose(full[: x.shape[0] // 2], 0)
+
+
+def test_negatives_overlap_no_cry_and_mining_keeps_the_highest_scores():
+    """Hard-negative mining: the candidate windows overlap no cry, and the pool is the
+    windows the model scores highest (here a model that scores a window by its brightness)."""
+    import torch
+
+    from cribwatch.cry.train import Windows, mine_hard
+
+    mats = {f"f{i}": (np.zeros((600, 64), np.uint8), 6.0) for i in range(3)}
+    mats["f1"][0][300:400] = 200  # a bright, cry-free stretch: the hard negatives
+    mats["f2"][0][100:300] = 250  # brighter, but labelled as a cry
+    labels = {"f2": [(1.0, 3.0)]}
+    win = Windows(mats, labels, list(mats), 0.01)
+    neg = win.negatives(10)
+    assert len(neg) > 0
+    assert all(win.target(int(i), int(j), 0.5) == 0.0 for i, j in neg.tolist())
+    assert not any(i == 2 and 1.0 < j * 0.01 + 1.0 and j * 0.01 < 3.0 for i, j in neg.tolist())
+
+    class Bright(torch.nn.Module):
+        def forward(self, x):
+            return x.mean(dim=(1, 2, 3))
+
+    hard = mine_hard(Bright(), win, neg, pool=5)
+    assert len(hard) == 5
+    assert all(i == 1 and 300 - 98 < j < 400 for i, j in hard.tolist())
+
+
+def test_fine_tune_with_hard_negatives_from_a_checkpoint(tmp_path):
+    """--init starts from a checkpoint's weights; --hard-share mixes mined windows in; the
+    CLI refuses a share outside [0, 1)."""
+    import subprocess
+    import sys
+
+    import torch
+
+    from cribwatch.cry.train import TrainConfig, train
+
+    make_tiny_set(tmp_path / "a", n_files=4)
+    base = tmp_path / "base.pt"
+    train(tmp_path / "a", base, TrainConfig(minutes=5, steps=2, batch=16, keep="last"), log=False)
+    cfg = TrainConfig(
+        minutes=5, steps=3, batch=16, keep="last", lr=1e-4, hard_share=0.25, hard_pool=8,
+        mine_every_steps=2,
+    )
+    meta = train(tmp_path / "a", tmp_path / "ft.pt", cfg, log=False, init=base)
+    assert meta["steps"] == 3 and meta["init"] == str(base)
+    a = torch.load(base, weights_only=False)["state_dict"]
+    b = torch.load(tmp_path / "ft.pt", weights_only=False)["state_dict"]
+    moved = [k for k in a if a[k].dtype.is_floating_point and not torch.equal(a[k], b[k])]
+    assert moved  # fine-tuned, not a copy
+    # starting from the checkpoint: after 3 small steps the weights stay close to it
+    w = "blocks.0.dw.weight" if "blocks.0.dw.weight" in a else moved[0]
+    assert float((a[w] - b[w]).abs().max()) < 0.05 * float(a[w].abs().max()) + 1e-3
+    args = ["cry", "train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "x.pt")]
+    r = subprocess.run(
+        [sys.executable, "-c", "from cribwatch.cli import main; main()", *args,
+         "--hard-share", "1.5"],
+        capture_output=True, timeout=120,
+    )
+    lines = r.stderr.decode().strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "--hard-share" in lines[0], lines
+    assert not (tmp_path / "x.pt").exists()

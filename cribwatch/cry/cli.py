@@ -168,7 +168,12 @@ def train_cmd(
     if not lr > 0:
         raise CribwatchError(f"--lr must be positive, not {lr}")
     cfg = TrainConfig(
-        minutes=minutes, steps=steps, seed=seed, threads=threads, keep=keep, lr=lr,
+        minutes=minutes,
+        steps=steps,
+        seed=seed,
+        threads=threads,
+        keep=keep,
+        lr=lr,
         hard_share=hard_share,
     )
     if augment == "strong":

@@ -172,7 +172,9 @@ def mine_hard(
         for a in range(0, len(negatives), batch):
             rows = negatives[a : a + batch]
             x = np.stack([win.mats[i][j : j + WINDOW_FRAMES] for i, j in rows.tolist()])
-            logits[a : a + len(rows)] = model(torch.from_numpy(x.astype(np.float32))[:, None]).numpy()
+            logits[a : a + len(rows)] = model(
+                torch.from_numpy(x.astype(np.float32))[:, None]
+            ).numpy()
     model.train(was)
     keep = np.argsort(-logits, kind="stable")[: min(pool, len(negatives))]
     return negatives[np.sort(keep)]

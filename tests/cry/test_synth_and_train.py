@@ -285,7 +285,13 @@ def test_fine_tune_with_hard_negatives_from_a_checkpoint(tmp_path):
     base = tmp_path / "base.pt"
     train(tmp_path / "a", base, TrainConfig(minutes=5, steps=2, batch=16, keep="last"), log=False)
     cfg = TrainConfig(
-        minutes=5, steps=3, batch=16, keep="last", lr=1e-4, hard_share=0.25, hard_pool=8,
+        minutes=5,
+        steps=3,
+        batch=16,
+        keep="last",
+        lr=1e-4,
+        hard_share=0.25,
+        hard_pool=8,
         mine_every_steps=2,
     )
     meta = train(tmp_path / "a", tmp_path / "ft.pt", cfg, log=False, init=base)
@@ -299,9 +305,16 @@ def test_fine_tune_with_hard_negatives_from_a_checkpoint(tmp_path):
     assert float((a[w] - b[w]).abs().max()) < 0.05 * float(a[w].abs().max()) + 1e-3
     args = ["cry", "train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "x.pt")]
     r = subprocess.run(
-        [sys.executable, "-c", "from cribwatch.cli import main; main()", *args,
-         "--hard-share", "1.5"],
-        capture_output=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "from cribwatch.cli import main; main()",
+            *args,
+            "--hard-share",
+            "1.5",
+        ],
+        capture_output=True,
+        timeout=120,
     )
     lines = r.stderr.decode().strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "--hard-share" in lines[0], lines

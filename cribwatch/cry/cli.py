@@ -549,6 +549,74 @@ def bench_cmd(
     typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:34s} {v}" for k, v in res.items()))
 
 
+@app.command("compare")
+def compare_cmd(
+    data: Path = typer.Option(..., "--data", help="Cry set to compare on."),
+    config: list[Path] = typer.Option(
+        ..., "--config", help="Detector config JSON (give two or more; the first is the base)."
+    ),
+    model: Path = typer.Option(DEFAULT_WEIGHTS, "--model", help="Weights: .pt, .onnx or .cwq."),
+    far: str = typer.Option(
+        "1,2,5,10", "--far", help="Comma list of false-alarm bounds (per hour) to match at."
+    ),
+    grid: str | None = typer.Option(
+        None, "--grid", help="Comma list of thresholds to sweep (default: tables.DEFAULT_GRID)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Detector configs side by side on one set at matched false-alarm rates (e.g. a model
+    trained on fit sets, on a val set of babies it never heard), and paired at their own
+    thresholds."""
+    from typing import Any, cast
+
+    import numpy as np
+
+    from cribwatch.cry import eval as ev
+    from cribwatch.cry.tables import DEFAULT_GRID
+
+    if len(config) < 2:
+        raise CribwatchError("--config: give at least two detector configs to compare")
+    try:
+        thresholds = DEFAULT_GRID if grid is None else tuple(float(t) for t in grid.split(","))
+        fars = tuple(float(f) for f in far.split(","))
+    except ValueError as exc:
+        raise CribwatchError(f"--grid/--far: not a comma list of numbers ({exc})") from exc
+    if not thresholds or not all(0.0 < t < 1.0 for t in thresholds):
+        raise CribwatchError("--grid: thresholds must lie strictly between 0 and 1")
+    cfgs = [load_filter_config(c, model) for c in config]
+    if len({c.hop_s for c in cfgs}) != 1:
+        raise CribwatchError("--config: the configs must share hop_s (one scoring of the set)")
+    s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
+    ev.score_set(an, make_scorer(model), progress=_bar("score"), hop_s=cfgs[0].hop_s)
+    res = ev.compare_configs(s, an, cfgs, np.asarray(thresholds), fars)
+    res["configs"] = [str(c) for c in config]
+    if as_json:
+        typer.echo(json.dumps(res))
+        return
+    matched = cast(list[dict[str, Any]], res["matched_far"])
+    paired = cast(list[dict[str, Any]], res["paired_vs_config0"])
+    for row in matched:
+        cells = []
+        for i in range(len(cfgs)):
+            p = row[f"config{i}"]
+            cells.append(
+                "-"
+                if p is None
+                else f"{p['sensitivity']:.3f} (real {p['sensitivity_real']:.3f}, "
+                f"{p['far_per_hour']:.2f} FA/h at {p['threshold']:g})"
+            )
+        typer.echo(f"<= {row['max_far_per_hour']:g} FA/h: " + " | ".join(cells))
+    for item in paired:
+        for name in ("all", "real"):
+            if name in item:
+                d = item[name]
+                typer.echo(
+                    f"config {item['config']} - config 0 at their own thresholds ({name} cries): "
+                    f"{100 * d['difference']:+.1f} points "
+                    f"[{100 * d['ci95'][0]:+.1f}, {100 * d['ci95'][1]:+.1f}]"
+                )
+
+
 @app.command("tables")
 def tables_cmd(
     test: Path = typer.Option(..., "--test", help="Held-out test cry set."),

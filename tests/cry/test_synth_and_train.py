@@ -319,3 +319,35 @@ def test_fine_tune_with_hard_negatives_from_a_checkpoint(tmp_path):
     lines = r.stderr.decode().strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "--hard-share" in lines[0], lines
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_compare_configs_matches_false_alarms_and_pairs_the_same_cries(tmp_path):
+    """cry compare: per config the most sensitive threshold under each false-alarm bound, and
+    the paired difference to the first config over the same cries."""
+    from dataclasses import replace
+
+    from cribwatch.cry import eval as ev
+    from cribwatch.cry.postprocess import FilterConfig
+
+    from .conftest import ConstScorer
+
+    make_tiny_set(tmp_path / "s", n_files=4)
+    s, an = ev.load_and_analyse(tmp_path / "s", cache=False)
+    ev.score_set(an, ConstScorer(0.1))
+    for f, fa in an.items():  # 0.99 over each cry; two such windows at 5-6.5 s of a cry-free file
+        spans = s.labels.get(f) or [(5.0, 6.5)]
+        t0 = 0.5 * np.arange(fa.scores.size)
+        for on, off in spans:
+            fa.scores[(t0 + 1.0 > on) & (t0 < off - 0.5)] = 0.99
+    a = replace(FilterConfig(threshold=0.5), enabled=("smoothing",))
+    never = replace(a, min_bout_s=60.0)  # no bout is that long: finds nothing
+    res = ev.compare_configs(s, an, [a, never, a], np.array([0.5, 0.995]), (0.0, 1e9))
+    strict, loose = res["matched_far"]  # type: ignore[misc]
+    assert strict["config1"]["sensitivity"] == 0.0 and loose["config1"]["sensitivity"] == 0.0
+    assert loose["config0"]["sensitivity"] == 1.0 and loose["config0"]["threshold"] == 0.5
+    assert loose["config0"]["far_per_hour"] > 0
+    # under 0 FA/h only the threshold that detects nothing qualifies (the cry-free files alarm)
+    assert strict["config0"]["threshold"] == 0.995 and strict["config0"]["sensitivity"] == 0.0
+    p1, p2 = res["paired_vs_config0"]  # type: ignore[misc]
+    assert p1["all"]["difference"] == -1.0 and p1["all"]["ci95"] == [-1.0, -1.0]
+    assert p2["all"]["difference"] == 0.0

@@ -662,7 +662,10 @@ def tables_cmd(
     if det_curve is not None:
         ev.plot_det(raw["det_curve"], det_curve)  # type: ignore[arg-type]
     if out is not None:
-        out.write_text(md + "\n")
+        from cribwatch.io import atomic_open
+
+        with atomic_open(out) as fh:
+            fh.write(md + "\n")
     if json_out is not None:
         write_json(json_out, raw)
     typer.echo(md)

@@ -75,8 +75,16 @@ def main_table(results: dict[str, dict[str, object]]) -> str:
     return md_table(["set"] + MAIN_KEYS, rows)
 
 
+def _ebr_order(e: str) -> tuple[bool, float, str]:
+    """Numeric EBRs in order, then labels such as 'na' (cries listed without an EBR)."""
+    try:
+        return (False, float(e), e)
+    except ValueError:
+        return (True, 0.0, e)
+
+
 def ebr_table(results: dict[str, dict[str, object]]) -> str:
-    ebrs = sorted({e for r in results.values() for e in r["sensitivity_by_ebr"]}, key=float)  # type: ignore[attr-defined]
+    ebrs = sorted({e for r in results.values() for e in r["sensitivity_by_ebr"]}, key=_ebr_order)  # type: ignore[attr-defined]
     rows = [[name] + [r["sensitivity_by_ebr"].get(e) for e in ebrs] for name, r in results.items()]  # type: ignore[attr-defined]
     return md_table(["set"] + [f"sens. @ {e} dB" for e in ebrs], rows)
 

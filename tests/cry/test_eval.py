@@ -139,3 +139,12 @@ def test_tables_print_the_intervals():
     assert "0.500 [0.400, 0.600]" in row and "1.000 [0.500, 1.500]" in row
     # no real cries, no sources.tsv: no interval claimed
     assert row.endswith("| - | 1.000 [0.500, 1.500] | 1.000 |")
+
+
+def test_ebr_table_orders_numbers_and_keeps_cries_without_an_ebr():
+    """Cries listed without an EBR ('na') get a column after the numeric ones, no crash."""
+    from cribwatch.cry.tables import ebr_table
+
+    md = ebr_table({"set": {"sensitivity_by_ebr": {"6": 0.9, "na": 0.5, "-6": 0.4, "0": 0.6}}})
+    cells = [c.strip() for c in md.splitlines()[0].strip("|").split("|")]
+    assert cells == ["set"] + [f"sens. @ {e} dB" for e in ("-6", "0", "6", "na")]

@@ -16,6 +16,20 @@ app = typer.Typer(help="Infant cry detection.", no_args_is_help=True)
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "cry.pt"
 
 
+def _thresholds(grid: str | None) -> tuple[float, ...]:
+    """The --grid option of tables and compare: a comma list of thresholds in (0, 1), or
+    tables.DEFAULT_GRID."""
+    from cribwatch.cry.tables import DEFAULT_GRID
+
+    try:
+        thresholds = DEFAULT_GRID if grid is None else tuple(float(t) for t in grid.split(","))
+    except ValueError as exc:
+        raise CribwatchError(f"--grid: not a comma list of numbers ({grid!r})") from exc
+    if not thresholds or not all(0.0 < t < 1.0 for t in thresholds):
+        raise CribwatchError("--grid: thresholds must lie strictly between 0 and 1")
+    return thresholds
+
+
 def _bar(desc: str):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
@@ -572,17 +586,14 @@ def compare_cmd(
     import numpy as np
 
     from cribwatch.cry import eval as ev
-    from cribwatch.cry.tables import DEFAULT_GRID
 
     if len(config) < 2:
         raise CribwatchError("--config: give at least two detector configs to compare")
+    thresholds = _thresholds(grid)
     try:
-        thresholds = DEFAULT_GRID if grid is None else tuple(float(t) for t in grid.split(","))
         fars = tuple(float(f) for f in far.split(","))
     except ValueError as exc:
-        raise CribwatchError(f"--grid/--far: not a comma list of numbers ({exc})") from exc
-    if not thresholds or not all(0.0 < t < 1.0 for t in thresholds):
-        raise CribwatchError("--grid: thresholds must lie strictly between 0 and 1")
+        raise CribwatchError(f"--far: not a comma list of numbers ({far!r})") from exc
     cfgs = [load_filter_config(c, model) for c in config]
     if len({c.hop_s for c in cfgs}) != 1:
         raise CribwatchError("--config: the configs must share hop_s (one scoring of the set)")
@@ -648,14 +659,7 @@ def tables_cmd(
         "4-bit PTQ": int_dir / "cry_int4.cwq",
         "4-bit QAT": int_dir / "cry_int4qat.cwq",
     }
-    from cribwatch.cry.tables import DEFAULT_GRID
-
-    try:
-        thresholds = DEFAULT_GRID if grid is None else tuple(float(t) for t in grid.split(","))
-    except ValueError as exc:
-        raise CribwatchError(f"--grid: not a comma list of numbers ({grid!r})") from exc
-    if not thresholds or not all(0.0 < t < 1.0 for t in thresholds):
-        raise CribwatchError("--grid: thresholds must lie strictly between 0 and 1")
+    thresholds = _thresholds(grid)
     md, raw = build_tables(
         test, ood, model, ints, cfg, max_far, progress=_bar("analyse"), grid=thresholds
     )

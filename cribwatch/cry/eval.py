@@ -372,9 +372,11 @@ def sweep(
     cfg: FilterConfig,
     thresholds: np.ndarray,
     infos: dict[str, list[WindowInfo]] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> list[dict[str, float]]:
-    """Sensitivity and false alarms per hour (all audio and cry-free audio) over thresholds;
-    pass ``infos`` from :func:`set_infos` to reuse them."""
+    """Sensitivity and false alarms per hour (all audio and cry-free audio) over thresholds,
+    plus the ``extra`` metrics of :func:`evaluate` asked for; pass ``infos`` from
+    :func:`set_infos` to reuse them."""
     from dataclasses import replace
 
     dur = {f: a.duration for f, a in an.items()}
@@ -389,6 +391,7 @@ def sweep(
                 "sensitivity": float(r["sensitivity"] or 0.0),  # type: ignore[arg-type]
                 "far_per_hour": float(r["far_per_hour"] or 0.0),  # type: ignore[arg-type]
                 "far_per_hour_cryfree": float(r["far_per_hour_cryfree"] or 0.0),  # type: ignore[arg-type]
+                **{k: float(r[k] or 0.0) for k in extra},  # type: ignore[arg-type]
             }
         )
     return out
@@ -588,25 +591,12 @@ def compare_configs(
     ``fars`` (a comparison at matched false alarms, which a comparison of tuned points is not),
     and, at each config's own threshold, the paired difference to the first config (bootstrap
     95% interval over the same cries)."""
-    from dataclasses import replace
-
     dur = {f: a.duration for f, a in an.items()}
     curves: list[list[dict[str, float]]] = []
     own: list[list[CryOutcome]] = []
     for cfg in cfgs:
         infos = set_infos(an, cfg)
-        curve = []
-        for t in thresholds:
-            r, _ = evaluate(s, detect_set(an, replace(cfg, threshold=float(t)), infos), dur, False)
-            curve.append(
-                {
-                    "threshold": float(t),
-                    "sensitivity": float(r["sensitivity"] or 0.0),  # type: ignore[arg-type]
-                    "sensitivity_real": float(r["sensitivity_real"] or 0.0),  # type: ignore[arg-type]
-                    "far_per_hour": float(r["far_per_hour"] or 0.0),  # type: ignore[arg-type]
-                }
-            )
-        curves.append(curve)
+        curves.append(sweep(s, an, cfg, thresholds, infos, extra=("sensitivity_real",)))
         own.append(evaluate(s, detect_set(an, cfg, infos), dur, False)[1])
     matched = []
     for far in fars:

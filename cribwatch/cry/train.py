@@ -137,11 +137,14 @@ class Windows:
             out.append(np.stack([np.full(int(free.sum()), i), j[free]], axis=1))
         return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
 
+    def stack(self, picks: list[tuple[int, int]]) -> np.ndarray:
+        """The windows of (file, frame) picks, as one (N, frames, mels) array."""
+        return np.stack([self.mats[i][j : j + WINDOW_FRAMES] for i, j in picks])
+
     def batch(self, picks: list[tuple[int, int]], full_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Windows and targets of (file, frame) picks."""
-        x = np.stack([self.mats[i][j : j + WINDOW_FRAMES] for i, j in picks])
         y = np.array([self.target(i, j, full_s) for i, j in picks], dtype=np.float32)
-        return x, y
+        return self.stack(picks), y
 
     def sample(
         self, rng: np.random.Generator, n: int, pos_share: float, full_s: float
@@ -171,7 +174,7 @@ def mine_hard(
     with torch.no_grad():
         for a in range(0, len(negatives), batch):
             rows = negatives[a : a + batch]
-            x = np.stack([win.mats[i][j : j + WINDOW_FRAMES] for i, j in rows.tolist()])
+            x = win.stack(rows.tolist())
             logits[a : a + len(rows)] = model(
                 torch.from_numpy(x.astype(np.float32))[:, None]
             ).numpy()

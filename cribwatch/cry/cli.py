@@ -142,6 +142,12 @@ def train_cmd(
         help="Share of each batch drawn from mined hard negatives (cry-free windows the "
         "model scores highest, mined again every 1000 steps); 0: off.",
     ),
+    real_babies: float = typer.Option(
+        1.0,
+        "--real-babies",
+        help="Share of Donate-a-cry app instances whose real cries training may use (files "
+        "with cries of the others are left out; nested by a hash: a learning curve); 1: all.",
+    ),
 ) -> None:
     """Train the tiny CNN (fixed steps or time budget); keeps the best or the last checkpoint."""
     from cribwatch.cry.features import FrontEndConfig
@@ -181,7 +187,10 @@ def train_cmd(
         raise CribwatchError(f"--hard-share must be in [0, 1), not {hard_share}")
     if not lr > 0:
         raise CribwatchError(f"--lr must be positive, not {lr}")
+    if not 0.0 <= real_babies <= 1.0:
+        raise CribwatchError(f"--real-babies must be in [0, 1], not {real_babies}")
     cfg = TrainConfig(
+        real_babies=real_babies,
         minutes=minutes,
         steps=steps,
         seed=seed,
@@ -567,9 +576,11 @@ def bench_cmd(
 def compare_cmd(
     data: Path = typer.Option(..., "--data", help="Cry set to compare on."),
     config: list[Path] = typer.Option(
-        ..., "--config", help="Detector config JSON (give two or more; the first is the base)."
+        [], "--config", help="Detector config JSON (repeat; the first detector is the base)."
     ),
-    model: Path = typer.Option(DEFAULT_WEIGHTS, "--model", help="Weights: .pt, .onnx or .cwq."),
+    model: list[Path] = typer.Option(
+        [], "--model", help="Weights: .pt, .onnx or .cwq (repeat; default: the shipped model)."
+    ),
     far: str = typer.Option(
         "1,2,5,10", "--far", help="Comma list of false-alarm bounds (per hour) to match at."
     ),
@@ -578,42 +589,62 @@ def compare_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Detector configs side by side on one set at matched false-alarm rates (e.g. a model
-    trained on fit sets, on a val set of babies it never heard), and paired at their own
-    thresholds."""
+    """Detectors side by side on one set at matched false-alarm rates, and paired at their own
+    thresholds: several configs over one model (e.g. a model trained on fit sets, on a val set
+    of babies it never heard), several models under one config (e.g. a fine-tuned model against
+    the shipped one), or model i with config i."""
+    from dataclasses import replace
     from typing import Any, cast
 
     import numpy as np
 
     from cribwatch.cry import eval as ev
 
-    if len(config) < 2:
-        raise CribwatchError("--config: give at least two detector configs to compare")
+    n = max(len(model), len(config))
+    if n < 2:
+        raise CribwatchError("compare: give at least two --config or two --model")
+    for name, given in (("--model", model), ("--config", config)):
+        if len(given) not in (0, 1, n):
+            raise CribwatchError(f"{name}: give it once, or {n} times (one per detector)")
+    models = list(model) if len(model) == n else (list(model) or [DEFAULT_WEIGHTS]) * n
+    configs: list[Path | None] = list(config) if len(config) == n else [*config, None][:1] * n
     thresholds = _thresholds(grid)
     try:
         fars = tuple(float(f) for f in far.split(","))
     except ValueError as exc:
         raise CribwatchError(f"--far: not a comma list of numbers ({far!r})") from exc
-    cfgs = [load_filter_config(c, model) for c in config]
+    cfgs = [load_filter_config(c, m) for c, m in zip(configs, models, strict=True)]
     if len({c.hop_s for c in cfgs}) != 1:
         raise CribwatchError("--config: the configs must share hop_s (one scoring of the set)")
     s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
-    ev.score_set(an, make_scorer(model), progress=_bar("score"), hop_s=cfgs[0].hop_s)
-    res = ev.compare_configs(s, an, cfgs, np.asarray(thresholds), fars)
-    res["configs"] = [str(c) for c in config]
+    scored: dict[Path, dict[str, ev.FileAnalysis]] = {}
+    for m in models:
+        if m not in scored:
+            scored[m] = {f: replace(fa) for f, fa in an.items()}
+            ev.score_set(scored[m], make_scorer(m), progress=_bar("score"), hop_s=cfgs[0].hop_s)
+    res = ev.compare_detectors(s, [scored[m] for m in models], cfgs, np.asarray(thresholds), fars)
+    res["detectors"] = [
+        {"model": str(m), "config": str(c) if c else None}
+        for m, c in zip(models, configs, strict=True)
+    ]
     if as_json:
         typer.echo(json.dumps(res))
         return
+    for i, d in enumerate(cast(list[dict[str, Any]], res["detectors"])):
+        typer.echo(f"detector {i}: {d['model']} with {d['config'] or 'its card config'}")
     matched = cast(list[dict[str, Any]], res["matched_far"])
-    paired = cast(list[dict[str, Any]], res["paired_vs_config0"])
+    paired = cast(list[dict[str, Any]], res["paired_vs_detector0"])
+    kinds = {r.get("source") for rows in s.cries.values() for r in rows}
     for row in matched:
         cells = []
-        for i in range(len(cfgs)):
-            p = row[f"config{i}"]
+        for i in range(n):
+            p = row[f"detector{i}"]
+            if p is None:
+                cells.append("-")
+                continue
+            parts = [f"{k} {p['sensitivity_' + k]:.3f}, " for k in ("real", "synth") if k in kinds]
             cells.append(
-                "-"
-                if p is None
-                else f"{p['sensitivity']:.3f} (real {p['sensitivity_real']:.3f}, "
+                f"{p['sensitivity']:.3f} ({''.join(parts)}"
                 f"{p['far_per_hour']:.2f} FA/h at {p['threshold']:g})"
             )
         typer.echo(f"<= {row['max_far_per_hour']:g} FA/h: " + " | ".join(cells))
@@ -622,8 +653,8 @@ def compare_cmd(
             if name in item:
                 d = item[name]
                 typer.echo(
-                    f"config {item['config']} - config 0 at their own thresholds ({name} cries): "
-                    f"{100 * d['difference']:+.1f} points "
+                    f"detector {item['detector']} - detector 0 at their own thresholds "
+                    f"({name} cries): {100 * d['difference']:+.1f} points "
                     f"[{100 * d['ci95'][0]:+.1f}, {100 * d['ci95'][1]:+.1f}]"
                 )
 

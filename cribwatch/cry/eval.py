@@ -579,24 +579,26 @@ def bootstrap_paired(
     return float(d.mean()), lo, hi
 
 
-def compare_configs(
+def compare_detectors(
     s: CrySet,
-    an: dict[str, FileAnalysis],
+    ans: list[dict[str, FileAnalysis]],
     cfgs: list[FilterConfig],
     thresholds: np.ndarray,
     fars: tuple[float, ...],
 ) -> dict[str, object]:
-    """Two or more detector configs on one scored set: each config's sensitivity (all cries
-    and real ones) at the best threshold with at most F false alarms per hour, for every F of
-    ``fars`` (a comparison at matched false alarms, which a comparison of tuned points is not),
-    and, at each config's own threshold, the paired difference to the first config (bootstrap
-    95% interval over the same cries)."""
-    dur = {f: a.duration for f, a in an.items()}
+    """Two or more detectors on one set, detector i being the scores of ``ans[i]`` (one
+    analysis per model, scored) under config ``cfgs[i]``: each detector's sensitivity (all,
+    real and synthesized cries) at the best threshold with at most F false alarms per hour, for
+    every F of ``fars`` (a comparison at matched false alarms, which a comparison of tuned
+    points is not), and, at each detector's own threshold, the paired difference to the first
+    (bootstrap 95% interval over the same cries)."""
     curves: list[list[dict[str, float]]] = []
     own: list[list[CryOutcome]] = []
-    for cfg in cfgs:
+    for an, cfg in zip(ans, cfgs, strict=True):
         infos = set_infos(an, cfg)
-        curves.append(sweep(s, an, cfg, thresholds, infos, extra=("sensitivity_real",)))
+        extra = ("sensitivity_real", "sensitivity_synth")
+        curves.append(sweep(s, an, cfg, thresholds, infos, extra=extra))
+        dur = {f: a.duration for f, a in an.items()}
         own.append(evaluate(s, detect_set(an, cfg, infos), dur, False)[1])
     matched = []
     for far in fars:
@@ -604,11 +606,11 @@ def compare_configs(
         for i, curve in enumerate(curves):
             ok = [p for p in curve if p["far_per_hour"] <= far]
             best = max(ok, key=lambda p: (p["sensitivity"], -p["threshold"])) if ok else None
-            row[f"config{i}"] = best
+            row[f"detector{i}"] = best
         matched.append(row)
     paired = []
     for i in range(1, len(cfgs)):
-        item: dict[str, object] = {"config": i}
+        item: dict[str, object] = {"detector": i}
         for name, keep in (("all", lambda o: True), ("real", lambda o: o.source == "real")):
             a = np.array([o.found for o in own[0] if keep(o)], float)
             b = np.array([o.found for o in own[i] if keep(o)], float)
@@ -616,7 +618,18 @@ def compare_configs(
                 d, lo, hi = bootstrap_paired(b, a)
                 item[name] = {"difference": round(d, 4), "ci95": [round(lo, 4), round(hi, 4)]}
         paired.append(item)
-    return {"curves": curves, "matched_far": matched, "paired_vs_config0": paired}
+    return {"curves": curves, "matched_far": matched, "paired_vs_detector0": paired}
+
+
+def compare_configs(
+    s: CrySet,
+    an: dict[str, FileAnalysis],
+    cfgs: list[FilterConfig],
+    thresholds: np.ndarray,
+    fars: tuple[float, ...],
+) -> dict[str, object]:
+    """:func:`compare_detectors` of several configs over one model's scores ``an``."""
+    return compare_detectors(s, [an] * len(cfgs), cfgs, thresholds, fars)
 
 
 CACHE_VERSION = 2

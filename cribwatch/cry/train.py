@@ -83,6 +83,11 @@ class TrainConfig:
     with ``steps`` > 0 that makes the shipped weights a function of the command alone)."""
     threads: int = 1
     """torch intra-op threads."""
+    real_babies: float = 1.0
+    """Share of the Donate-a-cry app instances (babies and phones) whose recordings training
+    may use: a file that holds a real cry of another instance is left out, the synthesized
+    cries and cry-free files stay. Instances are kept by a hash of their uuid, so a smaller
+    share is a subset of a larger one (a learning curve over babies); 1 keeps every file."""
 
 
 def cosine_lr(peak: float, frac: float) -> float:
@@ -248,6 +253,40 @@ def pooled_features(
     return feats, labels, manifests
 
 
+BABIES_SALT = "babies:"
+"""Salt of the hash that picks the app instances kept by ``real_babies``."""
+
+
+def kept_instance(uuid: str, share: float) -> bool:
+    """Whether the app instance ``uuid`` is among the ``share`` that ``real_babies`` keeps."""
+    from cribwatch.cry.sounds import _hash01
+
+    return share >= 1.0 or _hash01(BABIES_SALT + uuid.lower()) < share
+
+
+def files_of_babies(roots: list[Path], share: float) -> set[str] | None:
+    """Tagged names (as :func:`pooled_features` gives them) of the files that hold no real cry
+    of an app instance outside ``share``; None when every file is kept (``share`` >= 1)."""
+    from cribwatch.cry.eval import cry_cluster
+
+    if share >= 1.0:
+        return None
+    keep: set[str] = set()
+    for k, r in enumerate(roots):
+        s = load_set(r)
+        tag = f"{k}/" if len(roots) > 1 else ""
+        for f in s.files:
+            uuids = [
+                cry_cluster(row.get("source", ""), row.get("name", ""), f, 0.0)
+                for row in s.cries.get(f, [])
+            ]
+            if all(
+                not u.startswith("uuid:") or kept_instance(u[len("uuid:") :], share) for u in uuids
+            ):
+                keep.add(tag + f)
+    return keep
+
+
 def train(
     data: Path | list[Path],
     out: Path,
@@ -270,6 +309,11 @@ def train(
     roots = [Path(d) for d in data] if isinstance(data, list) else [Path(data)]
     feats, labels, manifests = pooled_features(roots, fe, log)
     files = list(feats)
+    kept = files_of_babies(roots, cfg.real_babies)
+    if kept is not None:
+        files = [f for f in files if f in kept]
+        if not any(labels.get(f) for f in files):
+            raise CribwatchError("--real-babies: no file with a cry is left to learn from")
     data_str = str(roots[0]) if len(roots) == 1 else [str(r) for r in roots]
     order = rng.permutation(len(files))
     n_val = max(1, int(round(cfg.val_share * len(files)))) if len(files) > 3 else 0

@@ -321,6 +321,32 @@ def test_fine_tune_with_hard_negatives_from_a_checkpoint(tmp_path):
     assert not (tmp_path / "x.pt").exists()
 
 
+def test_real_babies_keeps_a_nested_share_of_app_instances(tmp_path):
+    """--real-babies F leaves out the files with real cries of app instances outside the kept
+    share; synthesized cries and cry-free files stay; shares nest; 1 keeps everything."""
+    from cribwatch.cry.train import files_of_babies, kept_instance
+
+    uuids = [f"{k:08x}-0000-4000-8000-000000000000" for k in range(200)]
+    k25 = {u for u in uuids if kept_instance(u, 0.25)}
+    k50 = {u for u in uuids if kept_instance(u, 0.5)}
+    assert k25 < k50 and 20 < len(k25) < 80 and 70 < len(k50) < 130
+    assert all(kept_instance(u, 1.0) for u in uuids)
+    keep_u = sorted(k50)[0]
+    drop_u = sorted(set(uuids) - k50)[0]
+    make_tiny_set(tmp_path / "s", n_files=6)  # f0, f2, f4 hold a cry
+    rows = ["file\tonset\toffset\tsource\tname\tebr_db"]
+    rows.append(f"f0.wav\t2.000\t6.000\treal\t{keep_u}-1430-1.0-m-48-hu.wav\t0")
+    rows.append(f"f2.wav\t2.000\t6.000\treal\t{drop_u.upper()}-1431-1.0-f-26-ti.wav\t0")
+    rows.append("f4.wav\t2.000\t6.000\tsynth\tseed1-4\t0")
+    (tmp_path / "s" / "cries.tsv").write_text("\n".join(rows) + "\n")
+    kept = files_of_babies([tmp_path / "s"], 0.5)
+    assert kept == {"f0.wav", "f1.wav", "f3.wav", "f4.wav", "f5.wav"}
+    assert files_of_babies([tmp_path / "s"], 1.0) is None
+    assert files_of_babies([tmp_path / "s", tmp_path / "s"], 0.0) == {
+        f"{k}/f{i}.wav" for k in (0, 1) for i in (1, 3, 4, 5)
+    }
+
+
 def test_compare_configs_matches_false_alarms_and_pairs_the_same_cries(tmp_path):
     """cry compare: per config the most sensitive threshold under each false-alarm bound, and
     the paired difference to the first config over the same cries."""
@@ -343,11 +369,67 @@ def test_compare_configs_matches_false_alarms_and_pairs_the_same_cries(tmp_path)
     never = replace(a, min_bout_s=60.0)  # no bout is that long: finds nothing
     res = ev.compare_configs(s, an, [a, never, a], np.array([0.5, 0.995]), (0.0, 1e9))
     strict, loose = res["matched_far"]  # type: ignore[misc]
-    assert strict["config1"]["sensitivity"] == 0.0 and loose["config1"]["sensitivity"] == 0.0
-    assert loose["config0"]["sensitivity"] == 1.0 and loose["config0"]["threshold"] == 0.5
-    assert loose["config0"]["far_per_hour"] > 0
+    assert strict["detector1"]["sensitivity"] == 0.0 and loose["detector1"]["sensitivity"] == 0.0
+    assert loose["detector0"]["sensitivity"] == 1.0 and loose["detector0"]["threshold"] == 0.5
+    assert loose["detector0"]["far_per_hour"] > 0
     # under 0 FA/h only the threshold that detects nothing qualifies (the cry-free files alarm)
-    assert strict["config0"]["threshold"] == 0.995 and strict["config0"]["sensitivity"] == 0.0
-    p1, p2 = res["paired_vs_config0"]  # type: ignore[misc]
+    assert strict["detector0"]["threshold"] == 0.995 and strict["detector0"]["sensitivity"] == 0.0
+    p1, p2 = res["paired_vs_detector0"]  # type: ignore[misc]
     assert p1["all"]["difference"] == -1.0 and p1["all"]["ci95"] == [-1.0, -1.0]
     assert p2["all"]["difference"] == 0.0
+
+
+def test_compare_cli_puts_models_side_by_side_and_refuses_mismatched_counts(tmp_path):
+    """cry compare --model A --model B: one scoring per model under one config; the same model
+    twice gives identical points and a paired difference of 0; counts that do not pair up give
+    one error line and exit 2."""
+    import json
+    import subprocess
+    import sys
+    from dataclasses import replace
+
+    from cribwatch.cry.postprocess import FilterConfig
+    from cribwatch.cry.train import TrainConfig, train
+
+    make_tiny_set(tmp_path / "s", n_files=4)
+    for seed in (0, 1):
+        cfg = TrainConfig(minutes=5, steps=2, batch=16, keep="last", seed=seed)
+        train(tmp_path / "s", tmp_path / f"m{seed}.pt", cfg, log=False)
+    conf = tmp_path / "c.json"
+    det = replace(FilterConfig(threshold=0.5), enabled=("smoothing",))
+    conf.write_text(json.dumps({"detector": det.to_dict()}))
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        args = ["cry", "compare", "--data", str(tmp_path / "s"), "--grid", "0.2,0.5,0.8"]
+        return subprocess.run(
+            [sys.executable, "-c", "from cribwatch.cli import main; main()", *args, *extra],
+            capture_output=True,
+            timeout=300,
+        )
+
+    m0, m1 = str(tmp_path / "m0.pt"), str(tmp_path / "m1.pt")
+    r = run("--model", m0, "--model", m1, "--model", m0, "--config", str(conf), "--far", "1e9")
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    res = json.loads(r.stdout) if r.stdout.startswith(b"{") else None
+    assert res is None  # text unless --json
+    assert b"detector 2 - detector 0" in r.stdout
+    r = run("--model", m0, "--model", m1, "--model", m0, "--config", str(conf), "--json")
+    res = json.loads(r.stdout)
+    assert [d["model"] for d in res["detectors"]] == [m0, m1, m0]
+    for row in res["matched_far"]:
+        assert row["detector0"] == row["detector2"]
+    assert res["paired_vs_detector0"][1]["all"]["difference"] == 0.0
+    bad = run(
+        "--model",
+        m0,
+        "--model",
+        m1,
+        "--config",
+        str(conf),
+        "--config",
+        str(conf),
+        "--config",
+        str(conf),
+    )
+    lines = bad.stderr.decode().strip().splitlines()
+    assert bad.returncode == 2 and len(lines) == 1 and "--model" in lines[0], lines

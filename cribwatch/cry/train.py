@@ -266,12 +266,14 @@ def kept_instance(uuid: str, share: float) -> bool:
 
 def files_of_babies(roots: list[Path], share: float) -> set[str] | None:
     """Tagged names (as :func:`pooled_features` gives them) of the files that hold no real cry
-    of an app instance outside ``share``; None when every file is kept (``share`` >= 1)."""
+    of an app instance outside ``share``; None when every file is kept (``share`` >= 1). Sets
+    whose cries.tsv names no Donate-a-cry recording are refused (the option would do nothing)."""
     from cribwatch.cry.eval import cry_cluster
 
     if share >= 1.0:
         return None
     keep: set[str] = set()
+    seen = False
     for k, r in enumerate(roots):
         s = load_set(r)
         tag = f"{k}/" if len(roots) > 1 else ""
@@ -280,10 +282,15 @@ def files_of_babies(roots: list[Path], share: float) -> set[str] | None:
                 cry_cluster(row.get("source", ""), row.get("name", ""), f, 0.0)
                 for row in s.cries.get(f, [])
             ]
+            seen = seen or any(u.startswith("uuid:") for u in uuids)
             if all(
                 not u.startswith("uuid:") or kept_instance(u[len("uuid:") :], share) for u in uuids
             ):
                 keep.add(tag + f)
+    if not seen:
+        raise CribwatchError(
+            "--real-babies: the sets' cries.tsv name no Donate-a-cry recording to leave out"
+        )
     return keep
 
 

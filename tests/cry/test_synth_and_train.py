@@ -325,6 +325,7 @@ def test_real_babies_keeps_a_nested_share_of_app_instances(tmp_path):
     """--real-babies F leaves out the files with real cries of app instances outside the kept
     share; synthesized cries and cry-free files stay; shares nest; 1 keeps everything."""
     from cribwatch.cry.train import files_of_babies, kept_instance
+    from cribwatch.errors import CribwatchError
 
     uuids = [f"{k:08x}-0000-4000-8000-000000000000" for k in range(200)]
     k25 = {u for u in uuids if kept_instance(u, 0.25)}
@@ -339,6 +340,9 @@ def test_real_babies_keeps_a_nested_share_of_app_instances(tmp_path):
     rows.append(f"f2.wav\t2.000\t6.000\treal\t{drop_u.upper()}-1431-1.0-f-26-ti.wav\t0")
     rows.append("f4.wav\t2.000\t6.000\tsynth\tseed1-4\t0")
     (tmp_path / "s" / "cries.tsv").write_text("\n".join(rows) + "\n")
+    make_tiny_set(tmp_path / "plain", n_files=2)  # no cries.tsv: the option would do nothing
+    with pytest.raises(CribwatchError, match="--real-babies"):
+        files_of_babies([tmp_path / "plain"], 0.5)
     kept = files_of_babies([tmp_path / "s"], 0.5)
     assert kept == {"f0.wav", "f1.wav", "f3.wav", "f4.wav", "f5.wav"}
     assert files_of_babies([tmp_path / "s"], 1.0) is None

@@ -162,9 +162,10 @@ class CryOutcome:
 def cry_cluster(source: str, name: str, file: str, onset: float) -> str:
     """Bootstrap cluster of one labelled cry: Donate-a-cry recordings are named
     ``<app instance uuid>-<timestamp>-...``, so cries of one baby and phone share the uuid."""
-    if source == "real" and len(name) > 36 and name[36] == "-":
-        return "uuid:" + name[:36].lower()
-    return f"{file}@{onset:.2f}"
+    from cribwatch.cry.sounds import donateacry_uuid
+
+    uuid = donateacry_uuid(source, name)
+    return f"uuid:{uuid}" if uuid is not None else f"{file}@{onset:.2f}"
 
 
 def ratio_bootstrap(

@@ -219,6 +219,14 @@ def uuid_of(name: str) -> str:
     return "-".join(stem.split("-")[:5])
 
 
+def donateacry_uuid(source: str, name: str) -> str | None:
+    """The app instance (lower-case uuid) of a cries.tsv row (``source``, ``name``) when it is
+    a Donate-a-cry recording (``<uuid>-<timestamp>-...``), else None."""
+    if source == "real" and len(name) > 36 and name[36] == "-":
+        return name[:36].lower()
+    return None
+
+
 def real_cry_files(donate_dir: Path, split: str) -> list[Path]:
     """Donate-a-cry recordings of ``split`` (see :func:`in_split`).
 

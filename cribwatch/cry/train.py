@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cribwatch.cry.dataset import load_set, set_features
+from cribwatch.cry.dataset import CrySet, load_set, set_features
 from cribwatch.cry.features import FrontEndConfig
 from cribwatch.cry.model import WINDOW_FRAMES, CryNet, CryNetConfig, count_macs, count_params
 from cribwatch.errors import CribwatchError
@@ -230,11 +230,16 @@ def save_checkpoint(path: Path, model: CryNet, meta: dict[str, object]) -> None:
         )
 
 
+def set_tag(k: int, n: int) -> str:
+    """Prefix of the file names of the k-th of n pooled cry sets (none for a single set)."""
+    return f"{k}/" if n > 1 else ""
+
+
 def pooled_features(
     roots: list[Path], fe: FrontEndConfig = FrontEndConfig(), log: bool = True
-) -> tuple[dict[str, tuple[np.ndarray, float]], dict[str, list[tuple[float, float]]], object]:
+) -> tuple[dict[str, tuple[np.ndarray, float]], dict[str, list[tuple[float, float]]], list[CrySet]]:
     """Features and cry labels of the files of one or several cry sets (file names tagged by
-    set when there are several), and the sets' manifests."""
+    :func:`set_tag`), and the loaded sets."""
     from tqdm import tqdm
 
     sets = [load_set(r) for r in roots]
@@ -244,13 +249,12 @@ def pooled_features(
     for k, s in enumerate(sets):
         if not s.labels:
             raise CribwatchError(f"{s.root}: no cry labels, nothing to learn")
-        tag = f"{k}/" if len(sets) > 1 else ""
+        tag = set_tag(k, len(sets))
         for f, fv in set_features(s, fe, progress=lambda i, n: bar.update(1)).items():
             feats[tag + f] = fv
         labels.update({tag + f: spans for f, spans in s.labels.items()})
     bar.close()
-    manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
-    return feats, labels, manifests
+    return feats, labels, sets
 
 
 BABIES_SALT = "babies:"
@@ -264,28 +268,25 @@ def kept_instance(uuid: str, share: float) -> bool:
     return share >= 1.0 or _hash01(BABIES_SALT + uuid.lower()) < share
 
 
-def files_of_babies(roots: list[Path], share: float) -> set[str] | None:
+def files_of_babies(sets: list[CrySet], share: float) -> set[str] | None:
     """Tagged names (as :func:`pooled_features` gives them) of the files that hold no real cry
     of an app instance outside ``share``; None when every file is kept (``share`` >= 1). Sets
     whose cries.tsv names no Donate-a-cry recording are refused (the option would do nothing)."""
-    from cribwatch.cry.eval import cry_cluster
+    from cribwatch.cry.sounds import donateacry_uuid
 
     if share >= 1.0:
         return None
     keep: set[str] = set()
     seen = False
-    for k, r in enumerate(roots):
-        s = load_set(r)
-        tag = f"{k}/" if len(roots) > 1 else ""
+    for k, s in enumerate(sets):
+        tag = set_tag(k, len(sets))
         for f in s.files:
             uuids = [
-                cry_cluster(row.get("source", ""), row.get("name", ""), f, 0.0)
-                for row in s.cries.get(f, [])
+                donateacry_uuid(r.get("source", ""), r.get("name", "")) for r in s.cries.get(f, [])
             ]
-            seen = seen or any(u.startswith("uuid:") for u in uuids)
-            if all(
-                not u.startswith("uuid:") or kept_instance(u[len("uuid:") :], share) for u in uuids
-            ):
+            real = [u for u in uuids if u is not None]
+            seen = seen or bool(real)
+            if all(kept_instance(u, share) for u in real):
                 keep.add(tag + f)
     if not seen:
         raise CribwatchError(
@@ -314,9 +315,10 @@ def train(
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     roots = [Path(d) for d in data] if isinstance(data, list) else [Path(data)]
-    feats, labels, manifests = pooled_features(roots, fe, log)
+    feats, labels, sets = pooled_features(roots, fe, log)
+    manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
     files = list(feats)
-    kept = files_of_babies(roots, cfg.real_babies)
+    kept = files_of_babies(sets, cfg.real_babies)
     if kept is not None:
         files = [f for f in files if f in kept]
         if not any(labels.get(f) for f in files):

@@ -324,6 +324,7 @@ def test_fine_tune_with_hard_negatives_from_a_checkpoint(tmp_path):
 def test_real_babies_keeps_a_nested_share_of_app_instances(tmp_path):
     """--real-babies F leaves out the files with real cries of app instances outside the kept
     share; synthesized cries and cry-free files stay; shares nest; 1 keeps everything."""
+    from cribwatch.cry.dataset import load_set
     from cribwatch.cry.train import files_of_babies, kept_instance
     from cribwatch.errors import CribwatchError
 
@@ -342,11 +343,11 @@ def test_real_babies_keeps_a_nested_share_of_app_instances(tmp_path):
     (tmp_path / "s" / "cries.tsv").write_text("\n".join(rows) + "\n")
     make_tiny_set(tmp_path / "plain", n_files=2)  # no cries.tsv: the option would do nothing
     with pytest.raises(CribwatchError, match="--real-babies"):
-        files_of_babies([tmp_path / "plain"], 0.5)
-    kept = files_of_babies([tmp_path / "s"], 0.5)
+        files_of_babies([load_set(tmp_path / "plain")], 0.5)
+    kept = files_of_babies([load_set(tmp_path / "s")], 0.5)
     assert kept == {"f0.wav", "f1.wav", "f3.wav", "f4.wav", "f5.wav"}
-    assert files_of_babies([tmp_path / "s"], 1.0) is None
-    assert files_of_babies([tmp_path / "s", tmp_path / "s"], 0.0) == {
+    assert files_of_babies([load_set(tmp_path / "s")], 1.0) is None
+    assert files_of_babies([load_set(tmp_path / "s")] * 2, 0.0) == {
         f"{k}/f{i}.wav" for k in (0, 1) for i in (1, 3, 4, 5)
     }
 

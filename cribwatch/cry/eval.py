@@ -595,11 +595,11 @@ def compare_detectors(
     (bootstrap 95% interval over the same cries)."""
     curves: list[list[dict[str, float]]] = []
     own: list[list[CryOutcome]] = []
+    dur = {f: a.duration for f, a in ans[0].items()}  # the same files for every detector
     for an, cfg in zip(ans, cfgs, strict=True):
         infos = set_infos(an, cfg)
         extra = ("sensitivity_real", "sensitivity_synth")
         curves.append(sweep(s, an, cfg, thresholds, infos, extra=extra))
-        dur = {f: a.duration for f, a in an.items()}
         own.append(evaluate(s, detect_set(an, cfg, infos), dur, False)[1])
     matched = []
     for far in fars:

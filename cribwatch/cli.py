@@ -2,18 +2,21 @@
 
 Sub-apps live in each package's ``cli.py`` and are thin: parse, call library code, print.
 A :class:`~cribwatch.errors.CribwatchError` anywhere becomes one ``error: ...`` line on stderr
-and exit code 2.
+and exit code 2 (:func:`cribwatch.clikit.handle_errors`).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
-
 import typer
 
-from cribwatch.errors import CribwatchError
+from cribwatch.board.cli import app as board_app
+from cribwatch.clikit import handle_errors, quiet_native_logs
+from cribwatch.color.cli import app as color_app
+from cribwatch.cry.cli import app as cry_app
+from cribwatch.data.cli import app as data_app
+from cribwatch.demo.cli import demo
+from cribwatch.deploy.cli import app as deploy_app
+from cribwatch.rollover.cli import app as rollover_app
 
 app = typer.Typer(
     name="cribwatch",
@@ -22,36 +25,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-def _mount() -> None:
-    from cribwatch.color.cli import app as color_app
-    from cribwatch.data.cli import app as data_app
-    from cribwatch.demo.cli import demo
-
-    app.add_typer(color_app, name="color")
-    app.add_typer(data_app, name="data")
-    app.command("demo")(demo)
-    # Capabilities mount themselves once their package has a cli.py with a typer ``app``.
-    for name in ("cry", "rollover", "deploy", "board"):
-        if importlib.util.find_spec(f"cribwatch.{name}") is None:
-            continue
-        if importlib.util.find_spec(f"cribwatch.{name}.cli") is None:
-            continue
-        module = importlib.import_module(f"cribwatch.{name}.cli")
-        app.add_typer(module.app, name=name)
-
-
-_mount()
+app.add_typer(color_app, name="color")
+app.add_typer(cry_app, name="cry")
+app.add_typer(rollover_app, name="rollover")
+app.add_typer(deploy_app, name="deploy")
+app.add_typer(board_app, name="board")
+app.add_typer(data_app, name="data")
+app.command("demo")(demo)
 
 
 def main() -> None:
     """Console entry point."""
-    try:
+    quiet_native_logs()
+    with handle_errors():
         app(standalone_mode=True)
-    except CribwatchError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        sys.exit(2)
 
 
 if __name__ == "__main__":

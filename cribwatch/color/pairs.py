@@ -11,7 +11,7 @@ The *target* is the same scene changed the way a nursery changes between day and
   still matches, only slightly misaligned).
 
 ``mask.png`` marks what changed (255 changed, 0 static) in the target's coordinates and
-``night.png`` is :func:`~cribwatch.color.night.simulate_night` of the target. Each pair is
+``night.png`` is :func:`~cribwatch.sim.night.simulate_night` of the target. Each pair is
 seeded from ``(seed, index)``, so the same seed gives the same bytes, and pairs do not depend
 on how many came before.
 
@@ -34,7 +34,7 @@ from PIL import Image
 from scipy.ndimage import binary_dilation, gaussian_filter
 from skimage.color import hsv2rgb, rgb2hsv
 
-from cribwatch.color.night import RANGE_PRESETS, params_dict, ranges_dict, simulate_night
+from cribwatch.sim.night import RANGE_PRESETS, params_dict, ranges_dict, simulate_night
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path, read_json, write_image, write_json
 

@@ -12,7 +12,7 @@ fresh (augmentation that matters for night frames):
 - a small misalignment: the reference's crop is shifted by up to ``misalign`` of the crop
   size (a camera that moved a little between day and night);
 - the night frame is **re-simulated** from the cropped target with freshly drawn night-simulator
-  parameters (:func:`cribwatch.color.night.simulate_night`, training ranges) on every sample;
+  parameters (:func:`cribwatch.sim.night.simulate_night`, training ranges) on every sample;
   the pair's stored ``night.png`` is never used for training;
 - then everything is resized (antialiased) to the model resolution.
 
@@ -70,7 +70,7 @@ from cribwatch.color.model import (
     count_params,
     make_inputs,
 )
-from cribwatch.color.night import NightRanges, render_night, sample_params
+from cribwatch.sim.night import NightRanges, render_night, sample_params
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path
 

@@ -20,7 +20,7 @@ from cribwatch.color.eval import available_methods, changed_region, load_inputs,
 from cribwatch.color.lab import luma, np_to_t, t_to_np
 from cribwatch.color.mask import changed_mask, ssim_attention_map
 from cribwatch.color.metrics import score_pair
-from cribwatch.color.night import simulate_night
+from cribwatch.sim.night import simulate_night
 from cribwatch.color.pairs import load_pair_set
 from cribwatch.color.report import markdown_table
 from cribwatch.errors import CribwatchError

@@ -2,7 +2,7 @@
 
 For each photo of a person: the estimator's keypoints on the clean upright photo are the
 reference. Each photo is then turned into a night frame with the IR night simulator
-(:func:`cribwatch.color.night.simulate_night`: grey, IR channel mix, low contrast, vignetting,
+(:func:`cribwatch.sim.night.simulate_night`: grey, IR channel mix, low contrast, vignetting,
 noise, blur, JPEG), rotated by 0/90/180/270 degrees (lying orientations) and optionally
 mirrored; the estimator runs again (single-image mode) and its keypoints are mapped back into
 the upright photo's coordinates (a mirror also swaps the anatomical sides).
@@ -155,7 +155,7 @@ def measure(
     progress: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Run the measurement; returns per-keypoint and per-condition tables (JSON-ready)."""
-    from cribwatch.color.night import simulate_night
+    from cribwatch.sim.night import simulate_night
 
     cfg = cfg or MeasureConfig()
     thr = cfg.score_thr

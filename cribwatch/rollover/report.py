@@ -61,7 +61,7 @@ def _fig(out: Path, rel: str, img: np.ndarray, caption: str) -> str:
 def _real_photo(out: Path, cfg: DemoConfig) -> str:
     import skimage.data
 
-    from cribwatch.color.night import simulate_night
+    from cribwatch.sim.night import simulate_night
     from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig
 
     rgb = skimage.data.astronaut().astype(np.float32) / 255.0

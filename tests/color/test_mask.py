@@ -3,7 +3,7 @@ import torch
 from skimage import color, data
 
 from cribwatch.color.mask import SSIMMapConfig, changed_mask, normalise, ssim_attention_map
-from cribwatch.color.night import simulate_night
+from cribwatch.sim.night import simulate_night
 
 
 def _scene() -> np.ndarray:

@@ -1,7 +1,7 @@
 import numpy as np
 from skimage import data
 
-from cribwatch.color.night import OOD_RANGES, NightRanges, params_in_ranges, simulate_night
+from cribwatch.sim.night import OOD_RANGES, NightRanges, params_in_ranges, simulate_night
 
 
 def test_ranges_and_look() -> None:

@@ -1,0 +1,1 @@
+"""Camera physics shared by the capabilities: the near-infrared night simulator."""

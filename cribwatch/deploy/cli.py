@@ -1,4 +1,4 @@
-"""``cribwatch deploy ...``: model-agnostic export and golden-vector tools."""
+"""``cribwatch deploy ...``: model-agnostic golden-vector tools (models and tensors as files)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from cribwatch.errors import CribwatchError
+from cribwatch.clikit import check_number, force_option, non_negative, progress_bar
+from cribwatch.deploy.golden import (
+    Tolerance,
+    compare,
+    dump_golden,
+    golden_json,
+    model_inputs,
+    read_inputs,
+)
+from cribwatch.io import guard_output
 
 app = typer.Typer(help="Deployment tools shared by every model.", no_args_is_help=True)
 golden_app = typer.Typer(
@@ -15,53 +24,31 @@ golden_app = typer.Typer(
 )
 app.add_typer(golden_app, name="golden")
 
+# Transitional: cribwatch/color/deploy.py (another owner) still writes into this dict when
+# imported. Nothing reads it; delete it once that hook is gone.
 PAIR_INPUTS: dict[str, object] = {}
-"""Hooks that turn a colour pair set into model inputs: ``{"color": fn(pairs_dir, model) ->
-list[dict[input name, array]]}``; the colour package registers its pre-processing here."""
 
 
 @golden_app.command("dump")
 def dump_cmd(
     model: Path = typer.Option(..., "--model", help="ONNX model."),
-    inputs: Path | None = typer.Option(
-        None, "--inputs", help="Folder of .npy inputs (one per sample, or one folder per sample)."
-    ),
-    pairs: Path | None = typer.Option(
-        None, "--pairs", help="Colour pair set (uses the colour pre-processing)."
+    inputs: Path = typer.Option(
+        ...,
+        "--inputs",
+        help="Folder of .npy inputs: DIR/*.npy (one sample per file, single-input model) or "
+        "DIR/<sample>/<input name>.npy.",
     ),
     out: Path = typer.Option(..., "--out", help="Golden folder to write."),
     limit: int = typer.Option(4, "--limit", help="Most samples to dump."),
+    force: bool = force_option(),
 ) -> None:
     """Write every input, intermediate and output tensor (.npy + raw .bin) and manifest.json."""
-    from cribwatch.deploy.golden import dump_onnx, golden_json, read_inputs
-
-    if not model.is_file():
-        raise CribwatchError(f"{model}: model not found")
-    if (inputs is None) == (pairs is None):
-        raise CribwatchError("give exactly one of --inputs and --pairs")
-    if inputs is not None:
-        import onnx
-
-        m = onnx.load(str(model))
-        inits = {i.name for i in m.graph.initializer}
-        names = [i.name for i in m.graph.input if i.name not in inits]
-        feeds = read_inputs(inputs, names)
-    else:
-        hook = PAIR_INPUTS.get("color")
-        if hook is None:
-            try:
-                import importlib
-
-                importlib.import_module("cribwatch.color.deploy")
-            except ImportError:
-                pass
-            hook = PAIR_INPUTS.get("color")
-        if hook is None:
-            raise CribwatchError(
-                "--pairs needs the colour pre-processing (cribwatch.color.deploy), not installed"
-            )
-        feeds = hook(pairs, model)  # type: ignore[operator]
-    man = dump_onnx(model, feeds[:limit], out)
+    check_number("--limit", limit, low=1, integer=True)
+    guard_output(out, inputs={"--model": model, "--inputs": inputs}, force=force)
+    specs = model_inputs(model)
+    feeds = read_inputs(inputs, specs, limit=limit)
+    with progress_bar("golden", len(feeds)) as bar:
+        man = dump_golden(model, feeds, out, force=force, progress=bar)
     typer.echo(golden_json(man))
 
 
@@ -90,8 +77,13 @@ def compare_cmd(
     ),
 ) -> None:
     """Per-tensor errors; exit 0 all pass, 1 a tensor fails (first one named), 2 bad input."""
-    from cribwatch.deploy.golden import Tolerance, compare
-
+    for option, value in (
+        ("--max-abs", max_abs),
+        ("--mean-abs", mean_abs),
+        ("--int-max-abs", int_max_abs),
+    ):
+        non_negative(option, value)
+    check_number("--cosine-min", cosine_min, low=-1, high=1)
     tol = Tolerance(max_abs, mean_abs, cosine_min, int_max_abs)
     res = compare(golden, actual, tol, check_model=not ignore_model_hash, common_only=common_only)
     if json_out:

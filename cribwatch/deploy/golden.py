@@ -21,13 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path, read_json, write_json
+from cribwatch.io import OUTPUT_MARK, atomic_dir, atomic_path, read_json_object, write_json
+from cribwatch.progress import Progress, report
 
 FORMAT = "cribwatch-golden"
 VERSION = 1
@@ -57,18 +60,7 @@ class Tensor:
     zero_point: int | list[int] | None = None
 
 
-def write_golden(
-    out: Path,
-    samples: list[list[Tensor]],
-    model_name: str,
-    model_sha256: str,
-    extra: dict[str, object] | None = None,
-) -> dict[str, object]:
-    """Write a golden dump: ``samples[i]`` holds the tensors of sample i in graph order."""
-    if not samples:
-        raise CribwatchError("golden dump needs at least one sample")
-    out.mkdir(parents=True, exist_ok=True)
-    names = [t.name for t in samples[0]]
+def _file_names(names: list[str]) -> dict[str, str]:
     files: dict[str, str] = {}
     used: set[str] = set()
     for n in names:
@@ -77,79 +69,184 @@ def write_golden(
             f += "_"
         used.add(f)
         files[n] = f
-    entries: list[dict[str, object]] = []
-    for t in samples[0]:
-        entries.append(
-            {
-                "name": t.name,
-                "file": files[t.name],
-                "shape": list(t.value.shape),
-                "dtype": str(t.value.dtype),
-                "scale": t.scale,
-                "zero_point": t.zero_point,
-                "sha256": {},
-            }
-        )
+    return files
+
+
+def write_golden(
+    out: Path,
+    samples: list[list[Tensor]],
+    model_name: str,
+    model_sha256: str,
+    extra: dict[str, object] | None = None,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, object]:
+    """Write a golden dump: ``samples[i]`` holds the tensors of sample i in graph order.
+
+    The folder is written whole through :func:`cribwatch.io.atomic_dir` (manifest last): a kill
+    leaves the old ``out`` or the new one, never a partial dump. An existing ``out`` that
+    cribwatch did not write is refused unless ``force``.
+    """
+    if not samples:
+        raise CribwatchError("golden dump needs at least one sample")
+    names = [t.name for t in samples[0]]
+    files = _file_names(names)
+    entries: list[dict[str, Any]] = [
+        {
+            "name": t.name,
+            "file": files[t.name],
+            "shape": list(t.value.shape),
+            "dtype": str(t.value.dtype),
+            "scale": t.scale,
+            "zero_point": t.zero_point,
+            "sha256": {},
+        }
+        for t in samples[0]
+    ]
     ids = [f"s{i:03d}" for i in range(len(samples))]
-    for sid, tensors in zip(ids, samples, strict=True):
-        d = out / sid
-        d.mkdir(exist_ok=True)
+    for tensors in samples:
         if [t.name for t in tensors] != names:
             raise CribwatchError("every golden sample must have the same tensors")
-        for e, t in zip(entries, tensors, strict=True):
-            arr = np.ascontiguousarray(t.value)
-            if list(arr.shape) != e["shape"] and sid != ids[0]:
-                e["shape"] = None  # shapes differ per sample
-            np.save(d / f"{e['file']}.npy", arr)
-            with atomic_path(d / f"{e['file']}.bin") as tmp:
-                arr.astype(arr.dtype.newbyteorder("<"), copy=False).tofile(tmp)
-            e["sha256"][sid] = sha256_file(d / f"{e['file']}.bin")  # type: ignore[index]
-    manifest: dict[str, object] = {
-        "format": FORMAT,
-        "version": VERSION,
-        "model": model_name,
-        "model_sha256": model_sha256,
-        "samples": ids,
-        "tensors": entries,
-    }
-    if extra:
-        manifest.update(extra)
-    write_json(out / "manifest.json", manifest)
+    with atomic_dir(out, force=force) as tmp_out:
+        for k, (sid, tensors) in enumerate(zip(ids, samples, strict=True)):
+            d = tmp_out / sid
+            d.mkdir()
+            for e, t in zip(entries, tensors, strict=True):
+                arr = np.ascontiguousarray(t.value)
+                if list(arr.shape) != e["shape"] and sid != ids[0]:
+                    e["shape"] = None  # shapes differ per sample
+                np.save(d / f"{e['file']}.npy", arr)
+                with atomic_path(d / f"{e['file']}.bin") as tmp:
+                    arr.astype(arr.dtype.newbyteorder("<"), copy=False).tofile(tmp)
+                e["sha256"][sid] = sha256_file(d / f"{e['file']}.bin")
+            report(progress, k + 1, len(samples))
+        manifest: dict[str, object] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "written_by": OUTPUT_MARK,
+            "model": model_name,
+            "model_sha256": model_sha256,
+            "samples": ids,
+            "tensors": entries,
+        }
+        if extra:
+            manifest.update(extra)
+        write_json(tmp_out / "manifest.json", manifest)
     return manifest
 
 
 # ------------------------------------------------------------------------------- ONNX dump
-def onnx_qparams(model: object) -> dict[str, tuple[object, object]]:
-    """Tensor name -> (scale, zero point) for every QuantizeLinear output of an ONNX model."""
-    from onnx import numpy_helper
+@dataclass(frozen=True)
+class InputSpec:
+    """One graph input of a model: its name, shape (``None`` for a free dimension), dtype."""
 
-    init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}  # type: ignore[attr-defined]
-    out: dict[str, tuple[object, object]] = {}
-    for n in model.graph.node:  # type: ignore[attr-defined]
-        if n.op_type == "QuantizeLinear" and len(n.input) >= 2 and n.input[1] in init:
-            s = init[n.input[1]]
-            z = init.get(n.input[2]) if len(n.input) > 2 else None
-            out[n.output[0]] = (s.tolist(), None if z is None else z.astype(np.int64).tolist())
+    name: str
+    shape: tuple[int | None, ...] | None
+    dtype: np.dtype[Any] | None
+
+    def describe(self) -> str:
+        if self.shape is None:
+            return "any shape"
+        return "[" + ", ".join("?" if d is None else str(d) for d in self.shape) + "]"
+
+
+def _load_onnx(path: Path) -> Any:
+    import onnx  # extra: train
+
+    if not path.is_file():
+        raise CribwatchError(f"{path}: " + ("not a file" if path.exists() else "model not found"))
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad model file
+        raise CribwatchError(f"{path}: not an ONNX model ({type(exc).__name__})") from exc
+    if not model.graph.node and not model.graph.input:
+        raise CribwatchError(f"{path}: not an ONNX model (empty graph)")
+    return model
+
+
+def _input_specs(model: Any) -> list[InputSpec]:
+    import onnx  # extra: train
+
+    inits = {i.name for i in model.graph.initializer}
+    specs = []
+    for i in model.graph.input:
+        if i.name in inits:
+            continue
+        tt = i.type.tensor_type
+        dtype = None
+        if tt.elem_type:
+            try:
+                dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type))
+            except (KeyError, TypeError, ValueError):
+                dtype = None
+        shape = None
+        if tt.HasField("shape"):
+            shape = tuple(d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim)
+        specs.append(InputSpec(i.name, shape, dtype))
+    return specs
+
+
+def model_inputs(path: Path) -> list[InputSpec]:
+    """The graph inputs (initializers excluded) an ONNX model takes, in graph order."""
+    return _input_specs(_load_onnx(path))
+
+
+def check_feed(
+    specs: list[InputSpec], feed: Mapping[str, np.ndarray], sources: Mapping[str, str] | None = None
+) -> dict[str, np.ndarray]:
+    """Check one sample's tensors against the model's inputs: every input given, none unknown,
+    dtype and rank and fixed dimensions as declared. ``sources`` names where each array came
+    from (a file) for the error line. Returns the feed as plain arrays."""
+    names = [s.name for s in specs]
+    unknown = sorted(set(feed) - set(names))
+    if unknown:
+        raise CribwatchError(
+            f"unknown model input {unknown[0]!r} (the model takes {', '.join(names)})"
+        )
+    out: dict[str, np.ndarray] = {}
+    for spec in specs:
+        where = (sources or {}).get(spec.name, f"input {spec.name!r}")
+        if spec.name not in feed:
+            raise CribwatchError(f"missing model input {spec.name!r} ({where})")
+        arr = np.asarray(feed[spec.name])
+        if spec.dtype is not None and arr.dtype != spec.dtype:
+            raise CribwatchError(
+                f"{where}: dtype {arr.dtype}, the model input {spec.name!r} takes {spec.dtype}"
+            )
+        if spec.shape is not None and (
+            arr.ndim != len(spec.shape)
+            or any(d is not None and d != a for d, a in zip(spec.shape, arr.shape, strict=True))
+        ):
+            raise CribwatchError(
+                f"{where}: shape {list(arr.shape)}, the model input {spec.name!r} expects shape "
+                f"{spec.describe()}"
+            )
+        out[spec.name] = arr
     return out
 
 
 def onnx_all_tensors(
-    path: Path, inputs: list[dict[str, np.ndarray]], threads: int = 1
+    path: Path,
+    inputs: Sequence[Mapping[str, np.ndarray]],
+    threads: int = 1,
+    progress: Progress | None = None,
 ) -> list[list[Tensor]]:
     """Run an ONNX model with every node output exposed; tensors in graph order per sample."""
-    import onnx
+    import onnx  # extra: train
     import onnxruntime as ort
 
+    model = _load_onnx(path)
+    specs = _input_specs(model)
+    feeds = [check_feed(specs, f) for f in inputs]
     try:
-        model = onnx.load(str(path))
+        inferred = onnx.shape_inference.infer_shapes(model)
     except Exception as exc:  # noqa: BLE001
-        raise CribwatchError(f"{path}: not an ONNX model ({type(exc).__name__})") from exc
-    inferred = onnx.shape_inference.infer_shapes(model)
+        raise CribwatchError(f"{path}: shape inference failed ({type(exc).__name__})") from exc
     types = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
     existing = {o.name for o in model.graph.output}
-    order: list[str] = [
-        i.name for i in model.graph.input if i.name not in {x.name for x in model.graph.initializer}
-    ]
+    input_names = {i.name for i in model.graph.input}
+    order: list[str] = [s.name for s in specs]
     for node in model.graph.node:
         if node.op_type == "Constant":
             continue
@@ -160,16 +257,25 @@ def onnx_all_tensors(
             if o not in existing and o in types:
                 model.graph.output.append(types[o])
                 existing.add(o)
-    order = [o for o in order if o in existing or o in {i.name for i in model.graph.input}]
+    order = [o for o in order if o in existing or o in input_names]
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    try:
+        sess = ort.InferenceSession(
+            model.SerializeToString(), so, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # noqa: BLE001 - ONNX Runtime refuses the graph
+        raise CribwatchError(f"{path}: ONNX Runtime cannot load it ({exc})") from exc
     out_names = [o.name for o in sess.get_outputs()]
     qp = onnx_qparams(model)
     result = []
-    for feed in inputs:
-        vals = dict(zip(out_names, sess.run(out_names, feed), strict=True))
+    for k, feed in enumerate(feeds):
+        try:
+            outs = sess.run(out_names, feed)
+        except Exception as exc:  # noqa: BLE001 - a runtime failure on this input
+            raise CribwatchError(f"{path}: ONNX Runtime failed on sample {k} ({exc})") from exc
+        vals: dict[str, Any] = dict(zip(out_names, outs, strict=True))
         vals.update(feed)
         ts = []
         for name in order:
@@ -177,39 +283,112 @@ def onnx_all_tensors(
                 s, z = qp.get(name, (None, None))
                 ts.append(Tensor(name, np.asarray(vals[name]), s, z))  # type: ignore[arg-type]
         result.append(ts)
+        report(progress, k + 1, len(feeds))
     return result
 
 
-def read_inputs(path: Path, input_names: list[str]) -> list[dict[str, np.ndarray]]:
+def onnx_qparams(model: Any) -> dict[str, tuple[object, object]]:
+    """Tensor name -> (scale, zero point) for every QuantizeLinear output of an ONNX model."""
+    from onnx import numpy_helper  # extra: train
+
+    init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    out: dict[str, tuple[object, object]] = {}
+    for n in model.graph.node:
+        if n.op_type == "QuantizeLinear" and len(n.input) >= 2 and n.input[1] in init:
+            s = init[n.input[1]]
+            z = init.get(n.input[2]) if len(n.input) > 2 else None
+            out[n.output[0]] = (s.tolist(), None if z is None else z.astype(np.int64).tolist())
+    return out
+
+
+def load_npy(path: Path) -> np.ndarray:
+    """One numeric ``.npy`` array (never unpickles); anything else is one error naming it."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        reason = str(exc).split(". ")[0][:80] or type(exc).__name__
+        raise CribwatchError(f"{path}: not a numeric .npy array ({reason})") from exc
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise CribwatchError(f"{path}: not a numeric .npy array")
+    return arr
+
+
+def read_inputs(
+    path: Path, specs: Sequence[InputSpec | str], limit: int | None = None
+) -> list[dict[str, np.ndarray]]:
     """Inputs for a dump: ``DIR/*.npy`` (one sample per file, single-input model) or
-    ``DIR/<sample>/<input name>.npy``."""
+    ``DIR/<sample>/<input name>.npy``; each array checked against ``specs`` (the model's
+    inputs from :func:`model_inputs`; plain names skip the shape and dtype checks). At most
+    ``limit`` samples are read (sorted by name)."""
+    checked = [s if isinstance(s, InputSpec) else InputSpec(s, None, None) for s in specs]
+    names = [s.name for s in checked]
     if not path.is_dir():
-        raise CribwatchError(f"{path}: inputs folder not found")
-    files = sorted(path.glob("*.npy"))
+        raise CribwatchError(
+            f"{path}: inputs folder not found" if not path.exists() else f"{path}: not a folder"
+        )
+    files = sorted(p for p in path.glob("*.npy") if p.is_file())
+    out: list[dict[str, np.ndarray]] = []
     if files:
-        if len(input_names) != 1:
+        if len(names) != 1:
             raise CribwatchError(
-                f"{path}: the model has {len(input_names)} inputs; use one folder per sample"
+                f"{path}: the model has {len(names)} inputs; use one folder per sample"
             )
-        return [{input_names[0]: np.load(f)} for f in files]
-    out = []
-    for d in sorted(p for p in path.iterdir() if p.is_dir()):
-        feed = {}
-        for n in input_names:
+        for f in files[:limit]:
+            out.append(check_feed(checked, {names[0]: load_npy(f)}, {names[0]: str(f)}))
+        return out
+    for d in sorted(p for p in path.iterdir() if p.is_dir())[:limit]:
+        feed: dict[str, np.ndarray] = {}
+        sources: dict[str, str] = {}
+        for n in names:
             f = d / f"{safe_name(n)}.npy"
             if not f.is_file():
-                raise CribwatchError(f"{d}: missing input {n}.npy")
-            feed[n] = np.load(f)
-        out.append(feed)
+                raise CribwatchError(f"{d}: missing input {safe_name(n)}.npy")
+            feed[n], sources[n] = load_npy(f), str(f)
+        out.append(check_feed(checked, feed, sources))
     if not out:
         raise CribwatchError(f"{path}: no .npy inputs")
     return out
 
 
-def dump_onnx(model: Path, inputs: list[dict[str, np.ndarray]], out: Path) -> dict[str, object]:
-    """Golden dump of an ONNX model run by ONNX Runtime."""
-    samples = onnx_all_tensors(model, inputs)
-    return write_golden(out, samples, model.name, sha256_file(model))
+def dump_golden(
+    model: Path,
+    inputs: Sequence[Mapping[str, np.ndarray]],
+    out: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, object]:
+    """Golden dump of an ONNX model run by ONNX Runtime: every input, intermediate and output
+    tensor of each sample, in graph order.
+
+    Args:
+        model: the ONNX file.
+        inputs: one dict per sample, graph-input name -> numpy array, with the dtype and rank
+            the model declares (free dimensions may take any size). Checked before any run.
+        out: the golden folder. Written whole through :func:`cribwatch.io.atomic_dir`
+            (manifest last): a kill leaves no partial dump. An existing ``out`` that cribwatch
+            did not write is refused unless ``force``.
+        progress: called ``progress(done, total)`` after each sample is run.
+
+    Returns the manifest (see the module docstring). Raises CribwatchError naming the model,
+    the input or the output path.
+
+    Example::
+
+        feeds = [{"input": np.zeros((1, 1, 8, 8), np.float32)}]
+        dump_golden(Path("model.onnx"), feeds, Path("golden"))
+    """
+    if not inputs:
+        raise CribwatchError("golden dump needs at least one input sample")
+    samples = onnx_all_tensors(model, inputs, progress=progress)
+    return write_golden(out, samples, model.name, sha256_file(model), force=force)
+
+
+def dump_onnx(
+    model: Path, inputs: Sequence[Mapping[str, np.ndarray]], out: Path
+) -> dict[str, object]:
+    """:func:`dump_golden` with its defaults (kept for existing callers)."""
+    return dump_golden(model, inputs, out)
 
 
 # -------------------------------------------------------------------------------- compare
@@ -227,25 +406,62 @@ class Tolerance:
     """Largest absolute error of an integer tensor (0: bit-exact)."""
 
 
-def load_golden(g: Path) -> dict[str, object]:
+def _check_manifest(man: Path, m: dict[str, Any]) -> dict[str, Any]:
+    """Structure of a golden manifest: samples and tensor entries as written by this module."""
+    samples = m.get("samples")
+    tensors = m.get("tensors")
+    if not isinstance(samples, list) or not all(
+        isinstance(s, str) and s and safe_name(s) == s for s in samples
+    ):
+        raise CribwatchError(f"{man}: 'samples' must be a list of sample folder names")
+    if not isinstance(tensors, list):
+        raise CribwatchError(f"{man}: 'tensors' must be a list")
+    for e in tensors:
+        if not (
+            isinstance(e, dict)
+            and isinstance(e.get("name"), str)
+            and isinstance(e.get("file"), str)
+            and safe_name(e["file"]) == e["file"]
+        ):
+            raise CribwatchError(f"{man}: every entry of 'tensors' needs a 'name' and a 'file'")
+        shape = e.get("shape")
+        if shape is not None and not (
+            isinstance(shape, list)
+            and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+        ):
+            raise CribwatchError(f"{man}: tensor {e['name']}: 'shape' must be a list of sizes")
+        try:
+            np.dtype(str(e.get("dtype")))
+        except TypeError:
+            raise CribwatchError(f"{man}: tensor {e['name']}: unknown dtype") from None
+    return m
+
+
+def load_golden(g: Path) -> dict[str, Any]:
+    """Read and check a golden folder's ``manifest.json``."""
     man = g / "manifest.json"
+    if not g.is_dir():
+        what = "not a folder" if g.exists() else "golden folder not found"
+        raise CribwatchError(f"{g}: {what}")
     if not man.is_file():
         raise CribwatchError(f"{g}: no manifest.json (not a golden dump)")
-    m = read_json(man)
+    m = read_json_object(man)
     if m.get("format") != FORMAT:
         raise CribwatchError(f"{man}: not a {FORMAT} manifest")
-    return m  # type: ignore[no-any-return]
+    return _check_manifest(man, m)
 
 
-def _load_tensor(d: Path, entry: dict[str, object]) -> np.ndarray:
+def _load_tensor(d: Path, entry: dict[str, Any]) -> np.ndarray:
     f = d / f"{entry['file']}.npy"
     if f.is_file():
-        return np.load(f)
+        return load_npy(f)
     b = d / f"{entry['file']}.bin"
     if b.is_file() and entry.get("shape") is not None:
-        return np.fromfile(b, dtype=np.dtype(str(entry["dtype"])).newbyteorder("<")).reshape(
-            entry["shape"]
-        )  # type: ignore[call-overload]
+        dtype = np.dtype(str(entry["dtype"])).newbyteorder("<")
+        raw = np.fromfile(b, dtype=dtype)
+        if raw.size != int(np.prod(entry["shape"])):
+            raise CribwatchError(f"{b}: {raw.size} values, the manifest says {entry['shape']}")
+        return raw.reshape(entry["shape"])
     raise CribwatchError(f"{d}: tensor {entry['name']} missing")
 
 
@@ -263,14 +479,18 @@ def compare(
     actual dump does not have (e.g. comparing a front-end + model dump with a model-only one).
     """
     g = load_golden(golden)
+    if not actual.is_dir():
+        raise CribwatchError(
+            f"{actual}: folder not found" if not actual.exists() else f"{actual}: not a folder"
+        )
     a_man = actual / "manifest.json"
-    a = read_json(a_man) if a_man.is_file() else None
+    a = _check_manifest(a_man, read_json_object(a_man)) if a_man.is_file() else None
     if check_model and a is not None and a.get("model_sha256") != g.get("model_sha256"):
         raise CribwatchError(
             f"{actual}: model hash differs from the golden dump's "
             f"({str(a.get('model_sha256'))[:12]} vs {str(g.get('model_sha256'))[:12]})"
         )
-    a_entries = {e["name"]: e for e in a["tensors"]} if a else {}
+    a_entries: dict[str, Any] = {e["name"]: e for e in a["tensors"]} if a else {}
     rows = []
     first = None
     skipped = []

@@ -9,6 +9,8 @@ command of README's tour exists with the options it shows.
   (``card.schema.json``) by their path, data folders without modules (``weights/``) by their
   folder.
 - Every module line of docs/ARCHITECTURE.md (``- `path`: ...``) names a part that exists.
+- Every ``python`` example of README's "Python API" runs (from a folder where ``cribwatch/``
+  points at the package, so its relative sample paths resolve and its outputs stay there).
 - Every ``cribwatch ...`` command line in README's tour names an existing command (group and
   verb) and only options that command has (a renamed verb or option fails here).
 """
@@ -16,9 +18,11 @@ command of README's tour exists with the options it shows.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer
 
@@ -125,31 +129,28 @@ def _tour_commands() -> list[list[str]]:
     return lines
 
 
-def _root_command() -> click.Group:
+def _root_command() -> Any:
+    """The click command behind ``cribwatch`` (typer's own or vendored click: duck-typed)."""
     from cribwatch.cli import app
 
-    cmd = typer.main.get_command(app)
-    assert isinstance(cmd, click.Group)
-    return cmd
+    return typer.main.get_command(app)
 
 
-def _resolve(tokens: list[str]) -> tuple[click.Command, list[str]]:
+def _resolve(tokens: list[str]) -> tuple[Any, list[str]]:
     """Walk the command groups along ``tokens``; return the command and the remaining tokens."""
-    cmd: click.Command = _root_command()
+    cmd = _root_command()
     path: list[str] = []
     rest = list(tokens)
-    ctx = click.Context(cmd)
-    while isinstance(cmd, click.Group):
+    while isinstance(getattr(cmd, "commands", None), dict):
         assert rest and not rest[0].startswith("-"), f"`cribwatch {' '.join(path)}` needs a verb"
         name = rest.pop(0)
-        sub = cmd.get_command(ctx, name)
+        sub = cmd.commands.get(name)
         assert sub is not None, (
             f"README tour: `cribwatch {' '.join([*path, name])}` is not a command "
-            f"(known: {', '.join(sorted(cmd.list_commands(ctx)))})"
+            f"(known: {', '.join(sorted(cmd.commands))})"
         )
         path.append(name)
         cmd = sub
-        ctx = click.Context(cmd)
     return cmd, rest
 
 
@@ -168,3 +169,29 @@ def test_readme_tour_command_exists(tokens: list[str]) -> None:
                 f"README tour: `cribwatch {' '.join(tokens)}`: {cmd.name} has no option {opt} "
                 f"(it has {', '.join(sorted(known))})"
             )
+
+
+# ----------------------------------------------------------------------------- README API
+
+
+def _api_examples() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^## Python API\s*$(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    if match is None:
+        return []
+    return re.findall(r"```python\n(.*?)```", match.group(1), flags=re.S)
+
+
+def test_readme_has_api_examples() -> None:
+    assert len(_api_examples()) >= 3, "README.md: no '## Python API' section with examples"
+
+
+@pytest.mark.parametrize(
+    "code", _api_examples(), ids=lambda c: c.splitlines()[0].lstrip("# ").split(":")[0]
+)
+def test_readme_api_example_runs(code: str, tmp_path: Path) -> None:
+    (tmp_path / "cribwatch").symlink_to(PACKAGE, target_is_directory=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"README example failed:\n{code}\n{done.stderr[-3000:]}"

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from cribwatch.errors import CribwatchError
+from cribwatch.rollover.events import Tracker, run
+from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig
+from cribwatch.rollover.posture import features, probabilities
+from cribwatch.rollover.synth import SynthConfig, generate
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,7 @@ class BenchConfig:
 
 def bench_frames(n: int, cfg: BenchConfig) -> list[np.ndarray]:
     """``n`` 640x480 uint8 frames of scikit-image's astronaut moving slightly."""
-    import skimage.data
-    from PIL import Image
+    import skimage.data  # extra: rollover (the photo serves the pose estimator only)
 
     img = Image.fromarray(skimage.data.astronaut()).resize((cfg.height, cfg.height))
     base = np.zeros((cfg.height, cfg.width, 3), dtype=np.uint8)
@@ -55,11 +59,6 @@ def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, An
     cfg = cfg or BenchConfig()
     if frames < 10:
         raise CribwatchError(f"--frames must be at least 10, got {frames}")
-    from cribwatch.rollover.events import Tracker
-    from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig
-    from cribwatch.rollover.posture import features, probabilities
-    from cribwatch.rollover.synth import SynthConfig, generate
-
     video = bench_frames(frames + cfg.warmup, cfg)
     backend = MediaPipeBackend(MediaPipeConfig(static_image_mode=False))
     pose_ms: list[float] = []
@@ -91,8 +90,6 @@ def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, An
         post_ms.append((time.perf_counter() - t0) * 1e3)
     post_cpu = (time.process_time() - c_post) * 1e3 / seq.n
     t0 = time.perf_counter()
-    from cribwatch.rollover.events import run
-
     run(seq.t, seq.kp)
     batch_us = (time.perf_counter() - t0) * 1e6 / seq.n
     pose_med = float(np.median(pose_ms))

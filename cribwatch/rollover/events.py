@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from cribwatch.errors import CribwatchError
+from cribwatch.rollover.learned import LearnedPosture, to_state_probs
+from cribwatch.rollover.learned import load as load_learned
 from cribwatch.rollover.posture import (
     STATES,
     Features,
@@ -239,39 +241,56 @@ class Detection:
     events: list[Event]
 
 
+METHODS: tuple[str, ...] = ("both", "learned", "rules")
+"""Posture classifiers: ``both`` (the shipped default of the detector), ``learned``, ``rules``."""
+
+
+def frame_probabilities(
+    kp: np.ndarray,
+    posture_cfg: PostureConfig | None = None,
+    method: str = "rules",
+    model: LearnedPosture | None = None,
+) -> tuple[Features, np.ndarray]:
+    """Per-frame features and (N, 3) supine/side/prone probabilities of (N, 17, 3) keypoints.
+
+    ``method``: ``rules`` (geometry), ``learned`` (the small MLP, ``model`` or the shipped
+    numpy twin) or ``both`` (the MLP, with a face veto: both eyes in view rule prone out,
+    which guards against left/right swaps of the estimator that the MLP saw too rarely in
+    training). Frames are independent: a stream can call this one frame at a time.
+    """
+    pcfg = posture_cfg or PostureConfig()
+    feat = features(kp, pcfg)
+    if method == "rules":
+        return feat, probabilities(feat, pcfg)
+    if method not in ("learned", "both"):
+        raise CribwatchError(f"unknown posture method {method!r} (rules, learned or both)")
+    p, d = to_state_probs((model or load_learned()).predict(kp, pcfg))
+    if method == "both":
+        # the face rule vetoes prone: both eyes in view cannot be prone (a prone infant
+        # turns its face to one side, so the lower eye is against the mattress)
+        k = np.asarray(kp)
+        k = k[None] if k.ndim == 2 else k
+        full_face = (k[:, [1, 2], 2] >= pcfg.score_thr).all(axis=1)
+        p[full_face, SIDE] += p[full_face, PRONE]
+        p[full_face, PRONE] = 0.0
+    p[~feat.valid] = np.nan
+    feat.d = d
+    return feat, p
+
+
 def run(
     t: np.ndarray,
     kp: np.ndarray,
     posture_cfg: PostureConfig | None = None,
     event_cfg: EventConfig | None = None,
     method: str = "rules",
+    model: LearnedPosture | None = None,
 ) -> Detection:
     """Run the posture classifier and the tracker over (N, 17, 3) keypoints with times ``t``.
 
-    ``method``: ``rules`` (geometry), ``learned`` (the small MLP) or ``both`` (the MLP, with
-    a face veto: both eyes in view rule prone out, which guards against left/right swaps of
-    the estimator that the MLP saw too rarely in training).
+    ``method`` and ``model``: see :func:`frame_probabilities`.
     """
-    pcfg = posture_cfg or PostureConfig()
-    feat = features(kp, pcfg)
-    if method == "rules":
-        p = probabilities(feat, pcfg)
-    elif method in ("learned", "both"):
-        from cribwatch.rollover.learned import load, to_state_probs
-
-        p, d = to_state_probs(load().predict(kp, pcfg))
-        if method == "both":
-            # the face rule vetoes prone: both eyes in view cannot be prone (a prone infant
-            # turns its face to one side, so the lower eye is against the mattress)
-            k = np.asarray(kp)
-            k = k[None] if k.ndim == 2 else k
-            full_face = (k[:, [1, 2], 2] >= pcfg.score_thr).all(axis=1)
-            p[full_face, SIDE] += p[full_face, PRONE]
-            p[full_face, PRONE] = 0.0
-        p[~feat.valid] = np.nan
-        feat.d = d
-    else:
-        raise CribwatchError(f"unknown posture method {method!r} (rules, learned or both)")
+    feat, p = frame_probabilities(kp, posture_cfg, method, model)
     return run_features(t, feat, p, event_cfg)
 
 

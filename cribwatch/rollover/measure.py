@@ -20,15 +20,24 @@ Counting rules, per keypoint reliable (score >= ``score_thr``) in the reference:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from cribwatch.errors import CribwatchError
-from cribwatch.rollover.pose import COCO17, COCO_FLIP, PoseBackend
+from cribwatch.io import OUTPUT_MARK, read_rgb, write_json
+from cribwatch.progress import Progress, report
+from cribwatch.rollover.pose import (
+    COCO17,
+    COCO_FLIP,
+    MediaPipeBackend,
+    MediaPipeConfig,
+    PoseBackend,
+)
+from cribwatch.sim.night import simulate_night
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,6 @@ def _resize(rgb: np.ndarray, max_side: int) -> np.ndarray:
     s = max_side / max(h, w)
     if s >= 1:
         return rgb
-    from PIL import Image
-
     img = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
     img = img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BILINEAR)
     return np.asarray(img, dtype=np.float32) / 255.0
@@ -88,8 +95,6 @@ def _unrotate(xy: np.ndarray, k: int, mirror: bool, w: int, h: int) -> np.ndarra
 
 def _crop_person(rgb: np.ndarray, kp: np.ndarray, cfg: MeasureConfig) -> np.ndarray:
     """Crop around the reliable keypoints (grown by ``crop_margin``) and rescale."""
-    from PIL import Image
-
     rel = kp[:, 2] >= cfg.score_thr
     xy = kp[rel, :2]
     h, w = rgb.shape[:2]
@@ -125,9 +130,7 @@ def torso_length(kp: np.ndarray, thr: float) -> float:
 
 def find_photos(data_root: str | os.PathLike[str]) -> list[tuple[str, np.ndarray]]:
     """Real photos of people shipped in packages: scikit-image's astronaut and opencv-doc's."""
-    import skimage.data
-
-    from cribwatch.io import read_rgb
+    import skimage.data  # extra: rollover (the photos serve the pose estimator only)
 
     out: list[tuple[str, np.ndarray]] = [
         ("skimage:astronaut", skimage.data.astronaut().astype(np.float32) / 255.0)
@@ -148,107 +151,160 @@ def find_photos(data_root: str | os.PathLike[str]) -> list[tuple[str, np.ndarray
     return out
 
 
-def measure(
-    backend: PoseBackend,
-    photos: list[tuple[str, np.ndarray]],
-    cfg: MeasureConfig | None = None,
-    progress: Callable[[], None] | None = None,
-) -> dict[str, Any]:
-    """Run the measurement; returns per-keypoint and per-condition tables (JSON-ready)."""
-    from cribwatch.sim.night import simulate_night
+@dataclass
+class _Tally:
+    """Counts of the measurement: per keypoint, and per condition (rotation, mirroring)."""
 
-    cfg = cfg or MeasureConfig()
-    thr = cfg.score_thr
-    n_kp = len(COCO17)
-    miss_n = np.zeros(n_kp)
-    ref_n = np.zeros(n_kp)
-    miss_found = np.zeros(n_kp)
-    ref_found = np.zeros(n_kp)
-    errs: list[list[float]] = [[] for _ in range(n_kp)]
-    cond: dict[str, dict[str, float]] = {}
-    used: list[str] = []
-    skipped: list[str] = []
-    for name, rgb in photos:
-        rgb = _resize(rgb, cfg.max_side)
+    miss_n: np.ndarray
+    ref_n: np.ndarray
+    miss_found: np.ndarray
+    ref_found: np.ndarray
+    errs: list[list[float]]
+    cond: dict[str, dict[str, float]]
+
+    @classmethod
+    def empty(cls, n_kp: int) -> _Tally:
+        z = np.zeros(n_kp)
+        return cls(z.copy(), z.copy(), z.copy(), z.copy(), [[] for _ in range(n_kp)], {})
+
+
+def _reference(
+    backend: PoseBackend, rgb: np.ndarray, cfg: MeasureConfig
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The photo (resized, cropped to the person), its clean keypoints and torso length."""
+    rgb = _resize(rgb, cfg.max_side)
+    ref = backend.process((rgb * 255).round().astype(np.uint8))
+    if int((ref[:, 2] >= cfg.score_thr).sum()) >= cfg.min_ref_keypoints:
+        rgb = _crop_person(rgb, ref, cfg)
         ref = backend.process((rgb * 255).round().astype(np.uint8))
-        if int((ref[:, 2] >= thr).sum()) >= cfg.min_ref_keypoints:
-            rgb = _crop_person(rgb, ref, cfg)
-            ref = backend.process((rgb * 255).round().astype(np.uint8))
-        h, w = rgb.shape[:2]
-        scale = torso_length(ref, thr)
-        if int((ref[:, 2] >= thr).sum()) < cfg.min_ref_keypoints or scale <= 0:
-            skipped.append(name)
-            continue
-        used.append(name)
-        rel = ref[:, 2] >= thr
-        for k_rot in range(4):
-            for mirror in (False, True):
-                key = f"rot{90 * k_rot}{'_mirror' if mirror else ''}"
-                c = cond.setdefault(
-                    key, {"runs": 0, "found": 0, "miss": 0, "ref": 0, "swap": 0, "err": 0.0}
-                )
-                for s in range(cfg.seeds):
-                    seed = cfg.seed + 1000 * s + 17 * k_rot + (7 if mirror else 0)
-                    night, _ = simulate_night(rgb, seed)
-                    if cfg.stretch:
-                        night = stretch(night)
-                    img = night[:, ::-1] if mirror else night
-                    img = np.rot90(img, k_rot)
-                    u8 = np.repeat((np.clip(img, 0, 1) * 255).round().astype(np.uint8)[..., None],
-                                   3, axis=2)  # fmt: skip
-                    out = backend.process(np.ascontiguousarray(u8))
-                    c["runs"] += 1
-                    c["ref"] += int(rel.sum())
-                    found = bool(out[:, 2].max() > 0)
-                    if found:
-                        c["found"] += 1
-                    xy = _unrotate(out[:, :2].astype(np.float64), k_rot, mirror, w, h)
-                    sc = out[:, 2]
-                    if mirror:
-                        xy = xy[list(COCO_FLIP)]
-                        sc = sc[list(COCO_FLIP)]
-                    d = np.linalg.norm(xy - ref[:, :2], axis=1) / scale
-                    for j in range(n_kp):
-                        if not rel[j]:
-                            continue
-                        ref_n[j] += 1
-                        ref_found[j] += found
-                        if found and sc[j] < thr:
-                            miss_found[j] += 1
-                        if not found or sc[j] < thr:
-                            miss_n[j] += 1
-                            c["miss"] += 1
-                        else:
-                            errs[j].append(float(d[j]))
-                    torso = [5, 6, 11, 12]
-                    ok = [j for j in torso if rel[j] and sc[j] >= thr and found]
-                    if len(ok) >= 2:
-                        flip = list(COCO_FLIP)
-                        straight = sum(float(d[j]) for j in ok)
-                        swapped = sum(
-                            float(np.linalg.norm(xy[flip[j]] - ref[j, :2]) / scale) for j in ok
-                        )
-                        if swapped + cfg.swap_margin < straight:
-                            c["swap"] += 1
-                    good = [float(d[j]) for j in range(n_kp) if rel[j] and found and sc[j] >= thr]
-                    c["err"] += float(np.median(good)) if good else 0.0
-                    if progress is not None:
-                        progress()
-    if not used:
-        raise CribwatchError("no usable photo of a person (the estimator found nobody)")
+    return rgb, ref, torso_length(ref, cfg.score_thr)
+
+
+def _night_frame(
+    rgb: np.ndarray, seed: int, k_rot: int, mirror: bool, cfg: MeasureConfig
+) -> np.ndarray:
+    """The photo as a night frame, mirrored and rotated: (H, W, 3) uint8 for the estimator."""
+    night, _ = simulate_night(rgb, seed)
+    if cfg.stretch:
+        night = stretch(night)
+    img = night[:, ::-1] if mirror else night
+    img = np.rot90(img, k_rot)
+    u8 = np.repeat((np.clip(img, 0, 1) * 255).round().astype(np.uint8)[..., None], 3, axis=2)
+    return np.ascontiguousarray(u8)
+
+
+def _is_swap(
+    xy: np.ndarray, d: np.ndarray, ok: list[int], ref: np.ndarray, scale: float,
+    cfg: MeasureConfig,
+) -> bool:  # fmt: skip
+    """Shoulders and hips fit the reference better with left and right exchanged."""
+    flip = list(COCO_FLIP)
+    straight = sum(float(d[j]) for j in ok)
+    swapped = sum(float(np.linalg.norm(xy[flip[j]] - ref[j, :2]) / scale) for j in ok)
+    return swapped + cfg.swap_margin < straight
+
+
+def _score_run(
+    out: np.ndarray, ref: np.ndarray, scale: float, view: tuple[int, bool, int, int],
+    cfg: MeasureConfig, tally: _Tally, c: dict[str, float],
+) -> None:  # fmt: skip
+    """Count one estimator run on a night view ``(k_rot, mirror, w, h)`` against ``ref``."""
+    k_rot, mirror, w, h = view
+    thr = cfg.score_thr
+    rel = ref[:, 2] >= thr
+    c["runs"] += 1
+    c["ref"] += int(rel.sum())
+    found = bool(out[:, 2].max() > 0)
+    if found:
+        c["found"] += 1
+    xy = _unrotate(out[:, :2].astype(np.float64), k_rot, mirror, w, h)
+    sc = out[:, 2]
+    if mirror:
+        xy = xy[list(COCO_FLIP)]
+        sc = sc[list(COCO_FLIP)]
+    d = np.linalg.norm(xy - ref[:, :2], axis=1) / scale
+    for j in np.flatnonzero(rel).tolist():
+        tally.ref_n[j] += 1
+        tally.ref_found[j] += found
+        if found and sc[j] < thr:
+            tally.miss_found[j] += 1
+        if not found or sc[j] < thr:
+            tally.miss_n[j] += 1
+            c["miss"] += 1
+        else:
+            tally.errs[j].append(float(d[j]))
+    ok = [j for j in (5, 6, 11, 12) if rel[j] and sc[j] >= thr and found]
+    if len(ok) >= 2 and _is_swap(xy, d, ok, ref, scale, cfg):
+        c["swap"] += 1
+    good = [float(d[j]) for j in range(len(rel)) if rel[j] and found and sc[j] >= thr]
+    c["err"] += float(np.median(good)) if good else 0.0
+
+
+def _per_keypoint(tally: _Tally) -> list[dict[str, Any]]:
     per_kp = []
     for j, nm in enumerate(COCO17):
-        e = np.asarray(errs[j])
+        e = np.asarray(tally.errs[j])
+        ref_n, ref_found = tally.ref_n[j], tally.ref_found[j]
         per_kp.append(
             {
                 "keypoint": nm,
-                "n": int(ref_n[j]),
-                "miss_rate": float(miss_n[j] / ref_n[j]) if ref_n[j] else None,
-                "miss_if_found": float(miss_found[j] / ref_found[j]) if ref_found[j] else None,
+                "n": int(ref_n),
+                "miss_rate": float(tally.miss_n[j] / ref_n) if ref_n else None,
+                "miss_if_found": float(tally.miss_found[j] / ref_found) if ref_found else None,
                 "err_median": float(np.median(e)) if len(e) else None,
                 "err_p90": float(np.percentile(e, 90)) if len(e) else None,
             }
         )
+    return per_kp
+
+
+def measure(
+    backend: PoseBackend,
+    photos: list[tuple[str, np.ndarray]],
+    cfg: MeasureConfig | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the measurement; returns per-keypoint and per-condition tables (JSON-ready).
+
+    ``progress(done, total)`` after each estimator run on a night view.
+    """
+    cfg = cfg or MeasureConfig()
+    tally = _Tally.empty(len(COCO17))
+    used: list[str] = []
+    skipped: list[str] = []
+    total = len(photos) * 8 * cfg.seeds
+    done = 0
+    for name, photo in photos:
+        rgb, ref, scale = _reference(backend, photo, cfg)
+        if int((ref[:, 2] >= cfg.score_thr).sum()) < cfg.min_ref_keypoints or scale <= 0:
+            skipped.append(name)
+            continue
+        used.append(name)
+        h, w = rgb.shape[:2]
+        for k_rot in range(4):
+            for mirror in (False, True):
+                key = f"rot{90 * k_rot}{'_mirror' if mirror else ''}"
+                c = tally.cond.setdefault(
+                    key, {"runs": 0, "found": 0, "miss": 0, "ref": 0, "swap": 0, "err": 0.0}
+                )
+                for s in range(cfg.seeds):
+                    seed = cfg.seed + 1000 * s + 17 * k_rot + (7 if mirror else 0)
+                    out = backend.process(_night_frame(rgb, seed, k_rot, mirror, cfg))
+                    _score_run(out, ref, scale, (k_rot, mirror, w, h), cfg, tally, c)
+                    done += 1
+                    report(progress, done, total)
+    if not used:
+        raise CribwatchError("no usable photo of a person (the estimator found nobody)")
+    return _summary(tally, used, skipped, cfg)
+
+
+def _summary(
+    tally: _Tally, used: list[str], skipped: list[str], cfg: MeasureConfig
+) -> dict[str, Any]:
+    """The JSON-ready result of a measurement from its counts."""
+    thr = cfg.score_thr
+    cond = tally.cond
+    per_kp = _per_keypoint(tally)
     conditions = []
     for key, c in cond.items():
         runs = max(c["runs"], 1)
@@ -274,6 +330,40 @@ def measure(
         "person_found": sum(c["found"] for c in cond.values()) / max(total_runs, 1),
         "lr_swap_rate": sum(c["swap"] for c in cond.values()) / max(total_runs, 1),
     }
+
+
+def measure_pose(
+    data_root: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    seeds: int = MeasureConfig.seeds,
+    backend: PoseBackend | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The whole ``measure-pose`` run: photos, estimator, measurement, noise fit, ``out``.
+
+    ``data_root`` is the fetched data folder (``cribwatch data fetch``); the estimator is
+    MediaPipe in single-image mode unless ``backend`` is given (then it is not closed here).
+    """
+    root = Path(data_root)
+    if not root.is_dir():
+        raise CribwatchError(f"{root}: data folder not found")
+    photos = find_photos(root)
+    own = backend is None
+    be = (
+        backend
+        if backend is not None
+        else MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
+    )
+    try:
+        res = measure(be, photos, MeasureConfig(seeds=seeds), progress)
+    finally:
+        if own:
+            be.close()
+    res["fit"] = fit_noise(res)
+    if out is not None:
+        write_json(out, {"written_by": OUTPUT_MARK, **res})
+    return res
 
 
 def fit_noise(

@@ -15,17 +15,24 @@ writing this format.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import av
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_open
+from cribwatch.io import atomic_open, check_pixels
+from cribwatch.progress import Progress, report
 
 COCO17: tuple[str, ...] = (
     "nose",
@@ -86,6 +93,34 @@ def mediapipe_to_coco(landmarks: np.ndarray, width: int, height: int) -> np.ndar
     return out.astype(np.float32)
 
 
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send the process's stderr (file descriptor 2) to /dev/null for a while.
+
+    MediaPipe and TFLite write log lines from C++ straight to the descriptor, past Python's
+    ``sys.stderr``; a bad input must end with exactly one ``error:`` line, so the backend's
+    construction and first inference run inside this.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no descriptor 2 (an embedded interpreter): nothing to do
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+        finally:
+            os.close(devnull)
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class PoseBackend(Protocol):
     """Frame in, COCO-17 keypoints with scores out."""
 
@@ -128,21 +163,24 @@ class MediaPipeBackend:
                 "MediaPipe model_complexity must be 1 (the only model bundled in the wheel)"
             )
         os.environ.setdefault("GLOG_minloglevel", "2")
-        try:
-            from mediapipe.python.solutions import pose as mp_pose
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise CribwatchError(
-                "mediapipe is not installed: pip install --no-deps mediapipe==0.10.14 "
-                f"(see the Makefile) ({exc})"
-            ) from exc
-        c = self.config
-        self._pose = mp_pose.Pose(
-            static_image_mode=c.static_image_mode,
-            model_complexity=c.model_complexity,
-            smooth_landmarks=c.smooth_landmarks,
-            min_detection_confidence=c.min_detection_confidence,
-            min_tracking_confidence=c.min_tracking_confidence,
-        )
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        with native_stderr_silenced():
+            try:
+                from mediapipe.python.solutions import pose as mp_pose  # extra: rollover
+            except ImportError as exc:  # pragma: no cover - depends on the install
+                raise CribwatchError(
+                    "mediapipe is not installed: pip install --no-deps mediapipe==0.10.14 "
+                    f"(see the Makefile) ({exc})"
+                ) from exc
+            c = self.config
+            self._pose = mp_pose.Pose(
+                static_image_mode=c.static_image_mode,
+                model_complexity=c.model_complexity,
+                smooth_landmarks=c.smooth_landmarks,
+                min_detection_confidence=c.min_detection_confidence,
+                min_tracking_confidence=c.min_tracking_confidence,
+            )
+        self._warm = False
 
     def process(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> (17, 3) COCO-17 keypoints; all zeros when nobody is found."""
@@ -154,7 +192,12 @@ class MediaPipeBackend:
                 f"pose input must be uint8 (H, W, 3), got {frame.dtype} {frame.shape}"
             )
         h, w = frame.shape[:2]
-        res = self._pose.process(frame)
+        if self._warm:
+            res = self._pose.process(frame)
+        else:  # TFLite and MediaPipe log to the process's stderr on the first inference
+            with native_stderr_silenced():
+                res = self._pose.process(frame)
+            self._warm = True
         if res.pose_landmarks is None:
             return np.zeros((17, 3), dtype=np.float32)
         lm = np.array([[p.x, p.y, p.visibility] for p in res.pose_landmarks.landmark])
@@ -233,6 +276,12 @@ def write_sequence(path: str | os.PathLike[str], seq: Sequence) -> None:
             fh.write(json.dumps(frame_record(i, seq.t[i], seq.kp[i], **extra)) + "\n")
 
 
+MAX_COORD = 1e6
+"""Largest keypoint coordinate (pixels, either sign) a sequence file may hold."""
+MAX_SIDE = 100_000
+"""Largest frame width or height a sequence header may declare."""
+
+
 def _bad(path: Path, line: int, what: str) -> CribwatchError:
     return CribwatchError(f"{path}: line {line}: {what}")
 
@@ -246,6 +295,7 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
     kps: list[list[list[float]]] = []
     postures: list[str | None] = []
     covered: list[bool] = []
+    lines: list[int] = []
     hdr: dict[str, Any] | None = None
     try:
         fh = open(p, encoding="utf-8")
@@ -271,8 +321,18 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
                         raise _bad(p, lineno, f"unsupported layout {obj.get('layout')!r}")
                     for key in ("fps", "width", "height"):
                         v = obj.get(key)
-                        if not isinstance(v, int | float) or isinstance(v, bool) or v <= 0:
-                            raise _bad(p, lineno, f"header field {key!r} must be a positive number")
+                        if (
+                            not isinstance(v, int | float)
+                            or isinstance(v, bool)
+                            or not math.isfinite(v)
+                            or v <= 0
+                        ):
+                            raise _bad(
+                                p, lineno,
+                                f"header field {key!r} must be a finite positive number, not {v!r}",
+                            )  # fmt: skip
+                    if obj["width"] > MAX_SIDE or obj["height"] > MAX_SIDE:
+                        raise _bad(p, lineno, f"header width and height must be at most {MAX_SIDE}")
                     hdr = obj
                     continue
                 kp = obj.get("kp")
@@ -290,6 +350,8 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
                 t = obj.get("t")
                 if not isinstance(t, int | float) or isinstance(t, bool):
                     raise _bad(p, lineno, "'t' must be a number (seconds)")
+                if not math.isfinite(t):
+                    raise _bad(p, lineno, f"'t' must be a finite number (seconds), not {t!r}")
                 if ts and t < ts[-1]:
                     raise _bad(p, lineno, f"time goes backwards ({t} < {ts[-1]})")
                 post = obj.get("posture")
@@ -297,15 +359,22 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
                     raise _bad(p, lineno, f"unknown posture {post!r}")
                 ts.append(float(t))
                 kps.append(kp)
+                lines.append(lineno)
                 postures.append(post)
                 covered.append(bool(obj.get("covered", False)))
         except UnicodeDecodeError as exc:
             raise CribwatchError(f"{p}: not a text file ({exc.reason})") from exc
     if hdr is None:
         raise CribwatchError(f"{p}: empty file (no header line)")
-    kp_arr = np.asarray(kps, dtype=np.float32).reshape(-1, 17, 3)
-    if not np.all(np.isfinite(kp_arr)):
-        raise CribwatchError(f"{p}: keypoints contain NaN or infinite values")
+    kp64 = np.asarray(kps, dtype=np.float64).reshape(-1, 17, 3)
+    bad = ~np.isfinite(kp64) | (np.abs(kp64) > MAX_COORD)
+    if bad.any():
+        i = int(np.flatnonzero(bad.any(axis=(1, 2)))[0])
+        raise _bad(
+            p, lines[i],
+            f"keypoint values must be finite numbers within +-{MAX_COORD:g} (pixels)",
+        )  # fmt: skip
+    kp_arr = kp64.astype(np.float32)
     return Sequence(
         fps=float(hdr["fps"]),
         width=int(hdr["width"]),
@@ -342,8 +411,6 @@ def looks_like_sequence(path: str | os.PathLike[str]) -> bool:
 
 
 def _video_frames(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
-    import av
-
     try:
         container = av.open(str(path))
         stream = container.streams.video[0]
@@ -352,6 +419,11 @@ def _video_frames(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
     if container.format.name in TEXT_DEMUXERS:
         container.close()
         raise CribwatchError(f"{path}: not a readable video (a text file)")
+    try:
+        check_pixels(path, int(stream.width or 0), int(stream.height or 0))
+    except CribwatchError:
+        container.close()
+        raise
     rate = stream.average_rate or stream.guessed_rate
     fps = float(rate) if rate else 15.0
     total = int(stream.frames or 0)
@@ -368,20 +440,38 @@ def _video_frames(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
     return fps, total, gen()
 
 
-def _folder_frames(path: Path) -> tuple[int, Iterator[np.ndarray]]:
-    from PIL import Image, UnidentifiedImageError
+def _read_frame(path: Path) -> np.ndarray:
+    """One frame file as uint8 RGB; the pixel cap is checked from the header first."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                check_pixels(path, *img.size)
+                return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except Image.DecompressionBombError as exc:
+        raise CribwatchError(f"{path}: image too large to decode ({exc})") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
 
+
+def _folder_frames(path: Path) -> tuple[int, Iterator[np.ndarray]]:
     files = sorted(f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise CribwatchError(f"{path}: no image files ({', '.join(IMAGE_SUFFIXES)})")
 
     def gen() -> Iterator[np.ndarray]:
+        size: tuple[int, int] | None = None
         for f in files:
-            try:
-                with Image.open(f) as img:
-                    yield np.asarray(img.convert("RGB"), dtype=np.uint8)
-            except (UnidentifiedImageError, OSError) as exc:
-                raise CribwatchError(f"{f}: not a readable image ({exc})") from exc
+            frame = _read_frame(f)
+            h, w = frame.shape[:2]
+            if size is None:
+                size = (w, h)
+            elif (w, h) != size:
+                raise CribwatchError(
+                    f"{f}: frame of {w}x{h} pixels where the folder's frames are "
+                    f"{size[0]}x{size[1]} ({files[0].name})"
+                )
+            yield frame
 
     return len(files), gen()
 
@@ -389,10 +479,15 @@ def _folder_frames(path: Path) -> tuple[int, Iterator[np.ndarray]]:
 def open_frames(
     source: str | os.PathLike[str], fps: float | None = None
 ) -> tuple[float, int, Iterator[np.ndarray]]:
-    """Frames of a video file or a folder of images: ``(fps, n_frames or 0, iterator)``."""
+    """Frames of a video file or a folder of images: ``(fps, n_frames or 0, iterator)``.
+
+    A folder's frames must all have one size (the error names the first file that differs).
+    """
     p = Path(source)
     if not p.exists():
         raise CribwatchError(f"{p}: file not found")
+    if fps is not None and (not math.isfinite(fps) or fps <= 0):
+        raise CribwatchError(f"frame rate must be a finite positive number, not {fps!r}")
     if p.is_dir():
         n, it = _folder_frames(p)
         return (fps or 15.0), n, it
@@ -404,9 +499,10 @@ def run_backend(
     backend: PoseBackend,
     frames: Iterable[np.ndarray],
     fps: float,
-    progress: Callable[[], None] | None = None,
+    progress: Progress | None = None,
+    total: int | None = None,
 ) -> Sequence:
-    """Run a backend over frames; returns the keypoint sequence."""
+    """Run a backend over frames; returns the keypoint sequence (``progress(done, total)``)."""
     kps: list[np.ndarray] = []
     size = (0, 0)
     for frame in frames:
@@ -418,8 +514,7 @@ def run_backend(
                 f"expected {size[0]}x{size[1]}"
             )
         kps.append(backend.process(frame))
-        if progress is not None:
-            progress()
+        report(progress, len(kps), total)
     if not kps:
         raise CribwatchError("no frames to process")
     kp = np.stack(kps).astype(np.float32)

@@ -61,8 +61,8 @@ def _fig(out: Path, rel: str, img: np.ndarray, caption: str) -> str:
 def _real_photo(out: Path, cfg: DemoConfig) -> str:
     import skimage.data
 
-    from cribwatch.sim.night import simulate_night
     from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig
+    from cribwatch.sim.night import simulate_night
 
     rgb = skimage.data.astronaut().astype(np.float32) / 255.0
     night, _ = simulate_night(rgb, cfg.night_seed)

@@ -30,7 +30,6 @@ import csv
 import json
 import math
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_open, write_json
+from cribwatch.io import OUTPUT_MARK, atomic_dir, atomic_open, write_json
+from cribwatch.progress import Progress, report
 from cribwatch.rollover.pose import COCO_FLIP, Sequence, write_sequence
 
 Range = tuple[float, float]
@@ -605,20 +605,53 @@ def make_set(
     hours: float,
     seed: int,
     cfg: SynthConfig | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write ``out/*.jsonl``, ``out/events.tsv``, ``out/covered.tsv`` and ``out/manifest.json``.
 
-    ``covered.tsv`` (``file onset offset``) lists the face-covered episodes.
+    ``covered.tsv`` (``file onset offset``) lists the face-covered episodes. The set is built
+    in a temporary folder and swapped in whole (:func:`cribwatch.io.atomic_dir`): a kill
+    leaves the old set or the new one, and a re-run replaces its own earlier set entirely
+    (no stale sequences). An existing ``out`` that cribwatch did not write is refused unless
+    ``force``.
     """
     cfg = cfg or SynthConfig()
-    if hours <= 0:
-        raise CribwatchError(f"hours must be positive, got {hours}")
-    d = Path(out)
-    d.mkdir(parents=True, exist_ok=True)
+    if not math.isfinite(hours) or hours <= 0:
+        raise CribwatchError(f"hours must be a finite positive number, got {hours}")
     n_seq = max(1, int(math.ceil(hours * 3600.0 / cfg.seq_s - 1e-9)))
     seq_s = hours * 3600.0 / n_seq
     c = replace(cfg, seq_s=seq_s)
+    with atomic_dir(out, force=force) as d:
+        return _write_set(d, hours, seed, c, n_seq, progress)
+
+
+def make_set_from_options(
+    out: str | os.PathLike[str],
+    hours: float,
+    seed: int,
+    *,
+    quiet: bool = False,
+    ranges: str = "train",
+    dropout: float | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """:func:`make_set` with the ``make-set`` verb's options (``ranges``: train or heldout)."""
+    if ranges not in ("train", "heldout"):
+        raise CribwatchError(f"ranges must be train or heldout, got {ranges!r}")
+    cfg = SynthConfig(quiet=quiet, scene=HELDOUT_RANGES if ranges == "heldout" else SceneRanges())
+    if dropout is not None:
+        if not math.isfinite(dropout) or not 0.0 <= dropout <= 1.0:
+            raise CribwatchError(f"dropout must be a rate between 0 and 1, got {dropout}")
+        cfg = replace(cfg, noise=replace(cfg.noise, dropout=dropout))
+    return make_set(out, hours, seed, cfg, progress, force=force)
+
+
+def _write_set(
+    d: Path, hours: float, seed: int, c: SynthConfig, n_seq: int, progress: Progress | None
+) -> dict[str, Any]:
     rows: list[tuple[str, float, str]] = []
     cov_rows: list[tuple[str, float, float]] = []
     seq_rng = np.random.SeedSequence(seed)
@@ -637,8 +670,7 @@ def make_set(
         cov_rows.extend(
             (name, float(seq.t[a]), float(seq.t[b])) for a, b in zip(on, off, strict=True)
         )
-        if progress is not None:
-            progress(k + 1, n_seq)
+        report(progress, k + 1, n_seq)
     with atomic_open(d / "events.tsv", "w") as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
         w.writerow(["file", "time", "event"])
@@ -652,6 +684,7 @@ def make_set(
     manifest = {
         "format": "cribwatch-rollover-set",
         "version": 1,
+        "written_by": OUTPUT_MARK,
         "seed": seed,
         "hours": hours,
         "files": n_seq,

@@ -83,4 +83,4 @@ def test_card_gives_the_make_set_command_that_rebuilds_the_set(tmp_path: Path) -
     man["config"]["fps"] = 30.0
     assert "differ from this version's defaults" in make_set_command(str(d), man)
     c = card({"train_accuracy": 0.5, "loss": [1.0], "config": {}, "minutes": 0.1}, [str(d)])
-    assert c["training_sets"][0]["make_set"] == cmd and c["minutes"] == 0.1
+    assert c["training"]["training_sets"][0]["make_set"] == cmd and c["training"]["minutes"] == 0.1

@@ -9,6 +9,7 @@ command of README's tour exists with the options it shows.
   (``card.schema.json``) by their path, data folders without modules (``weights/``) by their
   folder.
 - Every module line of docs/ARCHITECTURE.md (``- `path`: ...``) names a part that exists.
+- Every relative link of README.md and docs/**/*.md points at a file that exists.
 - Every ``python`` example of README's "Python API" runs (from a folder where ``cribwatch/``
   points at the package, so its relative sample paths resolve and its outputs stay there).
 - Every ``cribwatch ...`` command line in README's tour names an existing command (group and
@@ -195,3 +196,18 @@ def test_readme_api_example_runs(code: str, tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, f"README example failed:\n{code}\n{done.stderr[-3000:]}"
+
+
+# ----------------------------------------------------------------------------- links
+
+
+def test_relative_links_resolve() -> None:
+    pages = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            if not (page.parent / target.split("#", 1)[0]).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken, f"broken links: {broken}"

@@ -1,10 +1,11 @@
 """``cribwatch board bench``: instructions per second of audio, memory and code size.
 
 Instruction counts come from running the workloads of ``cw_cry --bench`` (synthetic audio, see
-board/cw_cry.c):
+cribwatch/board/c/cw_cry.c) with a model blob given as a file (:func:`bench_blob`; the cry
+detector's front desk for it is :func:`cribwatch.cry.board.bench`):
 
 - mipsel: under ``qemu-mipsel-static -d in_asm,exec,nochain``, the log streamed through a FIFO
-  into ``board/tools/qcount`` (each translated block's guest instruction count from ``in_asm``,
+  into ``tools/qcount`` (each translated block's guest instruction count from ``in_asm``,
   times its executions from ``exec``). Debian's static qemu-user cannot load TCG plugins, so
   this is the counting method. Every MIPS32 instruction of the guest is counted, including
   branch delay slots and libm calls.
@@ -21,6 +22,7 @@ analysis, level, filter chain, bookkeeping) is ``full - fe - model``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -32,17 +34,19 @@ from pathlib import Path
 from cribwatch.board.build import (
     RUNTIME_SOURCES,
     BuildConfig,
-    board_dir,
     build_dir,
     build_program,
     compile_cmd,
-    default_blob,
     have_cross,
-    shipped_int_model,
+    source_dir,
 )
+from cribwatch.board.proc import child, run_child
 from cribwatch.errors import CribwatchError
+from cribwatch.progress import Progress, report
 
 PHASES = ("none", "fe", "model", "full")
+MAX_SECONDS = 600.0
+"""Longest workload (s of synthetic audio) a bench takes; ``cw_cry --seconds`` caps at 86400."""
 
 
 @dataclass(frozen=True)
@@ -58,22 +62,35 @@ class BenchConfig:
     target_ram_bytes: int = 256 * 1024
     """Budget: RAM for model plus buffers."""
 
+    def __post_init__(self) -> None:
+        for name, value in (("--seconds-a", self.seconds_a), ("--seconds-b", self.seconds_b)):
+            if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+                raise CribwatchError(
+                    f"{name}: must be a finite number > 0 and <= {MAX_SECONDS:g}, not {value!r}"
+                )
+        if self.seconds_b <= self.seconds_a:
+            raise CribwatchError("--seconds-b: must be larger than --seconds-a")
+
+
+RUN_TIMEOUT_S = 3600.0
+"""Longest one counted run may take before it is killed."""
+
 
 def qemu_count(exe: Path, args: list[str], qcount: Path, cfg: BuildConfig = BuildConfig()) -> int:
     """Guest instructions of one run of ``exe`` under qemu-mipsel."""
     with tempfile.TemporaryDirectory(prefix="cw-qcount-") as td:
         fifo = Path(td) / "log"
         os.mkfifo(fifo)
-        with subprocess.Popen(
-            f"exec '{qcount}' < '{fifo}'", shell=True, stdout=subprocess.PIPE
+        with child(
+            ["sh", "-c", 'exec "$0" < "$1"', str(qcount), str(fifo)], stdout=subprocess.PIPE
         ) as counter:
-            run = subprocess.run(
+            run = run_child(
                 [cfg.qemu, "-d", "in_asm,exec,nochain", "-D", str(fifo), str(exe), *args],
-                capture_output=True,
+                timeout=RUN_TIMEOUT_S,
             )
-            out, _ = counter.communicate()
-        if run.returncode != 0:
-            raise CribwatchError(f"qemu run failed: {run.stderr.decode().strip()[:200]}")
+            if run.returncode != 0:  # leaving by an exception kills the counter too
+                raise CribwatchError(f"qemu run failed: {run.stderr.decode().strip()[:200]}")
+            out, _ = counter.communicate(timeout=RUN_TIMEOUT_S)
     res = json.loads(out)
     if res["unknown_blocks"]:
         raise CribwatchError(f"qcount: {res['unknown_blocks']} executed blocks without size")
@@ -86,9 +103,9 @@ def callgrind_count(exe: Path, args: list[str]) -> int:
         raise CribwatchError("valgrind: not found (apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="cw-cg-") as td:
         out = Path(td) / "cg.out"
-        res = subprocess.run(
+        res = run_child(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", str(exe), *args],
-            capture_output=True,
+            timeout=RUN_TIMEOUT_S,
         )
         if res.returncode != 0:
             raise CribwatchError(f"callgrind run failed: {res.stderr.decode()[-200:]}")
@@ -100,7 +117,9 @@ def callgrind_count(exe: Path, args: list[str]) -> int:
 
 def heap_usage(exe: Path, args: list[str]) -> dict[str, int]:
     """memcheck's heap summary of one run: allocations and bytes."""
-    res = subprocess.run(["valgrind", "--tool=memcheck", str(exe), *args], capture_output=True)
+    if shutil.which("valgrind") is None:
+        raise CribwatchError("valgrind: not found (apt-get install valgrind)")
+    res = run_child(["valgrind", "--tool=memcheck", str(exe), *args], timeout=RUN_TIMEOUT_S)
     txt = res.stderr.decode()
     m = re.search(r"total heap usage: ([\d,]+) allocs, ([\d,]+) frees, ([\d,]+) bytes", txt)
     if not m:
@@ -130,12 +149,12 @@ def code_size(target: str, cfg: BuildConfig = BuildConfig()) -> dict[str, object
     stack: dict[str, int] = {}
     for src in RUNTIME_SOURCES:
         obj = out_dir / src.replace(".c", ".o")
-        cmd = compile_cmd(target, [board_dir() / src], obj, cfg, ("-c", "-fstack-usage"))
+        cmd = compile_cmd(target, [source_dir() / src], obj, cfg, ("-c", "-fstack-usage"))
         cmd = [c for c in cmd if c != "-lm" and c != "-static"]
-        res = subprocess.run(cmd, capture_output=True, text=True, cwd=out_dir)
+        res = run_child(cmd, cwd=out_dir)
         if res.returncode != 0:
-            raise CribwatchError(f"compile {src}: {res.stderr.strip()[:200]}")
-        sz = subprocess.run([size_tool, str(obj)], capture_output=True, text=True).stdout
+            raise CribwatchError(f"compile {src}: {res.stderr.decode().strip()[:200]}")
+        sz = run_child([size_tool, str(obj)]).stdout.decode()
         text, data, bss = (int(x) for x in sz.splitlines()[1].split()[:3])
         rows[src] = {"text": text, "data": data, "bss": bss}
         su = obj.with_suffix(".su")
@@ -157,43 +176,40 @@ def code_size(target: str, cfg: BuildConfig = BuildConfig()) -> dict[str, object
     }
 
 
-def bench(
-    int_model: Path | None = None,
+def bench_blob(
+    blob: Path,
+    hop_s: float,
     mipsel: bool = True,
     host: bool = True,
     cfg: BenchConfig = BenchConfig(),
-    progress: object = None,
-    config: Path | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, object]:
-    """``config``: a detector config JSON for the blob (its hop sets the model's windows a
-    second); default: the integer model's, as ``cribwatch cry detect`` loads it. The blob is
-    exported into a folder of this run's own, so benches with other configs can run beside."""
-    from cribwatch.cry.cli import load_filter_config
-
-    cwq = shipped_int_model(int_model)
-    detector = load_filter_config(config, cwq)
-    with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
-        blob = default_blob(Path(tmp), cwq, detector=detector)
-        return _bench(blob, detector.hop_s, mipsel, host, cfg, progress)
-
-
-def _bench(
-    blob: Path, hop_s: float, mipsel: bool, host: bool, cfg: BenchConfig, progress: object
-) -> dict[str, object]:
+    """Bench ``cw_cry`` with the model blob ``blob`` (its detector's hop ``hop_s`` s): RAM,
+    instructions per second of audio under qemu-mipsel (``mipsel``) and callgrind (``host``),
+    code size. ``progress(done, total)`` after each counted run."""
+    if not Path(blob).is_file():
+        raise CribwatchError(f"{blob}: model blob not found")
     bcfg = BuildConfig()
     a, b = cfg.seconds_a, cfg.seconds_b
     res: dict[str, object] = {"seconds": [a, b], "model_blob_bytes": blob.stat().st_size}
     res["hop_s"] = hop_s  # windows a second: 1 / hop_s
+    do_mipsel = mipsel and have_cross(bcfg)
+    total = 2 * len(PHASES) * (int(do_mipsel) + int(host)) + 2 * int(host)
+    done = 0
 
-    def say(msg: str) -> None:
-        if callable(progress):
-            progress(msg)
+    def step() -> None:
+        nonlocal done
+        done += 1
+        report(progress, done, total)
 
     def args(p: str, s: float) -> list[str]:
         return ["--model", str(blob), "--bench", p, "--seconds", f"{s:g}"]
 
     hexe = build_program("host")
-    info = json.loads(subprocess.run([str(hexe), *args("none", 0)], capture_output=True).stdout)
+    run = run_child([str(hexe), *args("none", 0)], timeout=RUN_TIMEOUT_S)
+    if run.returncode != 0:
+        raise CribwatchError(f"cw_cry --bench failed: {run.stderr.decode().strip()[:200]}")
+    info = json.loads(run.stdout)
     det, model = int(info["det_bytes"]), int(info["model_bytes"])
     res["ram"] = {
         "detector_state_bytes": det,
@@ -204,7 +220,7 @@ def _bench(
         "target_bytes": cfg.target_ram_bytes,
     }
     if mipsel:
-        if not have_cross(bcfg):
+        if not do_mipsel:
             res["mipsel"] = "skipped: mipsel-linux-gnu-gcc or qemu-mipsel-static missing"
         else:
             mexe = build_program("mipsel")
@@ -212,8 +228,8 @@ def _bench(
             counts = {}
             for p in PHASES:
                 for s in (a, b):
-                    say(f"mipsel {p} {s:g} s")
                     counts[(p, s)] = qemu_count(mexe, args(p, s), qc, bcfg)
+                    step()
             mips = per_phase(counts, a, b)
             res["mipsel"] = {
                 "instructions_per_s_audio": mips,
@@ -221,16 +237,18 @@ def _bench(
                 "target": cfg.target_mips_per_s,
                 "binary_bytes": mexe.stat().st_size,
                 "code": code_size("mipsel", bcfg),
-                "method": "qemu-mipsel-static -d in_asm,exec,nochain | board/tools/qcount",
+                "method": "qemu-mipsel-static -d in_asm,exec,nochain | tools/qcount",
             }
     if host:
         counts = {}
         for p in PHASES:
             for s in (a, b):
-                say(f"host {p} {s:g} s")
                 counts[(p, s)] = callgrind_count(hexe, args(p, s))
+                step()
         h_a = heap_usage(hexe, args("full", a))
+        step()
         h_b = heap_usage(hexe, args("full", b))
+        step()
         res["host"] = {
             "instructions_per_s_audio": per_phase(counts, a, b),
             "binary_bytes": hexe.stat().st_size,

@@ -1,4 +1,9 @@
-"""Build and run the C board runtime (``board/``) for the host or for 32-bit little-endian MIPS.
+"""Build and run the C board runtime for the host or for 32-bit little-endian MIPS.
+
+The C sources ship inside the package (``cribwatch/board/c/``, found through
+:mod:`importlib.resources`, so a wheel install builds them as a checkout does). Builds go to
+``build/board/<target>/`` of a source checkout, else to ``$XDG_CACHE_HOME/cribwatch/board``
+(``~/.cache``); ``CRIBWATCH_BOARD_BUILD`` overrides both.
 
 ``host`` uses the host C compiler; ``mipsel`` builds a static MIPS32r2 binary with Debian's
 ``mipsel-linux-gnu-gcc`` (T31/T32 are MIPS32r2 little-endian) and runs it under
@@ -9,16 +14,14 @@ Every build uses ``-std=c99 -Wall -Wextra -Werror``.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
-import subprocess
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from cribwatch.board.proc import run_child
 from cribwatch.errors import CribwatchError
-
-if TYPE_CHECKING:
-    from cribwatch.cry.postprocess import FilterConfig
 
 TARGETS = ("host", "mipsel", "sanitize")
 RUNTIME_SOURCES = ("cw_model.c", "cw_frontend.c", "cw_infer.c", "cw_detect.c", "cw_wav.c")
@@ -51,19 +54,43 @@ class BuildConfig:
     """Flags of the sanitizer build."""
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
+BUILD_ENV = "CRIBWATCH_BOARD_BUILD"
+"""Environment variable naming the folder the board builds go to."""
 
 
-def board_dir() -> Path:
-    d = repo_root() / "board"
+def source_dir() -> Path:
+    """The C sources of the board runtime (package data ``cribwatch/board/c``)."""
+    d = Path(str(resources.files("cribwatch.board") / "c"))
     if not (d / "cw_model.c").is_file():
-        raise CribwatchError(f"{d}: board runtime sources not found (run from a source checkout)")
+        raise CribwatchError(f"{d}: board runtime sources not found (a broken install?)")
     return d
 
 
+def board_dir() -> Path:
+    """Alias of :func:`source_dir` (the folder ``-I`` points at)."""
+    return source_dir()
+
+
+def _checkout_root() -> Path | None:
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "cribwatch").is_dir() else None
+
+
+def build_root() -> Path:
+    """Where builds go: ``$CRIBWATCH_BOARD_BUILD``, else a checkout's ``build/board``, else
+    ``$XDG_CACHE_HOME/cribwatch/board``."""
+    env = os.environ.get(BUILD_ENV)
+    if env:
+        return Path(env)
+    root = _checkout_root()
+    if root is not None:
+        return root / "build" / "board"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "cribwatch" / "board"
+
+
 def build_dir(target: str) -> Path:
-    return repo_root() / "build" / "board" / target
+    return build_root() / target
 
 
 def have_cross(cfg: BuildConfig = BuildConfig()) -> bool:
@@ -85,16 +112,16 @@ def compile_cmd(
     elif target == "sanitize":
         cc, flags = cfg.host_cc, [*cfg.warnings, *cfg.sanitize]
     else:
-        raise CribwatchError(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
+        raise CribwatchError(f"--target: unknown value {target!r} (one of {', '.join(TARGETS)})")
     if shutil.which(cc) is None:
         pkg = "gcc-mipsel-linux-gnu" if target == "mipsel" else "gcc"
         raise CribwatchError(f"{cc}: compiler not found (apt-get install {pkg})")
-    return [cc, *flags, *extra, "-I", str(board_dir()), "-o", str(out), *map(str, sources), "-lm"]
+    return [cc, *flags, *extra, "-I", str(source_dir()), "-o", str(out), *map(str, sources), "-lm"]
 
 
 def _stamp(cmd: list[str], sources: list[Path]) -> str:
     h = hashlib.sha256(" ".join(cmd).encode())
-    for s in sorted({*sources, *board_dir().glob("*.h")}):
+    for s in sorted({*sources, *source_dir().glob("*.h")}):
         h.update(s.read_bytes())
     return h.hexdigest()
 
@@ -107,22 +134,32 @@ def build_program(
     extra: tuple[str, ...] = (),
     force: bool = False,
 ) -> Path:
-    """Compile ``sources`` (relative to board/) into build/board/<target>/<name>; skipped when
-    the same command over the same sources already built it."""
-    bd = board_dir()
+    """Compile ``sources`` (relative to :func:`source_dir`) into ``build_dir(target)/name``;
+    skipped when the same command over the same sources already built it. The binary is
+    compiled to a temporary name and renamed, so a kill never leaves a half-written one."""
+    bd = source_dir()
     srcs = [bd / s for s in sources]
     out_dir = build_dir(target)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CribwatchError(
+            f"{out_dir}: cannot write the build ({exc.strerror}; set {BUILD_ENV})"
+        ) from exc
     out = out_dir / name
-    cmd = compile_cmd(target, srcs, out, cfg, extra)
     stamp = out_dir / f".{name}.stamp"
-    key = _stamp(cmd, srcs)
+    key = _stamp(compile_cmd(target, srcs, out, cfg, extra), srcs)
     if not force and out.is_file() and stamp.is_file() and stamp.read_text() == key:
         return out
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        msg = (res.stderr or res.stdout).strip().splitlines()
-        raise CribwatchError(f"{target} build failed: {msg[0] if msg else 'compiler error'}")
+    tmp = out_dir / f".{name}.{os.getpid()}.tmp"
+    try:
+        res = run_child(compile_cmd(target, srcs, tmp, cfg, extra))
+        if res.returncode != 0:
+            msg = (res.stderr or res.stdout).decode(errors="replace").strip().splitlines()
+            raise CribwatchError(f"{target} build failed: {msg[0] if msg else 'compiler error'}")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     stamp.write_text(key)
     return out
 
@@ -134,28 +171,3 @@ def runner(target: str, cfg: BuildConfig = BuildConfig()) -> list[str]:
     if shutil.which(cfg.qemu) is None:
         raise CribwatchError(f"{cfg.qemu}: not found (apt-get install qemu-user-static)")
     return [cfg.qemu]
-
-
-def shipped_int_model(int_model: Path | None = None) -> Path:
-    """``int_model``, else the shipped integer model cry_int8.cwq."""
-    from cribwatch.cry.cli import DEFAULT_WEIGHTS
-
-    return int_model or DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
-
-
-def default_blob(
-    target_dir: Path | None = None,
-    int_model: Path | None = None,
-    config: Path | None = None,
-    detector: FilterConfig | None = None,
-) -> Path:
-    """Export the integer model (default the shipped one) with ``detector``, else the
-    detector config of ``config``, else the one ``cry detect`` would load, into
-    ``target_dir`` (default build/board/model/) and return the blob path."""
-    from cribwatch.board.export import export_c
-    from cribwatch.cry.cli import load_filter_config
-
-    cwq = shipped_int_model(int_model)
-    out = target_dir or (repo_root() / "build" / "board" / "model")
-    export_c(cwq, out, detector or load_filter_config(config, cwq))
-    return out / "cry_model.cwb"

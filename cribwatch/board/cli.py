@@ -1,14 +1,27 @@
-"""``cribwatch board ...``: build, run, check and benchmark the C runtime of the cry detector."""
+"""``cribwatch board ...``: build, run, check and benchmark the C runtime of the cry detector.
+
+A CLI module: the generic board tools come from :mod:`cribwatch.board`, the cry detector's side
+(its blob, its Python twin) from :mod:`cribwatch.cry.board`.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import typer
 
+from cribwatch.board.bench import MAX_SECONDS, BenchConfig
+from cribwatch.board.build import TARGETS, build_program, runner
+from cribwatch.board.proc import run_child
+from cribwatch.clikit import check_number, one_of, progress_bar
+from cribwatch.cry.api import load_filter_config
+from cribwatch.cry.board import DEMO_AUDIO, MAX_WINDOWS, CheckConfig, bench, check, default_blob
+from cribwatch.cry.board_export import shipped_int_model
 from cribwatch.errors import CribwatchError
 
 app = typer.Typer(
@@ -18,15 +31,41 @@ app = typer.Typer(
 _INT_MODEL_HELP = "Integer model (.cwq); default: the shipped cry_int8.cwq."
 
 
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt while a verb runs, so the child processes it started
+    are killed on the way out (the board tools kill their process groups on any exception)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _existing_file(option: str, path: Path | None) -> None:
+    if path is not None and not path.is_file():
+        raise CribwatchError(
+            f"{option} {path}: " + ("not a file" if path.exists() else "file not found")
+        )
+
+
 @app.command("build")
 def build_cmd(
     target: str = typer.Option("host", "--target", help="host, mipsel or sanitize."),
     force: bool = typer.Option(False, "--force", help="Rebuild even if up to date."),
 ) -> None:
     """Compile cw_cry (C99, -Wall -Wextra -Werror); mipsel: static MIPS32r2 little-endian."""
-    from cribwatch.board.build import build_program
-
-    exe = build_program(target, force=force)
+    one_of("--target", target, TARGETS)
+    with _terminate_as_interrupt():
+        exe = build_program(target, force=force)
     typer.echo(json.dumps({"target": target, "binary": str(exe), "bytes": exe.stat().st_size}))
 
 
@@ -40,12 +79,14 @@ def run_cmd(
     int_model: Path | None = typer.Option(None, "--int-model", help=_INT_MODEL_HELP),
 ) -> None:
     """Run cw_cry (arguments after the options go to it: FILE.wav, -, --trace ...)."""
-    from cribwatch.board.build import build_program, default_blob, runner
-
-    exe = build_program(target)
-    blob = model if model is not None else default_blob(int_model=int_model)
-    cmd = [*runner(target), str(exe), "--model", str(blob), *ctx.args]
-    rc = subprocess.run(cmd).returncode
+    one_of("--target", target, ("host", "mipsel"))
+    _existing_file("--model", model)
+    _existing_file("--int-model", int_model)
+    with _terminate_as_interrupt():
+        exe = build_program(target)
+        blob = model if model is not None else default_blob(int_model=int_model)
+        cmd = [*runner(target), str(exe), "--model", str(blob), *ctx.args]
+        rc = run_child(cmd, capture=False).returncode
     raise typer.Exit(rc)
 
 
@@ -54,25 +95,26 @@ def check_cmd(
     target: str = typer.Option("host", "--target", help="host or mipsel."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object."),
     int_model: Path | None = typer.Option(None, "--int-model", help=_INT_MODEL_HELP),
-    audio: Path | None = typer.Option(None, "--audio", help="Audio (default: the demo sample)."),
+    audio: Path | None = typer.Option(
+        None, "--audio", help="Audio (default: the demo sample); resampled as cry detect does."
+    ),
     windows: int = typer.Option(8, "--windows", help="Golden 1 s windows."),
     config: Path | None = typer.Option(
         None, "--config", help="Detector config JSON (a 'cry tune' file or a model card)."
     ),
 ) -> None:
     """Golden vectors and events: C against Python (model bit-exact from the same int8 input)."""
-    from cribwatch.board.build import shipped_int_model
-    from cribwatch.board.check import DEMO_AUDIO, CheckConfig, check
-    from cribwatch.cry.cli import load_filter_config
-
+    one_of("--target", target, ("host", "mipsel"))
+    check_number("--windows", windows, low=1, high=MAX_WINDOWS, integer=True)
+    _existing_file("--int-model", int_model)
+    _existing_file("--audio", audio)
+    _existing_file("--config", config)
     cwq = shipped_int_model(int_model)
-    res = check(
-        target,
-        cwq,
-        audio or DEMO_AUDIO,
-        filters=load_filter_config(config, cwq),
-        cfg=CheckConfig(windows=windows),
-    )
+    filters = load_filter_config(config, cwq)
+    with _terminate_as_interrupt():
+        res = check(
+            target, cwq, audio or DEMO_AUDIO, filters=filters, cfg=CheckConfig(windows=windows)
+        )
     if json_out:
         typer.echo(json.dumps(res))
     else:
@@ -101,16 +143,11 @@ def bench_cmd(
     ),
 ) -> None:
     """Instructions per 1 s of audio (front end, model, post-processing), memory, code size."""
-    from cribwatch.board.bench import BenchConfig, bench
-
-    if seconds_b <= seconds_a:
-        raise CribwatchError("--seconds-b must be larger than --seconds-a")
-    res = bench(
-        int_model,
-        mipsel,
-        host,
-        BenchConfig(seconds_a=seconds_a, seconds_b=seconds_b),
-        progress=lambda m: print(f"bench: {m}", file=sys.stderr),
-        config=config,
-    )
+    check_number("--seconds-a", seconds_a, low=0, low_open=True, high=MAX_SECONDS)
+    check_number("--seconds-b", seconds_b, low=0, low_open=True, high=MAX_SECONDS)
+    cfg = BenchConfig(seconds_a=seconds_a, seconds_b=seconds_b)
+    _existing_file("--int-model", int_model)
+    _existing_file("--config", config)
+    with _terminate_as_interrupt(), progress_bar("board bench") as bar:
+        res = bench(int_model, mipsel, host, cfg, progress=bar, config=config)
     typer.echo(json.dumps(res) if json_out else json.dumps(res, indent=2))

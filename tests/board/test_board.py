@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from cribwatch.board.blob import VERSION, fix_crc
 from cribwatch.board.build import build_program, have_cross
-from cribwatch.board.check import DEMO_AUDIO, CheckConfig, check
-from cribwatch.board.export import VERSION, fix_crc, model_blob
-from cribwatch.cry.cli import DEFAULT_WEIGHTS
+from cribwatch.cry.api import DEFAULT_WEIGHTS
+from cribwatch.cry.board import DEMO_AUDIO, CheckConfig, check
+from cribwatch.cry.board_export import model_blob
 from cribwatch.cry.intref import IntModel
 from cribwatch.cry.postprocess import FilterConfig
 from cribwatch.deploy.quantize import requantize

@@ -14,6 +14,7 @@
  * its bout closes. Bad input: one "error: ..." line on stderr, exit code 2.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,45 @@ static void die(const char *what, const char *msg)
 {
     fprintf(stderr, "error: %s: %s\n", what, msg);
     exit(2);
+}
+
+#ifndef CW_MAX_BENCH_SECONDS
+#define CW_MAX_BENCH_SECONDS 86400.0 /* one day of synthetic audio */
+#endif
+#define CW_MAX_SAMPLES 100000
+
+/* --seconds: a finite decimal number in [0, CW_MAX_BENCH_SECONDS], nothing after it */
+static double parse_seconds(const char *opt, const char *v)
+{
+    char *end = NULL;
+    double x;
+    errno = 0;
+    x = strtod(v, &end);
+    if (end == v || *end != '\0' || errno == ERANGE || !isfinite(x))
+        die(opt, "want a finite number of seconds");
+    if (x < 0.0 || x > CW_MAX_BENCH_SECONDS)
+        die(opt, "want seconds from 0 to 86400");
+    return x;
+}
+
+/* --samples: a decimal integer in [1, CW_MAX_SAMPLES], nothing after it */
+static int parse_count(const char *opt, const char *v)
+{
+    char *end = NULL;
+    long x;
+    errno = 0;
+    x = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || errno == ERANGE || x < 1 || x > CW_MAX_SAMPLES)
+        die(opt, "want a whole number from 1 to 100000");
+    return (int)x;
+}
+
+/* the value of option argv[i]: present and not empty */
+static const char *value_of(int argc, char **argv, int i)
+{
+    if (i + 1 >= argc || argv[i + 1][0] == '\0')
+        die(argv[i], "missing value");
+    return argv[i + 1];
 }
 
 static void load_model(const char *path)
@@ -366,28 +406,30 @@ int main(int argc, char **argv)
     const char *model = NULL, *input = NULL, *golden = NULL, *bench = NULL;
     int i, samples = 0, own = 0;
     double seconds = 0.0;
+    int seen_seconds = 0;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--model") == 0 && i + 1 < argc)
-            model = argv[++i];
-        else if (strcmp(a, "--golden") == 0 && i + 1 < argc)
-            golden = argv[++i];
-        else if (strcmp(a, "--out") == 0 && i + 1 < argc)
-            g_out = argv[++i];
-        else if (strcmp(a, "--samples") == 0 && i + 1 < argc)
-            samples = atoi(argv[++i]);
-        else if (strcmp(a, "--model-input") == 0 && i + 1 < argc) {
-            const char *v = argv[++i];
+        if (strcmp(a, "--model") == 0)
+            model = value_of(argc, argv, i++);
+        else if (strcmp(a, "--golden") == 0)
+            golden = value_of(argc, argv, i++);
+        else if (strcmp(a, "--out") == 0)
+            g_out = value_of(argc, argv, i++);
+        else if (strcmp(a, "--samples") == 0)
+            samples = parse_count(a, value_of(argc, argv, i++));
+        else if (strcmp(a, "--model-input") == 0) {
+            const char *v = value_of(argc, argv, i++);
             if (strcmp(v, "own") != 0 && strcmp(v, "golden") != 0)
                 die("--model-input", "want golden or own");
             own = strcmp(v, "own") == 0;
-        } else if (strcmp(a, "--bench") == 0 && i + 1 < argc)
-            bench = argv[++i];
+        } else if (strcmp(a, "--bench") == 0)
+            bench = value_of(argc, argv, i++);
         else if (strcmp(a, "--trace") == 0)
             g_det.on_window = print_window;
-        else if (strcmp(a, "--seconds") == 0 && i + 1 < argc)
-            seconds = atof(argv[++i]);
-        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        else if (strcmp(a, "--seconds") == 0) {
+            seconds = parse_seconds(a, value_of(argc, argv, i++));
+            seen_seconds = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("usage: cw_cry --model M.cwb (FILE.wav | - | --golden G --out O --samples N "
                    "[--model-input golden|own] | --bench none|fe|model|full --seconds S)\n");
             return 0;
@@ -400,6 +442,13 @@ int main(int argc, char **argv)
     }
     if (!model)
         die("cw_cry", "--model is required");
+    if ((bench != NULL) + (golden != NULL) + (input != NULL) > 1)
+        die("cw_cry", "give one of FILE.wav, -, --golden and --bench");
+    if (seen_seconds && !bench)
+        die("--seconds", "only with --bench");
+    if (bench && strcmp(bench, "none") != 0 && strcmp(bench, "fe") != 0
+        && strcmp(bench, "model") != 0 && strcmp(bench, "full") != 0)
+        die("--bench", "want none, fe, model or full");
     load_model(model);
     {
         void (*trace)(void *, const cw_det *) = g_det.on_window;

@@ -1,0 +1,204 @@
+"""The cry detector on the board: the C runtime checked against its Python twin, and benched.
+
+The board layer (:mod:`cribwatch.board`) builds and runs the C program and counts instructions;
+it knows no capability. This module is the cry side of ``cribwatch board check`` and
+``cribwatch board bench``: it exports the cry blob (:mod:`cribwatch.cry.board_export`), dumps the
+Python golden vectors (:mod:`cribwatch.cry.golden`) and runs the Python stream detector.
+
+The agreement rule (docs/BOARD.md): the front end is float in both languages, so it is checked
+within a tolerance (``logmel``) and its 0-255 output may differ by one step on a small share of
+values (a value on a rounding boundary); the integer model is checked **bit-exact** from the
+same int8 input (Python's golden ``q0``), every layer (``q1`` ... ``qN``), the logit and the
+score. Whether the C front end's own input also happened to be bit-exact end to end is reported
+too. Finally, the same audio must give the same per-window chain inputs (score, level, voiced
+share) and the same events from ``cribwatch cry detect`` (numpy integer reference) and
+``cw_cry``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cribwatch.board.bench import BenchConfig, bench_blob
+from cribwatch.board.build import build_program, build_root
+from cribwatch.board.check import c_golden, c_windows_and_events, compare_windows
+from cribwatch.cry.api import load_filter_config
+from cribwatch.cry.audio import read_audio, write_wav
+from cribwatch.cry.board_export import export_c, shipped_int_model
+from cribwatch.cry.golden import dump_cry_golden
+from cribwatch.cry.intref import IntScorer
+from cribwatch.cry.postprocess import Chain, Event, FilterConfig, WindowInfo
+from cribwatch.cry.stream import StreamDetector, wav_blocks
+from cribwatch.deploy.golden import Tolerance, compare
+from cribwatch.errors import CribwatchError
+from cribwatch.progress import Progress
+
+DEMO_AUDIO = Path(__file__).resolve().parents[1] / "demo" / "samples" / "cry" / "demo.flac"
+"""The bundled cry sample (the default audio of ``board check``)."""
+
+MAX_WINDOWS = 10_000
+"""Most golden windows a check dumps (each is a folder of tensors)."""
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Tolerances and inputs of the board check."""
+
+    windows: int = 8
+    """Golden 1 s windows (hop 0.5 s) taken from the audio."""
+    logmel_max_abs: float = 1e-4
+    """Largest absolute log-mel error of the float front end."""
+    logmel_mean_abs: float = 1e-5
+    """Largest mean absolute log-mel error."""
+    input_max_step: int = 1
+    """Largest difference of a 0-255 model input value (float front end, rounding boundary)."""
+    input_max_share: float = 0.001
+    """Largest share of model input values that may differ at all."""
+    float_max_abs: float = 1e-6
+    """Largest error of logit and score (computed from the same int8 logit: exact in practice)."""
+    voiced_frames: int = 1
+    """Pitch frames per window whose cry-voiced flag may differ (float32 FFT in Python, double
+    in C: a harmonicity within ~1e-6 of the threshold can fall either way)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.windows, bool) or not 1 <= int(self.windows) <= MAX_WINDOWS:
+            raise CribwatchError(
+                f"--windows: must be an integer from 1 to {MAX_WINDOWS}, not {self.windows!r}"
+            )
+
+
+def python_windows_and_events(
+    wav: Path, cwq: Path, cfg: FilterConfig
+) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Per-window chain inputs and events of ``cribwatch cry detect`` (integer reference)."""
+    rec: list[dict[str, float]] = []
+
+    class Recording(Chain):
+        def push(self, w: WindowInfo) -> list[Event]:
+            rec.append({"score": w.score, "level_db": w.level_db, "voiced_share": w.voiced_share})
+            return super().push(w)
+
+    det = StreamDetector(IntScorer.load(cwq), cfg)
+    det.chain = Recording(det.cfg)
+    events: list[dict[str, float]] = []
+    for b in wav_blocks(wav):
+        events.extend(e.to_dict() for e in det.push(b))
+    events.extend(e.to_dict() for e in det.flush())
+    return rec, events
+
+
+def _check_model(cwq: Path) -> Path:
+    cwq = Path(cwq)
+    if not cwq.is_file():
+        what = "not a file" if cwq.exists() else "integer model not found"
+        raise CribwatchError(f"{cwq}: {what}")
+    return cwq
+
+
+def check(
+    target: str,
+    cwq: Path,
+    audio: Path = DEMO_AUDIO,
+    filters: FilterConfig | None = None,
+    cfg: CheckConfig = CheckConfig(),
+) -> dict[str, object]:
+    """Build ``target``, run the golden windows and the audio through it, compare.
+
+    ``audio``: any file ``cry detect`` reads (resampled to 16 kHz mono as it does, then taken
+    as 16-bit PCM, which is what both sides run). ``filters``: the detector config (default:
+    the integer model's, as ``cry detect`` loads it)."""
+    cwq = _check_model(cwq)
+    x = read_audio(audio)
+    fcfg = filters if filters is not None else load_filter_config(None, cwq)
+    exe = build_program(target)
+    with tempfile.TemporaryDirectory(prefix="cw-board-check-") as td:
+        t = Path(td)
+        wav = t / "audio.wav"
+        write_wav(wav, x)  # 16-bit PCM at 16 kHz: the exact samples both sides read
+        blob = Path(str(export_c(cwq, t / "model", fcfg)["out"]))
+        man = dump_cry_golden(cwq, wav, t / "golden", cfg.windows)
+        samples = [str(sid) for sid in man["samples"]]  # type: ignore[attr-defined]
+        n = len(samples)
+        c_golden(target, exe, blob, t / "golden", t / "c", n, own=False)
+        c_golden(target, exe, blob, t / "golden", t / "c_own", n, own=True)
+        tol = Tolerance(
+            max_abs=max(cfg.logmel_max_abs, cfg.float_max_abs),
+            mean_abs=cfg.logmel_mean_abs,
+            int_max_abs=0.0,
+        )
+        res = compare(t / "golden", t / "c", tol)
+        rows = res["tensors"]
+        assert isinstance(rows, list)
+        for r in rows:
+            r["rule"] = "bit-exact" if str(r["name"]).startswith("q") else "tolerance"
+            if r["name"] == "input":
+                share = 0.0
+                for sid in samples:
+                    g = np.load(t / "golden" / sid / "input.npy")
+                    a = np.fromfile(t / "c" / sid / "input.bin", dtype="<f4").reshape(g.shape)
+                    share = max(share, float(np.mean(g != a)))
+                r["differing_share"] = share
+                r["pass"] = bool(
+                    r["max_abs"] <= cfg.input_max_step and share <= cfg.input_max_share
+                )
+                r["rule"] = f"<= {cfg.input_max_step} step on <= {cfg.input_max_share:.1%}"
+            elif r["name"] in ("logit", "score"):
+                r["pass"] = bool(r["max_abs"] <= cfg.float_max_abs)
+        first = next((r["name"] for r in rows if not r["pass"]), None)
+        own = compare(t / "golden", t / "c_own", Tolerance(max_abs=0.0, mean_abs=0.0))
+        pw, pe = python_windows_and_events(wav, cwq, fcfg)
+        cw, ce = c_windows_and_events(target, exe, blob, wav)
+        wins = compare_windows(pw, cw, cfg.voiced_frames)
+        ev_equal = pe == [{k: e[k] for k in ("onset", "offset", "score", "emitted")} for e in ce]
+    ok = first is None and bool(wins["equal"]) and ev_equal
+    return {
+        "target": target,
+        "pass": ok,
+        "first_divergent": first,
+        "tensors": rows,
+        "end_to_end_bit_exact": bool(own["pass"]),
+        "windows": wins,
+        "events": {"equal": ev_equal, "python": pe, "c": ce},
+        "model": str(cwq),
+        "audio": str(audio),
+        "golden_windows": n,
+    }
+
+
+def default_blob(
+    target_dir: Path | None = None,
+    int_model: Path | None = None,
+    config: Path | None = None,
+    detector: FilterConfig | None = None,
+) -> Path:
+    """Export the integer model (default the shipped one) with ``detector``, else the
+    detector config of ``config``, else the one ``cry detect`` would load, into
+    ``target_dir`` (default the build folder's ``model/``) and return the blob path."""
+    cwq = _check_model(shipped_int_model(int_model))
+    out = target_dir or (build_root() / "model")
+    export_c(cwq, out, detector or load_filter_config(config, cwq))
+    return out / "cry_model.cwb"
+
+
+def bench(
+    int_model: Path | None = None,
+    mipsel: bool = True,
+    host: bool = True,
+    cfg: BenchConfig = BenchConfig(),
+    progress: Progress | None = None,
+    config: Path | None = None,
+) -> dict[str, object]:
+    """Instructions per second of audio, memory and code size of the cry detector in C.
+
+    ``config``: a detector config JSON for the blob (its hop sets the model's windows a
+    second); default: the integer model's, as ``cribwatch cry detect`` loads it. The blob is
+    exported into a folder of this run's own, so benches with other configs can run beside."""
+    cwq = _check_model(shipped_int_model(int_model))
+    detector = load_filter_config(config, cwq)
+    with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
+        blob = default_blob(Path(tmp) / "model", cwq, detector=detector)
+        return bench_blob(blob, detector.hop_s, mipsel, host, cfg, progress)

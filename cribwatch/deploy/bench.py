@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -68,10 +71,6 @@ def child_peak_rss_mb(
     parent's peak into it at ``execve`` after ``vfork`` (what ``subprocess`` uses), so it would
     report the measuring process, not the measured one. Elsewhere ``ru_maxrss`` from ``wait4``.
     """
-    import os
-    import subprocess
-    import tempfile
-
     with tempfile.TemporaryFile() as out:
         fin = open(stdin_path, "rb") if stdin_path else None  # noqa: SIM115
         hwm: float | None = None

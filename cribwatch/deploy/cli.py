@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from cribwatch.clikit import check_number, force_option, non_negative, progress_bar
 from cribwatch.deploy.golden import (
@@ -89,9 +91,6 @@ def compare_cmd(
     if json_out:
         typer.echo(json.dumps(res))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
         t = Table("tensor", "max abs", "mean abs", "cosine", "pass")
         for r in res["tensors"]:  # type: ignore[attr-defined]
             t.add_row(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path
@@ -27,8 +28,8 @@ def export_onnx(
     Uses the TorchScript-based exporter (``dynamo=False``: no onnxscript needed) and checks
     the result with ``onnx.checker``.
     """
-    import onnx
-    import torch
+    import onnx  # extra: train
+    import torch  # extra: train
 
     if opset < MIN_OPSET:
         raise CribwatchError(f"opset {opset} < {MIN_OPSET}")
@@ -50,8 +51,6 @@ def export_onnx(
 
 def onnx_run(path: Path, feeds: dict[str, np.ndarray], threads: int = 1) -> list[np.ndarray]:
     """Run an ONNX file with ONNX Runtime (CPU)."""
-    import onnxruntime as ort
-
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
@@ -60,7 +59,7 @@ def onnx_run(path: Path, feeds: dict[str, np.ndarray], threads: int = 1) -> list
 
 def parity(model: object, path: Path, inputs: list[np.ndarray], input_name: str = "input") -> float:
     """Largest absolute difference between PyTorch and ONNX Runtime outputs over ``inputs``."""
-    import torch
+    import torch  # extra: train
 
     worst = 0.0
     for x in inputs:

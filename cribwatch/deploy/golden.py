@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnxruntime as ort
 
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_dir, atomic_path, read_json_object, write_json
@@ -234,7 +235,6 @@ def onnx_all_tensors(
 ) -> list[list[Tensor]]:
     """Run an ONNX model with every node output exposed; tensors in graph order per sample."""
     import onnx  # extra: train
-    import onnxruntime as ort
 
     model = _load_onnx(path)
     specs = _input_specs(model)

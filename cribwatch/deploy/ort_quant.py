@@ -26,6 +26,20 @@ from typing import Literal
 
 import numpy as np
 import onnx
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    CalibrationMethod,
+    QuantFormat,
+    QuantType,
+    quantize_static,
+)
+from onnxruntime.quantization.qdq_loss_debug import (
+    collect_activations,
+    compute_activation_error,
+    create_activation_matching,
+    modify_model_output_intermediate_tensors,
+)
+from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path
@@ -78,15 +92,6 @@ def quantize_model(
     robust: RobustConfig | None = None,
 ) -> Path:
     """Quantize ``model`` to a QDQ ONNX file ``out`` (written atomically)."""
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
     if not model.is_file():
         raise CribwatchError(f"{model}: model file not found")
     if not calib:
@@ -169,13 +174,6 @@ def activation_errors(
     float_model: Path, quant_model: Path, feeds: Sequence[dict[str, np.ndarray]]
 ) -> list[dict[str, float | str]]:
     """Per-tensor SQNR (dB) of the quantized model's activations against the float model's."""
-    from onnxruntime.quantization.qdq_loss_debug import (
-        collect_activations,
-        compute_activation_error,
-        create_activation_matching,
-        modify_model_output_intermediate_tensors,
-    )
-
     with tempfile.TemporaryDirectory() as tmp:
         fa = Path(tmp) / "f.onnx"
         qa = Path(tmp) / "q.onnx"

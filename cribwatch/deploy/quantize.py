@@ -125,7 +125,7 @@ def unpack_int4(packed: np.ndarray, n: int) -> np.ndarray:
 # ------------------------------------------------------------------ torch fake quantization
 def fake_quant_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
     """Per-output-channel symmetric fake quantization with a straight-through estimator."""
-    import torch
+    import torch  # extra: train
 
     qmin, qmax = qrange(bits)
     amax = w.detach().abs().flatten(1).amax(dim=1).clamp_min(1e-12)
@@ -136,7 +136,7 @@ def fake_quant_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
 
 def fake_quant_act(x: torch.Tensor, scale: float, zp: int, bits: int = 8) -> torch.Tensor:
     """Per-tensor asymmetric fake quantization (straight-through inside the range)."""
-    import torch
+    import torch  # extra: train
 
     qmin, qmax = qrange(bits, narrow=False)
     q = torch.clamp(torch.round(x / scale) + zp, qmin, qmax)

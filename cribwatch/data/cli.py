@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from cribwatch.data.fetch import DEFAULT_GROUPS, fetch
+from cribwatch.clikit import progress_bar
+from cribwatch.data.fetch import DEFAULT_GROUPS, GROUPS, fetch, plan
+from cribwatch.errors import CribwatchError
 
 app = typer.Typer(help="Fetch training and test sources (Debian packages).", no_args_is_help=True)
-err = Console(stderr=True)
 
 
 @app.command("fetch")
@@ -19,7 +20,7 @@ def fetch_cmd(
     only: str = typer.Option(
         ",".join(DEFAULT_GROUPS),
         "--only",
-        help="Comma-separated groups: scenes, stamps, sounds, test.",
+        help=f"Comma-separated groups: {', '.join(GROUPS)}.",
     ),
     donateacry: Path | None = typer.Option(
         None,
@@ -27,16 +28,16 @@ def fetch_cmd(
         help="Local clone of the Donate-a-cry corpus (with 'sounds'; else git clone is tried).",
     ),
 ) -> None:
-    """Download and unpack the source packages (idempotent), one progress line per package."""
-    groups = [g.strip() for g in only.split(",") if g.strip()]
-    fetch(dest, groups, progress=lambda msg: err.print(msg, highlight=False))
-    if "sounds" in groups or donateacry is not None:
-        from cribwatch.data.donateacry import fetch_donateacry
-        from cribwatch.errors import CribwatchError
+    """Download and unpack the source packages (idempotent), one line per part on stdout.
 
-        try:
-            fetch_donateacry(dest, donateacry, progress=lambda m: err.print(m, highlight=False))
-        except CribwatchError as exc:
-            if donateacry is not None:
-                raise
-            err.print(f"error: {exc.message}", highlight=False)
+    Every local path and tool is checked before the first download; a part that fails does
+    not stop the others, and the command then ends with one error line and exit code 2."""
+    groups = [g.strip() for g in only.split(",") if g.strip()]
+    checked = plan(dest, groups, donateacry)
+    with progress_bar("data fetch", enabled=sys.stderr.isatty()) as bar:
+        res = fetch(checked, progress=bar)
+    for line in res.messages:
+        typer.echo(line)
+    if res.failed:
+        more = f" (and {len(res.failed) - 1} more failed parts)" if len(res.failed) > 1 else ""
+        raise CribwatchError(f"data fetch: {res.failed[0]}{more}")

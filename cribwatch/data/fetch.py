@@ -9,21 +9,30 @@ folders of symlinks that the set builders take as input:
   sample photos are written here too), named ``<package>-<name>.<ext>``;
 - ``DEST/stamps/``: cut-out objects with alpha (Tux Paint stamps, PNG);
 - ``DEST/test-scenes/``: the OpenCV sample images, kept as independent test data.
+
+:func:`plan` checks everything a fetch will need (groups, ``DEST``, a local Donate-a-cry clone,
+the tools) before anything is downloaded; :func:`fetch` then runs every part, goes on past a
+part that fails and returns a :class:`FetchReport` (one message per part, the failures): it
+never prints, and reports progress through :class:`cribwatch.progress.Progress`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from cribwatch.data.donateacry import check_local_clone, fetch_donateacry
 from cribwatch.errors import CribwatchError
+from cribwatch.progress import Progress, report
 
 
 @dataclass(frozen=True)
@@ -69,20 +78,26 @@ MIN_SCENE_SIDE = 480
 SKIMAGE_SCENES = ("astronaut", "chelsea", "coffee", "rocket")
 """scikit-image's bundled colour sample photos added to the scenes (public domain / CC0)."""
 
-Progress = Callable[[str], None]
+Notes = Callable[[str], None]
+"""Where a part's one-line outcome goes (``FetchReport.messages.append`` in :func:`fetch`)."""
+
+
+def _ignore(message: str) -> None:
+    return None
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def fetch_package(pkg: str, dest: Path, progress: Progress) -> Path:
-    """Download and unpack one Debian package into ``dest/debian/<pkg>``; idempotent."""
+def fetch_package(pkg: str, dest: Path, notes: Notes = _ignore) -> Path:
+    """Download and unpack one Debian package into ``dest/debian/<pkg>``; idempotent. The
+    outcome (fetched, already present) goes to ``notes`` as one line."""
     root = dest.resolve() / "debian"
     target = root / pkg
     marker = target / ".complete"
     if marker.exists():
-        progress(f"{pkg}: already present")
+        notes(f"{pkg}: already present")
         return target
     for tool in ("apt-get", "dpkg"):
         if shutil.which(tool) is None:
@@ -107,7 +122,7 @@ def fetch_package(pkg: str, dest: Path, progress: Progress) -> Path:
             shutil.rmtree(target)
         unpack.rename(target)
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
-    progress(f"{pkg}: fetched ({size:.0f} MB)")
+    notes(f"{pkg}: fetched ({size:.0f} MB)")
     return target
 
 
@@ -117,8 +132,6 @@ grey wallpapers and transparent overlays are no colour references."""
 
 
 def _is_colour_photo(path: Path) -> bool:
-    from PIL import Image
-
     try:
         with Image.open(path) as im:
             im.draft("RGB", (512, 512))
@@ -131,8 +144,6 @@ def _is_colour_photo(path: Path) -> bool:
 
 
 def _image_side(path: Path) -> int:
-    from PIL import Image
-
     try:
         with Image.open(path) as im:
             return min(im.size)
@@ -187,9 +198,10 @@ def index_scenes(dest: Path) -> int:
         for name, f in _best_per_group(files, wallpaper).items():
             _link(f, out / f"plasma-{name}{f.suffix.lower()}")
             n += 1
-    from PIL import Image
-    from skimage import data as skdata
-
+    try:
+        from skimage import data as skdata  # extra: train
+    except ImportError:  # the runtime install has no scikit-image: no sample photos
+        return n
     for name in SKIMAGE_SCENES:
         dst = out / f"skimage-{name}.png"
         if not dst.exists():
@@ -202,8 +214,6 @@ def index_scenes(dest: Path) -> int:
 
 def index_stamps(dest: Path) -> int:
     """Flat ``dest/stamps`` of symlinks to Tux Paint PNG stamps that carry alpha."""
-    from PIL import Image
-
     src = dest / "debian" / "tuxpaint-stamps-default"
     out = dest / "stamps"
     out.mkdir(parents=True, exist_ok=True)
@@ -234,26 +244,119 @@ def index_test_scenes(dest: Path) -> int:
     return n
 
 
-def fetch(
-    dest: Path, groups: Iterable[str] = DEFAULT_GROUPS, progress: Progress = print
-) -> dict[str, int]:
-    """Fetch every package of ``groups`` into ``dest`` and index them; returns counts."""
+@dataclass(frozen=True)
+class FetchPlan:
+    """What :func:`fetch` will do, checked by :func:`plan` before any download."""
+
+    dest: Path
+    groups: tuple[str, ...]
+    packages: tuple[str, ...]
+    donateacry: bool
+    """Whether the Donate-a-cry corpus is a part of this fetch."""
+    donateacry_local: Path | None = None
+
+
+@dataclass
+class FetchReport:
+    """The outcome of :func:`fetch`: one line per part, the parts that failed, index counts."""
+
+    messages: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    """One line per failed part (``<part>: why``)."""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _check_dest(dest: Path) -> Path:
+    if dest.exists() and not dest.is_dir():
+        raise CribwatchError(f"--dest {dest}: not a folder")
+    probe = dest
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise CribwatchError(f"--dest {dest}: cannot write ({probe} is not writable)")
+    return dest
+
+
+def plan(
+    dest: Path,
+    groups: Iterable[str] = DEFAULT_GROUPS,
+    donateacry: Path | None = None,
+) -> FetchPlan:
+    """Check a fetch before anything is downloaded: the groups, ``dest`` (a folder that can be
+    written), the local Donate-a-cry clone ``donateacry`` (``--donateacry``) and the tools the
+    parts need (apt-get and dpkg for packages not yet fetched). The corpus is a part when
+    ``sounds`` is among the groups or ``donateacry`` is given."""
     groups = tuple(groups)
+    if not groups:
+        raise CribwatchError(f"--only: no group given (choose from {', '.join(GROUPS)})")
     for g in groups:
         if g not in GROUPS:
-            raise CribwatchError(f"unknown source group {g!r} (choose from {', '.join(GROUPS)})")
-    dest = dest.resolve()
-    dest.mkdir(parents=True, exist_ok=True)
-    for src in SOURCES:
-        if src.group in groups:
-            fetch_package(src.package, dest, progress)
-    counts: dict[str, int] = {}
-    if "scenes" in groups:
-        counts["scenes"] = index_scenes(dest)
-    if "stamps" in groups:
-        counts["stamps"] = index_stamps(dest)
-    if "test" in groups:
-        counts["test-scenes"] = index_test_scenes(dest)
-    for k, v in counts.items():
-        progress(f"indexed {v} files into {dest / k}")
-    return counts
+            raise CribwatchError(f"--only: unknown group {g!r} (choose from {', '.join(GROUPS)})")
+    _check_dest(dest)
+    if donateacry is not None:
+        check_local_clone(donateacry)
+    packages = tuple(s.package for s in SOURCES if s.group in groups)
+    todo = [p for p in packages if not (dest / "debian" / p / ".complete").exists()]
+    for tool in ("apt-get", "dpkg"):
+        if todo and shutil.which(tool) is None:
+            raise CribwatchError(
+                f"{tool}: not on PATH; fetching {todo[0]} needs Debian/Ubuntu's package tools"
+            )
+    return FetchPlan(
+        dest=dest,
+        groups=groups,
+        packages=packages,
+        donateacry="sounds" in groups or donateacry is not None,
+        donateacry_local=donateacry,
+    )
+
+
+def fetch(
+    dest: Path | FetchPlan,
+    groups: Iterable[str] = DEFAULT_GROUPS,
+    progress: Progress | None = None,
+    *,
+    donateacry: Path | None = None,
+) -> FetchReport:
+    """Fetch every package of ``groups`` into ``dest``, index them, bring the Donate-a-cry
+    corpus (from ``donateacry``, else by git clone) when it is a part. Everything is checked
+    first (:func:`plan`; pass a plan to skip that); a part that fails does not stop the others
+    and is listed in the report's ``failed``. ``progress(done, total)`` after each part."""
+    p = dest if isinstance(dest, FetchPlan) else plan(dest, groups, donateacry)
+    out = p.dest.resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CribwatchError(f"--dest {p.dest}: cannot write ({exc.strerror})") from exc
+    res = FetchReport()
+    total = len(p.packages) + int(p.donateacry) + 1
+    done = 0
+    for pkg in p.packages:
+        try:
+            fetch_package(pkg, out, res.messages.append)
+        except CribwatchError as exc:
+            res.failed.append(exc.message)
+        done += 1
+        report(progress, done, total)
+    if "scenes" in p.groups:
+        res.counts["scenes"] = index_scenes(out)
+    if "stamps" in p.groups:
+        res.counts["stamps"] = index_stamps(out)
+    if "test" in p.groups:
+        res.counts["test-scenes"] = index_test_scenes(out)
+    for k, v in res.counts.items():
+        res.messages.append(f"indexed {v} files into {out / k}")
+    done += 1
+    report(progress, done, total)
+    if p.donateacry:
+        try:
+            res.messages.append(fetch_donateacry(out, p.donateacry_local))
+        except CribwatchError as exc:
+            res.failed.append(exc.message)
+        done += 1
+        report(progress, done, total)
+    return res

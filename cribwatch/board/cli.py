@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -148,6 +149,7 @@ def bench_cmd(
     cfg = BenchConfig(seconds_a=seconds_a, seconds_b=seconds_b)
     _existing_file("--int-model", int_model)
     _existing_file("--config", config)
-    with _terminate_as_interrupt(), progress_bar("board bench") as bar:
+    bar_on = sys.stderr.isatty()
+    with _terminate_as_interrupt(), progress_bar("board bench", enabled=bar_on) as bar:
         res = bench(int_model, mipsel, host, cfg, progress=bar, config=config)
     typer.echo(json.dumps(res) if json_out else json.dumps(res, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -49,7 +50,7 @@ def dump_cmd(
     guard_output(out, inputs={"--model": model, "--inputs": inputs}, force=force)
     specs = model_inputs(model)
     feeds = read_inputs(inputs, specs, limit=limit)
-    with progress_bar("golden", len(feeds)) as bar:
+    with progress_bar("golden", len(feeds), enabled=sys.stderr.isatty()) as bar:
         man = dump_golden(model, feeds, out, force=force, progress=bar)
     typer.echo(golden_json(man))
 

@@ -89,10 +89,31 @@ def write_golden(
     leaves the old ``out`` or the new one, never a partial dump. An existing ``out`` that
     cribwatch did not write is refused unless ``force``.
     """
+    _check_samples(samples)
+    with atomic_dir(out, force=force) as tmp_out:
+        return _write_into(tmp_out, samples, model_name, model_sha256, extra, progress)
+
+
+def _check_samples(samples: list[list[Tensor]]) -> None:
     if not samples:
         raise CribwatchError("golden dump needs at least one sample")
     names = [t.name for t in samples[0]]
-    files = _file_names(names)
+    for tensors in samples:
+        if [t.name for t in tensors] != names:
+            raise CribwatchError("every golden sample must have the same tensors")
+
+
+def _write_into(
+    folder: Path,
+    samples: list[list[Tensor]],
+    model_name: str,
+    model_sha256: str,
+    extra: dict[str, object] | None,
+    progress: Progress | None,
+) -> dict[str, object]:
+    """Write the dump into the (empty, temporary) ``folder``; the manifest last."""
+    _check_samples(samples)
+    files = _file_names([t.name for t in samples[0]])
     entries: list[dict[str, Any]] = [
         {
             "name": t.name,
@@ -106,34 +127,30 @@ def write_golden(
         for t in samples[0]
     ]
     ids = [f"s{i:03d}" for i in range(len(samples))]
-    for tensors in samples:
-        if [t.name for t in tensors] != names:
-            raise CribwatchError("every golden sample must have the same tensors")
-    with atomic_dir(out, force=force) as tmp_out:
-        for k, (sid, tensors) in enumerate(zip(ids, samples, strict=True)):
-            d = tmp_out / sid
-            d.mkdir()
-            for e, t in zip(entries, tensors, strict=True):
-                arr = np.ascontiguousarray(t.value)
-                if list(arr.shape) != e["shape"] and sid != ids[0]:
-                    e["shape"] = None  # shapes differ per sample
-                np.save(d / f"{e['file']}.npy", arr)
-                with atomic_path(d / f"{e['file']}.bin") as tmp:
-                    arr.astype(arr.dtype.newbyteorder("<"), copy=False).tofile(tmp)
-                e["sha256"][sid] = sha256_file(d / f"{e['file']}.bin")
-            report(progress, k + 1, len(samples))
-        manifest: dict[str, object] = {
-            "format": FORMAT,
-            "version": VERSION,
-            "written_by": OUTPUT_MARK,
-            "model": model_name,
-            "model_sha256": model_sha256,
-            "samples": ids,
-            "tensors": entries,
-        }
-        if extra:
-            manifest.update(extra)
-        write_json(tmp_out / "manifest.json", manifest)
+    for k, (sid, tensors) in enumerate(zip(ids, samples, strict=True)):
+        d = folder / sid
+        d.mkdir()
+        for e, t in zip(entries, tensors, strict=True):
+            arr = np.ascontiguousarray(t.value)
+            if list(arr.shape) != e["shape"] and sid != ids[0]:
+                e["shape"] = None  # shapes differ per sample
+            np.save(d / f"{e['file']}.npy", arr)
+            with atomic_path(d / f"{e['file']}.bin") as tmp:
+                arr.astype(arr.dtype.newbyteorder("<"), copy=False).tofile(tmp)
+            e["sha256"][sid] = sha256_file(d / f"{e['file']}.bin")
+        report(progress, k + 1, len(samples))
+    manifest: dict[str, object] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "written_by": OUTPUT_MARK,
+        "model": model_name,
+        "model_sha256": model_sha256,
+        "samples": ids,
+        "tensors": entries,
+    }
+    if extra:
+        manifest.update(extra)
+    write_json(folder / "manifest.json", manifest)
     return manifest
 
 
@@ -369,6 +386,7 @@ def dump_golden(
             (manifest last): a kill leaves no partial dump. An existing ``out`` that cribwatch
             did not write is refused unless ``force``.
         progress: called ``progress(done, total)`` after each sample is run.
+        force: replace an existing ``out`` that cribwatch did not write.
 
     Returns the manifest (see the module docstring). Raises CribwatchError naming the model,
     the input or the output path.
@@ -380,8 +398,9 @@ def dump_golden(
     """
     if not inputs:
         raise CribwatchError("golden dump needs at least one input sample")
-    samples = onnx_all_tensors(model, inputs, progress=progress)
-    return write_golden(out, samples, model.name, sha256_file(model), force=force)
+    with atomic_dir(out, force=force) as tmp:  # an output that cannot be written fails first
+        samples = onnx_all_tensors(model, inputs, progress=progress)
+        return _write_into(tmp, samples, model.name, sha256_file(model), None, None)
 
 
 def dump_onnx(

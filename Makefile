@@ -4,18 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# Debian packages the project needs at run time (installed only where missing).
-APT_PACKAGES ?= espeak-ng gcc-mipsel-linux-gnu qemu-user-static
+# Debian packages the project and its tests need (installed only where missing): espeak-ng (cry
+# sets), the C toolchain of board/ (gcc, make; the MIPS cross compiler and qemu), clang (the
+# libFuzzer targets), valgrind (board bench).
+APT_PACKAGES ?= espeak-ng gcc make gcc-mipsel-linux-gnu qemu-user-static clang valgrind
 
-.PHONY: venv install apt demo test lint bench results clean board tflite-venv
+.PHONY: venv install apt demo test lint bench results clean board tflite-venv wheel-check fuzz
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (cribwatch needs Python 3.11)"; exit 2; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=24"
 
+# The development install: runtime + extras train, rollover, dev; MediaPipe without its metadata's
+# dependencies (the `rollover` extra carries what it needs).
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[train,rollover,dev]"
 	$(BIN)/pip install -q --no-deps "mediapipe==0.10.14"
 	@touch $(STAMP)
 
@@ -34,13 +38,23 @@ demo: install
 	$(BIN)/cribwatch demo --out demo-report
 	@echo "demo report: $(CURDIR)/demo-report/index.html"
 
+# The layers (docs/ARCHITECTURE.md): import-linter's contracts in pyproject.toml, and
+# tools/check_layers.py for what it cannot see (print/exit/typer in library code, lazy imports,
+# module cycles).
 lint: install
-	$(BIN)/ruff check cribwatch tests
-	$(BIN)/ruff format --check cribwatch tests
+	$(BIN)/ruff check cribwatch tests tools
+	$(BIN)/ruff format --check cribwatch tests tools
 	$(BIN)/mypy cribwatch
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/check_layers.py
 
-test: lint
+test: install lint
 	$(BIN)/pytest
+
+# The runtime-only wheel in a clean venv (no extras, no torch), run from outside the checkout:
+# `cribwatch --help`, `cry detect`, `color colorize`, the roll-over detector. Takes minutes.
+wheel-check: $(BIN)/python
+	$(BIN)/python tools/wheel_check.py
 
 board: install
 	$(BIN)/cribwatch board check --target host
@@ -48,11 +62,23 @@ board: install
 	  $(BIN)/cribwatch board check --target mipsel; fi
 
 # Speed and memory figures (p50/p90 over many runs); benchmarks, never timed unit tests.
-bench: install
+bench: install fuzz
 	$(BIN)/cribwatch color bench --json
 	$(BIN)/cribwatch cry bench --json
 	$(BIN)/cribwatch rollover bench --json
 	$(BIN)/cribwatch board bench --json
+
+# libFuzzer targets of the C runtime (clang, ASan, UBSan), FUZZ_SECONDS each from an empty corpus.
+FUZZ_SECONDS ?= 60
+BOARD_SRC ?= $(patsubst %/,%,$(dir $(firstword $(wildcard board/Makefile cribwatch/board/*/Makefile))))
+FUZZ_OUT := $(CURDIR)/build/fuzz
+fuzz: apt
+	$(MAKE) -C $(BOARD_SRC) fuzz OUT=$(FUZZ_OUT)
+	@for t in $(FUZZ_OUT)/fuzz/fuzz_*; do \
+	  c=$(FUZZ_OUT)/corpus/$$(basename $$t); mkdir -p $$c; \
+	  echo "fuzzing $$(basename $$t) for $(FUZZ_SECONDS) s"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$c || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .venv-tflite build *.egg-info demo-report

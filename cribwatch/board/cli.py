@@ -20,9 +20,15 @@ from cribwatch.board.bench import MAX_SECONDS, BenchConfig
 from cribwatch.board.build import TARGETS, build_program, runner
 from cribwatch.board.proc import run_child
 from cribwatch.clikit import check_number, one_of, progress_bar
-from cribwatch.cry.api import load_filter_config
-from cribwatch.cry.board import DEMO_AUDIO, MAX_WINDOWS, CheckConfig, bench, check, default_blob
-from cribwatch.cry.board_export import shipped_int_model
+from cribwatch.cry.board import (
+    DEMO_AUDIO,
+    MAX_WINDOWS,
+    CheckConfig,
+    bench,
+    check,
+    default_blob,
+    model_and_config,
+)
 from cribwatch.errors import CribwatchError
 
 app = typer.Typer(
@@ -110,8 +116,7 @@ def check_cmd(
     _existing_file("--int-model", int_model)
     _existing_file("--audio", audio)
     _existing_file("--config", config)
-    cwq = shipped_int_model(int_model)
-    filters = load_filter_config(config, cwq)
+    cwq, filters = model_and_config(int_model, config)
     with _terminate_as_interrupt():
         res = check(
             target, cwq, audio or DEMO_AUDIO, filters=filters, cfg=CheckConfig(windows=windows)

@@ -30,7 +30,7 @@ from cribwatch.cry.api import load_filter_config
 from cribwatch.cry.audio import read_audio, write_wav
 from cribwatch.cry.board_export import export_c, shipped_int_model
 from cribwatch.cry.golden import dump_cry_golden
-from cribwatch.cry.intref import IntScorer
+from cribwatch.cry.intref import IntModel, IntScorer
 from cribwatch.cry.postprocess import Chain, Event, FilterConfig, WindowInfo
 from cribwatch.cry.stream import StreamDetector, wav_blocks
 from cribwatch.deploy.golden import Tolerance, compare
@@ -99,6 +99,17 @@ def _check_model(cwq: Path) -> Path:
     return cwq
 
 
+def model_and_config(
+    int_model: Path | None = None, config: Path | None = None
+) -> tuple[Path, FilterConfig]:
+    """The integer model (default the shipped one), loaded and checked first, so an error
+    about a bad model names the model and not the card beside it; then the detector config
+    ``config`` (else the one ``cry detect`` would load for that model)."""
+    cwq = _check_model(shipped_int_model(int_model))
+    IntModel.load(cwq)
+    return cwq, load_filter_config(config, cwq)
+
+
 def check(
     target: str,
     cwq: Path,
@@ -113,7 +124,7 @@ def check(
     the integer model's, as ``cry detect`` loads it)."""
     cwq = _check_model(cwq)
     x = read_audio(audio)
-    fcfg = filters if filters is not None else load_filter_config(None, cwq)
+    fcfg = filters if filters is not None else model_and_config(cwq)[1]
     exe = build_program(target)
     with tempfile.TemporaryDirectory(prefix="cw-board-check-") as td:
         t = Path(td)
@@ -179,8 +190,11 @@ def default_blob(
     detector config of ``config``, else the one ``cry detect`` would load, into
     ``target_dir`` (default the build folder's ``model/``) and return the blob path."""
     cwq = _check_model(shipped_int_model(int_model))
+    if detector is None:
+        cwq, detector = model_and_config(cwq, config)
     out = target_dir or (build_root() / "model")
-    export_c(cwq, out, detector or load_filter_config(config, cwq))
+    # a build folder: replaced whole each time (never the current folder, home or root)
+    export_c(cwq, out, detector, force=True)
     return out / "cry_model.cwb"
 
 
@@ -197,8 +211,7 @@ def bench(
     ``config``: a detector config JSON for the blob (its hop sets the model's windows a
     second); default: the integer model's, as ``cribwatch cry detect`` loads it. The blob is
     exported into a folder of this run's own, so benches with other configs can run beside."""
-    cwq = _check_model(shipped_int_model(int_model))
-    detector = load_filter_config(config, cwq)
+    cwq, detector = model_and_config(int_model, config)
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
         blob = default_blob(Path(tmp) / "model", cwq, detector=detector)
         return bench_blob(blob, detector.hop_s, mipsel, host, cfg, progress)

@@ -6,10 +6,23 @@ from pathlib import Path
 
 import typer
 
+from cribwatch import clikit
+from cribwatch.errors import CribwatchError
 
-def demo(out: Path = typer.Option(Path("demo-report"), "--out", help="Report folder.")) -> None:
+
+def demo(
+    out: Path = typer.Option(Path("demo-report"), "--out", help="Report folder (replaced whole)."),
+    force: bool = clikit.force_option(),
+) -> None:
     """Build the HTML demo report: colour methods, night simulator, cry and roll-over sections."""
-    from cribwatch.demo.report import build_report
-
-    path = build_report(out)
+    with clikit.handle_errors():
+        clikit.quiet_native_logs()
+        try:
+            # the colour section runs the torch models: torch stays out of the other verbs
+            from cribwatch.demo.report import build_report  # extra: train
+        except ImportError as exc:
+            raise CribwatchError(
+                f"cribwatch demo needs the training extra (pip install 'cribwatch[train]'): {exc}"
+            ) from exc
+        path = build_report(out, force=force)
     typer.echo(f"report: {path}")

@@ -2,15 +2,20 @@
 
 Sections: night colorization on the bundled sample pairs (night input, reference, SSIM map,
 mask, every method's output, ground truth, metrics table), the night simulator, and the
-sections the other capabilities provide (``cribwatch.<capability>.report.demo_section``).
+sections the other capabilities provide (``cribwatch.cry.report.demo_section`` and
+``cribwatch.rollover.report.demo_section``): the demo is an app above the capabilities and
+imports their library modules.
+
+The report folder is built with :func:`cribwatch.io.atomic_dir`: it is written beside
+``--out`` and swapped in whole at the end, so a failure or a kill leaves the previous report
+(or nothing). ``--out`` may name a new folder or an earlier report; anything else that exists
+is refused unless ``force``, and the current folder, its parents, home and root always.
 """
 
 from __future__ import annotations
 
 import html
-import importlib
-import shutil
-from collections.abc import Callable
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -20,11 +25,17 @@ from cribwatch.color.eval import available_methods, changed_region, load_inputs,
 from cribwatch.color.lab import luma, np_to_t, t_to_np
 from cribwatch.color.mask import changed_mask, ssim_attention_map
 from cribwatch.color.metrics import score_pair
-from cribwatch.sim.night import simulate_night
 from cribwatch.color.pairs import load_pair_set
 from cribwatch.color.report import markdown_table
+from cribwatch.cry.report import demo_section as cry_section
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_open, read_rgb, write_image
+from cribwatch.io import OUTPUT_MARK, atomic_dir, atomic_open, read_rgb, write_image
+from cribwatch.rollover.report import demo_section as rollover_section
+from cribwatch.sim.night import simulate_night
+
+TITLE = "cribwatch demo"
+"""The report's HTML title (also how an earlier report, made before the folder marker, is
+recognised)."""
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
@@ -135,40 +146,31 @@ def night_section(out: Path) -> str:
     return "<h2>Night simulator</h2><div>" + "".join(figs) + "</div>"
 
 
-def _optional_sections(out: Path) -> list[str]:
-    parts = []
-    for name in ("cry", "rollover"):
-        try:
-            module = importlib.import_module(f"cribwatch.{name}.report")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"cribwatch.{name}.report" and exc.name != f"cribwatch.{name}":
-                raise
-            continue
-        section: Callable[[Path], str] = module.demo_section
-        parts.append(section(out))
-    return parts
-
-
-def build_report(out: Path) -> Path:
-    """Build the report into ``out`` (written to a temporary folder, then moved)."""
-    out = Path(out)
-    tmp = out.parent / f".{out.name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    (tmp / "img").mkdir(parents=True)
+def is_report(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a folder holding an earlier demo report (its ``index.html``)."""
+    index = Path(path) / "index.html"
     try:
-        body = [color_section(tmp), night_section(tmp), *_optional_sections(tmp)]
+        with open(index, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return f"<title>{TITLE}</title>" in head
+
+
+def build_report(out: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Build the report into the folder ``out``; returns its ``index.html``.
+
+    ``out`` is replaced whole (:func:`cribwatch.io.atomic_dir`) when it is an earlier report;
+    another existing folder only with ``force``; never ``.``, a parent of it, home or root.
+    """
+    dest = Path(out)
+    with atomic_dir(dest, force=force or is_report(dest)) as tmp:
+        (tmp / "img").mkdir()
+        body = [color_section(tmp), night_section(tmp), cry_section(tmp), rollover_section(tmp)]
         with atomic_open(tmp / "index.html") as fh:
             fh.write(
-                f"<!doctype html><html><head><meta charset='utf-8'><title>cribwatch demo"
-                f"</title><style>{CSS}</style></head><body><h1>cribwatch demo</h1>"
-                + "\n".join(body)
-                + "</body></html>\n"
+                f"<!doctype html><html><head><meta charset='utf-8'><title>{TITLE}</title>"
+                f"<meta name='generator' content='{OUTPUT_MARK}'><style>{CSS}</style></head>"
+                f"<body><h1>{TITLE}</h1>" + "\n".join(body) + "</body></html>\n"
             )
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out / "index.html"
+    return dest / "index.html"

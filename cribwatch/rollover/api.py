@@ -24,6 +24,7 @@ learned posture classifier is the numpy twin of ``rollover_posture.pt``
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
@@ -36,6 +37,7 @@ import numpy as np
 
 from cribwatch import cards
 from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_open
 from cribwatch.progress import Progress
 from cribwatch.rollover.events import (
     METHODS,
@@ -56,7 +58,7 @@ from cribwatch.rollover.pose import (
     open_frames,
     read_sequence,
     run_backend,
-    write_sequence,
+    write_lines,
 )
 from cribwatch.rollover.posture import PostureConfig
 
@@ -235,15 +237,17 @@ def extract_keypoints(
     first = next(frames, None)
     if first is None:
         raise CribwatchError(f"{source}: no frames")
-    own = backend is None
-    be = backend if backend is not None else make_backend("mediapipe", static=static)
-    try:
-        seq = run_backend(be, itertools.chain([first], frames), rate, progress, total or None)
-    finally:
-        if own:
-            be.close()
-    if out is not None:
-        write_sequence(out, seq)
+    frames = itertools.chain([first], frames)
+    with contextlib.ExitStack() as stack:
+        # the output file is opened (as a temporary beside it) before the estimator runs, so an
+        # unwritable --out fails at once; it replaces --out only when every frame is done
+        fh = stack.enter_context(atomic_open(out)) if out is not None else None
+        if backend is None:
+            backend = make_backend("mediapipe", static=static)
+            stack.callback(backend.close)
+        seq = run_backend(backend, frames, rate, progress, total or None)
+        if fh is not None:
+            write_lines(fh, seq)
     return seq
 
 

@@ -7,8 +7,10 @@ line and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from rich.table import Table
 from cribwatch import clikit
 from cribwatch.errors import CribwatchError
 from cribwatch.io import guard_output
+from cribwatch.progress import Progress
 from cribwatch.rollover.api import METHODS, detect, extract_keypoints
 from cribwatch.rollover.bench import run_bench
 from cribwatch.rollover.eval import evaluate_set
@@ -34,6 +37,11 @@ app = typer.Typer(
 )
 
 METHOD_HELP = "Posture classifier: both, learned, rules."
+
+
+def _bar(desc: str, enabled: bool = True) -> contextlib.AbstractContextManager[Progress]:
+    """A progress bar on a terminal only: piped stderr (logs, scripts) gets just errors."""
+    return clikit.progress_bar(desc, enabled=enabled and sys.stderr.isatty())
 
 
 @app.command()
@@ -53,7 +61,7 @@ def keypoints(
         clikit.check_number("--max-frames", max_frames, low=0, integer=True)
         guard_output(out, inputs={"SOURCE": source}, force=force)
         clikit.quiet_native_logs()
-        with clikit.progress_bar("pose") as bar:
+        with _bar("pose") as bar:
             seq = extract_keypoints(
                 source, out, fps=fps, static=static, max_frames=max_frames, progress=bar
             )
@@ -74,7 +82,7 @@ def detect_cmd(
         clikit.one_of("--method", method, METHODS)
         clikit.quiet_native_logs()
         video = not looks_like_sequence(source)
-        with clikit.progress_bar("pose", enabled=video) as bar:
+        with _bar("pose", enabled=video) as bar:
             det = detect(
                 source, method=method, prone_limit_s=prone_limit_s, mirrored=mirrored,
                 progress=bar,
@@ -109,7 +117,7 @@ def make_set_cmd(
         clikit.one_of("--ranges", ranges, ("train", "heldout"))
         clikit.rate("--dropout", dropout)
         guard_output(out, force=force)
-        with clikit.progress_bar("make-set") as bar:
+        with _bar("make-set") as bar:
             man = make_set_from_options(
                 out, hours, seed, quiet=quiet, ranges=ranges, dropout=dropout, force=force,
                 progress=bar,
@@ -139,7 +147,7 @@ def eval_cmd(
         clikit.non_negative("--prone-dwell", prone_dwell_s)
         if not data.is_dir():
             raise CribwatchError(f"--data {data}: folder not found")
-        with clikit.progress_bar("eval") as bar:
+        with _bar("eval") as bar:
             res = evaluate_set(data, method=method, prone_dwell_s=prone_dwell_s, progress=bar)
     if as_json:
         typer.echo(json.dumps(res))
@@ -179,7 +187,7 @@ def measure_pose_cmd(
             raise CribwatchError(f"--data-root {data_root}: folder not found")
         guard_output(out, force=force)
         clikit.quiet_native_logs()
-        with clikit.progress_bar("measure") as bar:
+        with _bar("measure") as bar:
             res = measure_pose(data_root, out, seeds=seeds, progress=bar)
     if as_json:
         typer.echo(json.dumps(res))

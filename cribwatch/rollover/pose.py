@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import av
 import numpy as np
@@ -263,17 +263,22 @@ def frame_record(i: int, t: float, kp: np.ndarray, **extra: Any) -> dict[str, An
     return rec
 
 
+def write_lines(fh: IO[str], seq: Sequence) -> None:
+    """Write a sequence as jsonl lines to an open text file."""
+    fh.write(json.dumps(header(seq.fps, seq.width, seq.height)) + "\n")
+    for i in range(seq.n):
+        extra: dict[str, Any] = {}
+        if seq.posture and seq.posture[i] is not None:
+            extra["posture"] = seq.posture[i]
+        if seq.covered is not None and bool(seq.covered[i]):
+            extra["covered"] = True
+        fh.write(json.dumps(frame_record(i, seq.t[i], seq.kp[i], **extra)) + "\n")
+
+
 def write_sequence(path: str | os.PathLike[str], seq: Sequence) -> None:
     """Write a sequence as jsonl, atomically."""
     with atomic_open(path, "w") as fh:
-        fh.write(json.dumps(header(seq.fps, seq.width, seq.height)) + "\n")
-        for i in range(seq.n):
-            extra: dict[str, Any] = {}
-            if seq.posture and seq.posture[i] is not None:
-                extra["posture"] = seq.posture[i]
-            if seq.covered is not None and bool(seq.covered[i]):
-                extra["covered"] = True
-            fh.write(json.dumps(frame_record(i, seq.t[i], seq.kp[i], **extra)) + "\n")
+        write_lines(fh, seq)
 
 
 MAX_COORD = 1e6
@@ -449,9 +454,21 @@ def _read_frame(path: Path) -> np.ndarray:
                 check_pixels(path, *img.size)
                 return np.asarray(img.convert("RGB"), dtype=np.uint8)
     except Image.DecompressionBombError as exc:
+        check_pixels(path, *_header_size(path))  # names the size and the cap
         raise CribwatchError(f"{path}: image too large to decode ({exc})") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
+
+
+def _header_size(path: Path) -> tuple[int, int]:
+    """Width and height from an image header that PIL refuses to open (a decompression bomb)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # only the header is read: nothing is decoded here
+    try:
+        with Image.open(path) as img:
+            return int(img.size[0]), int(img.size[1])
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _folder_frames(path: Path) -> tuple[int, Iterator[np.ndarray]]:

@@ -9,13 +9,21 @@ learned classifier, smoothed state) and the events and alerts it raised.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
 
-from cribwatch.io import write_image
-from cribwatch.rollover.pose import SKELETON
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_path, write_image
+from cribwatch.rollover.api import RolloverDetector
+from cribwatch.rollover.events import Event
+from cribwatch.rollover.pose import SKELETON, MediaPipeBackend, MediaPipeConfig
+from cribwatch.rollover.synth import SynthConfig, generate
+from cribwatch.sim.night import simulate_night
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,6 @@ class DemoConfig:
 
 def draw_keypoints(img: np.ndarray, kp: np.ndarray, thr: float = 0.5) -> np.ndarray:
     """Draw COCO-17 keypoints and bones on a float RGB (or grey) image; returns RGB float."""
-    from PIL import Image, ImageDraw
-
     base = img if img.ndim == 3 else np.repeat(img[:, :, None], 3, axis=2)
     pil = Image.fromarray((np.clip(base, 0, 1) * 255).astype(np.uint8))
     d = ImageDraw.Draw(pil)
@@ -59,10 +65,7 @@ def _fig(out: Path, rel: str, img: np.ndarray, caption: str) -> str:
 
 
 def _real_photo(out: Path, cfg: DemoConfig) -> str:
-    import skimage.data
-
-    from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig
-    from cribwatch.sim.night import simulate_night
+    import skimage.data  # extra: rollover (the photo serves the pose estimator only)
 
     rgb = skimage.data.astronaut().astype(np.float32) / 255.0
     night, _ = simulate_night(rgb, cfg.night_seed)
@@ -85,14 +88,12 @@ def _real_photo(out: Path, cfg: DemoConfig) -> str:
     )  # fmt: skip
 
 
-def _timeline(out: Path, rel: str, t: np.ndarray, rows: dict[str, list[str]], events) -> None:  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _timeline(
+    out: Path, rel: str, t: np.ndarray, rows: dict[str, list[str]], events: Sequence[Event]
+) -> None:
     order = ["supine", "side_left", "side_right", "prone", "unknown"]
-    fig, ax = plt.subplots(figsize=(11, 3.2), dpi=90)
+    fig = Figure(figsize=(11, 3.2), dpi=90)
+    ax = fig.subplots()
     for k, (name, labels) in enumerate(rows.items()):
         y = np.array([order.index(x) if x in order else 4 for x in labels], dtype=float)
         ax.plot(t, y + 0.08 * k, lw=1.2, label=name, drawstyle="steps-post")
@@ -107,18 +108,12 @@ def _timeline(out: Path, rel: str, t: np.ndarray, rows: dict[str, list[str]], ev
     fig.tight_layout()
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    from cribwatch.io import atomic_path
-
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
 
 
 def demo_section(out_dir: Path) -> str:
     """Write the roll-over images under ``out_dir/img`` and return the HTML section."""
-    from cribwatch.rollover.events import run
-    from cribwatch.rollover.synth import SynthConfig, generate
-
     cfg = DemoConfig()
     out = Path(out_dir)
     parts = ["<h2>Roll-over detection</h2>"]
@@ -128,18 +123,14 @@ def demo_section(out_dir: Path) -> str:
     )
     try:
         parts.append("<div>" + _real_photo(out, cfg) + "</div>")
-    except Exception as exc:  # the estimator is optional for the rest of the section
+    except (CribwatchError, ImportError) as exc:  # the estimator (extra rollover) is optional
         parts.append(f"<p>(MediaPipe example skipped: {html.escape(str(exc))})</p>")
 
     scfg = SynthConfig(seq_s=cfg.seq_s, arm_pass_per_hour=40.0, cover_per_hour=40.0)
     seq, truth = generate(cfg.seed, scfg)
-    try:
-        det = run(seq.t, seq.kp, method="both")
-        method = "both"
-    except Exception:
-        det = run(seq.t, seq.kp)
-        method = "rules"
-    rules = run(seq.t, seq.kp)
+    method = "both"
+    det = RolloverDetector(method=method).run(seq.t, seq.kp)
+    rules = RolloverDetector(method="rules").run(seq.t, seq.kp)
     figs = []
     idx = np.linspace(0, seq.n - 1, cfg.frames_shown + 2)[1:-1].astype(int)
     # frames around the first roll to prone, if any

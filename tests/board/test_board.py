@@ -229,6 +229,37 @@ def test_bad_models_refused(tmp_path: Path, asan: Path, blob: Path, short_audio:
         assert want[name] in line, (name, line)
 
 
+def test_bad_arguments_refused(tmp_path: Path, asan: Path, blob: Path) -> None:
+    """cw_cry's argument parsing: numbers are checked (negative, non-finite, trailing text, out
+    of range), values must be present, modes exclusive; one error line naming the option."""
+    m = ["--model", str(blob)]
+    cases = {
+        "--seconds": [
+            [*m, "--bench", "full", "--seconds", "-1"],
+            [*m, "--bench", "full", "--seconds", "nan"],
+            [*m, "--bench", "full", "--seconds", "inf"],
+            [*m, "--bench", "full", "--seconds", "1e9"],
+            [*m, "--bench", "full", "--seconds", "2s"],
+            [*m, "--bench", "full", "--seconds"],
+            [*m, "--seconds", "1", str(tmp_path / "a.wav")],
+        ],
+        "--samples": [
+            [*m, "--golden", str(tmp_path), "--out", str(tmp_path / "o"), "--samples", "0"],
+            [*m, "--golden", str(tmp_path), "--out", str(tmp_path / "o"), "--samples", "3x"],
+            [*m, "--golden", str(tmp_path), "--out", str(tmp_path / "o"), "--samples", "-2"],
+        ],
+        "--bench": [[*m, "--bench", "fast", "--seconds", "1"]],
+        "--model": [["--model"]],
+        "--bogus": [[*m, "--bogus"]],
+        "cw_cry": [[*m, "--bench", "full", "--seconds", "1", str(tmp_path / "a.wav")]],
+    }
+    for what, argvs in cases.items():
+        for argv in argvs:
+            _error_line(_run([str(asan), *argv]), what)
+    ok = _run([str(asan), *m, "--bench", "fe", "--seconds", "0.25"])
+    assert ok.returncode == 0 and b'"seconds": 0.25' in ok.stdout, ok.stderr.decode()
+
+
 def _wav(
     path: Path,
     data: bytes,

@@ -58,3 +58,43 @@ def test_missing_package_is_one_clear_error(fake_apt: Path) -> None:
     ):
         fetch_package("nosuchpkg", dest, lambda m: None)
     assert not (dest / "debian" / "nosuchpkg").exists()
+
+
+def test_failed_parts_do_not_stop_the_others_and_are_reported(fake_apt: Path) -> None:
+    """Every package of 'test' fails (the fake apt knows only fakepkg): no exception, every
+    part tried, each failure listed; the CLI ends with one error line and exit code 2."""
+    from cribwatch.data.fetch import SOURCES, fetch
+    from tests.contract.harness import run_cli
+
+    dest = fake_apt / "data"
+    res = fetch(dest, ["test"])
+    test_pkgs = [s.package for s in SOURCES if s.group == "test"]
+    assert not res.ok and len(res.failed) == len(test_pkgs)
+    assert all("apt-get download failed" in f for f in res.failed)
+    assert (fake_apt / "calls").read_text().count("download") == len(test_pkgs)
+    out = run_cli(["data", "fetch", "--only", "test", "--dest", str(dest)])
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert out.code == 2 and len(lines) == 1 and lines[0].startswith("error: data fetch: ")
+    assert f"and {len(test_pkgs) - 1} more" in lines[0]
+
+
+def test_local_paths_checked_before_any_download(fake_apt: Path) -> None:
+    from cribwatch.data.fetch import fetch
+
+    dest = fake_apt / "data"
+    with pytest.raises(CribwatchError, match="--donateacry"):
+        fetch(dest, ["test"], donateacry=fake_apt / "nope")
+    assert not (fake_apt / "calls").exists() and not dest.exists()
+
+
+def test_donateacry_from_a_local_working_tree(tmp_path: Path) -> None:
+    from cribwatch.data.donateacry import CLEANED, fetch_donateacry
+
+    clone = tmp_path / "clone"
+    (clone / CLEANED / "hungry").mkdir(parents=True)
+    (clone / CLEANED / "hungry" / "a.wav").write_bytes(b"RIFF")
+    (clone / CLEANED / "hungry" / "b.wav").write_bytes(b"RIFF")
+    msg = fetch_donateacry(tmp_path / "data", clone)
+    assert msg.startswith("donateacry: 2 recordings")
+    assert (tmp_path / "data" / "donateacry" / CLEANED / "hungry" / "b.wav").is_file()
+    assert fetch_donateacry(tmp_path / "data", clone) == "donateacry: already present"

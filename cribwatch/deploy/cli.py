@@ -27,10 +27,6 @@ golden_app = typer.Typer(
 )
 app.add_typer(golden_app, name="golden")
 
-# Transitional: cribwatch/color/deploy.py (another owner) still writes into this dict when
-# imported. Nothing reads it; delete it once that hook is gone.
-PAIR_INPUTS: dict[str, object] = {}
-
 
 @golden_app.command("dump")
 def dump_cmd(

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path
+from cribwatch.io import atomic_path, check_audio_seconds
 
 SR = 16000
 """The sample rate of every signal in the cry pipeline (Hz)."""
@@ -50,6 +50,9 @@ def read_audio(
     if p.stat().st_size == 0:
         raise CribwatchError(f"{p}: empty file")
     try:
+        info = sf.info(str(p))
+        if info.samplerate > 0:
+            check_audio_seconds(p, info.frames / info.samplerate)
         data, file_sr = sf.read(str(p), dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError, ValueError, TypeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,50 +1,43 @@
-"""``cribwatch cry ...``: thin verbs over the cry library."""
+"""``cribwatch cry ...``: thin verbs over the cry library (:mod:`cribwatch.cry.api`,
+:mod:`cribwatch.cry.tasks`): parse, check options, call one library function, print."""
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import typer
 
-from cribwatch.errors import CribwatchError
+from cribwatch import clikit
+from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
+from cribwatch.cry.api import load_filter_config as load_filter_config  # board/ until it moves
+from cribwatch.cry.api import make_scorer as make_scorer  # board/ until it moves to cry.api
+from cribwatch.cry.postprocess import Event
+from cribwatch.progress import Progress
 
 app = typer.Typer(help="Infant cry detection.", no_args_is_help=True)
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "cry.pt"
 
+@contextlib.contextmanager
+def _bar(desc: str) -> Iterator[Progress]:
+    """A progress bar that appears only with the first report (an early error stays one line)."""
+    state: dict[str, Any] = {}
 
-def _thresholds(grid: str | None) -> tuple[float, ...]:
-    """The --grid option of tables and compare: a comma list of thresholds in (0, 1), or
-    tables.DEFAULT_GRID."""
-    from cribwatch.cry.tables import DEFAULT_GRID
+    def update(done: int, total: int | None = None) -> None:
+        if "cm" not in state:
+            state["cm"] = clikit.progress_bar(desc, total)
+            state["fn"] = state["cm"].__enter__()
+        state["fn"](done, total)
 
     try:
-        thresholds = DEFAULT_GRID if grid is None else tuple(float(t) for t in grid.split(","))
-    except ValueError as exc:
-        raise CribwatchError(f"--grid: not a comma list of numbers ({grid!r})") from exc
-    if not thresholds or not all(0.0 < t < 1.0 for t in thresholds):
-        raise CribwatchError("--grid: thresholds must lie strictly between 0 and 1")
-    return thresholds
-
-
-def _bar(desc: str):  # type: ignore[no-untyped-def]
-    from tqdm import tqdm
-
-    state: dict[str, object] = {}
-
-    def cb(done: int, total: int) -> None:
-        if "bar" not in state:
-            state["bar"] = tqdm(total=total, desc=desc, file=sys.stderr)
-        bar = state["bar"]
-        bar.n = done  # type: ignore[attr-defined]
-        bar.refresh()  # type: ignore[attr-defined]
-        if done >= total:
-            bar.close()  # type: ignore[attr-defined]
-
-    return cb
+        yield update
+    finally:
+        if "cm" in state:
+            state["cm"].__exit__(None, None, None)
 
 
 @app.command("make-set")
@@ -73,25 +66,30 @@ def make_set_cmd(
     real_share: float = typer.Option(
         0.6, "--real-share", help="Share of mixture cries that are real recordings."
     ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Write a cry set: mixtures, cry-free and very quiet recordings, labels and noise types."""
-    from cribwatch.cry.sounds import SetConfig, build_set
+    from cribwatch.cry import tasks
 
-    if synth_range not in ("in", "out"):
-        raise CribwatchError("--synth-range must be in or out")
-    if not (0.0 <= real_aug <= 1.0 and 0.0 <= real_share <= 1.0):
-        raise CribwatchError("--real-aug and --real-share must lie between 0 and 1")
-    man = build_set(
-        out,
-        hours=hours,
-        seed=seed,
-        split=split,
-        cryfree_hours=cryfree_hours,
-        data_dir=data_dir,
-        synth_range=synth_range,
-        cfg=SetConfig(real_share=real_share, real_aug_p=real_aug),
-        progress=_bar("make-set"),
-    )
+    clikit.check_number("--hours", hours, low=0, high=10_000)
+    clikit.check_number("--cryfree-hours", cryfree_hours, low=0, high=10_000)
+    clikit.one_of("--synth-range", synth_range, ("in", "out"))
+    clikit.rate("--real-aug", real_aug)
+    clikit.rate("--real-share", real_share)
+    with _bar("make-set") as bar:
+        man = tasks.make_set(
+            out,
+            hours=hours,
+            seed=seed,
+            split=split,
+            cryfree_hours=cryfree_hours,
+            data_dir=data_dir,
+            synth_range=synth_range,
+            real_aug=real_aug,
+            real_share=real_share,
+            force=force,
+            progress=bar,
+        )
     typer.echo(json.dumps({k: man[k] for k in ("format", "split", "seed", "hours", "files")}))
 
 
@@ -102,11 +100,13 @@ def make_real_set_cmd(
         Path("data"), "--data-dir", help="Where 'cribwatch data fetch' put the sources."
     ),
     seed: int = typer.Option(0, "--seed", help="Order of the cry-free recordings."),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Independent real test set: unlisted Donate-a-cry cries, Asterisk sounds as cry-free."""
-    from cribwatch.cry.sounds import build_real_set
+    from cribwatch.cry import tasks
 
-    man = build_real_set(out, data_dir=data_dir, seed=seed, progress=_bar("make-real-set"))
+    with _bar("make-real-set") as bar:
+        man = tasks.make_real_set(out, data_dir=data_dir, seed=seed, force=force, progress=bar)
     typer.echo(json.dumps({k: man[k] for k in ("format", "split", "hours", "files")}))
 
 
@@ -148,190 +148,85 @@ def train_cmd(
         help="Share of Donate-a-cry app instances whose real cries training may use (files "
         "with cries of the others are left out; nested by a hash: a learning curve); 1: all.",
     ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Train the tiny CNN (fixed steps or time budget); keeps the best or the last checkpoint."""
-    from cribwatch.cry.features import FrontEndConfig
-    from cribwatch.cry.model import (
-        MAX_MACS,
-        MAX_PARAMS,
-        WINDOW_FRAMES,
-        CryNet,
-        CryNetConfig,
-        count_macs,
-        count_params,
-    )
-    from cribwatch.cry.train import TrainConfig, strong_augment, train
+    from cribwatch.cry import tasks
 
-    try:
-        ch = tuple(int(v) for v in channels.split(","))
-        st = tuple(int(v) for v in strides.split(","))
-    except ValueError as exc:
-        raise CribwatchError(f"--channels/--strides: not comma-separated integers ({exc})") from exc
-    if len(ch) != len(st) or stem < 1 or min(ch) < 1 or not set(st) <= {1, 2}:
-        raise CribwatchError(
-            "--channels and --strides need one positive width and a stride 1/2 each"
-        )
-    arch = CryNetConfig(stem=stem, channels=ch, strides=st)
-    probe = CryNet(arch)
-    n_par = count_params(probe)
-    n_mac = count_macs(probe, (1, 1, WINDOW_FRAMES, FrontEndConfig().n_mels))
-    if n_par > MAX_PARAMS or n_mac > MAX_MACS:
-        raise CribwatchError(
-            f"architecture over the board budget: {n_par} parameters (max {MAX_PARAMS}), "
-            f"{n_mac} MACs per window (max {MAX_MACS})"
-        )
-
-    if augment not in ("basic", "strong"):
-        raise CribwatchError(f"--augment must be basic or strong, not {augment!r}")
-    if not 0.0 <= hard_share < 1.0:
-        raise CribwatchError(f"--hard-share must be in [0, 1), not {hard_share}")
-    if not lr > 0:
-        raise CribwatchError(f"--lr must be positive, not {lr}")
-    if not 0.0 <= real_babies <= 1.0:
-        raise CribwatchError(f"--real-babies must be in [0, 1], not {real_babies}")
-    cfg = TrainConfig(
-        real_babies=real_babies,
+    clikit.positive("--minutes", minutes)
+    clikit.check_number("--steps", steps, low=0, integer=True)
+    clikit.check_number("--threads", threads, low=1, integer=True)
+    clikit.one_of("--augment", augment, ("basic", "strong"))
+    clikit.one_of("--keep", keep, ("best", "last"))
+    clikit.positive("--lr", lr)
+    clikit.check_number("--hard-share", hard_share, low=0, high=0.99)
+    clikit.rate("--real-babies", real_babies)
+    res = tasks.train_model(
+        list(data),
+        out,
         minutes=minutes,
         steps=steps,
         seed=seed,
         threads=threads,
+        augment=augment,
         keep=keep,
+        stem=stem,
+        channels=channels,
+        strides=strides,
+        init=init,
         lr=lr,
         hard_share=hard_share,
+        real_babies=real_babies,
+        force=force,
     )
-    if augment == "strong":
-        cfg = strong_augment(cfg)
-    meta = train(list(data), out, cfg, arch, init=init)
-    typer.echo(json.dumps({k: meta[k] for k in ("steps", "minutes", "val_loss", "params", "macs")}))
+    typer.echo(json.dumps(res))
 
 
-def user_config_path() -> Path:
-    """Where ``cribwatch cry tune`` writes the detector config by default."""
-    import os
-
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "cribwatch" / "cry-detector.json"
-
-
-def integer_model_name(weights: Path) -> str:
-    """The name an integer model (``.cwq``, or its ``.onnx``) has in its card's lists."""
-    return weights.with_suffix(".cwq").name
-
-
-def family_card(weights: Path) -> tuple[Path, dict[str, object]] | None:
-    """The card of the float model an integer model (``.cwq``, or its ``.onnx``) was made
-    from: a JSON card in the same folder whose ``integer_models`` lists it."""
-    from cribwatch.io import read_json
-
-    name = integer_model_name(weights)
-    folder = weights.parent if str(weights.parent) else Path(".")
-    for card in sorted(folder.glob("*.json")):
-        try:
-            d = read_json(card)
-        except CribwatchError:
-            continue
-        if isinstance(d, dict) and name in (d.get("integer_models") or {}):
-            return card, d
-    return None
-
-
-def load_filter_config(config: Path | None, weights: Path):  # type: ignore[no-untyped-def]
-    """The detector config: --config, else the user's tuned config, else the model card's;
-    an integer model without a card of its own takes its float model's card, with its own
-    detector and threshold where that card's ``integer_detectors`` has them."""
-    from dataclasses import replace
-
-    from cribwatch.cry.postprocess import FilterConfig
-    from cribwatch.io import read_json
-
-    for p in (config, user_config_path() if config is None else None):
-        if p is not None and (p.exists() or p == config):
-            d = read_json(p)
-            try:
-                return FilterConfig.from_dict(d.get("detector", d))
-            except CribwatchError as exc:
-                raise CribwatchError(f"{p}: {exc.message}") from exc
-            except (TypeError, AttributeError) as exc:
-                raise CribwatchError(f"{p}: not a detector config ({exc})") from exc
-    card = weights.with_suffix(".json")
-    if card.exists():
-        d = read_json(card)
-        if "detector" in d:
-            return FilterConfig.from_dict(d["detector"])
-    fam = family_card(weights) if weights.suffix.lower() in (".cwq", ".onnx") else None
-    if fam is not None and "detector" in fam[1]:
-        cfg = FilterConfig.from_dict(fam[1]["detector"])  # type: ignore[arg-type]
-        table = fam[1].get("integer_detectors") or {}
-        own = table.get(integer_model_name(weights)) if isinstance(table, dict) else None
-        if isinstance(own, dict) and isinstance(own.get("detector"), dict):
-            cfg = FilterConfig.from_dict(own["detector"])  # a chain of its own
-        if isinstance(own, dict) and "threshold" in own:
-            cfg = replace(cfg, threshold=float(own["threshold"]))
-        return cfg
-    return FilterConfig()
-
-
-def make_scorer(model: Path, threads: int = 1):  # type: ignore[no-untyped-def]
-    """Scorer for a .pt checkpoint, an .onnx file or an integer model (.cwq)."""
-    suffix = model.suffix.lower()
-    if suffix == ".onnx":
-        from cribwatch.cry.stream import OnnxScorer
-
-        return OnnxScorer(model, threads=threads)
-    if suffix == ".cwq":
-        from cribwatch.cry.quantize import IntScorer
-
-        return IntScorer.load(model)
-    import torch
-
-    from cribwatch.cry.model import load_model
-    from cribwatch.cry.stream import TorchScorer
-
-    torch.set_num_threads(threads)
-    m, _ = load_model(str(model))
-    return TorchScorer(m)
+def _show(msg: Event | Alert | End, json_out: bool) -> None:
+    if json_out:
+        typer.echo(json.dumps(msg.to_dict()))
+    elif isinstance(msg, Alert):
+        typer.echo(f"alert cry from {msg.onset:8.2f} s  (known at {msg.emitted:.2f} s)")
+    else:
+        ev = msg.event if isinstance(msg, End) else msg
+        d = ev.to_dict()
+        head = "end   cry" if isinstance(msg, End) else "cry"
+        typer.echo(
+            f"{head} {d['onset']:8.2f} - {d['offset']:8.2f} s  score {d['score']:.2f}  "
+            f"(known at {d['emitted']:.2f} s)"
+        )
+    sys.stdout.flush()
 
 
 @app.command("detect")
 def detect_cmd(
     audio: str = typer.Argument(
-        ..., help="16 kHz WAV file, or - for raw 16 kHz mono s16le PCM on stdin."
+        ..., help="16 kHz audio file, or - for raw 16 kHz mono s16le PCM on stdin."
     ),
     model: Path = typer.Option(
-        DEFAULT_WEIGHTS, "--model", help="Weights: .pt, .onnx or integer .cwq."
+        DEFAULT_MODEL,
+        "--model",
+        help="Model: .onnx (default: the shipped FP32 ONNX twin, no torch), integer .cwq or .pt.",
     ),
     config: Path | None = typer.Option(
         None, "--config", help="Detector config JSON (from 'cry tune')."
     ),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object per detected cry."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per line."),
     block: int = typer.Option(8000, "--block", help="Samples read per block."),
 ) -> None:
-    """Detect cries in a stream; prints each cry as soon as its bout has closed."""
-    from cribwatch.cry.stream import StreamDetector, pcm_blocks, wav_blocks
+    """Detect cries. A file: each cry as soon as its bout has closed. '-' (a live stream): an
+    'alert' line the moment a bout is confirmed, an 'end' line when it has closed."""
+    clikit.check_number("--block", block, low=1, high=16_000_000, integer=True)
+    for msg in detect(audio, model, config, block=block, stdin=sys.stdin.buffer):
+        _show(msg, json_out)
 
-    blocks = pcm_blocks(sys.stdin.buffer, block) if audio == "-" else wav_blocks(Path(audio), block)
-    first = next(blocks, None)  # bad audio fails here, before the model is loaded
-    if first is None:
-        raise CribwatchError(f"{audio if audio != '-' else 'stdin'}: no audio samples")
-    cfg = load_filter_config(config, model)
-    det = StreamDetector(make_scorer(model), cfg)
 
-    def show(ev) -> None:  # type: ignore[no-untyped-def]
-        d = ev.to_dict()
-        if json_out:
-            typer.echo(json.dumps(d))
-        else:
-            typer.echo(
-                f"cry {d['onset']:8.2f} - {d['offset']:8.2f} s  score {d['score']:.2f}  "
-                f"(known at {d['emitted']:.2f} s)"
-            )
-        sys.stdout.flush()
-
-    for b in itertools.chain([first], blocks):
-        for ev in det.push(b):
-            show(ev)
-    for ev in det.flush():
-        show(ev)
+def _print_mapping(res: dict[str, Any], json_out: bool, width: int) -> None:
+    if json_out:
+        typer.echo(json.dumps(res))
+    else:
+        for k, v in res.items():
+            typer.echo(f"{k:{width}s} {v}")
 
 
 @app.command("eval")
@@ -344,31 +239,18 @@ def eval_cmd(
     filters: str | None = typer.Option(
         None, "--filters", help="Comma list of filters to switch on (default: config's)."
     ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Sensitivity, false alarms per hour (overall, by noise type), event F1/ER, latency."""
-    from dataclasses import replace
+    from cribwatch.cry import tasks
 
-    import numpy as np
-
-    from cribwatch.cry import eval as ev
-
-    cfg = load_filter_config(config, model)
     if filters is not None:
-        cfg = replace(cfg, enabled=tuple(f for f in filters.split(",") if f))
-    s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
-    ev.score_set(an, make_scorer(model), progress=_bar("score"), hop_s=cfg.hop_s)
-    res, _ = ev.evaluate(s, ev.detect_set(an, cfg), {f: a.duration for f, a in an.items()})
-    res["threshold"] = cfg.threshold
-    res["filters"] = list(cfg.enabled)
-    if det_curve is not None:
-        curve = ev.sweep(s, an, cfg, np.linspace(0.05, 0.995, 40))
-        ev.plot_det(curve, det_curve)
-        res["det_curve"] = str(det_curve)
-    if json_out:
-        typer.echo(json.dumps(res))
-    else:
-        for k, v in res.items():
-            typer.echo(f"{k:28s} {v}")
+        tasks.parse_filters(filters)
+    with _bar("eval") as bar:
+        res = tasks.evaluate(
+            data, model, config, det_curve=det_curve, filters=filters, force=force, progress=bar
+        )
+    _print_mapping(res, json_out, 28)
 
 
 @app.command("tune")
@@ -378,7 +260,10 @@ def tune_cmd(
     model: Path = typer.Option(DEFAULT_WEIGHTS, "--model", help="Weights: .pt, .onnx or .cwq."),
     config: Path | None = typer.Option(None, "--config", help="Config to start from."),
     out: Path | None = typer.Option(
-        None, "--out", help="Config to write (default: the user config the detector loads)."
+        None,
+        "--out",
+        help="Config file to write; without it nothing is written (the tuned detector config "
+        "is printed). Use it with 'cry detect --config'.",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     search_filters: bool = typer.Option(
@@ -394,40 +279,28 @@ def tune_cmd(
         help="Window hop (s, a multiple of 0.1 up to 0.5) instead of the start config's; "
         "the hang-over (m_off) keeps its length in seconds.",
     ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""
-    from dataclasses import replace
+    from cribwatch.cry import tasks
 
-    import numpy as np
-
-    from cribwatch.cry import eval as ev
-    from cribwatch.cry.postprocess import FilterConfig
-    from cribwatch.cry.tables import DEFAULT_GRID
-    from cribwatch.io import write_json
-
-    cfg = load_filter_config(config, model)
-    if hop is not None:
-        m_off = max(1, int(round(cfg.m_off * cfg.hop_s / hop)))
-        cfg = FilterConfig.from_dict({**cfg.to_dict(), "hop_s": hop, "m_off": m_off})
-    s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
-    ev.score_set(an, make_scorer(model), progress=_bar("score"), hop_s=cfg.hop_s)
-    grid = np.asarray(DEFAULT_GRID)
-    if search_filters:
-        cfg, point = ev.search_filters(s, an, cfg, grid, max_far)
-        cfg, timing = ev.search_event_timing(s, an, cfg, max_far)
-        point = {**point, **timing}
-        thr = cfg.threshold
-    else:
-        curve = ev.sweep(s, an, cfg, grid)
-        thr = ev.pick_threshold(curve, max_far)
-        point = next(c for c in curve if c["threshold"] == thr)
-        cfg = replace(cfg, threshold=thr)
-    dest = out or user_config_path()
-    write_json(
-        dest, {"detector": cfg.to_dict(), "tuned_on": str(data), "max_far": max_far, **point}
-    )
-    res = {"threshold": thr, "config": str(dest), **point}
-    typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:22s} {v}" for k, v in res.items()))
+    clikit.non_negative("--max-far", max_far)
+    clikit.check_number("--hop", hop, low=0.1, high=0.5)
+    with _bar("tune") as bar:
+        res = tasks.tune(
+            data,
+            max_far,
+            model,
+            config,
+            out,
+            search_filters=search_filters,
+            hop=hop,
+            force=force,
+            progress=bar,
+        )
+    if out is not None:
+        res.pop("detector")
+    _print_mapping(res, json_out, 22)
 
 
 @app.command("quantize")
@@ -451,42 +324,29 @@ def quantize_cmd(
         1.0, "--distill", help="Weight of matching the float model's logits during QAT."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed."),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Integer model as an NPU toolchain runs it (.cwq for the reference, .onnx QDQ)."""
-    import torch
+    from cribwatch.cry import tasks
 
-    from cribwatch.cry.model import load_model
-    from cribwatch.cry.quantize import export_qdq_onnx, quantize_model
-
-    torch.set_num_threads(1)
-    model, _ = load_model(str(weights))
-    im = quantize_model(
-        model,
-        data[0],
-        bits,
-        method,
+    clikit.one_of("--bits", str(bits), ("8", "4"))
+    clikit.one_of("--method", method, ("ptq", "qat"))
+    clikit.positive("--qat-minutes", qat_minutes)
+    clikit.check_number("--qat-steps", qat_steps, low=0, integer=True)
+    clikit.non_negative("--distill", distill)
+    res = tasks.quantize(
+        bits=bits,
+        method=method,
+        out=out,
+        weights=weights,
+        data=list(data),
         qat_minutes=qat_minutes,
         qat_steps=qat_steps,
-        qat_data=list(data),
         distill=distill,
         seed=seed,
-        log=True,
+        force=force,
     )
-    size = im.save(out)
-    onnx_path = out.with_suffix(".onnx")
-    onnx_size = export_qdq_onnx(im, onnx_path)
-    typer.echo(
-        json.dumps(
-            {
-                "bits": bits,
-                "method": method,
-                "out": str(out),
-                "bytes": size,
-                "onnx": str(onnx_path),
-                "onnx_bytes": onnx_size,
-            }
-        )
-    )
+    typer.echo(json.dumps(res))
 
 
 @app.command("export")
@@ -498,30 +358,17 @@ def export_cmd(
         DEFAULT_WEIGHTS.with_name("cry_int8.cwq"), "--int-model", help="--format c: .cwq model."
     ),
     config: Path | None = typer.Option(None, "--config", help="--format c: detector config."),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Export the float model to ONNX (opset 17) and check parity with PyTorch; or, with
     --format c, the integer model and detector settings as the board runtime's flat blob."""
-    if fmt == "c":
-        from cribwatch.board.export import export_c
+    from cribwatch.cry import tasks
 
-        cfg = load_filter_config(config, int_model)
-        typer.echo(json.dumps(export_c(int_model, out, cfg)))
-        return
-    if fmt != "onnx":
-        raise CribwatchError(f"--format must be onnx or c, got {fmt!r}")
-    import numpy as np
-    import torch
-
-    from cribwatch.cry.model import load_model
-    from cribwatch.deploy.export import export_onnx, parity
-
-    model, _ = load_model(str(weights))
-    size = export_onnx(
-        model, (torch.zeros(1, 1, 98, 64),), out, input_names=["input"], output_names=["logit"]
+    clikit.one_of("--format", fmt, ("onnx", "c"))
+    res = tasks.export(
+        out, weights=weights, fmt=fmt, int_model=int_model, config=config, force=force
     )
-    rng = np.random.default_rng(0)
-    err = parity(model, out, [np.rint(rng.uniform(0, 255, (4, 1, 98, 64))).astype(np.float32)])
-    typer.echo(json.dumps({"out": str(out), "bytes": size, "parity_max_abs": err}))
+    typer.echo(json.dumps(res))
 
 
 @app.command("golden")
@@ -530,20 +377,13 @@ def golden_cmd(
     audio: Path = typer.Option(..., "--audio", help="16 kHz audio file."),
     out: Path = typer.Option(..., "--out", help="Golden folder."),
     windows: int = typer.Option(4, "--windows", help="Windows (samples) to dump."),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Golden vectors of the front end and the integer model: wave, mel, int8 layers, scores."""
-    from cribwatch.cry.golden import dump_cry_golden
+    from cribwatch.cry import tasks
 
-    man = dump_cry_golden(model, audio, out, windows)
-    typer.echo(
-        json.dumps(
-            {
-                "out": str(out),
-                "samples": len(man["samples"]),  # type: ignore[arg-type]
-                "tensors": len(man["tensors"]),  # type: ignore[arg-type]
-            }
-        )
-    )
+    clikit.check_number("--windows", windows, low=1, high=100_000, integer=True)
+    typer.echo(json.dumps(tasks.golden(model, audio, out, windows, force=force)))
 
 
 @app.command("bench")
@@ -565,11 +405,12 @@ def bench_cmd(
     ),
 ) -> None:
     """Time per 1 s window (p50/p90, 1 thread), real-time factor, detector peak RSS."""
-    from cribwatch.cry.bench import bench
+    from cribwatch.cry import tasks
 
-    cfg = load_filter_config(config, cwq)
-    res = bench(cwq, onnx_int, onnx_fp32, n=n, rss_hours=rss_hours, cfg=cfg)
-    typer.echo(json.dumps(res) if json_out else "\n".join(f"{k:34s} {v}" for k, v in res.items()))
+    clikit.check_number("--n", n, low=1, high=1_000_000, integer=True)
+    clikit.check_number("--rss-hours", rss_hours, low=0, low_open=True, high=24)
+    res = tasks.bench(cwq, onnx_int, onnx_fp32, n=n, rss_hours=rss_hours, config=config)
+    _print_mapping(res, json_out, 34)
 
 
 @app.command("compare")
@@ -593,48 +434,19 @@ def compare_cmd(
     thresholds: several configs over one model (e.g. a model trained on fit sets, on a val set
     of babies it never heard), several models under one config (e.g. a fine-tuned model against
     the shipped one), or model i with config i."""
-    from dataclasses import replace
-    from typing import Any, cast
+    from cribwatch.cry import tasks
 
-    import numpy as np
-
-    from cribwatch.cry import eval as ev
-
-    n = max(len(model), len(config))
-    if n < 2:
-        raise CribwatchError("compare: give at least two --config or two --model")
-    for name, given in (("--model", model), ("--config", config)):
-        if len(given) not in (0, 1, n):
-            raise CribwatchError(f"{name}: give it once, or {n} times (one per detector)")
-    models = list(model) if len(model) == n else (list(model) or [DEFAULT_WEIGHTS]) * n
-    configs: list[Path | None] = list(config) if len(config) == n else [*config, None][:1] * n
-    thresholds = _thresholds(grid)
-    try:
-        fars = tuple(float(f) for f in far.split(","))
-    except ValueError as exc:
-        raise CribwatchError(f"--far: not a comma list of numbers ({far!r})") from exc
-    cfgs = [load_filter_config(c, m) for c, m in zip(configs, models, strict=True)]
-    if len({c.hop_s for c in cfgs}) != 1:
-        raise CribwatchError("--config: the configs must share hop_s (one scoring of the set)")
-    s, an = ev.load_and_analyse(data, progress=_bar("analyse"))
-    scored: dict[Path, dict[str, ev.FileAnalysis]] = {}
-    for m in models:
-        if m not in scored:
-            scored[m] = {f: replace(fa) for f, fa in an.items()}
-            ev.score_set(scored[m], make_scorer(m), progress=_bar("score"), hop_s=cfgs[0].hop_s)
-    res = ev.compare_detectors(s, [scored[m] for m in models], cfgs, np.asarray(thresholds), fars)
-    res["detectors"] = [
-        {"model": str(m), "config": str(c) if c else None}
-        for m, c in zip(models, configs, strict=True)
-    ]
+    with _bar("compare") as bar:
+        res, kinds = tasks.compare(data, list(config), list(model), far, grid, progress=bar)
     if as_json:
         typer.echo(json.dumps(res))
         return
-    for i, d in enumerate(cast(list[dict[str, Any]], res["detectors"])):
+    detectors = cast(list[dict[str, Any]], res["detectors"])
+    n = len(detectors)
+    for i, d in enumerate(detectors):
         typer.echo(f"detector {i}: {d['model']} with {d['config'] or 'its card config'}")
     matched = cast(list[dict[str, Any]], res["matched_far"])
     paired = cast(list[dict[str, Any]], res["paired_vs_detector0"])
-    kinds = {r.get("source") for rows in s.cries.values() for r in rows}
     for row in matched:
         cells = []
         for i in range(n):
@@ -677,30 +489,25 @@ def tables_cmd(
     grid: str | None = typer.Option(
         None, "--grid", help="Comma list of thresholds to sweep (default: tables.DEFAULT_GRID)."
     ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Main, ablation and quantization tables (markdown) for docs/RESULTS.md."""
-    from cribwatch.cry import eval as ev
-    from cribwatch.cry.tables import build_tables
-    from cribwatch.io import write_json
+    from cribwatch.cry import tasks
 
-    cfg = load_filter_config(config, model)
-    ints = {
-        "8-bit PTQ": int_dir / "cry_int8.cwq",
-        "8-bit QAT": int_dir / "cry_int8qat.cwq",
-        "4-bit PTQ": int_dir / "cry_int4.cwq",
-        "4-bit QAT": int_dir / "cry_int4qat.cwq",
-    }
-    thresholds = _thresholds(grid)
-    md, raw = build_tables(
-        test, ood, model, ints, cfg, max_far, progress=_bar("analyse"), grid=thresholds
-    )
-    if det_curve is not None:
-        ev.plot_det(raw["det_curve"], det_curve)  # type: ignore[arg-type]
-    if out is not None:
-        from cribwatch.io import atomic_open
-
-        with atomic_open(out) as fh:
-            fh.write(md + "\n")
-    if json_out is not None:
-        write_json(json_out, raw)
+    clikit.non_negative("--max-far", max_far)
+    with _bar("tables") as bar:
+        md = tasks.tables(
+            test,
+            ood,
+            model,
+            config,
+            int_dir=int_dir,
+            max_far=max_far,
+            out=out,
+            json_out=json_out,
+            det_curve=det_curve,
+            grid=grid,
+            force=force,
+            progress=bar,
+        )
     typer.echo(md)

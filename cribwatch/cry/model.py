@@ -126,7 +126,10 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
 
 
 def load_model(path: str) -> tuple[CryNet, dict[str, object]]:
-    """Load a checkpoint written by :func:`cribwatch.cry.train.train`; returns (model, meta)."""
+    """Load a checkpoint written by :func:`cribwatch.cry.train.train`; returns (model, meta).
+
+    The file is read with ``torch.load(weights_only=True)``: tensors and plain containers only,
+    so no code in a model file ever runs; anything else is refused naming the file."""
     from pathlib import Path
 
     from cribwatch.errors import CribwatchError
@@ -135,14 +138,27 @@ def load_model(path: str) -> tuple[CryNet, dict[str, object]]:
     if not p.is_file():
         raise CribwatchError(f"{p}: weights not found")
     try:
-        ck = torch.load(p, map_location="cpu", weights_only=False)
+        ck = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - unpickling refusals come in many types
+        raise CribwatchError(
+            f"{p}: not a cribwatch cry model checkpoint (cannot be loaded as plain tensors: "
+            f"{type(exc).__name__})"
+        ) from exc
+    if (
+        not isinstance(ck, dict)
+        or not isinstance(ck.get("arch"), dict)
+        or not isinstance(ck.get("state_dict"), dict)
+    ):
+        raise CribwatchError(f"{p}: not a cribwatch cry model checkpoint (no arch/state_dict)")
+    try:
         arch: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in ck["arch"].items()
         }
         cfg = CryNetConfig(**arch)
         model = CryNet(cfg)
         model.load_state_dict(ck["state_dict"])
-    except (KeyError, RuntimeError, TypeError, EOFError, ValueError, OSError) as exc:
+    except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as exc:
         raise CribwatchError(f"{p}: not a cry model checkpoint ({type(exc).__name__})") from exc
     model.eval()
-    return model, dict(ck.get("meta", {}))
+    meta = ck.get("meta", {})
+    return model, dict(meta) if isinstance(meta, dict) else {}

@@ -38,11 +38,15 @@ offline and the streaming detectors share.
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
+from typing import Any, ClassVar
 
 import numpy as np
 
+from cribwatch.cards import from_mapping
 from cribwatch.cry.audio import SR
 from cribwatch.errors import CribwatchError
 
@@ -112,11 +116,63 @@ class FilterConfig:
     work (0.2 s: five windows a second instead of two). ``k_on``, ``n_on`` and ``m_off`` count
     windows, so they mean less time at a smaller hop."""
 
+    BOUNDS: ClassVar[dict[str, tuple[float | None, float | None]]] = {
+        "threshold": (0.0, 1.0),
+        "gate_dbfs": (-200.0, 0.0),
+        "f0_min_hz": (20.0, 8000.0),
+        "f0_max_hz": (20.0, 8000.0),
+        "harmonicity_min": (0.0, 1.0),
+        "voiced_share_min": (0.0, 1.0),
+        "rhythm_window_s": (0.1, 60.0),
+        "min_unit_s": (0.0, 60.0),
+        "unit_gap_s": (0.0, 10.0),
+        "k_on": (1, 100),
+        "n_on": (1, 100),
+        "m_off": (1, 10000),
+        "min_bout_s": (0.0, 3600.0),
+        "sustain_low": (0.0, 1.0),
+        "onset_shift_s": (-10.0, 10.0),
+        "onset_lookback_s": (0.0, 60.0),
+        "onset_low": (0.0, 1.0),
+        "onset_back_shift_s": (-10.0, 10.0),
+        "offset_shift_s": (-10.0, 10.0),
+        "hop_s": (0.1, 0.5),
+    }
+    """Allowed ranges of the numeric keys (checked by :func:`load_config_mapping`)."""
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"enabled": FILTERS}
+    """Allowed filter names."""
+
     def __post_init__(self) -> None:
-        if not 0.0 <= self.sustain_low <= 1.0:
-            raise CribwatchError(
-                f"detector config: sustain_low must be in [0, 1], not {self.sustain_low!r}"
+        def bad(key: str, rule: str) -> CribwatchError:
+            return CribwatchError(
+                f"detector config: {key} must be {rule}, not {getattr(self, key)!r}"
             )
+
+        for key, lo, hi in (("threshold", 0.0, 1.0), ("sustain_low", 0.0, 1.0)):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise bad(key, "a finite number")
+            if not lo <= v <= hi:
+                raise bad(key, f"in [{lo:g}, {hi:g}]")
+        if isinstance(self.enabled, str) or not all(n in FILTERS for n in self.enabled):
+            raise bad("enabled", f"a list of filter names ({', '.join(FILTERS)})")
+        for key in ("k_on", "n_on", "m_off"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise bad(key, "an integer >= 1")
+        if self.k_on > self.n_on:
+            raise CribwatchError(
+                f"detector config: k_on ({self.k_on}) must not exceed n_on ({self.n_on})"
+            )
+        if not self.min_bout_s >= 0:
+            raise bad("min_bout_s", ">= 0")
+        if not self.f0_min_hz < self.f0_max_hz:
+            raise CribwatchError(
+                f"detector config: f0_min_hz ({self.f0_min_hz:g}) must be below f0_max_hz "
+                f"({self.f0_max_hz:g})"
+            )
+        if not -200.0 <= self.gate_dbfs <= 0.0:
+            raise bad("gate_dbfs", "in [-200, 0] dBFS")
         tenths = self.hop_s * 10
         if not (1 <= round(tenths) <= 5 and abs(tenths - round(tenths)) < 1e-6):
             raise CribwatchError(
@@ -141,11 +197,16 @@ class FilterConfig:
         return asdict(self)
 
     @staticmethod
-    def from_dict(d: dict[str, object]) -> FilterConfig:
-        known = {k: v for k, v in d.items() if k in FilterConfig.__dataclass_fields__}
-        if "enabled" in known:
-            known["enabled"] = tuple(known["enabled"])  # type: ignore[arg-type]
-        return FilterConfig(**known)  # type: ignore[arg-type]
+    def from_dict(d: dict[str, object], source: str = "detector config") -> FilterConfig:
+        """A validated config from a mapping (see :func:`load_config_mapping`)."""
+        return load_config_mapping(d, source)
+
+
+def load_config_mapping(data: Any, source: str | os.PathLike[str]) -> FilterConfig:
+    """The detector config held in ``data`` (a JSON object), validated key by key: unknown keys,
+    wrong types, non-finite numbers, values out of :attr:`FilterConfig.BOUNDS`, unknown filter
+    names and broken relations are refused with one error naming ``source`` and the key."""
+    return from_mapping(FilterConfig, data, source)
 
 
 @dataclass

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cribwatch.cry.api import DEFAULT_MODEL, load_filter_config, make_scorer
 from cribwatch.cry.audio import SR, read_audio
+from cribwatch.cry.stream import StreamDetector
 from cribwatch.errors import CribwatchError
 
 
@@ -33,16 +35,14 @@ def demo_section(out_dir: Path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from cribwatch.cry.cli import DEFAULT_WEIGHTS, load_filter_config, make_scorer
-    from cribwatch.cry.stream import StreamDetector
     from cribwatch.io import atomic_path
 
     wav = sample_path()
-    if not wav.is_file() or not DEFAULT_WEIGHTS.is_file():
+    if not wav.is_file() or not DEFAULT_MODEL.is_file():
         raise CribwatchError("cry demo: bundled sample or shipped weights missing")
     x = read_audio(wav)
-    cfg = load_filter_config(None, DEFAULT_WEIGHTS)
-    scorer = make_scorer(DEFAULT_WEIGHTS)
+    scorer = make_scorer(DEFAULT_MODEL)
+    cfg = load_filter_config(None, DEFAULT_MODEL)
     det = StreamDetector(scorer, cfg)
     scores: list[float] = []
     orig = det.chain.push

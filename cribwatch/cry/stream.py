@@ -51,6 +51,7 @@ from cribwatch.cry.postprocess import (
     window_level_db,
 )
 from cribwatch.errors import CribwatchError
+from cribwatch.io import check_audio_seconds
 
 
 class Scorer(Protocol):
@@ -96,7 +97,19 @@ class OnnxScorer:
             raise CribwatchError(
                 f"{path}: not a loadable ONNX model ({type(exc).__name__})"
             ) from exc
-        self.name = self.sess.get_inputs()[0].name
+        ins = self.sess.get_inputs()
+        shape = list(ins[0].shape) if len(ins) == 1 else []
+        want = (1, WINDOW_FRAMES, 64)
+        ok = len(shape) == 4 and all(
+            not isinstance(d, int) or d == w for d, w in zip(shape[1:], want, strict=True)
+        )
+        if len(ins) != 1 or not ok:
+            got = ", ".join(f"{i.name}{list(i.shape)}" for i in ins)
+            raise CribwatchError(
+                f"{path}: not a cry model (its inputs are {got}; a cry model takes one "
+                f"(batch, 1, {WINDOW_FRAMES}, 64) window)"
+            )
+        self.name = ins[0].name
         self.batch = batch
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -159,7 +172,13 @@ def detect_offline(
 
 
 class StreamDetector:
-    """Constant-memory block detector: :meth:`push` blocks, get closed events back."""
+    """Constant-memory block detector: :meth:`push` blocks, get closed events back.
+
+    Hooks, called in stream order while a block is processed: ``on_alert(onset, emitted)``
+    the moment a bout is confirmed (it has lasted long enough to be reported: every reported
+    event gets exactly one alert, before the event), ``on_event(event)`` when a reported bout
+    closes (the same events :meth:`push` and :meth:`flush` return).
+    """
 
     def __init__(
         self,
@@ -167,12 +186,14 @@ class StreamDetector:
         cfg: FilterConfig = FilterConfig(),
         fe: FrontEndConfig = FrontEndConfig(),
         on_alert: Callable[[float, float], None] | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         self.scorer = scorer
         self.cfg = cfg
         self.fe = fe
         self.chain = Chain(cfg)
         self.on_alert = on_alert
+        self.on_event = on_event
         self.pending = np.zeros(0, dtype=np.float32)  # samples from self.start on
         self.start = 0  # absolute index of pending[0]
         self.frames = np.zeros((0, fe.n_mels), dtype=np.uint8)
@@ -240,10 +261,8 @@ class StreamDetector:
                 info = WindowInfo(
                     float(sc), level, float(vw.mean()) if vw.size else 0.0, tail.copy()
                 )
-                was = self.chain.in_bout
-                events.extend(self.chain.push(info))
-                if self.on_alert is not None and self.chain.in_bout and not was:
-                    self.on_alert(self.chain.bout_onset, self.chain.bout_emitted)
+                events.extend(self._emit(self.chain.push(info)))
+                self._check_alert()
         # drop what is no longer needed
         first_frame = self.frame_next - self.frames.shape[0]
         keep_from = self.k * self.hop_frames
@@ -260,9 +279,28 @@ class StreamDetector:
             self.voiced_start += vdrop
         return events
 
+    def _emit(self, closed: list[Event]) -> list[Event]:
+        for ev in closed:
+            if self.on_event is not None:
+                self.on_event(ev)
+        return closed
+
+    def _check_alert(self) -> None:
+        """Alert once per bout, as soon as it is long enough to be reported."""
+        ch = self.chain
+        if not ch.in_bout:
+            self._alerted = False
+            return
+        dur = (ch.bout_last - ch.bout_first) * self.cfg.hop_s + WINDOW_S  # as Chain._close
+        confirmed = "smoothing" not in self.cfg.enabled or dur >= self.cfg.min_bout_s
+        if confirmed and not self._alerted:
+            self._alerted = True
+            if self.on_alert is not None:
+                self.on_alert(ch.bout_onset, ch.bout_emitted)
+
     def flush(self) -> list[Event]:
         """End of stream."""
-        return self.chain.flush()
+        return self._emit(self.chain.flush())
 
 
 def pcm_blocks(stream: object, block_samples: int = 8000) -> Iterator[np.ndarray]:
@@ -300,6 +338,7 @@ def wav_blocks(path: Path, block_samples: int = 8000) -> Iterator[np.ndarray]:
         with sf.SoundFile(str(path)) as f:
             if f.frames == 0:
                 raise CribwatchError(f"{path}: audio file holds no samples")
+            check_audio_seconds(path, f.frames / f.samplerate)
             for b in f.blocks(blocksize=block_samples, dtype="float32", always_2d=True):
                 x = b.mean(axis=1)
                 if not np.all(np.isfinite(x)):

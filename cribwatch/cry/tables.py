@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from cribwatch.cry import eval as ev
+from cribwatch.cry.api import make_scorer
 from cribwatch.cry.postprocess import FILTERS, FilterConfig
 
 
@@ -205,8 +206,6 @@ def build_tables(
 ) -> tuple[str, dict[str, object]]:  # type: ignore[no-untyped-def]
     """All cry tables as markdown, and the raw numbers. ``grid``: the thresholds of the
     quantization sweep; the FP32 sweep is also the DET curve."""
-    from cribwatch.cry.cli import make_scorer
-
     raw: dict[str, object] = {}
     s, an = ev.load_and_analyse(test, progress=progress)
     fp32 = make_scorer(weights)

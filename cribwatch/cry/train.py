@@ -25,7 +25,7 @@ from cribwatch.cry.dataset import CrySet, load_set, set_features
 from cribwatch.cry.features import FrontEndConfig
 from cribwatch.cry.model import WINDOW_FRAMES, CryNet, CryNetConfig, count_macs, count_params
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path
+from cribwatch.io import OUTPUT_MARK, atomic_path
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,13 @@ def augment(
 def save_checkpoint(path: Path, model: CryNet, meta: dict[str, object]) -> None:
     with atomic_path(path) as tmp:
         torch.save(
-            {"arch": model.config_dict(), "state_dict": model.state_dict(), "meta": meta}, tmp
+            {
+                "arch": model.config_dict(),
+                "state_dict": model.state_dict(),
+                "meta": meta,
+                "written_by": OUTPUT_MARK,
+            },
+            tmp,
         )
 
 

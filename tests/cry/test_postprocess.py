@@ -146,11 +146,19 @@ def test_integer_models_take_their_float_models_card(tmp_path, monkeypatch):
     detector, with its own tuned threshold where the card has one; not FilterConfig()."""
     import json
 
-    from cribwatch.cry.cli import load_filter_config
+    from cribwatch.cry.api import load_filter_config
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))  # no user config
     det = replace(FilterConfig(threshold=0.97), m_off=5, onset_lookback_s=3.0).to_dict()
     card = {
+        "format": "cribwatch-card",
+        "version": 1,
+        "capability": "cry",
+        "model": "test cry model",
+        "weights": "m.pt",
+        "architecture": {},
+        "training": {},
+        "licences": {"test": "Apache-2.0"},
         "detector": det,
         "integer_models": {"m_int8.cwq": "cmd", "m_int4.cwq": "cmd"},
         "integer_detectors": {

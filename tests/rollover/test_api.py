@@ -14,6 +14,7 @@ import pytest
 
 from cribwatch import cards
 from cribwatch.errors import CribwatchError
+from cribwatch.io import written_by_cribwatch
 from cribwatch.rollover.api import RolloverDetector, detect, model_card
 from cribwatch.rollover.learned import (
     NUMPY_WEIGHTS,
@@ -77,6 +78,7 @@ def test_card_follows_the_one_schema_and_hashes_both_files() -> None:
     assert set(card["licences"]) and card["training"]["config"]["hidden"] == 32
     for p in (WEIGHTS, NUMPY_WEIGHTS):
         assert card["sha256"][p.name] == hashlib.sha256(p.read_bytes()).hexdigest()
+        assert written_by_cribwatch(p)  # train-posture may replace them without --force
     with pytest.raises(CribwatchError, match="rollover"):
         cards.read_card(cards.card_path(WEIGHTS), "cry")
 
@@ -218,3 +220,25 @@ def test_detect_process_needs_no_torch(pose, tmp_path: Path) -> None:  # type: i
     lines = out.stdout.strip().splitlines()
     assert lines[-1] == "False False"
     assert any('"to_prone"' in ln and '"alert"' in ln for ln in lines)
+
+
+def test_train_posture_writes_weights_twin_and_card(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cribwatch.rollover.cli import app
+    from cribwatch.rollover.synth import make_set
+
+    make_set(tmp_path / "set", 0.005, 3, SynthConfig(seq_s=18.0))
+    out = tmp_path / "w" / "posture.pt"
+    argv = ["train-posture", "--data", str(tmp_path / "set"), "--out", str(out), "--epochs", "1"]
+    for _ in range(2):  # the second run replaces its own outputs without --force
+        res = CliRunner().invoke(app, argv)
+        assert res.exit_code == 0, res.output
+    card = cards.read_card(out.with_suffix(".json"), "rollover")
+    assert card["weights"] == "posture.pt" and card["numpy_twin"] == "posture.npz"
+    assert card["training"]["config"]["epochs"] == 1
+    a, b = load(out).arrays(), load(out.with_suffix(".npz")).arrays()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    for p in (out, out.with_suffix(".npz")):
+        assert card["sha256"][p.name] == hashlib.sha256(p.read_bytes()).hexdigest()

@@ -1,27 +1,179 @@
-"""``cribwatch color ...``: thin verbs over the colour library."""
+"""``cribwatch color ...``: thin verbs over the colour library (parse, check, call, print).
+
+Every option is checked at the top of its verb (:mod:`cribwatch.clikit`) and every output
+path through :func:`cribwatch.io.guard_output` before any work. This module imports no torch:
+``color colorize`` with the default method runs on NumPy, OpenCV and ONNX Runtime; the verbs
+that need the torch pipeline import it inside (``# extra: train``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
-from cribwatch.color.eval import available_methods, evaluate, json_ready, resolve_method
-from cribwatch.color.lab import luma, np_to_t, t_to_np
-from cribwatch.color.mask import SSIMMapConfig, changed_mask, ssim_attention_map
+from cribwatch import clikit
+from cribwatch.color.api import (
+    DEFAULT_METHOD,
+    SHIPPED_METHODS,
+    check_method,
+    check_writable,
+    colorize_file,
+    default_weights,
+    method_names,
+    ssim_map_file,
+)
+from cribwatch.color.config import ColorNetConfig, SSIMMapConfig, TrainConfig
 from cribwatch.color.pairs import make_pairs
-from cribwatch.color.report import TABLE_KEYS, markdown_table, replace_section
-from cribwatch.color.train import train_cmd
+from cribwatch.color.report import TABLE_KEYS
 from cribwatch.errors import CribwatchError
-from cribwatch.io import read_gray, read_rgb, write_image
+from cribwatch.io import guard_output, read_json_object
+from cribwatch.progress import Progress
 
 app = typer.Typer(help="Night colorization.", no_args_is_help=True)
-app.command("train")(train_cmd)
-err = Console(stderr=True)
+
+MAX_WORK_SIDE = 4096
+"""Largest ``--work-side`` of ``color ssim-map`` (the map is computed at this size)."""
+MAX_PAIRS = 1_000_000
+"""Largest ``--n`` of ``color make-pairs``."""
+MAX_FRAMES = 1_000_000
+"""Largest ``--frames`` of ``color bench``."""
+
+
+@contextlib.contextmanager
+def _bar(desc: str, total: int | None = None, *, enabled: bool = True) -> Iterator[Progress]:
+    """A progress bar on stderr, started at the first report and only on a terminal (so an
+    early error stays the only stderr line, as before with rich's transient bars)."""
+    with contextlib.ExitStack() as stack:
+        live: list[Progress] = []
+
+        def update(done: int, total_now: int | None = None) -> None:
+            if not (enabled and sys.stderr.isatty()):
+                return
+            if not live:
+                live.append(stack.enter_context(clikit.progress_bar(desc, total)))
+            live[0](done, total_now)
+
+        yield update
+
+
+def _int(option: str, value: int | None, low: int, high: int) -> None:
+    clikit.check_number(option, value, low=low, high=high, integer=True)
+
+
+def _method(option: str, value: str) -> None:
+    try:
+        check_method(value)
+    except CribwatchError as exc:
+        raise CribwatchError(f"{option}: {exc.message}") from None
+
+
+# ----------------------------------------------------------------------------- train
+
+
+@app.command("train")
+def train_cmd(
+    data: Path = typer.Option(..., "--data", help="Pair set from `cribwatch color make-pairs`."),
+    out: Path = typer.Option(..., "--out", help="Checkpoint / weights file to write (.pt)."),
+    minutes: float = typer.Option(TrainConfig.minutes, help="Wall-clock cap in minutes."),
+    steps: int = typer.Option(TrainConfig.steps, help="Optimizer steps (defines the run)."),
+    seed: int = typer.Option(TrainConfig.seed, help="Seed of init and every random draw."),
+    no_attention: bool = typer.Option(False, "--no-attention", help="Ablation: no SSIM attention."),
+    no_reference: bool = typer.Option(
+        False, "--no-reference", help="Automatic mode: no reference."
+    ),
+    batch: int = typer.Option(TrainConfig.batch, help="Samples per step (per rank)."),
+    lr: float = typer.Option(TrainConfig.lr, help="Peak learning rate."),
+    cf_weight: float = typer.Option(
+        TrainConfig.cf_weight, help="Colourfulness loss weight (0 = off)."
+    ),
+    changed_weight: float = typer.Option(
+        TrainConfig.changed_weight, help="Loss weight of changed pixels."
+    ),
+    gate_weight: float = typer.Option(
+        TrainConfig.gate_weight, help="Weight of the shut-gate term on changed pixels (0 = off)."
+    ),
+    own_weight: float = typer.Option(
+        TrainConfig.own_weight, help="Weight of the own-ab term on changed pixels (0 = off)."
+    ),
+    gate_full_at: float = typer.Option(
+        ColorNetConfig.gate_full_at,
+        help="SSIM map value from which the reference-copy gate may open fully.",
+    ),
+    threads: int = typer.Option(TrainConfig.threads, help="torch threads per process."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Train the colorization network on a pair set (also under torchrun for DDP)."""
+    _int("--steps", steps, 1, 10_000_000)
+    _int("--batch", batch, 1, 4096)
+    _int("--threads", threads, 1, 256)
+    clikit.positive("--minutes", minutes)
+    clikit.check_number("--lr", lr, low=0, high=10, low_open=True)
+    for name, value in (
+        ("--cf-weight", cf_weight),
+        ("--changed-weight", changed_weight),
+        ("--gate-weight", gate_weight),
+        ("--own-weight", own_weight),
+    ):
+        clikit.check_number(name, value, low=0, high=1000)
+    clikit.check_number("--gate-full-at", gate_full_at, low=0, high=1, low_open=True)
+    if resume:
+        if not out.is_file():
+            raise CribwatchError(f"--resume: {out}: checkpoint not found")
+        guard_output(out, inputs={"--data": data}, force=True)
+    else:
+        guard_output(out, inputs={"--data": data}, force=force)
+    check_writable(out)
+    from cribwatch.color.train import dist_rank, finish_dist, train  # extra: train
+
+    cfg = TrainConfig(
+        steps=steps,
+        minutes=minutes,
+        seed=seed,
+        batch=batch,
+        lr=lr,
+        cf_weight=cf_weight,
+        changed_weight=changed_weight,
+        gate_weight=gate_weight,
+        own_weight=own_weight,
+        threads=threads,
+    )
+    net_cfg = ColorNetConfig(
+        attention=not no_attention, reference=not no_reference, gate_full_at=gate_full_at
+    )
+    args = sys.argv[3:] if sys.argv[1:3] == ["color", "train"] else sys.argv[1:]
+    command = "cribwatch color train " + " ".join(args)
+    rank = dist_rank()
+    with _bar("train", steps, enabled=not quiet and rank == 0) as bar:
+        final = train(data, out, cfg, net_cfg, resume=resume, progress=bar, command=command)
+    if rank == 0:
+        last = final["history"][-1] if final["history"] else {}
+        typer.echo(
+            json.dumps(
+                {
+                    "out": str(out),
+                    "step": final["step"],
+                    "finished": final["meta"]["finished"],
+                    "minutes": round(final["elapsed_s"] / 60.0, 2),
+                    "loss": last.get("loss"),
+                    "params": final["meta"]["params"],
+                    "macs": final["meta"]["macs"],
+                }
+            )
+        )
+    finish_dist()
+
+
+# ----------------------------------------------------------------------------- frames
 
 
 @app.command("ssim-map")
@@ -32,28 +184,27 @@ def ssim_map_cmd(
     mask_out: Path | None = typer.Option(
         None, "--mask-out", help="Also write the binary mask (255 = changed)."
     ),
-    threshold: float = typer.Option(SSIMMapConfig.threshold, help="Mask threshold on the map."),
-    work_side: int = typer.Option(256, help="Longer side (pixels) the pipeline works at."),
+    threshold: float = typer.Option(
+        SSIMMapConfig.threshold, help="Mask threshold on the map, in [0, 1]."
+    ),
+    work_side: int = typer.Option(
+        256, help=f"Longer side (pixels) the pipeline works at (1 to {MAX_WORK_SIDE})."
+    ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Write the SSIM map between the grey reference and the night frame."""
-    cfg = SSIMMapConfig(threshold=threshold, work_side=work_side)
-    n = read_gray(night)
-    r = read_rgb(reference, require_color=True)
-    smap = ssim_attention_map(np_to_t(n), luma(np_to_t(r)), cfg)
-    m = t_to_np(smap)
-    mask = t_to_np(changed_mask(smap, cfg).float())
-    write_image(out, m)
-    if mask_out is not None:
-        write_image(mask_out, mask)
-    typer.echo(
-        json.dumps(
-            {
-                "out": str(out),
-                "mean": round(float(m.mean()), 4),
-                "changed_fraction": round(float(mask.mean()), 4),
-            }
-        )
+    clikit.rate("--threshold", threshold)
+    _int("--work-side", work_side, 16, MAX_WORK_SIDE)
+    info = ssim_map_file(
+        night,
+        reference,
+        out,
+        mask_out=mask_out,
+        threshold=threshold,
+        work_side=work_side,
+        force=force,
     )
+    typer.echo(json.dumps(info))
 
 
 @app.command("colorize")
@@ -61,15 +212,23 @@ def colorize_cmd(
     night: Path = typer.Option(..., "--night", help="Night IR frame."),
     reference: Path = typer.Option(..., "--reference", help="Daytime colour reference."),
     out: Path = typer.Option(..., "--out", help="Output colour PNG."),
-    method: str = typer.Option("ssim-map", "--method", help="Method name (see `color eval`)."),
-    weights: Path | None = typer.Option(None, "--weights", help="Weights for a learned method."),
+    method: str = typer.Option(
+        DEFAULT_METHOD,
+        "--method",
+        help="Method: " + ", ".join(method_names()) + " (the default runs without torch).",
+    ),
+    weights: Path | None = typer.Option(
+        None, "--weights", help="Weights for a learned method (.pt, or .onnx for ssim-guided)."
+    ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Colour a night frame with a daytime reference."""
-    fn = resolve_method(method, weights)
-    n = read_gray(night)
-    r = read_rgb(reference, require_color=True)
-    write_image(out, fn(n, r))
-    typer.echo(json.dumps({"out": str(out), "method": method}))
+    _method("--method", method)
+    info = colorize_file(night, reference, out, method=method, weights=weights, force=force)
+    typer.echo(json.dumps(info))
+
+
+# ----------------------------------------------------------------------------- sets
 
 
 @app.command("make-pairs")
@@ -83,11 +242,15 @@ def make_pairs_cmd(
     night_ranges: str = typer.Option(
         "train", "--night-ranges", help="Night simulator ranges: train or ood (outside training)."
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing set."),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Build a pair set: reference, changed target, night frame, change mask."""
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("pairs", total=n)
+    from cribwatch.sim.night import RANGE_PRESETS
+
+    _int("--n", n, 1, MAX_PAIRS)
+    clikit.one_of("--split", split, ("train", "test", "all"))
+    clikit.one_of("--night-ranges", night_ranges, tuple(RANGE_PRESETS))
+    with _bar("pairs", n) as bar:
         make_pairs(
             images,
             stamps,
@@ -96,8 +259,8 @@ def make_pairs_cmd(
             seed,
             split,  # type: ignore[arg-type]
             night_ranges,
-            progress=lambda i: bar.update(task, completed=i),
-            overwrite=overwrite,
+            progress=bar,
+            force=force,
         )
     typer.echo(
         json.dumps(
@@ -106,29 +269,26 @@ def make_pairs_cmd(
     )
 
 
-def _eval_with_bar(data: Path, method: str, weights: Path | None, limit: int | None) -> dict:
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task(method, total=None)
-        return evaluate(
-            data,
-            method,
-            weights=weights,
-            limit=limit,
-            progress=lambda i, t: bar.update(task, completed=i, total=t),
-        )
+# ----------------------------------------------------------------------------- scores
 
 
 @app.command("eval")
 def eval_cmd(
     data: Path = typer.Option(..., "--data", help="Pair set with ground truth."),
-    method: str = typer.Option(..., "--method", help="Method: " + ", ".join(available_methods())),
+    method: str = typer.Option(..., "--method", help="Method: " + ", ".join(method_names())),
     weights: Path | None = typer.Option(None, "--weights", help="Weights for a learned method."),
     limit: int | None = typer.Option(None, "--limit", help="Score only the first N pairs."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     per_pair: bool = typer.Option(False, "--per-pair", help="Include per-pair scores in JSON."),
 ) -> None:
     """Score a method on a pair set."""
-    summary = json_ready(_eval_with_bar(data, method, weights, limit), per_pair)
+    _int("--limit", limit, 1, MAX_PAIRS)
+    _method("--method", method)
+    from cribwatch.color.eval import evaluate, json_ready  # extra: train
+
+    with _bar(method) as bar:
+        result = evaluate(data, method, weights=weights, limit=limit, progress=bar)
+    summary = json_ready(result, per_pair)
     if as_json:
         typer.echo(json.dumps(summary))
         return
@@ -139,32 +299,16 @@ def eval_cmd(
     Console().print(table)
 
 
-def _weights_key(method: str) -> str:
-    """Hash of the shipped weights a method uses ('' for the baselines)."""
-    import hashlib
-
-    from cribwatch.color.pipeline import WEIGHTS, default_weights
-
-    base = method.partition("@")[0]
-    names = ["ref", "auto"] if base == "blend" else [base] if base in WEIGHTS else []
-    h = hashlib.sha256()
-    for n in names:
-        h.update(default_weights(n).read_bytes())
-    return h.hexdigest()[:16] if names else ""
-
-
-def _cached_eval(folder: Path, method: str, cache: Path | None) -> dict:
-    """Evaluate (or reuse a cached result keyed by set, method and weights hash)."""
-    from cribwatch.io import write_json
-
-    key = f"{folder.resolve().name}-{method.replace('@', '_')}-{_weights_key(method)}.json"
-    if cache is not None and (cache / key).is_file():
-        return json.loads((cache / key).read_text())
-    row = json_ready(_eval_with_bar(folder, method, None, None))
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        write_json(cache / key, row)
-    return row
+def _scales(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(0 < v <= 100 for v in values):  # also refuses nan and inf
+        raise CribwatchError(
+            f"--scales: must be a comma-separated list of finite numbers in (0, 100], not {text!r}"
+        )
+    return values
 
 
 @app.command("diagnose")
@@ -174,25 +318,19 @@ def diagnose_cmd(
         None, "--weights", help="Gated network (default: the shipped ssim-guided weights)."
     ),
     scales: str = typer.Option(
-        "0.25,0.5,1", "--scales", help="Comma-separated scales of the network's own ab."
+        "0.25,0.5,1", "--scales", help="Comma-separated scales of the network's own ab (> 0)."
     ),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N pairs."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Changed-region CIEDE2000 per edit type: gray, reference, output, own ab, oracle gate."""
-    from cribwatch.color.diagnose import diagnose, table
-    from cribwatch.color.pipeline import default_weights, load_net
+    s = _scales(scales)
+    _int("--limit", limit, 1, MAX_PAIRS)
+    from cribwatch.color.diagnose import diagnose_set, table  # extra: train
+    from cribwatch.color.eval import json_ready  # extra: train
 
-    try:
-        s = tuple(float(v) for v in scales.split(","))
-    except ValueError as exc:
-        raise CribwatchError(
-            f"--scales: not a comma-separated list of numbers: {scales!r}"
-        ) from exc
-    net = load_net(weights or default_weights("ssim-guided"))
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("diagnose", total=None)
-        result = diagnose(data, net, s, limit, lambda i, t: bar.update(task, completed=i, total=t))
+    with _bar("diagnose") as bar:
+        result = diagnose_set(data, weights or default_weights("ssim-guided"), s, limit, bar)
     typer.echo(json.dumps(json_ready(result)) if as_json else table(result))
 
 
@@ -210,28 +348,32 @@ def report_cmd(
 ) -> None:
     """Evaluate methods and write the metrics tables into the results document."""
     names = [m.strip() for m in methods.split(",") if m.strip()]
+    if not names:
+        raise CribwatchError("--methods: no method named")
     for m in names:
-        resolve_method(m)
-    if not doc.parent.exists():
-        raise CribwatchError(f"{doc.parent}: folder not found")
-    cmd = f"cribwatch color report --data {data} --methods {','.join(names)}"
-    cmd += f" --ood {ood}" if ood else ""
-    cmd += f" --marker {marker}" if marker != "color" else ""
-    cmd += f' --title "{title}"' if title != "Night colorization" else ""
-    parts = [f"## {title}\n\nProduced by `{cmd}`.\n"]
-    sets = [("Held-out pairs", data)] + ([("Out-of-range night simulator", ood)] if ood else [])
-    for heading, folder in sets:
-        rows = [_cached_eval(folder, m, cache) for m in names]
-        parts.append(f"### {heading}: `{folder}` (n = {rows[0]['n']})\n\n{markdown_table(rows)}\n")
-        for r in rows:
-            typer.echo(json.dumps(r))
-    replace_section(doc, marker, "\n".join(parts))
+        _method("--methods", m)
+    for name, given in (("--data", data), ("--ood", ood), ("--cache", cache)):
+        if given is not None and doc.exists() and doc.resolve() == given.resolve():
+            raise CribwatchError(f"--doc {doc}: is the {name} input; choose another path")
+    from cribwatch.color.report import write_report
+
+    with _bar("report") as bar:
+        rows = write_report(
+            data, names, doc, ood=ood, marker=marker, title=title, cache=cache, progress=bar
+        )
+    for r in rows:
+        typer.echo(json.dumps(r))
+
+
+# ----------------------------------------------------------------------------- weights
 
 
 @app.command("ship")
 def ship_cmd(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="Finished training checkpoint."),
-    method: str = typer.Option(..., "--method", help="Method name: ssim-guided, ref or auto."),
+    method: str = typer.Option(
+        ..., "--method", help="Method name: " + ", ".join(SHIPPED_METHODS) + "."
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="Weights file to write (default: the package's shipped file)."
     ),
@@ -244,21 +386,24 @@ def ship_cmd(
     hardware: str = typer.Option(
         "2 shared CPU cores, 1 torch thread per run", "--hardware", help="Where it trained."
     ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Write slim shipped weights and their JSON card from a training checkpoint."""
-    from cribwatch.color.pipeline import default_weights
-    from cribwatch.color.train import ship
-
+    clikit.one_of("--method", method, SHIPPED_METHODS)
     target = out if out is not None else default_weights(method)
-    scores = None
-    if metrics is not None:
-        try:
-            scores = json.loads(metrics.read_text())
-        except (OSError, ValueError) as exc:
-            raise CribwatchError(f"{metrics}: not a readable JSON file ({exc})") from None
+    inputs = {"--checkpoint": checkpoint, "--metrics": metrics}
+    guard_output(target, inputs=inputs, force=force)
+    guard_output(target.with_suffix(".json"), option="--out (card)", inputs=inputs, force=force)
+    check_writable(target)
+    scores = read_json_object(metrics) if metrics is not None else None
+    from cribwatch.color.train import ship  # extra: train
+
     recipe = {"make_pairs": pairs_cmd, "source": "cribwatch data fetch --dest data"}
     card = ship(checkpoint, target, method, recipe=recipe, metrics=scores, hardware=hardware)
     typer.echo(json.dumps({"out": str(target), "steps": card["steps"], "minutes": card["minutes"]}))
+
+
+# ----------------------------------------------------------------------------- deployment
 
 
 @app.command("export")
@@ -275,13 +420,16 @@ def export_cmd(
         help="split: normalised separate inputs/outputs (shipped); packed: one raw-unit input "
         "and output, as a first attempt exports (to study quantization failures).",
     ),
+    force: bool = clikit.force_option(),
 ) -> None:
     """Export the network (pre/post-processing stay outside, in float)."""
-    from cribwatch.color.deploy import export, parity
+    clikit.one_of("--format", fmt, ("onnx", "tflite"))
+    clikit.one_of("--io", io, ("split", "packed"))
+    guard_output(out, inputs={"--weights": weights, "--check-pairs": check_pairs}, force=force)
+    check_writable(out)
+    from cribwatch.color.deploy import export_checked  # extra: train
 
-    info = export(weights, fmt, out, check_pairs=check_pairs, io=io)
-    if check_pairs is not None and fmt == "onnx":
-        info["parity_max_abs"] = parity(weights, out, check_pairs)
+    info = export_checked(weights, fmt, out, check_pairs=check_pairs, io=io, force=force)
     typer.echo(json.dumps(info))
 
 
@@ -296,26 +444,42 @@ def quantize_cmd(
         None, "--eval", help="Held-out pair set: compare INT8 with FP32 on it."
     ),
     debug: bool = typer.Option(False, "--debug", help="Per-tensor SQNR against FP32."),
+    force: bool = clikit.force_option(),
 ) -> None:
     """8-bit post-training quantization with ONNX Runtime (naive or robust scheme)."""
-    from dataclasses import asdict
+    clikit.one_of("--scheme", scheme, ("naive", "robust"))
+    _int("--n-calib", n_calib, 1, MAX_PAIRS)
+    inputs = {"--model": model, "--calib": calib, "--eval": eval_pairs}
+    guard_output(out, inputs=inputs, force=force)
+    check_writable(out)
+    from cribwatch.color.deploy import quantize_checked  # extra: train
 
-    from cribwatch.color.deploy import compare_precisions, diagnose, quantize
+    typer.echo(json.dumps(quantize_checked(model, calib, out, scheme, n_calib, eval_pairs, debug)))
 
-    info = quantize(model, calib, out, scheme, n_calib)
-    if eval_pairs is not None:
-        info["vs_fp32"] = asdict(compare_precisions(model, out, eval_pairs))
-    if debug:
-        rows = diagnose(model, calib, eval_pairs or calib, scheme, n_calib)
-        info["worst_tensors"] = sorted(rows, key=lambda r: r["sqnr_db"])[:8]
-        info["output_tensors"] = [r for r in rows if r["tensor"] in ("ab", "gate")]
-    typer.echo(json.dumps(info))
+
+@app.command("golden")
+def golden_cmd(
+    model: Path = typer.Option(..., "--model", help="Exported colour ONNX model."),
+    pairs: Path = typer.Option(..., "--pairs", help="Pair set whose inputs are dumped."),
+    out: Path = typer.Option(..., "--out", help="Golden folder to write."),
+    limit: int = typer.Option(4, "--limit", help="Most samples to dump."),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Golden vectors of a colour model on a pair set (`deploy golden compare` checks them)."""
+    _int("--limit", limit, 1, 10_000)
+    guard_output(out, inputs={"--model": model, "--pairs": pairs}, force=force)
+    from cribwatch.color.deploy import golden  # extra: train
+    from cribwatch.deploy.golden import golden_json
+
+    with _bar("golden", limit) as bar:
+        man = golden(model, pairs, out, limit=limit, force=force, progress=bar)
+    typer.echo(golden_json(man))
 
 
 @app.command("bench")
 def bench_cmd(
     fp32: Path | None = typer.Option(
-        None, "--fp32", help="FP32 ONNX model (default: the shipped ssim-guided weights, exported)."
+        None, "--fp32", help="FP32 ONNX model (default: the shipped ssim-guided ONNX twin)."
     ),
     int8: Path | None = typer.Option(
         None, "--int8", help="INT8 ONNX model (default: the shipped robust INT8 file, if any)."
@@ -324,23 +488,21 @@ def bench_cmd(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """Per-stage timing (pre, model, post, total) at 128x128 and 640x480, 1 and 2 threads."""
-    import tempfile
+    _int("--frames", frames, 1, MAX_FRAMES)
+    for name, given in (("--fp32", fp32), ("--int8", int8)):
+        if given is not None and not given.is_file():
+            raise CribwatchError(f"{name} {given}: model file not found")
+    from cribwatch.color.deploy import BenchConfig, bench_models  # extra: train
 
-    from cribwatch.color.deploy import BenchConfig, bench, export, shipped_int8
-    from cribwatch.color.pipeline import default_weights
-
-    with tempfile.TemporaryDirectory() as tmp:
-        if fp32 is None:
-            fp32 = Path(tmp) / "ssim_guided.onnx"
-            export(default_weights("ssim-guided"), "onnx", fp32)
-        if int8 is None:
-            int8 = shipped_int8()
-        models = {"fp32": fp32, **({"int8": int8} if int8 is not None else {})}
-        rows = bench(models, BenchConfig(frames=frames))
+    rows = bench_models(fp32, int8, BenchConfig(frames=frames))
     if as_json:
         for r in rows:
             typer.echo(json.dumps(r))
         return
+    _bench_table(rows)
+
+
+def _bench_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="colour pipeline (ms)")
     cols = [
         "resolution",
@@ -358,3 +520,8 @@ def bench_cmd(
     for r in rows:
         table.add_row(*[str(r[c]) for c in cols])
     Console().print(table)
+
+
+train_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+"""The ``color train`` verb alone, for ``torchrun -m cribwatch.color.train`` / ``python -m``."""
+train_app.command()(train_cmd)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +21,7 @@ import onnx
 import torch
 from torch import Tensor
 
+from cribwatch.color.api import default_onnx, read_night, read_reference
 from cribwatch.color.lab import AB_SCALE, L_SCALE, np_to_t
 from cribwatch.color.mask import SSIMMapConfig
 from cribwatch.color.model import (
@@ -37,9 +37,11 @@ from cribwatch.color.pairs import load_pair_set
 from cribwatch.color.pipeline import Colorizer, LoadedNet, load_net
 from cribwatch.color.tflite import Parts
 from cribwatch.deploy.export import export_onnx
+from cribwatch.deploy.golden import dump_golden
 from cribwatch.deploy.ort_quant import RobustConfig, quantize_model
 from cribwatch.errors import CribwatchError
-from cribwatch.io import read_gray, read_rgb
+from cribwatch.io import OUTPUT_MARK, atomic_path, guard_output, read_rgb
+from cribwatch.progress import Progress
 
 META_KEY = "cribwatch"
 INT8_FILE = "color_ssim_guided.int8.onnx"
@@ -171,9 +173,7 @@ def export(
             dynamic_batch=False,
         )
         m = onnx.load(str(out))
-        onnx.helper.set_model_props(m, {META_KEY: json.dumps(meta)})
-        from cribwatch.io import atomic_path
-
+        onnx.helper.set_model_props(m, {META_KEY: json.dumps(meta), "written_by": OUTPUT_MARK})
         with atomic_path(out) as tmp:
             onnx.save(m, str(tmp))
         onnx.checker.check_model(str(out))
@@ -252,8 +252,8 @@ def pair_feeds(pairs: Path, model: Path, limit: int | None = None) -> list[dict[
     net = OnnxNet(model)
     feeds = []
     for p in load_pair_set(pairs)[:limit]:
-        n = np_to_t(read_gray(p.night))
-        r = np_to_t(read_rgb(p.reference, require_color=True)) if net.cfg.reference else None
+        n = np_to_t(read_night(p.night))
+        r = np_to_t(read_reference(p.reference)) if net.cfg.reference else None
         with torch.no_grad():
             night_l, ref_lab, smap = make_inputs(n, r, net.cfg.size, net.ssim_cfg)
         feed = {"night_l": night_l.numpy()}
@@ -335,9 +335,7 @@ def quantize(model: Path, calib: Path, out: Path, scheme: str, n_calib: int = 64
     m = onnx.load(str(out))
     src = onnx.load(str(model))
     props = {p.key: p.value for p in src.metadata_props}
-    onnx.helper.set_model_props(m, {**props, "quantization": scheme})
-    from cribwatch.io import atomic_path
-
+    onnx.helper.set_model_props(m, {**props, "quantization": scheme, "written_by": OUTPUT_MARK})
     with atomic_path(out) as tmp:
         onnx.save(m, str(tmp))
     return {
@@ -394,7 +392,7 @@ def compare_precisions(
     a, b = onnx_colorizer(fp32), onnx_colorizer(int8)
     ps, dfa, dfb, dea, deb, ta, tb = [], [], [], [], [], [], []
     for p in [q for q in load_pair_set(pairs) if q.target is not None][:limit]:
-        night, ref = read_gray(p.night), read_rgb(p.reference, require_color=True)
+        night, ref = read_night(p.night), read_reference(p.reference)
         assert p.target is not None
         gt = read_rgb(p.target)
         t0 = time.perf_counter()
@@ -439,16 +437,84 @@ def parity(weights: Path, model: Path, pairs: Path, limit: int = 8) -> float:
     return worst
 
 
-def _register_golden_hook() -> None:
-    from cribwatch.deploy import cli as deploy_cli
+def export_checked(
+    weights: Path,
+    fmt: str,
+    out: Path,
+    *,
+    check_pairs: Path | None = None,
+    io: str = "split",
+    force: bool = False,
+) -> dict[str, Any]:
+    """``cribwatch color export``: :func:`export` with every check before anything is kept.
 
-    def hook(pairs: Path, model: Path) -> Sequence[dict[str, np.ndarray]]:
-        return pair_feeds(pairs, model)
+    ``out`` is checked first (never ``weights`` or the check set, never over a file cribwatch
+    did not write unless ``force``), then the weights and the ``check_pairs`` set are read; the
+    model is written beside ``out`` and moved into place only once the FP32 parity check on
+    ``check_pairs`` has run, so a failing check leaves nothing at ``out``."""
+    if fmt not in ("onnx", "tflite"):
+        raise CribwatchError(f"unknown export format {fmt!r} (onnx or tflite)")
+    if io not in ("split", "packed"):
+        raise CribwatchError(f"unknown export io {io!r} (split or packed)")
+    guard_output(out, inputs={"--weights": weights, "--check-pairs": check_pairs}, force=force)
+    load_net(weights)
+    if check_pairs is not None:
+        load_pair_set(check_pairs)
+    with atomic_path(out) as tmp:
+        info = export(weights, fmt, tmp, check_pairs=check_pairs, io=io)
+        if check_pairs is not None and fmt == "onnx":
+            info["parity_max_abs"] = parity(weights, tmp, check_pairs)
+    info["out"] = str(out)
+    info["bytes"] = out.stat().st_size
+    return info
 
-    deploy_cli.PAIR_INPUTS["color"] = hook
+
+def golden(
+    model: Path,
+    pairs: Path,
+    out: Path,
+    *,
+    limit: int = 4,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, object]:
+    """``cribwatch color golden``: golden vectors of an exported colour model on the network
+    inputs of the first ``limit`` pairs of ``pairs`` (the colour pre-processing builds them;
+    :func:`cribwatch.deploy.golden.dump_golden` runs the model and writes the dump)."""
+    if limit < 1:
+        raise CribwatchError(f"limit must be at least 1, not {limit}")
+    guard_output(out, inputs={"--model": model, "--pairs": pairs}, force=force)
+    feeds = pair_feeds(pairs, model, limit)
+    return dump_golden(model, feeds, out, force=force, progress=progress)
 
 
-_register_golden_hook()
+def quantize_checked(
+    model: Path,
+    calib: Path,
+    out: Path,
+    scheme: str,
+    n_calib: int = 64,
+    eval_pairs: Path | None = None,
+    debug: bool = False,
+) -> dict[str, Any]:
+    """``cribwatch color quantize``: :func:`quantize`, then (``eval_pairs``) INT8 against
+    FP32 on a held-out set and (``debug``) the per-tensor SQNR of the worst tensors."""
+    if scheme not in ("naive", "robust"):
+        raise CribwatchError(f"unknown quantization scheme {scheme!r} (naive or robust)")
+    if n_calib < 1:
+        raise CribwatchError(f"n_calib must be at least 1, not {n_calib}")
+    OnnxNet(model)
+    load_pair_set(calib)
+    if eval_pairs is not None:
+        load_pair_set(eval_pairs)
+    info = quantize(model, calib, out, scheme, n_calib)
+    if eval_pairs is not None:
+        info["vs_fp32"] = asdict(compare_precisions(model, out, eval_pairs))
+    if debug:
+        rows = diagnose(model, calib, eval_pairs or calib, scheme, n_calib)
+        info["worst_tensors"] = sorted(rows, key=lambda r: r["sqnr_db"])[:8]
+        info["output_tensors"] = [r for r in rows if r["tensor"] in ("ab", "gate")]
+    return info
 
 
 @dataclass(frozen=True)
@@ -504,3 +570,14 @@ def bench(models: dict[str, Path], cfg: BenchConfig | None = None) -> list[dict[
                 row = json.loads(res.stdout.strip().splitlines()[-1])
                 rows.append({"precision": precision, **row, **info})
     return rows
+
+
+def bench_models(
+    fp32: Path | None = None, int8: Path | None = None, cfg: BenchConfig | None = None
+) -> list[dict[str, Any]]:
+    """``cribwatch color bench``: :func:`bench` of ``fp32`` (default: the shipped FP32 ONNX
+    twin) and ``int8`` (default: the shipped INT8 file, where the package carries one)."""
+    fp32 = fp32 if fp32 is not None else default_onnx()
+    int8 = int8 if int8 is not None else shipped_int8()
+    models = {"fp32": fp32, **({"int8": int8} if int8 is not None else {})}
+    return bench(models, cfg)

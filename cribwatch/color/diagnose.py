@@ -21,7 +21,7 @@ Rows are per edit type of the pair generator (a pair counts under every edit it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,10 @@ from cribwatch.color.eval import changed_region, load_inputs
 from cribwatch.color.lab import compose, t_to_np
 from cribwatch.color.metrics import de00_map, delta_cf
 from cribwatch.color.pairs import load_pair_set
-from cribwatch.color.pipeline import LoadedNet, colour_parts
+from cribwatch.color.pipeline import LoadedNet, colour_parts, load_net
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_rgb
+from cribwatch.progress import Progress, report
 
 DEFAULT_SCALES = (0.25, 0.5, 1.0)
 
@@ -44,11 +45,15 @@ def diagnose(
     net: LoadedNet,
     scales: tuple[float, ...] = DEFAULT_SCALES,
     limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Per-edit-type means of the changed-region scores (see the module doc)."""
+    if not scales or not all(math.isfinite(s) and s > 0 for s in scales):
+        raise CribwatchError(f"scales must be finite and positive, not {list(scales)}")
     pairs = [p for p in load_pair_set(data) if p.target is not None]
     if limit is not None:
+        if limit < 1:
+            raise CribwatchError(f"limit must be at least 1, not {limit}")
         pairs = pairs[:limit]
     groups: dict[str, dict[str, list[float]]] = {}
     for i, pair in enumerate(pairs):
@@ -80,8 +85,7 @@ def diagnose(
             for kind in ["all", *kinds]:
                 for key, val in row.items():
                     groups.setdefault(kind, {}).setdefault(key, []).append(val)
-        if progress:
-            progress(i + 1, len(pairs))
+        report(progress, i + 1, len(pairs))
     if "all" not in groups:
         raise CribwatchError(f"{data}: no pair with a changed region to diagnose")
     out: dict[str, Any] = {"data": str(data), "scales": list(scales), "groups": {}}
@@ -90,6 +94,20 @@ def diagnose(
             k: float(np.nanmean(v)) for k, v in cols.items()
         }
     return out
+
+
+def diagnose_set(
+    data: Path,
+    weights: Path,
+    scales: tuple[float, ...] = DEFAULT_SCALES,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """``cribwatch color diagnose``: :func:`diagnose` of the gated network in ``weights``."""
+    net = load_net(weights)
+    if not net.model.cfg.reference:
+        raise CribwatchError(f"{weights}: diagnose needs a network with a reference (and gate)")
+    return diagnose(data, net, scales, limit, progress)
 
 
 def table(result: dict[str, Any]) -> str:

@@ -12,10 +12,8 @@ call per pair (decoding and scoring excluded), one process with ``threads`` torc
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -23,44 +21,36 @@ from typing import Any
 import numpy as np
 import torch
 
+from cribwatch.color.api import check_method, method_names, read_night, read_reference
 from cribwatch.color.metrics import PairScores, derive_change_mask, score_pair
 from cribwatch.color.pairs import Pair, load_pair_set
+from cribwatch.color.pipeline import learned_method
 from cribwatch.color.transfer import BASELINES, Method
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_gray, read_rgb
+from cribwatch.progress import Progress, report
 
 METRIC_KEYS = tuple(f.name for f in fields(PairScores))
 
 
 def available_methods() -> tuple[str, ...]:
-    """Names ``--method`` accepts: the baselines, then learned methods where present."""
-    return tuple(BASELINES) + _learned_names()
-
-
-def _learned_names() -> tuple[str, ...]:
-    try:
-        pipeline = importlib.import_module("cribwatch.color.pipeline")
-    except ModuleNotFoundError:
-        return ()
-    return tuple(getattr(pipeline, "LEARNED_METHODS", ()))
+    """Names ``--method`` accepts: the baselines, then the learned methods."""
+    return method_names()
 
 
 def resolve_method(name: str, weights: Path | None = None) -> Method:
     """The colorize function of a method name (baseline or learned)."""
+    check_method(name)
     if name in BASELINES:
         if weights is not None:
             raise CribwatchError(f"method {name!r} takes no weights")
         return BASELINES[name]
-    if name.partition("@")[0] in _learned_names():  # "@bilinear": upsampling variant
-        pipeline = importlib.import_module("cribwatch.color.pipeline")
-        method: Method = pipeline.learned_method(name, weights)
-        return method
-    raise CribwatchError(f"unknown method {name!r} (choose from {', '.join(available_methods())})")
+    return learned_method(name, weights)  # "@bilinear" and co.: pipeline variants
 
 
 def load_inputs(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """(night grey, reference RGB) of a pair."""
-    return read_gray(pair.night), read_rgb(pair.reference, require_color=True)
+    """(night grey, reference RGB) of a pair (sizes checked)."""
+    return read_night(pair.night), read_reference(pair.reference)
 
 
 def changed_region(pair: Pair, reference: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -89,7 +79,7 @@ def evaluate(
     *,
     weights: Path | None = None,
     limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     threads: int = 1,
 ) -> dict[str, Any]:
     """Score ``method`` on every pair with ground truth in ``data``; returns the set summary."""
@@ -99,6 +89,8 @@ def evaluate(
     if not pairs:
         raise CribwatchError(f"{data}: no pairs with ground truth (target.png) to score")
     if limit is not None:
+        if limit < 1:
+            raise CribwatchError(f"limit must be at least 1, not {limit}")
         pairs = pairs[:limit]
     rows: list[PairScores] = []
     times: list[float] = []
@@ -116,8 +108,7 @@ def evaluate(
         if not np.all(np.isfinite(pred)):
             raise CribwatchError(f"{pair.dir}: method {method!r} produced NaN or infinite values")
         rows.append(score_pair(pred, target, changed_region(pair, reference, target)))
-        if progress:
-            progress(i + 1, len(pairs))
+        report(progress, i + 1, len(pairs))
     summary: dict[str, Any] = {
         "method": method,
         "data": str(data),

@@ -28,47 +28,14 @@ Pipeline (all torch ops, differentiable, batched ``(B, 1, H, W)``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import kornia
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from cribwatch.color.config import SSIMMapConfig
 from cribwatch.color.ssim import gaussian_filter, ssim_map
 from cribwatch.errors import CribwatchError
-
-
-@dataclass(frozen=True)
-class SSIMMapConfig:
-    """Every tunable of the SSIM map pipeline, with its default."""
-
-    work_side: int | None = 256
-    """Longer side (pixels) the pipeline works at; None = the night frame's own size."""
-    norm: Literal["local", "global", "none"] = "global"
-    """Brightness/contrast normalisation of both grey frames before SSIM."""
-    norm_sigma: float = 24.0
-    """Gaussian sigma (pixels at working size) of the local mean/std for ``norm='local'``.
-
-    Defaults of this config were chosen on a train-split tuning set (``make-pairs --split train
-    --seed 100 --n 40``), never on the held-out sets."""
-    norm_gain: float = 0.25
-    """Standardised frames are mapped to 0.5 + norm_gain * z (so about [0, 1])."""
-    pre_sigma: float = 2.0
-    """Gaussian denoise sigma (pixels) on both frames before SSIM; 0 disables."""
-    window: int = 11
-    """SSIM Gaussian window side (odd)."""
-    sigma: float = 1.5
-    """SSIM Gaussian window sigma."""
-    close_size: int = 7
-    """Side of the square structuring element for morphological closing; 0 or 1 disables."""
-    blur_sigma: float = 2.0
-    """Gaussian blur sigma (pixels) after closing; 0 disables."""
-    threshold: float = 0.7
-    """Map values below this are 'changed' in the binary mask."""
-    eps: float = 1e-3
-    """Floor on the standard deviation in normalisation (flat regions)."""
 
 
 def _odd(n: float) -> int:

@@ -43,40 +43,17 @@ stays quantization-friendly.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from cribwatch.color.config import ColorNetConfig
 from cribwatch.color.lab import AB_SCALE, L_SCALE, gray_to_l, luma, resize, rgb_to_lab_t
 from cribwatch.color.mask import SSIMMapConfig, ssim_attention_map
 from cribwatch.errors import CribwatchError
-
-
-@dataclass(frozen=True)
-class ColorNetConfig:
-    """Every architectural choice of :class:`ColorNet`, with its default."""
-
-    attention: bool = True
-    """Multiply the SSIM map into every reference-carrying tensor (False: the 'ref' ablation)."""
-    reference: bool = True
-    """Use the day reference at all (False: automatic colorization, the 'auto' mode)."""
-    widths: tuple[int, int, int, int] = (16, 32, 48, 96)
-    """Night-branch and decoder channels at the four levels (1, 1/2, 1/4, 1/8)."""
-    ref_widths: tuple[int, int, int, int] = (16, 24, 32, 48)
-    """Reference-branch channels at the four levels."""
-    bottleneck_blocks: int = 3
-    """Depthwise-separable residual blocks at the coarsest level (receptive field, semantics)."""
-    size: int = 128
-    """Model resolution (square side, pixels) for training and inference."""
-    std_eps: float = 0.02
-    """Floor on the per-image standard deviation of L (normalised) when standardising it."""
-    std_gain: float = 0.25
-    """Standardised L enters as ``0.5 + std_gain * z``, about the range of the other inputs."""
-    gate_full_at: float = 0.5
-    """SSIM map value from which the reference-copy gate may open fully (``min(1, m / t)``)."""
 
 
 def default_ssim_config() -> SSIMMapConfig:

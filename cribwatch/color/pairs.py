@@ -22,8 +22,7 @@ belongs to the test split when ``sha1(name) mod 1000 < 1000 * test_fraction``.
 from __future__ import annotations
 
 import hashlib
-import shutil
-from collections.abc import Callable
+import warnings
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +33,21 @@ from PIL import Image
 from scipy.ndimage import binary_dilation, gaussian_filter
 from skimage.color import hsv2rgb, rgb2hsv
 
-from cribwatch.sim.night import RANGE_PRESETS, params_dict, ranges_dict, simulate_night
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path, read_json, write_image, write_json
+from cribwatch.io import (
+    OUTPUT_MARK,
+    atomic_dir,
+    atomic_path,
+    check_pixels,
+    guard_output,
+    read_json,
+    read_json_object,
+    write_image,
+    write_json,
+    written_by_cribwatch,
+)
+from cribwatch.progress import Progress, report
+from cribwatch.sim.night import RANGE_PRESETS, params_dict, ranges_dict, simulate_night
 
 Range = tuple[float, float]
 Split = Literal["train", "test", "all"]
@@ -123,14 +134,26 @@ def list_images(folder: Path, what: str) -> list[Path]:
     return files
 
 
+def _open(path: Path, mode: str, draft: int | None = None) -> Image.Image:
+    """Decode ``path`` in ``mode`` (JPEGs drafted near ``draft`` pixels a side), with the
+    pixel cap checked from the header first."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if draft is not None:
+                    im.draft("RGB", (draft, draft))
+                check_pixels(path, *im.size)
+                return im.convert(mode)
+    except Image.DecompressionBombError as exc:
+        raise CribwatchError(f"{path}: image too large to decode ({exc})") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
+
+
 @lru_cache(maxsize=8)
 def _load_scene(path: Path, short_side: int) -> np.ndarray:
-    try:
-        with Image.open(path) as im:
-            im.draft("RGB", (short_side * 3, short_side * 3))
-            img = im.convert("RGB")
-    except OSError as exc:
-        raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
+    img = _open(path, "RGB", short_side * 3)
     s = short_side / min(img.size)
     if s < 1:
         img = img.resize((round(img.width * s), round(img.height * s)), Image.Resampling.LANCZOS)
@@ -139,11 +162,7 @@ def _load_scene(path: Path, short_side: int) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _load_stamp(path: Path) -> np.ndarray:
-    try:
-        with Image.open(path) as im:
-            img = im.convert("RGBA")
-    except OSError as exc:
-        raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
+    img = _open(path, "RGBA")
     return np.asarray(img, dtype=np.float32) / 255.0
 
 
@@ -385,10 +404,13 @@ def make_pairs(
     split: Split = "train",
     night_preset: str = "train",
     cfg: PairConfig | None = None,
-    progress: Callable[[int], None] | None = None,
-    overwrite: bool = False,
+    progress: Progress | None = None,
+    force: bool = False,
 ) -> Path:
-    """Build a pair set in ``out`` (written to a temporary folder, renamed when complete)."""
+    """Build a pair set in ``out``, written whole through :func:`cribwatch.io.atomic_dir`
+    (a temporary folder beside it, manifest last, swapped in when complete). An earlier set
+    (or any cribwatch output folder) is replaced; a folder cribwatch did not write is refused
+    unless ``force``, and never one holding ``images`` or ``stamps``, '.', home or root."""
     cfg = cfg or PairConfig()
     if n < 1:
         raise CribwatchError(f"--n must be at least 1, got {n}")
@@ -396,18 +418,18 @@ def make_pairs(
         raise CribwatchError(f"unknown night ranges {night_preset!r} ({', '.join(RANGE_PRESETS)})")
     if split not in ("train", "test", "all"):
         raise CribwatchError(f"unknown split {split!r} (train, test or all)")
+    out = Path(out)
+    if out.is_dir() and any(out.iterdir()) and not force and not written_by_cribwatch(out):
+        raise CribwatchError(
+            f"--out {out}: output folder exists, is not empty and was not written by "
+            "cribwatch (use --force to replace it)"
+        )
+    guard_output(out, inputs={"--images": images, "--stamps": stamps}, force=force)
     scenes = select_sources(list_images(images, "scene"), split, cfg.test_fraction)
     stamp_files = select_sources(list_images(stamps, "stamp"), split, cfg.test_fraction)
     if not scenes:
         raise CribwatchError(f"{images}: no scene images fall in the {split} split")
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise CribwatchError(f"{out}: output folder exists and is not empty (use --overwrite)")
-    tmp = out.parent / f".{out.name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_dir(out, force=force) as tmp:
         scenes_used: set[str] = set()
         stamps_used: set[str] = set()
         for i in range(n):
@@ -423,11 +445,11 @@ def make_pairs(
                     stamps_used.add(e["stamp"])
                 if "source" in e:
                     scenes_used.add(e["source"])
-            if progress:
-                progress(i + 1)
+            report(progress, i + 1, n)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
+            "written_by": OUTPUT_MARK,
             "seed": seed,
             "n": n,
             "split": split,
@@ -445,12 +467,6 @@ def make_pairs(
             "config": asdict(cfg),
         }
         write_json(tmp / "manifest.json", manifest)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -483,7 +499,7 @@ def load_pair_set(folder: Path) -> list[Pair]:
                 night=night,
                 target=target if target.exists() else None,
                 mask=mask if mask.exists() else None,
-                meta=read_json(meta_path) if meta_path.exists() else {},
+                meta=read_json_object(meta_path) if meta_path.exists() else {},
             )
         )
     if not pairs:

@@ -39,7 +39,6 @@ variant for measurements; variants are not listed in :data:`LEARNED_METHODS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +47,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from cribwatch.cards import from_mapping
+from cribwatch.color.api import LEARNED_METHODS, WEIGHTS, default_weights
+from cribwatch.color.checkpoint import load_checkpoint
 from cribwatch.color.lab import (
     AB_SCALE,
     L_SCALE,
@@ -59,12 +61,9 @@ from cribwatch.color.lab import (
     t_to_np,
 )
 from cribwatch.color.mask import SSIMMapConfig
-from cribwatch.color.model import ColorNet, config_from_dict, make_inputs
+from cribwatch.color.model import ColorNet, ColorNetConfig, make_inputs
 from cribwatch.color.transfer import Method
 from cribwatch.errors import CribwatchError
-
-LEARNED_METHODS: tuple[str, ...] = ("ref", "auto", "blend", "ssim-guided")
-"""Learned method names, resolved by :func:`learned_method`."""
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "guided": {},
@@ -73,13 +72,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "lowres-bilinear": {"compose": "model", "upsample": "bilinear"},
 }
 """Pipeline variants selectable as ``method@variant`` (for measurements)."""
-
-WEIGHTS: dict[str, str] = {
-    "ssim-guided": "color_ssim_guided.pt",
-    "ref": "color_ref.pt",
-    "auto": "color_auto.pt",
-}
-"""Shipped weight files (in ``cribwatch/weights/``) of the single-network methods."""
 
 
 @dataclass(frozen=True)
@@ -106,26 +98,20 @@ class LoadedNet:
     meta: dict[str, Any]
 
 
-def default_weights(method: str) -> Path:
-    """Path of the shipped weights of ``method`` (``ssim-guided``, ``ref`` or ``auto``)."""
-    if method not in WEIGHTS:
-        raise CribwatchError(f"no shipped weights for method {method!r}")
-    return Path(str(resources.files("cribwatch") / "weights" / WEIGHTS[method]))
-
-
 def load_net(path: Path) -> LoadedNet:
-    """Load weights (a training checkpoint or a shipped weights file) for inference."""
-    from cribwatch.color.train import load_checkpoint
-
+    """Load weights (a training checkpoint or a shipped weights file) for inference; the file
+    is read without running code and its configs are validated (errors name ``path``)."""
     state = load_checkpoint(Path(path))
-    model = ColorNet(config_from_dict(state["config"]))
+    model = ColorNet(from_mapping(ColorNetConfig, state["config"], f"{path}: config"))
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as exc:
-        raise CribwatchError(f"{path}: weights do not match the network ({exc})") from exc
+        reason = str(exc).splitlines()[0][:200]
+        raise CribwatchError(f"{path}: weights do not match the network ({reason})") from exc
     model.eval()
-    ssim_cfg = SSIMMapConfig(**state["ssim_config"])
-    return LoadedNet(model, ssim_cfg, dict(state.get("meta", {})))
+    ssim_cfg = from_mapping(SSIMMapConfig, state["ssim_config"], f"{path}: ssim_config")
+    meta = state.get("meta", {})
+    return LoadedNet(model, ssim_cfg, dict(meta) if isinstance(meta, dict) else {})
 
 
 def _box(x: Tensor, r: int) -> Tensor:
@@ -310,6 +296,7 @@ def learned_method(name: str, weights: Path | None = None) -> Method:
 
 __all__ = [
     "LEARNED_METHODS",
+    "WEIGHTS",
     "BlendColorizer",
     "Colorizer",
     "PipelineConfig",

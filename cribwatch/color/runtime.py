@@ -196,32 +196,33 @@ class ColorRuntime:
     """
 
     def __init__(self, model: Path, threads: int = 1, cfg: RuntimeConfig | None = None) -> None:
-        import onnx
-        import onnxruntime as ort
+        import onnxruntime as ort  # the runtime's one model dependency (no onnx, no torch)
 
         model = Path(model)
         if not model.is_file():
             raise CribwatchError(f"{model}: model file not found")
-        try:
-            props = {
-                p.key: p.value
-                for p in onnx.load(str(model), load_external_data=False).metadata_props
-            }
-        except Exception as exc:
-            raise CribwatchError(f"{model}: not an ONNX model ({exc})") from exc
-        if "cribwatch" not in props:
-            raise CribwatchError(f"{model}: not a cribwatch colour model (no 'cribwatch' metadata)")
-        meta = json.loads(props["cribwatch"])
-        self.net = meta["network"]
-        self.ssim = dict(meta["ssim_config"])
-        self.size = int(self.net["size"])
-        if self.ssim.get("work_side") not in (None, self.size):
-            raise CribwatchError(f"{model}: the runtime needs the SSIM map at model resolution")
-        self.cfg = cfg or RuntimeConfig()
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+        so.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+            props = dict(self.session.get_modelmeta().custom_metadata_map)
+        except Exception as exc:  # noqa: BLE001 - any failure to load is a bad model file
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise CribwatchError(f"{model}: not an ONNX model ({reason})") from exc
+        if "cribwatch" not in props:
+            raise CribwatchError(f"{model}: not a cribwatch colour model (no 'cribwatch' metadata)")
+        try:
+            meta = json.loads(props["cribwatch"])
+            self.net = dict(meta["network"])
+            self.ssim = dict(meta["ssim_config"])
+            self.size = int(self.net["size"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CribwatchError(f"{model}: unreadable cribwatch colour metadata ({exc})") from exc
+        if self.ssim.get("work_side") not in (None, self.size):
+            raise CribwatchError(f"{model}: the runtime needs the SSIM map at model resolution")
+        self.cfg = cfg or RuntimeConfig()
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.outputs = [o.name for o in self.session.get_outputs()]
         self._ref: dict[str, Any] = {}
@@ -384,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
+    from cribwatch import clikit  # python -m entry point: the CLI layer
+
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("model", type=Path)
     ap.add_argument("--height", type=int, default=480)
@@ -392,12 +395,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--warmup", type=int, default=20)
     a = ap.parse_args(argv)
-    try:
-        row = bench_one(a.model, a.height, a.width, a.threads, a.frames, a.warmup)
-    except CribwatchError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
-    print(json.dumps(row))
+
+    def checked() -> dict[str, Any]:
+        clikit.check_number("--height", a.height, low=1, high=8192, integer=True)
+        clikit.check_number("--width", a.width, low=1, high=8192, integer=True)
+        clikit.check_number("--threads", a.threads, low=1, high=256, integer=True)
+        clikit.check_number("--frames", a.frames, low=1, high=1_000_000, integer=True)
+        clikit.check_number("--warmup", a.warmup, low=0, high=1_000_000, integer=True)
+        return bench_one(a.model, a.height, a.width, a.threads, a.frames, a.warmup)
+
+    row = clikit.run(checked)
+    sys.stdout.write(json.dumps(row) + "\n")
     return 0
 
 

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from cribwatch.color.model import ColorNet
 from cribwatch.color.pipeline import load_net
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path
+from cribwatch.io import atomic_path, guard_output
 
 
 class Parts(nn.Module):
@@ -145,6 +145,7 @@ def run_in_venv(python: Path, weights: Path, out: Path, inputs: Path | None) -> 
         str(weights),
         "--out",
         str(out),
+        "--force",  # the caller checked --out (cribwatch color export)
     ]
     if inputs is not None:
         cmd += ["--inputs", str(inputs)]
@@ -156,18 +157,25 @@ def run_in_venv(python: Path, weights: Path, out: Path, inputs: Path | None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m cribwatch.color.tflite --weights W.pt --out F.tflite [--inputs X.npz]``."""
+    from cribwatch import clikit  # python -m entry point: the CLI layer
+
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--weights", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--inputs", type=Path, default=None, help=".npz of network inputs to check")
+    ap.add_argument("--force", action="store_true", help=clikit.FORCE_HELP)
     args = ap.parse_args(argv)
-    try:
-        print(json.dumps(export_tflite(args.weights, args.out, inputs=args.inputs)))
-    except CribwatchError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+
+    def checked() -> dict[str, object]:
+        guard_output(
+            args.out, inputs={"--weights": args.weights, "--inputs": args.inputs}, force=args.force
+        )
+        return export_tflite(args.weights, args.out, inputs=args.inputs)
+
+    sys.stdout.write(json.dumps(clikit.run(checked)) + "\n")
     return 0
 
 

@@ -43,11 +43,11 @@ every rank holds identical weights.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
-import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,78 +55,45 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-import typer
 from PIL import Image
 from torch import Tensor, nn
 
+from cribwatch.cards import (
+    CARD_FORMAT,
+    CARD_VERSION,
+    card_path,
+    from_mapping,
+    validate_card,
+    write_card,
+)
+from cribwatch.color.checkpoint import CKPT_FORMAT, CKPT_VERSION, load_checkpoint, save_checkpoint
+from cribwatch.color.config import TrainConfig
 from cribwatch.color.lab import AB_SCALE, compose, rgb_to_lab_t
 from cribwatch.color.mask import SSIMMapConfig
 from cribwatch.color.model import (
     ColorNet,
     ColorNetConfig,
     config_dict,
-    config_from_dict,
     count_macs,
     count_params,
     make_inputs,
 )
-from cribwatch.sim.night import NightRanges, render_night, sample_params
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path
+from cribwatch.progress import Progress, report
+from cribwatch.sim.night import NightRanges, render_night, sample_params
 
-CKPT_FORMAT = "cribwatch-colornet"
-CKPT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Every tunable of a training run, with its default."""
-
-    steps: int = 2000
-    """Optimizer steps (defines the run and the learning-rate schedule)."""
-    minutes: float = 90.0
-    """Wall-clock cap in minutes (training stops early, checkpointed, when it is reached)."""
-    batch: int = 16
-    """Samples per step (per rank under DDP)."""
-    lr: float = 3e-3
-    """Peak learning rate (AdamW)."""
-    weight_decay: float = 1e-4
-    """AdamW weight decay."""
-    warmup: int = 50
-    """Linear warm-up steps."""
-    seed: int = 0
-    """Seed of weights init and of every random draw (rank r uses seed + 1000 r for data)."""
-    huber_delta: float = 0.05
-    """Huber loss transition point (normalised ab units)."""
-    changed_weight: float = 2.0
-    """Loss weight of pixels in the pair's changed region (1 elsewhere)."""
-    cf_weight: float = 0.5
-    """Weight of the colourfulness term |CF(pred) - CF(gt)| / 100 (0 disables)."""
-    gate_weight: float = 0.0
-    """Weight of the gate term, a balanced cross-entropy: mean ``-log(1 - gate)`` over the
-    pair's changed pixels (the generator knows where the scene changed; the reference-copy gate
-    must be shut there) plus mean ``-log(gate)`` over unchanged pixels whose SSIM map lets the
-    gate open fully (there the reference's colour is right)."""
-    own_weight: float = 0.0
-    """Weight of the Huber term of the network's own ab (before the gate) on the changed
-    pixels: the colour predicted from the night frame is what fills changed regions."""
-    crop: tuple[float, float] = (0.7, 1.0)
-    """Crop side as a fraction of the frame side (drawn per side)."""
-    misalign: float = 0.03
-    """Maximum reference shift as a fraction of the crop side."""
-    flip: bool = True
-    """Random horizontal flips."""
-    net_crop: int = 64
-    """The network trains on random ``net_crop`` squares of the model-resolution inputs (the
-    SSIM map is computed on the whole frame first); 0 = whole frames. Saves 4x compute."""
-    channels_last: bool = True
-    """Run the network in channels-last memory format (about 30% faster on CPU)."""
-    ckpt_every: int = 100
-    """Steps between checkpoints."""
-    log_every: int = 25
-    """Steps between loss-history entries."""
-    threads: int = 1
-    """torch intra-op threads per process."""
+__all__ = [
+    "CKPT_FORMAT",
+    "CKPT_VERSION",
+    "PairSampler",
+    "TrainConfig",
+    "load_checkpoint",
+    "loss_terms",
+    "lr_at",
+    "save_checkpoint",
+    "ship",
+    "train",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,30 +291,6 @@ def _setup_dist() -> tuple[int, int]:
     return rank, world
 
 
-# ---------------------------------------------------------------------------------------------
-# Checkpoints
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write a checkpoint atomically (temporary file beside ``path``, then rename)."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`; bad files raise CribwatchError."""
-    p = Path(path)
-    if not p.is_file():
-        raise CribwatchError(f"{p}: checkpoint not found")
-    try:
-        state = torch.load(p, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is bad input
-        raise CribwatchError(f"{p}: not a readable checkpoint ({exc})") from exc
-    if not isinstance(state, dict) or state.get("format") != CKPT_FORMAT:
-        raise CribwatchError(f"{p}: not a cribwatch colour-network checkpoint")
-    return state
-
-
 def _unwrap(model: nn.Module) -> ColorNet:
     m = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
     assert isinstance(m, ColorNet)
@@ -358,6 +301,125 @@ def _unwrap(model: nn.Module) -> ColorNet:
 # Training
 
 
+@dataclass
+class _Run:
+    """What one training invocation carries between steps (and into its checkpoints)."""
+
+    data: Path
+    cfg: TrainConfig
+    net_cfg: ColorNetConfig
+    ssim_cfg: SSIMMapConfig
+    model: ColorNet
+    ddp: nn.Module
+    opt: torch.optim.Optimizer
+    rng: np.random.Generator
+    world: int
+    meta: dict[str, Any]
+    step: int = 0
+    elapsed: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def _resumed_configs(
+    state: dict[str, Any], out: Path, cfg: TrainConfig
+) -> tuple[TrainConfig, ColorNetConfig, SSIMMapConfig]:
+    """The configs a resumed run continues with: the saved ones (validated), with this
+    invocation's wall-clock cap and thread count."""
+    where = f"{out}: train_config"
+    old = from_mapping(TrainConfig, state.get("train_config"), where)
+    net_cfg = from_mapping(ColorNetConfig, state["config"], f"{out}: config")
+    ssim_cfg = from_mapping(SSIMMapConfig, state["ssim_config"], f"{out}: ssim_config")
+    return replace(old, minutes=cfg.minutes, threads=cfg.threads), net_cfg, ssim_cfg
+
+
+def _restore(run: _Run, state: dict[str, Any], out: Path, rank: int) -> None:
+    """Model, optimizer, counters and RNG states of a saved run."""
+    run.model.load_state_dict(state["model"])
+    run.opt.load_state_dict(state["optimizer"])
+    run.step, run.elapsed = int(state["step"]), float(state["elapsed_s"])
+    run.history = list(state["history"])
+    if len(state["rng"]) != run.world:
+        raise CribwatchError(
+            f"{out}: saved with {len(state['rng'])} ranks, resumed with {run.world}"
+        )
+    run.rng.bit_generator.state = state["rng"][rank]
+    torch.set_rng_state(state["torch_rng"])
+
+
+def _snapshot(run: _Run) -> dict[str, Any]:
+    """The checkpoint dict of the run as it stands (every rank's RNG state gathered)."""
+    rngs: list[Any] = [run.rng.bit_generator.state]
+    if run.world > 1:
+        gathered: list[Any] = [None] * run.world
+        dist.all_gather_object(gathered, run.rng.bit_generator.state)
+        rngs = gathered
+    return {
+        "format": CKPT_FORMAT,
+        "version": CKPT_VERSION,
+        "config": config_dict(run.net_cfg),
+        "ssim_config": asdict(run.ssim_cfg),
+        "train_config": asdict(run.cfg),
+        "model": _unwrap(run.ddp).state_dict(),
+        "optimizer": run.opt.state_dict(),
+        "step": run.step,
+        "elapsed_s": run.elapsed,
+        "history": run.history,
+        "rng": rngs,
+        "torch_rng": torch.get_rng_state(),
+        "meta": {**run.meta, "data": str(run.data), "finished": run.step >= run.cfg.steps},
+    }
+
+
+def _train_step(run: _Run, sampler: PairSampler) -> dict[str, float]:
+    """One optimizer step on a fresh batch; returns the loss parts."""
+    cfg, net_cfg = run.cfg, run.net_cfg
+    for group in run.opt.param_groups:
+        group["lr"] = lr_at(run.step, cfg)
+    night, ref, tgt, mask = sampler.batch(run.rng, cfg.batch)
+    use_map = net_cfg.reference and net_cfg.attention
+    night_l, ref_lab, smap = make_inputs(
+        night, ref if net_cfg.reference else None, net_cfg.size, run.ssim_cfg, with_map=use_map
+    )
+    night_l, ref_lab, smap, tgt, mask = _crop_all(
+        [night_l, ref_lab, smap, tgt, mask], cfg.net_crop, run.rng, cfg.channels_last
+    )
+    pred, own_ab, gate = run.ddp(night_l, ref_lab, smap, True)
+    may_open = (smap >= net_cfg.gate_full_at).to(smap.dtype) if smap is not None else None
+    loss, parts = loss_terms(pred, tgt, mask, cfg, own_ab, gate, may_open)
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    run.opt.step()
+    run.step += 1
+    parts["loss"] = float(loss.detach())
+    return parts
+
+
+def _new_run(
+    data: Path,
+    cfg: TrainConfig,
+    net_cfg: ColorNetConfig,
+    ssim_cfg: SSIMMapConfig,
+    rank: int,
+    world: int,
+) -> _Run:
+    """A freshly initialised model, optimizer and random stream for ``rank``."""
+    torch.manual_seed(cfg.seed)
+    model = ColorNet(net_cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng = np.random.default_rng(cfg.seed + 1000 * rank)
+    return _Run(data, cfg, net_cfg, ssim_cfg, model, model, opt, rng, world, {})
+
+
+def _wrap(run: _Run) -> None:
+    """Channels-last memory format and DistributedDataParallel where asked; training mode."""
+    if run.cfg.channels_last:
+        run.model = run.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    run.ddp = run.model
+    if run.world > 1:
+        run.ddp = nn.parallel.DistributedDataParallel(run.model)
+    run.ddp.train()
+
+
 def train(
     data: Path,
     out: Path,
@@ -365,147 +427,79 @@ def train(
     net_cfg: ColorNetConfig | None = None,
     *,
     resume: bool = False,
-    progress: bool = True,
+    progress: Progress | None = None,
     ssim_cfg: SSIMMapConfig | None = None,
     command: str | None = None,
     stop_after: int | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) a :class:`ColorNet` on the pair set ``data``; returns the final
-    checkpoint dict (also written to ``out`` by rank 0). ``stop_after`` ends this invocation
-    after that many steps, as an interruption would (tests of ``resume``)."""
+    checkpoint dict (also written to ``out`` by rank 0). ``progress(step, steps)`` is called
+    after every step on rank 0. ``stop_after`` ends this invocation after that many steps, as
+    an interruption would (tests of ``resume``)."""
     torch.set_num_threads(cfg.threads)
     rank, world = _setup_dist()
     out = Path(out)
     state: dict[str, Any] | None = load_checkpoint(out) if resume else None
-    if resume and state is not None:
-        net_cfg = config_from_dict(state["config"])
-        ssim_cfg = SSIMMapConfig(**state["ssim_config"])
-        old = dict(state["train_config"])
-        old["crop"] = tuple(old["crop"])
-        cfg = replace(TrainConfig(**old), minutes=cfg.minutes, threads=cfg.threads)
+    if state is not None:
+        cfg, net_cfg, ssim_cfg = _resumed_configs(state, out, cfg)
     net_cfg = net_cfg or ColorNetConfig()
     ssim_cfg = ssim_cfg or SSIMMapConfig(work_side=net_cfg.size)
-
-    torch.manual_seed(cfg.seed)
-    model = ColorNet(net_cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng = np.random.default_rng(cfg.seed + 1000 * rank)
-    step, elapsed, history = 0, 0.0, []
+    run = _new_run(data, cfg, net_cfg, ssim_cfg, rank, world)
     if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        step, elapsed, history = (
-            int(state["step"]),
-            float(state["elapsed_s"]),
-            list(state["history"]),
-        )
-        if len(state["rng"]) != world:
-            raise CribwatchError(
-                f"{out}: saved with {len(state['rng'])} ranks, resumed with {world}"
-            )
-        rng.bit_generator.state = state["rng"][rank]
-        torch.set_rng_state(state["torch_rng"])
+        _restore(run, state, out, rank)
     sampler = PairSampler(data, net_cfg.size, cfg)
-    if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    ddp: nn.Module = model
-    if world > 1:
-        ddp = nn.parallel.DistributedDataParallel(model)
-    ddp.train()
-    use_map = net_cfg.reference and net_cfg.attention
-
-    meta = {
-        "params": count_params(model),
-        "macs": count_macs(model),
+    _wrap(run)
+    run.meta = {
+        "params": count_params(run.model),
+        "macs": count_macs(run.model),  # after the restore: it draws from torch's RNG
         "pairs": len(sampler),
         "world_size": world,
         "command": command,
     }
-
-    def snapshot() -> dict[str, Any]:
-        rngs: list[Any] = [rng.bit_generator.state]
-        if world > 1:
-            gathered: list[Any] = [None] * world
-            dist.all_gather_object(gathered, rng.bit_generator.state)
-            rngs = gathered
-        return {
-            "format": CKPT_FORMAT,
-            "version": CKPT_VERSION,
-            "config": config_dict(net_cfg),
-            "ssim_config": asdict(ssim_cfg),
-            "train_config": asdict(cfg),
-            "model": _unwrap(ddp).state_dict(),
-            "optimizer": opt.state_dict(),
-            "step": step,
-            "elapsed_s": elapsed,
-            "history": history,
-            "rng": rngs,
-            "torch_rng": torch.get_rng_state(),
-            "meta": {**meta, "data": str(data), "finished": step >= cfg.steps},
-        }
-
-    bar = None
-    if progress and rank == 0:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.steps, initial=step, file=sys.stderr, unit="step", dynamic_ncols=True)
-    t_start = time.monotonic() - elapsed
+    t_start = time.monotonic() - run.elapsed
     acc: dict[str, float] = {}
     acc_n = 0
-    first_step = step
-    while step < cfg.steps:
+    first_step = run.step
+    while run.step < cfg.steps:
         if (time.monotonic() - t_start) / 60.0 >= cfg.minutes:
             break
-        if stop_after is not None and step - first_step >= stop_after:
+        if stop_after is not None and run.step - first_step >= stop_after:
             break
-        t0 = time.monotonic()
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
-        night, ref, tgt, mask = sampler.batch(rng, cfg.batch)
-        if net_cfg.reference:
-            night_l, ref_lab, smap = make_inputs(
-                night, ref, net_cfg.size, ssim_cfg, with_map=use_map
-            )
-        else:
-            night_l, ref_lab, smap = make_inputs(night, None, net_cfg.size, ssim_cfg)
-        night_l, ref_lab, smap, tgt, mask = _crop_all(
-            [night_l, ref_lab, smap, tgt, mask], cfg.net_crop, rng, cfg.channels_last
-        )
-        pred, own_ab, gate = ddp(night_l, ref_lab, smap, True)
-        may_open = (smap >= net_cfg.gate_full_at).to(smap.dtype) if smap is not None else None
-        loss, parts = loss_terms(pred, tgt, mask, cfg, own_ab, gate, may_open)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-        parts["loss"] = float(loss.detach())
+        parts = _train_step(run, sampler)
         for k, v in parts.items():
             acc[k] = acc.get(k, 0.0) + v
         acc_n += 1
-        if step % cfg.log_every == 0 or step == cfg.steps:
-            history.append({"step": step, **{k: v / acc_n for k, v in acc.items()}})
+        if run.step % cfg.log_every == 0 or run.step == cfg.steps:
+            run.history.append({"step": run.step, **{k: v / acc_n for k, v in acc.items()}})
             acc, acc_n = {}, 0
-        elapsed = time.monotonic() - t_start
-        if bar is not None:
-            rate = cfg.batch * world / max(time.monotonic() - t0, 1e-9)
-            bar.set_postfix(loss=f"{parts['loss']:.4f}", samples_s=f"{rate:.1f}", refresh=False)
-            bar.update(1)
-        if step % cfg.ckpt_every == 0 and step < cfg.steps:
-            snap = snapshot()
+        run.elapsed = time.monotonic() - t_start
+        if rank == 0:
+            report(progress, run.step, cfg.steps)
+        if run.step % cfg.ckpt_every == 0 and run.step < cfg.steps:
+            snap = _snapshot(run)
             if rank == 0:
                 save_checkpoint(out, snap)
-    if bar is not None:
-        bar.close()
     if world > 1:
-        for buf in model.buffers():
+        for buf in run.model.buffers():
             dist.broadcast(buf, src=0)
-    elapsed = time.monotonic() - t_start
-    final = snapshot()
+    run.elapsed = time.monotonic() - t_start
+    final = _snapshot(run)
     if rank == 0:
         save_checkpoint(out, final)
     if world > 1:
         dist.barrier()
     return final
+
+
+def finish_dist() -> None:
+    """Leave the process group a distributed run joined (no-op otherwise)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def dist_rank() -> int:
+    """This process's rank (0 outside torchrun)."""
+    return _dist_env()[0]
 
 
 LICENCES = {
@@ -514,6 +508,22 @@ LICENCES = {
     "stamps": "Debian tuxpaint-stamps-default (GPL-2+)",
 }
 """Licences of the training data the shipped weights were trained on."""
+
+
+def model_line(net: dict[str, Any]) -> str:
+    """The card's one-line ``model`` description of a network config."""
+    size = net.get("size", ColorNetConfig.size)
+    if not net.get("reference", True):
+        return f"automatic colour network: night L alone -> Lab ab, no reference ({size}x{size})"
+    if not net.get("attention", True):
+        return (
+            "reference colour network without SSIM attention (ablation): night L + day "
+            f"reference Lab -> Lab ab with a reference-copy gate ({size}x{size})"
+        )
+    return (
+        "SSIM-guided colour network: night L + day reference Lab + SSIM map -> Lab ab with a "
+        f"reference-copy gate ({size}x{size})"
+    )
 
 
 def ship(
@@ -526,126 +536,67 @@ def ship(
     hardware: str = "2 shared CPU cores, 1 torch thread per run",
 ) -> dict[str, Any]:
     """Write shipped weights ``out`` (model, configs, history, no optimizer state) from a
-    finished training checkpoint, and its JSON card beside it (``out`` with ``.json``)."""
-    from cribwatch.io import write_json
-
+    finished training checkpoint, and its model card beside it (``out`` with ``.json``, the
+    schema of :mod:`cribwatch.cards`)."""
     state = load_checkpoint(checkpoint)
+    missing = [
+        k for k in ("train_config", "step", "history", "meta", "elapsed_s") if k not in state
+    ]
+    if missing or not isinstance(state.get("meta"), dict):
+        raise CribwatchError(f"{checkpoint}: not a training checkpoint (no {missing or 'meta'})")
     slim = {
         k: state[k]
         for k in ("format", "version", "config", "ssim_config", "train_config", "model", "step")
+        if k in state
     }
     slim.update(history=state["history"], meta=state["meta"], elapsed_s=state["elapsed_s"])
-    save_checkpoint(out, slim)
     meta = state["meta"]
     tc = state["train_config"]
     card = {
+        "capability": "color",
+        "model": model_line(state["config"]),
         "method": method,
         "weights": out.name,
-        "network": state["config"],
+        "architecture": state["config"],
         "ssim_config": state["ssim_config"],
-        "params": meta["params"],
-        "macs": meta["macs"],
+        "params": meta.get("params", 0),
+        "macs": meta.get("macs", 0),
         "macs_counted_by": "torch.utils.flop_counter.FlopCounterMode (FLOPs / 2), 128x128",
         "command": meta.get("command"),
-        "seed": tc["seed"],
+        "seed": tc.get("seed"),
         "steps": state["step"],
         "finished": bool(meta.get("finished")),
         "minutes": round(float(state["elapsed_s"]) / 60.0, 1),
-        "train_config": tc,
+        "training": tc,
         "hardware": hardware,
         "final_loss": state["history"][-1] if state["history"] else None,
         "data": recipe,
         "licences": LICENCES,
         "held_out_metrics": metrics or {},
     }
-    write_json(out.with_suffix(".json"), card)
+    validate_card({"format": CARD_FORMAT, "version": CARD_VERSION, **card}, card_path(out))
+    save_checkpoint(out, slim)
+    card["sha256"] = {out.name: sha256_file(out)}
+    write_card(card_path(out), card)
     return card
 
 
-def train_cmd(
-    data: Path = typer.Option(..., "--data", help="Pair set from `cribwatch color make-pairs`."),
-    out: Path = typer.Option(..., "--out", help="Checkpoint / weights file to write (.pt)."),
-    minutes: float = typer.Option(TrainConfig.minutes, help="Wall-clock cap in minutes."),
-    steps: int = typer.Option(TrainConfig.steps, help="Optimizer steps (defines the run)."),
-    seed: int = typer.Option(TrainConfig.seed, help="Seed of init and every random draw."),
-    no_attention: bool = typer.Option(False, "--no-attention", help="Ablation: no SSIM attention."),
-    no_reference: bool = typer.Option(
-        False, "--no-reference", help="Automatic mode: no reference."
-    ),
-    batch: int = typer.Option(TrainConfig.batch, help="Samples per step (per rank)."),
-    lr: float = typer.Option(TrainConfig.lr, help="Peak learning rate."),
-    cf_weight: float = typer.Option(
-        TrainConfig.cf_weight, help="Colourfulness loss weight (0 = off)."
-    ),
-    changed_weight: float = typer.Option(
-        TrainConfig.changed_weight, help="Loss weight of changed pixels."
-    ),
-    gate_weight: float = typer.Option(
-        TrainConfig.gate_weight, help="Weight of the shut-gate term on changed pixels (0 = off)."
-    ),
-    own_weight: float = typer.Option(
-        TrainConfig.own_weight, help="Weight of the own-ab term on changed pixels (0 = off)."
-    ),
-    gate_full_at: float = typer.Option(
-        ColorNetConfig.gate_full_at,
-        help="SSIM map value from which the reference-copy gate may open fully.",
-    ),
-    threads: int = typer.Option(TrainConfig.threads, help="torch threads per process."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
-) -> None:
-    """Train the colorization network on a pair set (also under torchrun for DDP)."""
-    import json
-
-    cfg = TrainConfig(
-        steps=steps,
-        minutes=minutes,
-        seed=seed,
-        batch=batch,
-        lr=lr,
-        cf_weight=cf_weight,
-        changed_weight=changed_weight,
-        gate_weight=gate_weight,
-        own_weight=own_weight,
-        threads=threads,
-    )
-    if not 0.0 < gate_full_at <= 1.0:
-        raise CribwatchError(f"--gate-full-at must be in (0, 1], not {gate_full_at}")
-    net_cfg = ColorNetConfig(
-        attention=not no_attention, reference=not no_reference, gate_full_at=gate_full_at
-    )
-    args = sys.argv[3:] if sys.argv[1:3] == ["color", "train"] else sys.argv[1:]
-    command = "cribwatch color train " + " ".join(args)
-    final = train(data, out, cfg, net_cfg, resume=resume, progress=not quiet, command=command)
-    rank, _ = _dist_env()
-    if rank == 0:
-        last = final["history"][-1] if final["history"] else {}
-        typer.echo(
-            json.dumps(
-                {
-                    "out": str(out),
-                    "step": final["step"],
-                    "finished": final["meta"]["finished"],
-                    "minutes": round(final["elapsed_s"] / 60.0, 2),
-                    "loss": last.get("loss"),
-                    "params": final["meta"]["params"],
-                    "macs": final["meta"]["macs"],
-                }
-            )
-        )
-    if dist.is_initialized():
-        dist.destroy_process_group()
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def main() -> None:
-    """Entry point for ``torchrun -m cribwatch.color.train ...`` / ``python -m``."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(train_cmd)
-    try:
-        app()
-    except CribwatchError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        sys.exit(2)
+    """Entry point for ``torchrun -m cribwatch.color.train ...`` / ``python -m``: the options
+    of ``cribwatch color train``; errors as one ``error:`` line, exit 2."""
+    from cribwatch import clikit  # python -m entry point: the CLI layer
+    from cribwatch.color.cli import train_app
+
+    clikit.run(train_app)
 
 
 if __name__ == "__main__":

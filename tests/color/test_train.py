@@ -102,7 +102,7 @@ def test_short_run_lowers_loss(tiny: Path, tmp_path: Path) -> None:
     torch.manual_seed(cfg.seed)
     before = held_loss(ColorNet(SMALL))
     out = tmp_path / "w.pt"
-    final = train(tiny, out, cfg, SMALL, progress=False)
+    final = train(tiny, out, cfg, SMALL)
     assert out.is_file() and final["step"] == 60 and final["meta"]["finished"]
     model = ColorNet(SMALL)
     model.load_state_dict(load_checkpoint(out)["model"])
@@ -114,11 +114,11 @@ def test_short_run_lowers_loss(tiny: Path, tmp_path: Path) -> None:
 
 def test_resume_is_exact(tiny: Path, tmp_path: Path) -> None:
     cfg = TrainConfig(steps=6, batch=4, warmup=2, seed=2, ckpt_every=3)
-    full = train(tiny, tmp_path / "full.pt", cfg, SMALL, progress=False)
+    full = train(tiny, tmp_path / "full.pt", cfg, SMALL)
     part = tmp_path / "part.pt"
-    first = train(tiny, part, cfg, SMALL, progress=False, stop_after=3)
+    first = train(tiny, part, cfg, SMALL, stop_after=3)
     assert first["step"] == 3 and not first["meta"]["finished"]
-    resumed = train(tiny, part, TrainConfig(), None, progress=False, resume=True)
+    resumed = train(tiny, part, TrainConfig(), None, resume=True)
     assert resumed["step"] == 6
     for k, v in full["model"].items():
         assert torch.equal(v, resumed["model"][k]), k
@@ -145,7 +145,7 @@ from cribwatch.color.train import TrainConfig, train
 cfg = ColorNetConfig(size=32, widths=(8, 16, 16, 24), ref_widths=(8, 8, 16, 16),
                      bottleneck_blocks=1)
 final = train(Path(sys.argv[1]), Path(sys.argv[2]), TrainConfig(steps=4, batch=2, warmup=1, seed=5),
-              cfg, progress=False)
+              cfg)
 torch.save(final["model"], sys.argv[3])
 """
 

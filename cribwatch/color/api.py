@@ -1,0 +1,323 @@
+"""The colour front desk: a :class:`Colorizer` that holds a day reference and colours night
+frames, the shipped weights and their cards, and the file-level entries the CLI verbs call.
+
+Example::
+
+    from cribwatch.color import Colorizer
+    from cribwatch.io import read_gray, read_rgb
+
+    col = Colorizer(read_rgb("day.png"))          # the shipped ssim-guided network (ONNX)
+    rgb = col.colorize(read_gray("night.png"))    # (H, W, 3) float32 in [0, 1]
+
+The default method, ``ssim-guided`` with its shipped weights, runs on the deployable pipeline
+(:mod:`cribwatch.color.runtime`: NumPy, OpenCV and ONNX Runtime; torch is never imported).
+Every other method (the baselines, ``ref``, ``auto``, ``blend``, variants such as
+``ssim-guided@bilinear``, or ``.pt`` weights of your own) runs the torch pipeline, which needs
+the ``train`` extra (torch, kornia). This module imports torch only inside those paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cribwatch.cards import card_path, read_card
+from cribwatch.color.runtime import ColorRuntime
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_path, guard_output, read_gray, read_rgb, to_uint8, write_image
+
+DEFAULT_METHOD = "ssim-guided"
+"""The method ``Colorizer`` and ``cribwatch color colorize`` use unless told otherwise."""
+BASELINE_METHODS: tuple[str, ...] = ("gray", "transfer", "ssim-map")
+"""Non-learned methods (:mod:`cribwatch.color.transfer`)."""
+LEARNED_METHODS: tuple[str, ...] = ("ref", "auto", "blend", "ssim-guided")
+"""Learned methods (:mod:`cribwatch.color.pipeline`)."""
+VARIANTS: tuple[str, ...] = ("guided", "bilinear", "lowres", "lowres-bilinear")
+"""Pipeline variants of a learned method, selectable as ``method@variant`` (measurements)."""
+SHIPPED_METHODS: tuple[str, ...] = ("ssim-guided", "ref", "auto")
+"""Methods with one shipped network (``cribwatch color ship --method``)."""
+WEIGHTS: dict[str, str] = {
+    "ssim-guided": "color_ssim_guided.pt",
+    "ref": "color_ref.pt",
+    "auto": "color_auto.pt",
+}
+"""Shipped weight files (in ``cribwatch/weights/``) of the single-network methods."""
+ONNX_WEIGHTS: dict[str, str] = {"ssim-guided": "color_ssim_guided.onnx"}
+"""Shipped FP32 ONNX twins (same network, exported by ``cribwatch color export``)."""
+
+MIN_SIDE = 16
+"""Smallest accepted image side in pixels (the SSIM window and the guided filter need room)."""
+MAX_ASPECT = 16.0
+"""Largest accepted ratio of an image's longer to its shorter side."""
+
+
+def weights_dir() -> Path:
+    """The package's ``weights/`` folder."""
+    return Path(str(resources.files("cribwatch") / "weights"))
+
+
+def method_names() -> tuple[str, ...]:
+    """Every name ``--method`` accepts (variants aside)."""
+    return BASELINE_METHODS + LEARNED_METHODS
+
+
+def check_method(name: str) -> None:
+    """Refuse an unknown method name (``base`` or ``base@variant``) with one line."""
+    base, _, variant = name.partition("@")
+    if base not in method_names() or (variant and base not in LEARNED_METHODS):
+        raise CribwatchError(f"unknown method {name!r} (choose from {', '.join(method_names())})")
+    if variant and variant not in VARIANTS:
+        raise CribwatchError(
+            f"unknown variant {variant!r} in method {name!r} ({', '.join(VARIANTS)})"
+        )
+
+
+def default_weights(method: str) -> Path:
+    """Path of the shipped weights of ``method`` (``ssim-guided``, ``ref`` or ``auto``)."""
+    if method not in WEIGHTS:
+        raise CribwatchError(f"no shipped weights for method {method!r}")
+    return weights_dir() / WEIGHTS[method]
+
+
+def default_onnx(method: str = DEFAULT_METHOD) -> Path:
+    """Path of the shipped FP32 ONNX twin of ``method``'s weights."""
+    if method not in ONNX_WEIGHTS:
+        raise CribwatchError(f"no shipped ONNX model for method {method!r}")
+    return weights_dir() / ONNX_WEIGHTS[method]
+
+
+def model_card(method: str = DEFAULT_METHOD) -> dict[str, Any]:
+    """The validated model card of ``method``'s shipped weights."""
+    return read_card(card_path(default_weights(method)), "color")
+
+
+def check_image_size(path: str | os.PathLike[str], height: int, width: int) -> None:
+    """Refuse an image the pipelines cannot work on: a side under :data:`MIN_SIDE` pixels or
+    an aspect ratio over :data:`MAX_ASPECT` (the error names the file and the limits)."""
+    short, long = min(height, width), max(height, width)
+    if short < MIN_SIDE or long > MAX_ASPECT * short:
+        raise CribwatchError(
+            f"{path}: image of {width}x{height} pixels is too small or too thin (minimum "
+            f"{MIN_SIDE}x{MIN_SIDE} pixels, longer side at most {MAX_ASPECT:g} times the shorter)"
+        )
+
+
+def read_night(path: str | os.PathLike[str]) -> np.ndarray:
+    """A night frame as float32 grey (H, W) in [0, 1] (size checked)."""
+    img = read_gray(path)
+    check_image_size(path, *img.shape[:2])
+    return img
+
+
+def read_reference(path: str | os.PathLike[str]) -> np.ndarray:
+    """A day reference as float32 RGB (H, W, 3) in [0, 1]; a grey image is refused."""
+    img = read_rgb(path, require_color=True)
+    check_image_size(path, *img.shape[:2])
+    return img
+
+
+def _u8(img: np.ndarray) -> np.ndarray:
+    return img if img.dtype == np.uint8 else to_uint8(img)
+
+
+def _float(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint8:
+        return img.astype(np.float32) / 255.0
+    if not np.all(np.isfinite(img)):
+        raise CribwatchError("image contains NaN or infinite values")
+    return np.asarray(img, dtype=np.float32)
+
+
+def uses_runtime(method: str, weights: Path | None) -> bool:
+    """Whether ``method`` with ``weights`` runs on the torch-free runtime (ONNX Runtime)."""
+    if method != DEFAULT_METHOD:
+        return False
+    return weights is None or Path(weights).suffix.lower() == ".onnx"
+
+
+class Colorizer:
+    """Colours night frames with a day reference it holds.
+
+    Args:
+        reference: the day colour reference, (h, w, 3) RGB as float in [0, 1] or uint8.
+        method: a method name (:func:`method_names`, optionally ``@variant``); default
+            ``ssim-guided``.
+        weights: a weights file for a single-network method: ``.onnx`` (an export of
+            ``cribwatch color export``; ``ssim-guided`` only) or ``.pt`` (torch); default the
+            shipped ones.
+        threads: ONNX Runtime intra-op threads (the runtime path).
+
+    ``colorize(night)`` takes an (H, W) grey frame (float in [0, 1] or uint8) and returns
+    (H, W, 3) float32 RGB in [0, 1]; a reference of another size is resized to the frame.
+    """
+
+    def __init__(
+        self,
+        reference: np.ndarray,
+        method: str = DEFAULT_METHOD,
+        weights: str | os.PathLike[str] | None = None,
+        *,
+        threads: int = 1,
+    ) -> None:
+        check_method(method)
+        self.method = method
+        self.weights = Path(weights) if weights is not None else None
+        self._runtime: ColorRuntime | None = None
+        self._method: Any = None
+        if uses_runtime(method, self.weights):
+            self._runtime = ColorRuntime(self.weights or default_onnx(), threads)
+        else:
+            from cribwatch.color.eval import resolve_method  # extra: train
+
+            self._method = resolve_method(method, self.weights)
+        self._ref_size: tuple[int, int] | None = None
+        self.set_reference(reference)
+
+    @property
+    def backend(self) -> str:
+        """``"onnx"`` (NumPy + OpenCV + ONNX Runtime, no torch) or ``"torch"``."""
+        return "onnx" if self._runtime is not None else "torch"
+
+    def set_reference(self, reference: np.ndarray) -> None:
+        """Hold a new day reference (the next frame prepares it for its size)."""
+        ref = np.asarray(reference)
+        if ref.ndim != 3 or ref.shape[2] != 3:
+            raise CribwatchError(f"reference must be RGB (H, W, 3), got shape {ref.shape}")
+        self.reference = ref
+        self._ref_size = None
+
+    def colorize(self, night: np.ndarray) -> np.ndarray:
+        """The colour frame of ``night`` (see the class doc)."""
+        n = np.asarray(night)
+        if n.ndim != 2:
+            raise CribwatchError(f"night frame must be grey (H, W), got shape {n.shape}")
+        if self._runtime is not None:
+            size = (int(n.shape[0]), int(n.shape[1]))
+            if self._ref_size != size:
+                self._runtime.set_reference(_u8(self.reference), size)
+                self._ref_size = size
+            return self._runtime(_u8(n)).astype(np.float32) / 255.0
+        out: np.ndarray = self._method(_float(n), _float(self.reference))
+        return out
+
+    __call__ = colorize
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, an output path that cannot be written (a read-only or
+    immutable folder, a file in the way): a probe file is created and removed in the nearest
+    existing folder on the way to ``path``."""
+    dest = Path(path)
+    if dest.is_dir():
+        raise CribwatchError(f"{dest}: cannot write (a folder is in the way)")
+    folder = dest.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CribwatchError(f"{dest}: cannot write ({folder} is not a folder)")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{dest.name}.probe-", dir=folder)
+    except OSError as exc:
+        raise CribwatchError(
+            f"{dest}: cannot write ({exc.strerror or type(exc).__name__})"
+        ) from exc
+    os.close(fd)
+    os.unlink(probe)
+
+
+def ssim_map_file(
+    night: Path,
+    reference: Path,
+    out: Path,
+    *,
+    mask_out: Path | None = None,
+    threshold: float = 0.7,
+    work_side: int = 256,
+    force: bool = False,
+) -> dict[str, Any]:
+    """``cribwatch color ssim-map``: the SSIM map between the grey reference and the night
+    frame as a PNG (255 = matches), and optionally the binary change mask (255 = changed).
+    Both outputs are checked before any work and written together (neither or both)."""
+    inputs: dict[str, str | os.PathLike[str] | None] = {
+        "--night": night,
+        "--reference": reference,
+    }
+    guard_output(out, inputs=inputs, force=force)
+    if mask_out is not None:
+        guard_output(mask_out, option="--mask-out", inputs={**inputs, "--out": out}, force=force)
+    from cribwatch.color.lab import luma, np_to_t, t_to_np  # extra: train
+    from cribwatch.color.mask import SSIMMapConfig, changed_mask, ssim_attention_map  # extra: train
+
+    cfg = SSIMMapConfig(threshold=threshold, work_side=work_side)
+    n = read_night(night)
+    r = read_reference(reference)
+    smap = ssim_attention_map(np_to_t(n), luma(np_to_t(r)), cfg)
+    m = t_to_np(smap)
+    mask = t_to_np(changed_mask(smap, cfg).float())
+    with contextlib.ExitStack() as stack:
+        tmp_out = stack.enter_context(atomic_path(out))
+        tmp_mask = stack.enter_context(atomic_path(mask_out)) if mask_out is not None else None
+        write_image(tmp_out, m)
+        if tmp_mask is not None:
+            write_image(tmp_mask, mask)
+    return {
+        "out": str(out),
+        "mean": round(float(m.mean()), 4),
+        "changed_fraction": round(float(mask.mean()), 4),
+    }
+
+
+def colorize_file(
+    night: Path,
+    reference: Path,
+    out: Path,
+    *,
+    method: str = DEFAULT_METHOD,
+    weights: Path | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """``cribwatch color colorize``: colour the image ``night`` with ``reference`` into the
+    PNG ``out`` (checked first: never one of the inputs, never over a file cribwatch did not
+    write unless ``force``). Returns what the verb prints."""
+    check_method(method)
+    guard_output(
+        out,
+        inputs={"--night": night, "--reference": reference, "--weights": weights},
+        force=force,
+    )
+    n = read_night(night)
+    r = read_reference(reference)
+    col = Colorizer(r, method, weights)
+    write_image(out, col.colorize(n))
+    return {"out": str(out), "method": method, "backend": col.backend}
+
+
+__all__ = [
+    "BASELINE_METHODS",
+    "DEFAULT_METHOD",
+    "LEARNED_METHODS",
+    "ONNX_WEIGHTS",
+    "SHIPPED_METHODS",
+    "VARIANTS",
+    "WEIGHTS",
+    "Colorizer",
+    "check_image_size",
+    "check_method",
+    "check_writable",
+    "colorize_file",
+    "default_onnx",
+    "default_weights",
+    "method_names",
+    "model_card",
+    "read_night",
+    "read_reference",
+    "ssim_map_file",
+    "uses_runtime",
+    "weights_dir",
+]

@@ -553,7 +553,7 @@ def plot_det(curve: list[dict[str, float]], path: Path, title: str = "cry detect
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from cribwatch.io import atomic_path
+    from cribwatch.io import OUTPUT_MARK, atomic_path
 
     fig, ax = plt.subplots(figsize=(5, 4))
     far = [max(c["far_per_hour"], 1e-2) for c in curve]
@@ -567,7 +567,7 @@ def plot_det(curve: list[dict[str, float]], path: Path, title: str = "cry detect
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
+        fig.savefig(tmp, dpi=100, format="png", metadata={"Software": OUTPUT_MARK})
     plt.close(fig)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from cribwatch.deploy.quantize import pack_int4, requantize, unpack_int4
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path
+from cribwatch.io import OUTPUT_MARK, atomic_path
 
 FORMAT = "cribwatch-cry-int"
 VERSION = 1
@@ -134,6 +134,7 @@ class IntModel:
         with atomic_path(path, suffix=".npz") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+                fh.write(b'\n{"written_by": "' + OUTPUT_MARK.encode() + b'"}\n')
         return path.stat().st_size
 
     @staticmethod

@@ -41,7 +41,7 @@ from cribwatch.deploy.quantize import (
     quantize_weight_per_channel,
 )
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path
+from cribwatch.io import OUTPUT_MARK, atomic_path
 
 __all__ = [
     "IntModel",
@@ -474,6 +474,7 @@ def export_qdq_onnx(im: IntModel, path: Path, frames: int = 98, mels: int = 64) 
         graph, opset_imports=[helper.make_opsetid("", 21)], producer_name="cribwatch"
     )
     mp.ir_version = 10
+    helper.set_model_props(mp, {"written_by": OUTPUT_MARK})
     onnx.checker.check_model(mp)
     with atomic_path(path) as tmp:
         onnx.save(mp, str(tmp))

@@ -35,7 +35,7 @@ def demo_section(out_dir: Path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from cribwatch.io import atomic_path
+    from cribwatch.io import OUTPUT_MARK, atomic_path
 
     wav = sample_path()
     if not wav.is_file() or not DEFAULT_MODEL.is_file():
@@ -87,7 +87,7 @@ def demo_section(out_dir: Path) -> str:
     fig.tight_layout()
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "cry_demo.png") as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
+        fig.savefig(tmp, dpi=90, format="png", metadata={"Software": OUTPUT_MARK})
     plt.close(fig)
     rows = "".join(
         f"<tr><td>{e.onset:.2f}</td><td>{e.offset:.2f}</td><td>{e.score:.2f}</td>"

@@ -9,6 +9,8 @@ needs it.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,34 @@ INT_TABLE_MODELS = {
     "4-bit PTQ": "cry_int4.cwq",
     "4-bit QAT": "cry_int4qat.cwq",
 }
+
+
+def check_output(
+    path: Path,
+    *,
+    option: str = "--out",
+    inputs: dict[str, Any] | None = None,
+    force: bool = False,
+) -> Path:
+    """:func:`guard_output`, then a probe that the file can be created where it goes (a
+    read-only or missing-permission folder fails here, before any work, naming the path)."""
+    path = Path(path)
+    guard_output(path, option=option, inputs=inputs, force=force)
+    if path.is_dir():
+        raise CribwatchError(f"{option} {path}: cannot write (a folder is in the way)")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CribwatchError(f"{option} {path}: cannot write ({folder} is not a folder)")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CribwatchError(f"{option} {path}: cannot write ({reason})") from exc
+    os.close(fd)
+    os.unlink(probe)
+    return path
 
 
 def parse_floats(option: str, text: str) -> tuple[float, ...]:
@@ -173,7 +203,7 @@ def train_model(
         )
     inputs: dict[str, Any] = {"--init": init}
     inputs.update({f"--data {d}": d for d in data})
-    guard_output(out, inputs=inputs, force=force)
+    check_output(out, inputs=inputs, force=force)
     if init is not None:
         load_model(str(init))  # a bad --init fails here, before the sets are read
     for d in data:
@@ -215,7 +245,7 @@ def evaluate(
 ) -> dict[str, object]:
     """``cry eval``: sensitivity, false alarms per hour, event F1/ER, latency."""
     if det_curve is not None:
-        guard_output(
+        check_output(
             det_curve,
             option="--det-curve",
             inputs={"--data": data, "--model": model, "--config": config},
@@ -253,7 +283,7 @@ def tune(
     best sensitivity at most ``max_far`` false alarms per hour. Writes the tuned config only to
     ``out`` (nothing is written without it); returns the result and the config."""
     if out is not None:
-        guard_output(
+        check_output(
             out, inputs={"--data": data, "--model": model, "--config": config}, force=force
         )
     load_set(data)
@@ -359,7 +389,7 @@ def tables(
     inputs: dict[str, Any] = {"--test": test, "--ood": ood, "--model": model, "--config": config}
     for option, path in (("--out", out), ("--json-out", json_out), ("--det-curve", det_curve)):
         if path is not None:
-            guard_output(path, option=option, inputs=inputs, force=force)
+            check_output(path, option=option, inputs=inputs, force=force)
     grid_t = thresholds(grid)
     load_set(test)
     if ood is not None:
@@ -406,8 +436,8 @@ def quantize(
     onnx_path = out.with_suffix(".onnx")
     inputs: dict[str, Any] = {"--weights": weights}
     inputs.update({f"--data {d}": d for d in data})
-    guard_output(out, inputs=inputs, force=force)
-    guard_output(onnx_path, option="--out (its .onnx)", inputs=inputs, force=force)
+    check_output(out, inputs=inputs, force=force)
+    check_output(onnx_path, option="--out (its .onnx)", inputs=inputs, force=force)
     torch.set_num_threads(1)
     model, _ = load_model(str(weights))
     for d in data:
@@ -451,7 +481,7 @@ def export_fp32_onnx(weights: Path, out: Path, *, force: bool = False) -> dict[s
     from cribwatch.deploy.export import export_onnx, parity
     from cribwatch.io import atomic_path
 
-    guard_output(out, inputs={"--weights": weights}, force=force)
+    check_output(out, inputs={"--weights": weights}, force=force)
     model, _ = load_model(str(weights))
     tmp_out = out.with_name(f".{out.name}.export.onnx")
     try:
@@ -490,7 +520,7 @@ def export(
         raise CribwatchError(f"--format: unknown value {fmt!r} (one of onnx, c)")
     if fmt == "onnx":
         return export_fp32_onnx(weights, out, force=force)
-    from cribwatch.board.export import export_c
+    from cribwatch.cry.board_export import export_c
     from cribwatch.cry.intref import IntModel
 
     inputs: dict[str, Any] = {"--int-model": int_model, "--config": config}
@@ -499,9 +529,7 @@ def export(
     guard_output(out, inputs=inputs, force=force)
     IntModel.load(int_model)  # the model file is checked before its card
     cfg = load_filter_config(config, int_model)
-    with atomic_dir(out, force=force) as tmp:
-        res = export_c(int_model, tmp, cfg)
-    return {k: (str(out / Path(v).name) if k in ("out", "header") else v) for k, v in res.items()}
+    return export_c(int_model, out, cfg, force=force)  # one folder, swapped in whole
 
 
 def golden(

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from cribwatch.errors import CribwatchError
+from cribwatch.io import read_text
 from cribwatch.progress import Progress, report
 from cribwatch.rollover.events import METHODS, Detection, Event, EventConfig, run
 from cribwatch.rollover.learned import load as load_learned
@@ -53,8 +54,7 @@ class EvalConfig:
 def _read_tsv(path: Path, cols: list[str]) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh, delimiter="\t"))
+    rows = list(csv.reader(read_text(path).splitlines(), delimiter="\t"))
     if not rows or rows[0] != cols:
         raise CribwatchError(f"{path}: line 1: header must be {' '.join(cols)}")
     out = []
@@ -67,9 +67,12 @@ def _read_tsv(path: Path, cols: list[str]) -> list[dict[str, str]]:
 
 def _float(path: Path, i: int, v: str) -> float:
     try:
-        return float(v)
+        x = float(v)
     except ValueError as exc:
         raise CribwatchError(f"{path}: line {i}: {v!r} is not a number") from exc
+    if not math.isfinite(x):
+        raise CribwatchError(f"{path}: line {i}: {v!r} is not a finite number")
+    return x
 
 
 @dataclass

@@ -94,6 +94,17 @@ def _file_kept(name: str, text: str = "my own file\n") -> Callable[[Path, Path],
     return check
 
 
+def _set(events: bytes) -> Callable[[Path, Path], None]:
+    """A set folder ``tmp/set``: the fixture sequence and an ``events.tsv`` of ``events``."""
+
+    def setup(tmp: Path, fx: Path) -> None:
+        (tmp / "set").mkdir()
+        shutil.copy(fx / "seq.jsonl", tmp / "set" / "seq.jsonl")
+        (tmp / "set" / "events.tsv").write_bytes(events)
+
+    return setup
+
+
 def _both(*setups: Callable[[Path, Path], None]) -> Callable[[Path, Path], None]:
     def setup(tmp: Path, fx: Path) -> None:
         for s in setups:
@@ -316,6 +327,18 @@ CASES: list[Case] = [
         "re_dwell_nan",
         ["rollover", "eval", "--data", "{tmp}", "--prone-dwell", "nan"],
         ["--prone-dwell"],
+    ),
+    Case(
+        "re_events_binary",
+        ["rollover", "eval", "--data", "{tmp}/set"],
+        ["events.tsv", "UTF-8"],
+        setup=_set(b"\xff\xfe\x00bad\x80"),
+    ),
+    Case(
+        "re_events_nan",
+        ["rollover", "eval", "--data", "{tmp}/set"],
+        ["events.tsv", "line 2", "finite"],
+        setup=_set(b"file\ttime\tevent\nseq.jsonl\tnan\tto_prone\n"),
     ),
     Case("re_no_sequences", ["rollover", "eval", "--data", "{tmp}"], ["{tmp}", "jsonl"]),
     # ---------------------------------------------------------------- rollover measure-pose

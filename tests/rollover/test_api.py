@@ -242,3 +242,24 @@ def test_train_posture_writes_weights_twin_and_card(tmp_path: Path) -> None:
         np.testing.assert_array_equal(a[k], b[k])
     for p in (out, out.with_suffix(".npz")):
         assert card["sha256"][p.name] == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_cribwatch_rollover_detect_needs_no_torch(pose, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The whole `cribwatch` CLI: `cribwatch rollover detect seq.jsonl` never imports torch."""
+    t, kp = _roll(pose)
+    p = tmp_path / "roll.jsonl"
+    write_sequence(p, Sequence(fps=15.0, width=400, height=400, t=t, kp=kp.astype(np.float32)))
+    code = BLOCK_TORCH + (
+        "from cribwatch.cli import main\n"
+        f"sys.argv = ['cribwatch', 'rollover', 'detect', {str(p)!r}, '--json']\n"
+        "try:\n    main()\n"
+        "except SystemExit as e:\n    assert not e.code, e.code\n"
+        "print('torch' in sys.modules, 'mediapipe' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1] == "False False"
+    assert any('"to_prone"' in ln and '"alert"' in ln for ln in lines)

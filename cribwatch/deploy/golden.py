@@ -1,19 +1,26 @@
 """Golden vectors: does the device compute what Python computes?
 
-``dump`` writes, for a few inputs, every input, intermediate and output tensor of a model, in
-graph order, as ``<sample>/<tensor>.npy`` and ``<sample>/<tensor>.bin`` (raw little-endian,
-C order), plus ``manifest.json``::
+:func:`dump_golden` (an ONNX model and a list of input dicts) and :func:`write_golden` (tensors
+a capability computed itself) write, for a few inputs, every input, intermediate and output
+tensor of a model, in graph order, as ``<sample>/<tensor>.npy`` and ``<sample>/<tensor>.bin``
+(raw little-endian, C order), plus ``manifest.json``, the folder whole through
+:func:`cribwatch.io.atomic_dir` (a kill leaves no partial dump)::
 
-    {"format": "cribwatch-golden", "version": 1, "model": "<file name>",
-     "model_sha256": "...", "samples": ["s000", ...],
+    {"format": "cribwatch-golden", "version": 1, "written_by": "written by cribwatch",
+     "model": "<file name>", "model_sha256": "...", "samples": ["s000", ...],
      "tensors": [{"name", "file", "shape", "dtype", "scale", "zero_point",
                   "sha256": {"s000": "<sha of the .bin>", ...}}, ...]}
 
 ``scale``/``zero_point`` are set for quantized tensors (ONNX: outputs of QuantizeLinear),
-null otherwise. ``compare`` checks an actual dump against a golden one tensor by tensor
+null otherwise. :func:`compare` checks an actual dump against a golden one tensor by tensor
 (max abs error, mean abs error, cosine similarity against tolerances) and names the first
 tensor in graph order that diverges. Exit codes of the CLI: 0 all pass, 1 a tensor fails,
 2 bad input (missing tensor, shape or dtype mismatch, model hash that differs).
+
+Everything read is checked: ``.npy`` inputs are numeric arrays (never unpickled) with the dtype,
+rank and fixed dimensions of the model's inputs (:func:`read_inputs`, :func:`check_feed`);
+manifests are JSON objects with the fields above (sample and file names that stay inside the
+folder).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ Counting rules, per keypoint reliable (score >= ``score_thr``) in the reference:
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,18 +282,17 @@ def measure(
             continue
         used.append(name)
         h, w = rgb.shape[:2]
-        for k_rot in range(4):
-            for mirror in (False, True):
-                key = f"rot{90 * k_rot}{'_mirror' if mirror else ''}"
-                c = tally.cond.setdefault(
-                    key, {"runs": 0, "found": 0, "miss": 0, "ref": 0, "swap": 0, "err": 0.0}
-                )
-                for s in range(cfg.seeds):
-                    seed = cfg.seed + 1000 * s + 17 * k_rot + (7 if mirror else 0)
-                    out = backend.process(_night_frame(rgb, seed, k_rot, mirror, cfg))
-                    _score_run(out, ref, scale, (k_rot, mirror, w, h), cfg, tally, c)
-                    done += 1
-                    report(progress, done, total)
+        for k_rot, mirror in itertools.product(range(4), (False, True)):
+            key = f"rot{90 * k_rot}{'_mirror' if mirror else ''}"
+            c = tally.cond.setdefault(
+                key, {"runs": 0, "found": 0, "miss": 0, "ref": 0, "swap": 0, "err": 0.0}
+            )
+            for s in range(cfg.seeds):
+                seed = cfg.seed + 1000 * s + 17 * k_rot + (7 if mirror else 0)
+                out = backend.process(_night_frame(rgb, seed, k_rot, mirror, cfg))
+                _score_run(out, ref, scale, (k_rot, mirror, w, h), cfg, tally, c)
+                done += 1
+                report(progress, done, total)
     if not used:
         raise CribwatchError("no usable photo of a person (the estimator found nobody)")
     return _summary(tally, used, skipped, cfg)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.signal import lfilter
 
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_dir, atomic_open, write_json
@@ -294,8 +295,6 @@ def make_script(n: int, cfg: SynthConfig, rng: np.random.Generator) -> Script:
 
 def _ou(n: int, dt: float, tau: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Ornstein-Uhlenbeck process (stationary std ``sigma``, time constant ``tau``)."""
-    from scipy.signal import lfilter
-
     a = math.exp(-dt / tau)
     e = rng.normal(0.0, sigma * math.sqrt(1 - a * a), n)
     x = lfilter([1.0], [1.0, -a], e)
@@ -304,8 +303,6 @@ def _ou(n: int, dt: float, tau: float, sigma: float, rng: np.random.Generator) -
 
 def _lowpass(x: np.ndarray, frames: float) -> np.ndarray:
     """First-order low-pass, forward only, time constant in frames."""
-    from scipy.signal import lfilter
-
     a = math.exp(-1.0 / max(frames, 1e-6))
     y = lfilter([1 - a], [1.0, -a], x - x[0]) + x[0]
     return np.asarray(y)
@@ -546,8 +543,6 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
     # correlated position noise, Rayleigh-scaled so the median error matches nm.err
     sig = np.asarray(nm.err) / math.sqrt(2 * math.log(2)) * torso_px
     a = nm.noise_corr
-    from scipy.signal import lfilter
-
     e = rng.normal(0.0, 1.0, (n, 17, 2)) * math.sqrt(1 - a * a)
     e = lfilter([1.0], [1.0, -a], e, axis=0)
     xy = xy + e * sig[None, :, None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,9 +90,11 @@ def run_cmd(
     one_of("--target", target, ("host", "mipsel"))
     _existing_file("--model", model)
     _existing_file("--int-model", int_model)
-    with _terminate_as_interrupt():
+    with _terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix="cw-run-") as tmp:
         exe = build_program(target)
-        blob = model if model is not None else default_blob(int_model=int_model)
+        blob = model
+        if blob is None:  # exported for this run only
+            blob = default_blob(Path(tmp) / "model", int_model=int_model)
         cmd = [*runner(target), str(exe), "--model", str(blob), *ctx.args]
         rc = run_child(cmd, capture=False).returncode
     raise typer.Exit(rc)

@@ -263,3 +263,31 @@ def test_cribwatch_rollover_detect_needs_no_torch(pose, tmp_path: Path) -> None:
     lines = out.stdout.strip().splitlines()
     assert lines[-1] == "False False"
     assert any('"to_prone"' in ln and '"alert"' in ln for ln in lines)
+
+
+class _Replay:
+    """A pose backend that replays keypoints (one per frame), whatever the frame shows."""
+
+    name = "replay"
+
+    def __init__(self, kps: np.ndarray) -> None:
+        self.kps = list(kps)
+        self.closed = False
+
+    def process(self, rgb: np.ndarray) -> np.ndarray:
+        assert rgb.dtype == np.uint8 and rgb.ndim == 3
+        return np.asarray(self.kps.pop(0), dtype=np.float32)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_frames_through_a_pose_backend(pose) -> None:  # type: ignore[no-untyped-def]
+    t, kp = _roll(pose)
+    backend = _Replay(kp)
+    frame = np.zeros((48, 64, 3), np.uint8)
+    with RolloverDetector(backend=backend) as det:
+        alerts = [e.event for ti in t for e in det.update_frame(ti, frame) if e.kind == "alert"]
+    assert alerts == ["to_prone"] and backend.closed
+    with pytest.raises(CribwatchError, match="pose backend"):
+        RolloverDetector.with_pose("openpose")

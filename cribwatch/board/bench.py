@@ -31,6 +31,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cribwatch.board.blob import check_container
 from cribwatch.board.build import (
     RUNTIME_SOURCES,
     BuildConfig,
@@ -189,6 +190,7 @@ def bench_blob(
     code size. ``progress(done, total)`` after each counted run."""
     if not Path(blob).is_file():
         raise CribwatchError(f"{blob}: model blob not found")
+    check_container(Path(blob).read_bytes(), str(blob))
     bcfg = BuildConfig()
     a, b = cfg.seconds_a, cfg.seconds_b
     res: dict[str, object] = {"seconds": [a, b], "model_blob_bytes": blob.stat().st_size}

@@ -399,3 +399,25 @@ def test_mipsel_check(short_audio: Path) -> None:
     res = check("mipsel", INT8, short_audio, cfg=CheckConfig(windows=2))
     assert res["pass"], res["first_divergent"]
     assert res["events"]["equal"] and len(res["events"]["c"]) >= 1  # type: ignore[index]
+
+
+def test_container_checks_match_the_c_loader(tmp_path: Path, asan: Path, blob: Path) -> None:
+    """board.blob.check_container refuses what cw_model.c refuses first (size, magic, version,
+    checksum) with the same words, and accepts the good blob."""
+    from cribwatch.board.blob import check_container
+    from cribwatch.errors import CribwatchError
+
+    good = blob.read_bytes()
+    check_container(good)
+    bad = {
+        "truncated": good[:12],
+        "bad magic": b"XXXXXXXX" + good[8:],
+        "unsupported model version": fix_crc(good[:8] + struct.pack("<I", VERSION + 1) + good[12:]),
+        "checksum": good[:5000] + bytes([good[5000] ^ 0x10]) + good[5001:],
+    }
+    for word, data in bad.items():
+        with pytest.raises(CribwatchError, match=word):
+            check_container(data, "m.cwb")
+        p = tmp_path / "m.cwb"
+        p.write_bytes(data)
+        assert word in _error_line(_run([str(asan), "--model", str(p), "-"], b""), str(p))

@@ -190,23 +190,27 @@ def test_detect_file(pose, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
         detect(p, prone_limit_s=float("nan"))
 
 
-BLOCK_TORCH = """
+BLOCK = """
 import sys
+BLOCKED = {blocked!r}
 class _NoTorch:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "mediapipe", "kornia"):
+        if name.split(".")[0] in BLOCKED:
             raise ImportError("blocked by the test: " + name)
         return None
 sys.meta_path.insert(0, _NoTorch())
 """
+#: Packages outside the runtime install (tools/wheel_check.py's TRAIN_ONLY).
+NOT_RUNTIME = ("torch", "kornia", "onnx", "skimage", "sed_eval", "matplotlib", "mediapipe")
 
 
 def test_detect_process_needs_no_torch(pose, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """`rollover detect seq.jsonl` runs with torch (and MediaPipe) impossible to import."""
+    """`rollover detect seq.jsonl` runs with torch (and every other non-runtime package, MediaPipe
+    included) impossible to import."""
     t, kp = _roll(pose)
     p = tmp_path / "roll.jsonl"
     write_sequence(p, Sequence(fps=15.0, width=400, height=400, t=t, kp=kp.astype(np.float32)))
-    code = BLOCK_TORCH + (
+    code = BLOCK.format(blocked=NOT_RUNTIME) + (
         "from cribwatch.rollover.cli import app\n"
         "import cribwatch.rollover.api, cribwatch.rollover.eval, cribwatch.rollover.synth\n"
         f"try:\n    app(['detect', {str(p)!r}, '--json'])\n"
@@ -249,7 +253,7 @@ def test_cribwatch_rollover_detect_needs_no_torch(pose, tmp_path: Path) -> None:
     t, kp = _roll(pose)
     p = tmp_path / "roll.jsonl"
     write_sequence(p, Sequence(fps=15.0, width=400, height=400, t=t, kp=kp.astype(np.float32)))
-    code = BLOCK_TORCH + (
+    code = BLOCK.format(blocked=("torch", "kornia", "mediapipe")) + (
         "from cribwatch.cli import main\n"
         f"sys.argv = ['cribwatch', 'rollover', 'detect', {str(p)!r}, '--json']\n"
         "try:\n    main()\n"

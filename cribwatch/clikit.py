@@ -108,9 +108,14 @@ def one_of(option: str, value: str | None, allowed: tuple[str, ...] | list[str])
 
 @contextlib.contextmanager
 def progress_bar(desc: str, total: int | None = None, *, enabled: bool = True) -> Iterator[Any]:
-    """A tqdm bar on stderr as a :class:`cribwatch.progress.Progress` callable."""
+    """A tqdm bar on stderr as a :class:`cribwatch.progress.Progress` callable.
+
+    Drawn only when stderr is a terminal, so a log file or a test that reads stderr sees only
+    the ``error:`` line of a failed run, never bar residue.
+    """
     from tqdm import tqdm
 
+    enabled = enabled and sys.stderr.isatty()
     bar = tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled, leave=False)
 
     def update(done: int, total_now: int | None = None) -> None:

@@ -287,6 +287,23 @@ MAX_SIDE = 100_000
 """Largest frame width or height a sequence header may declare."""
 
 
+def _finite(v: Any) -> float | None:
+    """``v`` as a finite float; None for a non-number, a bool, NaN, infinity or a huge int."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _show(v: Any) -> str:
+    """A short repr of a value for an error line."""
+    r = repr(v) if not isinstance(v, int) or abs(v) < 10**30 else "a huge integer"
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
 def _bad(path: Path, line: int, what: str) -> CribwatchError:
     return CribwatchError(f"{path}: line {line}: {what}")
 
@@ -315,6 +332,8 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise _bad(p, lineno, f"not valid JSON ({exc.msg})") from exc
+                except (ValueError, RecursionError) as exc:  # a number of over 4300 digits
+                    raise _bad(p, lineno, f"not valid JSON ({exc})") from exc
                 if not isinstance(obj, dict):
                     raise _bad(p, lineno, "expected a JSON object")
                 if hdr is None:
@@ -325,16 +344,12 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
                     if obj.get("layout", "coco17") != "coco17":
                         raise _bad(p, lineno, f"unsupported layout {obj.get('layout')!r}")
                     for key in ("fps", "width", "height"):
-                        v = obj.get(key)
-                        if (
-                            not isinstance(v, int | float)
-                            or isinstance(v, bool)
-                            or not math.isfinite(v)
-                            or v <= 0
-                        ):
+                        v = _finite(obj.get(key))
+                        if v is None or v <= 0:
                             raise _bad(
                                 p, lineno,
-                                f"header field {key!r} must be a finite positive number, not {v!r}",
+                                f"header field {key!r} must be a finite positive number, "
+                                f"not {_show(obj.get(key))}",
                             )  # fmt: skip
                     if obj["width"] > MAX_SIDE or obj["height"] > MAX_SIDE:
                         raise _bad(p, lineno, f"header width and height must be at most {MAX_SIDE}")
@@ -355,8 +370,8 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
                 t = obj.get("t")
                 if not isinstance(t, int | float) or isinstance(t, bool):
                     raise _bad(p, lineno, "'t' must be a number (seconds)")
-                if not math.isfinite(t):
-                    raise _bad(p, lineno, f"'t' must be a finite number (seconds), not {t!r}")
+                if _finite(t) is None:
+                    raise _bad(p, lineno, f"'t' must be a finite number (seconds), not {_show(t)}")
                 if ts and t < ts[-1]:
                     raise _bad(p, lineno, f"time goes backwards ({t} < {ts[-1]})")
                 post = obj.get("posture")
@@ -371,7 +386,14 @@ def read_sequence(path: str | os.PathLike[str]) -> Sequence:
             raise CribwatchError(f"{p}: not a text file ({exc.reason})") from exc
     if hdr is None:
         raise CribwatchError(f"{p}: empty file (no header line)")
-    kp64 = np.asarray(kps, dtype=np.float64).reshape(-1, 17, 3)
+    try:
+        kp64 = np.asarray(kps, dtype=np.float64).reshape(-1, 17, 3)
+    except OverflowError as exc:  # an integer beyond float range: find its line
+        for ln, k in zip(lines, kps, strict=True):
+            if any(_finite(v) is None for row in k for v in row):
+                what = f"keypoint values must be finite numbers within +-{MAX_COORD:g}"
+                raise _bad(p, ln, what) from exc
+        raise
     bad = ~np.isfinite(kp64) | (np.abs(kp64) > MAX_COORD)
     if bad.any():
         i = int(np.flatnonzero(bad.any(axis=(1, 2)))[0])

@@ -192,6 +192,18 @@ CASES: list[Case] = [
         setup=_frames(("0001.png", "this is text, not an image\n")),
         process=True,
     ),
+    Case(
+        "rd_huge_int_t",
+        ["rollover", "detect", "{tmp}/t.jsonl", "--json"],
+        ["t.jsonl", "line 4", "'t'"],
+        setup=_seq("t.jsonl", bad_line=4, t=10**400),
+    ),
+    Case(
+        "rd_huge_int_coord",
+        ["rollover", "detect", "{tmp}/c.jsonl", "--json"],
+        ["c.jsonl", "line 3"],
+        setup=_seq("c.jsonl", bad_line=3, coord=10**400),
+    ),
     Case("rd_missing", ["rollover", "detect", "{tmp}/none.jsonl"], ["none.jsonl"]),
     Case("rd_method", ["rollover", "detect", "{fx}/seq.jsonl", "--method", "magic"], ["--method"]),
     Case("rd_empty", ["rollover", "detect", "{fx}/empty.jsonl"], ["empty.jsonl"]),

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from cribwatch.cards import card_path, read_card
 from cribwatch.cry.intref import IntScorer
 from cribwatch.cry.postprocess import Event, FilterConfig, load_config_mapping
 from cribwatch.cry.stream import OnnxScorer, Scorer, StreamDetector, pcm_blocks, wav_blocks
@@ -106,8 +107,6 @@ def integer_model_name(weights: Path) -> str:
 
 def model_card(weights: Path) -> dict[str, Any] | None:
     """The card beside ``weights`` (same name, ``.json``), or None when there is none."""
-    from cribwatch.cards import card_path, read_card
-
     card = card_path(weights)
     if not card.is_file():
         return None

@@ -13,6 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
 
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path, check_audio_seconds
@@ -25,8 +27,6 @@ def resample(x: np.ndarray, sr_in: int, sr_out: int = SR) -> np.ndarray:
     """Polyphase resampling of a 1-D float signal from ``sr_in`` to ``sr_out`` (float32 out)."""
     if sr_in == sr_out:
         return np.asarray(x, dtype=np.float32)
-    from scipy.signal import resample_poly
-
     frac = Fraction(sr_out, sr_in).limit_denominator(1000)
     y = resample_poly(np.asarray(x, dtype=np.float64), frac.numerator, frac.denominator)
     return y.astype(np.float32)
@@ -40,8 +40,6 @@ def read_audio(
     Raises CribwatchError for a missing file, an undecodable or empty one, non-finite samples,
     or one shorter than ``min_seconds``.
     """
-    import soundfile as sf
-
     p = Path(path)
     if not p.exists():
         raise CribwatchError(f"{p}: file not found")
@@ -70,8 +68,6 @@ def read_audio(
 
 def wav_info(path: str | os.PathLike[str]) -> tuple[int, int, str]:
     """(sample rate, channels, subtype) of an audio file, with the same errors as read_audio."""
-    import soundfile as sf
-
     p = Path(path)
     if not p.is_file():
         raise CribwatchError(f"{p}: file not found")
@@ -96,8 +92,6 @@ def pcm16_to_float(b: np.ndarray) -> np.ndarray:
 
 def write_wav(path: str | os.PathLike[str], x: np.ndarray, sr: int = SR) -> None:
     """Write float audio as 16-bit PCM mono WAV, atomically."""
-    import soundfile as sf
-
     if not np.all(np.isfinite(x)):
         raise CribwatchError("audio to write contains NaN or infinite values")
     with atomic_path(path) as tmp:

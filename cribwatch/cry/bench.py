@@ -16,13 +16,14 @@ import numpy as np
 
 from cribwatch.cry.audio import SR, to_pcm16
 from cribwatch.cry.features import WINDOW_FRAMES, logmel, to_model_input
+from cribwatch.cry.intref import IntScorer
 from cribwatch.cry.postprocess import FilterConfig
+from cribwatch.cry.stream import OnnxScorer, StreamDetector
+from cribwatch.cry.synth import colored_noise, synth_cry
 from cribwatch.deploy.bench import child_peak_rss_mb, time_ms
 
 
 def _test_signal(seconds: float, seed: int = 0) -> np.ndarray:
-    from cribwatch.cry.synth import colored_noise, synth_cry
-
     rng = np.random.default_rng(seed)
     x = 0.01 * colored_noise(rng, int(seconds * SR), "pink")
     c, _ = synth_cry(rng)
@@ -53,8 +54,6 @@ def bench(
 ) -> dict[str, object]:
     """``cfg``: the detector config of the pipeline and RSS runs (its hop sets how many
     windows a second the model scores); default FilterConfig()."""
-    from cribwatch.cry.stream import OnnxScorer, StreamDetector
-
     cfg = cfg or FilterConfig()
 
     x = _test_signal(60.0)
@@ -69,8 +68,6 @@ def bench(
     if onnx_fp32 is not None and onnx_fp32.exists():
         models["onnx_fp32"] = OnnxScorer(onnx_fp32, threads=1, batch=1)
     if cwq is not None and cwq.exists():
-        from cribwatch.cry.intref import IntScorer
-
         models["numpy_int_reference"] = IntScorer.load(cwq)
     for name, sc in models.items():
         t = time_ms(lambda sc=sc: sc(feat), n=n)  # type: ignore[misc]

@@ -13,6 +13,7 @@ from typing import Any, cast
 import typer
 
 from cribwatch import clikit
+from cribwatch.cry import tasks
 from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
 from cribwatch.cry.api import load_filter_config as load_filter_config  # board/ until it moves
 from cribwatch.cry.api import make_scorer as make_scorer  # board/ until it moves to cry.api
@@ -69,8 +70,6 @@ def make_set_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Write a cry set: mixtures, cry-free and very quiet recordings, labels and noise types."""
-    from cribwatch.cry import tasks
-
     clikit.check_number("--hours", hours, low=0, high=10_000)
     clikit.check_number("--cryfree-hours", cryfree_hours, low=0, high=10_000)
     clikit.one_of("--synth-range", synth_range, ("in", "out"))
@@ -103,8 +102,6 @@ def make_real_set_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Independent real test set: unlisted Donate-a-cry cries, Asterisk sounds as cry-free."""
-    from cribwatch.cry import tasks
-
     with _bar("make-real-set") as bar:
         man = tasks.make_real_set(out, data_dir=data_dir, seed=seed, force=force, progress=bar)
     typer.echo(json.dumps({k: man[k] for k in ("format", "split", "hours", "files")}))
@@ -151,8 +148,6 @@ def train_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Train the tiny CNN (fixed steps or time budget); keeps the best or the last checkpoint."""
-    from cribwatch.cry import tasks
-
     clikit.positive("--minutes", minutes)
     clikit.check_number("--steps", steps, low=0, integer=True)
     clikit.check_number("--threads", threads, low=1, integer=True)
@@ -242,8 +237,6 @@ def eval_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Sensitivity, false alarms per hour (overall, by noise type), event F1/ER, latency."""
-    from cribwatch.cry import tasks
-
     if filters is not None:
         tasks.parse_filters(filters)
     with _bar("eval") as bar:
@@ -282,8 +275,6 @@ def tune_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""
-    from cribwatch.cry import tasks
-
     clikit.non_negative("--max-far", max_far)
     clikit.check_number("--hop", hop, low=0.1, high=0.5)
     with _bar("tune") as bar:
@@ -327,8 +318,6 @@ def quantize_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Integer model as an NPU toolchain runs it (.cwq for the reference, .onnx QDQ)."""
-    from cribwatch.cry import tasks
-
     clikit.one_of("--bits", str(bits), ("8", "4"))
     clikit.one_of("--method", method, ("ptq", "qat"))
     clikit.positive("--qat-minutes", qat_minutes)
@@ -362,8 +351,6 @@ def export_cmd(
 ) -> None:
     """Export the float model to ONNX (opset 17) and check parity with PyTorch; or, with
     --format c, the integer model and detector settings as the board runtime's flat blob."""
-    from cribwatch.cry import tasks
-
     clikit.one_of("--format", fmt, ("onnx", "c"))
     res = tasks.export(
         out, weights=weights, fmt=fmt, int_model=int_model, config=config, force=force
@@ -380,8 +367,6 @@ def golden_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Golden vectors of the front end and the integer model: wave, mel, int8 layers, scores."""
-    from cribwatch.cry import tasks
-
     clikit.check_number("--windows", windows, low=1, high=100_000, integer=True)
     typer.echo(json.dumps(tasks.golden(model, audio, out, windows, force=force)))
 
@@ -405,8 +390,6 @@ def bench_cmd(
     ),
 ) -> None:
     """Time per 1 s window (p50/p90, 1 thread), real-time factor, detector peak RSS."""
-    from cribwatch.cry import tasks
-
     clikit.check_number("--n", n, low=1, high=1_000_000, integer=True)
     clikit.check_number("--rss-hours", rss_hours, low=0, low_open=True, high=24)
     res = tasks.bench(cwq, onnx_int, onnx_fp32, n=n, rss_hours=rss_hours, config=config)
@@ -434,8 +417,6 @@ def compare_cmd(
     thresholds: several configs over one model (e.g. a model trained on fit sets, on a val set
     of babies it never heard), several models under one config (e.g. a fine-tuned model against
     the shipped one), or model i with config i."""
-    from cribwatch.cry import tasks
-
     with _bar("compare") as bar:
         res, kinds = tasks.compare(data, list(config), list(model), far, grid, progress=bar)
     if as_json:
@@ -492,8 +473,6 @@ def tables_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Main, ablation and quantization tables (markdown) for docs/RESULTS.md."""
-    from cribwatch.cry import tasks
-
     clikit.non_negative("--max-far", max_far)
     with _bar("tables") as bar:
         md = tasks.tables(

@@ -24,15 +24,19 @@ Counting rules (stated here once, used everywhere):
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from cribwatch.cry.audio import read_audio
 from cribwatch.cry.dataset import CrySet, file_features, load_set
-from cribwatch.cry.features import FrontEndConfig
+from cribwatch.cry.features import FrontEndConfig, logmel, to_model_input
 from cribwatch.cry.postprocess import (
     HOP_S,
     Event,
@@ -44,7 +48,9 @@ from cribwatch.cry.postprocess import (
     pitch_frames,
     run_chain,
 )
+from cribwatch.cry.sounds import donateacry_uuid
 from cribwatch.cry.stream import Scorer, n_windows, windows_of
+from cribwatch.io import OUTPUT_MARK, atomic_path
 
 FA_RUN_S = 5.0
 """Each full this many seconds a detection runs outside cries counts one more false alarm."""
@@ -77,8 +83,6 @@ def analyse_set(
     s: CrySet, fe: FrontEndConfig = FrontEndConfig(), progress=None
 ) -> dict[str, FileAnalysis]:  # type: ignore[no-untyped-def]
     """Features, levels and pitch of every file of a set (done once per set)."""
-    from cribwatch.cry.audio import read_audio
-    from cribwatch.cry.features import logmel, to_model_input
 
     out = {}
     for i, f in enumerate(s.files):
@@ -162,7 +166,6 @@ class CryOutcome:
 def cry_cluster(source: str, name: str, file: str, onset: float) -> str:
     """Bootstrap cluster of one labelled cry: Donate-a-cry recordings are named
     ``<app instance uuid>-<timestamp>-...``, so cries of one baby and phone share the uuid."""
-    from cribwatch.cry.sounds import donateacry_uuid
 
     uuid = donateacry_uuid(source, name)
     return f"uuid:{uuid}" if uuid is not None else f"{file}@{onset:.2f}"
@@ -339,8 +342,8 @@ def sed_metrics(s: CrySet, dets: dict[str, list[Event]]) -> dict[str, float]:
     """Event-based F1 and error rate (sed_eval, 500 ms onset collar, offsets ignored)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import dcase_util
-        import sed_eval
+        import dcase_util  # extra: train
+        import sed_eval  # extra: train
 
     m = sed_eval.sound_event.EventBasedMetrics(
         event_label_list=["cry"], t_collar=0.5, evaluate_onset=True, evaluate_offset=False
@@ -378,8 +381,6 @@ def sweep(
     """Sensitivity and false alarms per hour (all audio and cry-free audio) over thresholds,
     plus the ``extra`` metrics of :func:`evaluate` asked for; pass ``infos`` from
     :func:`set_infos` to reuse them."""
-    from dataclasses import replace
-
     dur = {f: a.duration for f, a in an.items()}
     infos = infos if infos is not None else set_infos(an, cfg)
     out = []
@@ -442,9 +443,6 @@ def search_filters(
 ) -> tuple[FilterConfig, dict[str, float]]:
     """Best (sensitivity at <= max_far FA/h, then fewest FA/h) config over the filter sets of
     :func:`filter_sets`, FILTER_GRID and thresholds; returns it and its curve point."""
-    import itertools
-    from dataclasses import replace
-
     best: tuple[tuple[float, float], FilterConfig, dict[str, float]] | None = None
     seen: set[FilterConfig] = set()
     infos = set_infos(an, cfg)  # the chain's inputs: no setting searched here changes them
@@ -503,9 +501,6 @@ def search_event_timing(
     merges the units of one cry into one event), then over ONSET_GRID from the best of those,
     among the settings that keep ``cfg``'s sensitivity and at most ``max_far`` false alarms per
     hour; ``cfg`` itself competes."""
-    import itertools
-    from dataclasses import replace
-
     dur = {f: a.duration for f, a in an.items()}
     infos = set_infos(an, cfg)
 
@@ -548,12 +543,10 @@ def pick_threshold(
 
 
 def plot_det(curve: list[dict[str, float]], path: Path, title: str = "cry detector") -> None:
-    import matplotlib
+    import matplotlib  # extra: train
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from cribwatch.io import OUTPUT_MARK, atomic_path
 
     fig, ax = plt.subplots(figsize=(5, 4))
     far = [max(c["far_per_hour"], 1e-2) for c in curve]
@@ -638,10 +631,6 @@ CACHE_VERSION = 2
 
 
 def _cache_path(data: Path, fe: FrontEndConfig) -> Path:
-    import hashlib
-    import json
-    from dataclasses import asdict
-
     key = hashlib.sha256(json.dumps([CACHE_VERSION, asdict(fe)]).encode()).hexdigest()[:12]
     return data / ".cache" / f"analysis-{key}.npz"
 
@@ -651,8 +640,6 @@ def load_and_analyse(
 ):  # type: ignore[no-untyped-def]
     """Load a set and its analysis; the analysis is cached in ``DIR/.cache/`` (keyed by the
     front-end config) when the folder is writable."""
-    from cribwatch.io import atomic_path
-
     s = load_set(data)
     cp = _cache_path(data, fe)
     if cache and cp.is_file():

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    import torch
+    import torch  # extra: train
 
 from cribwatch.errors import CribwatchError
 
@@ -154,7 +154,7 @@ def logmel_torch(x: torch.Tensor, cfg: FrontEndConfig = DEFAULT_FRONTEND) -> tor
 
     Differentiable, batched; computed in float64 like the numpy reference.
     """
-    import torch
+    import torch  # extra: train
 
     xd = x.to(torch.float64)
     frames = xd.unfold(-1, cfg.win_length, cfg.hop_length)
@@ -167,7 +167,7 @@ def logmel_torch(x: torch.Tensor, cfg: FrontEndConfig = DEFAULT_FRONTEND) -> tor
 
 def to_model_input_torch(lm: torch.Tensor, cfg: FrontEndConfig = DEFAULT_FRONTEND) -> torch.Tensor:
     """Torch twin of :func:`to_model_input` (float32 values 0..255)."""
-    import torch
+    import torch  # extra: train
 
     scale = 255.0 / (cfg.log_hi - cfg.log_lo)
     q = torch.round((lm.to(torch.float64) - cfg.log_lo) * scale)

@@ -43,8 +43,14 @@ def cry_tensors(im: IntModel, wave: np.ndarray) -> list[Tensor]:
     return ts
 
 
-def dump_cry_golden(model: Path, audio: Path, out: Path, windows: int = 4) -> dict[str, object]:
-    """Golden dump of the first ``windows`` 1 s windows (hop 0.5 s) of ``audio``."""
+def dump_cry_golden(
+    model: Path, audio: Path, out: Path, windows: int = 4, *, force: bool = False
+) -> dict[str, object]:
+    """Golden dump of the first ``windows`` 1 s windows (hop 0.5 s) of ``audio``, written as
+    one folder (swapped in whole; an existing ``out`` not written by cribwatch needs
+    ``force``)."""
+    if windows < 1:
+        raise CribwatchError(f"--windows: must be at least 1, not {windows}")
     im = IntModel.load(model)
     x = read_audio(audio)
     hop = SR // 2
@@ -58,4 +64,5 @@ def dump_cry_golden(model: Path, audio: Path, out: Path, windows: int = 4) -> di
         model.name,
         sha256_file(model),
         extra={"audio": audio.name, "window_hop_s": 0.5},
+        force=force,
     )

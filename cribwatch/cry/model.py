@@ -14,12 +14,14 @@ layer.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from cribwatch.cry.features import WINDOW_FRAMES
+from cribwatch.errors import CribwatchError
 
 __all__ = [
     "MAX_MACS",
@@ -130,10 +132,6 @@ def load_model(path: str) -> tuple[CryNet, dict[str, object]]:
 
     The file is read with ``torch.load(weights_only=True)``: tensors and plain containers only,
     so no code in a model file ever runs; anything else is refused naming the file."""
-    from pathlib import Path
-
-    from cribwatch.errors import CribwatchError
-
     p = Path(path)
     if not p.is_file():
         raise CribwatchError(f"{p}: weights not found")

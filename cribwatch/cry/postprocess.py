@@ -45,6 +45,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.fft
 
 from cribwatch.cards import from_mapping
 from cribwatch.cry.audio import SR
@@ -253,8 +254,6 @@ def pitch_frames(
     x = np.asarray(x, dtype=np.float64)
     if x.shape[0] < PITCH_FRAME:
         return np.zeros(0), np.zeros(0)
-    import scipy.fft
-
     fr = np.lib.stride_tricks.sliding_window_view(x, PITCH_FRAME)[::PITCH_HOP]
     fr = ((fr - fr.mean(axis=1, keepdims=True)) * _hann()).astype(np.float32)
     spec = scipy.fft.rfft(fr, n=PITCH_NFFT, axis=1)

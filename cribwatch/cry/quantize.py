@@ -22,6 +22,7 @@ percentiles for the logit). ``qat`` fine-tunes the folded float model with fake 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,10 +30,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm import tqdm
 
+from cribwatch.cry.dataset import load_set, set_features
 from cribwatch.cry.intref import IntModel, IntScorer, QLayer
 from cribwatch.cry.model import CryNet
-from cribwatch.cry.train import Windows
+from cribwatch.cry.train import (
+    TrainConfig,
+    Windows,
+    augment,
+    cosine_lr,
+    pooled_features,
+    strong_augment,
+)
 from cribwatch.deploy.quantize import (
     act_qparams,
     fake_quant_act,
@@ -245,8 +255,6 @@ def calibration_windows(
 ) -> tuple[np.ndarray, Windows]:
     """``n`` training windows (half overlapping cries) from up to ``max_files`` files of the
     set, and the window sampler over those files (QAT draws from it)."""
-    from cribwatch.cry.dataset import load_set, set_features
-
     s = load_set(data)
     rng = np.random.default_rng(seed)
     if len(s.files) > max_files:
@@ -292,18 +300,6 @@ def quantize_model(
     calib, win = calibration_windows(data, n_calib, seed)
     net.act = calibrate(_float_copy(net), calib)
     if method == "qat":
-        import time
-
-        from tqdm import tqdm
-
-        from cribwatch.cry.train import (
-            TrainConfig,
-            augment,
-            cosine_lr,
-            pooled_features,
-            strong_augment,
-        )
-
         if qat_data:
             feats, labels, _ = pooled_features(list(qat_data), log=log)
             win = Windows(feats, labels, list(feats), 0.01)
@@ -357,7 +353,7 @@ def export_qdq_onnx(im: IntModel, path: Path, frames: int = 98, mels: int = 64) 
     Input ``input`` (B, 1, frames, mels) float 0-255, output ``logit`` (B, 1) float. Returns
     the file size.
     """
-    import onnx
+    import onnx  # extra: train
     from onnx import TensorProto, helper, numpy_helper
 
     nodes = []

@@ -13,6 +13,7 @@ from cribwatch.cry.api import DEFAULT_MODEL, load_filter_config, make_scorer
 from cribwatch.cry.audio import SR, read_audio
 from cribwatch.cry.stream import StreamDetector
 from cribwatch.errors import CribwatchError
+from cribwatch.io import OUTPUT_MARK, atomic_path
 
 
 def sample_path() -> Path:
@@ -30,12 +31,10 @@ def _labels(path: Path) -> list[tuple[float, float]]:
 
 def demo_section(out_dir: Path) -> str:
     """Write ``cry_demo.png`` under ``out_dir``; return the HTML fragment of the section."""
-    import matplotlib
+    import matplotlib  # extra: train
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from cribwatch.io import OUTPUT_MARK, atomic_path
 
     wav = sample_path()
     if not wav.is_file() or not DEFAULT_MODEL.is_file():

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import butter, lfilter, sosfilt
 
 from cribwatch.cry.audio import SR, read_audio, resample, write_wav
 from cribwatch.cry.synth import (
@@ -137,8 +138,6 @@ def band_limit(
     x: np.ndarray, rng: np.random.Generator, cfg: ChannelConfig, codec: str
 ) -> np.ndarray:
     """The 8 kHz path: low-pass, 8 kHz, optional G.711, back to 16 kHz."""
-    from scipy.signal import butter, sosfilt
-
     sos = butter(8, rng.uniform(*cfg.cutoff_hz), fs=SR, output="sos")
     y = sosfilt(sos, x)[::2]
     if codec != "none":
@@ -150,8 +149,6 @@ def apply_channel(
     x: np.ndarray, rng: np.random.Generator, cfg: ChannelConfig = ChannelConfig()
 ) -> tuple[np.ndarray, dict[str, str]]:
     """Random camera channel: band, codec, AGC, DC offset, clipping. Returns (audio, info)."""
-    from scipy.signal import lfilter
-
     y = np.asarray(x, dtype=np.float64)
     info = {"band": "16k", "codec": "none", "agc": "no", "clip": "no"}
     if rng.random() < cfg.narrowband_p:
@@ -526,8 +523,6 @@ class RealAugConfig:
 def augment_real_cry(x: np.ndarray, rng: np.random.Generator, cfg: RealAugConfig) -> np.ndarray:
     """A variant of a real (16 kHz, narrowband) cry: speed, resonance, high-pass, room, swell.
     Content stays below 4 kHz, like the 8 kHz recordings it comes from."""
-    from scipy.signal import butter, sosfilt
-
     r = float(rng.uniform(*cfg.speed))
     y = resample(x, int(round(100 * r)), 100).astype(np.float64)  # played r times faster
     if r > 1.0:

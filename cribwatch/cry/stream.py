@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import onnxruntime as ort
+import soundfile as sf
 
-from cribwatch.cry.audio import SR
+from cribwatch.cry.audio import SR, pcm16_to_float, wav_info
 from cribwatch.cry.features import (
     WINDOW_FRAMES,
     FrontEndConfig,
@@ -66,7 +68,7 @@ class TorchScorer:
     """Float PyTorch model."""
 
     def __init__(self, model: object, batch: int = 512) -> None:
-        import torch
+        import torch  # extra: train
 
         self.model = model
         self.batch = batch
@@ -86,8 +88,6 @@ class OnnxScorer:
     """ONNX Runtime session of an exported cry model (input (B,1,98,64) float 0-255)."""
 
     def __init__(self, path: Path, threads: int = 1, batch: int = 256) -> None:
-        import onnxruntime as ort
-
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
@@ -305,8 +305,6 @@ class StreamDetector:
 
 def pcm_blocks(stream: object, block_samples: int = 8000) -> Iterator[np.ndarray]:
     """Float blocks from a binary stream of raw 16 kHz mono s16le PCM."""
-    from cribwatch.cry.audio import pcm16_to_float
-
     carry = b""
     read = stream.read  # type: ignore[attr-defined]
     while True:
@@ -324,10 +322,6 @@ def pcm_blocks(stream: object, block_samples: int = 8000) -> Iterator[np.ndarray
 
 def wav_blocks(path: Path, block_samples: int = 8000) -> Iterator[np.ndarray]:
     """Float blocks of a 16 kHz audio file read incrementally (constant memory)."""
-    import soundfile as sf
-
-    from cribwatch.cry.audio import wav_info
-
     sr, ch, subtype = wav_info(path)
     if sr != SR:
         raise CribwatchError(

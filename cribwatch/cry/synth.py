@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.signal import butter, fftconvolve, sosfilt
 
 from cribwatch.cry.audio import SR
 
@@ -159,8 +160,6 @@ def formant_noise(rng: np.random.Generator, n: int, formants: tuple[float, ...])
 
 def reverb(rng: np.random.Generator, x: np.ndarray, rt60: float, wet: float) -> np.ndarray:
     """Convolve with an exponentially decaying noise impulse response and mix."""
-    from scipy.signal import fftconvolve
-
     n_ir = max(16, int(rt60 * SR))
     t = np.arange(n_ir) / SR
     ir = rng.standard_normal(n_ir) * 10.0 ** (-3.0 * t / rt60)
@@ -319,8 +318,6 @@ def colored_noise(rng: np.random.Generator, n: int, color: str) -> np.ndarray:
 
 def fan_noise(rng: np.random.Generator, n: int) -> np.ndarray:
     """Fan or air-conditioner: low-passed noise, mains hum harmonics and a blade-pass tone."""
-    from scipy.signal import butter, sosfilt
-
     t = np.arange(n) / SR
     sos = butter(2, rng.uniform(300, 2500), fs=SR, output="sos")
     y = sosfilt(sos, rng.standard_normal(n))

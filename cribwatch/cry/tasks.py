@@ -24,11 +24,24 @@ from cribwatch.cry.api import (
     make_scorer,
     with_filters,
 )
+from cribwatch.cry.bench import bench as run_bench
+from cribwatch.cry.board_export import export_c
 from cribwatch.cry.dataset import load_set
+from cribwatch.cry.features import FrontEndConfig
+from cribwatch.cry.golden import dump_cry_golden
+from cribwatch.cry.intref import IntModel
 from cribwatch.cry.postprocess import FILTERS, FilterConfig, load_config_mapping
+from cribwatch.cry.sounds import SPLITS, SetConfig, build_real_set, build_set
 from cribwatch.cry.tables import DEFAULT_GRID, build_tables
 from cribwatch.errors import CribwatchError
-from cribwatch.io import OUTPUT_MARK, atomic_dir, atomic_open, guard_output, write_json
+from cribwatch.io import (
+    OUTPUT_MARK,
+    atomic_dir,
+    atomic_open,
+    atomic_path,
+    guard_output,
+    write_json,
+)
 from cribwatch.progress import Progress
 
 INT_TABLE_MODELS = {
@@ -115,8 +128,6 @@ def make_set(
     progress: Progress | None = None,
 ) -> dict[str, object]:
     """``cry make-set``: a synthetic cry set written whole into ``out`` (atomic folder)."""
-    from cribwatch.cry.sounds import SPLITS, SetConfig, build_set
-
     if split not in SPLITS:
         raise CribwatchError(f"--split: unknown value {split!r} (one of {', '.join(SPLITS)})")
     guard_output(out, inputs={"--data-dir": data_dir}, force=force)
@@ -138,8 +149,6 @@ def make_real_set(
     out: Path, *, data_dir: Path, seed: int, force: bool = False, progress: Progress | None = None
 ) -> dict[str, object]:
     """``cry make-real-set``: the independent real test set (atomic folder)."""
-    from cribwatch.cry.sounds import build_real_set
-
     guard_output(out, inputs={"--data-dir": data_dir}, force=force)
     with atomic_dir(out, force=force) as tmp:
         return build_real_set(tmp, data_dir=data_dir, seed=seed, progress=progress)
@@ -169,8 +178,7 @@ def train_model(
 ) -> dict[str, object]:
     """``cry train``: check the architecture against the board budget, the sets and the
     initial checkpoint, then train and write the checkpoint."""
-    # extra: train
-    from cribwatch.cry.features import FrontEndConfig
+    # extra: train (the model and training need torch)
     from cribwatch.cry.model import (
         MAX_MACS,
         MAX_PARAMS,
@@ -479,7 +487,6 @@ def export_fp32_onnx(weights: Path, out: Path, *, force: bool = False) -> dict[s
 
     from cribwatch.cry.model import load_model
     from cribwatch.deploy.export import export_onnx, parity
-    from cribwatch.io import atomic_path
 
     check_output(out, inputs={"--weights": weights}, force=force)
     model, _ = load_model(str(weights))
@@ -520,9 +527,6 @@ def export(
         raise CribwatchError(f"--format: unknown value {fmt!r} (one of onnx, c)")
     if fmt == "onnx":
         return export_fp32_onnx(weights, out, force=force)
-    from cribwatch.cry.board_export import export_c
-    from cribwatch.cry.intref import IntModel
-
     inputs: dict[str, Any] = {"--int-model": int_model, "--config": config}
     if out.exists() and not out.is_dir():
         raise CribwatchError(f"--out {out}: cannot write (a file is in the way)")
@@ -536,15 +540,12 @@ def golden(
     model: Path, audio: Path, out: Path, windows: int, *, force: bool = False
 ) -> dict[str, object]:
     """``cry golden``: golden vectors of the front end and the integer model (one folder)."""
-    from cribwatch.cry.golden import dump_cry_golden
-
     if windows < 1:
         raise CribwatchError(f"--windows: must be at least 1, not {windows}")
     if out.exists() and not out.is_dir():
         raise CribwatchError(f"--out {out}: cannot write (a file is in the way)")
     guard_output(out, inputs={"--model": model, "--audio": audio}, force=force)
-    with atomic_dir(out, force=force) as tmp:
-        man = dump_cry_golden(model, audio, tmp, windows)
+    man = dump_cry_golden(model, audio, out, windows, force=force)  # one folder, whole
     return {
         "out": str(out),
         "samples": len(man["samples"]),  # type: ignore[arg-type]
@@ -562,9 +563,6 @@ def bench(
     config: Path | None,
 ) -> dict[str, object]:
     """``cry bench``: time per window, real-time factor, detector peak RSS."""
-    from cribwatch.cry.bench import bench as run_bench
-    from cribwatch.cry.intref import IntModel
-
     IntModel.load(cwq)  # the model file is checked before its card
     for p in (onnx_int, onnx_fp32):
         if p is not None:

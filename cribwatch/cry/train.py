@@ -20,10 +20,19 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from cribwatch.cry.dataset import CrySet, load_set, set_features
 from cribwatch.cry.features import FrontEndConfig
-from cribwatch.cry.model import WINDOW_FRAMES, CryNet, CryNetConfig, count_macs, count_params
+from cribwatch.cry.model import (
+    WINDOW_FRAMES,
+    CryNet,
+    CryNetConfig,
+    count_macs,
+    count_params,
+    load_model,
+)
+from cribwatch.cry.sounds import _hash01, donateacry_uuid
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_path
 
@@ -246,8 +255,6 @@ def pooled_features(
 ) -> tuple[dict[str, tuple[np.ndarray, float]], dict[str, list[tuple[float, float]]], list[CrySet]]:
     """Features and cry labels of the files of one or several cry sets (file names tagged by
     :func:`set_tag`), and the loaded sets."""
-    from tqdm import tqdm
-
     sets = [load_set(r) for r in roots]
     feats: dict[str, tuple[np.ndarray, float]] = {}
     labels: dict[str, list[tuple[float, float]]] = {}
@@ -269,8 +276,6 @@ BABIES_SALT = "babies:"
 
 def kept_instance(uuid: str, share: float) -> bool:
     """Whether the app instance ``uuid`` is among the ``share`` that ``real_babies`` keeps."""
-    from cribwatch.cry.sounds import _hash01
-
     return share >= 1.0 or _hash01(BABIES_SALT + uuid.lower()) < share
 
 
@@ -278,8 +283,6 @@ def files_of_babies(sets: list[CrySet], share: float) -> set[str] | None:
     """Tagged names (as :func:`pooled_features` gives them) of the files that hold no real cry
     of an app instance outside ``share``; None when every file is kept (``share`` >= 1). Sets
     whose cries.tsv names no Donate-a-cry recording are refused (the option would do nothing)."""
-    from cribwatch.cry.sounds import donateacry_uuid
-
     if share >= 1.0:
         return None
     keep: set[str] = set()
@@ -315,8 +318,6 @@ def train(
     (fine-tuning, e.g. with hard negatives)."""
     if cfg.keep not in ("best", "last"):
         raise CribwatchError(f"keep must be best or last, not {cfg.keep!r}")
-    from tqdm import tqdm
-
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -343,8 +344,6 @@ def train(
     )
 
     if init is not None:
-        from cribwatch.cry.model import load_model
-
         model, _ = load_model(str(init))
         model.train()
     else:

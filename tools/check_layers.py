@@ -445,7 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     for line in found:
         print(line)
     if found:
-        print(f"{len(found)} layer rule violation(s)", file=sys.stderr)
+        counts: dict[str, int] = {}
+        for line in found:
+            rule = line.split("[", 1)[1].split("]", 1)[0] if "[" in line else "?"
+            counts[rule] = counts.get(rule, 0) + 1
+        per_rule = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items()))
+        print(f"{len(found)} layer rule violation(s): {per_rule}", file=sys.stderr)
         return 1
     return 0
 

@@ -86,7 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     ap.add_argument("--timeout", type=float, default=600.0, help="Seconds per step.")
+    ap.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="IMPORT=DIST",
+        help="Diagnosis only: also install DIST and allow importing IMPORT (e.g. "
+        "skimage=scikit-image) to see what fails behind a missing runtime dependency.",
+    )
     args = ap.parse_args(argv)
+    also = dict(a.split("=", 1) if "=" in a else (a, a) for a in args.also)
+    blocked = tuple(m for m in TRAIN_ONLY if m not in also)
 
     tmp = Path(tempfile.mkdtemp(prefix="cribwatch-wheel-"))
     print(f"wheel check in {tmp}", flush=True)
@@ -136,6 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not steps[-1].ok:
             return summary(steps, tmp)
+        if also:
+            steps.append(
+                run(
+                    Step(
+                        f"diagnosis: pip install {' '.join(also.values())}",
+                        [str(py), "-m", "pip", "install", "-q", *also.values()],
+                    ),
+                    work,
+                    env,
+                    args.timeout,
+                )
+            )
         env_run = {
             **env,
             "VIRTUAL_ENV": str(venv),
@@ -143,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         probe = (
             "import importlib.util, pathlib, cribwatch\n"
-            f"bad = [m for m in {TRAIN_ONLY!r} if importlib.util.find_spec(m) is not None]\n"
+            f"bad = [m for m in {blocked!r} if importlib.util.find_spec(m) is not None]\n"
             "assert not bad, f'installed without extras, yet importable: {bad}'\n"
             f"assert not pathlib.Path(cribwatch.__file__).is_relative_to({str(ROOT)!r}), "
             "cribwatch.__file__\n"
@@ -178,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             "import sys, runpy\n"
             "class Block:\n"
             "    def find_spec(self, name, path=None, target=None):\n"
-            f"        if name.split('.')[0] in {TRAIN_ONLY!r}:\n"
+            f"        if name.split('.')[0] in {blocked!r}:\n"
             "            raise ImportError(f'{name} imported on a runtime path')\n"
             "sys.meta_path.insert(0, Block())\n"
             "sys.argv = ['cribwatch', *sys.argv[1:]]\n"
@@ -238,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def summary(steps: list[Step], tmp: Path) -> int:
     failed = [s for s in steps if not s.ok]
+    if any(s.name.startswith("diagnosis:") for s in steps):
+        print("(diagnosis run with --also: not the runtime-only check)", flush=True)
     print(f"wheel check: {len(steps) - len(failed)} of {len(steps)} steps passed", flush=True)
     for s in failed:
         print(f"  failed: {s.name}")

@@ -28,7 +28,7 @@ from cribwatch.rollover.eval import evaluate_set
 from cribwatch.rollover.learned import WEIGHTS, train_and_save
 from cribwatch.rollover.measure import measure_pose
 from cribwatch.rollover.pose import looks_like_sequence
-from cribwatch.rollover.synth import make_set_from_options
+from cribwatch.rollover.synth import MIN_SET_SECONDS, make_set_from_options
 
 app = typer.Typer(
     help="Infant roll-over detection: pose, posture, events, alerts.",
@@ -113,7 +113,7 @@ def make_set_cmd(
 ) -> None:
     """Generate a synthetic keypoint-sequence set (15 fps) with events.tsv."""
     with clikit.handle_errors():
-        clikit.check_number("--hours", hours, low=0, low_open=True, high=MAX_HOURS)
+        clikit.check_number("--hours", hours, low=MIN_SET_SECONDS / 3600.0, high=MAX_HOURS)
         clikit.one_of("--ranges", ranges, ("train", "heldout"))
         clikit.rate("--dropout", dropout)
         guard_output(out, force=force)

@@ -329,6 +329,7 @@ def training_frames(
     dirs: Iterable[str | os.PathLike[str]], config: PostureConfig | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels of every frame with ground-truth posture in the given set folders."""
+    dirs = list(dirs)
     xs, ys = [], []
     for d in dirs:
         files = sorted(Path(d).glob("*.jsonl"))
@@ -342,7 +343,8 @@ def training_frames(
             xs.append(feature_matrix(seq.kp[keep], config))
             ys.append(np.array([CLASSES.index(str(seq.posture[i])) for i in keep]))
     if not xs:
-        raise CribwatchError("no frames with ground-truth posture")
+        names = ", ".join(str(d) for d in dirs)
+        raise CribwatchError(f"{names}: no frames with ground-truth posture")
     return np.concatenate(xs), np.concatenate(ys)
 
 

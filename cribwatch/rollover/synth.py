@@ -595,6 +595,10 @@ def _arm_pass(
 # ---------------------------------------------------------------------------- set
 
 
+MIN_SET_SECONDS = 1.0
+"""Shortest set ``make_set`` writes."""
+
+
 def make_set(
     out: str | os.PathLike[str],
     hours: float,
@@ -613,8 +617,11 @@ def make_set(
     ``force``.
     """
     cfg = cfg or SynthConfig()
-    if not math.isfinite(hours) or hours <= 0:
-        raise CribwatchError(f"hours must be a finite positive number, got {hours}")
+    if not math.isfinite(hours) or hours * 3600.0 < MIN_SET_SECONDS:
+        raise CribwatchError(
+            f"hours must be a finite number of at least {MIN_SET_SECONDS / 3600.0:.6g} "
+            f"({MIN_SET_SECONDS:g} s), got {hours}"
+        )
     n_seq = max(1, int(math.ceil(hours * 3600.0 / cfg.seq_s - 1e-9)))
     seq_s = hours * 3600.0 / n_seq
     c = replace(cfg, seq_s=seq_s)

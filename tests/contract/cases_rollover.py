@@ -300,6 +300,12 @@ CASES: list[Case] = [
         absent=["{tmp}/set"],
     ),
     Case(
+        "rms_hours_tiny",
+        ["rollover", "make-set", "--out", "{tmp}/set", "--hours", "1e-9"],
+        ["--hours"],
+        absent=["{tmp}/set"],
+    ),
+    Case(
         "rms_ranges",
         ["rollover", "make-set", "--out", "{tmp}/set", "--ranges", "moon"],
         ["--ranges"],
@@ -404,6 +410,13 @@ CASES: list[Case] = [
         ["--out", "w.pt"],
         setup=_file("w.pt"),
         check=_file_kept("w.pt"),
+    ),
+    Case(
+        "rt_no_truth",
+        ["rollover", "train-posture", "--data", "{tmp}/set", "--out", "{tmp}/w.pt"],
+        ["{tmp}/set", "ground-truth"],
+        absent=["{tmp}/w.pt"],
+        setup=_set(b"file\ttime\tevent\n"),
     ),
     Case(
         "rt_no_sequences",

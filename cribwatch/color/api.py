@@ -249,8 +249,12 @@ def ssim_map_file(
         "--reference": reference,
     }
     guard_output(out, inputs=inputs, force=force)
+    check_writable(out)
     if mask_out is not None:
+        if Path(mask_out).resolve() == Path(out).resolve():
+            raise CribwatchError(f"--mask-out {mask_out}: is the --out output; choose another path")
         guard_output(mask_out, option="--mask-out", inputs={**inputs, "--out": out}, force=force)
+        check_writable(mask_out)
     from cribwatch.color.lab import luma, np_to_t, t_to_np  # extra: train
     from cribwatch.color.mask import SSIMMapConfig, changed_mask, ssim_attention_map  # extra: train
 
@@ -291,6 +295,7 @@ def colorize_file(
         inputs={"--night": night, "--reference": reference, "--weights": weights},
         force=force,
     )
+    check_writable(out)
     n = read_night(night)
     r = read_reference(reference)
     col = Colorizer(r, method, weights)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,20 +49,21 @@ MAX_FRAMES = 1_000_000
 
 
 @contextlib.contextmanager
-def _bar(desc: str, total: int | None = None, *, enabled: bool = True) -> Iterator[Progress]:
+def _bar(desc: str, steps: int | None = None, *, enabled: bool = True) -> Iterator[Progress]:
     """A progress bar on stderr, started at the first report and only on a terminal (so an
     early error stays the only stderr line, as before with rich's transient bars)."""
     with contextlib.ExitStack() as stack:
         live: list[Progress] = []
 
-        def update(done: int, total_now: int | None = None) -> None:
+        def update(done: int, total: int | None = None) -> None:
             if not (enabled and sys.stderr.isatty()):
                 return
             if not live:
-                live.append(stack.enter_context(clikit.progress_bar(desc, total)))
-            live[0](done, total_now)
+                live.append(stack.enter_context(clikit.progress_bar(desc, steps)))
+            live[0](done, total)
 
-        yield update
+        bar: Progress = update
+        yield bar
 
 
 def _int(option: str, value: int | None, low: int, high: int) -> None:
@@ -391,7 +393,10 @@ def ship_cmd(
     """Write slim shipped weights and their JSON card from a training checkpoint."""
     clikit.one_of("--method", method, SHIPPED_METHODS)
     target = out if out is not None else default_weights(method)
-    inputs = {"--checkpoint": checkpoint, "--metrics": metrics}
+    inputs: dict[str, str | os.PathLike[str] | None] = {
+        "--checkpoint": checkpoint,
+        "--metrics": metrics,
+    }
     guard_output(target, inputs=inputs, force=force)
     guard_output(target.with_suffix(".json"), option="--out (card)", inputs=inputs, force=force)
     check_writable(target)
@@ -449,7 +454,11 @@ def quantize_cmd(
     """8-bit post-training quantization with ONNX Runtime (naive or robust scheme)."""
     clikit.one_of("--scheme", scheme, ("naive", "robust"))
     _int("--n-calib", n_calib, 1, MAX_PAIRS)
-    inputs = {"--model": model, "--calib": calib, "--eval": eval_pairs}
+    inputs: dict[str, str | os.PathLike[str] | None] = {
+        "--model": model,
+        "--calib": calib,
+        "--eval": eval_pairs,
+    }
     guard_output(out, inputs=inputs, force=force)
     check_writable(out)
     from cribwatch.color.deploy import quantize_checked  # extra: train

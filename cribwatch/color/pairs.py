@@ -419,12 +419,14 @@ def make_pairs(
     if split not in ("train", "test", "all"):
         raise CribwatchError(f"unknown split {split!r} (train, test or all)")
     out = Path(out)
+    # never an input, '.', its parents, home or root (even with force) ...
+    guard_output(out, inputs={"--images": images, "--stamps": stamps}, force=True)
+    # ... and no folder cribwatch did not write unless force
     if out.is_dir() and any(out.iterdir()) and not force and not written_by_cribwatch(out):
         raise CribwatchError(
             f"--out {out}: output folder exists, is not empty and was not written by "
             "cribwatch (use --force to replace it)"
         )
-    guard_output(out, inputs={"--images": images, "--stamps": stamps}, force=force)
     scenes = select_sources(list_images(images, "scene"), split, cfg.test_fraction)
     stamp_files = select_sources(list_images(stamps, "stamp"), split, cfg.test_fraction)
     if not scenes:

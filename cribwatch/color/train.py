@@ -544,7 +544,7 @@ def ship(
     ]
     if missing or not isinstance(state.get("meta"), dict):
         raise CribwatchError(f"{checkpoint}: not a training checkpoint (no {missing or 'meta'})")
-    slim = {
+    slim: dict[str, Any] = {
         k: state[k]
         for k in ("format", "version", "config", "ssim_config", "train_config", "model", "step")
         if k in state

@@ -61,3 +61,15 @@ def test_refuses_existing_and_empty(tmp_path: Path, scene_dir: Path, stamp_dir: 
     assert not (tmp_path / "y").exists()
     with pytest.raises(CribwatchError, match="no pairs"):
         load_pair_set(empty)
+
+
+def test_own_set_replaced_whole(tmp_path: Path, scene_dir: Path, stamp_dir: Path) -> None:
+    """An earlier set is replaced without --force, as a whole (no stale pairs stay)."""
+    cfg = PairConfig(height=48, width=64)
+    out = tmp_path / "set"
+    make_pairs(scene_dir, stamp_dir, out, 3, seed=9, split="all", cfg=cfg)
+    make_pairs(scene_dir, stamp_dir, out, 1, seed=9, split="all", cfg=cfg)
+    assert [p.id for p in load_pair_set(out)] == ["00000"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".set.")]
+    with pytest.raises(CribwatchError, match="current folder"):
+        make_pairs(scene_dir, stamp_dir, Path("."), 1, seed=9, split="all", cfg=cfg)

@@ -112,6 +112,7 @@ SAMPLE = {
             sys.exit(1)
             leave(2)
             importlib.import_module("cribwatch.lib.b")
+            sys.stderr.write("library")
 
         def g():
             import json
@@ -177,9 +178,10 @@ def test_checker_finds_each_kind(tmp_path: Path) -> None:
         "cribwatch/lib/a.py:18: [print-exit] library module calls sys.exit",
         "cribwatch/lib/a.py:19: [print-exit] library module calls leave",
         "cribwatch/lib/a.py:20: [dynamic-import]",
-        "cribwatch/lib/a.py:24: [lazy-import] lazy import of scipy",
-        "cribwatch/lib/a.py:25: [lazy-import] lazy import of torch without",
-        "cribwatch/lib/a.py:27: [lazy-import] import of cribwatch.lib.c",
+        "cribwatch/lib/a.py:21: [print-exit] library module calls sys.stderr.write",
+        "cribwatch/lib/a.py:25: [lazy-import] lazy import of scipy",
+        "cribwatch/lib/a.py:26: [lazy-import] lazy import of torch without",
+        "cribwatch/lib/a.py:28: [lazy-import] import of cribwatch.lib.c",
         "cribwatch/lib/b.py:2: [dynamic-import]",
         "cribwatch/lib/c.py:3: [cli-import] library module imports the CLI module cribwatch.clikit",
         "cribwatch/lib/d.py:2: [cli-import] library module imports typer",

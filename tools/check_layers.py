@@ -51,6 +51,10 @@ EXTRA_PACKAGES = {
 }
 #: Modules whose import marks CLI code.
 CLI_LIBRARIES = ("typer", "click")
+#: Writes to the terminal other than print.
+STREAM_WRITES = {
+    f"sys.{stream}{sub}.write" for stream in ("stdout", "stderr") for sub in ("", ".buffer")
+}
 #: Names that load a module by string.
 DYNAMIC_LOADERS = ("import_module", "find_spec", "__import__", "spec_from_file_location")
 
@@ -363,10 +367,10 @@ def check_module(mod: Module, mods: dict[str, Module], entry_only: bool = False)
             bad(node.lineno, f"[dynamic-import] loads modules by name ({name})")
         if cli or in_main:
             continue
-        if name == "print":
+        if name == "print" or name in STREAM_WRITES:
             bad(
                 node.lineno,
-                "[print-exit] library module calls print (return values; the CLI prints)",
+                f"[print-exit] library module calls {name} (return values; the CLI prints)",
             )
         elif name in ("sys.exit", "exit", "quit", "os._exit") or name in from_sys:
             bad(

@@ -36,7 +36,14 @@ import numpy as np
 from cribwatch.cards import card_path, read_card
 from cribwatch.cry.intref import IntScorer
 from cribwatch.cry.postprocess import Event, FilterConfig, load_config_mapping
-from cribwatch.cry.stream import OnnxScorer, Scorer, StreamDetector, pcm_blocks, wav_blocks
+from cribwatch.cry.stream import (
+    OnnxScorer,
+    Scorer,
+    StreamDetector,
+    TorchScorer,
+    pcm_blocks,
+    wav_blocks,
+)
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_json_object
 
@@ -90,10 +97,9 @@ def make_scorer(model: Path, threads: int = 1) -> Scorer:
 
 def _torch_scorer(model: Path, threads: int) -> Scorer:
     # extra: train (torch only for a .pt model; .onnx and .cwq run without it)
-    import torch
+    import torch  # extra: train
 
-    from cribwatch.cry.model import load_model
-    from cribwatch.cry.stream import TorchScorer
+    from cribwatch.cry.model import load_model  # extra: train
 
     torch.set_num_threads(threads)
     m, _ = load_model(str(model))

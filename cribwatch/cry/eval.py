@@ -546,7 +546,7 @@ def plot_det(curve: list[dict[str, float]], path: Path, title: str = "cry detect
     import matplotlib  # extra: train
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # extra: train
 
     fig, ax = plt.subplots(figsize=(5, 4))
     far = [max(c["far_per_hour"], 1e-2) for c in curve]

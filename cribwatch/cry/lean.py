@@ -12,7 +12,6 @@ import json
 import sys
 from pathlib import Path
 
-from cribwatch import clikit
 from cribwatch.cry.api import CryDetector, End, Message
 from cribwatch.cry.postprocess import FilterConfig
 from cribwatch.cry.stream import pcm_blocks
@@ -43,10 +42,7 @@ def _print(msgs: list[Message]) -> None:
             print(json.dumps(m.event.to_dict()), flush=True)
 
 
-def main(argv: list[str]) -> int:
-    clikit.run(lean, argv)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from cribwatch import clikit
+
+    clikit.run(lean, sys.argv[1:])

@@ -354,7 +354,7 @@ def export_qdq_onnx(im: IntModel, path: Path, frames: int = 98, mels: int = 64) 
     the file size.
     """
     import onnx  # extra: train
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper, numpy_helper  # extra: train
 
     nodes = []
     inits = []

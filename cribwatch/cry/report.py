@@ -34,7 +34,7 @@ def demo_section(out_dir: Path) -> str:
     import matplotlib  # extra: train
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # extra: train
 
     wav = sample_path()
     if not wav.is_file() or not DEFAULT_MODEL.is_file():

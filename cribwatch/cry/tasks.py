@@ -179,7 +179,7 @@ def train_model(
     """``cry train``: check the architecture against the board budget, the sets and the
     initial checkpoint, then train and write the checkpoint."""
     # extra: train (the model and training need torch)
-    from cribwatch.cry.model import (
+    from cribwatch.cry.model import (  # extra: train
         MAX_MACS,
         MAX_PARAMS,
         WINDOW_FRAMES,
@@ -189,7 +189,7 @@ def train_model(
         count_params,
         load_model,
     )
-    from cribwatch.cry.train import TrainConfig, strong_augment, train
+    from cribwatch.cry.train import TrainConfig, strong_augment, train  # extra: train
 
     try:
         ch = tuple(int(v) for v in channels.split(","))
@@ -434,10 +434,10 @@ def quantize(
 ) -> dict[str, object]:
     """``cry quantize``: the integer model (.cwq) and its ONNX QDQ twin beside it."""
     # extra: train
-    import torch
+    import torch  # extra: train
 
-    from cribwatch.cry.model import load_model
-    from cribwatch.cry.quantize import export_qdq_onnx, quantize_model
+    from cribwatch.cry.model import load_model  # extra: train
+    from cribwatch.cry.quantize import export_qdq_onnx, quantize_model  # extra: train
 
     if out.suffix.lower() != ".cwq":
         raise CribwatchError(f"--out {out}: an integer model is a .cwq file")
@@ -482,11 +482,11 @@ def export_fp32_onnx(weights: Path, out: Path, *, force: bool = False) -> dict[s
         cribwatch cry export --weights cribwatch/weights/cry.pt --out cribwatch/weights/cry.onnx
     """
     # extra: train
-    import onnx
-    import torch
+    import onnx  # extra: train
+    import torch  # extra: train
 
-    from cribwatch.cry.model import load_model
-    from cribwatch.deploy.export import export_onnx, parity
+    from cribwatch.cry.model import load_model  # extra: train
+    from cribwatch.deploy.export import export_onnx, parity  # extra: train
 
     check_output(out, inputs={"--weights": weights}, force=force)
     model, _ = load_model(str(weights))

@@ -303,40 +303,46 @@ def _scenes_and_stamps(base: Path) -> tuple[Path, Path]:
     return scenes, stamps
 
 
-def test_make_pairs_killed_at_random(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+    """A fork server that has imported the whole ``cribwatch`` CLI once."""
+    with Driver("cli", tmp_path_factory.mktemp("cli")) as driver:
+        yield driver
+
+
+def _verb_killed_at_random(
+    cli: Driver, dest: Path, old_argv: list[str], new_argv: list[str], seeds: int
+) -> None:
+    """Write the old output, time the new one, then kill the new one over the old at random."""
+    cli.run({"argv": old_argv})
+    old = tree(dest)
+    span = timed_run(cli, {"argv": new_argv}, dest)
+    new = tree(dest)
+    assert old is not None and new is not None and old != new
+    assert "manifest.json" in new and cio.DIR_MARK in new
+    for seed in range(seeds):
+        got, delay = kill_trial(cli, {"argv": new_argv}, dest, seed, span * 1.2, old)
+        assert got in (old, new), (
+            f"seed {seed}: killed {delay * 1000:.0f} ms into writing: {describe(got, old, new)}"
+        )
+
+
+def test_make_pairs_killed_at_random(cli: Driver, tmp_path: Path) -> None:
     """``cribwatch color make-pairs`` over an older set of its own, killed while writing."""
     scenes, stamps = _scenes_and_stamps(tmp_path)
     dest = tmp_path / "pairs"
+    common = ["color", "make-pairs", "--images", str(scenes), "--stamps", str(stamps)]
+    common += ["--out", str(dest), "--split", "all"]
+    _verb_killed_at_random(
+        cli, dest, [*common, "--n", "2", "--seed", "1"], [*common, "--n", "3", "--seed", "2"], 2
+    )
 
-    def verb(seed: int, n: int) -> dict[str, Any]:
-        return {
-            "argv": [
-                "color",
-                "make-pairs",
-                "--images",
-                str(scenes),
-                "--stamps",
-                str(stamps),
-                "--out",
-                str(dest),
-                "--n",
-                str(n),
-                "--seed",
-                str(seed),
-                "--split",
-                "all",
-            ]
-        }
 
-    with Driver("cli", tmp_path) as driver:
-        driver.run(verb(1, 2))
-        old = tree(dest)
-        span = timed_run(driver, verb(2, 4), dest)
-        new = tree(dest)
-        assert old is not None and new is not None and old != new
-        assert "manifest.json" in new and cio.DIR_MARK in new
-        for seed in range(3):
-            got, delay = kill_trial(driver, verb(2, 4), dest, seed, span * 1.2, old)
-            assert got in (old, new), (
-                f"seed {seed}: killed {delay * 1000:.0f} ms into writing: {describe(got, old, new)}"
-            )
+def test_rollover_make_set_killed_at_random(cli: Driver, tmp_path: Path) -> None:
+    """``cribwatch rollover make-set`` of one sequence over an older set of two (issue 28: a
+    rewrite kept the old set's stale sequences), killed while writing."""
+    dest = tmp_path / "set"
+    common = ["rollover", "make-set", "--out", str(dest)]
+    _verb_killed_at_random(
+        cli, dest, [*common, "--hours", "0.2", "--seed", "1"], [*common, "--hours", "0.05"], 2
+    )

@@ -142,7 +142,10 @@ def test_every_import_is_declared() -> None:
             problems.append(f"{where}: {name} is not installed here and has no known distribution")
         elif extra is not None:
             if extra not in EXTRAS:
-                problems.append(f"{where}: '# extra: {extra}' names no extra of pyproject.toml")
+                problems.append(
+                    f"{where}: '# extra: {extra}' names no extra of pyproject.toml "
+                    f"({', '.join(EXTRAS)})"
+                )
             elif dist not in declared(extra) and dist not in declared(None):
                 problems.append(f"{where}: {name} ({dist}) is not in the [{extra}] extra")
         elif dist not in anywhere:

@@ -23,10 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _checker() -> ModuleType:
+    if "check_layers" in sys.modules:
+        return sys.modules["check_layers"]
     spec = importlib.util.spec_from_file_location("check_layers", ROOT / "tools/check_layers.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("check_layers", module)
+    sys.modules["check_layers"] = module
     spec.loader.exec_module(module)
     return module
 

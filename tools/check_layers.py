@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +78,7 @@ class Module:
     tree: ast.Module | None = None
     lines: list[str] = field(default_factory=list)
     entry: frozenset[str] = frozenset()
+    nodes: list[tuple[ast.AST, bool, bool]] = field(default_factory=list)
 
     @property
     def rel(self) -> str:
@@ -123,28 +124,36 @@ def _is_main_guard(test: ast.expr) -> bool:
 
 def _walk(
     node: ast.AST, top: bool, in_main: bool, entry: frozenset[str] = frozenset()
-) -> Iterator[tuple[ast.AST, bool, bool]]:
-    """Yield (node, at module top, CLI code), skipping TYPE_CHECKING blocks.
+) -> list[tuple[ast.AST, bool, bool]]:
+    """Every node under ``node`` as (node, at module top, CLI code), TYPE_CHECKING blocks
+    skipped (their ``else`` kept).
 
     CLI code: the ``if __name__ == "__main__":`` block and the module-level functions it calls
     (``entry``: a ``python -m`` entry point's ``main``).
     """
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.If) and _is_type_checking(child.test):
-            for sub in child.orelse:
-                yield sub, top, in_main
-                yield from _walk(sub, top, in_main, entry)
-            continue
-        child_main = (
-            in_main
-            or (isinstance(child, ast.If) and _is_main_guard(child.test))
-            or (top and isinstance(child, ast.FunctionDef) and child.name in entry)
-        )
-        child_top = top and not isinstance(
-            child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
-        )
-        yield child, top, in_main
-        yield from _walk(child, child_top, child_main, entry)
+    out: list[tuple[ast.AST, bool, bool]] = []
+    stack: list[tuple[ast.AST, bool, bool]] = [(node, top, in_main)]
+    while stack:
+        parent, p_top, p_main = stack.pop()
+        children: list[tuple[ast.AST, bool, bool]] = []
+        for child in ast.iter_child_nodes(parent):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                for sub in child.orelse:
+                    out.append((sub, p_top, p_main))
+                    children.append((sub, p_top, p_main))
+                continue
+            child_main = (
+                p_main
+                or (isinstance(child, ast.If) and _is_main_guard(child.test))
+                or (p_top and isinstance(child, ast.FunctionDef) and child.name in entry)
+            )
+            child_top = p_top and not isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
+            )
+            out.append((child, p_top, p_main))
+            children.append((child, child_top, child_main))
+        stack.extend(reversed(children))
+    return out
 
 
 def main_blocks(tree: ast.Module) -> list[ast.If]:
@@ -178,7 +187,8 @@ def parse(mod: Module) -> None:
     mod.lines = text.splitlines()
     mod.tree = ast.parse(text, filename=str(mod.path))
     mod.entry = entry_functions(mod.tree)
-    for node, top, in_main in _walk(mod.tree, True, False, mod.entry):
+    mod.nodes = _walk(mod.tree, True, False, mod.entry)
+    for node, top, in_main in mod.nodes:
         line = getattr(node, "lineno", 0)
         end = getattr(node, "end_lineno", line) or line
         span = mod.lines[line - 1 : end] if line else []
@@ -306,9 +316,9 @@ def check_module(mod: Module, mods: dict[str, Module], entry_only: bool = False)
     cli = is_cli(mod.name) or entry_only
     from_sys = {
         (alias.asname or alias.name)
-        for imp_node in ast.walk(mod.tree)
-        if isinstance(imp_node, ast.ImportFrom) and imp_node.module == "sys"
-        for alias in imp_node.names
+        for node, _top, _main in mod.nodes
+        if isinstance(node, ast.ImportFrom) and node.module == "sys"
+        for alias in node.names
         if alias.name == "exit"
     }
 
@@ -356,7 +366,7 @@ def check_module(mod: Module, mods: dict[str, Module], entry_only: bool = False)
             )
         if first == "importlib" and imp.target.rsplit(".", 1)[-1] in DYNAMIC_LOADERS:
             bad(imp.line, f"[dynamic-import] loads modules by name ({imp.target})")
-    for node, _top, in_main in _walk(mod.tree, True, False, mod.entry):
+    for node, _top, in_main in mod.nodes:
         if not isinstance(node, ast.Call):
             continue
         name = _call_name(node.func)
@@ -377,7 +387,7 @@ def check_module(mod: Module, mods: dict[str, Module], entry_only: bool = False)
                 node.lineno,
                 f"[print-exit] library module calls {name} (raise CribwatchError instead)",
             )
-    return out
+    return sorted(out, key=lambda text: int(text.split(":")[1]))
 
 
 def main_block_uses_run(mod: Module) -> bool | None:
@@ -399,11 +409,18 @@ def main_block_uses_run(mod: Module) -> bool | None:
     return False
 
 
-def violations(root: Path = ROOT) -> list[str]:
-    """Every violation of the rules above in the package under ``root``."""
+@functools.cache
+def load(root: Path = ROOT) -> dict[str, Module]:
+    """Every module of the package under ``root``, parsed (once per process)."""
     mods = discover(root)
     for mod in mods.values():
         parse(mod)
+    return mods
+
+
+def violations(root: Path = ROOT) -> list[str]:
+    """Every violation of the rules above in the package under ``root``."""
+    mods = load(root)
     out: list[str] = []
     g = graph(mods)
     imported = {tgt for targets in g.values() for tgt in targets}
@@ -429,9 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--graph", action="store_true", help="print the import graph and exit")
     args = ap.parse_args(argv)
     if args.graph:
-        mods = discover()
-        for mod in mods.values():
-            parse(mod)
+        mods = load()
         g = graph(mods)
         for name, mod in mods.items():
             third = sorted(

@@ -177,22 +177,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def wait_for_work(pid: int, dest: Path, timeout: float = 60.0) -> None:
-    """Block until the job is inside its folder writer (a temporary folder exists) or ended."""
+def wait_for_work(pid: int, dest: Path, timeout: float = 60.0) -> bool:
+    """Block until the job is inside its folder writer (a temporary folder exists beside
+    ``dest``: True) or has ended (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _alive(pid):
         if any(dest.parent.glob(f".{dest.name}.partial-*")):
-            return
+            return True
         time.sleep(0.001)
+    return False
 
 
 def timed_run(driver: Driver, job: dict[str, Any], dest: Path) -> float:
     """Run ``job`` to its end; return the seconds from its temporary folder to its exit."""
     pid = driver.start(job)
-    wait_for_work(pid, dest)
+    seen = wait_for_work(pid, dest)
     t0 = time.monotonic()
     code = driver.wait()
     assert code == 0, f"job {job} failed ({code}): {driver.log.read_text()[-3000:]}"
+    assert seen, f"no temporary folder appeared beside {dest}: is it written through atomic_dir?"
     return time.monotonic() - t0
 
 

@@ -44,7 +44,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check cribwatch tests tools
 	$(BIN)/ruff format --check cribwatch tests tools
-	$(BIN)/mypy cribwatch
+	$(BIN)/mypy cribwatch tools
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python tools/check_layers.py
 

@@ -206,7 +206,7 @@ class Fixed:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="cards._check_value (cribwatch/cards.py, the `origin is tuple` branch) checks every "
+    reason="cards._check_value (cribwatch/cards.py:69, the `origin is tuple` branch) checks every "
     "item against the first type argument and never the length: tuple[int, int, int, int] "
     "accepts [1] or ten items (ColorNetConfig.widths then fails later, outside the config "
     "layer), and tuple[int, float] refuses (1, 0.5). Fix: when args has no Ellipsis, require "

@@ -156,24 +156,31 @@ def train_cmd(
     clikit.positive("--lr", lr)
     clikit.check_number("--hard-share", hard_share, low=0, high=0.99)
     clikit.rate("--real-babies", real_babies)
-    res = tasks.train_model(
-        list(data),
-        out,
-        minutes=minutes,
-        steps=steps,
-        seed=seed,
-        threads=threads,
-        augment=augment,
-        keep=keep,
-        stem=stem,
-        channels=channels,
-        strides=strides,
-        init=init,
-        lr=lr,
-        hard_share=hard_share,
-        real_babies=real_babies,
-        force=force,
-    )
+
+    def validated(step: int, val_loss: float, best: float) -> None:
+        typer.echo(f"step {step} val_loss {val_loss:.4f} best {best:.4f}", err=True)
+
+    with _bar("train") as bar:
+        res = tasks.train_model(
+            list(data),
+            out,
+            minutes=minutes,
+            steps=steps,
+            seed=seed,
+            threads=threads,
+            augment=augment,
+            keep=keep,
+            stem=stem,
+            channels=channels,
+            strides=strides,
+            init=init,
+            lr=lr,
+            hard_share=hard_share,
+            real_babies=real_babies,
+            force=force,
+            progress=bar,
+            on_validation=validated,
+        )
     typer.echo(json.dumps(res))
 
 
@@ -323,18 +330,20 @@ def quantize_cmd(
     clikit.positive("--qat-minutes", qat_minutes)
     clikit.check_number("--qat-steps", qat_steps, low=0, integer=True)
     clikit.non_negative("--distill", distill)
-    res = tasks.quantize(
-        bits=bits,
-        method=method,
-        out=out,
-        weights=weights,
-        data=list(data),
-        qat_minutes=qat_minutes,
-        qat_steps=qat_steps,
-        distill=distill,
-        seed=seed,
-        force=force,
-    )
+    with _bar(f"quantize {bits}-bit {method}") as bar:
+        res = tasks.quantize(
+            bits=bits,
+            method=method,
+            out=out,
+            weights=weights,
+            data=list(data),
+            qat_minutes=qat_minutes,
+            qat_steps=qat_steps,
+            distill=distill,
+            seed=seed,
+            force=force,
+            progress=bar,
+        )
     typer.echo(json.dumps(res))
 
 

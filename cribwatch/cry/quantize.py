@@ -30,7 +30,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 from cribwatch.cry.dataset import load_set, set_features
 from cribwatch.cry.intref import IntModel, IntScorer, QLayer
@@ -52,6 +51,7 @@ from cribwatch.deploy.quantize import (
 )
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_path
+from cribwatch.progress import Progress, report
 
 __all__ = [
     "IntModel",
@@ -279,6 +279,7 @@ def quantize_model(
     seed: int = 0,
     lr: float = 2e-4,
     log: bool = False,
+    progress: Progress | None = None,
 ) -> IntModel:
     """PTQ or QAT of a trained float model into an :class:`IntModel`.
 
@@ -289,7 +290,8 @@ def quantize_model(
     thresholds of 0.98 and above, so the integer model must keep the float model's scores
     (their tail above all), not just its decisions. ``qat_steps`` > 0 defines the run
     (cosine learning rate over the steps; the same command gives the same model on any CPU);
-    otherwise ``qat_minutes`` of wall time does.
+    otherwise ``qat_minutes`` of wall time does. ``progress(QAT steps done, steps or None)``;
+    ``log`` is kept for callers and unused (library code does not print).
     """
     if bits not in (8, 4):
         raise CribwatchError("--bits must be 8 or 4")
@@ -301,7 +303,7 @@ def quantize_model(
     net.act = calibrate(_float_copy(net), calib)
     if method == "qat":
         if qat_data:
-            feats, labels, _ = pooled_features(list(qat_data), log=log)
+            feats, labels, _ = pooled_features(list(qat_data), log=log, progress=progress)
             win = Windows(feats, labels, list(feats), 0.01)
         rng = np.random.default_rng(seed + 5)
         torch.manual_seed(seed)
@@ -312,7 +314,6 @@ def quantize_model(
         net.train()
         step = 0
         total = qat_steps if qat_steps > 0 else None
-        bar = tqdm(total=total, desc=f"QAT {bits}-bit", disable=not log, mininterval=10)
         while (step < qat_steps) if qat_steps > 0 else (time.time() - t0 < qat_minutes * 60):
             if qat_steps > 0:
                 for g in opt.param_groups:
@@ -329,9 +330,7 @@ def quantize_model(
             loss.backward()
             opt.step()
             step += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
-        bar.close()
+            report(progress, step, total)
         net.eval()
         net.act = calibrate(_float_copy(net), calib)
     im = to_int_model(net, bits, method)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,8 @@ def train_model(
     hard_share: float,
     real_babies: float,
     force: bool = False,
+    progress: Progress | None = None,
+    on_validation: Callable[[int, float, float], None] | None = None,
 ) -> dict[str, object]:
     """``cry train``: check the architecture against the board budget, the sets and the
     initial checkpoint, then train and write the checkpoint."""
@@ -228,7 +231,9 @@ def train_model(
     )
     if augment == "strong":
         cfg = strong_augment(cfg)
-    meta = train(list(data), out, cfg, arch, init=init)
+    meta = train(
+        list(data), out, cfg, arch, init=init, progress=progress, on_validation=on_validation
+    )
     return {k: meta[k] for k in ("steps", "minutes", "val_loss", "params", "macs")}
 
 
@@ -431,6 +436,7 @@ def quantize(
     distill: float,
     seed: int,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, object]:
     """``cry quantize``: the integer model (.cwq) and its ONNX QDQ twin beside it."""
     # extra: train
@@ -460,7 +466,7 @@ def quantize(
         qat_data=list(data),
         distill=distill,
         seed=seed,
-        log=True,
+        progress=progress,
     )
     size = im.save(out)
     onnx_size = export_qdq_onnx(im, onnx_path)

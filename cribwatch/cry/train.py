@@ -14,13 +14,13 @@ written atomically. Several cry sets may be given; their files are pooled.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from cribwatch.cry.dataset import CrySet, load_set, set_features
 from cribwatch.cry.features import FrontEndConfig
@@ -35,6 +35,7 @@ from cribwatch.cry.model import (
 from cribwatch.cry.sounds import _hash01, donateacry_uuid
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_path
+from cribwatch.progress import Progress, report
 
 
 @dataclass(frozen=True)
@@ -251,22 +252,32 @@ def set_tag(k: int, n: int) -> str:
 
 
 def pooled_features(
-    roots: list[Path], fe: FrontEndConfig = FrontEndConfig(), log: bool = True
+    roots: list[Path],
+    fe: FrontEndConfig = FrontEndConfig(),
+    log: bool = True,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, tuple[np.ndarray, float]], dict[str, list[tuple[float, float]]], list[CrySet]]:
     """Features and cry labels of the files of one or several cry sets (file names tagged by
-    :func:`set_tag`), and the loaded sets."""
+    :func:`set_tag`), and the loaded sets. ``progress(files done, files)``; ``log`` is kept
+    for callers and unused (library code does not print)."""
     sets = [load_set(r) for r in roots]
     feats: dict[str, tuple[np.ndarray, float]] = {}
     labels: dict[str, list[tuple[float, float]]] = {}
-    bar = tqdm(total=sum(len(s.files) for s in sets), desc="features", disable=not log, leave=False)
+    total = sum(len(s.files) for s in sets)
+    done = 0
+
+    def one_file(i: int, n: int) -> None:
+        nonlocal done
+        done += 1
+        report(progress, done, total)
+
     for k, s in enumerate(sets):
         if not s.labels:
             raise CribwatchError(f"{s.root}: no cry labels, nothing to learn")
         tag = set_tag(k, len(sets))
-        for f, fv in set_features(s, fe, progress=lambda i, n: bar.update(1)).items():
+        for f, fv in set_features(s, fe, progress=one_file).items():
             feats[tag + f] = fv
         labels.update({tag + f: spans for f, spans in s.labels.items()})
-    bar.close()
     return feats, labels, sets
 
 
@@ -312,17 +323,22 @@ def train(
     fe: FrontEndConfig = FrontEndConfig(),
     log: bool = True,
     init: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    on_validation: Callable[[int, float, float], None] | None = None,
 ) -> dict[str, object]:
     """Train on the cry set(s) ``data``; write the kept checkpoint to ``out``; return its meta.
     ``init``: start from that checkpoint's weights (and architecture) instead of a random model
-    (fine-tuning, e.g. with hard negatives)."""
+    (fine-tuning, e.g. with hard negatives). ``progress(steps done, steps)`` (with a time
+    budget: seconds done of the budget); ``on_validation(step, val_loss, best)`` after each
+    validation; ``log`` is kept for callers and unused (library code does not print)."""
     if cfg.keep not in ("best", "last"):
         raise CribwatchError(f"keep must be best or last, not {cfg.keep!r}")
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     roots = [Path(d) for d in data] if isinstance(data, list) else [Path(data)]
-    feats, labels, sets = pooled_features(roots, fe, log)
+    feats, labels, sets = pooled_features(roots, fe, log, progress)
     manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
     files = list(feats)
     kept = files_of_babies(sets, cfg.real_babies)
@@ -362,7 +378,6 @@ def train(
     best = float("inf")
     step = 0
     meta: dict[str, object] = {}
-    pbar = tqdm(total=int(budget), desc="train (s)", disable=not log, unit="s", mininterval=10)
 
     def make_meta(v: float) -> dict[str, object]:
         return {
@@ -413,8 +428,10 @@ def train(
         loss.backward()
         opt.step()
         step += 1
-        pbar.n = int(min(budget, time.time() - t0))
-        pbar.set_postfix(step=step, loss=f"{float(loss.detach()):.3f}")
+        if cfg.steps > 0:
+            report(progress, step, cfg.steps)
+        else:
+            report(progress, int(min(budget, time.time() - t0)), int(budget))
         if cfg.steps > 0:
             due = step % cfg.val_every_steps == 0 or step >= cfg.steps
         else:
@@ -426,8 +443,8 @@ def train(
                 best = v
                 meta = make_meta(v)
                 save_checkpoint(out, model, meta)
-            pbar.write(f"step {step} val_loss {v:.4f} best {best:.4f}")
-    pbar.close()
+            if on_validation is not None:
+                on_validation(step, v, best)
     v = validate() if va else 0.0
     if v < best or not meta or (cfg.keep == "last" and meta["steps"] != step):
         meta = make_meta(v)

@@ -214,3 +214,52 @@ def test_streaming_cli_prints_the_alert_before_the_stream_ends() -> None:
         proc.kill()
     assert [r["type"] for r in rest] == ["end"]
     assert rest[0]["onset"] == first["onset"] and rest[0]["offset"] > 30.0
+
+
+def test_no_silent_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config file in the user's config folder is never loaded behind the user's back: the
+    detector uses the model card's config unless --config names one."""
+    from cribwatch.cry.api import load_filter_config
+
+    folder = tmp_path / "cfg" / "cribwatch"
+    folder.mkdir(parents=True)
+    (folder / "cry-detector.json").write_text(json.dumps({"detector": {"threshold": 0.2}}))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    card = load_filter_config(None, DEFAULT_WEIGHTS)
+    assert card.threshold == 0.991
+    assert CryDetector().config == card
+    assert _events(CryDetector(), read_audio(DEMO)) == DEMO_EVENTS
+
+
+def test_tune_without_out_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model: object
+) -> None:
+    from cribwatch.cry import tasks
+    from cribwatch.cry.train import save_checkpoint
+    from tests.cry.test_synth_and_train import make_tiny_set
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    make_tiny_set(tmp_path / "s", n_files=2)
+    save_checkpoint(tmp_path / "m.pt", tiny_model, {})  # type: ignore[arg-type]
+    before = sorted(p for p in tmp_path.rglob("*") if ".cache" not in p.parts)
+    res = tasks.tune(tmp_path / "s", 100.0, tmp_path / "m.pt")
+    after = sorted(p for p in tmp_path.rglob("*") if ".cache" not in p.parts)
+    assert after == before and res["config"] is None
+    assert FilterConfig.from_dict(res["detector"]).threshold == res["threshold"]  # type: ignore[arg-type]
+    res = tasks.tune(tmp_path / "s", 100.0, tmp_path / "m.pt", out=tmp_path / "t.json")
+    assert (
+        json.loads((tmp_path / "t.json").read_text())["detector"]["threshold"] == res["threshold"]
+    )
+
+
+def test_audio_files_over_the_length_cap_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cribwatch.cry.stream import wav_blocks
+
+    monkeypatch.setenv("CRIBWATCH_MAX_AUDIO_SECONDS", "5")
+    for read in (lambda: read_audio(DEMO), lambda: next(wav_blocks(DEMO))):
+        with pytest.raises(CribwatchError) as e:
+            read()
+        assert "demo.flac" in str(e.value) and "CRIBWATCH_MAX_AUDIO_SECONDS" in str(e.value)

@@ -112,8 +112,8 @@ def test_step_defined_training_is_reproducible_and_pools_sets(tmp_path):
     m2 = train(sets, tmp_path / "w2.pt", cfg, log=False)
     assert m1["steps"] == m2["steps"] and m1["steps"] in (3, 6)  # best of the two validations
     assert m1["data"] == [str(p) for p in sets]
-    s1 = torch.load(tmp_path / "w1.pt", weights_only=False)["state_dict"]
-    s2 = torch.load(tmp_path / "w2.pt", weights_only=False)["state_dict"]
+    s1 = torch.load(tmp_path / "w1.pt", weights_only=True)["state_dict"]
+    s2 = torch.load(tmp_path / "w2.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(s1[k], s2[k]) for k in s1)
 
 
@@ -296,8 +296,8 @@ def test_fine_tune_with_hard_negatives_from_a_checkpoint(tmp_path):
     )
     meta = train(tmp_path / "a", tmp_path / "ft.pt", cfg, log=False, init=base)
     assert meta["steps"] == 3 and meta["init"] == str(base)
-    a = torch.load(base, weights_only=False)["state_dict"]
-    b = torch.load(tmp_path / "ft.pt", weights_only=False)["state_dict"]
+    a = torch.load(base, weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "ft.pt", weights_only=True)["state_dict"]
     moved = [k for k in a if a[k].dtype.is_floating_point and not torch.equal(a[k], b[k])]
     assert moved  # fine-tuned, not a copy
     # starting from the checkpoint: after 3 small steps the weights stay close to it

@@ -1,5 +1,9 @@
 """Per-frame timing of the roll-over pipeline: pose (MediaPipe) and posture + events.
 
+``posture_events_*`` time the geometric rules and the tracker; ``detector_ms_per_frame_p50``
+times the front desk as shipped (:class:`~cribwatch.rollover.api.RolloverDetector`: the
+learned posture model with the face veto, numpy), one frame at a time.
+
 Wall-clock times (``*_ms_per_frame*``, ``end_to_end_fps``) depend on what else runs on the
 machine; the process CPU times (``*_cpu_*``) much less so, and ``load_average_1min`` says how
 busy the machine was.
@@ -17,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from cribwatch.errors import CribwatchError
+from cribwatch.rollover.api import RolloverDetector
 from cribwatch.rollover.events import Tracker, run
 from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig
 from cribwatch.rollover.posture import features, probabilities
@@ -92,6 +97,13 @@ def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, An
     t0 = time.perf_counter()
     run(seq.t, seq.kp)
     batch_us = (time.perf_counter() - t0) * 1e6 / seq.n
+    # the front desk as shipped (learned posture model with the face veto), frame by frame
+    detector = RolloverDetector()
+    det_ms: list[float] = []
+    for i in range(seq.n):
+        t0 = time.perf_counter()
+        detector.update(float(seq.t[i]), seq.kp[i])
+        det_ms.append((time.perf_counter() - t0) * 1e3)
     pose_med = float(np.median(pose_ms))
     post_med = float(np.median(post_ms))
     return {
@@ -104,6 +116,7 @@ def run_bench(frames: int = 150, cfg: BenchConfig | None = None) -> dict[str, An
         "pose_found_fraction": round(found / len(pose_ms), 3),
         "posture_events_ms_per_frame_p50": round(post_med, 4),
         "posture_events_us_per_frame_batch": round(batch_us, 2),
+        "detector_ms_per_frame_p50": round(float(np.median(det_ms)), 4),
         "end_to_end_fps": round(1000.0 / (pose_med + post_med), 1),
         "pose_cpu_ms_per_frame_p50": round(float(np.median(pose_cpu_ms)), 3),
         "posture_events_cpu_ms_per_frame_mean": round(post_cpu, 4),

@@ -126,11 +126,9 @@ def family_card(weights: Path) -> tuple[Path, dict[str, Any]] | None:
     folder = Path(weights).parent if str(Path(weights).parent) else Path(".")
     for card in sorted(folder.glob("*.json")):
         try:
-            d = read_json_object(card)
+            d = read_card(card, "cry")
         except CribwatchError:
-            continue
-        if d.get("capability", "cry") != "cry":
-            continue
+            continue  # not a cry model card
         if name in (d.get("integer_models") or {}):
             return card, d
     return None

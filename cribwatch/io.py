@@ -166,6 +166,31 @@ def check_audio_seconds(path: str | os.PathLike[str], seconds: float) -> None:
         )
 
 
+def _open_header(path: Path) -> Image.Image:
+    """``Image.open`` (reads the header only) with PIL's own bomb limit off: ours is checked
+    next, from the header's size, with the size in the message."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        return Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) of an image file from its header, checked against the pixel cap."""
+    p = Path(path)
+    if not p.is_file():
+        raise CribwatchError(f"{p}: file not found" if not p.exists() else f"{p}: not a file")
+    try:
+        with _open_header(p) as img:
+            size = (int(img.size[0]), int(img.size[1]))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise CribwatchError(f"{p}: not a readable image ({exc})") from exc
+    check_pixels(p, *size)
+    return size
+
+
 def _open_image(path: Path) -> Image.Image:
     if not path.exists():
         raise CribwatchError(f"{path}: file not found")
@@ -174,11 +199,9 @@ def _open_image(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = _open_header(path)
             check_pixels(path, *img.size)
             img.load()
-    except Image.DecompressionBombError as exc:
-        raise CribwatchError(f"{path}: image too large to decode ({exc})") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise CribwatchError(f"{path}: not a readable image ({exc})") from exc
     return img

@@ -69,8 +69,20 @@ def _check_value(name: str, tp: Any, value: Any, where: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise CribwatchError(f"{where}: {name} must be a list, not {type(value).__name__}")
-        item_tp = args[0] if args else Any
-        return tuple(_check_value(f"{name}[{i}]", item_tp, v, where) for i, v in enumerate(value))
+        if len(args) == 2 and args[1] is Ellipsis:
+            item_types = [args[0]] * len(value)
+        elif args:
+            if len(value) != len(args):
+                raise CribwatchError(
+                    f"{where}: {name} must be a list of {len(args)} items, not {len(value)}"
+                )
+            item_types = list(args)
+        else:
+            item_types = [Any] * len(value)
+        return tuple(
+            _check_value(f"{name}[{i}]", tp_i, v, where)
+            for i, (tp_i, v) in enumerate(zip(item_types, value, strict=True))
+        )
     if tp is bool:
         if not isinstance(value, bool):
             raise CribwatchError(f"{where}: {name} must be true or false")

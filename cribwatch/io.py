@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import math
 import os
 import shutil
@@ -26,8 +27,24 @@ from PIL import Image, PngImagePlugin, UnidentifiedImageError
 from cribwatch.errors import CribwatchError
 
 #: errno values that mean "this path cannot be written here", reported as one error line.
-_WRITE_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EISDIR,
-                 errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.EXDEV, errno.ENOTEMPTY}
+_WRITE_ERRNOS = {
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EISDIR,
+    errno.ENOTDIR,
+    errno.EEXIST,
+    errno.ENAMETOOLONG,
+    errno.EXDEV,
+    errno.ENOTEMPTY,
+}
+
+# Pillow reports some refusals through `logging` as well as by raising; with no handler the
+# last-resort handler would print them beside the one error line. The exception is what counts.
+logging.getLogger("PIL").addHandler(logging.NullHandler())
+logging.getLogger("PIL").propagate = False
 
 #: The marker every cribwatch output carries (a PNG text chunk, a JSON field, a folder's
 #: ``.cribwatch`` file): a verb may replace an output that holds it without ``--force``.
@@ -256,7 +273,10 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 
 def write_image(path: str | os.PathLike[str], img: np.ndarray) -> None:
     """Write a float image in [0, 1] ((H, W) grey or (H, W, 3) RGB) as an 8-bit PNG, atomically."""
-    arr = to_uint8(img)
+    try:
+        arr = to_uint8(img)
+    except CribwatchError as exc:
+        raise CribwatchError(f"{path}: {exc.message}") from exc
     mode = "L" if arr.ndim == 2 else "RGB"
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", OUTPUT_MARK)
@@ -322,8 +342,11 @@ def guard_output(
         src = Path(given)
         if src.exists() and (resolved == src.resolve() or _same_file(out, src)):
             raise CribwatchError(f"{option} {out}: is the {name} input; choose another path")
-        if src.exists() and out.exists() and out.is_dir() and src.resolve().is_relative_to(
-            resolved
+        if (
+            src.exists()
+            and out.exists()
+            and out.is_dir()
+            and src.resolve().is_relative_to(resolved)
         ):
             raise CribwatchError(f"{option} {out}: holds the {name} input; choose another path")
     if resolved in _protected_folders():

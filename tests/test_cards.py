@@ -204,14 +204,6 @@ class Fixed:
     pair: tuple[int, float] = (1, 0.5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cards._check_value (cribwatch/cards.py:69, the `origin is tuple` branch) checks every "
-    "item against the first type argument and never the length: tuple[int, int, int, int] "
-    "accepts [1] or ten items (ColorNetConfig.widths then fails later, outside the config "
-    "layer), and tuple[int, float] refuses (1, 0.5). Fix: when args has no Ellipsis, require "
-    "len(value) == len(args) and check item i against args[i].",
-)
 def test_fixed_length_tuples_are_checked() -> None:
     for bad in ([1], [1, 2, 3, 4, 5], []):
         with pytest.raises(CribwatchError, match="widths"):

@@ -9,6 +9,7 @@ import json
 import os
 import struct
 import subprocess
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -293,15 +294,8 @@ def test_pixel_cap_from_the_header(tmp_path: Path) -> None:
     assert str(big) in msg and "9500x9500" in msg and cio.MAX_PIXELS_ENV in msg
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io._open_image (cribwatch/io.py:177): Image.open raises Pillow's own "
-    "DecompressionBombError above 2 x Image.MAX_IMAGE_PIXELS (179 MP) before check_pixels "
-    "runs, so a 20000x20000 header gets Pillow's message (no size, no CRIBWATCH_MAX_PIXELS) "
-    "and CRIBWATCH_MAX_PIXELS cannot raise the cap past 179 MP. Fix: open with "
-    "Image.MAX_IMAGE_PIXELS = None (cribwatch's check_pixels is the cap) and restore it after.",
-)
 def test_pixel_cap_message_names_size_and_setting(tmp_path: Path) -> None:
+    """Above Pillow's own bomb limit too, the error is cribwatch's: size and setting named."""
     bomb = _png_claiming(tmp_path / "bomb.png", 20000, 20000)
     with pytest.raises(CribwatchError) as err:
         cio.read_rgb(bomb)
@@ -348,13 +342,38 @@ def test_image_readers_name_the_file(tmp_path: Path) -> None:
         cio.read_rgb(grey, require_color=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io.write_image (cribwatch/io.py:236, to_uint8) refuses a NaN image with "
-    "'image to write contains NaN or infinite values', without the path being written (the "
-    "contract's error line names the file). Fix: in write_image, catch the CribwatchError of "
-    "to_uint8 and re-raise it as f'{path}: {exc.message}' (or pass the path to to_uint8).",
-)
+def _tiff_with_samples_per_pixel(path: Path, samples: int) -> Path:
+    """A small RGB TIFF whose SamplesPerPixel tag (277) is rewritten to ``samples``."""
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(path, format="TIFF")
+    data = bytearray(path.read_bytes())
+    assert data[:2] == b"II"
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for i in range(struct.unpack_from("<H", data, ifd)[0]):
+        entry = ifd + 2 + 12 * i
+        if struct.unpack_from("<H", data, entry)[0] == 277:
+            struct.pack_into("<H", data, entry + 8, samples)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_image_reader_refusal_prints_nothing(tmp_path: Path) -> None:
+    bad = _tiff_with_samples_per_pixel(tmp_path / "bad.tif", 3843)
+    code = (
+        "import sys\n"
+        "from cribwatch import io\n"
+        "from cribwatch.errors import CribwatchError\n"
+        "try:\n"
+        "    io.read_rgb(sys.argv[1])\n"
+        "except CribwatchError as exc:\n"
+        "    print(exc.message)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(bad)], capture_output=True, text=True, timeout=60
+    )
+    assert "not a readable image" in res.stdout, res.stdout + res.stderr
+    assert res.stderr == ""
+
+
 def test_write_image_nan_names_the_file(tmp_path: Path) -> None:
     out = tmp_path / "out.png"
     with pytest.raises(CribwatchError) as err:

@@ -259,7 +259,7 @@ def test_atomic_dir_killed_at_random(
             1,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="io.atomic_dir (cribwatch/io.py:354-355) swaps with two renames (old "
+                reason="io.atomic_dir (cribwatch/io.py:377-378) swaps with two renames (old "
                 "folder aside, new folder in); a kill between them leaves no folder at the "
                 "destination. Fix: on Linux swap in one step with renameat2(RENAME_EXCHANGE) "
                 "(ctypes, libc) and then remove the old folder, falling back to the two renames "

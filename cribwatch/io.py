@@ -8,12 +8,14 @@ so a reader never sees a half-written file.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import json
 import logging
 import math
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 import warnings
@@ -370,6 +372,44 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _restore_interrupted_swap(dest: Path) -> None:
+    """Where a kill fell between the two renames of the fallback swap, put the old folder back."""
+    if dest.exists():
+        return
+    olds = sorted(dest.parent.glob(f".{dest.name}.old-*"), key=lambda q: q.stat().st_mtime)
+    if olds and olds[-1].is_dir():
+        os.rename(olds[-1], dest)
+
+
 @contextlib.contextmanager
 def atomic_dir(
     path: str | os.PathLike[str], *, force: bool = False, option: str = "--out"
@@ -377,13 +417,16 @@ def atomic_dir(
     """Yield an empty temporary folder beside ``path``; on success swap it in as ``path``.
 
     Writers put every file in the yielded folder (a manifest last); the ``.cribwatch`` marker is
-    added after the body returns, then the folder replaces ``path`` whole by rename: a reader
-    or a kill at any point sees the old folder or the new one, never a mix. An existing ``path``
+    added after the body returns, then the folder replaces ``path`` whole: in one step on Linux
+    (``renameat2`` with ``RENAME_EXCHANGE``), elsewhere by two renames, an interrupted pair of
+    which the next writer undoes. A reader or a kill at any point sees the old folder or the
+    new one, never a mix. An existing ``path``
     must pass :func:`guard_output`. On an exception the temporary folder is removed.
     """
     dest = Path(path)
     if dest.exists() and not dest.is_dir():
         raise CribwatchError(f"{option} {dest}: cannot write (a file is in the way)")
+    _restore_interrupted_swap(dest)
     guard_output(dest, option=option, force=force)
     token = uuid.uuid4().hex[:8]
     tmp = dest.parent / f".{dest.name}.partial-{token}"
@@ -395,11 +438,14 @@ def atomic_dir(
     try:
         yield tmp
         (tmp / DIR_MARK).write_text(json.dumps({"written_by": OUTPUT_MARK}) + "\n")
-        old = dest.parent / f".{dest.name}.old-{token}"
-        if dest.exists():
+        if not dest.exists():
+            os.rename(tmp, dest)
+        elif _exchange(tmp, dest):
+            shutil.rmtree(tmp, ignore_errors=True)  # now the old folder
+        else:
+            old = dest.parent / f".{dest.name}.old-{token}"
             os.rename(dest, old)
-        os.rename(tmp, dest)
-        if old.exists():
+            os.rename(tmp, dest)
             shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cribwatch import io as cio
+import cribwatch.io as cio
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
@@ -41,6 +41,7 @@ import json, os, signal, sys, traceback
 from pathlib import Path
 if sys.argv[1] == "cli":
     from cribwatch.cli import main
+import cribwatch.io as cio
 from cribwatch.io import atomic_dir
 
 def patch_renames(kill_at):
@@ -54,6 +55,10 @@ def patch_renames(kill_at):
             return out
         return inner
     os.rename, os.replace = wrap(os.rename), wrap(os.replace)
+    cio._exchange = wrap(cio._exchange)  # the one-step swap counts as a rename
+
+def no_exchange():
+    cio._exchange = lambda a, b: False  # the two-rename fallback of systems without renameat2
 
 def write(dest, tag, n):
     with atomic_dir(dest) as tmp:
@@ -73,6 +78,8 @@ for line in sys.stdin:
             log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
             os.dup2(log, 1)
             os.dup2(log, 2)
+            if job.get("no_exchange"):
+                no_exchange()
             if job.get("kill_at"):
                 patch_renames(job["kill_at"])
             if "argv" in job:
@@ -252,33 +259,32 @@ def test_atomic_dir_killed_at_random(
     )
 
 
-@pytest.mark.parametrize(
-    "kill_at",
-    [
-        pytest.param(
-            1,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="io.atomic_dir (cribwatch/io.py:377-378) swaps with two renames (old "
-                "folder aside, new folder in); a kill between them leaves no folder at the "
-                "destination. Fix: on Linux swap in one step with renameat2(RENAME_EXCHANGE) "
-                "(ctypes, libc) and then remove the old folder, falling back to the two renames "
-                "where it is refused (EINVAL/ENOSYS); or have atomic_dir and the readers restore "
-                "a lone '.NAME.old-*' when NAME is missing.",
-            ),
-        ),
-        2,
-    ],
-)
-def test_atomic_dir_killed_inside_the_swap(
-    kill_at: int, writer: tuple[Driver, dict, dict, float], tmp_path: Path
+def test_atomic_dir_killed_right_after_the_swap(
+    writer: tuple[Driver, dict, dict, float], tmp_path: Path
 ) -> None:
-    """Deterministic kills right after each rename of the swap (the window random kills miss)."""
+    """A kill right after the one-step swap (before the old folder is removed): the new whole."""
     driver, old, new, _ = writer
     dest = tmp_path / "set"
     restore(dest, old)
-    driver.start({"dest": str(dest), "tag": "new", "n": N_FILES, "kill_at": kill_at})
+    driver.start({"dest": str(dest), "tag": "new", "n": N_FILES, "kill_at": 1})
     assert driver.wait() == -signal.SIGKILL
+    assert tree(dest) == new, describe(tree(dest), old, new)
+
+
+@pytest.mark.parametrize("kill_at", [1, 2])
+def test_atomic_dir_fallback_killed_inside_the_swap(
+    kill_at: int, writer: tuple[Driver, dict, dict, float], tmp_path: Path
+) -> None:
+    """Without renameat2 the swap is two renames; a kill between them leaves the old folder
+    aside, which the next writer (or reader through atomic_dir) puts back before anything else."""
+    driver, old, new, _ = writer
+    dest = tmp_path / "set"
+    restore(dest, old)
+    driver.start(
+        {"dest": str(dest), "tag": "new", "n": N_FILES, "kill_at": kill_at, "no_exchange": True}
+    )
+    assert driver.wait() == -signal.SIGKILL
+    cio._restore_interrupted_swap(dest)
     got = tree(dest)
     assert got in (old, new), f"killed after rename {kill_at}: {describe(got, old, new)}"
 

@@ -33,10 +33,12 @@ from cribwatch.color.api import (
 )
 from cribwatch.color.config import ColorNetConfig, SSIMMapConfig, TrainConfig
 from cribwatch.color.pairs import make_pairs
-from cribwatch.color.report import TABLE_KEYS
+from cribwatch.color.report import TABLE_KEYS, write_report
+from cribwatch.deploy.golden import golden_json
 from cribwatch.errors import CribwatchError
 from cribwatch.io import guard_output, read_json_object
 from cribwatch.progress import Progress
+from cribwatch.sim.night import RANGE_PRESETS
 
 app = typer.Typer(help="Night colorization.", no_args_is_help=True)
 
@@ -247,8 +249,6 @@ def make_pairs_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Build a pair set: reference, changed target, night frame, change mask."""
-    from cribwatch.sim.night import RANGE_PRESETS
-
     _int("--n", n, 1, MAX_PAIRS)
     clikit.one_of("--split", split, ("train", "test", "all"))
     clikit.one_of("--night-ranges", night_ranges, tuple(RANGE_PRESETS))
@@ -357,8 +357,6 @@ def report_cmd(
     for name, given in (("--data", data), ("--ood", ood), ("--cache", cache)):
         if given is not None and doc.exists() and doc.resolve() == given.resolve():
             raise CribwatchError(f"--doc {doc}: is the {name} input; choose another path")
-    from cribwatch.color.report import write_report
-
     with _bar("report") as bar:
         rows = write_report(
             data, names, doc, ood=ood, marker=marker, title=title, cache=cache, progress=bar
@@ -478,7 +476,6 @@ def golden_cmd(
     _int("--limit", limit, 1, 10_000)
     guard_output(out, inputs={"--model": model, "--pairs": pairs}, force=force)
     from cribwatch.color.deploy import golden  # extra: train
-    from cribwatch.deploy.golden import golden_json
 
     with _bar("golden", limit) as bar:
         man = golden(model, pairs, out, limit=limit, force=force, progress=bar)

@@ -11,19 +11,27 @@ needs (network config, SSIM map config) travel inside the ONNX file as metadata
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import torch
+from onnx import numpy_helper
 from torch import Tensor
 
 from cribwatch.color.api import default_onnx, read_night, read_reference
 from cribwatch.color.lab import AB_SCALE, L_SCALE, np_to_t
 from cribwatch.color.mask import SSIMMapConfig
+from cribwatch.color.metrics import colorfulness, de00_map, psnr
 from cribwatch.color.model import (
     ColorNet,
     ColorNetConfig,
@@ -35,10 +43,10 @@ from cribwatch.color.model import (
 )
 from cribwatch.color.pairs import load_pair_set
 from cribwatch.color.pipeline import Colorizer, LoadedNet, load_net
-from cribwatch.color.tflite import Parts
+from cribwatch.color.tflite import Parts, export_tflite, run_in_venv, save_pair_inputs
 from cribwatch.deploy.export import export_onnx
 from cribwatch.deploy.golden import dump_golden
-from cribwatch.deploy.ort_quant import RobustConfig, quantize_model
+from cribwatch.deploy.ort_quant import RobustConfig, activation_errors, quantize_model
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_path, guard_output, read_rgb
 from cribwatch.progress import Progress
@@ -50,8 +58,6 @@ INT8_FILE = "color_ssim_guided.int8.onnx"
 
 def shipped_int8() -> Path | None:
     """Path of the shipped INT8 model, or None when the package carries none."""
-    from importlib import resources
-
     p = Path(str(resources.files("cribwatch") / "weights" / INT8_FILE))
     return p if p.is_file() else None
 
@@ -107,11 +113,6 @@ TFLITE_PYTHON_ENV = "CRIBWATCH_TFLITE_PYTHON"
 
 def _export_tflite(weights: Path, out: Path, check_pairs: Path | None) -> dict[str, Any]:
     """TFLite export in this environment if litert-torch imports, else in the LiteRT venv."""
-    import os
-    import tempfile
-
-    from cribwatch.color.tflite import export_tflite, run_in_venv, save_pair_inputs
-
     with tempfile.TemporaryDirectory() as tmp:
         inputs = None
         if check_pairs is not None:
@@ -194,8 +195,6 @@ class OnnxNet:
     """An exported network run by ONNX Runtime, with the interface the pipeline uses."""
 
     def __init__(self, path: Path, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         if not path.is_file():
             raise CribwatchError(f"{path}: model file not found")
         try:
@@ -312,8 +311,6 @@ def io_scales(model: Path) -> dict[str, float]:
     the scale of the QuantizeLinear reading an input or of the DequantizeLinear (or quantized
     operator) producing an output. A step that is large against a tensor's useful range (the
     [0, 1] map sharing one with Lab values) is what breaks naive quantization."""
-    from onnx import numpy_helper
-
     m = onnx.load(str(model))
     inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
     ins = {i.name for i in m.graph.input}
@@ -355,10 +352,6 @@ def diagnose(
     """Per-tensor SQNR (dB, graph order) of ``scheme`` against FP32 on ``n_eval`` pairs of
     ``pairs``: the scheme is re-run in Q/DQ form with the original tensor names, which ONNX
     Runtime's ``qdq_loss_debug`` needs to match activations."""
-    import tempfile
-
-    from cribwatch.deploy.ort_quant import activation_errors
-
     feeds = pair_feeds(calib, model, n_calib)
     keep = sensitive_nodes(model) if scheme == "robust" else []
     cfg = RobustConfig(keep_float=tuple(keep), operator_format=False, compact=False)
@@ -386,8 +379,6 @@ def compare_precisions(
     fp32: Path, int8: Path, pairs: Path, limit: int | None = None
 ) -> PrecisionComparison:
     """Mean PSNR of INT8 RGB output against FP32's, and each one's dCF and de00 against truth."""
-    from cribwatch.color.metrics import colorfulness, de00_map, psnr
-
     torch.set_num_threads(1)
     a, b = onnx_colorizer(fp32), onnx_colorizer(int8)
     ps, dfa, dfb, dea, deb, ta, tb = [], [], [], [], [], [], []
@@ -537,9 +528,6 @@ def bench(models: dict[str, Path], cfg: BenchConfig | None = None) -> list[dict[
     Each configuration runs the deployable pipeline (:mod:`cribwatch.color.runtime`: NumPy,
     OpenCV and ONNX Runtime, no torch) in its own process, so ``peak_rss_mb`` is that of a
     process that colours frames and nothing else."""
-    import subprocess
-    import sys
-
     cfg = cfg or BenchConfig()
     rows = []
     for precision, path in models.items():

@@ -49,6 +49,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from cribwatch.color.config import ColorNetConfig
 from cribwatch.color.lab import AB_SCALE, L_SCALE, gray_to_l, luma, resize, rgb_to_lab_t
@@ -275,8 +276,6 @@ def count_macs(model: ColorNet, size: int | None = None) -> int:
     Counted by :class:`torch.utils.flop_counter.FlopCounterMode` (convolutions and matrix
     products; it reports 2 FLOPs per MAC), on the model in eval mode.
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     s = size or model.cfg.size
     x = torch.rand(1, 1, s, s)
     ref = torch.rand(1, 3, s, s)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cribwatch.color.api import WEIGHTS, check_method, check_writable, default_weights
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_open, read_json_object, read_text, write_json
 from cribwatch.progress import Progress
@@ -67,8 +68,6 @@ def check_markers(doc: Path, text: str, marker: str) -> None:
 
 def _weights_key(method: str) -> str:
     """Hash of the shipped weights a method uses ('' for the baselines)."""
-    from cribwatch.color.api import WEIGHTS, default_weights
-
     base = method.partition("@")[0]
     names = ["ref", "auto"] if base == "blend" else [base] if base in WEIGHTS else []
     h = hashlib.sha256()
@@ -108,8 +107,6 @@ def write_report(
     metrics tables into the section ``marker`` of ``doc``. The document is read (UTF-8, both
     markers or neither) and its folder probed for writing before any evaluation. Returns the
     rows (one per set and method)."""
-    from cribwatch.color.api import check_method, check_writable
-
     for m in methods:
         check_method(m)
     if not doc.parent.exists():

@@ -29,14 +29,21 @@ pixel (``BORDER_REFLECT_101``, torch's ``reflect``), closing ignores pixels outs
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
+import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import cv2 as _cv2
 import numpy as np
+import onnxruntime as ort
 
+from cribwatch.deploy.bench import peak_rss_mb
 from cribwatch.errors import CribwatchError
 
 cv2: Any = _cv2  # OpenCV's type stubs reject the scalar operands the library accepts
@@ -196,8 +203,6 @@ class ColorRuntime:
     """
 
     def __init__(self, model: Path, threads: int = 1, cfg: RuntimeConfig | None = None) -> None:
-        import onnxruntime as ort  # the runtime's one model dependency (no onnx, no torch)
-
         model = Path(model)
         if not model.is_file():
             raise CribwatchError(f"{model}: model file not found")
@@ -325,12 +330,6 @@ def bench_one(
     not timed); the reference is prepared once (``ref_ms``: its one-off cost) and each frame
     then runs pre, model and post.
     """
-    import os
-    import time
-    from importlib import resources
-
-    from cribwatch.deploy.bench import peak_rss_mb
-
     cv2.setNumThreads(threads)
     sample = Path(str(resources.files("cribwatch.demo") / "samples" / "color" / "00000"))
     night0 = cv2.imread(str(sample / "night.png"), cv2.IMREAD_GRAYSCALE)
@@ -382,9 +381,6 @@ def bench_one(
 def main(argv: list[str] | None = None) -> int:
     """``python -m cribwatch.color.runtime MODEL --height H --width W --threads T``: one
     benchmark configuration as a JSON line (run in its own process for an honest peak RSS)."""
-    import argparse
-    import sys
-
     from cribwatch import clikit  # python -m entry point: the CLI layer
 
     ap = argparse.ArgumentParser(description=main.__doc__)

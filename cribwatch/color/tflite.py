@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,10 +26,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from cribwatch.color.model import ColorNet
+from cribwatch.color.lab import np_to_t
+from cribwatch.color.model import ColorNet, make_inputs
+from cribwatch.color.pairs import load_pair_set
 from cribwatch.color.pipeline import load_net
 from cribwatch.errors import CribwatchError
-from cribwatch.io import atomic_path, guard_output
+from cribwatch.io import atomic_path, guard_output, read_gray, read_rgb
 
 
 class Parts(nn.Module):
@@ -65,7 +68,7 @@ def export_tflite(
     ``checks`` random inputs or on the network inputs saved in ``inputs`` (an ``.npz`` with
     one array per input name, first axis = sample; see :func:`save_pair_inputs`)."""
     try:
-        import litert_torch  # type: ignore[import-not-found]
+        import litert_torch  # type: ignore[import-not-found]  # extra: the LiteRT venv
         from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]
     except ImportError as exc:
         raise CribwatchError(
@@ -113,11 +116,6 @@ def export_tflite(
 
 def save_pair_inputs(weights: Path, pairs: Path, out: Path, limit: int = 8) -> Path:
     """Network inputs of the first ``limit`` pairs of a set, as an ``.npz`` for the check."""
-    from cribwatch.color.lab import np_to_t
-    from cribwatch.color.model import make_inputs
-    from cribwatch.color.pairs import load_pair_set
-    from cribwatch.io import read_gray, read_rgb
-
     net = load_net(weights)
     cols: dict[str, list[np.ndarray]] = {"night_l": [], "ref_lab": [], "smap": []}
     for p in load_pair_set(pairs)[:limit]:
@@ -135,8 +133,6 @@ def save_pair_inputs(weights: Path, pairs: Path, out: Path, limit: int = 8) -> P
 
 def run_in_venv(python: Path, weights: Path, out: Path, inputs: Path | None) -> dict[str, object]:
     """Run the conversion with the interpreter of the separate LiteRT environment."""
-    import subprocess
-
     cmd = [
         str(python),
         "-m",

@@ -78,6 +78,7 @@ from cribwatch.color.model import (
     count_params,
     make_inputs,
 )
+from cribwatch.color.pairs import load_pair_set
 from cribwatch.errors import CribwatchError
 from cribwatch.progress import Progress, report
 from cribwatch.sim.night import NightRanges, render_night, sample_params
@@ -106,8 +107,6 @@ class PairSampler:
     def __init__(
         self, data: Path, size: int, cfg: TrainConfig, ranges: NightRanges | None = None
     ) -> None:
-        from cribwatch.color.pairs import load_pair_set
-
         pairs = [p for p in load_pair_set(Path(data)) if p.target is not None]
         if not pairs:
             raise CribwatchError(f"{data}: no pairs with a target.png (ground truth) to train on")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -346,6 +347,95 @@ def _float_copy(net: FoldedNet) -> FoldedNet:
 
 
 # -------------------------------------------------------------------------- ONNX export
+class _QdqGraph:
+    """The nodes and initializers of a QDQ graph, in the order they are added."""
+
+    def __init__(self) -> None:
+        from onnx import TensorProto, helper, numpy_helper  # extra: train
+
+        self.tp, self.helper, self.numpy_helper = TensorProto, helper, numpy_helper
+        self.nodes: list[object] = []
+        self.inits: list[object] = []
+
+    def const(self, name: str, arr: np.ndarray, dtype: int | None = None) -> str:
+        if dtype == self.tp.INT4:
+            t = self.helper.make_tensor(
+                name, self.tp.INT4, list(arr.shape), arr.reshape(-1).astype(np.int8).tolist()
+            )
+        else:
+            t = self.numpy_helper.from_array(arr, name)
+        self.inits.append(t)
+        return name
+
+    def node(self, op: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
+        self.nodes.append(self.helper.make_node(op, inputs, outputs, **attrs))
+
+
+def _qdq_params(g: _QdqGraph, i: int, lay: QLayer) -> None:
+    """Dequantized weights ``w{i}`` (int8 or int4, per output channel) and int32 bias ``b{i}``."""
+    wdt = g.tp.INT4 if lay.bits == 4 else None
+    wz = np.zeros(lay.wq.shape[0], np.int8)
+    wname = g.const(f"w{i}_q", lay.wq.astype(np.int8), wdt)
+    if wdt == g.tp.INT4:
+        g.const(f"w{i}_zp", wz, g.tp.INT4)
+    else:
+        g.const(f"w{i}_zp", wz)
+    g.const(f"w{i}_scale", lay.w_scale.astype(np.float32))
+    g.node(
+        "DequantizeLinear", [wname, f"w{i}_scale", f"w{i}_zp"], [f"w{i}"], axis=0, name=f"dqw{i}"
+    )
+    g.const(f"b{i}_q", lay.bq.astype(np.int32))
+    g.const(f"b{i}_scale", (lay.in_scale * lay.w_scale.astype(np.float64)).astype(np.float32))
+    g.const(f"b{i}_zp", np.zeros(lay.bq.shape[0], np.int32))
+    g.node(
+        "DequantizeLinear",
+        [f"b{i}_q", f"b{i}_scale", f"b{i}_zp"],
+        [f"b{i}"],
+        axis=0,
+        name=f"dqb{i}",
+    )
+
+
+def _qdq_op(g: _QdqGraph, i: int, lay: QLayer, out: str) -> None:
+    """The float operator of layer ``i`` from ``dq{i}`` to ``out``: convolution + ReLU6 clip,
+    fully connected, or global average pooling."""
+    if lay.kind == "conv":
+        k = lay.wq.shape[2]
+        g.node(
+            "Conv",
+            [f"dq{i}", f"w{i}", f"b{i}"],
+            [f"c{i}"],
+            name=f"conv{i}",
+            strides=[lay.stride] * 2,
+            pads=[lay.pad] * 4,
+            group=lay.groups,
+            kernel_shape=[k, k],
+        )
+        g.const(f"lo{i}", np.array(0.0, np.float32))
+        g.const(f"hi{i}", np.array(6.0, np.float32))
+        g.node("Clip", [f"c{i}", f"lo{i}", f"hi{i}"], [out], name=f"relu6_{i}")
+    elif lay.kind == "fc":
+        g.node("Gemm", [f"dq{i}", f"w{i}", f"b{i}"], [out], transB=1, name=f"fc{i}")
+    else:
+        g.node("GlobalAveragePool", [f"dq{i}"], [f"p{i}"], name=f"gap{i}")
+        g.node("Flatten", [f"p{i}"], [out], axis=1, name=f"flatten{i}")
+
+
+def _qdq_layer(g: _QdqGraph, i: int, lay: QLayer, cur: str) -> str:
+    """Layer ``i`` from the int8 tensor ``cur``: dequantize, operator, quantize; returns the
+    name of its int8 output."""
+    xs = g.const(f"x{i}_scale", np.array(lay.in_scale, np.float32))
+    xz = g.const(f"x{i}_zp", np.array(lay.in_zp, np.int8))
+    g.node("DequantizeLinear", [cur, xs, xz], [f"dq{i}"], name=f"dq{i}")
+    if lay.kind in ("conv", "fc"):
+        _qdq_params(g, i, lay)
+    _qdq_op(g, i, lay, f"y{i}")
+    os_ = g.const(f"o{i}_scale", np.array(lay.out_scale, np.float32))
+    oz = g.const(f"o{i}_zp", np.array(lay.out_zp, np.int8))
+    g.node("QuantizeLinear", [f"y{i}", os_, oz], [f"q{i + 1}"], name=f"q{i + 1}")
+    return f"q{i + 1}"
+
+
 def export_qdq_onnx(im: IntModel, path: Path, frames: int = 98, mels: int = 64) -> int:
     """Write the integer model as an ONNX QDQ graph (opset 21; int4 weights as INT4 tensors).
 
@@ -353,117 +443,28 @@ def export_qdq_onnx(im: IntModel, path: Path, frames: int = 98, mels: int = 64) 
     the file size.
     """
     import onnx  # extra: train
-    from onnx import TensorProto, helper, numpy_helper  # extra: train
 
-    nodes = []
-    inits = []
-
-    def const(name: str, arr: np.ndarray, dtype: int | None = None) -> str:
-        if dtype == TensorProto.INT4:
-            t = helper.make_tensor(
-                name, TensorProto.INT4, list(arr.shape), arr.reshape(-1).astype(np.int8).tolist()
-            )
-        else:
-            t = numpy_helper.from_array(arr, name)
-        inits.append(t)
-        return name
-
-    const("in_scale", np.array(1.0, np.float32))
-    const("in_zp", np.array(-128, np.int8))
-    nodes.append(
-        helper.make_node(
-            "QuantizeLinear", ["input", "in_scale", "in_zp"], ["q0"], name="quant_input"
-        )
-    )
+    g = _QdqGraph()
+    g.const("in_scale", np.array(1.0, np.float32))
+    g.const("in_zp", np.array(-128, np.int8))
+    g.node("QuantizeLinear", ["input", "in_scale", "in_zp"], ["q0"], name="quant_input")
     cur = "q0"
     for i, lay in enumerate(im.layers):
-        xs = const(f"x{i}_scale", np.array(lay.in_scale, np.float32))
-        xz = const(f"x{i}_zp", np.array(lay.in_zp, np.int8))
-        nodes.append(helper.make_node("DequantizeLinear", [cur, xs, xz], [f"dq{i}"], name=f"dq{i}"))
-        out = f"y{i}"
-        if lay.kind in ("conv", "fc"):
-            wdt = TensorProto.INT4 if lay.bits == 4 else None
-            wz = np.zeros(lay.wq.shape[0], np.int8)
-            wname = const(f"w{i}_q", lay.wq.astype(np.int8), wdt)
-            if wdt == TensorProto.INT4:
-                const(f"w{i}_zp", wz, TensorProto.INT4)
-            else:
-                const(f"w{i}_zp", wz)
-            const(f"w{i}_scale", lay.w_scale.astype(np.float32))
-            nodes.append(
-                helper.make_node(
-                    "DequantizeLinear",
-                    [wname, f"w{i}_scale", f"w{i}_zp"],
-                    [f"w{i}"],
-                    axis=0,
-                    name=f"dqw{i}",
-                )
-            )
-            const(f"b{i}_q", lay.bq.astype(np.int32))
-            const(f"b{i}_scale", (lay.in_scale * lay.w_scale.astype(np.float64)).astype(np.float32))
-            const(f"b{i}_zp", np.zeros(lay.bq.shape[0], np.int32))
-            nodes.append(
-                helper.make_node(
-                    "DequantizeLinear",
-                    [f"b{i}_q", f"b{i}_scale", f"b{i}_zp"],
-                    [f"b{i}"],
-                    axis=0,
-                    name=f"dqb{i}",
-                )
-            )
-            if lay.kind == "conv":
-                k = lay.wq.shape[2]
-                nodes.append(
-                    helper.make_node(
-                        "Conv",
-                        [f"dq{i}", f"w{i}", f"b{i}"],
-                        [f"c{i}"],
-                        name=f"conv{i}",
-                        strides=[lay.stride] * 2,
-                        pads=[lay.pad] * 4,
-                        group=lay.groups,
-                        kernel_shape=[k, k],
-                    )
-                )
-                const(f"lo{i}", np.array(0.0, np.float32))
-                const(f"hi{i}", np.array(6.0, np.float32))
-                nodes.append(
-                    helper.make_node(
-                        "Clip", [f"c{i}", f"lo{i}", f"hi{i}"], [out], name=f"relu6_{i}"
-                    )
-                )
-            else:
-                nodes.append(
-                    helper.make_node(
-                        "Gemm", [f"dq{i}", f"w{i}", f"b{i}"], [out], transB=1, name=f"fc{i}"
-                    )
-                )
-        else:
-            nodes.append(
-                helper.make_node("GlobalAveragePool", [f"dq{i}"], [f"p{i}"], name=f"gap{i}")
-            )
-            nodes.append(helper.make_node("Flatten", [f"p{i}"], [out], axis=1, name=f"flatten{i}"))
-        os_ = const(f"o{i}_scale", np.array(lay.out_scale, np.float32))
-        oz = const(f"o{i}_zp", np.array(lay.out_zp, np.int8))
-        nodes.append(
-            helper.make_node("QuantizeLinear", [out, os_, oz], [f"q{i + 1}"], name=f"q{i + 1}")
-        )
-        cur = f"q{i + 1}"
+        cur = _qdq_layer(g, i, lay, cur)
     last = len(im.layers)
-    nodes.append(
-        helper.make_node(
-            "DequantizeLinear",
-            [cur, f"o{last - 1}_scale", f"o{last - 1}_zp"],
-            ["logit"],
-            name="dq_out",
-        )
+    g.node(
+        "DequantizeLinear",
+        [cur, f"o{last - 1}_scale", f"o{last - 1}_zp"],
+        ["logit"],
+        name="dq_out",
     )
+    helper, tp = g.helper, g.tp
     graph = helper.make_graph(
-        nodes,
+        g.nodes,
         "cry_int",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 1, frames, mels])],
-        [helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["batch", 1])],
-        inits,
+        [helper.make_tensor_value_info("input", tp.FLOAT, ["batch", 1, frames, mels])],
+        [helper.make_tensor_value_info("logit", tp.FLOAT, ["batch", 1])],
+        g.inits,
     )
     mp = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", 21)], producer_name="cribwatch"

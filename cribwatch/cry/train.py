@@ -315,6 +315,92 @@ def files_of_babies(sets: list[CrySet], share: float) -> set[str] | None:
     return keep
 
 
+@dataclass
+class _TrainData:
+    """The training and validation windows of a run, and what its checkpoint records."""
+
+    tr: Windows
+    va: Windows | None
+    val_batches: list[tuple[np.ndarray, np.ndarray]]
+    data: object
+    manifests: object
+
+
+def _train_data(
+    roots: list[Path],
+    cfg: TrainConfig,
+    fe: FrontEndConfig,
+    rng: np.random.Generator,
+    log: bool,
+    progress: Progress | None,
+) -> _TrainData:
+    """Features of the sets, the babies kept, the seeded train/validation file split and the
+    fixed validation batches."""
+    feats, labels, sets = pooled_features(roots, fe, log, progress)
+    manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
+    files = list(feats)
+    kept = files_of_babies(sets, cfg.real_babies)
+    if kept is not None:
+        files = [f for f in files if f in kept]
+        if not any(labels.get(f) for f in files):
+            raise CribwatchError("--real-babies: no file with a cry is left to learn from")
+    data_str = str(roots[0]) if len(roots) == 1 else [str(r) for r in roots]
+    order = rng.permutation(len(files))
+    n_val = max(1, int(round(cfg.val_share * len(files)))) if len(files) > 3 else 0
+    val_files = [files[i] for i in order[:n_val]]
+    tr_files = [files[i] for i in order[n_val:]] or files
+    hop_s = fe.hop_length / fe.sr
+    tr = Windows(feats, labels, tr_files, hop_s)
+    va = Windows(feats, labels, val_files, hop_s) if val_files else None
+    vrng = np.random.default_rng(cfg.seed + 1)
+    val_batches = (
+        [va.sample(vrng, 256, cfg.pos_share, cfg.target_full_s) for _ in range(4)] if va else []
+    )
+    return _TrainData(tr, va, val_batches, data_str, manifests)
+
+
+def _validation_loss(
+    model: CryNet, loss_fn: nn.Module, batches: list[tuple[np.ndarray, np.ndarray]]
+) -> float:
+    """Mean loss over the fixed validation batches (0 without any)."""
+    model.eval()
+    with torch.no_grad():
+        ls = [
+            float(
+                loss_fn(model(torch.from_numpy(x.astype(np.float32))[:, None]), torch.from_numpy(y))
+            )
+            for x, y in batches
+        ]
+    model.train()
+    return float(np.mean(ls)) if ls else 0.0
+
+
+def _train_step(
+    model: CryNet,
+    opt: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    tr: Windows,
+    hard: np.ndarray,
+    rng: np.random.Generator,
+    cfg: TrainConfig,
+    n_hard: int,
+    pos_share: float,
+) -> torch.Tensor:
+    """One optimizer step on a batch (``n_hard`` of its windows from the mined ``hard``
+    negatives); returns its loss."""
+    x, y = tr.sample(rng, cfg.batch - n_hard, pos_share, cfg.target_full_s)
+    if n_hard:
+        rows = hard[rng.integers(0, len(hard), n_hard)].tolist()
+        xh, yh = tr.batch([(int(i), int(j)) for i, j in rows], cfg.target_full_s)
+        x, y = np.concatenate([x, xh]), np.concatenate([y, yh])
+    xt = torch.from_numpy(augment(x, rng, cfg, y))[:, None]
+    loss = loss_fn(model(xt), torch.from_numpy(y))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def train(
     data: Path | list[Path],
     out: Path,
@@ -338,26 +424,8 @@ def train(
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     roots = [Path(d) for d in data] if isinstance(data, list) else [Path(data)]
-    feats, labels, sets = pooled_features(roots, fe, log, progress)
-    manifests: object = sets[0].manifest if len(sets) == 1 else [s.manifest for s in sets]
-    files = list(feats)
-    kept = files_of_babies(sets, cfg.real_babies)
-    if kept is not None:
-        files = [f for f in files if f in kept]
-        if not any(labels.get(f) for f in files):
-            raise CribwatchError("--real-babies: no file with a cry is left to learn from")
-    data_str = str(roots[0]) if len(roots) == 1 else [str(r) for r in roots]
-    order = rng.permutation(len(files))
-    n_val = max(1, int(round(cfg.val_share * len(files)))) if len(files) > 3 else 0
-    val_files = [files[i] for i in order[:n_val]]
-    tr_files = [files[i] for i in order[n_val:]] or files
-    hop_s = fe.hop_length / fe.sr
-    tr = Windows(feats, labels, tr_files, hop_s)
-    va = Windows(feats, labels, val_files, hop_s) if val_files else None
-    vrng = np.random.default_rng(cfg.seed + 1)
-    val_batches = (
-        [va.sample(vrng, 256, cfg.pos_share, cfg.target_full_s) for _ in range(4)] if va else []
-    )
+    d = _train_data(roots, cfg, fe, rng, log, progress)
+    tr, va = d.tr, d.va
 
     if init is not None:
         model, _ = load_model(str(init))
@@ -381,7 +449,7 @@ def train(
 
     def make_meta(v: float) -> dict[str, object]:
         return {
-            "data": data_str,
+            "data": d.data,
             "init": str(init) if init is not None else None,
             "seed": cfg.seed,
             "steps": step,
@@ -391,22 +459,8 @@ def train(
             "frontend": asdict(fe),
             "params": count_params(model),
             "macs": count_macs(model, (1, 1, WINDOW_FRAMES, fe.n_mels)),
-            "set_manifest": manifests,
+            "set_manifest": d.manifests,
         }
-
-    def validate() -> float:
-        model.eval()
-        with torch.no_grad():
-            ls = [
-                float(
-                    loss_fn(
-                        model(torch.from_numpy(x.astype(np.float32))[:, None]), torch.from_numpy(y)
-                    )
-                )
-                for x, y in val_batches
-            ]
-        model.train()
-        return float(np.mean(ls)) if ls else 0.0
 
     while True:
         el = time.time() - t0
@@ -417,35 +471,24 @@ def train(
             g["lr"] = cosine_lr(cfg.lr, frac)
         if n_hard and step % cfg.mine_every_steps == 0:
             hard = mine_hard(model, tr, negatives, cfg.hard_pool)
-        x, y = tr.sample(rng, cfg.batch - n_hard, pos_share, cfg.target_full_s)
-        if n_hard:
-            rows = hard[rng.integers(0, len(hard), n_hard)].tolist()
-            xh, yh = tr.batch([(int(i), int(j)) for i, j in rows], cfg.target_full_s)
-            x, y = np.concatenate([x, xh]), np.concatenate([y, yh])
-        xt = torch.from_numpy(augment(x, rng, cfg, y))[:, None]
-        loss = loss_fn(model(xt), torch.from_numpy(y))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        loss = _train_step(model, opt, loss_fn, tr, hard, rng, cfg, n_hard, pos_share)
         step += 1
         if cfg.steps > 0:
             report(progress, step, cfg.steps)
-        else:
-            report(progress, int(min(budget, time.time() - t0)), int(budget))
-        if cfg.steps > 0:
             due = step % cfg.val_every_steps == 0 or step >= cfg.steps
         else:
+            report(progress, int(min(budget, time.time() - t0)), int(budget))
             due = time.time() - last_val >= cfg.val_every_s
         if due or time.time() - t0 >= budget:
             last_val = time.time()
-            v = validate() if va else float(loss)
+            v = _validation_loss(model, loss_fn, d.val_batches) if va else float(loss)
             if v < best or not va or cfg.keep == "last":
                 best = v
                 meta = make_meta(v)
                 save_checkpoint(out, model, meta)
             if on_validation is not None:
                 on_validation(step, v, best)
-    v = validate() if va else 0.0
+    v = _validation_loss(model, loss_fn, d.val_batches) if va else 0.0
     if v < best or not meta or (cfg.keep == "last" and meta["steps"] != step):
         meta = make_meta(v)
         save_checkpoint(out, model, meta)

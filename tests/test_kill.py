@@ -35,7 +35,10 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
 #: wait status. Jobs: ``{"argv": [...]}`` runs ``cribwatch ARGV``; ``{"dest", "tag", "n"}``
 #: writes N files (manifest last) through atomic_dir. With ``kill_at`` > 0 the child SIGKILLs
 #: itself right after its kill_at-th rename (os.rename/os.replace): a deterministic stop between
-#: the steps of the swap. Children write their output to ``log``.
+#: the steps of the swap. With ``kill_before`` = k > 0 it SIGKILLs itself just before its k-th
+#: file-system step after the manifest (audit events: open, rename, remove, rmdir, scandir,
+#: rmtree, ctypes dlopen/dlsym), whatever atomic_dir's swap is made of. Children write their
+#: output to ``log``.
 DRIVER = r"""
 import json, os, signal, sys, traceback
 from pathlib import Path
@@ -57,6 +60,16 @@ def patch_renames(kill_at):
     os.rename, os.replace = wrap(os.rename), wrap(os.replace)
     cio._exchange = wrap(cio._exchange)  # the one-step swap counts as a rename
 
+SWAP = {"armed": False, "n": 0, "at": 0}
+STEPS = {"open", "os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.scandir", "shutil.rmtree",
+         "ctypes.dlopen", "ctypes.dlsym"}
+
+def step_hook(event, args):
+    if SWAP["armed"] and event in STEPS:
+        SWAP["n"] += 1
+        if SWAP["n"] == SWAP["at"]:
+            os.kill(os.getpid(), signal.SIGKILL)
+
 def no_exchange():
     cio._exchange = lambda a, b: False  # the two-rename fallback of systems without renameat2
 
@@ -67,6 +80,7 @@ def write(dest, tag, n):
             sub.mkdir(exist_ok=True)
             (sub / f"f{i:04d}.txt").write_text(f"{tag} {i} " * (1 + i % 50))
         (tmp / "manifest.json").write_text(json.dumps({"format": "cribwatch-killtest"}))
+        SWAP["armed"] = True
 
 print("ready", flush=True)
 for line in sys.stdin:
@@ -82,6 +96,9 @@ for line in sys.stdin:
                 no_exchange()
             if job.get("kill_at"):
                 patch_renames(job["kill_at"])
+            if job.get("kill_before"):
+                SWAP["at"] = job["kill_before"]
+                sys.addaudithook(step_hook)
             if "argv" in job:
                 sys.argv = ["cribwatch", *job["argv"]]
                 main()
@@ -269,6 +286,23 @@ def test_atomic_dir_killed_right_after_the_swap(
     driver.start({"dest": str(dest), "tag": "new", "n": N_FILES, "kill_at": 1})
     assert driver.wait() == -signal.SIGKILL
     assert tree(dest) == new, describe(tree(dest), old, new)
+
+
+@pytest.mark.parametrize("step", range(1, 9))
+def test_atomic_dir_killed_before_each_step_after_the_manifest(
+    step: int, writer: tuple[Driver, dict, dict, float], tmp_path: Path
+) -> None:
+    """Kills just before each file-system step after the manifest (the marker, the swap, the
+    removal of the old folder), found by audit hooks, not by atomic_dir's internal names."""
+    driver, old, new, _ = writer
+    dest = tmp_path / "set"
+    restore(dest, old)
+    driver.start({"dest": str(dest), "tag": "new", "n": N_FILES, "kill_before": step})
+    code = driver.wait()
+    got = tree(dest)
+    assert got in (old, new), f"killed before step {step} ({code}): {describe(got, old, new)}"
+    if step == 1:  # before the marker is written: nothing swapped yet
+        assert code == -signal.SIGKILL and got == old, describe(got, old, new)
 
 
 @pytest.mark.parametrize("kill_at", [1, 2])

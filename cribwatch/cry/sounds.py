@@ -35,6 +35,7 @@ from cribwatch.cry.audio import SR, read_audio, resample, write_wav
 from cribwatch.cry.synth import (
     DEFAULT_SYNTH,
     OUT_OF_RANGE,
+    CrySynthConfig,
     colored_noise,
     fan_noise,
     reverb,
@@ -605,6 +606,125 @@ def _write_tables(
             (out / name).write_text("\n".join(rows) + "\n")
 
 
+@dataclass
+class _SetWriter:
+    """The audio folder and the tables of a cry set being written, rows in file order."""
+
+    audio_dir: Path
+    rng: np.random.Generator
+    channel: ChannelConfig
+    total: int
+    progress: Callable[[int, int], None] | None
+    labels: list[str] = field(default_factory=lambda: ["file\tonset\toffset\tlabel"])
+    noise: list[str] = field(default_factory=lambda: ["file\tonset\toffset\tnoise_type"])
+    cries: list[str] = field(default_factory=lambda: ["file\tonset\toffset\tsource\tname\tebr_db"])
+    channels: list[str] = field(default_factory=lambda: ["file\tband\tcodec\tagc\tclip"])
+    sources: list[str] = field(default_factory=lambda: ["file\tonset\toffset\tsource"])
+    done: int = 0
+
+    def add_sources(self, file: str, parts: Parts) -> None:
+        self.sources.extend(
+            f"{file}\t{a / SR:.3f}\t{(a + m) / SR:.3f}\t{src}" for a, m, src in parts if m > 0
+        )
+
+    def finish(self, name: str, x: np.ndarray) -> None:
+        """Pass ``x`` through the camera channel and write it as ``name``."""
+        y, info = apply_channel(x, self.rng, self.channel)
+        write_wav(self.audio_dir / name, y)
+        self.channels.append(
+            f"{name}\t{info['band']}\t{info['codec']}\t{info['agc']}\t{info['clip']}"
+        )
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+    def write_tables(self, out: Path) -> None:
+        _write_tables(out, self.labels, self.noise, self.cries, self.channels, self.sources)
+
+
+def _mixture_cry(
+    real: RealCries,
+    rng: np.random.Generator,
+    cfg: SetConfig,
+    synth_cfg: CrySynthConfig,
+    split_seed: int,
+    i: int,
+) -> tuple[np.ndarray, str, str]:
+    """The cry of mixture ``i``: (samples, source ``real``/``synth``, source name)."""
+    if rng.random() < cfg.real_share:
+        cry, src_name = real.next(rng)
+        if cfg.real_aug_p > 0 and rng.random() < cfg.real_aug_p:
+            cry = augment_real_cry(cry, rng, cfg.real_aug)
+            src_name += "+variant"
+        return cry, "real", src_name
+    cry, _ = synth_cry(rng, synth_cfg)
+    a, b = trim_silence(cry)
+    return cry[a:b], "synth", f"seed{split_seed}-{i}"
+
+
+def _write_mixture(
+    w: _SetWriter,
+    i: int,
+    pool: SourcePool,
+    real: RealCries,
+    cfg: SetConfig,
+    synth_cfg: CrySynthConfig,
+    split_seed: int,
+) -> None:
+    """Mixture ``i``: a noise bed, maybe a distractor event, one cry at an EBR of ``cfg``."""
+    rng = w.rng
+    n = int(cfg.mixture_s * SR)
+    name = f"mix_{i:05d}.wav"
+    bed_kind = MIX_BEDS[int(rng.integers(len(MIX_BEDS)))]
+    bed = pool.bed(bed_kind, n, rng) * 10 ** (rng.uniform(*cfg.bed_dbfs) / 20)
+    w.add_sources(name, pool.last_parts)
+    w.noise.append(f"{name}\t0.000\t{cfg.mixture_s:.3f}\t{bed_kind}")
+    if rng.random() < cfg.distractor_p:
+        kind = EVENT_TYPES[int(rng.integers(len(EVENT_TYPES)))]
+        ev = _maybe_narrow(pool.clip(kind, rng), rng, cfg)[: n // 2]
+        ev_parts = pool.last_parts
+        ev = set_rms_db(ev, 20 * np.log10(rms(bed)) + rng.uniform(-6, 6))
+        t0 = int(rng.integers(0, n - ev.shape[0]))
+        w.add_sources(name, shift_parts(ev_parts, t0, ev.shape[0]))
+        bed[t0 : t0 + ev.shape[0]] += ev
+        w.noise.append(f"{name}\t{t0 / SR:.3f}\t{(t0 + ev.shape[0]) / SR:.3f}\t{kind}")
+    cry, source, src_name = _mixture_cry(real, rng, cfg, synth_cfg, split_seed, i)
+    cry = cry[: int((cfg.mixture_s - 2.0) * SR)]
+    t0 = int(rng.integers(int(0.5 * SR), n - cry.shape[0] - int(0.5 * SR)))
+    span = slice(t0, t0 + cry.shape[0])
+    ebr = float(cfg.ebr_db[int(rng.integers(len(cfg.ebr_db)))])
+    cry = cry * (rms(bed[span]) * 10 ** (ebr / 20) / rms(cry))
+    mix = bed.copy()
+    mix[span] += cry
+    on, off = t0 / SR, (t0 + cry.shape[0]) / SR
+    w.labels.append(f"{name}\t{on:.3f}\t{off:.3f}\tcry")
+    w.cries.append(f"{name}\t{on:.3f}\t{off:.3f}\t{source}\t{src_name}\t{ebr:g}")
+    w.finish(name, mix)
+
+
+def _write_cryfree(w: _SetWriter, i: int, quiet: bool, pool: SourcePool, cfg: SetConfig) -> None:
+    """Cry-free recording ``i``: a bed (very quiet ones for ``quiet``) with events at gaps."""
+    rng = w.rng
+    nf = int(cfg.cryfree_file_s * SR)
+    name = f"{'quiet' if quiet else 'free'}_{i:05d}.wav"
+    bed_kind = "quiet" if quiet else FREE_BEDS[int(rng.integers(len(FREE_BEDS)))]
+    lvl = rng.uniform(*(cfg.quiet_dbfs if quiet else cfg.bed_dbfs))
+    x = pool.bed(bed_kind, nf, rng) * 10 ** (lvl / 20)
+    w.add_sources(name, pool.last_parts)
+    w.noise.append(f"{name}\t0.000\t{cfg.cryfree_file_s:.3f}\t{bed_kind}")
+    t = int(rng.uniform(*cfg.event_gap_s) * SR)
+    while t < nf:
+        kind = EVENT_TYPES[int(rng.integers(len(EVENT_TYPES)))]
+        ev = _maybe_narrow(pool.clip(kind, rng), rng, cfg)[: nf - t]
+        w.add_sources(name, shift_parts(pool.last_parts, t, ev.shape[0]))
+        ev_lvl = rng.uniform(lvl, lvl + 15) if quiet else rng.uniform(*cfg.event_dbfs)
+        ev = set_rms_db(ev, ev_lvl)
+        x[t : t + ev.shape[0]] += ev
+        w.noise.append(f"{name}\t{t / SR:.3f}\t{(t + ev.shape[0]) / SR:.3f}\t{kind}")
+        t += ev.shape[0] + int(rng.uniform(*cfg.event_gap_s) * SR)
+    w.finish(name, x)
+
+
 def build_set(
     out: Path,
     *,
@@ -638,95 +758,18 @@ def build_set(
     rng = np.random.default_rng([split_seed, 12345])
     pool = SourcePool(data_dir / "debian", split, split_seed)
     real = RealCries(data_dir / "donateacry", split)
-    audio_dir = out / "audio"
-    audio_dir.mkdir(parents=True, exist_ok=True)
     n_mix = int(round(hours * 3600 / cfg.mixture_s))
     n_free_s = cryfree_hours * 3600
     n_quiet = int(round(n_free_s * cfg.quiet_share / cfg.cryfree_file_s))
     n_free = int(round(n_free_s * (1 - cfg.quiet_share) / cfg.cryfree_file_s))
     total = n_mix + n_free + n_quiet
-    labels: list[str] = ["file\tonset\toffset\tlabel"]
-    noise_rows: list[str] = ["file\tonset\toffset\tnoise_type"]
-    cry_rows: list[str] = ["file\tonset\toffset\tsource\tname\tebr_db"]
-    chan_rows: list[str] = ["file\tband\tcodec\tagc\tclip"]
-    source_rows: list[str] = ["file\tonset\toffset\tsource"]
-    done = 0
-
-    def add_sources(file: str, parts: Parts) -> None:
-        source_rows.extend(
-            f"{file}\t{a / SR:.3f}\t{(a + m) / SR:.3f}\t{src}" for a, m, src in parts if m > 0
-        )
-
-    def finish(name: str, x: np.ndarray) -> None:
-        nonlocal done
-        y, info = apply_channel(x, rng, cfg.channel)
-        write_wav(audio_dir / name, y)
-        chan_rows.append(f"{name}\t{info['band']}\t{info['codec']}\t{info['agc']}\t{info['clip']}")
-        done += 1
-        if progress:
-            progress(done, total)
-
-    n = int(cfg.mixture_s * SR)
+    w = _SetWriter(out / "audio", rng, cfg.channel, total, progress)
+    w.audio_dir.mkdir(parents=True, exist_ok=True)
     for i in range(n_mix):
-        name = f"mix_{i:05d}.wav"
-        bed_kind = MIX_BEDS[int(rng.integers(len(MIX_BEDS)))]
-        bed = pool.bed(bed_kind, n, rng) * 10 ** (rng.uniform(*cfg.bed_dbfs) / 20)
-        add_sources(name, pool.last_parts)
-        noise_rows.append(f"{name}\t0.000\t{cfg.mixture_s:.3f}\t{bed_kind}")
-        if rng.random() < cfg.distractor_p:
-            kind = EVENT_TYPES[int(rng.integers(len(EVENT_TYPES)))]
-            ev = _maybe_narrow(pool.clip(kind, rng), rng, cfg)[: n // 2]
-            ev_parts = pool.last_parts
-            ev = set_rms_db(ev, 20 * np.log10(rms(bed)) + rng.uniform(-6, 6))
-            t0 = int(rng.integers(0, n - ev.shape[0]))
-            add_sources(name, shift_parts(ev_parts, t0, ev.shape[0]))
-            bed[t0 : t0 + ev.shape[0]] += ev
-            noise_rows.append(f"{name}\t{t0 / SR:.3f}\t{(t0 + ev.shape[0]) / SR:.3f}\t{kind}")
-        if rng.random() < cfg.real_share:
-            cry, src_name = real.next(rng)
-            source = "real"
-            if cfg.real_aug_p > 0 and rng.random() < cfg.real_aug_p:
-                cry = augment_real_cry(cry, rng, cfg.real_aug)
-                src_name += "+variant"
-        else:
-            cry, params = synth_cry(rng, synth_cfg)
-            a, b = trim_silence(cry)
-            cry = cry[a:b]
-            source, src_name = "synth", f"seed{split_seed}-{i}"
-        cry = cry[: int((cfg.mixture_s - 2.0) * SR)]
-        t0 = int(rng.integers(int(0.5 * SR), n - cry.shape[0] - int(0.5 * SR)))
-        span = slice(t0, t0 + cry.shape[0])
-        ebr = float(cfg.ebr_db[int(rng.integers(len(cfg.ebr_db)))])
-        cry = cry * (rms(bed[span]) * 10 ** (ebr / 20) / rms(cry))
-        mix = bed.copy()
-        mix[span] += cry
-        on, off = t0 / SR, (t0 + cry.shape[0]) / SR
-        labels.append(f"{name}\t{on:.3f}\t{off:.3f}\tcry")
-        cry_rows.append(f"{name}\t{on:.3f}\t{off:.3f}\t{source}\t{src_name}\t{ebr:g}")
-        finish(name, mix)
-
-    nf = int(cfg.cryfree_file_s * SR)
+        _write_mixture(w, i, pool, real, cfg, synth_cfg, split_seed)
     for i in range(n_free + n_quiet):
-        quiet = i >= n_free
-        name = f"{'quiet' if quiet else 'free'}_{i:05d}.wav"
-        bed_kind = "quiet" if quiet else FREE_BEDS[int(rng.integers(len(FREE_BEDS)))]
-        lvl = rng.uniform(*(cfg.quiet_dbfs if quiet else cfg.bed_dbfs))
-        x = pool.bed(bed_kind, nf, rng) * 10 ** (lvl / 20)
-        add_sources(name, pool.last_parts)
-        noise_rows.append(f"{name}\t0.000\t{cfg.cryfree_file_s:.3f}\t{bed_kind}")
-        t = int(rng.uniform(*cfg.event_gap_s) * SR)
-        while t < nf:
-            kind = EVENT_TYPES[int(rng.integers(len(EVENT_TYPES)))]
-            ev = _maybe_narrow(pool.clip(kind, rng), rng, cfg)[: nf - t]
-            add_sources(name, shift_parts(pool.last_parts, t, ev.shape[0]))
-            ev_lvl = rng.uniform(lvl, lvl + 15) if quiet else rng.uniform(*cfg.event_dbfs)
-            ev = set_rms_db(ev, ev_lvl)
-            x[t : t + ev.shape[0]] += ev
-            noise_rows.append(f"{name}\t{t / SR:.3f}\t{(t + ev.shape[0]) / SR:.3f}\t{kind}")
-            t += ev.shape[0] + int(rng.uniform(*cfg.event_gap_s) * SR)
-        finish(name, x)
-
-    _write_tables(out, labels, noise_rows, cry_rows, chan_rows, source_rows)
+        _write_cryfree(w, i, i >= n_free, pool, cfg)
+    w.write_tables(out)
     manifest: dict[str, object] = {
         "format": "cribwatch-cry",
         "version": 1,

@@ -38,8 +38,8 @@ from cribwatch.io import (
     OUTPUT_MARK,
     atomic_dir,
     atomic_path,
-    check_pixels,
     guard_output,
+    image_size,
     read_json,
     read_json_object,
     write_image,
@@ -137,13 +137,13 @@ def list_images(folder: Path, what: str) -> list[Path]:
 def _open(path: Path, mode: str, draft: int | None = None) -> Image.Image:
     """Decode ``path`` in ``mode`` (JPEGs drafted near ``draft`` pixels a side), with the
     pixel cap checked from the header first."""
+    image_size(path)  # the pixel cap, from the header, with the size named
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 if draft is not None:
                     im.draft("RGB", (draft, draft))
-                check_pixels(path, *im.size)
                 return im.convert(mode)
     except Image.DecompressionBombError as exc:
         raise CribwatchError(f"{path}: image too large to decode ({exc})") from exc

@@ -54,7 +54,7 @@ test: install lint
 # The runtime-only wheel in a clean venv (no extras, no torch), run from outside the checkout:
 # `cribwatch --help`, `cry detect`, `color colorize`, the roll-over detector. Takes minutes.
 wheel-check: $(BIN)/python
-	$(BIN)/python tools/wheel_check.py
+	$(BIN)/python tools/wheel_check.py --python $(PY)
 
 board: install
 	$(BIN)/cribwatch board check --target host

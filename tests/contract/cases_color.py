@@ -200,9 +200,14 @@ CASES: list[Case] = [
         ["{fx}/ro/c.pt"],
     ),
     # --- 5. tracebacks: decompression bombs, thin images, bad options
-    Case("cc_bomb20k", colorize(night="{fx}/bomb.png"), ["bomb.png", "20000x20000"], ["{tmp}/c.png"]),
     Case(
-        "cc_ref_bomb20k", colorize(ref="{fx}/bomb.png"), ["bomb.png", "20000x20000"], ["{tmp}/c.png"]
+        "cc_bomb20k", colorize(night="{fx}/bomb.png"), ["bomb.png", "20000x20000"], ["{tmp}/c.png"]
+    ),
+    Case(
+        "cc_ref_bomb20k",
+        colorize(ref="{fx}/bomb.png"),
+        ["bomb.png", "20000x20000"],
+        ["{tmp}/c.png"],
     ),
     Case("sm_bomb", ssim_map(night="{fx}/bomb.png"), ["bomb.png", "20000x20000"], ["{tmp}/m.png"]),
     Case(

@@ -171,7 +171,14 @@ class Colorizer:
         self._runtime: ColorRuntime | None = None
         self._method: Any = None
         if uses_runtime(method, self.weights):
-            self._runtime = ColorRuntime(self.weights or default_onnx(), threads)
+            path = self.weights or default_onnx()
+            self._runtime = ColorRuntime(path, threads)
+            net = self._runtime.net
+            if not (net.get("reference", True) and net.get("attention", True)):
+                raise CribwatchError(
+                    f"{path}: a model for reference={net.get('reference')}, "
+                    f"attention={net.get('attention')}, not {method!r}"
+                )
         else:
             from cribwatch.color.eval import resolve_method  # extra: train
 

@@ -1,9 +1,10 @@
 """Audio reading and writing with clear errors.
 
-Audio in code is float32 mono in [-1, 1] at 16 kHz (:data:`SR`). Reading resamples with a
-polyphase filter (``scipy.signal.resample_poly``) and mixes channels down. Every problem
-(missing, empty, corrupt, unsupported, wrong sample format) raises :class:`CribwatchError`
-with one line naming the file.
+Audio in code is float32 mono in [-1, 1] at 16 kHz (:data:`SR`; the light helpers that the
+streaming detector needs live in :mod:`cribwatch.cry.pcm` and are re-exported here).
+Reading resamples with a polyphase filter (``scipy.signal.resample_poly``) and mixes channels
+down. Every problem (missing, empty, corrupt, unsupported, wrong sample format) raises
+:class:`CribwatchError` with one line naming the file.
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from cribwatch.cry.pcm import SR, pcm16_to_float, to_pcm16, wav_info
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path, check_audio_seconds
 
-SR = 16000
-"""The sample rate of every signal in the cry pipeline (Hz)."""
+__all__ = [
+    "SR",
+    "pcm16_to_float",
+    "read_audio",
+    "resample",
+    "to_pcm16",
+    "wav_info",
+    "write_wav",
+]
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int = SR) -> np.ndarray:
@@ -64,30 +73,6 @@ def read_audio(
     if x.shape[0] < int(min_seconds * sr):
         raise CribwatchError(f"{p}: audio shorter than {min_seconds:g} s")
     return x
-
-
-def wav_info(path: str | os.PathLike[str]) -> tuple[int, int, str]:
-    """(sample rate, channels, subtype) of an audio file, with the same errors as read_audio."""
-    p = Path(path)
-    if not p.is_file():
-        raise CribwatchError(f"{p}: file not found")
-    if p.stat().st_size == 0:
-        raise CribwatchError(f"{p}: empty file")
-    try:
-        info = sf.info(str(p))
-    except (RuntimeError, sf.LibsndfileError, ValueError, TypeError) as exc:
-        raise CribwatchError(f"{p}: not a readable audio file") from exc
-    return int(info.samplerate), int(info.channels), str(info.subtype)
-
-
-def to_pcm16(x: np.ndarray) -> np.ndarray:
-    """Float [-1, 1] to int16: times 32768, rounded half to even, clipped."""
-    return np.clip(np.rint(np.asarray(x, np.float64) * 32768.0), -32768, 32767).astype(np.int16)
-
-
-def pcm16_to_float(b: np.ndarray) -> np.ndarray:
-    """int16 samples to float32 in [-1, 1) (divide by 32768, the convention of libsndfile)."""
-    return (np.asarray(b, dtype=np.float32) / 32768.0).astype(np.float32)
 
 
 def write_wav(path: str | os.PathLike[str], x: np.ndarray, sr: int = SR) -> None:

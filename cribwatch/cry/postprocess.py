@@ -48,7 +48,7 @@ import numpy as np
 import scipy.fft
 
 from cribwatch.cards import from_mapping
-from cribwatch.cry.audio import SR
+from cribwatch.cry.pcm import SR
 from cribwatch.errors import CribwatchError
 
 FILTERS = ("loudness", "pitch", "rhythm", "smoothing")

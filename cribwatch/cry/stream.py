@@ -27,7 +27,6 @@ import numpy as np
 import onnxruntime as ort
 import soundfile as sf
 
-from cribwatch.cry.audio import SR, pcm16_to_float, wav_info
 from cribwatch.cry.features import (
     WINDOW_FRAMES,
     FrontEndConfig,
@@ -35,6 +34,7 @@ from cribwatch.cry.features import (
     logmel_frames,
     to_model_input,
 )
+from cribwatch.cry.pcm import SR, pcm16_to_float, wav_info
 from cribwatch.cry.postprocess import (
     FRAMES_PER_WINDOW,
     HOP_S,

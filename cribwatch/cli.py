@@ -16,6 +16,7 @@ from cribwatch.cry.cli import app as cry_app
 from cribwatch.data.cli import app as data_app
 from cribwatch.demo.cli import demo
 from cribwatch.deploy.cli import app as deploy_app
+from cribwatch.monitor.cli import app as monitor_app
 from cribwatch.rollover.cli import app as rollover_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(rollover_app, name="rollover")
 app.add_typer(deploy_app, name="deploy")
 app.add_typer(board_app, name="board")
 app.add_typer(data_app, name="data")
+app.add_typer(monitor_app, name="monitor")
 app.command("demo")(demo)
 
 

@@ -1,0 +1,116 @@
+"""``cribwatch monitor bench``: the monitor timed on a generated camera recording.
+
+A clip of ``seconds`` at ``width`` x ``height`` and ``fps`` (H.264 + AAC in MPEG-TS: the scene by
+day, then IR grey by night, the bundled cry sample in the audio) is written to a temporary
+folder and played to the monitor at its own pace, as a camera would deliver it, with colour at
+night, pose and roll-over, the cry detector and JPEG encoding for the page all on. Measured:
+processed fps, frames dropped (the newest-frame policy), CPU milliseconds per processed frame
+(the whole process: decoding, every stage, audio), per-stage p50/p90, peak RSS, audio samples
+dropped, and the cry alert latency from the onset (wall clock from the moment the onset's
+audio was decoded, and in stream time). The load average is reported beside them: the numbers
+only mean something on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+from cribwatch.io import read_rgb
+from cribwatch.monitor.api import make_pose
+from cribwatch.monitor.pipeline import Monitor, MonitorConfig
+from cribwatch.monitor.source import SourceConfig
+from cribwatch.monitor.synth import SAMPLE_REFERENCE, ClipSpec, cry_onset, make_clip, package_file
+from cribwatch.progress import Progress, report
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def bench(
+    *,
+    seconds: float = 20.0,
+    width: int = 640,
+    height: int = 480,
+    fps: int = 15,
+    pose: str = "auto",
+    colour: bool = True,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the bench (see the module doc) and return its JSON-ready result."""
+    if not 8.0 <= seconds <= 3600.0:
+        raise CribwatchError(f"--seconds: must be in [8, 3600], not {seconds!r}")
+    if not (16 <= width <= 3840 and 16 <= height <= 2160):
+        raise CribwatchError(f"--size: {width}x{height} is out of range (16x16 to 3840x2160)")
+    if not 1 <= fps <= 60:
+        raise CribwatchError(f"--fps: must be in [1, 60], not {fps!r}")
+    onset_at = min(5.0, seconds / 3)
+    spec = ClipSpec(seconds=seconds, width=width, height=height, fps=fps,
+                    night_from_s=seconds / 4, audio_from_s=8.0 - onset_at)  # fmt: skip
+    backend = make_pose(pose)
+    ref = (np.clip(read_rgb(package_file(SAMPLE_REFERENCE)), 0, 1) * 255).astype(np.uint8)
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="cribwatch-bench-") as tmp:
+        clip = make_clip(Path(tmp) / "camera.ts", spec)
+        m = Monitor(str(clip), reference=ref if colour else None, pose=backend,
+                    config=MonitorConfig(colour=colour, jpeg=True),
+                    source_config=SourceConfig(realtime=True))  # fmt: skip
+        rss_start = _rss_mb()
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
+        wall0 = time.monotonic()
+        m.start()
+        while not m.finished():
+            time.sleep(0.25)
+            report(progress, min(int(time.monotonic() - wall0), int(seconds)), int(seconds))
+        snap = m.close()
+        wall = time.monotonic() - wall0
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    h = snap["health"]
+    cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    processed = max(int(h["frames_processed"]), 1)
+    cry = [r for r in snap["records"] if r["type"] == "cry"]
+    stream_lat = [r["detail"]["latency_s"] for r in cry]
+    return {
+        "input": {
+            "width": width,
+            "height": height,
+            "fps": fps,
+            "seconds": seconds,
+            "codec": "h264+aac/mpegts",
+            "cry_onset_s": cry_onset(spec),
+            "night_from_s": spec.night_from_s,
+        },  # fmt: skip
+        "stages_on": {"colour": colour, "pose": backend is not None, "cry": True, "jpeg": True},
+        "wall_s": round(wall, 2),
+        "processed_fps": round(h["frames_processed"] / wall, 2),
+        "frames_received": h["frames_received"],
+        "frames_processed": h["frames_processed"],
+        "frames_dropped": h["frames_dropped"],
+        "cpu_ms_per_frame": round(cpu_s * 1000 / processed, 2),
+        "cpu_percent_of_one_core": round(100 * cpu_s / wall, 1),
+        "stages": h["stages"],
+        "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1),
+        "rss_start_mb": round(rss_start, 1),
+        "rss_end_mb": round(_rss_mb(), 1),
+        "audio_samples_in": h["audio_samples_in"],
+        "audio_samples_dropped": h["audio_samples_in"] - h["audio_samples_done"],
+        "cry_alerts": len(cry),
+        "cry_alert_latency_s": round(m.cry_latencies[0], 3) if m.cry_latencies else None,
+        "cry_alert_stream_latency_s": stream_lat[0] if stream_lat else None,
+        "load_avg_before": [round(x, 2) for x in load_before],
+        "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
+    }

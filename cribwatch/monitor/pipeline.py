@@ -1,0 +1,608 @@
+"""The live pipeline: a source's video and audio through the three front desks.
+
+Threads (decoding never waits for a stage):
+
+* **reader** (:class:`~cribwatch.monitor.source.StreamReader`, one per source): decodes and
+  hands each video frame to a one-slot mailbox (the newest frame replaces an unprocessed one,
+  which is counted as dropped) and each audio block to an unbounded queue (never dropped);
+* **video**: takes the newest frame: orientation, day/night (IR frames are grey), colour at
+  night with the day reference (:class:`cribwatch.color.api.Colorizer`), pose and the
+  roll-over detector (:class:`cribwatch.rollover.api.RolloverDetector`), JPEG for the page and
+  the clips; every stage timed;
+* **audio**: every sample, in order, through the cry detector
+  (:class:`cribwatch.cry.api.CryDetector`);
+* **dispatch**: records (:mod:`cribwatch.monitor.schema`) to the sinks (events file, MQTT,
+  clips, the page, a callback), so a slow sink never holds a stage.
+
+Stream times: the reader's (seconds, monotonic over reconnects). With a separate ``--audio``
+source, audio times are that reader's own.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from cribwatch.color.api import Colorizer, read_reference
+from cribwatch.cry.api import DEFAULT_MODEL, CryDetector, load_filter_config, make_scorer
+from cribwatch.cry.api import End as CryEnd
+from cribwatch.errors import CribwatchError
+from cribwatch.io import write_image
+from cribwatch.monitor.clips import ClipRecorder
+from cribwatch.monitor.schema import Record, from_cry, from_rollover
+from cribwatch.monitor.source import SR, SourceConfig, StreamReader
+from cribwatch.monitor.state import CameraState, save_state
+from cribwatch.rollover.api import EventConfig, PostureConfig, RolloverDetector
+from cribwatch.rollover.pose import PoseBackend
+
+TORSO = (5, 6, 11, 12)
+"""COCO-17 shoulders and hips: a body is in view when two of them are found."""
+
+
+class Sink(Protocol):
+    def write(self, rec: Record) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """What runs, and how finely it is measured."""
+
+    colour: bool = True
+    """Colour night frames with the day reference."""
+    jpeg: bool = True
+    """Encode the displayed frame (page, clips)."""
+    jpeg_quality: int = 80
+    max_pose_side: int = 640
+    """Frames are scaled to at most this side before pose."""
+    stats_window: int = 600
+    """Per-stage timings kept for the percentiles (frames)."""
+    timeline_s: float = 300.0
+    """Seconds of cry score and posture the page's timeline holds."""
+    alerts_kept: int = 200
+    """Latest records kept for the page."""
+    body_score: float = 0.3
+    """Keypoint score that counts as found (the ``nobody_in_view`` rule)."""
+
+
+class StageTimer:
+    """Per-stage latencies (ms) over the last ``window`` frames."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.ms: dict[str, collections.deque[float]] = {}
+
+    def add(self, stage: str, ms: float) -> None:
+        d = self.ms.get(stage)
+        if d is None:
+            d = self.ms[stage] = collections.deque(maxlen=self.window)
+        d.append(ms)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for k, d in list(self.ms.items()):
+            a = np.asarray(list(d))
+            if a.size:
+                out[k] = {
+                    "p50_ms": round(float(np.percentile(a, 50)), 2),
+                    "p90_ms": round(float(np.percentile(a, 90)), 2),
+                    "n": int(a.size),
+                }
+        return out
+
+
+class _ScoreTap:
+    """Wraps the cry scorer to keep the last window scores (the page's timeline)."""
+
+    def __init__(self, scorer: Any) -> None:
+        self.scorer = scorer
+        self.last = 0.0
+        self.calls = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        s = self.scorer(x)
+        if len(s):
+            self.last = float(np.max(s))
+        self.calls += 1
+        return s
+
+
+def is_ir_frame(rgb: np.ndarray, threshold: float) -> bool:
+    """True when ``rgb`` is grey (an infrared frame): mean chroma (max - min of R, G, B over
+    a subsampled frame, in [0, 1]) under ``threshold``."""
+    small = rgb[::8, ::8].astype(np.int16)
+    chroma = (small.max(axis=2) - small.min(axis=2)).mean() / 255.0
+    return bool(chroma < threshold)
+
+
+def orient(rgb: np.ndarray, rotation: int, mirrored: bool) -> np.ndarray:
+    if mirrored:
+        rgb = rgb[:, ::-1]
+    if rotation:
+        rgb = np.rot90(rgb, k=-(rotation // 90))
+    return np.ascontiguousarray(rgb)
+
+
+@dataclass
+class Health:
+    started_wall: float = field(default_factory=time.time)
+    processed: int = 0
+    dropped: int = 0
+    received: int = 0
+    audio_in: int = 0
+    audio_done: int = 0
+    mode: str = "unknown"
+    posture: str = "unknown"
+    cry_score: float = 0.0
+    last_frame_t: float = 0.0
+    fps_times: collections.deque[float] = field(
+        default_factory=lambda: collections.deque(maxlen=64)
+    )
+
+    def fps(self) -> float:
+        ts = list(self.fps_times)
+        if len(ts) < 2 or ts[-1] == ts[0]:
+            return 0.0
+        return (len(ts) - 1) / (ts[-1] - ts[0])
+
+
+class Monitor:
+    """One camera: readers, stages, sinks. :meth:`start`, then :meth:`stop` (or wait for a
+    file to end with :meth:`wait`), then :meth:`close` (every file complete).
+
+    Args:
+        source: video (and audio) source; ``audio_source``: audio from elsewhere.
+        state: the camera's state (thresholds, orientation, reference bank).
+        state_path: where the state was read (learned references are written beside it).
+        reference: a day reference (RGB) that overrides the bank.
+        learn_reference: in day mode, take day frames as the reference (every
+            ``state.learn_reference_s``); off when a reference is given explicitly.
+        pose: a pose backend (frames -> keypoints), or None for no roll-over detection.
+        sinks: receivers of every record (events file, MQTT...).
+        clips: a clip recorder, or None.
+        on_record: called with each record on the dispatch thread.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        audio_source: str | None = None,
+        state: CameraState | None = None,
+        state_path: Path | None = None,
+        reference: np.ndarray | None = None,
+        pose: PoseBackend | None = None,
+        sinks: list[Sink] | None = None,
+        clips: ClipRecorder | None = None,
+        on_record: Callable[[Record], None] | None = None,
+        config: MonitorConfig | None = None,
+        source_config: SourceConfig | None = None,
+        cry_model: Path | None = None,
+        listen: bool = True,
+        learn_reference: bool = True,
+    ) -> None:
+        self.state = state or CameraState()
+        self.state_path = state_path
+        self.cfg = config or MonitorConfig()
+        self.sinks = list(sinks or [])
+        self.clips = clips
+        self.on_record = on_record
+        self.timer = StageTimer(self.cfg.stats_window)
+        self.health = Health()
+        self.records: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=self.cfg.alerts_kept
+        )
+        self.record_seq = 0
+        self.timeline: collections.deque[tuple[float, float, str]] = collections.deque(
+            maxlen=int(self.cfg.timeline_s * 4)
+        )
+        self._stop = threading.Event()
+        self._frame_lock = threading.Condition()
+        self._frame: tuple[float, np.ndarray, float] | None = None
+        self._audio_q: queue.SimpleQueue[tuple[float, np.ndarray, float] | None] = (
+            queue.SimpleQueue()
+        )
+        self._records_q: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
+        self.jpeg: bytes = b""
+        self.jpeg_seq = 0
+        self._jpeg_cond = threading.Condition()
+        # colour
+        self.reference = reference
+        if self.reference is None:
+            ref_path = self.state.reference_path(state_path.parent if state_path else None)
+            if ref_path is not None and ref_path.is_file():
+                self.reference = (read_reference(ref_path) * 255).astype(np.uint8)
+        self._colorizer: Colorizer | None = None
+        self._ref_learned_t = -math.inf
+        self.learn_reference = learn_reference
+        # roll-over
+        self.pose = pose
+        self.rollover: RolloverDetector | None = None
+        if pose is not None:
+            self.rollover = RolloverDetector(
+                posture=PostureConfig(mirrored=False),
+                events=replace(EventConfig(), prone_limit_s=self.state.prone_limit_s),
+                backend=pose,
+            )
+        self._nobody_since: float | None = None
+        self._nobody_fired = False
+        # cry
+        self.cry: CryDetector | None = None
+        self._tap: _ScoreTap | None = None
+        if listen:
+            model = Path(cry_model) if cry_model is not None else DEFAULT_MODEL
+            self._tap = _ScoreTap(make_scorer(model))
+            fc = load_filter_config(None, model)
+            if self.state.cry_threshold is not None:
+                fc = replace(fc, threshold=self.state.cry_threshold)
+            self.cry = CryDetector(model, filter_config=fc, scorer=self._tap)
+        self._audio_segments: list[tuple[int, float]] = []  # (sample index, stream offset)
+        self._audio_arrivals: collections.deque[tuple[float, float]] = collections.deque(
+            maxlen=4096
+        )
+        self.cry_latencies: list[float] = []
+        # day/night
+        self._mode_cand: str | None = None
+        self._mode_cand_since = 0.0
+        # readers
+        sc = source_config or SourceConfig()
+        separate = audio_source is not None
+        self.reader = StreamReader(
+            source,
+            on_video=self._on_video,
+            on_audio=None if (separate or not listen) else self._on_audio,
+            on_status=self._on_status,
+            config=sc,
+            name="reader-video",
+        )
+        self.audio_reader: StreamReader | None = None
+        if separate and listen:
+            assert audio_source is not None
+            self.audio_reader = StreamReader(
+                audio_source, on_audio=self._on_audio, config=sc, name="reader-audio"
+            )
+        self._threads = [
+            threading.Thread(target=self._video_loop, name="video", daemon=True),
+            threading.Thread(target=self._audio_loop, name="audio", daemon=True),
+            threading.Thread(target=self._dispatch_loop, name="dispatch", daemon=True),
+        ]
+        self._closed = False
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self) -> Monitor:
+        for t in self._threads:
+            t.start()
+        self.reader.start()
+        if self.audio_reader is not None:
+            self.audio_reader.start()
+        return self
+
+    def finished(self) -> bool:
+        """True once every reader has stopped (a file's end)."""
+        readers = [self.reader] + ([self.audio_reader] if self.audio_reader else [])
+        return all(not r.alive for r in readers)
+
+    def wait(self, timeout: float | None = None, stop: threading.Event | None = None) -> bool:
+        """Block until the source ends, ``stop`` is set or ``timeout``; True if ended."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self.finished():
+            if stop is not None and stop.is_set():
+                return False
+            if end is not None and time.monotonic() >= end:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def stop(self) -> None:
+        self.reader.stop()
+        if self.audio_reader is not None:
+            self.audio_reader.stop()
+
+    def close(self) -> dict[str, Any]:
+        """Stop readers, drain the stages (every audio sample), close the detectors and
+        sinks (clips written, events file complete). Returns the final health."""
+        if self._closed:
+            return self.snapshot()
+        self._closed = True
+        self.stop()
+        self.reader.join(10)
+        if self.audio_reader is not None:
+            self.audio_reader.join(10)
+        self._stop.set()
+        with self._frame_lock:
+            self._frame_lock.notify_all()
+        self._audio_q.put(None)
+        for t in self._threads[:2]:
+            t.join(30)
+        if self.cry is not None:
+            for msg in self.cry.close():
+                self._cry_message(msg)
+        if self.rollover is not None:
+            self.rollover.close()
+        self._records_q.put(None)
+        self._threads[2].join(30)
+        if self.clips is not None:
+            self.clips.close()
+        for s in self.sinks:
+            s.close()
+        return self.snapshot()
+
+    # ------------------------------------------------------------------ reader callbacks
+
+    def _on_video(self, t: float, rgb: np.ndarray) -> None:
+        with self._frame_lock:
+            if self._frame is not None:
+                self.health.dropped += 1
+            self._frame = (t, rgb, time.perf_counter())
+            self.health.received += 1
+            self._frame_lock.notify()
+
+    def _on_audio(self, t: float, pcm: np.ndarray) -> None:
+        self.health.audio_in += pcm.shape[0]
+        self._audio_q.put((t, pcm, time.time()))
+
+    def _on_status(self, state: str, t: float, message: str) -> None:
+        if state == "up":
+            self.emit(Record("stream_up", "status", "source", t, camera=self.state.name,
+                             detail={"source": self.reader.source}))  # fmt: skip
+        elif state == "down":
+            self.emit(Record("stream_down", "status", "source", t, camera=self.state.name,
+                             detail={"reason": message}))  # fmt: skip
+
+    # ------------------------------------------------------------------ records
+
+    def emit(self, rec: Record) -> None:
+        self._records_q.put(rec)
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            rec = self._records_q.get()
+            if rec is None:
+                return
+            self.record_seq += 1
+            self.records.append({"seq": self.record_seq, **rec.to_dict()})
+            if self.clips is not None and rec.is_alert:
+                self.clips.alert(rec)
+            for s in self.sinks:
+                try:
+                    s.write(rec)
+                except (CribwatchError, OSError):
+                    pass  # a sink that fails (full disk, broker gone) never stops the monitor
+            if self.on_record is not None:
+                self.on_record(rec)
+
+    # ------------------------------------------------------------------ audio
+
+    def _audio_loop(self) -> None:
+        while True:
+            item = self._audio_q.get()
+            if item is None:
+                return
+            if self.cry is None:
+                continue
+            t, pcm, wall = item
+            n0 = self.cry.stream.total
+            expected = self._audio_offset(n0) + n0 / SR
+            if not self._audio_segments or abs(t - expected) > 0.5:
+                self._audio_segments.append((n0, t - n0 / SR))
+                self._audio_segments = self._audio_segments[-64:]
+            self._audio_arrivals.append((t, wall))
+            t0 = time.perf_counter()
+            msgs = self.cry.push(pcm)
+            self.timer.add("cry", (time.perf_counter() - t0) * 1000.0)
+            self.health.audio_done += pcm.shape[0]
+            if self._tap is not None:
+                self.health.cry_score = self._tap.last
+            for m in msgs:
+                self._cry_message(m)
+
+    def _audio_offset(self, sample: int) -> float:
+        off = 0.0
+        for n, o in self._audio_segments:
+            if n <= sample:
+                off = o
+        return off
+
+    def _arrival_wall(self, t: float) -> float | None:
+        for at, wall in self._audio_arrivals:
+            if at >= t:
+                return wall
+        return None
+
+    def _cry_message(self, msg: Any) -> None:
+        if isinstance(msg, CryEnd):
+            off = self._audio_offset(int(msg.event.onset * SR))
+        else:
+            off = self._audio_offset(int(msg.onset * SR))
+        now = self._audio_offset(self.cry.stream.total) + self.cry.seconds if self.cry else None
+        rec = from_cry(msg, off, self.state.name, confidence=self.health.cry_score, now=now)
+        if rec.kind == "alert":
+            onset = float(rec.detail["onset"])
+            rec.detail["latency_s"] = round(rec.stream_time - onset, 3)
+            wall = self._arrival_wall(onset)
+            if wall is not None:
+                lat = time.time() - wall
+                rec.detail["wall_latency_s"] = round(lat, 3)
+                self.cry_latencies.append(lat)
+        self.emit(rec)
+
+    # ------------------------------------------------------------------ video
+
+    def _take_frame(self) -> tuple[float, np.ndarray, float] | None:
+        with self._frame_lock:
+            while self._frame is None and not self._stop.is_set():
+                self._frame_lock.wait(0.2)
+            f, self._frame = self._frame, None
+            return f
+
+    def _video_loop(self) -> None:
+        while not self._stop.is_set():
+            item = self._take_frame()
+            if item is None:
+                continue
+            try:
+                self._process(*item)
+            except CribwatchError as exc:  # a bad frame is skipped, the monitor goes on
+                self.reader.stats.last_error = exc.message
+
+    def _timed(self, stage: str, t0: float) -> float:
+        now = time.perf_counter()
+        self.timer.add(stage, (now - t0) * 1000.0)
+        return now
+
+    def _process(self, t: float, rgb: np.ndarray, arrived: float) -> None:
+        st = self.state
+        t0 = time.perf_counter()
+        self.timer.add("queue", (t0 - arrived) * 1000.0)
+        frame = orient(rgb, st.rotation, st.mirrored) if (st.rotation or st.mirrored) else rgb
+        now = self._timed("orient", t0)
+        mode = self._daynight(t, frame)
+        now = self._timed("daynight", now)
+        shown = frame
+        if mode == "day":
+            self._learn_reference(t, frame)
+        elif self.cfg.colour and self.reference is not None:
+            if self._colorizer is None:
+                self._colorizer = Colorizer(self.reference)
+            grey = frame[:, :, 1]
+            shown = (np.clip(self._colorizer(grey), 0, 1) * 255).astype(np.uint8)
+            now = self._timed("color", now)
+        if self.rollover is not None:
+            pframe = frame
+            side = max(frame.shape[:2])
+            if side > self.cfg.max_pose_side:
+                s = self.cfg.max_pose_side / side
+                pframe = cv2.resize(frame, (int(frame.shape[1] * s), int(frame.shape[0] * s)))
+            assert self.pose is not None
+            kp = np.asarray(self.pose.process(pframe), dtype=np.float64)
+            now = self._timed("pose", now)
+            for ev in self.rollover.update(t, kp):
+                self.emit(from_rollover(ev, st.name))
+            self._nobody(t, kp)
+            self.health.posture = self.rollover.posture
+            now = self._timed("rollover", now)
+        if self.cfg.jpeg:
+            ok, buf = cv2.imencode(
+                ".jpg", cv2.cvtColor(shown, cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, self.cfg.jpeg_quality],
+            )  # fmt: skip
+            if ok:
+                jpg = buf.tobytes()
+                with self._jpeg_cond:
+                    self.jpeg = jpg
+                    self.jpeg_seq += 1
+                    self._jpeg_cond.notify_all()
+                if self.clips is not None:
+                    self.clips.frame(t, jpg)
+            now = self._timed("jpeg", now)
+        self.timer.add("total", (now - arrived) * 1000.0)
+        h = self.health
+        h.processed += 1
+        h.last_frame_t = t
+        h.fps_times.append(time.monotonic())
+        if not self.timeline or t - self.timeline[-1][0] >= 0.25:
+            self.timeline.append((t, h.cry_score, h.posture))
+
+    def _nobody(self, t: float, kp: np.ndarray) -> None:
+        if self.state.nobody_s <= 0:
+            return
+        body = int((kp[list(TORSO), 2] >= self.cfg.body_score).sum()) >= 2
+        if body:
+            self._nobody_since = None
+            self._nobody_fired = False
+            return
+        if self._nobody_since is None:
+            self._nobody_since = t
+        if not self._nobody_fired and t - self._nobody_since >= self.state.nobody_s:
+            self._nobody_fired = True
+            self.emit(Record("nobody_in_view", "alert", "pose", t, 1.0, camera=self.state.name,
+                             detail={"since": round(self._nobody_since, 3)}))  # fmt: skip
+
+    def _daynight(self, t: float, frame: np.ndarray) -> str:
+        st = self.state
+        if st.daynight != "auto":
+            seen = st.daynight
+        else:
+            seen = "night" if is_ir_frame(frame, st.gray_threshold) else "day"
+        h = self.health
+        if h.mode == "unknown":
+            self._set_mode(t, seen, 1.0)
+        elif seen != h.mode:
+            if self._mode_cand != seen:
+                self._mode_cand, self._mode_cand_since = seen, t
+            elif t - self._mode_cand_since >= st.daynight_hold_s:
+                self._set_mode(t, seen, 1.0)
+        else:
+            self._mode_cand = None
+        return h.mode
+
+    def _set_mode(self, t: float, mode: str, conf: float) -> None:
+        self.health.mode = mode
+        self._mode_cand = None
+        self.emit(Record(mode, "event", "daynight", t, conf, camera=self.state.name))
+
+    def _learn_reference(self, t: float, frame: np.ndarray) -> None:
+        every = self.state.learn_reference_s
+        if not self.learn_reference or every <= 0 or t - self._ref_learned_t < every:
+            return
+        self._ref_learned_t = t
+        self.reference = frame.copy()
+        if self._colorizer is not None:
+            self._colorizer.set_reference(self.reference)
+        if self.state_path is not None:
+            name = f"{self.state_path.stem}.{self.state.preset}.png"
+            try:
+                write_image(self.state_path.parent / name, self.reference)
+                self.state = self.state.with_reference(name)
+                save_state(self.state_path, self.state)
+            except CribwatchError as exc:
+                self.reader.stats.last_error = exc.message
+
+    # ------------------------------------------------------------------ views
+
+    def wait_jpeg(self, after: int, timeout: float) -> tuple[int, bytes]:
+        with self._jpeg_cond:
+            if self.jpeg_seq <= after:
+                self._jpeg_cond.wait(timeout)
+            return self.jpeg_seq, self.jpeg
+
+    def snapshot(self) -> dict[str, Any]:
+        """Health, latest records and the timeline (what the page and the bench read)."""
+        h = self.health
+        readers = {"video": self.reader.stats.to_dict()}
+        if self.audio_reader is not None:
+            readers["audio"] = self.audio_reader.stats.to_dict()
+        return {
+            "camera": self.state.name,
+            "health": {
+                "stream": self.reader.stats.state,
+                "mode": h.mode,
+                "posture": h.posture,
+                "cry_score": round(h.cry_score, 3),
+                "processed_fps": round(h.fps(), 2),
+                "frames_received": h.received,
+                "frames_processed": h.processed,
+                "frames_dropped": h.dropped,
+                "audio_samples_in": h.audio_in,
+                "audio_samples_done": h.audio_done,
+                "stream_time": round(h.last_frame_t, 3),
+                "colour": self._colorizer is not None,
+                "reference": self.reference is not None,
+                "stages": self.timer.summary(),
+                "readers": readers,
+                "uptime_s": round(time.time() - h.started_wall, 1),
+            },
+            "records": list(self.records),
+            "timeline": [[round(t, 2), round(s, 3), p] for t, s, p in list(self.timeline)],
+        }

@@ -15,8 +15,6 @@ import typer
 from cribwatch import clikit
 from cribwatch.cry import tasks
 from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
-from cribwatch.cry.api import load_filter_config as load_filter_config  # board/ until it moves
-from cribwatch.cry.api import make_scorer as make_scorer  # board/ until it moves to cry.api
 from cribwatch.cry.postprocess import Event
 from cribwatch.progress import Progress
 

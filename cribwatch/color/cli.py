@@ -116,7 +116,7 @@ def train_cmd(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     force: bool = clikit.force_option(),
 ) -> None:
-    """Train the colorization network on a pair set (also under torchrun for DDP)."""
+    """Train the colorization network on a pair set (DDP: ``torchrun -m cribwatch.cli color``)."""
     _int("--steps", steps, 1, 10_000_000)
     _int("--batch", batch, 1, 4096)
     _int("--threads", threads, 1, 256)
@@ -526,8 +526,3 @@ def _bench_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         table.add_row(*[str(r[c]) for c in cols])
     Console().print(table)
-
-
-train_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-"""The ``color train`` verb alone, for ``torchrun -m cribwatch.color.train`` / ``python -m``."""
-train_app.command()(train_cmd)

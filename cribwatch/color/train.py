@@ -34,8 +34,9 @@ Checkpoints (``--out``, written atomically every ``ckpt_every`` steps and at the
 model, optimizer, step, elapsed time, loss history and every RNG state; ``--resume`` continues
 an interrupted run exactly.
 
-Distributed: the same script runs under ``torchrun --nproc_per_node N`` (also multi-node):
-when ``WORLD_SIZE`` > 1 it joins the process group (gloo on CPU), wraps the model in
+Distributed: the same verb runs under
+``torchrun --nproc_per_node N -m cribwatch.cli color train ...`` (also multi-node): when
+``WORLD_SIZE`` > 1 it joins the process group (gloo on CPU), wraps the model in
 DistributedDataParallel, and each rank draws its own samples (seed + rank); ``batch`` is per
 rank. Rank 0 writes the checkpoint; BatchNorm buffers are broadcast from rank 0 at the end so
 every rank holds identical weights.
@@ -587,16 +588,3 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def main() -> None:
-    """Entry point for ``torchrun -m cribwatch.color.train ...`` / ``python -m``: the options
-    of ``cribwatch color train``; errors as one ``error:`` line, exit 2."""
-    from cribwatch import clikit  # python -m entry point: the CLI layer
-    from cribwatch.color.cli import train_app
-
-    clikit.run(train_app)
-
-
-if __name__ == "__main__":
-    main()

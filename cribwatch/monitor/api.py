@@ -32,7 +32,7 @@ from cribwatch.monitor.clips import ClipConfig, ClipRecorder
 from cribwatch.monitor.mqtt import MqttPublisher, parse_hostport
 from cribwatch.monitor.pipeline import Monitor, MonitorConfig, Sink
 from cribwatch.monitor.schema import EventsFile, Record
-from cribwatch.monitor.source import SourceConfig, kind_of
+from cribwatch.monitor.source import SourceConfig, kind_of, probe
 from cribwatch.monitor.state import load_state
 from cribwatch.monitor.web import WebServer, check_serve
 from cribwatch.rollover.pose import PoseBackend, make_backend
@@ -86,9 +86,11 @@ def _check_number(option: str, value: float, low: float, high: float) -> None:
 
 def check(opts: MonitorOptions) -> None:
     """Every option, before any work (the bad-input contract)."""
-    kind_of(opts.source)
-    if opts.audio is not None:
-        kind_of(opts.audio)
+    for option, src in (("SOURCE", opts.source), ("--audio", opts.audio)):
+        if src is not None and kind_of(src) == "file":
+            info = probe(src)  # a file must open now (a camera URL may come up later)
+            if info["video"] is None and info["audio"] is None:
+                raise CribwatchError(f"{option} {src}: no video or audio stream")
     if opts.pose not in POSE_CHOICES:
         raise CribwatchError(
             f"--pose: unknown value {opts.pose!r} (one of {', '.join(POSE_CHOICES)})"

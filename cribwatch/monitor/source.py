@@ -297,6 +297,8 @@ class StreamReader:
                     if t0 is None:
                         t0 = float(ft)
                     t = base + max(float(ft) - t0, 0.0)
+                    if t > self._t_end:
+                        self._t_end = t
                     if not up:
                         up = True
                         self._status("up", self.source)

@@ -1,6 +1,7 @@
 """``cribwatch monitor bench``: the monitor timed on a generated camera recording.
 
-A clip of ``seconds`` at ``width`` x ``height`` and ``fps`` (H.264 + AAC in MPEG-TS: the scene by
+A clip of ``seconds`` (at most 30 s, looped for longer runs) at ``width`` x ``height`` and
+``fps`` (H.264 + AAC in MPEG-TS: the scene by
 day, then IR grey by night, the bundled cry sample in the audio) is written to a temporary
 folder and played to the monitor at its own pace, as a camera would deliver it, with colour at
 night, pose and roll-over, the cry detector and JPEG encoding for the page all on. Measured:
@@ -40,6 +41,32 @@ def _rss_mb() -> float:
         return float("nan")
 
 
+CLIP_MAX_S = 30.0
+"""Longer benches loop a clip of this length (the cry comes back every loop)."""
+
+
+def _quarters(samples: list[tuple[float, float]]) -> list[float]:
+    """RSS at the end of each quarter of the run (constant memory shows as a flat row)."""
+    if not samples:
+        return []
+    end = samples[-1][0]
+    out = []
+    for q in (0.25, 0.5, 0.75, 1.0):
+        at = [r for t, r in samples if t <= q * end + 1e-9]
+        out.append(round(at[-1], 1) if at else float("nan"))
+    return out
+
+
+def _checkpoints(samples: list[tuple[float, float]]) -> dict[str, float]:
+    """RSS at 10 s, 1, 10 and 60 minutes of stream (those the run reached)."""
+    out = {}
+    for name, at in (("10s", 10.0), ("1min", 60.0), ("10min", 600.0), ("60min", 3600.0)):
+        hit = [r for t, r in samples if t >= at]
+        if hit:
+            out[name] = round(hit[0], 1)
+    return out
+
+
 def bench(
     *,
     seconds: float = 20.0,
@@ -57,9 +84,10 @@ def bench(
         raise CribwatchError(f"--size: {width}x{height} is out of range (16x16 to 3840x2160)")
     if not 1 <= fps <= 60:
         raise CribwatchError(f"--fps: must be in [1, 60], not {fps!r}")
-    onset_at = min(5.0, seconds / 3)
-    spec = ClipSpec(seconds=seconds, width=width, height=height, fps=fps,
-                    night_from_s=seconds / 4, audio_from_s=8.0 - onset_at)  # fmt: skip
+    clip_s = min(seconds, CLIP_MAX_S)
+    onset_at = min(5.0, clip_s / 3)
+    spec = ClipSpec(seconds=clip_s, width=width, height=height, fps=fps,
+                    night_from_s=clip_s / 4, audio_from_s=8.0 - onset_at)  # fmt: skip
     backend = make_pose(pose)
     ref = (np.clip(read_rgb(package_file(SAMPLE_REFERENCE)), 0, 1) * 255).astype(np.uint8)
     load_before = os.getloadavg()
@@ -67,13 +95,15 @@ def bench(
         clip = make_clip(Path(tmp) / "camera.ts", spec)
         m = Monitor(str(clip), reference=ref if colour else None, pose=backend,
                     config=MonitorConfig(colour=colour, jpeg=True),
-                    source_config=SourceConfig(realtime=True))  # fmt: skip
+                    source_config=SourceConfig(realtime=True, loop=seconds > clip_s))  # fmt: skip
         rss_start = _rss_mb()
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
         wall0 = time.monotonic()
         m.start()
-        while not m.finished():
+        rss_samples: list[tuple[float, float]] = []
+        while not m.finished() and time.monotonic() - wall0 < seconds + 0.5:
             time.sleep(0.25)
+            rss_samples.append((time.monotonic() - wall0, _rss_mb()))
             report(progress, min(int(time.monotonic() - wall0), int(seconds)), int(seconds))
         snap = m.close()
         wall = time.monotonic() - wall0
@@ -104,11 +134,16 @@ def bench(
         "stages": h["stages"],
         "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1),
         "rss_start_mb": round(rss_start, 1),
-        "rss_end_mb": round(_rss_mb(), 1),
+        "rss_run_max_mb": round(max((r for _, r in rss_samples), default=rss_start), 1),
+        "rss_by_quarter_mb": _quarters(rss_samples),
+        "rss_at_mb": _checkpoints(rss_samples),
         "audio_samples_in": h["audio_samples_in"],
         "audio_samples_dropped": h["audio_samples_in"] - h["audio_samples_done"],
         "cry_alerts": len(cry),
         "cry_alert_latency_s": round(m.cry_latencies[0], 3) if m.cry_latencies else None,
+        "cry_alert_latency_p50_s": (
+            round(float(np.median(m.cry_latencies)), 3) if m.cry_latencies else None
+        ),
         "cry_alert_stream_latency_s": stream_lat[0] if stream_lat else None,
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],

@@ -447,9 +447,11 @@ class Monitor:
             return f
 
     def _video_loop(self) -> None:
-        while not self._stop.is_set():
+        while True:
             item = self._take_frame()
             if item is None:
+                if self._stop.is_set():
+                    return  # the last frame in the mailbox was processed first
                 continue
             try:
                 self._process(*item)

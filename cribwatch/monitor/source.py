@@ -245,8 +245,10 @@ class StreamReader:
                 was_up = True
             if self._stop.is_set():
                 break
-            if ended and self.kind == "file" and not self.cfg.loop:
-                self._status("ended", "end of file")
+            if self.kind == "file":
+                if ended and self.cfg.loop:
+                    continue  # --loop: the file again at once, the stream time going on
+                self._status("ended", "end of file" if ended else self.stats.last_error)
                 return
             delay = self.cfg.backoff_s if self.stats.state == "up" else delay
             if self.stats.state == "up":
@@ -301,7 +303,8 @@ class StreamReader:
                         self._t_end = t
                     if not up:
                         up = True
-                        self._status("up", self.source)
+                        if self.stats.state != "up":
+                            self._status("up", self.source)
                     if self.kind == "file" and self.cfg.realtime:
                         wait = (t - base) - (time.monotonic() - wall0)
                         if wait > 0 and self._stop.wait(wait):

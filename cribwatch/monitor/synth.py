@@ -6,6 +6,7 @@ times the monitor on it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -58,13 +59,13 @@ def _scene(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     return day, night
 
 
-def frames(spec: ClipSpec) -> list[tuple[float, np.ndarray]]:
-    """The clip's frames: (time, RGB uint8); a square moves so every frame differs."""
+def frames(spec: ClipSpec) -> Iterator[tuple[float, np.ndarray]]:
+    """The clip's frames, one at a time: (time, RGB uint8); a square moves so every frame
+    differs."""
     day, night = _scene(spec.width, spec.height)
     day8 = (np.clip(day, 0, 1) * 255).astype(np.uint8)
     night8 = (np.clip(night, 0, 1) * 255).astype(np.uint8)
     night8 = np.repeat(night8[:, :, None], 3, axis=2)
-    out = []
     n = int(round(spec.seconds * spec.fps))
     side = max(8, spec.height // 12)
     for i in range(n):
@@ -73,8 +74,7 @@ def frames(spec: ClipSpec) -> list[tuple[float, np.ndarray]]:
         x = int((spec.width - side) * (0.5 + 0.5 * np.sin(2 * np.pi * t / 3.0)))
         y = spec.height // 8
         img[y : y + side, x : x + side] = 250
-        out.append((t, img))
-    return out
+        yield t, img
 
 
 def audio(spec: ClipSpec) -> np.ndarray:
@@ -106,16 +106,19 @@ def make_clip(path: str | os.PathLike[str], spec: ClipSpec | None = None) -> Pat
         chunk = 1024
         vi = ai = 0
         vfr = frames(spec)
+        nxt = next(vfr, None)
         # interleave by time
-        while vi < len(vfr) or ai < pcm.shape[0]:
-            tv = vfr[vi][0] if vi < len(vfr) else float("inf")
+        while nxt is not None or ai < pcm.shape[0]:
+            tv = nxt[0] if nxt is not None else float("inf")
             ta = ai / 16000 if ai < pcm.shape[0] else float("inf")
             if tv <= ta:
-                f = av.VideoFrame.from_ndarray(vfr[vi][1], format="rgb24")
+                assert nxt is not None
+                f = av.VideoFrame.from_ndarray(nxt[1], format="rgb24")
                 f.pts = vi
                 for p in vs.encode(f):
                     cont.mux(p)
                 vi += 1
+                nxt = next(vfr, None)
             else:
                 blk = pcm[ai : ai + chunk]
                 af = av.AudioFrame.from_ndarray(blk[None, :], format="flt", layout="mono")

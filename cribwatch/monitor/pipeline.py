@@ -102,15 +102,17 @@ class StageTimer:
 
 
 class _ScoreTap:
-    """Wraps the cry scorer to keep the last window scores (the page's timeline)."""
+    """Wraps the cry scorer to keep the last window scores (the page's timeline). It passes
+    on whatever the scorer takes (its ``inputs``: log-mel windows, audio windows or both)."""
 
     def __init__(self, scorer: Any) -> None:
         self.scorer = scorer
+        self.inputs = str(getattr(scorer, "inputs", "logmel"))
         self.last = 0.0
         self.calls = 0
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        s = self.scorer(x)
+    def __call__(self, *windows: np.ndarray) -> np.ndarray:
+        s = np.asarray(self.scorer(*windows))
         if len(s):
             self.last = float(np.max(s))
         self.calls += 1

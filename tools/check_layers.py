@@ -44,7 +44,7 @@ EXTRA_PACKAGES = {
     "sed_eval": "train",
     "matplotlib": "train",
     "mediapipe": "rollover",
-    "ai_edge_litert": "tflite",
+    "ai_edge_litert": "rollover",  # or cry-pretrained (YAMNet), tflite (litert-torch)
     "litert_torch": "tflite",
     "tflite_runtime": "tflite",
     "tensorflow": "tflite",

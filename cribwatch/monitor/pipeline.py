@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import cv2
 import numpy as np
@@ -247,7 +247,7 @@ class Monitor:
             fc = load_filter_config(None, model)
             if self.state.cry_threshold is not None:
                 fc = replace(fc, threshold=self.state.cry_threshold)
-            self.cry = CryDetector(model, filter_config=fc, scorer=self._tap)
+            self.cry = CryDetector(model, filter_config=fc, scorer=cast(Any, self._tap))
         self._audio_segments: list[tuple[int, float]] = []  # (sample index, stream offset)
         self._audio_arrivals: collections.deque[tuple[float, float]] = collections.deque(
             maxlen=4096

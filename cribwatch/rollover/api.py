@@ -6,16 +6,22 @@
 ...     for alert in det.update(t, kp):          # posture events and alerts, when decided
 ...         print(alert.time, alert.kind, alert.event)
 
-With a pose estimator (MediaPipe, extra ``rollover``) the detector takes frames:
+With a pose estimator the detector takes frames (default ``movenet-night``: the shipped
+MoveNet int8 through LiteRT with IR pre-processing, orientation search and tracking, extra
+``rollover``; see :mod:`cribwatch.rollover.nightpose`):
 
 >>> with RolloverDetector.with_pose() as det:
 ...     alerts = det.update_frame(t, rgb_uint8)
+
+A mirrored or rotated camera needs no setting: pose models name left and right from the way
+the person faces, not from the image, and the posture rules hold under any rotation.
 
 The path keypoints -> posture -> events runs on numpy alone (no torch, no MediaPipe): the
 learned posture classifier is the numpy twin of ``rollover_posture.pt``
 (:func:`cribwatch.rollover.learned.export_numpy`). Alerts (``kind == "alert"``): ``to_prone``
 (a roll to prone, on the frame that confirms it), ``prone_too_long`` and ``face_not_visible``
-(a possibly covered face); posture changes come as ``kind == "event"`` (``to_supine``,
+(a possibly covered face) and ``nobody_in_view`` (the pose backend has found nobody for
+``EventConfig.nobody_hold_s``); posture changes come as ``kind == "event"`` (``to_supine``,
 ``to_side``, ``to_prone``). Rules and timing: :mod:`cribwatch.rollover.events`.
 
 :func:`detect` and :func:`extract_keypoints` are what the ``cribwatch rollover detect`` and
@@ -50,11 +56,11 @@ from cribwatch.rollover.events import (
 )
 from cribwatch.rollover.learned import NUMPY_WEIGHTS, WEIGHTS, LearnedPosture
 from cribwatch.rollover.learned import load as load_learned
+from cribwatch.rollover.nightpose import BACKENDS, DEFAULT_BACKEND, check_backend, make_backend
 from cribwatch.rollover.pose import (
     PoseBackend,
     Sequence,
     looks_like_sequence,
-    make_backend,
     open_frames,
     read_sequence,
     run_backend,
@@ -63,6 +69,8 @@ from cribwatch.rollover.pose import (
 from cribwatch.rollover.posture import PostureConfig
 
 __all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
     "METHODS",
     "NUMPY_WEIGHTS",
     "WEIGHTS",
@@ -97,8 +105,8 @@ class RolloverDetector:
     Args:
         method: posture classifier: ``both`` (default: the learned MLP with the face veto),
             ``learned`` or ``rules`` (geometry only).
-        posture: posture-rule settings (defaults: the shipped ones; ``mirrored=True`` for a
-            mirrored camera image).
+        posture: posture-rule settings (defaults: the shipped ones; a mirrored camera needs
+            none: real pose models give the same left/right order on an image and its mirror).
         events: smoothing, hysteresis and alert timing (defaults: the shipped ones).
         model: the learned classifier, or a path to its weights (``.npz`` with numpy, ``.pt``
             with torch); default the shipped numpy twin. Unused with ``rules``.
@@ -130,9 +138,10 @@ class RolloverDetector:
 
     @classmethod
     def with_pose(
-        cls, backend: str = "mediapipe", *, static: bool = False, **kwargs: Any
+        cls, backend: str = DEFAULT_BACKEND, *, static: bool = False, **kwargs: Any
     ) -> RolloverDetector:
-        """A detector with a pose estimator by name (``mediapipe``: extra ``rollover``)."""
+        """A detector with a pose estimator by name (:data:`BACKENDS`; default
+        ``movenet-night``, tracking unless ``static``; extra ``rollover``)."""
         return cls(backend=make_backend(backend, static=static), **kwargs)
 
     # ------------------------------------------------------------------ streaming
@@ -157,6 +166,7 @@ class RolloverDetector:
         return self._tracker.update(
             t, p[0], float(feat.d[0]), bool(feat.valid[0]), int(feat.n_face[0]),
             bool(feat.body_in_view[0]),
+            int(feat.n_reliable[0]) >= self.event_config.presence_min,
         )  # fmt: skip
 
     def update_frame(self, t: float, rgb: np.ndarray) -> list[Event]:
@@ -219,15 +229,18 @@ def extract_keypoints(
     fps: float | None = None,
     static: bool = False,
     max_frames: int = 0,
-    backend: PoseBackend | None = None,
+    backend: PoseBackend | str | None = None,
     progress: Progress | None = None,
 ) -> Sequence:
     """Run the pose estimator over a video or a folder of frames; write ``out`` (``.jsonl``).
 
     The first frame is read before the estimator starts, so a bad input fails fast and
     quietly. ``fps``: the video's own (folders: 15) when ``None``; ``max_frames`` 0: all.
-    ``backend``: default MediaPipe (extra ``rollover``), closed at the end.
+    ``backend``: a backend, or a name of :data:`BACKENDS` (built here and closed at the end;
+    default ``movenet-night``, extra ``rollover``).
     """
+    if isinstance(backend, str):
+        check_backend(backend)
     if max_frames < 0:
         raise CribwatchError(f"max_frames must be >= 0, not {max_frames}")
     rate, total, frames = open_frames(source, fps)
@@ -242,8 +255,8 @@ def extract_keypoints(
         # the output file is opened (as a temporary beside it) before the estimator runs, so an
         # unwritable --out fails at once; it replaces --out only when every frame is done
         fh = stack.enter_context(atomic_open(out)) if out is not None else None
-        if backend is None:
-            backend = make_backend("mediapipe", static=static)
+        if backend is None or isinstance(backend, str):
+            backend = make_backend(backend or DEFAULT_BACKEND, static=static)
             stack.callback(backend.close)
         seq = run_backend(backend, frames, rate, progress, total or None)
         if fh is not None:
@@ -256,10 +269,15 @@ def detect(
     *,
     method: str = DEFAULT_METHOD,
     prone_limit_s: float | None = None,
-    mirrored: bool = False,
+    backend: str = DEFAULT_BACKEND,
     progress: Progress | None = None,
 ) -> Detection:
-    """Events and alerts of a keypoint sequence (``.jsonl``) or a video (pose estimator first)."""
+    """Events and alerts of a keypoint sequence (``.jsonl``) or a video (pose estimator first).
+
+    There is no mirroring option: a mirrored camera gives the same left/right order with a
+    real pose model (the old ``mirrored`` flag swapped supine and prone on such a camera).
+    """
+    check_backend(backend)
     _check_method(method)
     events = EventConfig()
     if prone_limit_s is not None:
@@ -268,11 +286,9 @@ def detect(
                 f"prone_limit_s must be a finite positive number, not {prone_limit_s!r}"
             )
         events = replace(events, prone_limit_s=prone_limit_s)
-    detector = RolloverDetector(
-        method=method, posture=PostureConfig(mirrored=mirrored), events=events
-    )
+    detector = RolloverDetector(method=method, events=events)
     if looks_like_sequence(source):
         seq = read_sequence(source)
     else:
-        seq = extract_keypoints(source, progress=progress)
+        seq = extract_keypoints(source, backend=backend, progress=progress)
     return detector.run_sequence(seq)

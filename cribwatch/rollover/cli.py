@@ -22,11 +22,18 @@ from cribwatch import clikit
 from cribwatch.errors import CribwatchError
 from cribwatch.io import guard_output
 from cribwatch.progress import Progress
-from cribwatch.rollover.api import METHODS, detect, extract_keypoints
+from cribwatch.rollover.api import BACKENDS, DEFAULT_BACKEND, METHODS, detect, extract_keypoints
 from cribwatch.rollover.bench import run_bench
 from cribwatch.rollover.eval import evaluate_set
 from cribwatch.rollover.learned import WEIGHTS, train_and_save
 from cribwatch.rollover.measure import measure_pose
+from cribwatch.rollover.nightmeasure import (
+    SINGLE,
+    TRACKING,
+    NightMeasureConfig,
+    markdown,
+    measure_night,
+)
 from cribwatch.rollover.pose import looks_like_sequence
 from cribwatch.rollover.synth import MIN_SET_SECONDS, make_set_from_options
 
@@ -37,6 +44,7 @@ app = typer.Typer(
 )
 
 METHOD_HELP = "Posture classifier: both, learned, rules."
+BACKEND_HELP = f"Pose backend: {', '.join(BACKENDS)} (default {DEFAULT_BACKEND})."
 
 
 def _bar(desc: str, enabled: bool = True) -> contextlib.AbstractContextManager[Progress]:
@@ -53,18 +61,21 @@ def keypoints(
     ),
     static: bool = typer.Option(False, "--static", help="Detect in every frame (no tracking)."),
     max_frames: int = typer.Option(0, "--max-frames", help="Stop after this many (0: all)."),
+    backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help=BACKEND_HELP),
     force: bool = clikit.force_option(),
 ) -> None:
-    """Run the pose estimator (MediaPipe) over a video or a folder of frames."""
+    """Run the pose estimator (MoveNet for night frames) over a video or a folder of frames."""
     with clikit.handle_errors():
         clikit.positive("--fps", fps)
         clikit.check_number("--max-frames", max_frames, low=0, integer=True)
+        clikit.one_of("--backend", backend, BACKENDS)
         guard_output(out, inputs={"SOURCE": source}, force=force)
         clikit.quiet_native_logs()
         with _bar("pose") as bar:
             seq = extract_keypoints(
-                source, out, fps=fps, static=static, max_frames=max_frames, progress=bar
-            )
+                source, out, fps=fps, static=static, max_frames=max_frames, backend=backend,
+                progress=bar,
+            )  # fmt: skip
     typer.echo(f"{out}: {seq.n} frames, {seq.width}x{seq.height}, {seq.fps:g} fps")
 
 
@@ -73,18 +84,23 @@ def detect_cmd(
     source: Path = typer.Argument(..., help="Keypoint sequence (.jsonl) or a video."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per event/alert."),
     prone_limit_s: float = typer.Option(30.0, "--prone-limit", help="prone_too_long after (s)."),
-    mirrored: bool = typer.Option(False, "--mirrored", help="The camera image is mirrored."),
     method: str = typer.Option("both", "--method", help=METHOD_HELP),
+    backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help=BACKEND_HELP),
 ) -> None:
-    """Posture events and alerts of a sequence (or a video, via the pose estimator)."""
+    """Posture events and alerts of a sequence (or a video, via the pose estimator).
+
+    A mirrored or rotated camera needs no option (pose models name left and right from the
+    way the person faces, not from the image).
+    """
     with clikit.handle_errors():
         clikit.positive("--prone-limit", prone_limit_s)
         clikit.one_of("--method", method, METHODS)
+        clikit.one_of("--backend", backend, BACKENDS)
         clikit.quiet_native_logs()
         video = not looks_like_sequence(source)
         with _bar("pose", enabled=video) as bar:
             det = detect(
-                source, method=method, prone_limit_s=prone_limit_s, mirrored=mirrored,
+                source, method=method, prone_limit_s=prone_limit_s, backend=backend,
                 progress=bar,
             )  # fmt: skip
     if as_json:
@@ -208,17 +224,62 @@ def measure_pose_cmd(
     typer.echo(f"person found: {res['person_found']:.3f}; written {out}")
 
 
+@app.command("measure-night")
+def measure_night_cmd(
+    data_root: Path = typer.Option(Path("data"), "--data-root", help="Data folder (photos)."),
+    out: Path = typer.Option(
+        Path("data/rollover/night_measure.json"), "--out", help="Result JSON."
+    ),
+    seeds: int = typer.Option(6, "--seeds", help="Night draws per photo and rotation."),
+    clip: int = typer.Option(12, "--clip", help="Frames per tracking clip."),
+    methods: str = typer.Option(
+        ",".join(SINGLE + TRACKING), "--methods", help="Comma-separated methods to measure."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Person found at night over rotations, by pose method; false presence without a person.
+
+    Photos: scikit-image's (built in) and, when present, DATA_ROOT/coral-test-data (from
+    google-coral/test_data) and DATA_ROOT/debian (Debian's mate-backgrounds, unpacked).
+    """
+    with clikit.handle_errors():
+        clikit.check_number("--seeds", seeds, low=1, high=100, integer=True)
+        clikit.check_number("--clip", clip, low=1, high=1000, integer=True)
+        chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
+        if not chosen:
+            raise CribwatchError("--methods: name at least one method")
+        for m in chosen:
+            clikit.one_of("--methods", m, SINGLE + TRACKING)
+        if not data_root.is_dir():
+            raise CribwatchError(f"--data-root {data_root}: folder not found")
+        guard_output(out, force=force)
+        clikit.quiet_native_logs()
+        with _bar("measure") as bar:
+            res = measure_night(
+                data_root, out, methods=chosen,
+                config=NightMeasureConfig(seeds=seeds, clip=clip), progress=bar,
+            )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(res))
+        return
+    typer.echo(markdown(res))
+    typer.echo(f"chosen by the rule: {res['chosen']}; written {out}")
+
+
 @app.command()
 def bench(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     frames: int = typer.Option(150, "--frames", help="Frames to time (at least 10)."),
+    backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help=BACKEND_HELP),
 ) -> None:
-    """Time pose (640x480, tracking mode) and posture+events per frame."""
+    """Time pose (640x480 grey, tracking mode) and posture+events per frame."""
     with clikit.handle_errors():
         if frames < 10 or frames > 100_000:
             raise CribwatchError(f"--frames must be at least 10 and at most 100000, got {frames}")
+        clikit.one_of("--backend", backend, BACKENDS)
         clikit.quiet_native_logs()
-        res = run_bench(frames)
+        res = run_bench(frames, backend_name=backend)
     if as_json:
         typer.echo(json.dumps(res))
         return

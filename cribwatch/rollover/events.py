@@ -19,6 +19,9 @@ prone). Each move is an
 * ``face_not_visible``: the body is in view (two or more torso keypoints) but no face
   keypoint has been reliable for ``face_hold_s`` seconds (possible covering); re-armed after
   ``face_rearm_s`` seconds with a visible face.
+* ``nobody_in_view``: no person in view (fewer than ``presence_min`` reliable keypoints: the
+  pose backend found nobody) for ``nobody_hold_s`` seconds; re-armed after ``nobody_rearm_s``
+  seconds with a person in view. Short drop-outs of the estimator do not raise it.
 """
 
 from __future__ import annotations
@@ -80,6 +83,15 @@ class EventConfig:
     """Reliable face keypoints that count as a visible face."""
     max_step_s: float = 0.1
     """Largest time step the smoothing takes (a gap without usable frames counts as this)."""
+    nobody_hold_s: float = 10.0
+    """Seconds with nobody in view before ``nobody_in_view``."""
+    nobody_rearm_s: float = 3.0
+    """Seconds with a person in view before ``nobody_in_view`` can fire again."""
+    nobody_reset_s: float = 0.5
+    """A person must stay in view this long to end a stretch of nobody (a few frames of a
+    person found in an empty crib do not restart the count)."""
+    presence_min: int = 2
+    """Reliable keypoints (of 17) that make a frame count as a person in view."""
 
 
 @dataclass
@@ -123,11 +135,19 @@ class Tracker:
     face_missing_since: float | None = None
     face_seen_since: float | None = 0.0
     face_armed: bool = True
+    nobody_since: float | None = None
+    seen_since: float | None = None
+    nobody_armed: bool = True
 
     def update(
-        self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool
-    ) -> list[Event]:
-        """Advance to time ``t`` with one frame's features; returns new events and alerts."""
+        self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool,
+        present: bool = True,
+    ) -> list[Event]:  # fmt: skip
+        """Advance to time ``t`` with one frame's features; returns new events and alerts.
+
+        ``present``: whether a person is in view (``nobody_in_view``); callers that do not
+        know leave it True.
+        """
         cfg = self.config
         out: list[Event] = []
         if valid:
@@ -143,8 +163,26 @@ class Tracker:
             self.last_valid_t = t
             self._step_state(t, out)
         self._step_alerts(t, n_face, body_in_view, out)
+        self._step_presence(t, present, out)
         self.last_t = t
         return out
+
+    def _step_presence(self, t: float, present: bool, out: list[Event]) -> None:
+        cfg = self.config
+        if present:
+            if self.seen_since is None:
+                self.seen_since = t
+            if t - self.seen_since >= cfg.nobody_reset_s:
+                self.nobody_since = None
+            if t - self.seen_since >= cfg.nobody_rearm_s:
+                self.nobody_armed = True
+            return
+        self.seen_since = None
+        if self.nobody_since is None:
+            self.nobody_since = t
+        if self.nobody_armed and t - self.nobody_since >= cfg.nobody_hold_s:
+            self.nobody_armed = False
+            out.append(Event(t, "nobody_in_view", 1.0, "alert"))
 
     def _step_state(self, t: float, out: list[Event]) -> None:
         cfg = self.config
@@ -306,10 +344,11 @@ def run_features(
     d = feat.d.tolist()
     nf = feat.n_face.tolist()
     biv = feat.body_in_view.tolist()
+    pres = (feat.n_reliable >= (event_cfg or EventConfig()).presence_min).tolist()
     tl = np.asarray(t, dtype=np.float64).tolist()
     best = np.argmax(np.nan_to_num(p, nan=-1.0), axis=1).tolist()
     for i in range(len(tl)):
-        events.extend(tr.update(tl[i], p[i], d[i], valid[i], nf[i], biv[i]))
+        events.extend(tr.update(tl[i], p[i], d[i], valid[i], nf[i], biv[i], pres[i]))
         postures.append(tr.posture())
         raw.append(label(best[i], d[i]) if valid[i] else "unknown")
     return Detection(postures=postures, raw=raw, events=events)

@@ -11,7 +11,8 @@ Geometry (all in image pixels, vectorised over frames):
   left (``sw < 0``); on the side the shoulders overlap and ``sw`` shrinks towards 0. Divided by
   their supine values (``shoulder_ratio``, ``hip_ratio``) and averaged, they estimate
   ``c = cos(roll)``: +1 supine, 0 side, -1 prone. This holds under any in-plane rotation of
-  the camera; a mirrored image flips it (``mirrored``).
+  the camera. A mirrored camera changes nothing either: pose models name left and right from
+  the way the person faces, so the mirror of a frontal view is still a frontal view.
 * **Face**: how many of nose and eyes are reliable nudges ``c`` (``face_weight``); a prone
   infant turns its face to one side, so one eye and ear often stay visible and the face alone
   never decides prone. The converse holds: nose and both eyes visible rule prone out
@@ -27,7 +28,7 @@ A frame with too few reliable torso keypoints is ``unknown``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -74,7 +75,10 @@ class PostureConfig:
     nose_weight: float = 1.0
     """Weight of the head's offset along the body normal in the side direction."""
     mirrored: bool = False
-    """The camera image is mirrored (flips supine and prone)."""
+    """The keypoints' left/right labels are those of the mirror image (a labeller that names
+    sides by image position): flips supine and prone. NOT for a mirrored camera: real pose
+    models (MoveNet, MediaPipe) give the same left/right order on an image and its mirror,
+    so a mirrored camera needs nothing (``tests/rollover/test_nightpose.py``)."""
 
 
 @dataclass
@@ -95,6 +99,8 @@ class Features:
     """Signed shoulder width over torso length."""
     hw: np.ndarray
     """Signed hip width over torso length."""
+    n_reliable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Reliable keypoints of the 17 (0: the estimator found nobody)."""
 
 
 def _mid(kp: np.ndarray, rel: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,6 +178,7 @@ def features(kp: np.ndarray, config: PostureConfig | None = None) -> Features:
         body_in_view=torso_cnt >= 2,
         sw=sw,
         hw=hw,
+        n_reliable=rel.sum(axis=1),
     )
 
 

@@ -388,7 +388,51 @@ CASES: list[Case] = [
         setup=_file("m.json"),
         check=_file_kept("m.json"),
     ),
+    # ---------------------------------------------------------------- rollover measure-night
+    Case(
+        "rmn_missing",
+        ["rollover", "measure-night", "--data-root", "{tmp}/nope", "--out", "{tmp}/m.json"],
+        ["--data-root"],
+        absent=["{tmp}/m.json"],
+    ),
+    Case(
+        "rmn_method_unknown",
+        [
+            "rollover",
+            "measure-night",
+            "--data-root",
+            "{tmp}",
+            "--methods",
+            "openpose",
+            "--out",
+            "{tmp}/m.json",
+        ],
+        ["--methods", "openpose"],
+        absent=["{tmp}/m.json"],
+    ),  # fmt: skip
+    Case(
+        "rmn_clip_0",
+        [
+            "rollover",
+            "measure-night",
+            "--data-root",
+            "{tmp}",
+            "--clip",
+            "0",
+            "--out",
+            "{tmp}/m.json",
+        ],
+        ["--clip"],
+        absent=["{tmp}/m.json"],
+    ),  # fmt: skip
     # ---------------------------------------------------------------- rollover bench
+    Case("rb_backend_unknown", ["rollover", "bench", "--backend", "openpose"], ["--backend"]),
+    Case(
+        "rk_backend_unknown",
+        ["rollover", "keypoints", "{tmp}", "--backend", "openpose", "--out", "{tmp}/k.jsonl"],
+        ["--backend"],
+        absent=["{tmp}/k.jsonl"],
+    ),  # fmt: skip
     Case("rb_frames_3", ["rollover", "bench", "--frames", "3"], ["--frames"]),
     Case("rb_frames_huge", ["rollover", "bench", "--frames", "100000000"], ["--frames"]),
     # ---------------------------------------------------------------- rollover train-posture

@@ -1,0 +1,524 @@
+"""Person-found rate of pose methods on night-simulated, rotated photos, and false presence.
+
+The table behind the choice of the default pose backend (``cribwatch rollover measure-night``,
+docs/results/rollover-night.md). Photos of people: scikit-image's ``astronaut`` and ``camera``
+and photos from google-coral/test_data (``face.jpg``, ``grace_hopper.bmp``, ``squat.bmp``,
+``posenet/test_image.bmp``), split into **tuning** photos (the method is chosen on them) and
+**held-out** photos (reported, never looked at for the choice). Frames without a person:
+scikit-image scenes and pets, google-coral/test_data animals and objects, Debian's
+``mate-backgrounds`` wallpapers.
+
+**Reference** (per photo, on the clean upright colour photo cropped around the person as a
+crib camera frames an infant): a keypoint is labelled where MoveNet and MediaPipe agree -
+one of them scores it >= 0.5 and the other puts it within 0.25 torso lengths - at the mean of
+the two positions. A photo needs 6 labelled face/arm/hip keypoints.
+
+**Found** (issue 25): at least 6 of the 13 face, arm and hip keypoints with score >= 0.5 within
+0.25 torso lengths of their reference position, after the frame's rotation is undone.
+**False presence**: a frame without a person where the method reports >= 6 of the 13 with
+score >= 0.5 (:func:`cribwatch.rollover.nightpose.person_present`).
+
+Each photo is turned into night frames with :func:`cribwatch.sim.night.simulate_night` (one
+seed per frame) and rotated by 0/90/180/270 degrees. Single-image methods see each frame
+alone; tracking methods see a clip per photo and rotation (``clip`` frames, a new night draw
+and a jitter of a few pixels each), starting without a track.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from cribwatch.errors import CribwatchError
+from cribwatch.io import OUTPUT_MARK, read_rgb, write_json
+from cribwatch.progress import Progress, report
+from cribwatch.rollover.measure import torso_length
+from cribwatch.rollover.movenet import SCORE_KNEE, MoveNetBackend
+from cribwatch.rollover.nightpose import UPPER13, NightConfig, NightPose, person_present
+from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig, PoseBackend
+from cribwatch.sim.night import simulate_night
+
+PEOPLE_TUNING: tuple[str, ...] = ("skimage:astronaut", "skimage:camera", "coral:face.jpg")
+PEOPLE_HELDOUT: tuple[str, ...] = (
+    "coral:grace_hopper.bmp",
+    "coral:squat.bmp",
+    "coral:posenet/test_image.bmp",
+)
+EMPTY_TUNING: tuple[str, ...] = (
+    "skimage:chelsea", "skimage:coffee", "skimage:rocket", "skimage:brick", "skimage:grass",
+    "skimage:gravel", "skimage:horse", "skimage:coins",
+)  # fmt: skip
+EMPTY_HELDOUT: tuple[str, ...] = (
+    "coral:cat.bmp", "coral:cat_720p.jpg", "coral:pets.jpg", "coral:dog_segmentation.bmp",
+    "coral:owl.jpg", "coral:bird.bmp", "coral:parrot.jpg", "coral:sunflower.bmp",
+    "coral:hot_dog.jpg", "coral:dragonfly.bmp",
+    "mate:Elephants.jpg", "mate:Garden.jpg", "mate:Dune.jpg", "mate:Wood.jpg",
+    "mate:Storm.jpg", "mate:GreenMeadow.jpg", "mate:LadyBird.jpg", "mate:YellowFlower.jpg",
+    "mate:Blinds.jpg", "mate:RainDrops.jpg",
+)  # fmt: skip
+PETS = ("skimage:chelsea", "coral:cat.bmp", "coral:cat_720p.jpg", "coral:pets.jpg",
+        "coral:dog_segmentation.bmp")  # fmt: skip
+
+SINGLE: tuple[str, ...] = (
+    "mediapipe", "mediapipe+pre", "mediapipe+pre+rot", "movenet", "movenet+pre",
+    "movenet+rot", "movenet+pre+rot",
+)  # fmt: skip
+"""Single-image methods measured (``pre``: IR pre-processing, ``rot``: orientation search)."""
+TRACKING: tuple[str, ...] = ("mediapipe-track", "mediapipe+pre+rot-track", "movenet+pre+rot-track")
+"""Tracking methods (video): MediaPipe's own tracking as shipped, and the night wrapper's."""
+
+
+@dataclass(frozen=True)
+class NightMeasureConfig:
+    """Settings of the measurement."""
+
+    seeds: int = 6
+    """Night draws per photo and rotation (single-image methods)."""
+    clip: int = 12
+    """Frames per clip (tracking methods)."""
+    empty_seeds: int = 1
+    """Night draws per frame without a person and rotation."""
+    seed: int = 25
+    """Base seed."""
+    max_side: int = 640
+    """Photos are downscaled to this longer side first."""
+    crop_side: int = 480
+    """The crop around the person is rescaled to this longer side."""
+    crop_margin: float = 0.45
+    """The crop: the reference keypoints' box grown by this fraction of its side per side."""
+    agree: float = 0.25
+    """Reference and found: a keypoint within this many torso lengths."""
+    jitter_px: float = 4.0
+    """Tracking clips: largest shift of a frame against the first (pixels)."""
+
+
+def _u8(rgb: np.ndarray) -> np.ndarray:
+    a = np.asarray(rgb)
+    if a.dtype != np.uint8:
+        a = (np.clip(a.astype(np.float32), 0, 1) * 255).round().astype(np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(a[:, :, :3])
+
+
+PRE_CROP: dict[str, tuple[int, int, int, int]] = {
+    "coral:posenet/test_image.bmp": (120, 0, 316, 480),
+}
+"""Photos with two people: the box (x0, y0, x1, y1) that keeps one (single-pose models)."""
+
+
+def load_image(name: str, data_root: Path) -> np.ndarray | None:
+    """A named image as (H, W, 3) uint8 RGB, or None when it is not on this machine."""
+    img = _load_image(name, data_root)
+    if img is not None and name in PRE_CROP:
+        x0, y0, x1, y1 = PRE_CROP[name]
+        img = np.ascontiguousarray(img[y0:y1, x0:x1])
+    return img
+
+
+def _load_image(name: str, data_root: Path) -> np.ndarray | None:
+    kind, _, rest = name.partition(":")
+    if kind == "skimage":
+        import skimage.data  # extra: rollover (photos for the measurement only)
+
+        return _u8(getattr(skimage.data, rest)())
+    if kind == "coral":
+        p = data_root / "coral-test-data" / rest
+    elif kind == "mate":
+        hits = sorted((data_root / "debian").rglob(rest)) if (data_root / "debian").is_dir() else []
+        if not hits:
+            return None
+        p = hits[0]
+    else:
+        raise CribwatchError(f"unknown image source {name!r}")
+    return _u8(read_rgb(p)) if p.is_file() else None
+
+
+def _resize(rgb: np.ndarray, side: int, grow: bool = False) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    s = side / max(h, w)
+    if s >= 1 and not grow:
+        return rgb
+    img = Image.fromarray(rgb).resize(
+        (max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BILINEAR
+    )
+    return np.asarray(img)
+
+
+# ------------------------------------------------------------------------------ reference
+
+
+def consensus(a: np.ndarray, b: np.ndarray, agree: float) -> np.ndarray:
+    """Reference keypoints where two models agree: (17, 3) ``[x, y, labelled]``."""
+    ref = np.zeros((17, 3))
+    both = np.where(
+        (a[:, 2:] >= 0.5) & (b[:, 2:] >= 0.5), (a + b) / 2, np.where(a[:, 2:] >= b[:, 2:], a, b)
+    )
+    scale = torso_length(np.c_[both[:, :2], np.maximum(a[:, 2], b[:, 2])], 0.5)
+    if scale <= 0:
+        return ref
+    for j in range(17):
+        conf = max(a[j, 2], b[j, 2]) >= 0.5
+        if conf and np.linalg.norm(a[j, :2] - b[j, :2]) <= agree * scale:
+            ref[j] = [(a[j, 0] + b[j, 0]) / 2, (a[j, 1] + b[j, 1]) / 2, 1.0]
+    return ref
+
+
+def ref_scale(ref: np.ndarray) -> float:
+    """Torso length of a reference (shoulder width / 0.8 without hips)."""
+    return torso_length(ref, 0.5)
+
+
+@dataclass
+class Photo:
+    """A photo of a person prepared for the measurement."""
+
+    name: str
+    rgb: np.ndarray
+    ref: np.ndarray
+    scale: float
+
+
+REFERENCE_MOVENET = NightConfig(
+    preprocess=False, orientation=False, consistency=0.0, min_keypoints=1
+)
+"""MoveNet as the reference sees the clean colour photo: upright, one refining crop, raw scores."""
+
+
+def prepare_photo(
+    name: str, rgb: np.ndarray, movenet: PoseBackend, mediapipe: PoseBackend,
+    cfg: NightMeasureConfig,
+) -> Photo | None:  # fmt: skip
+    """Crop around the person (consensus of both models) and label the crop."""
+    img = _resize(rgb, cfg.max_side)
+    ref = consensus(movenet.process(img), mediapipe.process(img), cfg.agree)
+    if int(ref[list(UPPER13), 2].sum()) < 6:
+        return None
+    lab = ref[ref[:, 2] > 0, :2]
+    x0, y0 = lab.min(axis=0)
+    x1, y1 = lab.max(axis=0)
+    side = max(x1 - x0, y1 - y0, ref_scale(ref) * 2)
+    m = cfg.crop_margin * side
+    h, w = img.shape[:2]
+    xa, xb = int(max(0, x0 - m)), int(min(w, x1 + m))
+    ya, yb = int(max(0, y0 - m)), int(min(h, y1 + m))
+    crop = _resize(img[ya:yb, xa:xb], cfg.crop_side, grow=True)
+    ref = consensus(movenet.process(crop), mediapipe.process(crop), cfg.agree)
+    scale = ref_scale(ref)
+    if int(ref[list(UPPER13), 2].sum()) < 6 or scale <= 0:
+        return None
+    return Photo(name, crop, ref, scale)
+
+
+# ------------------------------------------------------------------------------ frames
+
+
+def night_frame(
+    rgb: np.ndarray, seed: int, k_rot: int, shift: tuple[float, float] = (0, 0)
+) -> np.ndarray:
+    """``rgb`` as a night frame (grey replicated to RGB, uint8), shifted, rotated by k*90."""
+    night, _ = simulate_night(rgb.astype(np.float32) / 255.0, seed)
+    g = (np.clip(night, 0, 1) * 255).round().astype(np.uint8)
+    if shift != (0, 0):
+        m = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
+        g = cv2.warpAffine(g, m, (g.shape[1], g.shape[0]), borderMode=cv2.BORDER_REFLECT)
+    g = np.rot90(g, k_rot)
+    return np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2))
+
+
+def unrotate(xy: np.ndarray, k_rot: int, w: int, h: int) -> np.ndarray:
+    """Points of ``np.rot90(img, k)`` (img w x h) back in the image's coordinates."""
+    x, y = xy[:, 0].astype(np.float64), xy[:, 1].astype(np.float64)
+    cw, ch = (w, h) if k_rot % 2 == 0 else (h, w)
+    for _ in range(k_rot % 4):
+        # one CCW quarter turn maps (x0, y0) of a (ch x cw) image to (y0, ch_w - 1 - x0)
+        x, y = (ch - 1) - y, x
+        cw, ch = ch, cw
+    return np.stack([x, y], 1)
+
+
+def found(
+    kp: np.ndarray, photo: Photo, k_rot: int, shift: tuple[float, float], agree: float
+) -> bool:
+    """The issue's rule: >= 6 labelled face/arm/hip keypoints reliable and near the reference."""
+    h, w = photo.rgb.shape[:2]
+    xy = unrotate(kp[:, :2], k_rot, w, h) - np.asarray(shift)
+    ok = 0
+    for j in UPPER13:
+        if photo.ref[j, 2] <= 0 or kp[j, 2] < 0.5:
+            continue
+        if np.linalg.norm(xy[j] - photo.ref[j, :2]) <= agree * photo.scale:
+            ok += 1
+    return ok >= 6
+
+
+# ------------------------------------------------------------------------------ methods
+
+
+def make_method(
+    name: str, knee: float = SCORE_KNEE, consistency: float | None = None
+) -> PoseBackend:
+    """A method by name (:data:`SINGLE`, :data:`TRACKING`); ``knee``: MoveNet's score map."""
+    track = name.endswith("-track")
+    base_name = name.removesuffix("-track")
+    if base_name == "mediapipe":
+        return MediaPipeBackend(MediaPipeConfig(static_image_mode=not track))
+    if base_name == "movenet":
+        return MoveNetBackend(score_knee=knee)
+    parts = base_name.split("+")
+    base: PoseBackend = (
+        MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
+        if parts[0] == "mediapipe"
+        else MoveNetBackend(score_knee=knee)
+    )
+    cfg = NightConfig(preprocess="pre" in parts, orientation="rot" in parts, tracking=track)
+    if parts[0] == "mediapipe":  # its own detector and ROI do what refinement does
+        cfg = replace(cfg, refine=False, consistency=0.0)
+    elif consistency is not None:
+        cfg = replace(cfg, consistency=consistency)
+    return NightPose(base, cfg)
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson interval of k successes in n."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (round(max(0.0, c - h), 4), round(min(1.0, c + h), 4))
+
+
+def _rate(k: int, n: int) -> dict[str, Any]:
+    return {"k": k, "n": n, "rate": round(k / n, 4) if n else None, "ci95": wilson(k, n)}
+
+
+def _runs(be: PoseBackend) -> int:
+    return int(getattr(be, "runs", 0))
+
+
+def measure_method(
+    name: str, photos: dict[str, list[Photo]], empties: dict[str, list[tuple[str, np.ndarray]]],
+    cfg: NightMeasureConfig, tick: Callable[[], None], knee: float = SCORE_KNEE,
+    consistency: float | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One method over the photo splits (found) and the frames without a person."""
+    be = make_method(name, knee, consistency)
+    track = name.endswith("-track")
+    res: dict[str, Any] = {"method": name, "tracking": track}
+    t_total, n_total = 0.0, 0
+    try:
+        for split, plist in photos.items():
+            per_photo: dict[str, dict[str, Any]] = {}
+            per_rot = [[0, 0] for _ in range(4)]
+            k_all = n_all = 0
+            for ph in plist:
+                k = n = 0
+                for k_rot in range(4):
+                    if track:
+                        if isinstance(be, NightPose):
+                            be.reset()
+                        else:  # MediaPipe's tracker: a fresh graph per clip
+                            be.close()
+                            be = make_method(name, knee, consistency)
+                        rng = np.random.default_rng(cfg.seed + 97 * k_rot)
+                        frames = [
+                            (cfg.seed + 1000 * i + 17 * k_rot,
+                             (float(rng.uniform(-1, 1) * cfg.jitter_px),
+                              float(rng.uniform(-1, 1) * cfg.jitter_px)))
+                            for i in range(cfg.clip)
+                        ]  # fmt: skip
+                    else:
+                        frames = [
+                            (cfg.seed + 1000 * s + 17 * k_rot, (0.0, 0.0)) for s in range(cfg.seeds)
+                        ]
+                    for seed, shift in frames:
+                        fr = night_frame(ph.rgb, seed, k_rot, shift)
+                        t0 = time.process_time()
+                        kp = be.process(fr)
+                        t_total += time.process_time() - t0
+                        n_total += 1
+                        f = found(kp, ph, k_rot, shift, cfg.agree)
+                        k += f
+                        n += 1
+                        per_rot[k_rot][0] += f
+                        per_rot[k_rot][1] += 1
+                        tick()
+                per_photo[ph.name] = _rate(k, n)
+                k_all += k
+                n_all += n
+            res[split] = {
+                **_rate(k_all, n_all),
+                "by_photo": per_photo,
+                "by_rotation": {str(90 * r): _rate(a, b) for r, (a, b) in enumerate(per_rot)},
+            }
+        if not track:
+            for split, elist in empties.items():
+                k = n = 0
+                kp_pets = [0, 0]
+                for ename, rgb in elist:
+                    for k_rot in range(4):
+                        for s in range(cfg.empty_seeds):
+                            fr = night_frame(rgb, cfg.seed + 1000 * s + 17 * k_rot, k_rot)
+                            t0 = time.process_time()
+                            kp = be.process(fr)
+                            t_total += time.process_time() - t0
+                            n_total += 1
+                            p = person_present(kp)
+                            k += p
+                            n += 1
+                            if ename in PETS:
+                                kp_pets[0] += p
+                                kp_pets[1] += 1
+                            tick()
+                res[f"false_presence_{split}"] = {**_rate(k, n), "pets": _rate(*kp_pets)}
+    finally:
+        be.close()
+    res["cpu_ms_per_frame"] = round(1000.0 * t_total / max(n_total, 1), 1)
+    return res
+
+
+def choose(results: list[dict[str, Any]], max_false: float = 0.02) -> str:
+    """The selection rule: among single-image methods whose false presence on the tuning
+    frames without a person is at most ``max_false``, the highest person-found rate on the
+    tuning photos; ties go to the cheaper one (CPU ms per frame)."""
+    ok = [
+        r for r in results
+        if not r["tracking"] and (r["false_presence_tuning"]["rate"] or 0.0) <= max_false
+    ]  # fmt: skip
+    if not ok:
+        raise CribwatchError("no method meets the false-presence limit on the tuning frames")
+    best = max(ok, key=lambda r: (r["tuning"]["rate"] or 0.0, -r["cpu_ms_per_frame"]))
+    return str(best["method"])
+
+
+def measure_night(
+    data_root: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    methods: tuple[str, ...] = SINGLE + TRACKING,
+    config: NightMeasureConfig | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The whole measurement; writes ``out`` (JSON) when given and returns the result."""
+    cfg = config or NightMeasureConfig()
+    root = Path(data_root)
+    if not root.is_dir():
+        raise CribwatchError(f"{root}: data folder not found")
+    for m in methods:
+        if m not in SINGLE + TRACKING:
+            raise CribwatchError(f"unknown method {m!r} (one of {', '.join(SINGLE + TRACKING)})")
+    missing: list[str] = []
+    skipped: list[str] = []
+    photos: dict[str, list[Photo]] = {"tuning": [], "heldout": []}
+    mn = NightPose(MoveNetBackend(), REFERENCE_MOVENET)
+    mp = None
+    try:
+        mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
+        for split, names in (("tuning", PEOPLE_TUNING), ("heldout", PEOPLE_HELDOUT)):
+            for nm in names:
+                img = load_image(nm, root)
+                if img is None:
+                    missing.append(nm)
+                    continue
+                ph = prepare_photo(nm, img, mn, mp, cfg)
+                if ph is None:
+                    skipped.append(nm)
+                else:
+                    photos[split].append(ph)
+    finally:
+        mn.close()
+        if mp is not None:
+            mp.close()
+    empties: dict[str, list[tuple[str, np.ndarray]]] = {"tuning": [], "heldout": []}
+    for split, names in (("tuning", EMPTY_TUNING), ("heldout", EMPTY_HELDOUT)):
+        for nm in names:
+            img = load_image(nm, root)
+            if img is None:
+                missing.append(nm)
+            else:
+                empties[split].append((nm, _resize(img, cfg.crop_side, grow=True)))
+    if not photos["tuning"]:
+        raise CribwatchError("no usable tuning photo of a person")
+    n_photo = sum(len(v) for v in photos.values()) * 4
+    n_empty = sum(len(v) for v in empties.values()) * 4 * cfg.empty_seeds
+    total = sum(
+        n_photo * (cfg.clip if m in TRACKING else cfg.seeds) + (0 if m in TRACKING else n_empty)
+        for m in methods
+    )
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        report(progress, done[0], total)
+
+    results = [measure_method(m, photos, empties, cfg, tick) for m in methods]
+    singles = [r for r in results if not r["tracking"]]
+    res: dict[str, Any] = {
+        "photos": {k: [p.name for p in v] for k, v in photos.items()},
+        "reference_keypoints": {
+            p.name: int(p.ref[list(UPPER13), 2].sum()) for v in photos.values() for p in v
+        },
+        "empty_frames": {k: [n for n, _ in v] for k, v in empties.items()},
+        "missing": missing,
+        "skipped": skipped,
+        "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+        "results": results,
+        "chosen": choose(singles)
+        if singles and all("false_presence_tuning" in r for r in singles)
+        else None,
+        "rule": choose.__doc__.split("\n\n")[0].replace("\n    ", " ") if choose.__doc__ else "",
+    }
+    if out is not None:
+        write_json(out, {"written_by": OUTPUT_MARK, **res})
+    return res
+
+
+def markdown(res: dict[str, Any]) -> str:
+    """The result as Markdown tables (person found, false presence, cost)."""
+
+    def pct(r: dict[str, Any] | None) -> str:
+        if not r or r.get("rate") is None:
+            return "-"
+        lo, hi = r["ci95"]
+        return f"{100 * r['rate']:.0f}% ({r['k']}/{r['n']}; {100 * lo:.0f}-{100 * hi:.0f})"
+
+    lines = [
+        "| method | tuning found | held-out found | held-out by photo "
+        "| false presence tuning (pets) | false presence held-out (pets) | CPU ms/frame |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in res["results"]:
+        byp = ", ".join(
+            f"{n.split(':')[1]} {100 * v['rate']:.0f}%" for n, v in r["heldout"]["by_photo"].items()
+        )
+        fpt = r.get("false_presence_tuning")
+        fph = r.get("false_presence_heldout")
+        lines.append(
+            f"| {r['method']} | {pct(r['tuning'])} | {pct(r['heldout'])} | {byp} | "
+            f"{pct(fpt)}{' (' + pct(fpt['pets']) + ')' if fpt else ''} | "
+            f"{pct(fph)}{' (' + pct(fph['pets']) + ')' if fph else ''} | {r['cpu_ms_per_frame']} |"
+        )
+    lines.append("")
+    lines.append("By rotation (held-out, found):")
+    lines.append("")
+    lines.append("| method | 0 | 90 | 180 | 270 |")
+    lines.append("| --- | --- | --- | --- | --- |")
+    for r in res["results"]:
+        br = r["heldout"]["by_rotation"]
+        lines.append(
+            f"| {r['method']} | "
+            + " | ".join(f"{100 * (br[a]['rate'] or 0):.0f}%" for a in ("0", "90", "180", "270"))
+            + " |"
+        )
+    return "\n".join(lines) + "\n"

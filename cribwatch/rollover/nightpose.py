@@ -1,0 +1,357 @@
+"""Pose on infrared night frames, at any orientation: pre-processing, orientation, tracking.
+
+:class:`NightPose` wraps a pose backend (:class:`~cribwatch.rollover.movenet.MoveNetBackend`
+by default, or MediaPipe) and is itself a backend (``process(rgb) -> (17, 3)``):
+
+* **IR pre-processing** (:func:`preprocess_ir`, grey frames only): a 3x3 median against
+  sensor noise, CLAHE local contrast (the IR LEDs light the centre and leave the rest dark),
+  a gamma that lifts the shadows, and the grey replicated to the three channels the model
+  expects. Colour frames pass unchanged.
+* **Orientation**: an infant lies at any angle, while pose models are trained on upright
+  people. Without a track, the frame is tried at 0/90/180/270 degrees and the run with the
+  most reliable face/arm/hip keypoints (ties: their mean score) is kept.
+* **Tracking** (``tracking=True``, video): the next frame is cropped around the last
+  keypoints (grown by ``roi_margin``) and turned so that the last torso axis points up: one
+  model run per frame while the track holds; the search above runs again when it is lost.
+* **Refinement** (MoveNet): runs on crops around the first run's keypoints, as MoveNet's own
+  demo does, since the model sees a whole frame in only 192x192 pixels; the last two crops
+  must agree (``consistency``) for a person to be present.
+
+**Presence**: at least ``min_keypoints`` (6) of the 13 face, arm and hip keypoints with
+score >= ``score_thr`` (0.5) (:func:`person_present`, what the detector's ``nobody_in_view``
+alert counts on keypoints) and, inside the wrapper, keypoints that stay put between two
+crops (``consistency``). Frames where nobody is present come back with all scores 0, as
+MediaPipe's do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+import cv2
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+from cribwatch.rollover.movenet import INPUT_SIDE, MoveNetBackend, as_rgb, unwarp_points, warp
+from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig, PoseBackend
+
+UPPER13: tuple[int, ...] = tuple(range(13))
+"""COCO-17 indices of the 13 face, arm and hip keypoints (nose .. right hip)."""
+L_SH, R_SH, L_HIP, R_HIP = 5, 6, 11, 12
+FACE = (0, 1, 2, 3, 4)
+
+BACKENDS: tuple[str, ...] = ("movenet-night", "movenet", "mediapipe-night", "mediapipe")
+"""Backend names :func:`make_backend` knows; the first is the default."""
+DEFAULT_BACKEND = BACKENDS[0]
+"""The chosen backend (by measurement: docs/results/rollover-night.md)."""
+
+
+@dataclass(frozen=True)
+class NightConfig:
+    """Settings of the night wrapper (defaults: the chosen ones)."""
+
+    preprocess: bool = True
+    """IR pre-processing on grey frames."""
+    orientation: bool = True
+    """Try 0/90/180/270 degrees when there is no track (else upright only)."""
+    tracking: bool = False
+    """Video: crop and turn upright from the last frame's keypoints."""
+    refine: bool = True
+    """Runs on crops around the first run's keypoints (backends with ``infer``)."""
+    consistency: float = 0.05
+    """Presence also needs the keypoints to stay put between two successive crops: median
+    move of the 13 at most this fraction of the crop's side (0: no check, one crop only).
+    A person's keypoints settle; those the model hallucinates on fur, feathers or a cup wander."""
+    score_thr: float = 0.5
+    """A keypoint with score at least this is reliable."""
+    min_keypoints: int = 6
+    """Reliable face/arm/hip keypoints (of 13) that make a person present."""
+    grey_tol: float = 3.0
+    """Mean absolute difference between colour channels below which a frame is grey (IR)."""
+    median: int = 3
+    """Median filter size against sensor noise (odd; 1: none)."""
+    clahe_clip: float = 2.0
+    """CLAHE clip limit."""
+    clahe_tiles: int = 4
+    """CLAHE tiles per side."""
+    gamma: float = 0.8
+    """Gamma applied after CLAHE (< 1 lifts the shadows)."""
+    roi_margin: float = 0.35
+    """The tracked crop: the keypoints' box grown by this fraction of its side on each side."""
+    min_roi: float = 0.25
+    """The tracked crop's side is at least this fraction of the frame's longer side."""
+    square_side: int = 320
+    """Side of the square a wrapped backend without ``infer`` (MediaPipe) sees."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        "score_thr": (0.0, 1.0),
+        "min_keypoints": (1, 13),
+        "grey_tol": (0.0, 255.0),
+        "median": (1, 15),
+        "clahe_clip": (0.1, 40.0),
+        "clahe_tiles": (1, 64),
+        "gamma": (0.1, 5.0),
+        "roi_margin": (0.0, 2.0),
+        "consistency": (0.0, 1.0),
+        "min_roi": (0.01, 1.0),
+        "square_side": (32, 2048),
+    }
+
+
+def reliable_count(kp: np.ndarray, score_thr: float = 0.5) -> int:
+    """How many of the 13 face, arm and hip keypoints have score >= ``score_thr``."""
+    return int((np.asarray(kp)[list(UPPER13), 2] >= score_thr).sum())
+
+
+def person_present(kp: np.ndarray, score_thr: float = 0.5, min_keypoints: int = 6) -> bool:
+    """A person is in view: ``min_keypoints`` of the 13 face/arm/hip keypoints are reliable."""
+    return reliable_count(kp, score_thr) >= min_keypoints
+
+
+def presence(kp: np.ndarray, score_thr: float = 0.5, min_keypoints: int = 6) -> np.ndarray:
+    """:func:`person_present` over (N, 17, 3) keypoints: (N,) bool."""
+    k = np.asarray(kp)
+    k = k[None] if k.ndim == 2 else k
+    return (k[:, list(UPPER13), 2] >= score_thr).sum(axis=1) >= min_keypoints
+
+
+def is_grey(rgb: np.ndarray, tol: float = 3.0) -> bool:
+    """The frame's colour channels are (nearly) equal: an IR night frame."""
+    small = rgb[::8, ::8].astype(np.int16)
+    diff = (
+        np.abs(small[..., 0] - small[..., 1]).mean() + np.abs(small[..., 1] - small[..., 2]).mean()
+    )
+    return float(diff) / 2.0 <= tol
+
+
+def preprocess_ir(rgb: np.ndarray, cfg: NightConfig | None = None) -> np.ndarray:
+    """Grey IR frame -> denoised, locally contrast-stretched, gamma-lifted grey RGB (uint8).
+
+    Colour frames come back unchanged.
+    """
+    c = cfg or NightConfig()
+    frame = as_rgb(rgb)
+    if not is_grey(frame, c.grey_tol):
+        return frame
+    g = np.ascontiguousarray(frame[..., 1])
+    if c.median > 1:
+        g = cv2.medianBlur(g, int(c.median) | 1)
+    clahe = cv2.createCLAHE(clipLimit=c.clahe_clip, tileGridSize=(c.clahe_tiles, c.clahe_tiles))
+    g = clahe.apply(g)
+    if c.gamma != 1.0:
+        lut = (np.linspace(0.0, 1.0, 256) ** c.gamma * 255.0).round().astype(np.uint8)
+        g = cv2.LUT(g, lut)
+    return np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2))
+
+
+def crop_matrix(cx: float, cy: float, size: float, up: np.ndarray, side: int) -> np.ndarray:
+    """2x3 affine: the ``size``-pixel square centred on (cx, cy) -> a ``side`` square, turned
+    so that the unit direction ``up`` (frame pixels, y down) points up in the square."""
+    ux, uy = float(up[0]), float(up[1])
+    s = side / max(size, 1e-6)
+    rot = np.array([[-uy, ux], [-ux, -uy]]) * s
+    t = np.array([side / 2.0 - 0.5, side / 2.0 - 0.5]) - rot @ np.array([cx, cy])
+    return np.hstack([rot, t[:, None]])
+
+
+UPS: tuple[tuple[float, float], ...] = ((0.0, -1.0), (1.0, 0.0), (0.0, 1.0), (-1.0, 0.0))
+"""Directions of the body axis tried without a track (0, 90, 180, 270 degrees)."""
+
+
+@dataclass
+class _Pose:
+    kp: np.ndarray
+    up: np.ndarray
+    drift: float
+    """Median move of the 13 face/arm/hip keypoints between the last two crops (crop sides)."""
+
+
+def _quality(kp: np.ndarray, thr: float) -> tuple[int, float]:
+    s = kp[list(UPPER13), 2]
+    return int((s >= thr).sum()), float(s.mean())
+
+
+class NightPose:
+    """A pose backend for IR night frames at any orientation (see the module docstring).
+
+    Args:
+        base: the wrapped backend (default: the shipped MoveNet); closed by :meth:`close`.
+        config: the wrapper's settings.
+    """
+
+    def __init__(self, base: PoseBackend | None = None, config: NightConfig | None = None) -> None:
+        self.config = config or NightConfig()
+        self.base: PoseBackend = base if base is not None else MoveNetBackend()
+        self._infer = getattr(self.base, "infer", None)
+        self._side = INPUT_SIDE if self._infer is not None else self.config.square_side
+        flags = [
+            "pre" if self.config.preprocess else "",
+            "rot" if self.config.orientation else "",
+            "track" if self.config.tracking else "",
+        ]
+        self.name = f"{self.base.name}+night({','.join(f for f in flags if f) or 'plain'})"
+        self._last: np.ndarray | None = None
+        self._up = np.array(UPS[0])
+        self.runs = 0
+        """Model runs so far (cost accounting)."""
+        self.last_drift = 0.0
+        """Consistency (drift) of the last frame's keypoints."""
+
+    # ---------------------------------------------------------------- one model run
+
+    def _run(self, frame: np.ndarray, m: np.ndarray) -> np.ndarray:
+        self.runs += 1
+        if self._infer is not None:
+            out: np.ndarray = self._infer(frame, m)
+            return out
+        sq = warp(frame, m, self._side)
+        kp = np.asarray(self.base.process(sq), dtype=np.float64).copy()
+        kp[:, :2] = unwarp_points(kp[:, :2], m)
+        return kp
+
+    def _box(self, kp: np.ndarray, w: int, h: int) -> tuple[float, float, float]:
+        """Centre and side of the crop around the reliable keypoints (all if too few)."""
+        c = self.config
+        rel = kp[:, 2] >= c.score_thr
+        pts = kp[rel, :2] if rel.sum() >= 3 else kp[:, :2]
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        size = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * c.roi_margin)
+        size = max(size, c.min_roi * max(w, h))
+        return (x0 + x1) / 2.0, (y0 + y1) / 2.0, size
+
+    def _crop_run(
+        self, frame: np.ndarray, kp: np.ndarray, up: np.ndarray
+    ) -> tuple[np.ndarray, float]:
+        """A run on the crop around ``kp``, turned by ``up``; also the crop's side."""
+        h, w = frame.shape[:2]
+        cx, cy, size = self._box(kp, w, h)
+        return self._run(frame, crop_matrix(cx, cy, size, up, self._side)), size
+
+    def _settle(self, frame: np.ndarray, kp: np.ndarray, up: np.ndarray) -> _Pose:
+        """Refine ``kp`` by crops around it; the last two runs give the consistency."""
+        c = self.config
+        if not c.refine or self._infer is None:
+            return _Pose(kp, up, 0.0)
+        if reliable_count(kp, c.score_thr) < 3:  # no box to crop to: nobody here
+            return _Pose(kp, up, math.inf if c.consistency > 0 else 0.0)
+        kp2, _ = self._crop_run(frame, kp, up)
+        if c.consistency <= 0:
+            better = _quality(kp2, c.score_thr) >= _quality(kp, c.score_thr)
+            return _Pose(kp2 if better else kp, up, 0.0)
+        kp3, size = self._crop_run(frame, kp2, up)
+        d = np.linalg.norm(kp3[list(UPPER13), :2] - kp2[list(UPPER13), :2], axis=1) / size
+        better = _quality(kp3, c.score_thr) >= _quality(kp2, c.score_thr)
+        return _Pose(kp3 if better else kp2, up, float(np.median(d)))
+
+    def _present(self, pose: _Pose) -> bool:
+        c = self.config
+        if not person_present(pose.kp, c.score_thr, c.min_keypoints):
+            return False
+        return c.consistency <= 0 or pose.drift <= c.consistency
+
+    def _search(self, frame: np.ndarray) -> _Pose:
+        """Whole frame at each orientation; the best settled run."""
+        c = self.config
+        h, w = frame.shape[:2]
+        best: tuple[tuple[bool, int, float], _Pose] | None = None
+        for up in UPS if c.orientation else UPS[:1]:
+            u = np.array(up)
+            m = crop_matrix((w - 1) / 2.0, (h - 1) / 2.0, max(w, h), u, self._side)
+            pose = self._settle(frame, self._run(frame, m), u)
+            q = (self._present(pose), *_quality(pose.kp, c.score_thr))
+            if best is None or q > best[0]:
+                best = (q, pose)
+        assert best is not None
+        return best[1]
+
+    def _track(self, frame: np.ndarray, last: np.ndarray) -> _Pose:
+        """The crop around the last keypoints, turned upright by the last torso axis."""
+        up = torso_up(last, self.config.score_thr)
+        up = self._up if up is None else up
+        kp, _ = self._crop_run(frame, last, up)
+        return self._settle(frame, kp, up) if self.config.consistency > 0 else _Pose(kp, up, 0.0)
+
+    # ---------------------------------------------------------------- the backend interface
+
+    def process(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 RGB (or grey) -> (17, 3) float32 keypoints; scores 0 when nobody
+        is present."""
+        c = self.config
+        frame = preprocess_ir(rgb, c) if c.preprocess else as_rgb(rgb)
+        pose: _Pose | None = None
+        if c.tracking and self._last is not None:
+            pose = self._track(frame, self._last)
+            if not self._present(pose):
+                pose = None
+        if pose is None:
+            pose = self._search(frame)
+        present = self._present(pose)
+        self.last_drift = pose.drift
+        if c.tracking:
+            self._last = pose.kp.copy() if present else None
+            self._up = pose.up
+        out = pose.kp.astype(np.float32)
+        if not present:
+            out[:, 2] = 0.0
+        return out
+
+    def reset(self) -> None:
+        """Forget the track."""
+        self._last = None
+        self._up = np.array(UPS[0])
+
+    def close(self) -> None:
+        """Close the wrapped backend."""
+        self.base.close()
+
+
+def torso_up(kp: np.ndarray, thr: float = 0.5) -> np.ndarray | None:
+    """Unit direction hip midpoint -> shoulder midpoint (or shoulders -> head), or None."""
+    rel = kp[:, 2] >= thr
+
+    def mid(a: int, b: int) -> np.ndarray | None:
+        pts = [kp[j, :2] for j in (a, b) if rel[j]]
+        return np.mean(pts, axis=0) if pts else None
+
+    sh, hip = mid(L_SH, R_SH), mid(L_HIP, R_HIP)
+    face = [kp[j, :2] for j in FACE if rel[j]]
+    head = np.mean(face, axis=0) if face else None
+    if sh is not None and hip is not None:
+        v = sh - hip
+    elif sh is not None and head is not None:
+        v = head - sh
+    else:
+        return None
+    n = float(np.hypot(v[0], v[1]))
+    return v / n if n > 1e-6 and math.isfinite(n) else None
+
+
+def make_backend(
+    name: str = DEFAULT_BACKEND, *, static: bool = False, config: NightConfig | None = None
+) -> PoseBackend:
+    """A pose backend by name (:data:`BACKENDS`); ``static``: photos (no tracking).
+
+    ``movenet-night`` (default): MoveNet + IR pre-processing + orientation (+ tracking unless
+    ``static``); ``movenet``: MoveNet alone on the letterboxed frame; ``mediapipe-night``:
+    MediaPipe inside the same wrapper; ``mediapipe``: MediaPipe as before (extra
+    ``rollover``).
+    """
+    if name == "mediapipe":
+        return MediaPipeBackend(MediaPipeConfig(static_image_mode=static))
+    if name == "movenet":
+        return MoveNetBackend()
+    cfg = replace(config or NightConfig(), tracking=not static)
+    if name == "movenet-night":
+        return NightPose(MoveNetBackend(), cfg)
+    if name == "mediapipe-night":
+        return NightPose(MediaPipeBackend(MediaPipeConfig(static_image_mode=True)), cfg)
+    raise CribwatchError(f"unknown pose backend {name!r} (known: {', '.join(BACKENDS)})")
+
+
+def check_backend(name: str) -> None:
+    """Raise a CribwatchError naming the known backends unless ``name`` is one."""
+    if name not in BACKENDS:
+        raise CribwatchError(f"unknown pose backend {name!r} (known: {', '.join(BACKENDS)})")

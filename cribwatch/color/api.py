@@ -28,7 +28,10 @@ from typing import Any
 import numpy as np
 
 from cribwatch.cards import card_path, read_card
+from cribwatch.color.align import AlignConfig, Alignment, align, align_or_refuse
+from cribwatch.color.bank import ReferenceBank
 from cribwatch.color.runtime import ColorRuntime
+from cribwatch.color.stream import ColorStream, StreamConfig
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path, guard_output, read_gray, read_rgb, to_uint8, write_image
 
@@ -152,9 +155,18 @@ class Colorizer:
             ``cribwatch color export``; ``ssim-guided`` only) or ``.pt`` (torch); default the
             shipped ones.
         threads: ONNX Runtime intra-op threads (the runtime path).
+        align: register the reference to the night view (:mod:`cribwatch.color.align`) at
+            the first frame and after every :meth:`set_reference` or :meth:`realign`; the
+            warped reference is used from then on (no per-frame cost).
+        align_config: alignment settings (default :class:`AlignConfig`).
+        strict: with ``align``, a reference that does not match the view raises
+            :class:`CribwatchError`; otherwise it is used as it is (``alignment`` says so).
+        bank: a :class:`ReferenceBank`: the reference is chosen from it per view (at the
+            first frame, after :meth:`realign` and whenever the bank changes), aligned.
 
     ``colorize(night)`` takes an (H, W) grey frame (float in [0, 1] or uint8) and returns
     (H, W, 3) float32 RGB in [0, 1]; a reference of another size is resized to the frame.
+    ``stream()`` gives the frame-by-frame mode for video (:class:`ColorStream`).
     """
 
     def __init__(
@@ -164,9 +176,21 @@ class Colorizer:
         weights: str | os.PathLike[str] | None = None,
         *,
         threads: int = 1,
+        align: bool = False,
+        align_config: AlignConfig | None = None,
+        strict: bool = True,
+        bank: ReferenceBank | None = None,
     ) -> None:
         check_method(method)
         self.method = method
+        self.align = align or bank is not None
+        self.align_config = align_config or (bank.cfg if bank is not None else AlignConfig())
+        self.strict = strict
+        self.bank = bank
+        self.alignment: Alignment | None = None
+        """The last alignment (None before the first aligned frame or without ``align``)."""
+        self._effective: np.ndarray | None = None
+        self._bank_version = -1
         self.weights = Path(weights) if weights is not None else None
         self._runtime: ColorRuntime | None = None
         self._method: Any = None
@@ -198,20 +222,61 @@ class Colorizer:
             raise CribwatchError(f"reference must be RGB (H, W, 3), got shape {ref.shape}")
         self.reference = ref
         self._ref_size = None
+        self._effective = None
+
+    def realign(self) -> None:
+        """Align again at the next frame (the view moved: a preset, a bumped mount)."""
+        self._effective = None
+        self._ref_size = None
+
+    def _aligned_reference(self, n: np.ndarray) -> np.ndarray:
+        """The reference the next frame uses: as given, or aligned (and chosen) once."""
+        if not self.align:
+            return self.reference
+        if self.bank is not None and self._bank_version != self.bank.version:
+            self._bank_version = self.bank.version
+            self._effective = None
+        if self._effective is not None and self._effective.shape[:2] == n.shape:
+            return self._effective
+        self._ref_size = None
+        if self.bank is not None:
+            choice = self.bank.best(n)
+            if choice is None:
+                if self.strict:
+                    raise CribwatchError("no reference in the bank matches the night view")
+                self.alignment = None
+                self._effective = self.reference
+            else:
+                self.alignment = choice.alignment
+                self.reference = choice.entry.image
+                self._effective = choice.warped()
+            return self._effective
+        ref = self.reference
+        if self.strict:
+            self.alignment = align_or_refuse(n, ref, self.align_config)
+        else:
+            self.alignment = align(n, ref, self.align_config)
+        self._effective = self.alignment.warp(ref) if self.alignment.ok else ref
+        return self._effective
 
     def colorize(self, night: np.ndarray) -> np.ndarray:
         """The colour frame of ``night`` (see the class doc)."""
         n = np.asarray(night)
         if n.ndim != 2:
             raise CribwatchError(f"night frame must be grey (H, W), got shape {n.shape}")
+        ref = self._aligned_reference(n)
         if self._runtime is not None:
             size = (int(n.shape[0]), int(n.shape[1]))
             if self._ref_size != size:
-                self._runtime.set_reference(_u8(self.reference), size)
+                self._runtime.set_reference(_u8(ref), size)
                 self._ref_size = size
             return self._runtime(_u8(n)).astype(np.float32) / 255.0
-        out: np.ndarray = self._method(_float(n), _float(self.reference))
+        out: np.ndarray = self._method(_float(n), _float(ref))
         return out
+
+    def stream(self, cfg: StreamConfig | None = None) -> ColorStream:
+        """The frame-by-frame mode: a :class:`ColorStream` over this colorizer."""
+        return ColorStream(self.colorize, cfg)
 
     __call__ = colorize
 
@@ -292,10 +357,12 @@ def colorize_file(
     method: str = DEFAULT_METHOD,
     weights: Path | None = None,
     force: bool = False,
+    align: bool = False,
 ) -> dict[str, Any]:
     """``cribwatch color colorize``: colour the image ``night`` with ``reference`` into the
     PNG ``out`` (checked first: never one of the inputs, never over a file cribwatch did not
-    write unless ``force``). Returns what the verb prints."""
+    write unless ``force``). With ``align`` the reference is first registered to the night
+    view (a reference of another view is refused). Returns what the verb prints."""
     check_method(method)
     guard_output(
         out,
@@ -306,12 +373,38 @@ def colorize_file(
     n = read_night(night)
     r = read_reference(reference)
     col = Colorizer(r, method, weights)
+    if align:
+        col.alignment = align_or_refuse(n, r, col.align_config, f"--reference {reference}")
+        col.set_reference(col.alignment.warp(r))
     write_image(out, col.colorize(n))
-    return {"out": str(out), "method": method, "backend": col.backend}
+    info: dict[str, Any] = {"out": str(out), "method": method, "backend": col.backend}
+    if col.alignment is not None:
+        info["align"] = col.alignment.to_dict()
+    return info
+
+
+def align_file(
+    night: Path, reference: Path, out: Path | None, *, force: bool = False
+) -> dict[str, Any]:
+    """``cribwatch color align``: register ``reference`` to ``night`` and write the reference
+    resampled onto the night frame (PNG ``out``); a reference of another view is refused (one
+    line, nothing written). Returns the alignment summary."""
+    if out is not None:
+        guard_output(out, inputs={"--night": night, "--reference": reference}, force=force)
+        check_writable(out)
+    n = read_night(night)
+    r = read_reference(reference)
+    res = align_or_refuse(n, r, AlignConfig(), f"--reference {reference}")
+    if out is not None:
+        write_image(out, res.warp(r))
+    return {"out": None if out is None else str(out), **res.to_dict()}
 
 
 __all__ = [
     "BASELINE_METHODS",
+    "ReferenceBank",
+    "StreamConfig",
+    "align_file",
     "DEFAULT_METHOD",
     "LEARNED_METHODS",
     "ONNX_WEIGHTS",

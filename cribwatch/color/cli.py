@@ -32,7 +32,7 @@ from cribwatch.color.api import (
     ssim_map_file,
 )
 from cribwatch.color.config import ColorNetConfig, SSIMMapConfig, TrainConfig
-from cribwatch.color.pairs import make_pairs
+from cribwatch.color.pairs import REF_WARPS, make_pairs
 from cribwatch.color.report import TABLE_KEYS, write_report
 from cribwatch.deploy.golden import golden_json
 from cribwatch.errors import CribwatchError
@@ -246,12 +246,20 @@ def make_pairs_cmd(
     night_ranges: str = typer.Option(
         "train", "--night-ranges", help="Night simulator ranges: train or ood (outside training)."
     ),
+    ref_warp: str = typer.Option(
+        "none",
+        "--ref-warp",
+        help="none; identity or camera: no shift edit, the reference rendered through a known "
+        "warp (camera: shift up to 10% of the width, rotation up to 5 degrees, zoom 0.9-1.1), "
+        "recorded in meta.json (same seed: same night, target and mask in both).",
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
     """Build a pair set: reference, changed target, night frame, change mask."""
     _int("--n", n, 1, MAX_PAIRS)
     clikit.one_of("--split", split, ("train", "test", "all"))
     clikit.one_of("--night-ranges", night_ranges, tuple(RANGE_PRESETS))
+    clikit.one_of("--ref-warp", ref_warp, REF_WARPS)
     with _bar("pairs", n) as bar:
         make_pairs(
             images,
@@ -263,12 +271,12 @@ def make_pairs_cmd(
             night_ranges,
             progress=bar,
             force=force,
+            ref_warp=ref_warp,  # type: ignore[arg-type]
         )
-    typer.echo(
-        json.dumps(
-            {"out": str(out), "n": n, "seed": seed, "split": split, "night_ranges": night_ranges}
-        )
-    )
+    info = {"out": str(out), "n": n, "seed": seed, "split": split, "night_ranges": night_ranges}
+    if ref_warp != "none":
+        info["ref_warp"] = ref_warp
+    typer.echo(json.dumps(info))
 
 
 # ----------------------------------------------------------------------------- scores

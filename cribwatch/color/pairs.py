@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 from PIL import Image
 from scipy.ndimage import binary_dilation, gaussian_filter
@@ -51,6 +52,12 @@ from cribwatch.sim.night import RANGE_PRESETS, params_dict, ranges_dict, simulat
 
 Range = tuple[float, float]
 Split = Literal["train", "test", "all"]
+RefWarp = Literal["none", "identity", "camera"]
+REF_WARPS: tuple[str, ...] = ("none", "identity", "camera")
+"""Reference warps of :func:`make_pairs` (``--ref-warp``): ``none`` (the default sets);
+``identity`` and ``camera``: no ``shift`` edit, the reference rendered from a wider crop and
+resampled through a known warp (identity, or a random camera move: shift, rotation, zoom);
+the same seed gives the same target, night frame and mask in both."""
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 FORMAT = "cribwatch-pairs"
 VERSION = 1
@@ -103,6 +110,12 @@ class PairConfig:
     """A pair whose changed area is below this fraction is redrawn."""
     max_tries: int = 20
     """Redraws before giving up on a pair."""
+    warp_shift: float = 0.1
+    """``--ref-warp camera``: largest reference shift (x and y) as a fraction of the width."""
+    warp_rotate: float = 5.0
+    """``--ref-warp camera``: largest reference rotation in degrees."""
+    warp_zoom: Range = (0.9, 1.1)
+    """``--ref-warp camera``: reference zoom range (> 1: the reference sees a wider field)."""
 
 
 @dataclass
@@ -277,6 +290,78 @@ def _recolor(
     return _over(img, new, alpha), {"hue_shift": round(shift, 3), "saturation": round(sat, 3)}
 
 
+def camera_warp(
+    cfg: PairConfig, rng: np.random.Generator | None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """A reference warp ``G`` (2x3, warped-reference pixel -> original reference pixel, pixel
+    centres at integers): ``p = c + zoom R(angle) (q - c) + shift`` about the frame centre
+    ``c``; identity when ``rng`` is None. Returns ``G`` and its parameters."""
+    if rng is None:
+        dx = dy = angle = 0.0
+        zoom = 1.0
+    else:
+        dx = float(rng.uniform(-1, 1) * cfg.warp_shift * cfg.width)
+        dy = float(rng.uniform(-1, 1) * cfg.warp_shift * cfg.width)
+        angle = float(rng.uniform(-cfg.warp_rotate, cfg.warp_rotate))
+        zoom = float(rng.uniform(*cfg.warp_zoom))
+    t = np.deg2rad(angle)
+    a = zoom * np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    c = np.array([(cfg.width - 1) / 2.0, (cfg.height - 1) / 2.0])
+    g = np.hstack([a, (c + np.array([dx, dy]) - a @ c)[:, None]])
+    return g, {"shift_px": [round(dx, 3), round(dy, 3)], "angle": round(angle, 4),
+               "zoom": round(zoom, 5)}  # fmt: skip
+
+
+def invert_affine(m: np.ndarray) -> np.ndarray:
+    """Inverse of a 2x3 affine map."""
+    a = np.linalg.inv(m[:, :2])
+    return np.hstack([a, (-a @ m[:, 2])[:, None]])
+
+
+def _warped_reference(
+    src: np.ndarray,
+    crop: tuple[float, float, float],
+    layers: list[tuple[np.ndarray, np.ndarray]],
+    g: np.ndarray,
+    cfg: PairConfig,
+) -> np.ndarray:
+    """The reference seen through the warp ``g``: a canvas wider than the crop by a margin
+    (the same pixel scale, the photo mirrored beyond its edges), the reference's own layers
+    (a moved object) laid on it, resampled (Lanczos) at ``g``."""
+    x0, y0, ch = crop
+    s = ch / cfg.height
+    m = int(np.ceil(0.35 * cfg.width))
+    pad = int(np.ceil(m * s)) + 4
+    padded = np.pad(src, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+    cw, chh = cfg.width + 2 * m, cfg.height + 2 * m
+    bx, by = x0 - m * s + pad, y0 - m * s + pad
+    planes = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(padded[..., c])).resize(
+                (cw, chh), Image.Resampling.LANCZOS, box=(bx, by, bx + cw * s, by + chh * s)
+            )
+        )
+        for c in range(3)
+    ]
+    canvas = np.clip(np.stack(planes, axis=2), 0, 1).astype(np.float32)
+    for rgb, alpha in layers:
+        big_rgb = np.zeros_like(canvas)
+        big_a = np.zeros(canvas.shape[:2], np.float32)
+        big_rgb[m : m + cfg.height, m : m + cfg.width] = rgb
+        big_a[m : m + cfg.height, m : m + cfg.width] = alpha
+        canvas = _over(canvas, big_rgb, big_a)
+    gm = g.copy()
+    gm[:, 2] += m
+    out = cv2.warpAffine(
+        canvas,
+        gm.astype(np.float64),
+        (cfg.width, cfg.height),
+        flags=cv2.INTER_LANCZOS4 | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REFLECT_101,
+    )
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
 def generate_pair(
     scenes: list[Path],
     stamps: list[Path],
@@ -284,10 +369,18 @@ def generate_pair(
     index: int,
     cfg: PairConfig,
     night_preset: str = "train",
+    ref_warp: RefWarp = "none",
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """One pair's images (reference, target, night, mask) and its meta, from ``(seed, index)``."""
+    """One pair's images (reference, target, night, mask) and its meta, from ``(seed, index)``.
+
+    ``ref_warp`` ``identity`` or ``camera`` (:data:`REF_WARPS`) renders the reference through a
+    known warp (:func:`camera_warp`, drawn from its own generator ``(seed, index, 3)``) and
+    records the night -> reference map in the meta's ``ref_warp`` (the caller turns the
+    ``shift`` edit off: :func:`make_pairs` does)."""
     rng = np.random.default_rng([seed, index])
+    layers: list[tuple[np.ndarray, np.ndarray]] = []
     for _ in range(cfg.max_tries):
+        layers = []
         scene = scenes[int(rng.integers(len(scenes)))]
         src = _load_scene(scene, cfg.source_short_side)
         (x0, y0, ch), reference = _crop(src, cfg, rng)
@@ -324,6 +417,7 @@ def generate_pair(
                 stamp, cfg, np.random.default_rng([seed, index, 1]), b_at
             )
             reference = _over(reference, rgb, a_ref)
+            layers.append((rgb, a_ref))
             target = _over(target, rgb_b, a_b)
             changed |= (a_ref > 0.5) ^ (a_b > 0.5)
             edits.append(
@@ -379,6 +473,18 @@ def generate_pair(
         "night_preset": night_preset,
         "night": params_dict(night_params),
     }
+    if ref_warp != "none":
+        if ref_warp not in REF_WARPS:
+            raise CribwatchError(f"unknown reference warp {ref_warp!r} ({', '.join(REF_WARPS)})")
+        g, wparams = camera_warp(
+            cfg, np.random.default_rng([seed, index, 3]) if ref_warp == "camera" else None
+        )
+        reference = _warped_reference(src, (x0, y0, ch), layers, g, cfg)
+        meta["ref_warp"] = {
+            "kind": ref_warp,
+            **wparams,
+            "night_to_reference": np.round(invert_affine(g), 6).tolist(),
+        }
     images = {
         "reference": reference,
         "target": np.clip(target, 0, 1),
@@ -406,12 +512,17 @@ def make_pairs(
     cfg: PairConfig | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    ref_warp: RefWarp = "none",
 ) -> Path:
     """Build a pair set in ``out``, written whole through :func:`cribwatch.io.atomic_dir`
     (a temporary folder beside it, manifest last, swapped in when complete). An earlier set
     (or any cribwatch output folder) is replaced; a folder cribwatch did not write is refused
     unless ``force``, and never one holding ``images`` or ``stamps``, '.', home or root."""
     cfg = cfg or PairConfig()
+    if ref_warp not in REF_WARPS:
+        raise CribwatchError(f"--ref-warp: unknown {ref_warp!r} ({', '.join(REF_WARPS)})")
+    if ref_warp != "none":
+        cfg = replace(cfg, p_shift=0.0)
     if n < 1:
         raise CribwatchError(f"--n must be at least 1, got {n}")
     if night_preset not in RANGE_PRESETS:
@@ -435,7 +546,7 @@ def make_pairs(
         scenes_used: set[str] = set()
         stamps_used: set[str] = set()
         for i in range(n):
-            imgs, meta = generate_pair(scenes, stamp_files, seed, i, cfg, night_preset)
+            imgs, meta = generate_pair(scenes, stamp_files, seed, i, cfg, night_preset, ref_warp)
             d = tmp / meta["id"]
             d.mkdir()
             for name in ("reference", "target", "night", "mask"):
@@ -468,6 +579,8 @@ def make_pairs(
             "night_ranges": ranges_dict(RANGE_PRESETS[night_preset]),
             "config": asdict(cfg),
         }
+        if ref_warp != "none":
+            manifest["ref_warp"] = ref_warp
         write_json(tmp / "manifest.json", manifest)
     return out
 

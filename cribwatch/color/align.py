@@ -1,0 +1,474 @@
+"""Cross-modal registration of a day colour reference to a near-infrared night frame.
+
+Colour day light and NIR night light give different intensities to the same surfaces (dyes are
+transparent in NIR, the illuminator vignettes, the night frame is dark and grainy), so the
+registration works on *structure*: both frames become locally normalised gradient-magnitude
+images, and the warp is found on those (G. D. Evangelidis and E. Z. Psarakis, "Parametric
+image alignment using enhanced correlation coefficient maximization", IEEE TPAMI 30(10), 2008;
+OpenCV's ``findTransformECC``):
+
+1. **structure images** (:func:`structure`) at the working size (longer side
+   :attr:`AlignConfig.work_side`): Gaussian blur, Sobel gradient magnitude, divided by its
+   local RMS (a Gaussian window), so a dim vignetted corner counts like the bright centre;
+2. **seeds**: phase correlation of the two structure images at the coarsest level gives a
+   translation; the seed is tried at each zoom of :attr:`AlignConfig.seed_zooms` and the best
+   converged start is kept;
+3. **ECC coarse to fine**: an affine warp (or a homography, ``motion``) refined on a pyramid
+   (:attr:`AlignConfig.levels`, each level twice the size of the one before);
+4. **confidence**: the zero-mean normalised correlation of the two structure images over the
+   pixels the warped reference covers (1 = identical structure, about 0 for unrelated scenes);
+   with the covered fraction and the warp's own shape (zoom, shear, shift) it decides whether
+   the views match (:meth:`Alignment.check`). A reference of another scene is refused with one
+   line (:class:`~cribwatch.errors.CribwatchError`).
+
+The warp is a 3x3 matrix that maps a night-frame pixel (full resolution, pixel centres at
+integers) to the reference pixel that shows the same point. :meth:`Alignment.warp` resamples a
+reference onto the night frame's grid; pixels the reference does not cover are filled by
+mirroring its edge (the colour network's gate sees the mismatch there and uses its own colour).
+Warping once per reference costs one ``cv2.warpPerspective``; a stream re-estimates the warp
+only when the view changes (:mod:`cribwatch.color.bank`, :mod:`cribwatch.color.stream`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import cv2 as _cv2
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+
+cv2: Any = _cv2
+
+Motion = Literal["affine", "homography"]
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Settings of :func:`align` (thresholds chosen on a tuning split, see
+    docs/results/color-camera.md)."""
+
+    work_side: int = 320
+    """Longer side (pixels) of the finest working level."""
+    levels: int = 3
+    """Pyramid levels (the coarsest is ``work_side / 2^(levels - 1)``)."""
+    motion: Motion = "affine"
+    """Warp model: ``affine`` (shift, rotation, zoom, shear) or ``homography``."""
+    iterations: int = 60
+    """ECC iterations per level."""
+    blur: float = 2.0
+    """Gaussian sigma (pixels of the finest level; halved per coarser level, at least 0.8)
+    before the gradients: the night frame's grain must not make edges."""
+    norm_sigma: float = 16.0
+    """Window (sigma, working pixels) of the local RMS the gradient magnitude is divided by."""
+    seed_angles: tuple[float, ...] = (-4.0, 0.0, 4.0)
+    """Rotations (degrees) of the reference tried by the phase-correlation seed search."""
+    seed_zooms: tuple[float, ...] = (0.92, 1.0, 1.08)
+    """Zooms of the reference tried by the phase-correlation seed search."""
+    seeds: int = 3
+    """Strongest phase-correlation peaks refined by ECC (plus the identity); the start with the
+    best coverage-weighted structure correlation is kept."""
+    features: int = 800
+    """SIFT keypoints per frame for the feature seed (0: no feature seed)."""
+    min_confidence: float = 0.2
+    """Least structure correlation for the views to match."""
+    min_coverage: float = 0.5
+    """Least fraction of the night frame the warped reference must cover."""
+    zoom_range: tuple[float, float] = (0.6, 1.6)
+    """Accepted range of the warp's zoom (square root of the determinant)."""
+    max_shear: float = 0.15
+    """Largest accepted shear/anisotropy of the warp's linear part."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        "work_side": (32, 4096),
+        "levels": (1, 6),
+        "iterations": (1, 1000),
+        "blur": (0.0, 10.0),
+        "norm_sigma": (0.5, 100.0),
+        "min_confidence": (-1.0, 1.0),
+        "min_coverage": (0.0, 1.0),
+        "max_shear": (0.0, 1.0),
+    }
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"motion": ("affine", "homography")}
+
+
+@dataclass
+class Alignment:
+    """A registration result: the night -> reference map and how far to trust it."""
+
+    matrix: np.ndarray
+    """(3, 3) float64: night pixel (x, y, 1) -> reference pixel (homogeneous)."""
+    confidence: float
+    """Structure correlation over the covered pixels (see module doc)."""
+    coverage: float
+    """Fraction of the night frame the warped reference covers."""
+    night_size: tuple[int, int]
+    """(H, W) of the night frame."""
+    ref_size: tuple[int, int]
+    """(h, w) of the reference."""
+    ms: float = 0.0
+    """Wall time of the estimate in milliseconds."""
+    reasons: list[str] = field(default_factory=list)
+    """Why the views do not match (empty when they do), filled by :meth:`check`."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the views match (no reasons against)."""
+        return not self.reasons
+
+    def zoom(self) -> float:
+        """Reference pixels per night pixel (square root of the linear part's determinant)."""
+        a = self._linear()
+        return float(np.sqrt(abs(np.linalg.det(a))))
+
+    def angle(self) -> float:
+        """Rotation of the map in degrees."""
+        a = self._linear()
+        return float(np.degrees(np.arctan2(a[1, 0] - a[0, 1], a[0, 0] + a[1, 1])))
+
+    def shift(self) -> tuple[float, float]:
+        """Where the night frame's centre lands in the reference, minus the reference centre
+        (reference pixels)."""
+        h, w = self.night_size
+        p = self.map_points(np.array([[(w - 1) / 2.0, (h - 1) / 2.0]]))[0]
+        rh, rw = self.ref_size
+        return float(p[0] - (rw - 1) / 2.0), float(p[1] - (rh - 1) / 2.0)
+
+    def shear(self) -> float:
+        """Departure of the linear part from a rotation times a zoom (0 for a similarity)."""
+        a = self._linear() / max(self.zoom(), 1e-9)
+        return float(np.abs(a.T @ a - np.eye(2)).max())
+
+    def _linear(self) -> np.ndarray:
+        """The linear part of the map, scaled to the night frame's pixels."""
+        h, w = self.night_size
+        rh, rw = self.ref_size
+        m = self.matrix / self.matrix[2, 2]
+        a = m[:2, :2].copy()
+        # express in night-sized units: a reference of another size is first resized
+        a[0] *= w / rw
+        a[1] *= h / rh
+        return a
+
+    def map_points(self, pts: np.ndarray) -> np.ndarray:
+        """Reference coordinates of night-frame points ``pts`` (N, 2) as (x, y)."""
+        p = np.hstack([np.asarray(pts, np.float64), np.ones((len(pts), 1))]) @ self.matrix.T
+        return p[:, :2] / p[:, 2:3]
+
+    def warp(self, reference: np.ndarray) -> np.ndarray:
+        """``reference`` (h, w[, C]) resampled onto the night frame's grid (H, W[, C]); the
+        pixels it does not cover are filled by mirroring its edge."""
+        ref = np.asarray(reference)
+        if tuple(ref.shape[:2]) != self.ref_size:
+            raise CribwatchError(
+                f"reference {ref.shape[:2]} is not the size {self.ref_size} it was aligned at"
+            )
+        h, w = self.night_size
+        src = ref.astype(np.float32) if ref.dtype != np.uint8 else ref
+        out = cv2.warpPerspective(
+            src,
+            self.matrix,
+            (w, h),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REFLECT_101,
+        )
+        return np.asarray(out, dtype=ref.dtype if ref.dtype == np.uint8 else np.float32)
+
+    def check(self, cfg: AlignConfig) -> Alignment:
+        """Fill :attr:`reasons` against ``cfg``'s limits; returns self."""
+        r: list[str] = []
+        if not np.isfinite(self.confidence) or self.confidence < cfg.min_confidence:
+            r.append(f"structure correlation {self.confidence:.2f} < {cfg.min_confidence:.2f}")
+        if self.coverage < cfg.min_coverage:
+            r.append(f"reference covers {self.coverage:.0%} of the frame < {cfg.min_coverage:.0%}")
+        z = self.zoom()
+        if not cfg.zoom_range[0] <= z <= cfg.zoom_range[1]:
+            r.append(f"zoom {z:.2f} outside {cfg.zoom_range[0]:g}-{cfg.zoom_range[1]:g}")
+        if self.shear() > cfg.max_shear:
+            r.append(f"shear {self.shear():.2f} > {cfg.max_shear:.2f}")
+        self.reasons = r
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (``matrix`` rounded)."""
+        dx, dy = self.shift()
+        return {
+            "ok": self.ok,
+            "confidence": round(self.confidence, 4),
+            "coverage": round(self.coverage, 4),
+            "zoom": round(self.zoom(), 4),
+            "angle": round(self.angle(), 3),
+            "shift_px": [round(dx, 2), round(dy, 2)],
+            "matrix": np.round(self.matrix / self.matrix[2, 2], 6).tolist(),
+            "ms": round(self.ms, 2),
+            "reasons": list(self.reasons),
+        }
+
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    """Float32 grey in [0, 1] of an (H, W) grey or (H, W, 3) RGB image (float or uint8)."""
+    a = np.asarray(img)
+    if a.ndim == 3 and a.shape[2] == 3:
+        a = a.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    elif a.ndim != 2:
+        raise CribwatchError(f"image must be (H, W) grey or (H, W, 3) RGB, got shape {a.shape}")
+    a = a.astype(np.float32)
+    if np.asarray(img).dtype == np.uint8:
+        a = a / 255.0
+    if not np.all(np.isfinite(a)):
+        raise CribwatchError("image contains NaN or infinite values")
+    return a
+
+
+def structure(gray: np.ndarray, cfg: AlignConfig, blur: float | None = None) -> np.ndarray:
+    """Normalised gradient magnitude of a grey image (float32, same size): the magnitude of
+    the Sobel gradient after a Gaussian blur (``blur``, default :attr:`AlignConfig.blur`),
+    divided by its local RMS (a Gaussian window of :attr:`AlignConfig.norm_sigma`) plus half
+    its global RMS, so dim corners count without lifting the grain of flat regions."""
+    g = gray
+    b = cfg.blur if blur is None else blur
+    if b > 0:
+        g = cv2.GaussianBlur(g, (0, 0), b, borderType=cv2.BORDER_REFLECT_101)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    mag = cv2.magnitude(gx, gy)
+    loc = np.sqrt(cv2.GaussianBlur(mag * mag, (0, 0), cfg.norm_sigma))
+    glob = float(np.sqrt((mag * mag).mean()))
+    out = mag / (loc + 0.5 * glob + 1e-6)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _work_size(h: int, w: int, side: int) -> tuple[int, int]:
+    s = min(1.0, side / max(h, w))
+    return max(8, round(h * s)), max(8, round(w * s))
+
+
+def _to3(m: np.ndarray) -> np.ndarray:
+    return m if m.shape == (3, 3) else np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def _scale(m3: np.ndarray, s: float) -> np.ndarray:
+    """The same map for images scaled by ``s`` (both frames)."""
+    d = np.diag([s, s, 1.0])
+    return np.asarray(d @ m3 @ np.linalg.inv(d))
+
+
+def _score(tpl: np.ndarray, ref: np.ndarray, m3: np.ndarray) -> tuple[float, float]:
+    """(normalised correlation over covered pixels, covered fraction) of the structure images
+    under ``m3`` (template pixel -> ref pixel)."""
+    h, w = tpl.shape
+    warped = cv2.warpPerspective(ref, m3, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    ones = np.ones(ref.shape, np.float32)
+    cov = cv2.warpPerspective(ones, m3, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    mask = cov > 0.99
+    frac = float(mask.mean())
+    if mask.sum() < 64:
+        return -1.0, frac
+    a, b = tpl[mask].astype(np.float64), warped[mask].astype(np.float64)
+    a -= a.mean()
+    b -= b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return (float((a * b).sum()) / den if den > 0 else -1.0), frac
+
+
+def _plausible(m3: np.ndarray, cfg: AlignConfig) -> bool:
+    """A working-level map within the accepted zoom and shear (same-size frames)."""
+    a = m3[:2, :2] / m3[2, 2]
+    det = float(np.linalg.det(a))
+    if det <= 0:
+        return False
+    z = np.sqrt(det)
+    if not cfg.zoom_range[0] <= z <= cfg.zoom_range[1]:
+        return False
+    u = a / z
+    return float(np.abs(u.T @ u - np.eye(2)).max()) <= cfg.max_shear
+
+
+def _select_score(tpl: np.ndarray, ref: np.ndarray, m3: np.ndarray) -> float:
+    """Structure correlation with the pixels the reference does not cover counted as no match
+    (so a warp cannot win by covering only a corner)."""
+    score, frac = _score(tpl, ref, m3)
+    return score * frac
+
+
+def _feature_seed(night: np.ndarray, ref: np.ndarray, cfg: AlignConfig) -> np.ndarray | None:
+    """A similarity (night pixel -> reference pixel, same-size working frames) from SIFT
+    keypoints of the denoised, contrast-equalised frames matched with the ratio test and
+    fitted with RANSAC; None when too few agree."""
+    if cfg.features <= 0:
+        return None
+    sift = cv2.SIFT_create(nfeatures=cfg.features)
+    clahe = cv2.createCLAHE(2.0, (4, 4))
+
+    def prep(g: np.ndarray) -> np.ndarray:
+        g = cv2.GaussianBlur(g, (0, 0), 1.5)
+        lo, hi = float(g.min()), float(g.max())
+        return clahe.apply(((g - lo) / (hi - lo + 1e-6) * 255).astype(np.uint8))
+
+    k1, d1 = sift.detectAndCompute(prep(night), None)
+    k2, d2 = sift.detectAndCompute(prep(ref), None)
+    if d1 is None or d2 is None or len(k1) < 4 or len(k2) < 4:
+        return None
+    good = [m[0] for m in cv2.BFMatcher().knnMatch(d1, d2, k=2)
+            if len(m) == 2 and m[0].distance < 0.85 * m[1].distance]  # fmt: skip
+    if len(good) < 6:
+        return None
+    p = np.float32([k1[g.queryIdx].pt for g in good])
+    q = np.float32([k2[g.trainIdx].pt for g in good])
+    m, inl = cv2.estimateAffinePartial2D(
+        p, q, method=cv2.RANSAC, ransacReprojThreshold=4.0, maxIters=2000
+    )
+    if m is None or inl is None or int(inl.sum()) < 6:
+        return None
+    return _to3(np.asarray(m, np.float64))
+
+
+def _ecc(tpl: np.ndarray, ref: np.ndarray, m3: np.ndarray, cfg: AlignConfig) -> np.ndarray | None:
+    """One ECC refinement (None when it does not converge)."""
+    motion = cv2.MOTION_HOMOGRAPHY if cfg.motion == "homography" else cv2.MOTION_AFFINE
+    init = (m3 / m3[2, 2]).astype(np.float32)
+    init = init if cfg.motion == "homography" else init[:2].copy()
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, cfg.iterations, 1e-5)
+    try:
+        _, out = cv2.findTransformECC(tpl, ref, init, motion, crit, None, 1)
+    except cv2.error:
+        return None
+    res = _to3(np.asarray(out, np.float64))
+    return res if np.all(np.isfinite(res)) else None
+
+
+def align(night: np.ndarray, reference: np.ndarray, cfg: AlignConfig | None = None) -> Alignment:
+    """Register ``reference`` (RGB or grey, any size) to ``night`` (grey); returns the
+    :class:`Alignment` with its :attr:`~Alignment.reasons` filled (no exception: see
+    :func:`align_or_refuse`). A reference of another size is matched as if first resized to
+    the night frame's size, and the matrix maps into its own pixels."""
+    cfg = cfg or AlignConfig()
+    t0 = time.perf_counter()
+    n, r = _gray(night), _gray(reference)
+    hn, wn = n.shape
+    hr, wr = r.shape
+    wh, ww = _work_size(hn, wn, cfg.work_side)
+    sizes = [(max(8, round(wh / 2**k)), max(8, round(ww / 2**k))) for k in range(cfg.levels)]
+    sizes = sizes[::-1]  # coarse -> fine
+    pyr: list[tuple[np.ndarray, np.ndarray]] = []
+    for k, (hh, w_) in enumerate(sizes):
+        b = max(0.8, cfg.blur / 2 ** (len(sizes) - 1 - k)) if cfg.blur > 0 else 0.0
+        nn = cv2.resize(n, (w_, hh), interpolation=cv2.INTER_AREA)
+        rr = cv2.resize(r, (w_, hh), interpolation=cv2.INTER_AREA)
+        pyr.append((structure(nn, cfg, b), structure(rr, cfg, b)))
+    # seeds: phase correlation at the coarsest level against the reference turned and zoomed
+    # by each (angle, zoom) of a small grid; the strongest peaks start ECC
+    t0s, r0s = pyr[0]
+    h0, w0 = t0s.shape
+    win = cv2.createHanningWindow((w0, h0), cv2.CV_32F)
+    c = np.array([(w0 - 1) / 2.0, (h0 - 1) / 2.0])
+    peaks: list[tuple[float, np.ndarray]] = []
+    for ang in cfg.seed_angles:
+        for z in cfg.seed_zooms:
+            t = np.deg2rad(ang)
+            lin = z * np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+            m = np.eye(3)
+            m[:2, :2] = lin
+            m[:2, 2] = c - lin @ c
+            turned = cv2.warpPerspective(
+                r0s, m, (w0, h0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+            )
+            (sx, sy), resp = cv2.phaseCorrelate(t0s, turned, win)
+            m[:2, 2] += lin @ np.array([sx, sy])
+            peaks.append((float(resp), m))
+    peaks.sort(key=lambda x: -x[0])
+    starts = [m for _, m in peaks[: cfg.seeds]] + [np.eye(3)]
+    fine_h, fine_w = sizes[-1]
+    feat = _feature_seed(
+        cv2.resize(n, (fine_w, fine_h), interpolation=cv2.INTER_AREA),
+        cv2.resize(r, (fine_w, fine_h), interpolation=cv2.INTER_AREA),
+        cfg,
+    )
+    if feat is not None:
+        starts.append(_scale(feat, w0 / fine_w))
+    best_score, m3 = -2.0, starts[0]
+    for m in starts:
+        e = _ecc(t0s, r0s, m, cfg)
+        cand = e if e is not None and _plausible(e, cfg) else m
+        score = _select_score(t0s, r0s, cand)
+        if score > best_score:
+            best_score, m3 = score, cand
+    for k in range(1, len(pyr)):
+        m3 = _scale(m3, sizes[k][1] / sizes[k - 1][1])
+        before = _select_score(pyr[k][0], pyr[k][1], m3)
+        e = _ecc(pyr[k][0], pyr[k][1], m3, cfg)
+        if e is not None and _plausible(e, cfg):
+            after = _select_score(pyr[k][0], pyr[k][1], e)
+            if after >= before:
+                m3 = e
+    conf, frac = _score(pyr[-1][0], pyr[-1][1], m3)
+    full = _centre_fix(m3, (hn, wn), (hr, wr), sizes[-1])
+    res = Alignment(
+        matrix=full,
+        confidence=float(conf),
+        coverage=float(frac),
+        night_size=(hn, wn),
+        ref_size=(hr, wr),
+        ms=1000.0 * (time.perf_counter() - t0),
+    )
+    return res.check(cfg)
+
+
+def _centre_fix(
+    m3: np.ndarray, night: tuple[int, int], ref: tuple[int, int], work: tuple[int, int]
+) -> np.ndarray:
+    """Full-resolution map from a working-resolution one, with pixel centres at integers on
+    every grid (``u_work = (u_full + 0.5) / s - 0.5``)."""
+    (hn, wn), (hr, wr), (fh, fw) = night, ref, work
+
+    def grid(sx: float, sy: float) -> np.ndarray:
+        # full -> work: u_w = (u_f + 0.5) * sx - 0.5
+        return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.0]])
+
+    n2w = grid(fw / wn, fh / hn)
+    r2w = grid(fw / wr, fh / hr)
+    return np.asarray(np.linalg.inv(r2w) @ m3 @ n2w)
+
+
+def align_or_refuse(
+    night: np.ndarray,
+    reference: np.ndarray,
+    cfg: AlignConfig | None = None,
+    name: str = "reference",
+) -> Alignment:
+    """:func:`align`, refusing (one line naming ``name``) when the views do not match."""
+    res = align(night, reference, cfg)
+    if not res.ok:
+        raise CribwatchError(
+            f"{name}: does not match the night view ({'; '.join(res.reasons)}); "
+            "a reference of another scene or preset?"
+        )
+    return res
+
+
+def registration_error(
+    est: np.ndarray, truth: np.ndarray, size: tuple[int, int], grid: int = 10
+) -> float:
+    """Mean distance (reference pixels) between two night -> reference maps over a ``grid`` x
+    ``grid`` lattice of night-frame points."""
+    h, w = size
+    xs, ys = np.meshgrid(np.linspace(0, w - 1, grid), np.linspace(0, h - 1, grid))
+    pts = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)], axis=1)
+
+    def apply(m: np.ndarray) -> np.ndarray:
+        p = pts @ _to3(np.asarray(m, np.float64)).T
+        return p[:, :2] / p[:, 2:3]
+
+    return float(np.linalg.norm(apply(est) - apply(truth), axis=1).mean())
+
+
+__all__ = [
+    "AlignConfig",
+    "Alignment",
+    "align",
+    "align_or_refuse",
+    "registration_error",
+    "structure",
+]

@@ -1,0 +1,91 @@
+"""The night pose measurement: geometry helpers, the found rule, the selection rule, a tiny run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cribwatch.errors import CribwatchError
+
+pytest.importorskip("ai_edge_litert")
+pytest.importorskip("skimage.data")
+
+from cribwatch.rollover.nightmeasure import (  # noqa: E402
+    NightMeasureConfig,
+    Photo,
+    choose,
+    consensus,
+    found,
+    markdown,
+    measure_night,
+    unrotate,
+)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_unrotate_undoes_rot90(k: int) -> None:
+    img = np.zeros((30, 50), np.uint8)
+    img[7, 11] = 1
+    y, x = np.argwhere(np.rot90(img, k))[0]
+    assert unrotate(np.array([[x, y]], float), k, 50, 30).tolist() == [[11.0, 7.0]]
+
+
+def _kp(score: float = 0.9) -> np.ndarray:
+    kp = np.zeros((17, 3))
+    kp[:, 0] = 100 + 5 * np.arange(17)
+    kp[:, 1] = 50 + 10 * np.arange(17)
+    kp[5, :2], kp[6, :2], kp[11, :2], kp[12, :2] = (140, 100), (100, 100), (135, 200), (105, 200)
+    kp[:, 2] = score
+    return kp
+
+
+def test_consensus_and_found() -> None:
+    a = _kp()
+    b = a.copy()
+    b[0, :2] += 80  # the two models disagree on the nose: not labelled
+    ref = consensus(a, b, 0.25)
+    assert ref[0, 2] == 0 and ref[1:, 2].all()
+    photo = Photo("p", np.zeros((300, 300, 3), np.uint8), ref, 100.0)
+    assert found(a, photo, 0, (0.0, 0.0), 0.25)
+    weak = a.copy()
+    weak[:, 2] = 0.4
+    assert not found(weak, photo, 0, (0.0, 0.0), 0.25)
+    far = a.copy()
+    far[:, :2] += 40  # 0.4 torso lengths away
+    assert not found(far, photo, 0, (0.0, 0.0), 0.25)
+
+
+def _result(name: str, tune: float, fp: float, ms: float) -> dict[str, object]:
+    return {
+        "method": name, "tracking": False, "tuning": {"rate": tune},
+        "false_presence_tuning": {"rate": fp}, "cpu_ms_per_frame": ms,
+    }  # fmt: skip
+
+
+def test_selection_rule() -> None:
+    rs = [
+        _result("a", 0.9, 0.05, 1.0),  # finds most, but too many false presences
+        _result("b", 0.8, 0.0, 50.0),
+        _result("c", 0.8, 0.01, 20.0),  # tie with b: cheaper wins
+        _result("d", 0.5, 0.0, 1.0),
+    ]
+    assert choose(rs) == "c"
+    with pytest.raises(CribwatchError, match="false-presence"):
+        choose(rs[:1])
+
+
+def test_a_small_run(tmp_path: Path) -> None:
+    """scikit-image's photos only (no google-coral or Debian files here): listed as missing."""
+    pytest.importorskip("mediapipe")
+    cfg = NightMeasureConfig(seeds=1)
+    res = measure_night(tmp_path, tmp_path / "m.json", methods=("movenet+pre+rot",), config=cfg)
+    assert res["photos"]["tuning"] == ["skimage:astronaut"]
+    assert "coral:squat.bmp" in res["missing"]
+    (r,) = res["results"]
+    assert r["tuning"]["n"] == 4 and r["tuning"]["k"] >= 3
+    assert r["false_presence_tuning"]["n"] == 32 and r["false_presence_tuning"]["k"] == 0
+    assert res["chosen"] == "movenet+pre+rot"
+    assert "movenet+pre+rot" in markdown(res)
+    assert (tmp_path / "m.json").is_file()

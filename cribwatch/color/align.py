@@ -39,6 +39,8 @@ import cv2 as _cv2
 import numpy as np
 
 from cribwatch.errors import CribwatchError
+from cribwatch.io import read_gray, read_rgb
+from cribwatch.progress import Progress, report
 
 cv2: Any = _cv2
 
@@ -315,8 +317,8 @@ def _feature_seed(night: np.ndarray, ref: np.ndarray, cfg: AlignConfig) -> np.nd
             if len(m) == 2 and m[0].distance < 0.85 * m[1].distance]  # fmt: skip
     if len(good) < 6:
         return None
-    p = np.float32([k1[g.queryIdx].pt for g in good])
-    q = np.float32([k2[g.trainIdx].pt for g in good])
+    p = np.array([k1[g.queryIdx].pt for g in good], np.float32)
+    q = np.array([k2[g.trainIdx].pt for g in good], np.float32)
     m, inl = cv2.estimateAffinePartial2D(
         p, q, method=cv2.RANSAC, ransacReprojThreshold=4.0, maxIters=2000
     )
@@ -469,6 +471,51 @@ __all__ = [
     "Alignment",
     "align",
     "align_or_refuse",
+    "measure",
     "registration_error",
     "structure",
 ]
+
+
+def measure(
+    pairs: list[Any],
+    cfg: AlignConfig | None = None,
+    progress: Progress | None = None,
+    fail_px: float = 3.0,
+) -> dict[str, Any]:
+    """Registration on pairs with a known warp (``meta.json`` ``ref_warp``, from ``color
+    make-pairs --ref-warp``): error p50/p90 (reference pixels, mean over a 10x10 lattice),
+    failure rate (error above ``fail_px``), right-scene refusals, and wrong-scene refusals
+    (each night frame against the reference of the next pair of another scene)."""
+    cfg = cfg or AlignConfig()
+    known = [p for p in pairs if isinstance(p.meta.get("ref_warp"), dict)]
+    if not known:
+        raise CribwatchError("no pairs with a known reference warp (make-pairs --ref-warp)")
+    errs, right_ok, wrong_ok, ms = [], [], [], []
+    for i, p in enumerate(known):
+        n, r = read_gray(p.night), read_rgb(p.reference)
+        a = align(n, r, cfg)
+        truth = np.asarray(p.meta["ref_warp"]["night_to_reference"], np.float64)
+        errs.append(registration_error(a.matrix, truth, n.shape))
+        right_ok.append(a.ok)
+        ms.append(a.ms)
+        j = (i + 1) % len(known)
+        while known[j].meta.get("scene") == p.meta.get("scene") and j != i:
+            j = (j + 1) % len(known)
+        if j != i:
+            wrong_ok.append(align(n, read_rgb(known[j].reference), cfg).ok)
+        report(progress, i + 1, len(known))
+    e = np.asarray(errs)
+    return {
+        "n": len(known),
+        "error_px_p50": float(np.percentile(e, 50)),
+        "error_px_p90": float(np.percentile(e, 90)),
+        "failure_rate": float((e > fail_px).mean()),
+        "fail_px": fail_px,
+        "right_refused": float(1.0 - np.mean(right_ok)),
+        "wrong_refused": float(1.0 - np.mean(wrong_ok)) if wrong_ok else float("nan"),
+        "accepted_failures": float(
+            np.mean([(x > fail_px) and ok for x, ok in zip(e, right_ok, strict=True)])
+        ),
+        "ms_p50": float(np.median(ms)),
+    }

@@ -21,9 +21,11 @@ from rich.console import Console
 from rich.table import Table
 
 from cribwatch import clikit
+from cribwatch.color.align import measure
 from cribwatch.color.api import (
     DEFAULT_METHOD,
     SHIPPED_METHODS,
+    align_file,
     check_method,
     check_writable,
     colorize_file,
@@ -32,8 +34,12 @@ from cribwatch.color.api import (
     ssim_map_file,
 )
 from cribwatch.color.config import ColorNetConfig, SSIMMapConfig, TrainConfig
-from cribwatch.color.pairs import REF_WARPS, make_pairs
+from cribwatch.color.pairs import REF_WARPS, load_pair_set, make_pairs
 from cribwatch.color.report import TABLE_KEYS, write_report
+from cribwatch.color.stream import StreamConfig
+from cribwatch.color.temporal import SequenceConfig, evaluate_sequences
+from cribwatch.color.video import MAX_FRAMES as MAX_VIDEO_FRAMES
+from cribwatch.color.video import video_file
 from cribwatch.deploy.golden import golden_json
 from cribwatch.errors import CribwatchError
 from cribwatch.io import guard_output, read_json_object
@@ -224,12 +230,112 @@ def colorize_cmd(
     weights: Path | None = typer.Option(
         None, "--weights", help="Weights for a learned method (.pt, or .onnx for ssim-guided)."
     ),
+    align: bool = typer.Option(
+        False,
+        "--align",
+        help="Register the reference to the night view first (refused if it shows another scene).",
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
     """Colour a night frame with a daytime reference."""
     _method("--method", method)
-    info = colorize_file(night, reference, out, method=method, weights=weights, force=force)
+    info = colorize_file(
+        night, reference, out, method=method, weights=weights, force=force, align=align
+    )
     typer.echo(json.dumps(info))
+
+
+@app.command("align")
+def align_cmd(
+    night: Path = typer.Option(..., "--night", help="Night IR frame."),
+    reference: Path = typer.Option(..., "--reference", help="Daytime colour reference."),
+    out: Path = typer.Option(..., "--out", help="Output PNG: the reference warped onto the night."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole alignment as JSON."),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Register a day reference to a night frame by structure; refuse another scene."""
+    info = align_file(night, reference, out, force=force)
+    if as_json:
+        typer.echo(json.dumps(info))
+        return
+    dx, dy = info["shift_px"]
+    typer.echo(
+        f"{out}: confidence {info['confidence']:.2f}, zoom {info['zoom']:.3f}, "
+        f"angle {info['angle']:.2f} deg, shift ({dx:.1f}, {dy:.1f}) px"
+    )
+
+
+@app.command("align-eval")
+def align_eval_cmd(
+    data: Path = typer.Option(..., "--data", help="Pair set made with make-pairs --ref-warp."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N pairs."),
+    fail_px: float = typer.Option(3.0, "--fail-px", help="Error (pixels) counted as a failure."),
+) -> None:
+    """Registration error p50/p90, failures, right- and wrong-scene refusals (one JSON line)."""
+    _int("--limit", limit, 1, MAX_PAIRS)
+    clikit.positive("--fail-px", fail_px)
+    pairs = load_pair_set(data)[:limit]
+    with _bar("align", len(pairs)) as bar:
+        res = measure(pairs, progress=bar, fail_px=fail_px)
+    typer.echo(json.dumps({"data": str(data), **{k: _round(v) for k, v in res.items()}}))
+
+
+def _round(v: Any) -> Any:
+    return round(v, 4) if isinstance(v, float) and v == v else (None if v != v else v)
+
+
+@app.command("video")
+def video_cmd(
+    night: Path = typer.Argument(..., help="Night video (any format FFmpeg reads)."),
+    reference: Path = typer.Option(..., "--reference", help="Daytime colour reference."),
+    out: Path = typer.Option(..., "--out", help="Output video (H.264 MP4)."),
+    method: str = typer.Option(DEFAULT_METHOD, "--method", help="Colour method."),
+    align: bool = typer.Option(True, "--align/--no-align", help="Register the reference first."),
+    denoise: bool = typer.Option(True, "--denoise/--no-denoise", help="Temporal denoising."),
+    smooth: bool = typer.Option(True, "--smooth/--no-smooth", help="Temporal colour smoothing."),
+    frames: int = typer.Option(8, "--frames", help="Most frames averaged where static."),
+    max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Colour a night video frame by frame (denoised and smoothed where the scene is static)."""
+    _method("--method", method)
+    _int("--frames", frames, 1, 1000)
+    _int("--max-frames", max_frames, 1, MAX_VIDEO_FRAMES)
+    cfg = StreamConfig(denoise=denoise, smooth=smooth, frames=frames, colour_frames=frames)
+    with _bar("video") as bar:
+        info = video_file(
+            night,
+            reference,
+            out,
+            method=method,
+            align=align,
+            stream=cfg,
+            max_frames=max_frames,
+            force=force,
+            progress=bar,
+        )
+    typer.echo(json.dumps(info))
+
+
+@app.command("temporal-eval")
+def temporal_eval_cmd(
+    data: Path = typer.Option(..., "--data", help="Pair set with targets (the scenes)."),
+    n: int = typer.Option(8, "--n", help="Sequences (one per pair, first N pairs)."),
+    frames: int = typer.Option(40, "--frames", help="Frames per sequence (at least 24)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the sequences."),
+    method: str = typer.Option(DEFAULT_METHOD, "--method", help="Colour method."),
+) -> None:
+    """Flicker, temporal lightness noise and lag on generated night sequences (JSON lines)."""
+    _int("--n", n, 1, MAX_PAIRS)
+    _int("--frames", frames, 24, 10_000)
+    _method("--method", method)
+    pairs = load_pair_set(data)[:n]
+    with _bar("sequences", len(pairs)) as bar:
+        res = evaluate_sequences(
+            pairs, seed, SequenceConfig(frames=frames), method=method, progress=bar
+        )
+    for name, row in res.items():
+        typer.echo(json.dumps({"method": name, **{k: _round(v) for k, v in row.items()}}))
 
 
 # ----------------------------------------------------------------------------- sets
@@ -290,6 +396,9 @@ def eval_cmd(
     limit: int | None = typer.Option(None, "--limit", help="Score only the first N pairs."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     per_pair: bool = typer.Option(False, "--per-pair", help="Include per-pair scores in JSON."),
+    align: bool = typer.Option(
+        False, "--align", help="Register each reference to its night frame first."
+    ),
 ) -> None:
     """Score a method on a pair set."""
     _int("--limit", limit, 1, MAX_PAIRS)
@@ -297,7 +406,7 @@ def eval_cmd(
     from cribwatch.color.eval import evaluate, json_ready  # extra: train
 
     with _bar(method) as bar:
-        result = evaluate(data, method, weights=weights, limit=limit, progress=bar)
+        result = evaluate(data, method, weights=weights, limit=limit, progress=bar, align=align)
     summary = json_ready(result, per_pair)
     if as_json:
         typer.echo(json.dumps(summary))

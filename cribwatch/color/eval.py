@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from cribwatch.color.align import align as align_reference
 from cribwatch.color.api import check_method, method_names, read_night, read_reference
 from cribwatch.color.metrics import PairScores, derive_change_mask, score_pair
 from cribwatch.color.pairs import Pair, load_pair_set
@@ -81,8 +82,14 @@ def evaluate(
     limit: int | None = None,
     progress: Progress | None = None,
     threads: int = 1,
+    align: bool = False,
 ) -> dict[str, Any]:
-    """Score ``method`` on every pair with ground truth in ``data``; returns the set summary."""
+    """Score ``method`` on every pair with ground truth in ``data``; returns the set summary.
+
+    With ``align`` each reference is first registered to its night frame
+    (:func:`cribwatch.color.align.align`) and warped onto it; a reference refused as not
+    matching is used as it is (``align_refused`` counts them; ``align_ms`` is the median
+    registration time, not part of ``ms_per_frame``)."""
     torch.set_num_threads(threads)
     fn = resolve_method(method, weights)
     pairs = [p for p in load_pair_set(data) if p.target is not None]
@@ -94,8 +101,16 @@ def evaluate(
         pairs = pairs[:limit]
     rows: list[PairScores] = []
     times: list[float] = []
+    refused: list[bool] = []
+    align_ms: list[float] = []
     for i, pair in enumerate(pairs):
         night, reference = load_inputs(pair)
+        if align:
+            res = align_reference(night, reference)
+            refused.append(not res.ok)
+            align_ms.append(res.ms)
+            if res.ok:
+                reference = res.warp(reference)
         assert pair.target is not None
         target = read_rgb(pair.target)
         if night.shape != target.shape[:2]:
@@ -118,6 +133,9 @@ def evaluate(
     for key in METRIC_KEYS:
         summary[key] = _nanmean([getattr(r, key) for r in rows])
     summary["ms_per_frame"] = float(np.median(times))
+    if align:
+        summary["align_refused"] = float(np.mean(refused))
+        summary["align_ms"] = float(np.median(align_ms))
     summary["per_pair"] = [{"id": p.id, **asdict(r)} for p, r in zip(pairs, rows, strict=True)]
     return summary
 

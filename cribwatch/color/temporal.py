@@ -17,6 +17,7 @@ Measures (:func:`temporal_scores`), over the *static* pixels (no object in frame
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,7 +25,11 @@ import cv2 as _cv2
 import numpy as np
 from skimage.color import deltaE_ciede2000, rgb2lab
 
+from cribwatch.color.api import Colorizer
+from cribwatch.color.stream import StreamConfig
 from cribwatch.errors import CribwatchError
+from cribwatch.io import read_rgb
+from cribwatch.progress import Progress, report
 from cribwatch.sim.night import RANGE_PRESETS, render_night, sample_params
 
 cv2: Any = _cv2
@@ -146,4 +151,50 @@ def _with_l(lab: np.ndarray, truth_rgb: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["Sequence", "SequenceConfig", "night_sequence", "temporal_scores"]
+def evaluate_sequences(
+    pairs: list[Any],
+    seed: int = 0,
+    cfg: SequenceConfig | None = None,
+    method: str = "ssim-guided",
+    progress: Progress | None = None,
+) -> dict[str, dict[str, float]]:
+    """Temporal scores (means over sequences) of the night input itself, the frame-by-frame
+    colorizer, and the streaming colorizer (lightness denoising only, and denoising with
+    chroma smoothing), on one sequence per pair: the pair's day ``target`` as the scene and its
+    ``reference`` as the day reference, seeded ``(seed, index)``."""
+    cfg = cfg or SequenceConfig()
+    modes: dict[str, StreamConfig | None] = {
+        "frame-by-frame": StreamConfig(denoise=False, smooth=False),
+        "stream-denoise": StreamConfig(smooth=False),
+        "stream": StreamConfig(),
+    }
+    rows: dict[str, list[dict[str, float]]] = {"night input": [], **{k: [] for k in modes}}
+    ms: dict[str, list[float]] = {k: [] for k in modes}
+    for i, p in enumerate(pairs):
+        if p.target is None:
+            raise CribwatchError(f"{p.dir}: no target.png (a pair set with ground truth needed)")
+        seq = night_sequence(read_rgb(p.target), np.random.default_rng([seed, i]), cfg)
+        rows["night input"].append(temporal_scores(seq.night, seq))
+        col = Colorizer(read_rgb(p.reference), method)
+        for name, sc in modes.items():
+            stream = col.stream(sc)
+            t0 = time.perf_counter()
+            out = [stream.push(f) for f in seq.night]
+            ms[name].append(1000.0 * (time.perf_counter() - t0) / len(out))
+            rows[name].append(temporal_scores(out, seq))
+        report(progress, i + 1, len(pairs))
+    summary: dict[str, dict[str, float]] = {}
+    for name, rs in rows.items():
+        summary[name] = {k: float(np.nanmean([r[k] for r in rs])) for k in rs[0]}
+        if name in ms:
+            summary[name]["ms_per_frame"] = float(np.median(ms[name]))
+    return summary
+
+
+__all__ = [
+    "Sequence",
+    "SequenceConfig",
+    "evaluate_sequences",
+    "night_sequence",
+    "temporal_scores",
+]

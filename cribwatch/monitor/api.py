@@ -210,7 +210,7 @@ def build(opts: MonitorOptions, on_record: Callable[[Record], None] | None = Non
         web = None
         if opts.serve is not None:
             host, port = check_serve(opts.serve, opts.token, opts.cert, opts.key)
-            web = WebServer(host, port, monitor.snapshot, monitor.wait_jpeg, token=opts.token,
+            web = WebServer(host, port, monitor.snapshot, monitor.latest_jpeg, token=opts.token,
                             cert=opts.cert, key=opts.key).start()  # fmt: skip
     except BaseException:
         stack.close()

@@ -575,7 +575,13 @@ class Monitor:
 
     # ------------------------------------------------------------------ views
 
+    def latest_jpeg(self) -> tuple[int, bytes]:
+        """The newest displayed frame as ``(sequence number, JPEG bytes)``."""
+        with self._jpeg_cond:
+            return self.jpeg_seq, self.jpeg
+
     def wait_jpeg(self, after: int, timeout: float) -> tuple[int, bytes]:
+        """A frame newer than ``after`` (or the current one after ``timeout`` seconds)."""
         with self._jpeg_cond:
             if self.jpeg_seq <= after:
                 self._jpeg_cond.wait(timeout)

@@ -98,8 +98,9 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
 class WebServer:
     """Serves a monitor's views on its own thread and event loop.
 
-    ``snapshot()`` returns the JSON state; ``wait_jpeg(after, timeout)`` returns
-    ``(seq, jpeg)`` of a frame newer than ``after`` (or the current one on timeout).
+    ``snapshot()`` returns the JSON state; ``latest()`` the newest frame as ``(seq, jpeg)``
+    (both quick and non-blocking: they run on the event loop). At most ``max_clients``
+    connections are served at once (the others are closed at once).
     """
 
     def __init__(
@@ -107,16 +108,19 @@ class WebServer:
         host: str,
         port: int,
         snapshot: Callable[[], dict[str, Any]],
-        wait_jpeg: Callable[[int, float], tuple[int, bytes]],
+        latest: Callable[[], tuple[int, bytes]],
         *,
         token: str | None = None,
         cert: Path | None = None,
         key: Path | None = None,
         mjpeg_fps: float = 15.0,
+        max_clients: int = 32,
     ) -> None:
         self.host, self.port = host, port
         self.snapshot = snapshot
-        self.wait_jpeg = wait_jpeg
+        self.latest = latest
+        self.max_clients = max_clients
+        self.active = 0
         self.token = token
         self.ssl = tls_context(cert, key) if cert is not None and key is not None else None
         self.mjpeg_period = 1.0 / mjpeg_fps
@@ -154,6 +158,7 @@ class WebServer:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         self._loop = loop
         try:
             self._server = loop.run_until_complete(
@@ -173,9 +178,11 @@ class WebServer:
             loop.run_forever()
         finally:
             self._server.close()
-            for task in asyncio.all_tasks(loop):
+            tasks = list(asyncio.all_tasks(loop))
+            for task in tasks:
                 task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     def _authorized(
@@ -200,12 +207,17 @@ class WebServer:
         return False, False
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.active >= self.max_clients:
+            writer.close()
+            return
+        self.active += 1
         try:
             await self._serve_one(reader, writer)
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError, ssl.SSLError, OSError):  # fmt: skip
             pass
         finally:
+            self.active -= 1
             try:
                 writer.close()
             except (OSError, RuntimeError):
@@ -257,13 +269,13 @@ class WebServer:
             body = json.dumps(self.snapshot()).encode()
             await self._send(writer, 200, "application/json", body, head=method == "HEAD")
         elif path == "/frame.jpg":
-            _, jpg = await asyncio.to_thread(self.wait_jpeg, -1, 0)
+            _, jpg = self.latest()
             if not jpg:
                 await self._send(writer, 503, "text/plain", b"no frame yet\n")
             else:
                 await self._send(writer, 200, "image/jpeg", jpg, head=method == "HEAD")
         elif path == "/stream.mjpg":
-            await self._mjpeg(writer)
+            await self._mjpeg(reader, writer)
         else:
             await self._send(writer, 404, "text/plain", b"not found\n")
 
@@ -278,22 +290,24 @@ class WebServer:
         writer.write(hdr.encode("latin-1") + (b"" if head else body))
         await writer.drain()
 
-    async def _mjpeg(self, writer: asyncio.StreamWriter) -> None:
+    async def _mjpeg(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         boundary = "cribwatchframe"
         writer.write(
             (f"HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary={boundary}\r\n"
-             f"Connection: close\r\n{SECURITY_HEADERS}\r\n").encode("latin-1")
+             f"Connection: close\r\n{SECURITY_HEADERS}\r\n--{boundary}\r\n").encode("latin-1")
         )  # fmt: skip
         seq = -1
         loop = asyncio.get_running_loop()
-        while True:
+        while not reader.at_eof() and not writer.is_closing():  # the viewer left
             t0 = loop.time()
-            seq, jpg = await asyncio.to_thread(self.wait_jpeg, seq, 1.0)
-            if jpg:
+            new, jpg = self.latest()
+            if jpg and new != seq:
+                seq = new
+                # each part ends with the next boundary at once, so a browser shows the frame
+                # now (not when the next one comes)
                 writer.write(
-                    f"--{boundary}\r\nContent-Type: image/jpeg\r\n"
-                    f"Content-Length: {len(jpg)}\r\n\r\n".encode()
-                    + jpg + b"\r\n"
+                    f"Content-Type: image/jpeg\r\nContent-Length: {len(jpg)}\r\n\r\n".encode()
+                    + jpg + f"\r\n--{boundary}\r\n".encode()
                 )  # fmt: skip
                 await asyncio.wait_for(writer.drain(), 10)
             rest = self.mjpeg_period - (loop.time() - t0)

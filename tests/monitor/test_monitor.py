@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
@@ -343,6 +344,7 @@ def chrome(tmp_path: Path) -> Iterator[Any]:
     driver_path = _need("chromedriver")
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser
+    opts.page_load_strategy = "eager"  # the MJPEG image never finishes loading
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage",
@@ -412,9 +414,9 @@ def test_token_required_beyond_localhost(chrome: Any, tmp_path: Path) -> None:
     """Bound to every address: no token -> 401 (browser and plain HTTP); the token (header,
     or ?token= once, then the cookie) -> the page; no path reaches the filesystem."""
     token = "0123456789abcdef-test"
-    jpg = b"\xff\xd8\xff\xd9"
+    jpg = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
     state = {"camera": "t", "health": {}, "records": [], "timeline": []}
-    web = WebServer("0.0.0.0", 0, lambda: state, lambda a, t: (1, jpg), token=token).start()
+    web = WebServer("0.0.0.0", 0, lambda: state, lambda: (1, jpg), token=token).start()
     base = f"http://127.0.0.1:{web.port}"
     try:
         for path in ("/", "/api/state", "/stream.mjpg", "/frame.jpg", "/etc/passwd"):
@@ -441,7 +443,7 @@ def test_https_with_a_certificate(tmp_path: Path) -> None:
                    check=True, capture_output=True)  # fmt: skip
     token = "0123456789abcdef-tls"
     check_serve("0.0.0.0:8443", token, cert, key)
-    web = WebServer("127.0.0.1", 0, lambda: {}, lambda a, t: (0, b""), token=token,
+    web = WebServer("127.0.0.1", 0, lambda: {}, lambda: (0, b""), token=token,
                     cert=cert, key=key).start()  # fmt: skip
     try:
         assert web.url.startswith("https://")

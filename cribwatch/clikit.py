@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
+from tqdm import tqdm
 
 from cribwatch.errors import CribwatchError
 
@@ -113,8 +114,6 @@ def progress_bar(desc: str, total: int | None = None, *, enabled: bool = True) -
     Drawn only when stderr is a terminal, so a log file or a test that reads stderr sees only
     the ``error:`` line of a failed run, never bar residue.
     """
-    from tqdm import tqdm
-
     enabled = enabled and sys.stderr.isatty()
     bar = tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled, leave=False)
 

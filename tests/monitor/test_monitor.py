@@ -563,3 +563,18 @@ def test_sigterm_closes_cleanly(clip: Path, tmp_path: Path) -> None:
 def test_run_stops_after_duration(clip: Path) -> None:
     h = run(MonitorOptions(source=str(clip), pose="none", colour=False, duration_s=1.0))
     assert h["stopped_by"] == "duration" and h["frames_processed"] > 0
+
+
+def test_audio_from_another_source(clip: Path) -> None:
+    """Video from the camera, audio from a microphone file: every sample to the cry detector."""
+    got = Collector()
+    mic = package_file("demo/samples/cry/demo.flac")
+    m = Monitor(str(clip), audio_source=str(mic), on_record=got, config=MonitorConfig(jpeg=False),
+                source_config=SourceConfig(realtime=False))  # fmt: skip
+    m.start()
+    assert m.wait(60)
+    h = m.close()["health"]
+    assert h["audio_samples_in"] == h["audio_samples_done"] == 320000
+    assert set(h["readers"]) == {"video", "audio"}
+    _, cry = got.first("cry")
+    assert 7.5 < cry.detail["onset"] < 8.5  # the sample's labelled onset: 8.0 s

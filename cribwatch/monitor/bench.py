@@ -14,10 +14,13 @@ only mean something on an otherwise idle machine.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from cribwatch.monitor.api import make_pose
 from cribwatch.monitor.pipeline import Monitor, MonitorConfig
 from cribwatch.monitor.source import SourceConfig
 from cribwatch.monitor.synth import SAMPLE_REFERENCE, ClipSpec, cry_onset, make_clip, package_file
+from cribwatch.monitor.web import WebServer
 from cribwatch.progress import Progress, report
 
 
@@ -55,6 +59,34 @@ def _quarters(samples: list[tuple[float, float]]) -> list[float]:
         at = [r for t, r in samples if t <= q * end + 1e-9]
         out.append(round(at[-1], 1) if at else float("nan"))
     return out
+
+
+PAGE_POLL_S = 0.5
+"""How often the page asks for new records (its script); the bench asks every 0.1 s."""
+
+
+def _poll_page(url: str, seen: dict[str, float], stop: threading.Event) -> None:
+    """Ask the page's ``/api/state`` every 0.1 s; note when each record first shows."""
+    while not stop.wait(0.1):
+        try:
+            with urllib.request.urlopen(url + "api/state", timeout=2) as r:
+                state = json.load(r)
+        except (OSError, ValueError):
+            continue
+        now = time.time()
+        for rec in state.get("records", []):
+            seen.setdefault(f"{rec['type']}@{rec['stream_time']}", now)
+
+
+def _page_latency(m: Monitor, seen: dict[str, float]) -> float | None:
+    """Wall seconds from the first cry's onset (its audio decoded) to its record on the page's
+    API (the page itself shows it within :data:`PAGE_POLL_S` more)."""
+    for rec in m.cry_alerts:
+        key = f"cry@{round(rec.stream_time, 3)}"
+        lat = rec.detail.get("wall_latency_s")
+        if key in seen and lat is not None:
+            return round(float(lat) + (seen[key] - rec.wall), 3)
+    return None
 
 
 def _checkpoints(samples: list[tuple[float, float]]) -> dict[str, float]:
@@ -96,16 +128,24 @@ def bench(
         m = Monitor(str(clip), reference=ref if colour else None, pose=backend,
                     config=MonitorConfig(colour=colour, jpeg=True),
                     source_config=SourceConfig(realtime=True, loop=seconds > clip_s))  # fmt: skip
+        web = WebServer("127.0.0.1", 0, m.snapshot, m.latest_jpeg).start()
+        seen: dict[str, float] = {}
+        stop = threading.Event()
+        poller = threading.Thread(target=_poll_page, args=(web.url, seen, stop), daemon=True)
         rss_start = _rss_mb()
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
         wall0 = time.monotonic()
         m.start()
+        poller.start()
         rss_samples: list[tuple[float, float]] = []
         while not m.finished() and time.monotonic() - wall0 < seconds + 0.5:
             time.sleep(0.25)
             rss_samples.append((time.monotonic() - wall0, _rss_mb()))
             report(progress, min(int(time.monotonic() - wall0), int(seconds)), int(seconds))
+        stop.set()
+        poller.join(5)
         snap = m.close()
+        web.close()
         wall = time.monotonic() - wall0
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
     h = snap["health"]
@@ -145,6 +185,8 @@ def bench(
             round(float(np.median(m.cry_latencies)), 3) if m.cry_latencies else None
         ),
         "cry_alert_stream_latency_s": stream_lat[0] if stream_lat else None,
+        "cry_alert_on_page_api_s": _page_latency(m, seen),
+        "page_poll_s": PAGE_POLL_S,
         "load_avg_before": [round(x, 2) for x in load_before],
         "load_avg_after": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),

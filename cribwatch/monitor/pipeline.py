@@ -253,6 +253,7 @@ class Monitor:
             maxlen=4096
         )
         self.cry_latencies: list[float] = []
+        self.cry_alerts: collections.deque[Record] = collections.deque(maxlen=100)
         # day/night
         self._mode_cand: str | None = None
         self._mode_cand_since = 0.0
@@ -437,6 +438,8 @@ class Monitor:
                 lat = time.time() - wall
                 rec.detail["wall_latency_s"] = round(lat, 3)
                 self.cry_latencies.append(lat)
+                del self.cry_latencies[:-1000]
+            self.cry_alerts.append(rec)
         self.emit(rec)
 
     # ------------------------------------------------------------------ video

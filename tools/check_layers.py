@@ -44,7 +44,7 @@ EXTRA_PACKAGES = {
     "sed_eval": "train",
     "matplotlib": "train",
     "mediapipe": "rollover",
-    "ai_edge_litert": "rollover",  # or cry-pretrained (YAMNet), tflite (litert-torch)
+    "ai_edge_litert": "rollover, cry-pretrained or tflite",
     "litert_torch": "tflite",
     "tflite_runtime": "tflite",
     "tensorflow": "tflite",
@@ -355,8 +355,8 @@ def check_module(mod: Module, mods: dict[str, Module], entry_only: bool = False)
         elif lazy and first in EXTRA_PACKAGES:
             bad(
                 imp.line,
-                f"[lazy-import] lazy import of {first} without an "
-                f"'# extra: {EXTRA_PACKAGES[first]}' comment",
+                f"[lazy-import] lazy import of {first} without an '# extra: NAME' comment "
+                f"(NAME: {EXTRA_PACKAGES[first]})",
             )
         elif lazy and first not in sys.stdlib_module_names and first != "__future__":
             bad(

@@ -147,6 +147,8 @@ class Health:
     posture: str = "unknown"
     cry_score: float = 0.0
     last_frame_t: float = 0.0
+    errors: int = 0
+    last_error: str = ""
     fps_times: collections.deque[float] = field(
         default_factory=lambda: collections.deque(maxlen=64)
     )
@@ -383,7 +385,16 @@ class Monitor:
                 except (CribwatchError, OSError):
                     pass  # a sink that fails (full disk, broker gone) never stops the monitor
             if self.on_record is not None:
-                self.on_record(rec)
+                try:
+                    self.on_record(rec)
+                except Exception as exc:  # noqa: BLE001 - e.g. stdout closed by a pipe reader
+                    self._failed("dispatch", exc)
+
+    def _failed(self, where: str, exc: BaseException) -> None:
+        """A stage failed on one item: counted and shown in health; the monitor goes on."""
+        self.health.errors += 1
+        msg = exc.message if isinstance(exc, CribwatchError) else f"{type(exc).__name__}: {exc}"
+        self.health.last_error = f"{where}: {msg}"[:300]
 
     # ------------------------------------------------------------------ audio
 
@@ -402,7 +413,11 @@ class Monitor:
                 self._audio_segments = self._audio_segments[-64:]
             self._audio_arrivals.append((t, wall))
             t0 = time.perf_counter()
-            msgs = self.cry.push(pcm)
+            try:
+                msgs = self.cry.push(pcm)
+            except Exception as exc:  # noqa: BLE001 - the block is counted, the stream goes on
+                self._failed("audio", exc)
+                msgs = []
             self.timer.add("cry", (time.perf_counter() - t0) * 1000.0)
             self.health.audio_done += pcm.shape[0]
             if self._tap is not None:
@@ -460,8 +475,8 @@ class Monitor:
                 continue
             try:
                 self._process(*item)
-            except CribwatchError as exc:  # a bad frame is skipped, the monitor goes on
-                self.reader.stats.last_error = exc.message
+            except Exception as exc:  # noqa: BLE001 - a frame a stage fails on is skipped
+                self._failed("video", exc)
 
     def _timed(self, stage: str, t0: float) -> float:
         now = time.perf_counter()
@@ -574,7 +589,7 @@ class Monitor:
                 self.state = self.state.with_reference(name)
                 save_state(self.state_path, self.state)
             except CribwatchError as exc:
-                self.reader.stats.last_error = exc.message
+                self._failed("reference", exc)
 
     # ------------------------------------------------------------------ views
 
@@ -614,6 +629,8 @@ class Monitor:
                 "reference": self.reference is not None,
                 "stages": self.timer.summary(),
                 "readers": readers,
+                "errors": h.errors,
+                "last_error": h.last_error,
                 "uptime_s": round(time.time() - h.started_wall, 1),
             },
             "records": list(self.records),

@@ -578,3 +578,32 @@ def test_audio_from_another_source(clip: Path) -> None:
     assert set(h["readers"]) == {"video", "audio"}
     _, cry = got.first("cry")
     assert 7.5 < cry.detail["onset"] < 8.5  # the sample's labelled onset: 8.0 s
+
+
+class FlakyPose:
+    """A pose backend that fails on every third frame."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def process(self, rgb: np.ndarray) -> np.ndarray:
+        self.n += 1
+        if self.n % 3 == 0:
+            raise RuntimeError("pose estimator failed")
+        return _kp("supine")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failing_stage_skips_the_frame(clip: Path) -> None:
+    m = Monitor(str(clip), pose=FlakyPose(), config=MonitorConfig(jpeg=False),
+                source_config=SourceConfig(realtime=False))  # fmt: skip
+    m.start()
+    assert m.wait(60)
+    h = m.close()["health"]
+    assert h["errors"] > 0 and "pose estimator failed" in h["last_error"]
+    assert h["frames_processed"] > h["errors"]  # the others went through
+    assert h["audio_samples_in"] == h["audio_samples_done"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.parse
 from pathlib import Path
 
 import typer
@@ -13,6 +14,7 @@ from cribwatch.errors import CribwatchError
 from cribwatch.monitor.api import POSE_CHOICES, MonitorOptions, run
 from cribwatch.monitor.bench import bench as run_bench
 from cribwatch.monitor.schema import Record
+from cribwatch.monitor.web import is_loopback
 
 app = typer.Typer(
     help="Watch a camera live: video and audio in, alerts, a web page, MQTT and clips out.",
@@ -29,6 +31,12 @@ def _print_record(rec: Record) -> None:
 def _ready(url: str | None) -> None:
     if url:
         sys.stderr.write(f"cribwatch monitor: page at {url}\n")
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if url.startswith("http://") and not is_loopback(host):
+            sys.stderr.write(
+                "cribwatch monitor: warning: plain HTTP beyond localhost: the token and the "
+                "video can be read on the network (serve HTTPS with --cert/--key)\n"
+            )
         sys.stderr.flush()
 
 

@@ -81,6 +81,8 @@ function showHealth(h) {
   text($("cry"), h.cry_score.toFixed(2)); text($("fps"), h.processed_fps.toFixed(1));
   const rows = [["frames processed / dropped", `${h.frames_processed} / ${h.frames_dropped}`],
     ["audio samples in / done", `${h.audio_samples_in} / ${h.audio_samples_done}`],
+    ["audio backlog", `${h.audio_backlog_s.toFixed(2)} s`],
+    ["errors", h.errors ? `${h.errors} (${h.last_error})` : "0"],
     ["stream time", `${h.stream_time.toFixed(1)} s`], ["colour", h.colour ? "on" : "off"]];
   for (const [k, v] of Object.entries(h.stages))
     rows.push([`stage ${k} p50 / p90`, `${v.p50_ms} / ${v.p90_ms} ms`]);

@@ -624,6 +624,7 @@ class Monitor:
                 "frames_dropped": h.dropped,
                 "audio_samples_in": h.audio_in,
                 "audio_samples_done": h.audio_done,
+                "audio_backlog_s": round((h.audio_in - h.audio_done) / SR, 3),
                 "stream_time": round(h.last_frame_t, 3),
                 "colour": self._colorizer is not None,
                 "reference": self.reference is not None,

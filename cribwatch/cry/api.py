@@ -36,6 +36,12 @@ import numpy as np
 from cribwatch.cards import card_path, read_card
 from cribwatch.cry.intref import IntScorer
 from cribwatch.cry.postprocess import Event, FilterConfig, load_config_mapping
+from cribwatch.cry.pretrained import (
+    CascadeScorer,
+    VerifierHead,
+    VerifierScorer,
+    YamnetClassScorer,
+)
 from cribwatch.cry.stream import (
     OnnxScorer,
     Scorer,
@@ -44,6 +50,7 @@ from cribwatch.cry.stream import (
     pcm_blocks,
     wav_blocks,
 )
+from cribwatch.cry.yamnet import Yamnet
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_json_object
 
@@ -72,7 +79,9 @@ DEFAULT_ONNX = WEIGHTS_DIR / "cry.onnx"
 DEFAULT_MODEL = DEFAULT_ONNX if DEFAULT_ONNX.is_file() else DEFAULT_WEIGHTS
 """What detects when no model is named: the ONNX twin (no torch), else the checkpoint."""
 
-MODEL_SUFFIXES = (".pt", ".onnx", ".cwq")
+MODEL_SUFFIXES = (".pt", ".onnx", ".cwq", ".tflite", ".npz")
+DEFAULT_YAMNET = WEIGHTS_DIR / "cry_yamnet.tflite"
+"""YAMNet (int8 TFLite, spectrogram input): ``.tflite`` models score YAMNet's class 20."""
 
 
 # ----------------------------------------------------------------------------- models
@@ -80,19 +89,51 @@ MODEL_SUFFIXES = (".pt", ".onnx", ".cwq")
 
 def make_scorer(model: Path, threads: int = 1) -> Scorer:
     """The scorer of a cry model: ``.onnx`` (ONNX Runtime), ``.cwq`` (numpy integer
-    reference) or ``.pt`` (PyTorch checkpoint, loaded without running code). Errors name
-    the model file."""
+    reference), ``.pt`` (PyTorch checkpoint, loaded without running code), ``.tflite``
+    (YAMNet zero-shot: its class-20 score) or ``.npz`` (a YAMNet verifier head; with a card
+    whose ``cascade`` names a first stage, the two-stage cascade). Errors name the model
+    file."""
     model = Path(model)
     suffix = model.suffix.lower()
     if suffix not in MODEL_SUFFIXES:
-        raise CribwatchError(f"{model}: not a cry model (want a .pt, .onnx or .cwq file)")
+        raise CribwatchError(
+            f"{model}: not a cry model (want a .pt, .onnx, .cwq, .tflite or .npz file)"
+        )
     if not model.is_file():
         raise CribwatchError(f"{model}: model file not found")
     if suffix == ".onnx":
         return OnnxScorer(model, threads=threads)
     if suffix == ".cwq":
         return IntScorer.load(model)
+    if suffix == ".tflite":
+        return YamnetClassScorer(model, threads=threads)
+    if suffix == ".npz":
+        return _verifier_scorer(model, threads)
     return _torch_scorer(model, threads)
+
+
+def _verifier_scorer(model: Path, threads: int) -> Scorer:
+    """A verifier head (``.npz``): the cascade when its card names a first stage and a gate
+    (``cascade: {"first_stage": "cry.onnx", "gate": 0.9}``), else the verifier alone."""
+    head = VerifierHead.load(model)
+    card = model_card(model)
+    yam_name = (card or {}).get("yamnet", DEFAULT_YAMNET.name)
+    yam_path = model.parent / str(yam_name)
+    if not yam_path.is_file():
+        yam_path = DEFAULT_YAMNET
+    verifier = VerifierScorer(head, Yamnet(yam_path, threads))
+    cascade = (card or {}).get("cascade")
+    if not isinstance(cascade, dict):
+        return verifier
+    first = model.parent / str(cascade.get("first_stage", ""))
+    gate = cascade.get("gate")
+    if not first.is_file() or isinstance(gate, bool) or not isinstance(gate, (int, float)):
+        raise CribwatchError(
+            f"{card_path(model)}: cascade needs first_stage (a cry model beside it) and a gate"
+        )
+    if first.suffix.lower() in (".npz", ".tflite"):
+        raise CribwatchError(f"{card_path(model)}: cascade first_stage must be a board cry model")
+    return CascadeScorer(make_scorer(first, threads), verifier, float(gate))
 
 
 def _torch_scorer(model: Path, threads: int) -> Scorer:

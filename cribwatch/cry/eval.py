@@ -49,7 +49,15 @@ from cribwatch.cry.postprocess import (
     run_chain,
 )
 from cribwatch.cry.sounds import donateacry_uuid
-from cribwatch.cry.stream import Scorer, n_windows, windows_of
+from cribwatch.cry.stream import (
+    AUDIO_INPUTS,
+    Scorer,
+    audio_windows,
+    n_windows,
+    score_windows,
+    scorer_inputs,
+    windows_of,
+)
 from cribwatch.io import OUTPUT_MARK, atomic_path
 
 FA_RUN_S = 5.0
@@ -100,12 +108,19 @@ def score_set(
     scorer: Scorer,
     progress: Callable[[int, int], None] | None = None,
     hop_s: float = HOP_S,
+    audio: Callable[[str], np.ndarray] | None = None,
 ) -> None:
-    """Fill in every file's window scores with ``scorer``, one window every ``hop_s``."""
-    for i, fa in enumerate(an.values()):
+    """Fill in every file's window scores with ``scorer``, one window every ``hop_s``.
+    A scorer that takes the windows' audio (``stream.AUDIO_INPUTS``) needs ``audio``: the
+    float audio of a file by name."""
+    wants_audio = scorer_inputs(scorer) in AUDIO_INPUTS
+    if wants_audio and audio is None:
+        raise ValueError("score_set: this scorer needs the files' audio (pass audio=)")
+    for i, (name, fa) in enumerate(an.items()):
         w = windows_of(fa.feat, hop_s)
         nw = min(w.shape[0], n_windows(int(round(fa.duration * 16000)), hop_s))
-        fa.scores = scorer(np.ascontiguousarray(w[:nw])) if nw else np.zeros(0)
+        aw = audio_windows(audio(name), nw, hop_s) if wants_audio and audio and nw else None
+        fa.scores = score_windows(scorer, np.ascontiguousarray(w[:nw]), aw) if nw else np.zeros(0)
         fa.scores_hop_s = hop_s
         if progress:
             progress(i + 1, len(an))

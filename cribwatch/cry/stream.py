@@ -60,6 +60,40 @@ class Scorer(Protocol):
     def __call__(self, x: np.ndarray) -> np.ndarray: ...
 
 
+AUDIO_INPUTS = ("audio", "both")
+"""Values of a scorer's optional ``inputs`` attribute that ask for the windows' audio: a
+scorer without it (or with ``"logmel"``) gets the (B, 98, 64) uint8 log-mel windows; with
+``"audio"`` the (B, 16000) float32 audio of the same windows; with ``"both"`` it is called
+``scorer(logmel_windows, audio_windows)`` (the two-stage cascade of
+:mod:`cribwatch.cry.pretrained`)."""
+
+
+def scorer_inputs(scorer: object) -> str:
+    """What a scorer takes: ``"logmel"`` (the default), ``"audio"`` or ``"both"``."""
+    return str(getattr(scorer, "inputs", "logmel"))
+
+
+def score_windows(scorer: object, logmel_w: np.ndarray, audio_w: np.ndarray | None) -> np.ndarray:
+    """Call ``scorer`` with the inputs it asks for (see :data:`AUDIO_INPUTS`)."""
+    kind = scorer_inputs(scorer)
+    if kind == "logmel":
+        return np.asarray(scorer(logmel_w))  # type: ignore[operator]
+    if audio_w is None:
+        raise ValueError("this scorer needs the windows' audio")
+    if kind == "audio":
+        return np.asarray(scorer(audio_w))  # type: ignore[operator]
+    return np.asarray(scorer(logmel_w, audio_w))  # type: ignore[operator]
+
+
+def audio_windows(x: np.ndarray, n: int, hop_s: float = HOP_S) -> np.ndarray:
+    """(n, 16000) float32 audio of the first ``n`` windows of a whole signal."""
+    win, hop = int(WINDOW_S * SR), int(round(hop_s * SR))
+    if n <= 0:
+        return np.zeros((0, win), dtype=np.float32)
+    v = np.lib.stride_tricks.sliding_window_view(np.asarray(x, dtype=np.float32), win)
+    return np.ascontiguousarray(v[::hop][:n])
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
 
@@ -157,7 +191,8 @@ def analyse(
         feat = to_model_input(logmel(x, fe), fe)
     w = windows_of(feat, cfg.hop_s, fe.hop_length)
     nw = min(w.shape[0], n_windows(x.shape[0], cfg.hop_s))
-    scores = scorer(np.ascontiguousarray(w[:nw])) if nw else np.zeros(0)
+    aw = audio_windows(x, nw, cfg.hop_s) if scorer_inputs(scorer) in AUDIO_INPUTS else None
+    scores = score_windows(scorer, np.ascontiguousarray(w[:nw]), aw) if nw else np.zeros(0)
     return Analysis(window_infos(x, scores, cfg), x.shape[0] / SR)
 
 
@@ -242,15 +277,21 @@ class StreamDetector:
             self.pitch_next = npf
         events: list[Event] = []
         # windows
-        batch_x, batch_k = [], []
+        batch_x, batch_k, batch_a = [], [], []
+        wants_audio = scorer_inputs(self.scorer) in AUDIO_INPUTS
         while (self.k * self.hop_samples + int(WINDOW_S * SR)) <= end:
             f0i = self.k * self.hop_frames  # log-mel frame index of the window start
             first_frame = self.frame_next - self.frames.shape[0]
             batch_x.append(self.frames[f0i - first_frame : f0i - first_frame + WINDOW_FRAMES])
             batch_k.append(self.k)
+            if wants_audio:
+                a = self.k * self.hop_samples - self.start
+                batch_a.append(self.pending[a : a + int(WINDOW_S * SR)])
             self.k += 1
         if batch_x:
-            scores = self.scorer(np.stack(batch_x))
+            scores = score_windows(
+                self.scorer, np.stack(batch_x), np.stack(batch_a) if wants_audio else None
+            )
             for k, sc in zip(batch_k, scores, strict=True):
                 a = k * self.hop_samples - self.start
                 wx = self.pending[a : a + int(WINDOW_S * SR)]

@@ -25,6 +25,7 @@ from cribwatch.cry.api import (
     make_scorer,
     with_filters,
 )
+from cribwatch.cry.audio import read_audio
 from cribwatch.cry.bench import bench as run_bench
 from cribwatch.cry.board_export import export_c
 from cribwatch.cry.dataset import load_set
@@ -242,7 +243,13 @@ def train_model(
 
 def _scored(data: Path, model: Path, hop_s: float, progress: Progress | None):  # type: ignore[no-untyped-def]
     s, an = ev.load_and_analyse(data, progress=progress)
-    ev.score_set(an, make_scorer(model), progress=progress, hop_s=hop_s)
+    ev.score_set(
+        an,
+        make_scorer(model),
+        progress=progress,
+        hop_s=hop_s,
+        audio=lambda f: read_audio(s.audio_path(f)),
+    )
     return s, an
 
 
@@ -373,7 +380,13 @@ def compare(
     for m in models:
         if m not in scored:
             scored[m] = {f: replace(fa) for f, fa in an.items()}
-            ev.score_set(scored[m], make_scorer(m), progress=progress, hop_s=cfgs[0].hop_s)
+            ev.score_set(
+                scored[m],
+                make_scorer(m),
+                progress=progress,
+                hop_s=cfgs[0].hop_s,
+                audio=lambda f: read_audio(s.audio_path(f)),
+            )
     res = ev.compare_detectors(s, [scored[m] for m in models], cfgs, np.asarray(grid_t), fars)
     res["detectors"] = [
         {"model": str(m), "config": str(c) if c else None}

@@ -1,0 +1,190 @@
+"""Set-level helpers and training of the YAMNet verifier (:mod:`cribwatch.cry.pretrained`).
+
+- :func:`set_class_scores`: YAMNet's 521 scores of every detector window of a cry set, cached
+  in ``DIR/.cache/`` (uint8, exact for the int8 graph);
+- :func:`window_targets` / :func:`window_noise`: window labels and noise types;
+- :func:`training_windows` and :func:`train_verifier`: the head's training data (hard negatives
+  weighted) and its training (torch, extra ``train``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cribwatch.cry.audio import read_audio
+from cribwatch.cry.dataset import CrySet
+from cribwatch.cry.postprocess import HOP_S
+from cribwatch.cry.pretrained import SCORE_STEP, VerifierHead, from_uint8, head_features
+from cribwatch.cry.stream import n_windows
+from cribwatch.cry.yamnet import BABY_CRY, N_CLASSES, WEIGHTS, Yamnet, window_patches
+from cribwatch.errors import CribwatchError
+from cribwatch.io import atomic_path
+
+# ----------------------------------------------------------------------------- set helpers
+
+
+def _class_cache(root: Path, hop_s: float, model: Path) -> Path:
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([1, hop_s, digest]).encode()).hexdigest()[:12]
+    return root / ".cache" / f"yamnet-{key}.npz"
+
+
+def set_class_scores(
+    s: CrySet,
+    hop_s: float = HOP_S,
+    model: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cache: bool = True,
+) -> dict[str, np.ndarray]:
+    """YAMNet's 521 scores of every detector window of every file of a set:
+    ``{file: (n_windows, 521) uint8}`` holding ``score * 256`` (exact for the int8 graph;
+    255 stands for 255/256 and above). Cached in ``DIR/.cache/`` keyed by hop and model."""
+    model = Path(model) if model is not None else WEIGHTS
+    cp = _class_cache(s.root, hop_s, model)
+    if cache and cp.is_file():
+        z = np.load(cp)
+        if list(z["names"]) == s.files:
+            return {f: z[f"s{i}"] for i, f in enumerate(s.files)}
+    net = Yamnet(model)
+    hop = int(round(hop_s * 16000))
+    out: dict[str, np.ndarray] = {}
+    for i, f in enumerate(s.files):
+        x = read_audio(s.audio_path(f))
+        n = n_windows(x.shape[0], hop_s)
+        sc = net(window_patches(x, hop, n)) if n else np.zeros((0, N_CLASSES), np.float32)
+        out[f] = np.clip(np.rint(sc * SCORE_STEP), 0, 255).astype(np.uint8)
+        if progress:
+            progress(i + 1, len(s.files))
+    if cache:
+        try:
+            cp.parent.mkdir(exist_ok=True)
+            arrays: dict[str, Any] = {"names": np.array(s.files)}
+            arrays.update({f"s{i}": out[f] for i, f in enumerate(s.files)})
+            with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+        except OSError:
+            pass
+    return out
+
+
+def window_targets(s: CrySet, f: str, n: int, hop_s: float = HOP_S) -> np.ndarray:
+    """Window labels of file ``f``: 1 where a window holds at least 0.5 s of labelled cry,
+    0 where it holds none, -1 (ignored) in between."""
+    t0 = np.arange(n) * hop_s
+    cry = np.zeros(n)
+    for a, b in s.labels.get(f, []):
+        cry += np.clip(np.minimum(t0 + 1.0, b) - np.maximum(t0, a), 0.0, None)
+    return np.where(cry >= 0.5, 1, np.where(cry <= 0.0, 0, -1)).astype(np.int8)
+
+
+def window_noise(s: CrySet, f: str, n: int, hop_s: float = HOP_S) -> list[str]:
+    """The most specific noise type at each window's centre ('' where none is listed)."""
+    rows = s.noise.get(f, [])
+    out = []
+    for k in range(n):
+        t = k * hop_s + 0.5
+        best = ("", float("inf"))
+        for a, b, name in rows:
+            if a <= t < b and b - a < best[1]:
+                best = (name, b - a)
+        out.append(best[0])
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+
+
+HARD_TYPES = ("baby_noncry", "speech", "music", "tv", "animal")
+"""Noise types (substrings of noise_types.tsv names) whose cry-free windows count as hard
+negatives: baby non-cry sounds, laughs, babble, speech, music, animals."""
+
+
+def training_windows(
+    sets: list[tuple[CrySet, dict[str, np.ndarray]]],
+    hop_s: float = HOP_S,
+    hard_weight: float = 3.0,
+    zero_shot_hard: float = 0.1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X (N, 521) uint8 scores, y (N,), sample weight (N,)) of every labelled window of the
+    sets. Negatives of a hard type (:data:`HARD_TYPES`) or whose zero-shot class-20 score
+    reaches ``zero_shot_hard`` weigh ``hard_weight``; classes are balanced by weight."""
+    xs, ys, ws = [], [], []
+    for s, scores in sets:
+        for f in s.files:
+            sc = scores[f]
+            y = window_targets(s, f, sc.shape[0], hop_s)
+            names = window_noise(s, f, sc.shape[0], hop_s)
+            hard = np.array([any(h in nm.lower() for h in HARD_TYPES) for nm in names], bool)
+            hard |= from_uint8(sc[:, BABY_CRY]) >= zero_shot_hard
+            keep = y >= 0
+            xs.append(sc[keep])
+            ys.append(y[keep])
+            ws.append(np.where(hard[keep] & (y[keep] == 0), hard_weight, 1.0))
+    x = np.concatenate(xs)
+    y = np.concatenate(ys).astype(np.float64)
+    w = np.concatenate(ws)
+    pos, neg = w[y == 1].sum(), w[y == 0].sum()
+    if pos == 0 or neg == 0:
+        raise CribwatchError("verifier training needs windows with and without cries")
+    w = np.where(y == 1, w / pos, w / neg) * len(y) / 2.0
+    return x, y, w
+
+
+def train_verifier(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    hidden: int = 32,
+    steps: int = 3000,
+    lr: float = 3e-3,
+    weight_decay: float = 1e-3,
+    seed: int = 0,
+    batch: int = 1024,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifierHead:
+    """Train the head (Adam, weighted cross-entropy) on uint8 class scores."""
+    # extra: train
+    import torch  # extra: train
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    feats = head_features(from_uint8(x))
+    mean = feats.mean(0)
+    std = feats.std(0) + 1e-3
+    z = torch.from_numpy(((feats - mean) / std).astype(np.float32))
+    yt = torch.from_numpy(y.astype(np.float32))
+    wt = torch.from_numpy(w.astype(np.float32))
+    lin1 = torch.nn.Linear(N_CLASSES, hidden)
+    lin2 = torch.nn.Linear(hidden, 1)
+    net = torch.nn.Sequential(torch.nn.Dropout(0.1), lin1, torch.nn.ReLU(), lin2)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    n = len(y)
+    for step in range(steps):
+        idx = torch.from_numpy(rng.integers(0, n, size=min(batch, n)))
+        logit = net(z[idx]).squeeze(1)
+        loss = (
+            torch.nn.functional.binary_cross_entropy_with_logits(logit, yt[idx], reduction="none")
+            * wt[idx]
+        ).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if progress and (step + 1) % 100 == 0:
+            progress(step + 1, steps)
+    net.eval()
+    return VerifierHead(
+        mean=mean,
+        std=std,
+        w1=lin1.weight.detach().numpy().astype(np.float64).T.copy(),
+        b1=lin1.bias.detach().numpy().astype(np.float64),
+        w2=lin2.weight.detach().numpy().astype(np.float64).reshape(-1),
+        b2=float(lin2.bias.detach().numpy()[0]),
+    )

@@ -35,9 +35,12 @@ from cribwatch.monitor.schema import EventsFile, Record
 from cribwatch.monitor.source import SourceConfig, kind_of, probe
 from cribwatch.monitor.state import load_state
 from cribwatch.monitor.web import WebServer, check_serve
-from cribwatch.rollover.pose import PoseBackend, make_backend
+from cribwatch.rollover.api import BACKENDS, DEFAULT_BACKEND, make_backend
+from cribwatch.rollover.pose import PoseBackend
 
-POSE_CHOICES = ("auto", "mediapipe", "none")
+POSE_CHOICES: tuple[str, ...] = ("auto", "none", *BACKENDS)
+"""``--pose``: ``auto`` (the roll-over front desk's default backend when it can be built, else
+none), ``none``, or a backend by name."""
 
 
 @dataclass
@@ -138,11 +141,12 @@ def _as_path(source: str | None) -> Path | None:
 
 
 def make_pose(name: str) -> PoseBackend | None:
-    """The pose backend of ``--pose`` (``auto``: MediaPipe when installed, else none)."""
+    """The pose backend of ``--pose`` (``auto``: the roll-over detector's default backend when
+    it can be built, else none)."""
     if name == "none":
         return None
     try:
-        return make_backend("mediapipe")
+        return make_backend(DEFAULT_BACKEND if name == "auto" else name)
     except CribwatchError:
         if name == "auto":
             return None

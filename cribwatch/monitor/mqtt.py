@@ -35,8 +35,11 @@ ROLL_ON = ("to_prone", "prone_too_long", "face_not_visible")
 ROLL_OFF = ("to_supine", "to_side")
 
 
-def parse_hostport(value: str, option: str, default_port: int) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``HOST``, or ``[v6]:PORT``) -> (host, port), refused naming ``option``."""
+def parse_hostport(
+    value: str, option: str, default_port: int, *, any_port: bool = False
+) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``HOST``, or ``[v6]:PORT``) -> (host, port), refused naming ``option``;
+    ``any_port``: port 0 (any free port) is allowed."""
     v = value.strip()
     if not v:
         raise CribwatchError(f"{option}: empty address (want HOST:PORT)")
@@ -51,8 +54,9 @@ def parse_hostport(value: str, option: str, default_port: int) -> tuple[str, int
         raise CribwatchError(f"{option} {value!r}: no host (want HOST:PORT)")
     if port_s == "":
         return host, default_port
-    if not port_s.isdigit() or not 0 < int(port_s) < 65536:
-        raise CribwatchError(f"{option} {value!r}: port must be a number in 1..65535")
+    low = 0 if any_port else 1
+    if not port_s.isdigit() or not low <= int(port_s) < 65536:
+        raise CribwatchError(f"{option} {value!r}: port must be a number in {low}..65535")
     return host, int(port_s)
 
 

@@ -42,11 +42,8 @@ from cribwatch.monitor.clips import ClipRecorder
 from cribwatch.monitor.schema import Record, from_cry, from_rollover
 from cribwatch.monitor.source import SR, SourceConfig, StreamReader
 from cribwatch.monitor.state import CameraState, save_state
-from cribwatch.rollover.api import EventConfig, PostureConfig, RolloverDetector
+from cribwatch.rollover.api import EventConfig, RolloverDetector
 from cribwatch.rollover.pose import PoseBackend
-
-TORSO = (5, 6, 11, 12)
-"""COCO-17 shoulders and hips: a body is in view when two of them are found."""
 
 
 class Sink(Protocol):
@@ -71,8 +68,6 @@ class MonitorConfig:
     """Seconds of cry score and posture the page's timeline holds."""
     alerts_kept: int = 200
     """Latest records kept for the page."""
-    body_score: float = 0.3
-    """Keypoint score that counts as found (the ``nobody_in_view`` rule)."""
 
 
 class StageTimer:
@@ -117,6 +112,20 @@ class _ScoreTap:
             self.last = float(np.max(s))
         self.calls += 1
         return s
+
+
+NEVER_S = 1e9
+"""A hold no stream reaches (an alert switched off in the state file)."""
+
+
+def event_config(state: CameraState) -> EventConfig:
+    """The roll-over detector's timing with the camera's overrides (``None``: the default)."""
+    cfg = EventConfig()
+    if state.prone_limit_s is not None:
+        cfg = replace(cfg, prone_limit_s=state.prone_limit_s)
+    if state.nobody_s is not None:
+        cfg = replace(cfg, nobody_hold_s=state.nobody_s if state.nobody_s > 0 else NEVER_S)
+    return cfg
 
 
 def is_ir_frame(rgb: np.ndarray, threshold: float) -> bool:
@@ -233,13 +242,7 @@ class Monitor:
         self.pose = pose
         self.rollover: RolloverDetector | None = None
         if pose is not None:
-            self.rollover = RolloverDetector(
-                posture=PostureConfig(mirrored=False),
-                events=replace(EventConfig(), prone_limit_s=self.state.prone_limit_s),
-                backend=pose,
-            )
-        self._nobody_since: float | None = None
-        self._nobody_fired = False
+            self.rollover = RolloverDetector(events=event_config(self.state), backend=pose)
         # cry
         self.cry: CryDetector | None = None
         self._tap: _ScoreTap | None = None
@@ -511,7 +514,6 @@ class Monitor:
             now = self._timed("pose", now)
             for ev in self.rollover.update(t, kp):
                 self.emit(from_rollover(ev, st.name))
-            self._nobody(t, kp)
             self.health.posture = self.rollover.posture
             now = self._timed("rollover", now)
         if self.cfg.jpeg:
@@ -535,21 +537,6 @@ class Monitor:
         h.fps_times.append(time.monotonic())
         if not self.timeline or t - self.timeline[-1][0] >= 0.25:
             self.timeline.append((t, h.cry_score, h.posture))
-
-    def _nobody(self, t: float, kp: np.ndarray) -> None:
-        if self.state.nobody_s <= 0:
-            return
-        body = int((kp[list(TORSO), 2] >= self.cfg.body_score).sum()) >= 2
-        if body:
-            self._nobody_since = None
-            self._nobody_fired = False
-            return
-        if self._nobody_since is None:
-            self._nobody_since = t
-        if not self._nobody_fired and t - self._nobody_since >= self.state.nobody_s:
-            self._nobody_fired = True
-            self.emit(Record("nobody_in_view", "alert", "pose", t, 1.0, camera=self.state.name,
-                             detail={"since": round(self._nobody_since, 3)}))  # fmt: skip
 
     def _daynight(self, t: float, frame: np.ndarray) -> str:
         st = self.state

@@ -15,8 +15,8 @@ Version 1 (``"schema": "cribwatch-alert"``, ``"version": 1``), one object per li
 
 Types: ``cry`` (alert: a bout confirmed; ``detail.onset``), ``cry_end`` (end: the bout closed;
 ``detail.onset/offset/score``), the roll-over detector's alerts ``to_prone``,
-``prone_too_long``, ``face_not_visible`` and events ``to_supine``, ``to_side`` (kind
-``event``), ``nobody_in_view`` (alert: no body found for a while), ``night``/``day``
+``prone_too_long``, ``face_not_visible``, ``nobody_in_view`` (the pose estimator has found
+nobody for a while) and events ``to_supine``, ``to_side`` (kind ``event``), ``night``/``day``
 (event: the camera switched), ``stream_down``/``stream_up`` (status). Readers ignore unknown
 keys; a new key is not a new version, a changed meaning is.
 """

@@ -11,7 +11,7 @@
      "references": [["default", "day.png"]],   # the reference bank: [preset, image path]
      "learn_reference_s": 60.0,                # in day mode, take a new reference this often
      "cry_threshold": null,                    # null: the cry model card's threshold
-     "prone_limit_s": 30.0, "nobody_s": 30.0}
+     "prone_limit_s": null, "nobody_s": null}
 
 Every key is optional; unknown keys, wrong types, non-finite numbers and out-of-range values are
 refused naming the file and the key (:func:`cribwatch.cards.from_mapping`). Relative reference
@@ -60,10 +60,12 @@ class CameraState:
     """In day mode, take a new reference for the current preset this often (0: never)."""
     cry_threshold: float | None = None
     """Cry score threshold (``null``: the shipped detector config)."""
-    prone_limit_s: float = 30.0
-    """A prone episode this long raises ``prone_too_long``."""
-    nobody_s: float = 30.0
-    """No body found this long (with pose on) raises ``nobody_in_view`` (0: never)."""
+    prone_limit_s: float | None = None
+    """A prone episode this long raises ``prone_too_long`` (``null``: the roll-over detector's
+    default)."""
+    nobody_s: float | None = None
+    """Nobody found this long (with pose on) raises ``nobody_in_view`` (0: never; ``null``: the
+    roll-over detector's default)."""
 
     BOUNDS: ClassVar[dict[str, tuple[float | None, float | None]]] = {
         "version": (STATE_VERSION, STATE_VERSION),

@@ -58,7 +58,7 @@ def check_serve(
     address: str, token: str | None, cert: Path | None, key: Path | None
 ) -> tuple[str, int]:
     """Validate ``--serve``, ``--token``, ``--cert``/``--key`` before any work."""
-    host, port = parse_hostport(address, "--serve", 8080)
+    host, port = parse_hostport(address, "--serve", 8080, any_port=True)
     if not is_loopback(host):
         try:
             ipaddress.ip_address(host)

@@ -67,6 +67,8 @@ class MonitorOptions:
     duration_s: float = 0.0
     """Stop after this many seconds (0: run until the source ends or a signal)."""
     realtime: bool = True
+    """A file at its own pace, the newest frame processed (as live); off: as fast as it
+    decodes, every frame processed (``--fast``)."""
     loop: bool = False
     open_timeout_s: float = 5.0
     read_timeout_s: float = 2.0
@@ -199,7 +201,9 @@ def build(opts: MonitorOptions, on_record: Callable[[Record], None] | None = Non
             clips=clips,
             on_record=on_record,
             config=MonitorConfig(
-                colour=opts.colour, jpeg=opts.serve is not None or clips is not None
+                drop_frames=opts.realtime or kind_of(opts.source) != "file",
+                colour=opts.colour,
+                jpeg=opts.serve is not None or clips is not None,
             ),
             source_config=SourceConfig(
                 open_timeout_s=opts.open_timeout_s,

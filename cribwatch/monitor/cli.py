@@ -67,6 +67,9 @@ def run_cmd(
         0.0, "--duration", help="Stop after this many seconds (0: never)."
     ),
     loop: bool = typer.Option(False, "--loop", help="Play a file source again at its end."),
+    fast: bool = typer.Option(
+        False, "--fast", help="A recorded file as fast as it decodes, every frame processed."
+    ),
     read_timeout: float = typer.Option(2.0, "--read-timeout", help="Seconds without data = down."),
     force: bool = force_option(),
 ) -> None:
@@ -75,6 +78,7 @@ def run_cmd(
         source=source, audio=audio, reference=reference, serve=serve, token=token, cert=cert,
         key=key, events=events, mqtt=mqtt, clips=clips, clips_keep=clips_keep, state=state,
         pose=pose, colour=colour, duration_s=duration, loop=loop, read_timeout_s=read_timeout,
+        realtime=not fast,
         force=force,
     )  # fmt: skip
     with handle_errors():

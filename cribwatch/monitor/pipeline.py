@@ -57,6 +57,9 @@ class MonitorConfig:
 
     colour: bool = True
     """Colour night frames with the day reference."""
+    drop_frames: bool = True
+    """Live: the newest frame is processed and older unprocessed ones dropped. Off (a recorded
+    night, read as fast as it decodes): the reader waits, every frame is processed."""
     jpeg: bool = True
     """Encode the displayed frame (page, clips)."""
     jpeg_quality: int = 80
@@ -350,6 +353,9 @@ class Monitor:
 
     def _on_video(self, t: float, rgb: np.ndarray) -> None:
         with self._frame_lock:
+            if not self.cfg.drop_frames:
+                while self._frame is not None and not self._stop.is_set():
+                    self._frame_lock.wait(0.2)
             if self._frame is not None:
                 self.health.dropped += 1
             self._frame = (t, rgb, time.perf_counter())
@@ -467,6 +473,7 @@ class Monitor:
             while self._frame is None and not self._stop.is_set():
                 self._frame_lock.wait(0.2)
             f, self._frame = self._frame, None
+            self._frame_lock.notify_all()
             return f
 
     def _video_loop(self) -> None:

@@ -72,10 +72,19 @@ class AlignConfig:
     seeds: int = 3
     """Strongest phase-correlation peaks refined by ECC (plus the identity); the start with the
     best coverage-weighted structure correlation is kept."""
+    blocks: int = 6
+    """Starts (the strongest first) also refined by robust block matching (0: none)."""
+    robust_passes: int = 0
+    """ECC passes per level with the worst-agreeing pixels masked out (0: none)."""
+    robust_keep: float = 0.75
+    """Share of pixels kept by those passes (lowest structure residual)."""
     features: int = 800
     """SIFT keypoints per frame for the feature seed (0: no feature seed)."""
     min_confidence: float = 0.2
     """Least structure correlation for the views to match."""
+    min_layout: float = 0.6
+    """Least layout correlation (blurred grey frames) that accepts a view whose structure
+    correlation is below :attr:`min_confidence` (a scene with little structure)."""
     min_coverage: float = 0.5
     """Least fraction of the night frame the warped reference must cover."""
     zoom_range: tuple[float, float] = (0.6, 1.6)
@@ -91,6 +100,7 @@ class AlignConfig:
         "norm_sigma": (0.5, 100.0),
         "min_confidence": (-1.0, 1.0),
         "min_coverage": (0.0, 1.0),
+        "min_layout": (-1.0, 1.01),
         "max_shear": (0.0, 1.0),
     }
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"motion": ("affine", "homography")}
@@ -110,6 +120,11 @@ class Alignment:
     """(H, W) of the night frame."""
     ref_size: tuple[int, int]
     """(h, w) of the reference."""
+    consensus: float = float("nan")
+    """Median block-wise structure correlation (see :func:`align`)."""
+    layout: float = float("nan")
+    """Correlation of the heavily blurred grey frames under the warp (the broad layout of
+    bright and dark: it speaks for scenes with little structure)."""
     ms: float = 0.0
     """Wall time of the estimate in milliseconds."""
     reasons: list[str] = field(default_factory=list)
@@ -181,8 +196,13 @@ class Alignment:
     def check(self, cfg: AlignConfig) -> Alignment:
         """Fill :attr:`reasons` against ``cfg``'s limits; returns self."""
         r: list[str] = []
-        if not np.isfinite(self.confidence) or self.confidence < cfg.min_confidence:
-            r.append(f"structure correlation {self.confidence:.2f} < {cfg.min_confidence:.2f}")
+        structure_ok = np.isfinite(self.confidence) and self.confidence >= cfg.min_confidence
+        layout_ok = np.isfinite(self.layout) and self.layout >= cfg.min_layout
+        if not (structure_ok or layout_ok):
+            r.append(
+                f"structure correlation {self.confidence:.2f} < {cfg.min_confidence:.2f} and "
+                f"layout correlation {self.layout:.2f} < {cfg.min_layout:.2f}"
+            )
         if self.coverage < cfg.min_coverage:
             r.append(f"reference covers {self.coverage:.0%} of the frame < {cfg.min_coverage:.0%}")
         z = self.zoom()
@@ -200,6 +220,8 @@ class Alignment:
             "ok": self.ok,
             "confidence": round(self.confidence, 4),
             "coverage": round(self.coverage, 4),
+            "consensus": round(self.consensus, 4),
+            "layout": round(self.layout, 4),
             "zoom": round(self.zoom(), 4),
             "angle": round(self.angle(), 3),
             "shift_px": [round(dx, 2), round(dy, 2)],
@@ -288,6 +310,32 @@ def _plausible(m3: np.ndarray, cfg: AlignConfig) -> bool:
     return float(np.abs(u.T @ u - np.eye(2)).max()) <= cfg.max_shear
 
 
+def _consensus(tpl: np.ndarray, ref: np.ndarray, m3: np.ndarray, grid: int = 4) -> float:
+    """Robust structure agreement: the median, over a ``grid`` x ``grid`` lattice of blocks, of
+    each block's structure correlation (a block the reference covers less than half scores
+    0), so one strong moved or pasted object cannot outvote the rest of the scene."""
+    h, w = tpl.shape
+    warped = cv2.warpPerspective(ref, m3, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    ones = np.ones(ref.shape, np.float32)
+    cov = cv2.warpPerspective(ones, m3, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    vals = []
+    for i in range(grid):
+        for j in range(grid):
+            ys = slice(i * h // grid, (i + 1) * h // grid)
+            xs = slice(j * w // grid, (j + 1) * w // grid)
+            m = cov[ys, xs] > 0.99
+            if m.mean() < 0.5:
+                vals.append(0.0)
+                continue
+            a = tpl[ys, xs][m].astype(np.float64)
+            b = warped[ys, xs][m].astype(np.float64)
+            a -= a.mean()
+            b -= b.mean()
+            den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+            vals.append(float((a * b).sum()) / den if den > 0 else 0.0)
+    return float(np.median(vals))
+
+
 def _select_score(tpl: np.ndarray, ref: np.ndarray, m3: np.ndarray) -> float:
     """Structure correlation with the pixels the reference does not cover counted as no match
     (so a warp cannot win by covering only a corner)."""
@@ -327,14 +375,30 @@ def _feature_seed(night: np.ndarray, ref: np.ndarray, cfg: AlignConfig) -> np.nd
     return _to3(np.asarray(m, np.float64))
 
 
-def _ecc(tpl: np.ndarray, ref: np.ndarray, m3: np.ndarray, cfg: AlignConfig) -> np.ndarray | None:
+def _outlier_mask(tpl: np.ndarray, ref: np.ndarray, m3: np.ndarray, keep: float) -> np.ndarray:
+    """uint8 mask (255 kept) of the template pixels whose blurred structure residual under
+    ``m3`` lies in the lowest ``keep`` share: objects present in one view only (pasted,
+    moved) stop pulling the warp."""
+    h, w = tpl.shape
+    warped = cv2.warpPerspective(ref, m3, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    res = cv2.GaussianBlur(np.abs(tpl - warped), (0, 0), max(2.0, w / 80.0))
+    return (res <= np.quantile(res, keep)).astype(np.uint8) * 255
+
+
+def _ecc(
+    tpl: np.ndarray,
+    ref: np.ndarray,
+    m3: np.ndarray,
+    cfg: AlignConfig,
+    mask: np.ndarray | None = None,
+) -> np.ndarray | None:
     """One ECC refinement (None when it does not converge)."""
     motion = cv2.MOTION_HOMOGRAPHY if cfg.motion == "homography" else cv2.MOTION_AFFINE
     init = (m3 / m3[2, 2]).astype(np.float32)
     init = init if cfg.motion == "homography" else init[:2].copy()
     crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, cfg.iterations, 1e-5)
     try:
-        _, out = cv2.findTransformECC(tpl, ref, init, motion, crit, None, 1)
+        _, out = cv2.findTransformECC(tpl, ref, init, motion, crit, mask, 1)
     except cv2.error:
         return None
     res = _to3(np.asarray(out, np.float64))
@@ -390,32 +454,154 @@ def align(night: np.ndarray, reference: np.ndarray, cfg: AlignConfig | None = No
     )
     if feat is not None:
         starts.append(_scale(feat, w0 / fine_w))
-    best_score, m3 = -2.0, starts[0]
-    for m in starts:
-        e = _ecc(t0s, r0s, m, cfg)
-        cand = e if e is not None and _plausible(e, cfg) else m
-        score = _select_score(t0s, r0s, cand)
-        if score > best_score:
-            best_score, m3 = score, cand
-    for k in range(1, len(pyr)):
-        m3 = _scale(m3, sizes[k][1] / sizes[k - 1][1])
-        before = _select_score(pyr[k][0], pyr[k][1], m3)
-        e = _ecc(pyr[k][0], pyr[k][1], m3, cfg)
-        if e is not None and _plausible(e, cfg):
-            after = _select_score(pyr[k][0], pyr[k][1], e)
-            if after >= before:
-                m3 = e
+    uniq = _dedupe(starts)
+    cands = [_refine(pyr, sizes, m, cfg) for m in uniq]
+    if cfg.blocks:
+        cands += [_block_candidate(pyr, sizes, m) for m in uniq[: cfg.blocks]]
+    scores = [_consensus(pyr[-1][0], pyr[-1][1], m) for m in cands]
+    m3 = cands[int(np.argmax(scores))]
+    consensus = float(max(scores))
     conf, frac = _score(pyr[-1][0], pyr[-1][1], m3)
+    fh, fw = sizes[-1]
+    sig = max(1.0, fw / 50.0)
+    blur_n = cv2.GaussianBlur(cv2.resize(n, (fw, fh), interpolation=cv2.INTER_AREA), (0, 0), sig)
+    blur_r = cv2.GaussianBlur(cv2.resize(r, (fw, fh), interpolation=cv2.INTER_AREA), (0, 0), sig)
+    layout, _ = _score(blur_n, blur_r, m3)
     full = _centre_fix(m3, (hn, wn), (hr, wr), sizes[-1])
     res = Alignment(
         matrix=full,
         confidence=float(conf),
         coverage=float(frac),
+        consensus=consensus,
+        layout=float(layout),
         night_size=(hn, wn),
         ref_size=(hr, wr),
         ms=1000.0 * (time.perf_counter() - t0),
     )
     return res.check(cfg)
+
+
+def _dedupe(starts: list[np.ndarray], tol: float = 1.0) -> list[np.ndarray]:
+    """Starts that differ (by more than ``tol`` coarse pixels at the frame corners)."""
+    out: list[np.ndarray] = []
+    corners = np.array([[0, 0, 1], [40, 0, 1], [0, 30, 1], [40, 30, 1]], np.float64).T
+    for m in starts:
+        p = m @ corners
+        if all(np.abs(p - q @ corners).max() > tol for q in out):
+            out.append(m)
+    return out
+
+
+def _refine(
+    pyr: list[tuple[np.ndarray, np.ndarray]],
+    sizes: list[tuple[int, int]],
+    start: np.ndarray,
+    cfg: AlignConfig,
+) -> np.ndarray:
+    """A coarsest-level start refined by ECC level by level (a level's result is kept only when
+    it is plausible and does not lower the structure agreement); the finest-level map."""
+    m3 = start
+    for k in range(len(pyr)):
+        if k:
+            m3 = _scale(m3, sizes[k][1] / sizes[k - 1][1])
+        before = _select_score(pyr[k][0], pyr[k][1], m3)
+        e = _ecc(pyr[k][0], pyr[k][1], m3, cfg)
+        if e is not None and _plausible(e, cfg):
+            if _select_score(pyr[k][0], pyr[k][1], e) >= before:
+                m3 = e
+        for _ in range(cfg.robust_passes):
+            mask = _outlier_mask(pyr[k][0], pyr[k][1], m3, cfg.robust_keep)
+            e = _ecc(pyr[k][0], pyr[k][1], m3, cfg, mask)
+            if e is not None and _plausible(e, cfg):
+                m3 = e
+    return m3
+
+
+def _parabola(a: float, b: float, c: float) -> float:
+    """Sub-pixel offset of a peak ``b`` between ``a`` and ``c`` (0 when not a maximum)."""
+    den = a - 2.0 * b + c
+    return 0.5 * (a - c) / den if den < 0 else 0.0
+
+
+def _block_refine(
+    tpl: np.ndarray,
+    ref: np.ndarray,
+    m3: np.ndarray,
+    patch: int,
+    search: int,
+    grid: tuple[int, int],
+    similarity: bool,
+) -> tuple[np.ndarray, int]:
+    """Robust block matching: the reference warped by ``m3``, each informative patch of a
+    ``grid`` of the template found in it (normalised cross-correlation within ``search``
+    pixels, sub-pixel peak), and an affine (or similarity) fitted to the matches with RANSAC,
+    so a moved or pasted object is outvoted by the rest of the scene. Returns the new map
+    and its inlier count (``m3`` and 0 when too few patches match)."""
+    h, w = tpl.shape
+    wr = cv2.warpPerspective(ref, m3, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    half = patch // 2
+    pts, found = [], []
+    gy, gx = grid
+    for i in range(gy):
+        for j in range(gx):
+            cy = int(round(half + search + (h - 2 * (half + search) - 1) * i / max(1, gy - 1)))
+            cx = int(round(half + search + (w - 2 * (half + search) - 1) * j / max(1, gx - 1)))
+            t = tpl[cy - half : cy + half, cx - half : cx + half]
+            sw = wr[
+                cy - half - search : cy + half + search, cx - half - search : cx + half + search
+            ]
+            if t.std() < 1e-3 or sw.shape != (patch + 2 * search, patch + 2 * search):
+                continue
+            if sw.std() < 1e-3:
+                continue
+            r = cv2.matchTemplate(sw, t, cv2.TM_CCOEFF_NORMED)
+            _, peak, _, (x, y) = cv2.minMaxLoc(r)
+            if peak < 0.2:
+                continue
+            dx = _parabola(r[y, x - 1], r[y, x], r[y, x + 1]) if 0 < x < r.shape[1] - 1 else 0.0
+            dy = _parabola(r[y - 1, x], r[y, x], r[y + 1, x]) if 0 < y < r.shape[0] - 1 else 0.0
+            px, py = cx - 0.5, cy - 0.5
+            pts.append((px, py))
+            found.append((px + x + dx - search, py + y + dy - search))
+    if len(pts) < 6:
+        return m3, 0
+    p = np.asarray(pts, np.float64)
+    q = np.hstack([np.asarray(found, np.float64), np.ones((len(found), 1))]) @ m3.T
+    q = q[:, :2] / q[:, 2:3]
+    fit = cv2.estimateAffinePartial2D if similarity else cv2.estimateAffine2D
+    m, inl = fit(
+        p.astype(np.float32),
+        q.astype(np.float32),
+        method=cv2.RANSAC,
+        ransacReprojThreshold=1.5,
+        maxIters=2000,
+        confidence=0.999,
+        refineIters=20,
+    )
+    if m is None or inl is None:
+        return m3, 0
+    return _to3(np.asarray(m, np.float64)), int(inl.sum())
+
+
+def _block_candidate(
+    pyr: list[tuple[np.ndarray, np.ndarray]], sizes: list[tuple[int, int]], start: np.ndarray
+) -> np.ndarray:
+    """A coarsest-level start refined by block matching: a wide search at the level below
+    the finest, then two narrow passes at the finest (finest-level map)."""
+    m3 = start
+    lv = max(0, len(pyr) - 2)
+    for k in range(1, lv + 1):
+        m3 = _scale(m3, sizes[k][1] / sizes[k - 1][1])
+    hh, ww = sizes[lv]
+    m3, _ = _block_refine(pyr[lv][0], pyr[lv][1], m3, max(16, ww // 7), max(8, ww // 6),
+                          (6, 8), similarity=True)  # fmt: skip
+    if lv != len(pyr) - 1:
+        m3 = _scale(m3, sizes[-1][1] / ww)
+    fh, fw = sizes[-1]
+    for _ in range(2):
+        m3, _ = _block_refine(pyr[-1][0], pyr[-1][1], m3, max(16, fw // 10), max(4, fw // 50),
+                              (8, 10), similarity=False)  # fmt: skip
+    return m3
 
 
 def _centre_fix(

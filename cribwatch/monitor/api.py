@@ -119,9 +119,17 @@ def check(opts: MonitorOptions) -> None:
         parse_hostport(opts.mqtt, "--mqtt", 1883)
     if opts.reference is not None:
         read_reference(opts.reference)
-    load_state(opts.state)
-    if opts.state is not None and Path(opts.state).exists() and Path(opts.state).is_dir():
-        raise CribwatchError(f"--state {opts.state}: is a folder")
+    if opts.state is not None and Path(opts.state).is_dir():
+        raise CribwatchError(f"--state {opts.state}: is a folder, not a JSON file")
+    state = load_state(opts.state)
+    if opts.reference is None and opts.state is not None:
+        ref = state.reference_path(Path(opts.state).parent)
+        if ref is not None:
+            if not ref.is_file():
+                raise CribwatchError(
+                    f"{opts.state}: the reference of preset {state.preset!r}, {ref}, is not a file"
+                )
+            read_reference(ref)
     inputs: dict[str, Any] = {"SOURCE": _as_path(opts.source), "--audio": _as_path(opts.audio),
                               "--reference": opts.reference, "--state": opts.state}  # fmt: skip
     if opts.events is not None:
@@ -214,6 +222,7 @@ def build(opts: MonitorOptions, on_record: Callable[[Record], None] | None = Non
             cry_model=opts.cry_model,
             listen=opts.listen,
             learn_reference=opts.reference is None,
+            state_dir=Path(opts.state).parent if opts.state is not None else None,
         )
         web = None
         if opts.serve is not None:

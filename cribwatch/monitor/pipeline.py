@@ -179,7 +179,9 @@ class Monitor:
     Args:
         source: video (and audio) source; ``audio_source``: audio from elsewhere.
         state: the camera's state (thresholds, orientation, reference bank).
-        state_path: where the state was read (learned references are written beside it).
+        state_path: the state file learned references are written into (beside it).
+        state_dir: the folder relative reference paths of the state are taken from (default
+            ``state_path``'s).
         reference: a day reference (RGB) that overrides the bank.
         learn_reference: in day mode, take day frames as the reference (every
             ``state.learn_reference_s``); off when a reference is given explicitly.
@@ -206,6 +208,7 @@ class Monitor:
         cry_model: Path | None = None,
         listen: bool = True,
         learn_reference: bool = True,
+        state_dir: Path | None = None,
     ) -> None:
         self.state = state or CameraState()
         self.state_path = state_path
@@ -235,7 +238,8 @@ class Monitor:
         # colour
         self.reference = reference
         if self.reference is None:
-            ref_path = self.state.reference_path(state_path.parent if state_path else None)
+            base = state_dir or (state_path.parent if state_path else None)
+            ref_path = self.state.reference_path(base)
             if ref_path is not None and ref_path.is_file():
                 self.reference = (read_reference(ref_path) * 255).astype(np.uint8)
         self._colorizer: Colorizer | None = None
@@ -280,7 +284,11 @@ class Monitor:
         if separate and listen:
             assert audio_source is not None
             self.audio_reader = StreamReader(
-                audio_source, on_audio=self._on_audio, config=sc, name="reader-audio"
+                audio_source,
+                on_audio=self._on_audio,
+                on_status=self._on_audio_status,
+                config=sc,
+                name="reader-audio",
             )
         self._threads = [
             threading.Thread(target=self._video_loop, name="video", daemon=True),
@@ -366,13 +374,19 @@ class Monitor:
         self.health.audio_in += pcm.shape[0]
         self._audio_q.put((t, pcm, time.time()))
 
-    def _on_status(self, state: str, t: float, message: str) -> None:
+    def _on_status(self, state: str, t: float, message: str, which: str = "video") -> None:
+        reader = self.reader if which == "video" else self.audio_reader
+        src = reader.source if reader is not None else ""
+        detail = {"source": src, "stream": which}
         if state == "up":
             self.emit(Record("stream_up", "status", "source", t, camera=self.state.name,
-                             detail={"source": self.reader.source}))  # fmt: skip
+                             detail=detail))  # fmt: skip
         elif state == "down":
             self.emit(Record("stream_down", "status", "source", t, camera=self.state.name,
-                             detail={"reason": message}))  # fmt: skip
+                             detail={**detail, "reason": message}))  # fmt: skip
+
+    def _on_audio_status(self, state: str, t: float, message: str) -> None:
+        self._on_status(state, t, message, "audio")
 
     # ------------------------------------------------------------------ records
 

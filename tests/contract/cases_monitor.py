@@ -150,3 +150,12 @@ CASES: list[Case] = [
     Case("monitor_bench_size", ["monitor", "bench", "--width", "5"], ["--size"]),
     Case("monitor_bench_pose", ["monitor", "bench", "--pose", "openpose"], ["--pose"]),
 ]
+
+CASES += [
+    Case(
+        "monitor_run_state_reference_missing",
+        [*RUN, SRC, "--state", "{tmp}/camera.json"],
+        ["{tmp}/camera.json", "day.png"],
+        setup=_state({**GOOD_STATE, "references": [["default", "day.png"]]}),
+    ),  # fmt: skip
+]

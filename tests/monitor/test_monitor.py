@@ -608,3 +608,23 @@ def test_a_failing_stage_skips_the_frame(clip: Path) -> None:
     assert h["errors"] > 0 and "pose estimator failed" in h["last_error"]
     assert h["frames_processed"] > h["errors"]  # the others went through
     assert h["audio_samples_in"] == h["audio_samples_done"]
+
+
+def test_reference_bank_of_a_hand_written_state(clip: Path, tmp_path: Path) -> None:
+    """A state file written by hand: its preset's reference (relative to the file) colours the
+    night; the file itself is never rewritten."""
+    shutil.copy(package_file(SAMPLE_REFERENCE), tmp_path / "day.png")
+    state = tmp_path / "camera.json"
+    text = json.dumps({"format": "cribwatch-camera", "version": 1, "name": "nursery",
+                       "daynight": "night", "references": [["default", "day.png"]]})  # fmt: skip
+    state.write_text(text)
+    got = Collector()
+    built = build(MonitorOptions(source=str(clip), state=state, pose="none", realtime=False),
+                  on_record=got)  # fmt: skip
+    built.monitor.start()
+    assert built.monitor.wait(60)
+    h = built.monitor.close()["health"]
+    assert h["colour"] and h["mode"] == "night" and "color" in h["stages"]
+    assert got.types()[:2] == ["stream_up", "night"]
+    assert all(r.camera == "nursery" for _, r in got.items)
+    assert state.read_text() == text

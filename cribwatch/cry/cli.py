@@ -182,6 +182,48 @@ def train_cmd(
     typer.echo(json.dumps(res))
 
 
+@app.command("train-verifier")
+def train_verifier_cmd(
+    data: list[Path] = typer.Option(..., "--data", help="Training cry set (repeat to pool sets)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Verifier head to write (.npz; its card beside it as .json)."
+    ),
+    hidden: int = typer.Option(32, "--hidden", help="Hidden units of the head (1-512)."),
+    steps: int = typer.Option(3000, "--steps", help="Optimizer steps."),
+    seed: int = typer.Option(0, "--seed", help="Seed."),
+    gate: float = typer.Option(
+        0.9, "--gate", help="First-stage score that wakes the verifier (the card's cascade)."
+    ),
+    threshold: float = typer.Option(
+        0.5, "--threshold", help="Verifier score threshold of the card's detector config."
+    ),
+    first_stage: Path = typer.Option(
+        DEFAULT_MODEL, "--first-stage", help="Board cry model of the cascade (beside --out)."
+    ),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Train the YAMNet verifier head (a small MLP on YAMNet's 521 class scores) and write it
+    with a card that makes it the second stage of a two-stage cascade."""
+    clikit.check_number("--hidden", hidden, low=1, high=512, integer=True)
+    clikit.check_number("--steps", steps, low=1, integer=True)
+    clikit.check_number("--gate", gate, low=0, high=0.999)
+    clikit.rate("--threshold", threshold)
+    with _bar("train-verifier") as bar:
+        res = tasks.train_verifier_head(
+            list(data),
+            out,
+            hidden=hidden,
+            steps=steps,
+            seed=seed,
+            gate=gate,
+            threshold=threshold,
+            first_stage=first_stage,
+            force=force,
+            progress=bar,
+        )
+    typer.echo(json.dumps(res))
+
+
 def _show(msg: Event | Alert | End, json_out: bool) -> None:
     if json_out:
         typer.echo(json.dumps(msg.to_dict()))

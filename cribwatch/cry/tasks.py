@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from cribwatch.cards import write_card
 from cribwatch.cry import eval as ev
 from cribwatch.cry.api import (
+    DEFAULT_ONNX,
     DEFAULT_WEIGHTS,
     load_filter_config,
     make_scorer,
@@ -28,13 +30,20 @@ from cribwatch.cry.api import (
 from cribwatch.cry.audio import read_audio
 from cribwatch.cry.bench import bench as run_bench
 from cribwatch.cry.board_export import export_c
-from cribwatch.cry.dataset import load_set
+from cribwatch.cry.dataset import CrySet, load_set
 from cribwatch.cry.features import FrontEndConfig
 from cribwatch.cry.golden import dump_cry_golden
 from cribwatch.cry.intref import IntModel
 from cribwatch.cry.postprocess import FILTERS, FilterConfig, load_config_mapping
+from cribwatch.cry.pretrained import YAMNET_MACS
 from cribwatch.cry.sounds import SPLITS, SetConfig, build_real_set, build_set
 from cribwatch.cry.tables import DEFAULT_GRID, build_tables
+from cribwatch.cry.verifier_train import (
+    HARD_TYPES,
+    set_class_scores,
+    train_verifier,
+    training_windows,
+)
 from cribwatch.errors import CribwatchError
 from cribwatch.io import (
     OUTPUT_MARK,
@@ -594,3 +603,110 @@ def filter_config(config: Path | None, model: Path) -> FilterConfig:
     """The detector config a verb uses (after the model file was checked)."""
     make_scorer(model)
     return load_filter_config(config, model)
+
+
+# ----------------------------------------------------------------------------- verifier
+
+
+def train_verifier_head(
+    data: list[Path],
+    out: Path,
+    *,
+    hidden: int = 32,
+    steps: int = 3000,
+    seed: int = 0,
+    gate: float = 0.9,
+    threshold: float = 0.5,
+    first_stage: Path = DEFAULT_ONNX,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, object]:
+    """``cry train-verifier``: the YAMNet verifier head on cry sets, written as ``out``
+    (``.npz``) with its card (``out`` with ``.json``): the cascade behind ``first_stage`` at
+    ``gate``, and the detector chain of ``first_stage``'s card with ``threshold``.
+
+    Windows scored by YAMNet (cached in each set's ``.cache/``): every second window of files
+    with cries, every tenth window of cry-free files, and every window the first stage scores
+    at least 0.5 (its hard negatives)."""
+    if Path(out).suffix.lower() != ".npz":
+        raise CribwatchError(f"--out {out}: a verifier is written as .npz")
+    card_out = Path(out).with_suffix(".json")
+    inputs: dict[str, Any] = {f"--data {i}": d for i, d in enumerate(data)}
+    check_output(out, inputs={**inputs, "--first-stage": first_stage}, force=force)
+    check_output(card_out, option="--out (card)", inputs=inputs, force=force)
+    if first_stage.suffix.lower() not in (".onnx", ".cwq", ".pt"):
+        raise CribwatchError(
+            f"--first-stage {first_stage}: want a board cry model (.onnx, .cwq, .pt)"
+        )
+    if first_stage.resolve().parent != Path(out).resolve().parent:
+        raise CribwatchError(
+            f"--first-stage {first_stage}: must lie in the folder of --out (the card names it)"
+        )
+    sets = [load_set(d) for d in data]
+    first = make_scorer(first_stage)
+    chain = load_filter_config(None, first_stage)
+    pooled = []
+    for s in sets:
+        _, an = ev.load_and_analyse(s.root)
+        ev.score_set(an, first, hop_s=chain.hop_s)
+
+        def select(
+            f: str, n: int, an: dict[str, ev.FileAnalysis] = an, s: CrySet = s
+        ) -> np.ndarray:
+            m = np.zeros(n, bool)
+            sc = an[f].scores[:n]
+            m[: len(sc)] = sc >= 0.5
+            m[:: 2 if s.labels.get(f) else 10] = True
+            return m
+
+        sc, done = set_class_scores(
+            s, chain.hop_s, select=select, tag="train-v1", progress=progress
+        )
+        pooled.append((s, sc, done))
+    x, y, w = training_windows(pooled, chain.hop_s)
+    head = train_verifier(x, y, w, hidden=hidden, steps=steps, seed=seed, progress=progress)
+    head.save(Path(out))
+    card = {
+        "format": "cribwatch-card",
+        "version": 1,
+        "capability": "cry",
+        "model": "cry verifier: a small head on YAMNet's 521 class scores of a window's 0.96 s "
+        "patch; the second stage of the cascade behind the board CNN",
+        "weights": Path(out).name,
+        "yamnet": "cry_yamnet.tflite",
+        "cascade": {"first_stage": first_stage.name, "gate": gate},
+        "architecture": {
+            "type": "yamnet-class-score-head",
+            "input": "logit of the 521 YAMNet class scores (clipped to [1/512, 511/512]), scaled",
+            "hidden": hidden,
+            "params": head.params,
+            "macs": head.macs,
+            "yamnet_macs": YAMNET_MACS,
+        },
+        "training": {
+            "data": [str(d) for d in data],
+            "windows": int(len(y)),
+            "cry_windows": int(y.sum()),
+            "steps": steps,
+            "seed": seed,
+            "hard_negatives": "noise types "
+            + ", ".join(HARD_TYPES)
+            + " and windows YAMNet scores >= 0.1 for class 20 weigh 3x",
+        },
+        "licences": {
+            "head": "Apache-2.0 (cribwatch)",
+            "YAMNet": "Apache-2.0 (cry_yamnet.tflite, see cry_yamnet.json)",
+            "AudioSet": "CC-BY-4.0 (YAMNet's training data, not shipped)",
+        },
+        "detector": {**chain.to_dict(), "threshold": threshold},
+        "written_by": OUTPUT_MARK,
+    }
+    write_card(card_out, card)
+    return {
+        "out": str(out),
+        "card": str(card_out),
+        "windows": int(len(y)),
+        "cry_windows": int(y.sum()),
+        "params": head.params,
+        "macs": head.macs,
+    }

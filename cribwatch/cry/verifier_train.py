@@ -29,10 +29,14 @@ from cribwatch.io import atomic_path
 # ----------------------------------------------------------------------------- set helpers
 
 
-def _class_cache(root: Path, hop_s: float, model: Path) -> Path:
+def _class_cache(root: Path, hop_s: float, model: Path, tag: str) -> Path:
     digest = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
-    key = hashlib.sha256(json.dumps([1, hop_s, digest]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([2, hop_s, digest, tag]).encode()).hexdigest()[:12]
     return root / ".cache" / f"yamnet-{key}.npz"
+
+
+Selection = Callable[[str, int], "np.ndarray | None"]
+"""``select(file, n_windows)``: a boolean mask of the windows to score (None: all)."""
 
 
 def set_class_scores(
@@ -41,24 +45,38 @@ def set_class_scores(
     model: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache: bool = True,
-) -> dict[str, np.ndarray]:
-    """YAMNet's 521 scores of every detector window of every file of a set:
-    ``{file: (n_windows, 521) uint8}`` holding ``score * 256`` (exact for the int8 graph;
-    255 stands for 255/256 and above). Cached in ``DIR/.cache/`` keyed by hop and model."""
+    select: Selection | None = None,
+    tag: str = "all",
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """YAMNet's 521 scores of the detector windows of every file of a set:
+    ``({file: (n_windows, 521) uint8}, {file: (n_windows,) bool scored})``; the scores hold
+    ``score * 256`` (exact for the int8 graph; 255 stands for 255/256 and above), rows not
+    scored (``select``) are 0. Cached in ``DIR/.cache/`` keyed by hop, model and ``tag`` (name
+    the selection)."""
     model = Path(model) if model is not None else WEIGHTS
-    cp = _class_cache(s.root, hop_s, model)
+    cp = _class_cache(s.root, hop_s, model, tag)
     if cache and cp.is_file():
         z = np.load(cp)
         if list(z["names"]) == s.files:
-            return {f: z[f"s{i}"] for i, f in enumerate(s.files)}
+            return (
+                {f: z[f"s{i}"] for i, f in enumerate(s.files)},
+                {f: z[f"m{i}"] for i, f in enumerate(s.files)},
+            )
     net = Yamnet(model)
     hop = int(round(hop_s * 16000))
     out: dict[str, np.ndarray] = {}
+    done: dict[str, np.ndarray] = {}
     for i, f in enumerate(s.files):
         x = read_audio(s.audio_path(f))
         n = n_windows(x.shape[0], hop_s)
-        sc = net(window_patches(x, hop, n)) if n else np.zeros((0, N_CLASSES), np.float32)
-        out[f] = np.clip(np.rint(sc * SCORE_STEP), 0, 255).astype(np.uint8)
+        mask = np.ones(n, bool) if select is None else select(f, n)
+        mask = np.ones(n, bool) if mask is None else np.asarray(mask, bool)[:n]
+        sc = np.zeros((n, N_CLASSES), np.uint8)
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            patches = window_patches(x, hop, n)[idx]
+            sc[idx] = np.clip(np.rint(net(patches) * SCORE_STEP), 0, 255).astype(np.uint8)
+        out[f], done[f] = sc, mask
         if progress:
             progress(i + 1, len(s.files))
     if cache:
@@ -66,11 +84,12 @@ def set_class_scores(
             cp.parent.mkdir(exist_ok=True)
             arrays: dict[str, Any] = {"names": np.array(s.files)}
             arrays.update({f"s{i}": out[f] for i, f in enumerate(s.files)})
+            arrays.update({f"m{i}": done[f] for i, f in enumerate(s.files)})
             with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, **arrays)
         except OSError:
             pass
-    return out
+    return out, done
 
 
 def window_targets(s: CrySet, f: str, n: int, hop_s: float = HOP_S) -> np.ndarray:
@@ -106,19 +125,21 @@ negatives: baby non-cry sounds, laughs, babble, speech, music, animals."""
 
 
 def training_windows(
-    sets: list[tuple[CrySet, dict[str, np.ndarray]]],
+    sets: list[tuple[CrySet, dict[str, np.ndarray], dict[str, np.ndarray]]],
     hop_s: float = HOP_S,
     hard_weight: float = 3.0,
     zero_shot_hard: float = 0.1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X (N, 521) uint8 scores, y (N,), sample weight (N,)) of every labelled window of the
-    sets. Negatives of a hard type (:data:`HARD_TYPES`) or whose zero-shot class-20 score
-    reaches ``zero_shot_hard`` weigh ``hard_weight``; classes are balanced by weight."""
+    sets (windows not scored are left out). Negatives of a hard type (:data:`HARD_TYPES`) or
+    whose zero-shot class-20 score reaches ``zero_shot_hard`` weigh ``hard_weight``; classes
+    are balanced by weight."""
     xs, ys, ws = [], [], []
-    for s, scores in sets:
+    for s, scores, scored in sets:
         for f in s.files:
             sc = scores[f]
             y = window_targets(s, f, sc.shape[0], hop_s)
+            y = np.where(scored[f], y, -1)
             names = window_noise(s, f, sc.shape[0], hop_s)
             hard = np.array([any(h in nm.lower() for h in HARD_TYPES) for nm in names], bool)
             hard |= from_uint8(sc[:, BABY_CRY]) >= zero_shot_hard

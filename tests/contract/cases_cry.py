@@ -590,4 +590,57 @@ CASES: list[Case] = [
         absent=["{tmp}/t.md"],
         setup=BAD_SET,
     ),
+    # issue 23: YAMNet models, the verifier and its training verb
+    Case(
+        "cd_tflite_junk",
+        ["cry", "detect", NOISE, "--model", "{tmp}/y.tflite"],
+        ["y.tflite"],
+        setup=_json("y.tflite", "not a model"),
+    ),
+    Case(
+        "cd_verifier_junk",
+        ["cry", "detect", NOISE, "--model", "{tmp}/v.npz"],
+        ["v.npz"],
+        setup=_json("v.npz", "not a verifier"),
+    ),
+    Case(
+        "ctv_hidden0",
+        ["cry", "train-verifier", "--data", "{fx}/cryset", "--out", "{tmp}/v.npz", "--hidden", "0"],
+        ["--hidden"],
+        absent=["{tmp}/v.npz", "{tmp}/v.json"],
+    ),
+    Case(
+        "ctv_gate_gt1",
+        ["cry", "train-verifier", "--data", "{fx}/cryset", "--out", "{tmp}/v.npz", "--gate", "1.5"],
+        ["--gate"],
+        absent=["{tmp}/v.npz", "{tmp}/v.json"],
+    ),
+    Case(
+        "ctv_out_not_npz",
+        ["cry", "train-verifier", "--data", "{fx}/cryset", "--out", "{tmp}/v.pt"],
+        ["--out", "v.pt"],
+        absent=["{tmp}/v.pt"],
+    ),
+    Case(
+        "ctv_badset",
+        [
+            "cry",
+            "train-verifier",
+            "--data",
+            "{tmp}/cs",
+            "--out",
+            "{tmp}/v.npz",
+            "--first-stage",
+            "{tmp}/cry.onnx",
+        ],
+        ["labels.tsv", "line 2"],
+        absent=["{tmp}/v.npz", "{tmp}/v.json"],
+        setup=_all(BAD_SET, _copy(str(WEIGHTS / "cry.onnx"), "cry.onnx")),
+    ),
+    Case(
+        "ctv_first_stage_elsewhere",
+        ["cry", "train-verifier", "--data", "{fx}/cryset", "--out", "{tmp}/v.npz"],
+        ["--first-stage"],
+        absent=["{tmp}/v.npz", "{tmp}/v.json"],
+    ),
 ]

@@ -85,6 +85,9 @@ class AlignConfig:
     min_layout: float = 0.6
     """Least layout correlation (blurred grey frames) that accepts a view whose structure
     correlation is below :attr:`min_confidence` (a scene with little structure)."""
+    layout_floor: float = -0.2
+    """Least layout correlation that a view accepted on structure must also have (an
+    anticorrelated broad layout is another scene whose edges happen to line up)."""
     min_coverage: float = 0.5
     """Least fraction of the night frame the warped reference must cover."""
     zoom_range: tuple[float, float] = (0.6, 1.6)
@@ -101,6 +104,7 @@ class AlignConfig:
         "min_confidence": (-1.0, 1.0),
         "min_coverage": (0.0, 1.0),
         "min_layout": (-1.0, 1.01),
+        "layout_floor": (-1.01, 1.0),
         "max_shear": (0.0, 1.0),
     }
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"motion": ("affine", "homography")}
@@ -196,12 +200,17 @@ class Alignment:
     def check(self, cfg: AlignConfig) -> Alignment:
         """Fill :attr:`reasons` against ``cfg``'s limits; returns self."""
         r: list[str] = []
-        structure_ok = np.isfinite(self.confidence) and self.confidence >= cfg.min_confidence
-        layout_ok = np.isfinite(self.layout) and self.layout >= cfg.min_layout
-        if not (structure_ok or layout_ok):
+        layout = self.layout if np.isfinite(self.layout) else -1.0
+        structure_ok = (
+            np.isfinite(self.confidence)
+            and self.confidence >= cfg.min_confidence
+            and layout >= cfg.layout_floor
+        )
+        if not (structure_ok or layout >= cfg.min_layout):
             r.append(
-                f"structure correlation {self.confidence:.2f} < {cfg.min_confidence:.2f} and "
-                f"layout correlation {self.layout:.2f} < {cfg.min_layout:.2f}"
+                f"structure correlation {self.confidence:.2f} (least {cfg.min_confidence:.2f}, "
+                f"with layout at least {cfg.layout_floor:.2f}), layout correlation "
+                f"{layout:.2f} (least {cfg.min_layout:.2f} alone)"
             )
         if self.coverage < cfg.min_coverage:
             r.append(f"reference covers {self.coverage:.0%} of the frame < {cfg.min_coverage:.0%}")

@@ -1,0 +1,88 @@
+"""Cross-modal alignment (color/align.py), the reference bank and ``--ref-warp`` pairs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cribwatch.color.align import Alignment, align, align_or_refuse, registration_error
+from cribwatch.color.api import Colorizer
+from cribwatch.color.bank import ReferenceBank
+from cribwatch.color.pairs import PairConfig, generate_pair
+from cribwatch.errors import CribwatchError
+
+CFG = replace(PairConfig(height=120, width=160), p_shift=0.0)
+
+
+def _pair(scene_dir: Path, seed: int, warp: str = "camera") -> tuple[dict, dict]:  # type: ignore[type-arg]
+    scenes = sorted(scene_dir.iterdir())
+    return generate_pair(scenes, [], seed, 0, CFG, "train", warp)  # type: ignore[arg-type]
+
+
+def test_identity_and_camera_pairs_share_night_target_and_mask(scene_dir: Path) -> None:
+    a, ma = _pair(scene_dir, 1, "identity")
+    b, mb = _pair(scene_dir, 1, "camera")
+    for k in ("night", "target", "mask"):
+        assert np.array_equal(a[k], b[k])
+    assert ma["ref_warp"]["zoom"] == 1.0 and mb["ref_warp"]["zoom"] != 1.0
+    # the recorded map takes the warped reference back onto the unwarped one
+    m = np.vstack([np.asarray(mb["ref_warp"]["night_to_reference"]), [0, 0, 1]])
+    back = Alignment(m, 1.0, 1.0, (120, 160), (120, 160)).warp(b["reference"])
+    inner = (slice(20, -20), slice(20, -20))
+    assert np.abs(back - a["reference"])[inner].mean() < 0.02
+    assert np.abs(b["reference"] - a["reference"])[inner].mean() > 0.04
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_known_warp_recovered_within_one_pixel(scene_dir: Path, seed: int) -> None:
+    imgs, meta = _pair(scene_dir, seed)
+    res = align(imgs["night"], imgs["reference"])
+    truth = np.asarray(meta["ref_warp"]["night_to_reference"])
+    assert res.ok, res.reasons
+    assert registration_error(res.matrix, truth, imgs["night"].shape) < 1.0
+    d = res.to_dict()
+    assert d["ok"] and abs(d["zoom"] * meta["ref_warp"]["zoom"] - 1.0) < 0.02  # inverse maps
+
+
+def test_wrong_scene_reference_refused(scene_dir: Path) -> None:
+    night = _pair(scene_dir, 0)[0]["night"]  # coffee
+    other = _pair(scene_dir, 1)[0]["reference"]  # chelsea
+    with pytest.raises(CribwatchError) as err:
+        align_or_refuse(night, other, name="--reference day.png")
+    msg = str(err.value)
+    assert "\n" not in msg and "--reference day.png" in msg and "does not match" in msg
+
+
+def test_colorizer_align_and_bank(scene_dir: Path) -> None:
+    imgs, _ = _pair(scene_dir, 0)
+    ident, _ = _pair(scene_dir, 0, "identity")
+    col = Colorizer(imgs["reference"], align=True)
+    out = col.colorize(imgs["night"])
+    assert col.alignment is not None and col.alignment.ok
+    want = Colorizer(ident["reference"]).colorize(imgs["night"])
+    plain = Colorizer(imgs["reference"]).colorize(imgs["night"])
+    assert np.abs(out - want).mean() < 0.5 * np.abs(plain - want).mean()
+    # strict: a reference of another scene is refused; not strict: used as it is
+    other = _pair(scene_dir, 1)[0]["reference"]
+    with pytest.raises(CribwatchError):
+        Colorizer(other, align=True).colorize(imgs["night"])
+    loose = Colorizer(other, align=True, strict=False)
+    loose.colorize(imgs["night"])
+    assert loose.alignment is not None and not loose.alignment.ok
+    # the bank picks the matching reference, and a refresh makes the colorizer choose again
+    bank = ReferenceBank(per_view=2)
+    bank.add(other, view="a")
+    bank.add(imgs["reference"], view="a")
+    choice = bank.best(imgs["night"])
+    assert choice is not None and choice.index == 1
+    banked = Colorizer(other, bank=bank)
+    assert np.abs(banked.colorize(imgs["night"]) - out).max() < 1e-6
+    bank.add(other, view="a")  # the oldest of view "a" goes
+    assert len(bank) == 2 and bank.version == 3
+    banked.colorize(imgs["night"])
+    assert banked.alignment is not None and banked.alignment.ok
+    with pytest.raises(CribwatchError):
+        ReferenceBank().best(imgs["night"])

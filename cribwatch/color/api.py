@@ -163,6 +163,7 @@ class Colorizer:
             :class:`CribwatchError`; otherwise it is used as it is (``alignment`` says so).
         bank: a :class:`ReferenceBank`: the reference is chosen from it per view (at the
             first frame, after :meth:`realign` and whenever the bank changes), aligned.
+        name: how errors name the reference.
 
     ``colorize(night)`` takes an (H, W) grey frame (float in [0, 1] or uint8) and returns
     (H, W, 3) float32 RGB in [0, 1]; a reference of another size is resized to the frame.
@@ -180,8 +181,11 @@ class Colorizer:
         align_config: AlignConfig | None = None,
         strict: bool = True,
         bank: ReferenceBank | None = None,
+        name: str = "reference",
     ) -> None:
         check_method(method)
+        self.name = name
+        """How errors name the reference (a CLI passes ``--reference PATH``)."""
         self.method = method
         self.align = align or bank is not None
         self.align_config = align_config or (bank.cfg if bank is not None else AlignConfig())
@@ -253,7 +257,7 @@ class Colorizer:
             return self._effective
         ref = self.reference
         if self.strict:
-            self.alignment = align_or_refuse(n, ref, self.align_config)
+            self.alignment = align_or_refuse(n, ref, self.align_config, self.name)
         else:
             self.alignment = align(n, ref, self.align_config)
         self._effective = self.alignment.warp(ref) if self.alignment.ok else ref

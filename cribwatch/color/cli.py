@@ -275,6 +275,11 @@ def align_eval_cmd(
     _int("--limit", limit, 1, MAX_PAIRS)
     clikit.positive("--fail-px", fail_px)
     pairs = load_pair_set(data)[:limit]
+    if not any(isinstance(p.meta.get("ref_warp"), dict) for p in pairs):
+        raise CribwatchError(
+            f"--data {data}: no pairs with a known reference warp (build the set with "
+            "color make-pairs --ref-warp camera)"
+        )
     with _bar("align", len(pairs)) as bar:
         res = measure(pairs, progress=bar, fail_px=fail_px)
     typer.echo(json.dumps({"data": str(data), **{k: _round(v) for k, v in res.items()}}))

@@ -69,7 +69,7 @@ def video_file(
         check_pixels(night, w, h)
         check_image_size(night, h, w)
         rate = vs.average_rate or Fraction(15, 1)
-        col = Colorizer(ref, method, align=align, strict=True)
+        col = Colorizer(ref, method, align=align, strict=True, name=f"--reference {reference}")
         seq = col.stream(stream)
         total = int(vs.frames) if vs.frames else None
         n = 0

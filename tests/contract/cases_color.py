@@ -135,6 +135,36 @@ def golden(*extra: str, model: str = "{tmp}/m.onnx", out: str = "{tmp}/g") -> li
 
 
 ONNX = str(WEIGHTS / "color_ssim_guided.onnx")
+SAMPLES = Path(str(resources.files("cribwatch.demo") / "samples" / "color"))
+OTHER_REF = str(SAMPLES / "00002" / "reference.png")
+"""A day reference of another scene than the fixture night frame (astronaut, not coffee)."""
+
+
+def align(*extra: str, night: str = NIGHT, ref: str = REF, out: str = "{tmp}/w.png") -> list[str]:
+    return ["color", "align", "--night", night, "--reference", ref, "--out", out, *extra]
+
+
+def video(*extra: str, night: str = "{tmp}/n.mp4", ref: str = REF,
+          out: str = "{tmp}/o.mp4") -> list[str]:  # fmt: skip
+    return ["color", "video", night, "--reference", ref, "--out", out, *extra]
+
+
+def _night_video(tmp: Path, fx: Path) -> None:
+    """``{tmp}/n.mp4``: three frames of the fixture night frame."""
+    from cribwatch.color.video import write_video
+    from cribwatch.io import read_gray
+
+    night = read_gray(fx / "night.png")
+    write_video(tmp / "n.mp4", [night] * 3, fps=5)
+
+
+def _text_video(tmp: Path, fx: Path) -> None:
+    (tmp / "t.mp4").write_text("this is plain text, not a video\n")
+
+
+def temporal_eval(*extra: str, data: str = "{fx}/pairs") -> list[str]:
+    return ["color", "temporal-eval", "--data", data, *extra]
+
 
 CASES: list[Case] = [
     # --- 2. inputs overwritten
@@ -441,4 +471,101 @@ CASES: list[Case] = [
     Case("cg_limit0", golden("--limit", "0", model=ONNX), ["--limit"], ["{tmp}/g"]),
     Case("cg_model_text", golden(model="{fx}/text.onnx"), ["text.onnx"], ["{tmp}/g"]),
     Case("cg_out_eq_pairs", golden(model=ONNX, out="{fx}/pairs"), ["--out", "--pairs"]),
+    # --- issue 26: alignment, video, temporal measures
+    Case(
+        "ca_wrong_scene", align(ref=OTHER_REF), ["--reference", "does not match"], ["{tmp}/w.png"]
+    ),  # fmt: skip
+    Case(
+        "ca_out_eq_night",
+        align(night="{tmp}/n.png", out="{tmp}/n.png"),
+        ["--out", "--night"],
+        setup=_night_copy,
+        check=_same_bytes("{tmp}/n.png", NIGHT),
+    ),
+    Case("ca_night_missing", align(night="{tmp}/none.png"), ["none.png"], ["{tmp}/w.png"]),
+    Case("ca_ref_bomb", align(ref="{fx}/bomb.png"), ["bomb.png", "20000x20000"], ["{tmp}/w.png"]),
+    Case("ca_ref_grey_text", align(ref="{fx}/text.png"), ["text.png"], ["{tmp}/w.png"]),
+    Case(
+        "ca_out_ro",
+        align(out="{fx}/ro/w.png"),
+        ["{fx}/ro/w.png", "cannot write"],
+        ["{fx}/ro/w.png"],
+    ),  # fmt: skip
+    Case(
+        "cc_align_wrong_scene",
+        colorize("--align", ref=OTHER_REF),
+        ["--reference", "does not match"],
+        ["{tmp}/c.png"],
+    ),
+    Case("cae_data_missing", ["color", "align-eval", "--data", "{tmp}/none"], ["none"]),
+    Case(
+        "cae_no_known_warp",
+        ["color", "align-eval", "--data", "{fx}/pairs"],
+        ["--data", "--ref-warp"],
+    ),
+    Case(
+        "cae_fail_px0",
+        ["color", "align-eval", "--data", "{fx}/pairs", "--fail-px", "0"],
+        ["--fail-px"],
+    ),  # fmt: skip
+    Case(
+        "cae_limit0", ["color", "align-eval", "--data", "{fx}/pairs", "--limit", "0"], ["--limit"]
+    ),  # fmt: skip
+    Case(
+        "cv_align_data_missing",
+        ["color", "eval", "--data", "{tmp}/none", "--method", "gray", "--align"],
+        ["none"],
+    ),
+    Case(
+        "cm_ref_warp_bogus",
+        make_pairs("--ref-warp", "tilt"),
+        ["--ref-warp"],
+        ["{tmp}/out"],
+        setup=_scenes,
+    ),  # fmt: skip
+    Case("cvid_missing", video(night="{tmp}/none.mp4"), ["none.mp4"], ["{tmp}/o.mp4"]),
+    Case(
+        "cvid_text", video(night="{tmp}/t.mp4"), ["t.mp4"], ["{tmp}/o.mp4"], setup=_text_video
+    ),  # fmt: skip
+    Case(
+        "cvid_out_eq_night",
+        video(out="{tmp}/n.mp4"),
+        ["--out", "{tmp}/n.mp4"],
+        setup=_night_video,
+    ),
+    Case(
+        "cvid_frames0", video("--frames", "0"), ["--frames"], ["{tmp}/o.mp4"], setup=_night_video
+    ),  # fmt: skip
+    Case(
+        "cvid_max_frames0",
+        video("--max-frames", "0"),
+        ["--max-frames"],
+        ["{tmp}/o.mp4"],
+        setup=_night_video,
+    ),  # fmt: skip
+    Case(
+        "cvid_method_bogus",
+        video("--method", "bogus"),
+        ["--method"],
+        ["{tmp}/o.mp4"],
+        setup=_night_video,
+    ),  # fmt: skip
+    Case(
+        "cvid_ref_bomb",
+        video(ref="{fx}/bomb.png"),
+        ["bomb.png"],
+        ["{tmp}/o.mp4"],
+        setup=_night_video,
+    ),  # fmt: skip
+    Case(
+        "cvid_wrong_scene",
+        video(ref=OTHER_REF),
+        ["--reference", "does not match"],
+        ["{tmp}/o.mp4"],
+        setup=_night_video,
+    ),
+    Case("cte_n0", temporal_eval("--n", "0"), ["--n"]),
+    Case("cte_frames_short", temporal_eval("--frames", "3"), ["--frames"]),
+    Case("cte_data_missing", temporal_eval(data="{tmp}/none"), ["none"]),
+    Case("cte_method_bogus", temporal_eval("--method", "nope"), ["--method"]),
 ]

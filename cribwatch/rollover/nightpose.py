@@ -58,6 +58,17 @@ class NightConfig:
     """Try 0/90/180/270 degrees when there is no track (else upright only)."""
     tracking: bool = False
     """Video: crop and turn upright from the last frame's keypoints."""
+    keep_size: float = 0.0
+    """Tracking: the crop is at least this fraction of the last present frame's crop."""
+    up_smooth: float = 0.0
+    """Tracking: weight of the previous frame's up direction in the next (0: none)."""
+    track_hold: int = 0
+    """Tracking: frames without a person during which the last track is still tried (and the
+    whole frame searched) before it is dropped."""
+    research: bool = False
+    """Tracking: search the whole frame again when the track holds on fewer reliable
+    keypoints than the most it has had, and keep the better result. Off: no gain on the
+    tuning photos (96% either way) for 70% more CPU (docs/results/rollover-night.md)."""
     refine: bool = True
     """Runs on crops around the first run's keypoints (backends with ``infer``)."""
     consistency: float = 0.05
@@ -78,6 +89,13 @@ class NightConfig:
     """CLAHE tiles per side."""
     gamma: float = 0.8
     """Gamma applied after CLAHE (< 1 lifts the shadows)."""
+    orientations: int = 4
+    """Directions tried by the search: 4 (every 90 degrees) or 8 (every 45)."""
+    crop_thr: float = 0.2
+    """Keypoints with at least this score bound the crops (0: ``score_thr``); lower keeps
+    the weakly seen limbs inside, so successive crops do not shrink onto the face."""
+    crop: str = "box"
+    """How crops around keypoints are sized: ``box`` or ``movenet`` (see ``NightPose._box``)."""
     roi_margin: float = 0.35
     """The tracked crop: the keypoints' box grown by this fraction of its side on each side."""
     min_roi: float = 0.25
@@ -85,6 +103,7 @@ class NightConfig:
     square_side: int = 320
     """Side of the square a wrapped backend without ``infer`` (MediaPipe) sees."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"crop": ("box", "movenet")}
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
         "score_thr": (0.0, 1.0),
         "min_keypoints": (1, 13),
@@ -94,6 +113,11 @@ class NightConfig:
         "clahe_tiles": (1, 64),
         "gamma": (0.1, 5.0),
         "roi_margin": (0.0, 2.0),
+        "orientations": (4, 8),
+        "track_hold": (0, 1000),
+        "up_smooth": (0.0, 0.99),
+        "keep_size": (0.0, 2.0),
+        "crop_thr": (0.0, 1.0),
         "consistency": (0.0, 1.0),
         "min_roi": (0.01, 1.0),
         "square_side": (32, 2048),
@@ -158,6 +182,9 @@ def crop_matrix(cx: float, cy: float, size: float, up: np.ndarray, side: int) ->
 
 UPS: tuple[tuple[float, float], ...] = ((0.0, -1.0), (1.0, 0.0), (0.0, 1.0), (-1.0, 0.0))
 """Directions of the body axis tried without a track (0, 90, 180, 270 degrees)."""
+_D = math.sqrt(0.5)
+UPS8: tuple[tuple[float, float], ...] = UPS + ((_D, -_D), (_D, _D), (-_D, _D), (-_D, -_D))
+"""The same with the four diagonals (``orientations=8``)."""
 
 
 @dataclass
@@ -194,6 +221,9 @@ class NightPose:
         self.name = f"{self.base.name}+night({','.join(f for f in flags if f) or 'plain'})"
         self._last: np.ndarray | None = None
         self._up = np.array(UPS[0])
+        self._track_count = 0
+        self._lost = 0
+        self._size = 0.0
         self.runs = 0
         """Model runs so far (cost accounting)."""
         self.last_drift = 0.0
@@ -212,15 +242,31 @@ class NightPose:
         return kp
 
     def _box(self, kp: np.ndarray, w: int, h: int) -> tuple[float, float, float]:
-        """Centre and side of the crop around the reliable keypoints (all if too few)."""
+        """Centre and side of the crop around the reliable keypoints (all if too few).
+
+        ``crop="box"``: their bounding box grown by ``roi_margin`` per side. ``crop="movenet"``
+        (MoveNet's own demo): centred on the hips (else the box), half-side the larger of 1.9x
+        the torso keypoints' and 1.2x all keypoints' largest offset from the centre.
+        """
         c = self.config
-        rel = kp[:, 2] >= c.score_thr
+        rel = kp[:, 2] >= (c.crop_thr if c.crop_thr > 0 else c.score_thr)
         pts = kp[rel, :2] if rel.sum() >= 3 else kp[:, :2]
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)
-        size = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * c.roi_margin)
+        if c.crop == "movenet":
+            if rel[L_HIP] and rel[R_HIP]:
+                cx, cy = (kp[L_HIP, :2] + kp[R_HIP, :2]) / 2.0
+            else:
+                cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+            torso = [j for j in (L_SH, R_SH, L_HIP, R_HIP) if rel[j]]
+            t_range = float(np.abs(kp[torso, :2] - [cx, cy]).max()) if torso else 0.0
+            b_range = float(np.abs(pts - [cx, cy]).max())
+            size = 2.0 * max(1.9 * t_range, 1.2 * b_range)
+        else:
+            cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+            size = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * c.roi_margin)
         size = max(size, c.min_roi * max(w, h))
-        return (x0 + x1) / 2.0, (y0 + y1) / 2.0, size
+        return float(cx), float(cy), float(size)
 
     def _crop_run(
         self, frame: np.ndarray, kp: np.ndarray, up: np.ndarray
@@ -257,7 +303,7 @@ class NightPose:
         c = self.config
         h, w = frame.shape[:2]
         best: tuple[tuple[bool, int, float], _Pose] | None = None
-        for up in UPS if c.orientation else UPS[:1]:
+        for up in (UPS8 if c.orientations == 8 else UPS) if c.orientation else UPS[:1]:
             u = np.array(up)
             m = crop_matrix((w - 1) / 2.0, (h - 1) / 2.0, max(w, h), u, self._side)
             pose = self._settle(frame, self._run(frame, m), u)
@@ -269,10 +315,19 @@ class NightPose:
 
     def _track(self, frame: np.ndarray, last: np.ndarray) -> _Pose:
         """The crop around the last keypoints, turned upright by the last torso axis."""
-        up = torso_up(last, self.config.score_thr)
-        up = self._up if up is None else up
-        kp, _ = self._crop_run(frame, last, up)
-        return self._settle(frame, kp, up) if self.config.consistency > 0 else _Pose(kp, up, 0.0)
+        c = self.config
+        up = torso_up(last, c.score_thr)
+        if up is None:
+            up = self._up
+        elif c.up_smooth > 0:  # the axis of noisy keypoints jitters: smooth it over frames
+            v = c.up_smooth * self._up + (1.0 - c.up_smooth) * up
+            n = float(np.hypot(v[0], v[1]))
+            up = v / n if n > 1e-6 else up
+        h, w = frame.shape[:2]
+        cx, cy, size = self._box(last, w, h)
+        size = max(size, c.keep_size * self._size)  # keypoints lost to noise do not shrink it
+        kp = self._run(frame, crop_matrix(cx, cy, size, up, self._side))
+        return self._settle(frame, kp, up) if c.consistency > 0 else _Pose(kp, up, 0.0)
 
     # ---------------------------------------------------------------- the backend interface
 
@@ -286,13 +341,33 @@ class NightPose:
             pose = self._track(frame, self._last)
             if not self._present(pose):
                 pose = None
+            elif c.research and reliable_count(pose.kp, c.score_thr) < self._track_count:
+                # the track holds on fewer keypoints than it started with: search again and
+                # keep the better of the two
+                found = self._search(frame)
+                if (self._present(found), *_quality(found.kp, c.score_thr)) > (
+                    True, *_quality(pose.kp, c.score_thr),
+                ):  # fmt: skip
+                    pose = found
+        else:
+            self._track_count = 0
         if pose is None:
             pose = self._search(frame)
         present = self._present(pose)
         self.last_drift = pose.drift
         if c.tracking:
-            self._last = pose.kp.copy() if present else None
-            self._up = pose.up
+            if present:
+                self._last = pose.kp.copy()
+                self._up = pose.up
+                self._lost = 0
+                self._size = self._box(pose.kp, *frame.shape[1::-1])[2]
+            else:  # keep the last track for a few frames: a noisy frame does not end it
+                self._lost += 1
+                if self._lost > c.track_hold:
+                    self._last = None
+                    self._up = pose.up
+            n = reliable_count(pose.kp, c.score_thr) if present else 0
+            self._track_count = max(self._track_count, n) if present else 0
         out = pose.kp.astype(np.float32)
         if not present:
             out[:, 2] = 0.0
@@ -301,6 +376,8 @@ class NightPose:
     def reset(self) -> None:
         """Forget the track."""
         self._last = None
+        self._track_count = 0
+        self._lost = 0
         self._up = np.array(UPS[0])
 
     def close(self) -> None:

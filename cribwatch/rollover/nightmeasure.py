@@ -522,3 +522,72 @@ def markdown(res: dict[str, Any]) -> str:
             + " |"
         )
     return "\n".join(lines) + "\n"
+
+
+def turning_clip(
+    rgb: np.ndarray, frames: int, night: bool, side: int = 400, size: tuple[int, int] = (640, 480)
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A person turning in place from 0 to 180 degrees: grey (or night-simulated) frames and,
+    per frame, the 2x3 affine that maps the photo (resized to ``side``) into the frame."""
+    img = _resize(rgb, side, grow=True)
+    sq = np.zeros((side, side, 3), np.uint8)
+    h, w = img.shape[:2]
+    sq[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = img
+    ox, oy = (size[0] - side) // 2, (size[1] - side) // 2
+    out: list[np.ndarray] = []
+    mats: list[np.ndarray] = []
+    for i in range(frames):
+        ang = 180.0 * i / max(frames - 1, 1)
+        m = cv2.getRotationMatrix2D((side / 2.0, side / 2.0), ang, 1.0)
+        fr = np.zeros((size[1], size[0], 3), np.uint8)
+        fr[oy : oy + side, ox : ox + side] = cv2.warpAffine(sq, m, (side, side))
+        if night:
+            g, _ = simulate_night(fr.astype(np.float32) / 255.0, 1000 + i)
+        else:
+            g = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+        out.append(_u8(g))
+        mats.append(np.hstack([m[:, :2], (m[:, 2] + [ox, oy])[:, None]]))
+    return out, mats
+
+
+def measure_turning(
+    photo: str = "skimage:astronaut",
+    methods: tuple[str, ...] = TRACKING,
+    frames: int = 90,
+    data_root: str | os.PathLike[str] = "data",
+) -> dict[str, Any]:
+    """Found frames (the issue's rule) on a clip of ``photo`` turning from 0 to 180 degrees,
+    grey and night-simulated, per tracking method (a tuning photo: this served the choice)."""
+    img = load_image(photo, Path(data_root))
+    if img is None:
+        raise CribwatchError(f"{photo}: not found")
+    cfg = NightMeasureConfig()
+    mn = NightPose(MoveNetBackend(), REFERENCE_MOVENET)
+    mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
+    try:
+        sq = _resize(img, 400, grow=True)
+        ref = consensus(mn.process(sq), mp.process(sq), cfg.agree)
+    finally:
+        mn.close()
+        mp.close()
+    scale = ref_scale(ref)
+    res: dict[str, Any] = {"photo": photo, "frames": frames, "rows": []}
+    for night in (False, True):
+        clip, mats = turning_clip(img, frames, night)
+        for name in methods:
+            be = make_method(name)
+            k = 0
+            try:
+                for fr, m in zip(clip, mats, strict=True):
+                    kp = be.process(fr)
+                    xy = ref[:, :2] @ m[:, :2].T + m[:, 2]
+                    ok = sum(
+                        1 for j in UPPER13
+                        if ref[j, 2] > 0 and kp[j, 2] >= 0.5
+                        and np.linalg.norm(kp[j, :2] - xy[j]) <= cfg.agree * scale
+                    )  # fmt: skip
+                    k += ok >= 6
+            finally:
+                be.close()
+            res["rows"].append({"method": name, "night": night, **_rate(k, frames)})
+    return res

@@ -89,3 +89,18 @@ def test_a_small_run(tmp_path: Path) -> None:
     assert res["chosen"] == "movenet+pre+rot"
     assert "movenet+pre+rot" in markdown(res)
     assert (tmp_path / "m.json").is_file()
+
+
+def test_turning_clip_maps_the_photo() -> None:
+    from cribwatch.rollover.nightmeasure import turning_clip
+
+    photo = np.zeros((100, 100, 3), np.uint8)
+    photo[10:20, 45:55] = 255  # a bright square at the top middle
+    clip, mats = turning_clip(photo, 3, night=False)
+    assert len(clip) == 3 and clip[0].shape == (480, 640, 3)
+    for fr, m in zip(clip, mats, strict=True):
+        # the square's centre (photo resized to 400 px: x 200, y 60) lands on a bright pixel
+        x, y = np.array([199.5, 59.5]) @ m[:, :2].T + m[:, 2]
+        assert fr[int(round(y)), int(round(x)), 0] > 200
+    # after 180 degrees it is at the bottom
+    assert mats[-1][1, 2] > mats[0][1, 2]

@@ -41,7 +41,7 @@ BASELINE_METHODS: tuple[str, ...] = ("gray", "transfer", "ssim-map")
 """Non-learned methods (:mod:`cribwatch.color.transfer`)."""
 LEARNED_METHODS: tuple[str, ...] = ("ref", "auto", "blend", "ssim-guided")
 """Learned methods (:mod:`cribwatch.color.pipeline`)."""
-VARIANTS: tuple[str, ...] = ("guided", "bilinear", "lowres", "lowres-bilinear")
+VARIANTS: tuple[str, ...] = ("guided", "bilinear", "lowres", "lowres-bilinear", "pad")
 """Pipeline variants of a learned method, selectable as ``method@variant`` (measurements)."""
 SHIPPED_METHODS: tuple[str, ...] = ("ssim-guided", "ref", "auto")
 """Methods with one shipped network (``cribwatch color ship --method``)."""

@@ -109,6 +109,13 @@ class PairScores:
     de00_changed: float
     de00_static: float
     de00_raw: float
+    de00_border: float = float("nan")
+    """Mean CIEDE2000 (truth's lightness) over the band of :data:`BORDER` pixels along the
+    frame's edges (where a network's zero padding paints colour blobs)."""
+
+
+BORDER = 8
+"""Width (pixels) of the edge band of ``de00_border``."""
 
 
 def score_pair(pred: np.ndarray, gt: np.ndarray, changed: np.ndarray | None = None) -> PairScores:
@@ -130,4 +137,15 @@ def score_pair(pred: np.ndarray, gt: np.ndarray, changed: np.ndarray | None = No
         de00_changed=float(dmap[changed].mean()) if changed.any() else float("nan"),
         de00_static=float(dmap[~changed].mean()) if (~changed).any() else float("nan"),
         de00_raw=float(de00_map(pred, gt, gt_lightness=False).mean()),
+        de00_border=_border_mean(dmap, BORDER),
     )
+
+
+def _border_mean(dmap: np.ndarray, band: int) -> float:
+    """Mean of ``dmap`` over the ``band`` pixels nearest the edges."""
+    h, w = dmap.shape
+    if min(h, w) <= 2 * band:
+        return float(dmap.mean())
+    edge = np.ones((h, w), bool)
+    edge[band:-band, band:-band] = False
+    return float(dmap[edge].mean())

@@ -70,6 +70,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "bilinear": {"upsample": "bilinear"},
     "lowres": {"compose": "model"},
     "lowres-bilinear": {"compose": "model", "upsample": "bilinear"},
+    "pad": {"pad": 0.1},
 }
 """Pipeline variants selectable as ``method@variant`` (for measurements)."""
 
@@ -84,6 +85,12 @@ class PipelineConfig:
     """Guided-filter box radius in model-resolution pixels (2 -> 5x5 boxes)."""
     eps: float = 1e-3
     """Guided-filter regulariser on the variance of the guide (L / 100 units); larger = smoother."""
+    pad: float = 0.0
+    """Mirror margin (fraction of each side) added around the night frame (and reference)
+    before the network and cropped off after: the frame's edges then lie inside the
+    network's view, away from its zero padding, which paints colour blobs along the edges of
+    the ``auto`` network's output (variant ``@pad``: 0.1; the default 0 keeps the outputs as
+    trained and measured)."""
     compose: Literal["full", "model"] = "full"
     """Where the gate mixes reference and network ab: at full resolution with the reference's
     own full-resolution ab ("full"), or at model resolution before upsampling ("model")."""
@@ -227,11 +234,25 @@ class Colorizer:
 
     @torch.no_grad()
     def __call__(self, night: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        _check(night, reference if self.net.model.cfg.reference else None)
-        n = np_to_t(np.clip(night, 0, 1))
-        r = np_to_t(reference) if self.net.model.cfg.reference else None
+        uses_ref = self.net.model.cfg.reference
+        _check(night, reference if uses_ref else None)
+        pad = self.cfg.pad
+        h, w = night.shape
+        ph, pw = int(round(pad * h)), int(round(pad * w))
+        n_np = np.clip(night, 0, 1)
+        if ph or pw:
+            n_np = np.pad(n_np, ((ph, ph), (pw, pw)), mode="reflect")
+        n = np_to_t(n_np)
+        r = None
+        if uses_ref:
+            r_np = np.asarray(reference, np.float32)
+            if ph or pw:  # the reference, resized to the frame, mirrored the same way
+                r_np = t_to_np(resize(np_to_t(r_np), (h, w)))
+                r_np = np.pad(r_np, ((ph, ph), (pw, pw), (0, 0)), mode="reflect")
+            r = np_to_t(r_np)
         ab, l_hr, _ = _full_res_ab(self.net, n, r, self.cfg)
-        return t_to_np(compose(l_hr, ab))
+        out = t_to_np(compose(l_hr, ab))
+        return out[ph : ph + h, pw : pw + w] if (ph or pw) else out
 
 
 class BlendColorizer:

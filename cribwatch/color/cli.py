@@ -329,16 +329,19 @@ def temporal_eval_cmd(
     frames: int = typer.Option(40, "--frames", help="Frames per sequence (at least 24)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the sequences."),
     method: str = typer.Option(DEFAULT_METHOD, "--method", help="Colour method."),
+    speed: float = typer.Option(
+        0.0, "--speed", help="Object motion per frame after it enters (fraction of the width)."
+    ),
 ) -> None:
     """Flicker, temporal lightness noise and lag on generated night sequences (JSON lines)."""
     _int("--n", n, 1, MAX_PAIRS)
     _int("--frames", frames, 24, 10_000)
     _method("--method", method)
+    clikit.check_number("--speed", speed, low=0.0, high=0.2)
     pairs = load_pair_set(data)[:n]
+    cfg = SequenceConfig(frames=frames, speed=speed)
     with _bar("sequences", len(pairs)) as bar:
-        res = evaluate_sequences(
-            pairs, seed, SequenceConfig(frames=frames), method=method, progress=bar
-        )
+        res = evaluate_sequences(pairs, seed, cfg, method=method, progress=bar)
     for name, row in res.items():
         typer.echo(json.dumps({"method": name, **{k: _round(v) for k, v in row.items()}}))
 

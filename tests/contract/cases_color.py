@@ -568,4 +568,6 @@ CASES: list[Case] = [
     Case("cte_frames_short", temporal_eval("--frames", "3"), ["--frames"]),
     Case("cte_data_missing", temporal_eval(data="{tmp}/none"), ["none"]),
     Case("cte_method_bogus", temporal_eval("--method", "nope"), ["--method"]),
+    Case("cte_speed_nan", temporal_eval("--speed", "nan"), ["--speed"]),
+    Case("cte_speed_big", temporal_eval("--speed", "5"), ["--speed"]),
 ]

@@ -97,7 +97,7 @@ class ColorStream:
         """Forget every past frame."""
         self._mean: np.ndarray | None = None
         self._count: np.ndarray | None = None
-        self._ab: np.ndarray | None = None
+        self._ab: list[np.ndarray] | None = None
         self._ab_count: np.ndarray | None = None
         self.moving: np.ndarray | None = None
 
@@ -108,12 +108,13 @@ class ColorStream:
     def _motion(self, f: np.ndarray) -> np.ndarray:
         assert self._mean is not None
         bf, bm = self._blur(f), self._blur(self._mean)
-        gain = float(np.median(bf)) / max(float(np.median(bm)), 1e-4)
+        # medians on a quarter-resolution lattice: the same statistics, 16x fewer pixels
+        gain = float(np.median(bf[::4, ::4])) / max(float(np.median(bm[::4, ::4])), 1e-4)
         if 0.2 < gain < 5.0 and abs(gain - 1.0) > 0.02:
             self._mean = self._mean * gain  # an auto-gain step: follow it, not motion
             bm = bm * gain
-        d = np.abs(bf - bm)
-        sigma = 1.4826 * float(np.median(d)) + 1e-4
+        d = cv2.absdiff(bf, bm)
+        sigma = 1.4826 * float(np.median(d[::4, ::4])) + 1e-4
         moving = (d > self.cfg.motion_k * sigma).astype(np.uint8)
         k = self.cfg.dilate
         if k > 1:
@@ -134,27 +135,26 @@ class ColorStream:
         else:
             assert self._count is not None
             self.moving = self._motion(f)
-            self._count = np.where(self.moving, 1.0, np.minimum(self._count + 1, cfg.frames))
-            w = 1.0 / self._count
-            self._mean = np.where(self.moving, f, self._mean + w * (f - self._mean))
+            # a moving pixel's count restarts at 1, so its weight 1 takes the new frame as is
+            self._count = np.minimum(self._count + 1, np.float32(cfg.frames))
+            self._count[self.moving] = 1.0
+            self._mean += (f - self._mean) / self._count
         frame = np.clip(self._mean, 0.0, 1.0).astype(np.float32) if cfg.denoise else f
         rgb = np.asarray(self.fn(frame), dtype=np.float32)
         if not cfg.smooth:
             return rgb
-        lab = cv2.cvtColor(np.clip(rgb, 0.0, 1.0), cv2.COLOR_RGB2Lab)
-        ab = lab[..., 1:]
-        if self._ab is None or self._ab.shape != ab.shape:
-            self._ab = ab.copy()
+        lab_l, lab_a, lab_b = cv2.split(cv2.cvtColor(np.clip(rgb, 0.0, 1.0), cv2.COLOR_RGB2Lab))
+        if self._ab is None or self._ab[0].shape != f.shape:
+            self._ab = [lab_a, lab_b]
             self._ab_count = np.ones(f.shape, np.float32)
         else:
             assert self._ab_count is not None and self.moving is not None
-            self._ab_count = np.where(
-                self.moving, 1.0, np.minimum(self._ab_count + 1, cfg.colour_frames)
-            )
-            w = (1.0 / self._ab_count)[..., None]
-            self._ab = np.where(self.moving[..., None], ab, self._ab + w * (ab - self._ab))
-        lab[..., 1:] = self._ab
-        return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0).astype(np.float32)
+            self._ab_count = np.minimum(self._ab_count + 1, np.float32(cfg.colour_frames))
+            self._ab_count[self.moving] = 1.0
+            for state, new in zip(self._ab, (lab_a, lab_b), strict=True):
+                state += cv2.divide(cv2.subtract(new, state), self._ab_count)
+        out = cv2.cvtColor(cv2.merge([lab_l, *self._ab]), cv2.COLOR_Lab2RGB)
+        return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 
     __call__ = push
 

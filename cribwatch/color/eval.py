@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from cribwatch.color.align import align as align_reference
-from cribwatch.color.api import check_method, method_names, read_night, read_reference
+from cribwatch.color.methods import check_method, method_names, read_night, read_reference
 from cribwatch.color.metrics import PairScores, derive_change_mask, score_pair
 from cribwatch.color.pairs import Pair, load_pair_set
 from cribwatch.color.pipeline import learned_method

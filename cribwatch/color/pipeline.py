@@ -48,7 +48,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from cribwatch.cards import from_mapping
-from cribwatch.color.api import LEARNED_METHODS, WEIGHTS, default_weights
 from cribwatch.color.checkpoint import load_checkpoint
 from cribwatch.color.lab import (
     AB_SCALE,
@@ -61,6 +60,7 @@ from cribwatch.color.lab import (
     t_to_np,
 )
 from cribwatch.color.mask import SSIMMapConfig
+from cribwatch.color.methods import LEARNED_METHODS, WEIGHTS, default_weights
 from cribwatch.color.model import ColorNet, ColorNetConfig, make_inputs
 from cribwatch.color.transfer import Method
 from cribwatch.errors import CribwatchError

@@ -204,3 +204,31 @@ def test_stream_equals_offline_with_audio_scorer(net: y.Yamnet) -> None:
     det.close()
     assert len(seen) == len(off) == 11
     assert np.allclose(seen, off)
+
+
+def test_shipped_cascade_loads_scores_and_streams_like_offline() -> None:
+    from cribwatch.cry.api import WEIGHTS_DIR, load_filter_config
+    from cribwatch.cry.audio import read_audio
+    from cribwatch.cry.stream import detect_offline
+
+    model = WEIGHTS_DIR / "cry_verifier.npz"
+    sc = make_scorer(model)
+    assert isinstance(sc, CascadeScorer) and sc.gate == 0.95
+    cfg = load_filter_config(None, model)
+    assert cfg.threshold == 0.4
+    demo = Path(__file__).resolve().parents[2] / "cribwatch/demo/samples/cry/demo.flac"
+    x = read_audio(demo)
+    off = detect_offline(x, sc, cfg)
+    assert off, "the demo sample's cry is found by the cascade"
+    # the verifier ran only on the windows the first stage flagged
+    assert 0 < sc.verifier_calls < sc.windows
+    det = CryDetector(model)
+    msgs = []
+    for i in range(0, len(x), 4000):
+        msgs += det.push(x[i : i + 4000])
+    msgs += det.close()
+    ends = [m.to_dict() for m in msgs if m.to_dict()["type"] == "end"]
+    assert ends == [{"type": "end", **e.to_dict()} for e in off]
+    # every end follows its alert, which came when the bout was confirmed
+    kinds = [m.to_dict()["type"] for m in msgs]
+    assert kinds == ["alert", "end"] * len(off)

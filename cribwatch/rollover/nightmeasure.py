@@ -591,3 +591,54 @@ def measure_turning(
                 be.close()
             res["rows"].append({"method": name, "night": night, **_rate(k, frames)})
     return res
+
+
+def measure_empty_clips(
+    data_root: str | os.PathLike[str] = "data",
+    names: tuple[str, ...] = EMPTY_HELDOUT,
+    method: str = "movenet+pre+rot-track",
+    clip: int = 15,
+    reset_frames: int = 8,
+    config: NightMeasureConfig | None = None,
+) -> dict[str, Any]:
+    """False presence in tracking mode on clips without a person (a new night draw and a few
+    pixels of jitter per frame, at 4 rotations): frames with a person reported, and clips where
+    a person is reported for ``reset_frames`` frames in a row (0.5 s at 15 fps: what ends a
+    stretch of nobody in the detector)."""
+    cfg = config or NightMeasureConfig()
+    root = Path(data_root)
+    be = make_method(method)
+    k = n = runs = 0
+    per: dict[str, int] = {}
+    try:
+        for nm_ in names:
+            img = load_image(nm_, root)
+            if img is None:
+                continue
+            img = _resize(img, cfg.crop_side, grow=True)
+            for k_rot in range(4):
+                if isinstance(be, NightPose):
+                    be.reset()
+                rng = np.random.default_rng(cfg.seed + 31 * k_rot)
+                run = longest = 0
+                for i in range(clip):
+                    shift = (float(rng.uniform(-1, 1) * cfg.jitter_px),
+                             float(rng.uniform(-1, 1) * cfg.jitter_px))  # fmt: skip
+                    kp = be.process(
+                        night_frame(img, cfg.seed + 1000 * i + 17 * k_rot, k_rot, shift)
+                    )
+                    p = person_present(kp)
+                    k += p
+                    n += 1
+                    run = run + 1 if p else 0
+                    longest = max(longest, run)
+                runs += longest >= reset_frames
+                per[nm_] = per.get(nm_, 0) + int(longest >= reset_frames)
+    finally:
+        be.close()
+    return {
+        "method": method,
+        "frames": _rate(k, n),
+        "clips_with_a_person_for_reset": _rate(runs, 4 * len(per)),
+        "by_image": per,
+    }

@@ -104,3 +104,11 @@ def test_turning_clip_maps_the_photo() -> None:
         assert fr[int(round(y)), int(round(x)), 0] > 200
     # after 180 degrees it is at the bottom
     assert mats[-1][1, 2] > mats[0][1, 2]
+
+
+def test_empty_clips_count_runs(tmp_path: Path) -> None:
+    from cribwatch.rollover.nightmeasure import measure_empty_clips
+
+    res = measure_empty_clips(tmp_path, names=("skimage:grass", "coral:absent.bmp"), clip=3)
+    assert res["frames"]["n"] == 12 and res["frames"]["k"] == 0  # absent files are skipped
+    assert res["clips_with_a_person_for_reset"]["n"] == 4

@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from cribwatch.cry.api import (
 from cribwatch.cry.audio import read_audio
 from cribwatch.cry.bench import bench as run_bench
 from cribwatch.cry.board_export import export_c
-from cribwatch.cry.dataset import CrySet, load_set
+from cribwatch.cry.dataset import load_set
 from cribwatch.cry.features import FrontEndConfig
 from cribwatch.cry.golden import dump_cry_golden
 from cribwatch.cry.intref import IntModel
@@ -42,6 +43,7 @@ from cribwatch.cry.verifier_train import (
     HARD_TYPES,
     set_class_scores,
     train_verifier,
+    training_selection,
     training_windows,
 )
 from cribwatch.errors import CribwatchError
@@ -625,9 +627,8 @@ def train_verifier_head(
     (``.npz``) with its card (``out`` with ``.json``): the cascade behind ``first_stage`` at
     ``gate``, and the detector chain of ``first_stage``'s card with ``threshold``.
 
-    Windows scored by YAMNet (cached in each set's ``.cache/``): every second window of files
-    with cries, every tenth window of cry-free files, and every window the first stage scores
-    at least 0.5 (its hard negatives)."""
+    Windows scored by YAMNet (cached in each set's ``.cache/``):
+    :func:`cribwatch.cry.verifier_train.training_selection`."""
     if Path(out).suffix.lower() != ".npz":
         raise CribwatchError(f"--out {out}: a verifier is written as .npz")
     card_out = Path(out).with_suffix(".json")
@@ -643,24 +644,12 @@ def train_verifier_head(
             f"--first-stage {first_stage}: must lie in the folder of --out (the card names it)"
         )
     sets = [load_set(d) for d in data]
-    first = make_scorer(first_stage)
+    make_scorer(first_stage)  # the first stage must load before anything is trained
     chain = load_filter_config(None, first_stage)
     pooled = []
     for s in sets:
-        _, an = ev.load_and_analyse(s.root)
-        ev.score_set(an, first, hop_s=chain.hop_s)
-
-        def select(
-            f: str, n: int, an: dict[str, ev.FileAnalysis] = an, s: CrySet = s
-        ) -> np.ndarray:
-            m = np.zeros(n, bool)
-            sc = an[f].scores[:n]
-            m[: len(sc)] = sc >= 0.5
-            m[:: 2 if s.labels.get(f) else 10] = True
-            return m
-
         sc, done = set_class_scores(
-            s, chain.hop_s, select=select, tag="train-v1", progress=progress
+            s, chain.hop_s, select=partial(training_selection, s), tag="train-v2", progress=progress
         )
         pooled.append((s, sc, done))
     x, y, w = training_windows(pooled, chain.hop_s)

@@ -92,6 +92,14 @@ def set_class_scores(
     return out, done
 
 
+def training_selection(s: CrySet, f: str, n: int) -> np.ndarray:
+    """The windows a verifier trains on: every second window of a file with cries, every
+    fifth of a cry-free file (hard negatives are weighted, :func:`training_windows`)."""
+    m = np.zeros(n, bool)
+    m[:: 2 if s.labels.get(f) else 5] = True
+    return m
+
+
 def window_targets(s: CrySet, f: str, n: int, hop_s: float = HOP_S) -> np.ndarray:
     """Window labels of file ``f``: 1 where a window holds at least 0.5 s of labelled cry,
     0 where it holds none, -1 (ignored) in between."""

@@ -645,6 +645,23 @@ def align_or_refuse(
     return res
 
 
+def structure_agreement(
+    night: np.ndarray, warped_reference: np.ndarray, cfg: AlignConfig | None = None
+) -> float:
+    """Structure correlation of a night frame with a reference already warped onto it, at a
+    small working size (about 80x60: a few milliseconds): the cheap per-frame check that the
+    view has not moved since the warp was estimated."""
+    cfg = cfg or AlignConfig()
+    n, r = _gray(night), _gray(warped_reference)
+    if n.shape != r.shape:
+        raise CribwatchError(f"night {n.shape} and warped reference {r.shape} differ in size")
+    hh, ww = _work_size(int(n.shape[0]), int(n.shape[1]), max(32, cfg.work_side // 4))
+    b = max(0.8, cfg.blur / 4)
+    a = structure(cv2.resize(n, (ww, hh), interpolation=cv2.INTER_AREA), cfg, b)
+    c = structure(cv2.resize(r, (ww, hh), interpolation=cv2.INTER_AREA), cfg, b)
+    return _score(a, c, np.eye(3))[0]
+
+
 def registration_error(
     est: np.ndarray, truth: np.ndarray, size: tuple[int, int], grid: int = 10
 ) -> float:
@@ -668,6 +685,7 @@ __all__ = [
     "align_or_refuse",
     "measure",
     "registration_error",
+    "structure_agreement",
     "structure",
 ]
 

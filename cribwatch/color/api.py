@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 
 from cribwatch.cards import card_path, read_card
-from cribwatch.color.align import AlignConfig, Alignment, align, align_or_refuse
+from cribwatch.color.align import (
+    AlignConfig,
+    Alignment,
+    align,
+    align_or_refuse,
+    structure_agreement,
+)
 from cribwatch.color.bank import ReferenceBank
 from cribwatch.color.methods import (
     BASELINE_METHODS,
@@ -96,6 +102,10 @@ class Colorizer:
         bank: a :class:`ReferenceBank`: the reference is chosen from it per view (at the
             first frame, after :meth:`realign` and whenever the bank changes), aligned.
         name: how errors name the reference.
+        recheck_every: with ``align``, every this many frames the warped reference's structure
+            agreement with the frame (:func:`~cribwatch.color.align.structure_agreement`, a few
+            ms) is compared with its value just after alignment; below half of it the view
+            has moved (a preset, a bumped mount) and the next frame aligns again. 0: never.
 
     ``colorize(night)`` takes an (H, W) grey frame (float in [0, 1] or uint8) and returns
     (H, W, 3) float32 RGB in [0, 1]; a reference of another size is resized to the frame.
@@ -114,6 +124,7 @@ class Colorizer:
         strict: bool = True,
         bank: ReferenceBank | None = None,
         name: str = "reference",
+        recheck_every: int = 0,
     ) -> None:
         check_method(method)
         self.name = name
@@ -127,6 +138,13 @@ class Colorizer:
         """The last alignment (None before the first aligned frame or without ``align``)."""
         self._effective: np.ndarray | None = None
         self._bank_version = -1
+        if recheck_every < 0:
+            raise CribwatchError(f"recheck_every must be 0 or more, not {recheck_every}")
+        self.recheck_every = recheck_every
+        self.realigned = 0
+        """How many times the reference was (re)aligned."""
+        self._agreement: float | None = None
+        self._frames = 0
         self.weights = Path(weights) if weights is not None else None
         self._runtime: ColorRuntime | None = None
         self._method: Any = None
@@ -173,27 +191,43 @@ class Colorizer:
             self._bank_version = self.bank.version
             self._effective = None
         if self._effective is not None and self._effective.shape[:2] == n.shape:
-            return self._effective
+            self._frames += 1
+            if self.recheck_every and self._frames % self.recheck_every == 0:
+                now = structure_agreement(n, self._effective, self.align_config)
+                if self._agreement is not None and now < 0.5 * self._agreement:
+                    self._effective = None  # the view moved: align again below
+            if self._effective is not None:
+                return self._effective
         self._ref_size = None
+        self._frames = 0
+        self.realigned += 1
+        eff = self._choose_reference(n)
+        self._agreement = (
+            structure_agreement(n, eff, self.align_config) if self.recheck_every else None
+        )
+        return eff
+
+    def _choose_reference(self, n: np.ndarray) -> np.ndarray:
+        """Align (and with a bank, choose) the reference for frame ``n``."""
+        eff = self.reference
         if self.bank is not None:
             choice = self.bank.best(n)
             if choice is None:
                 if self.strict:
                     raise CribwatchError("no reference in the bank matches the night view")
                 self.alignment = None
-                self._effective = self.reference
             else:
                 self.alignment = choice.alignment
                 self.reference = choice.entry.image
-                self._effective = choice.warped()
-            return self._effective
-        ref = self.reference
-        if self.strict:
-            self.alignment = align_or_refuse(n, ref, self.align_config, self.name)
+                eff = choice.warped()
+        elif self.strict:
+            self.alignment = align_or_refuse(n, eff, self.align_config, self.name)
+            eff = self.alignment.warp(eff)
         else:
-            self.alignment = align(n, ref, self.align_config)
-        self._effective = self.alignment.warp(ref) if self.alignment.ok else ref
-        return self._effective
+            self.alignment = align(n, eff, self.align_config)
+            eff = self.alignment.warp(eff) if self.alignment.ok else eff
+        self._effective = eff
+        return eff
 
     def colorize(self, night: np.ndarray) -> np.ndarray:
         """The colour frame of ``night`` (see the class doc)."""

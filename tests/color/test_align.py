@@ -87,3 +87,21 @@ def test_colorizer_align_and_bank(scene_dir: Path) -> None:
     assert banked.alignment is not None and banked.alignment.ok
     with pytest.raises(CribwatchError):
         ReferenceBank().best(imgs["night"])
+
+
+def test_colorizer_realigns_when_the_view_moves(scene_dir: Path) -> None:
+    import cv2
+
+    imgs, _ = _pair(scene_dir, 0)
+    night = imgs["night"]
+    col = Colorizer(imgs["reference"], align=True, recheck_every=1)
+    for _ in range(3):
+        col.colorize(night)
+    assert col.realigned == 1  # the warp is kept while the view holds
+    bumped = cv2.warpAffine(
+        night, np.float32([[1, 0, 16], [0, 1, 10]]), (160, 120), borderMode=cv2.BORDER_REFLECT_101
+    )
+    col.colorize(bumped)
+    assert col.realigned == 2 and col.alignment is not None and col.alignment.ok
+    with pytest.raises(CribwatchError):
+        Colorizer(imgs["reference"], recheck_every=-1)

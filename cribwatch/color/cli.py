@@ -300,12 +300,16 @@ def video_cmd(
     smooth: bool = typer.Option(True, "--smooth/--no-smooth", help="Temporal colour smoothing."),
     frames: int = typer.Option(8, "--frames", help="Most frames averaged where static."),
     max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
+    recheck_every: int = typer.Option(
+        15, "--recheck-every", help="Frames between view checks (realign when it moved; 0: never)."
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
     """Colour a night video frame by frame (denoised and smoothed where the scene is static)."""
     _method("--method", method)
     _int("--frames", frames, 1, 1000)
     _int("--max-frames", max_frames, 1, MAX_VIDEO_FRAMES)
+    _int("--recheck-every", recheck_every, 0, MAX_VIDEO_FRAMES)
     cfg = StreamConfig(denoise=denoise, smooth=smooth, frames=frames, colour_frames=frames)
     with _bar("video") as bar:
         info = video_file(
@@ -318,6 +322,7 @@ def video_cmd(
             max_frames=max_frames,
             force=force,
             progress=bar,
+            recheck_every=recheck_every,
         )
     typer.echo(json.dumps(info))
 

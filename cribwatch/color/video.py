@@ -54,8 +54,11 @@ def video_file(
     max_frames: int | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    recheck_every: int = 15,
 ) -> dict[str, Any]:
-    """Colour the video ``night`` into ``out`` (see the module doc); returns a summary."""
+    """Colour the video ``night`` into ``out`` (see the module doc); returns a summary.
+    With ``align``, every ``recheck_every`` frames a cheap check realigns when the view moved
+    (:class:`~cribwatch.color.api.Colorizer`)."""
     check_method(method)
     guard_output(out, inputs={"--reference": reference, "NIGHT": night}, force=force)
     check_writable(out)
@@ -69,7 +72,14 @@ def video_file(
         check_pixels(night, w, h)
         check_image_size(night, h, w)
         rate = vs.average_rate or Fraction(15, 1)
-        col = Colorizer(ref, method, align=align, strict=True, name=f"--reference {reference}")
+        col = Colorizer(
+            ref,
+            method,
+            align=align,
+            strict=True,
+            name=f"--reference {reference}",
+            recheck_every=recheck_every if align else 0,
+        )
         seq = col.stream(stream)
         total = int(vs.frames) if vs.frames else None
         n = 0
@@ -107,6 +117,7 @@ def video_file(
     info: dict[str, Any] = {"out": str(out), "frames": n, "size": [w, h], "fps": float(rate)}
     if col.alignment is not None:
         info["align"] = col.alignment.to_dict()
+        info["aligned_times"] = col.realigned
     return info
 
 

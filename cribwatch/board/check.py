@@ -4,14 +4,19 @@
 
 - :func:`c_golden`: ``cw_cry --golden``: the C front end and model over a golden folder's inputs,
   every tensor written in the :mod:`cribwatch.deploy.golden` format;
-- :func:`c_windows_and_events`: ``cw_cry --trace``: per-window chain inputs and the events;
-- :func:`compare_windows`: two such window lists against the agreement rule of docs/BOARD.md.
+- :func:`c_trace`: ``cw_cry --trace``: per-window chain inputs, the alert and end lines as
+  printed, and their unrounded values with the stream sample at which each fired (a
+  :class:`Trace`);
+- :func:`compare_windows`: two such window lists against the agreement rule of docs/BOARD.md;
+- :func:`compare_decisions`: two traces' alerts and ends, bit for bit, and their order.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cribwatch.board.build import runner
 from cribwatch.board.proc import run_child
@@ -42,20 +47,72 @@ def c_golden(
         raise CribwatchError(f"cw_cry golden mode failed: {_error(res.stderr)}")
 
 
-def c_windows_and_events(
-    target: str, exe: Path, blob: Path, wav: Path
-) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-    """Per-window chain inputs and the events of ``cw_cry --trace`` on ``wav``."""
+@dataclass
+class Trace:
+    """What a streaming detector did over one recording, in the shape ``cw_cry --trace``
+    prints it: ``windows`` (per window: score, level_db, voiced_share), ``messages`` (the
+    ``{"type": "alert"|"end", ...}`` JSON lines as printed, numbers rounded) and ``decisions``
+    (the same alerts and ends unrounded, each with ``at``: the stream sample at which it fired,
+    the end of the deciding window, or of the stream for a bout closed at the end)."""
+
+    windows: list[dict[str, float]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def c_trace(target: str, exe: Path, blob: Path, wav: Path) -> Trace:
+    """Per-window chain inputs, alerts and ends of ``cw_cry --trace`` on ``wav``."""
     cmd = [*runner(target), str(exe), "--model", str(blob), "--trace", str(wav)]
     res = run_child(cmd, timeout=RUN_TIMEOUT_S)
     if res.returncode != 0:
         raise CribwatchError(f"cw_cry failed on {wav}: {_error(res.stderr)}")
-    wins: list[dict[str, float]] = []
-    events: list[dict[str, float]] = []
+    out = Trace()
     for line in res.stdout.decode().splitlines():
         d = json.loads(line)
-        (wins if "window" in d else events).append(d)
-    return wins, events
+        if "window" in d:
+            out.windows.append(d)
+        elif "trace" in d:
+            out.decisions.append(d)
+        else:
+            out.messages.append(d)
+    return out
+
+
+def compare_decisions(py: Trace, c: Trace) -> dict[str, object]:
+    """Alerts and ends: the printed lines identical, the unrounded values (onset, emitted,
+    offset, score) and the sample each fired at equal as doubles; and in order: every end is
+    preceded by exactly one alert of the same bout (same onset and emitted), fired no later
+    (``alert_lead_samples``: how much earlier, per bout; 0 only for a bout confirmed by the
+    stream's last window)."""
+    order_ok, leads = True, []
+    pending: dict[str, Any] | None = None
+    for d in c.decisions:
+        if d["trace"] == "alert":
+            order_ok &= pending is None
+            pending = d
+        elif pending is None:
+            order_ok = False  # an end without its alert
+        else:
+            order_ok &= all(pending[k] == d[k] for k in ("onset", "emitted"))
+            order_ok &= int(pending["at"]) <= int(d["at"])
+            leads.append(int(d["at"]) - int(pending["at"]))
+            pending = None
+    order_ok &= pending is None
+    first = next(
+        (i for i, (a, b) in enumerate(zip(py.decisions, c.decisions, strict=False)) if a != b),
+        None if len(py.decisions) == len(c.decisions) else min(len(py.decisions), len(c.decisions)),
+    )
+    return {
+        "equal": py.messages == c.messages and py.decisions == c.decisions,
+        "alerts": sum(d["trace"] == "alert" for d in c.decisions),
+        "ends": sum(d["trace"] == "end" for d in c.decisions),
+        "first_diff": first,
+        "alert_before_end": order_ok,
+        "alert_lead_samples": leads,
+        "python": py.messages,
+        "c": c.messages,
+        "decisions": c.decisions,
+    }
 
 
 def compare_windows(

@@ -133,7 +133,19 @@ def check_cmd(
         typer.echo(f"first divergent tensor: {res['first_divergent']}")
         typer.echo(f"end to end bit-exact (C front end's own input): {res['end_to_end_bit_exact']}")
         typer.echo(f"windows equal: {res['windows']['equal']}")  # type: ignore[index]
-        typer.echo(f"events equal: {res['events']['equal']}")  # type: ignore[index]
+        ev = res["events"]
+        typer.echo(
+            f"alerts and ends equal (bit for bit): {ev['equal']}  "  # type: ignore[index]
+            f"({ev['alerts']} alerts, {ev['ends']} ends, alert before end: "  # type: ignore[index]
+            f"{ev['alert_before_end']})"  # type: ignore[index]
+        )
+        cont = res["continuous_cry"]
+        if isinstance(cont, dict):
+            typer.echo(
+                f"continuous cry ({cont['seconds']:g} s): equal {cont['decisions_equal']}, "
+                f"alert at {cont['alert_at_s']} s, end at {cont['end_at_s']} s, "
+                f"alert before end: {cont['alert_before_end']}"
+            )
         typer.echo("PASS" if res["pass"] else "FAIL")
     if not res["pass"]:
         raise typer.Exit(1)

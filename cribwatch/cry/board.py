@@ -11,8 +11,11 @@ values (a value on a rounding boundary); the integer model is checked **bit-exac
 same int8 input (Python's golden ``q0``), every layer (``q1`` ... ``qN``), the logit and the
 score. Whether the C front end's own input also happened to be bit-exact end to end is reported
 too. Finally, the same audio must give the same per-window chain inputs (score, level, voiced
-share) and the same events from ``cribwatch cry detect`` (numpy integer reference) and
-``cw_cry``.
+share) and the same alerts and events from the streaming detector of ``cribwatch cry detect -``
+(numpy integer reference) and ``cw_cry``: each alert (fired the moment a bout is confirmed, with
+its onset estimate) and each end at the same stream sample, with the same onset, emitted,
+offset and score as doubles, on the audio and on a generated continuous cry
+(:func:`continuous_cry`), where the alert must come before the end.
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ import numpy as np
 
 from cribwatch.board.bench import BenchConfig, bench_blob
 from cribwatch.board.build import build_program, build_root
-from cribwatch.board.check import c_golden, c_windows_and_events, compare_windows
-from cribwatch.cry.api import load_filter_config
-from cribwatch.cry.audio import read_audio, write_wav
+from cribwatch.board.check import Trace, c_golden, c_trace, compare_decisions, compare_windows
+from cribwatch.cry.api import Alert, End, load_filter_config
+from cribwatch.cry.audio import SR, read_audio, write_wav
 from cribwatch.cry.board_export import export_c, shipped_int_model
 from cribwatch.cry.golden import dump_cry_golden
 from cribwatch.cry.intref import IntModel, IntScorer
-from cribwatch.cry.postprocess import Chain, Event, FilterConfig, WindowInfo
+from cribwatch.cry.postprocess import WINDOW_S, Chain, Event, FilterConfig, WindowInfo
 from cribwatch.cry.stream import StreamDetector, wav_blocks
 from cribwatch.deploy.golden import Tolerance, compare
 from cribwatch.errors import CribwatchError
@@ -63,32 +66,86 @@ class CheckConfig:
     voiced_frames: int = 1
     """Pitch frames per window whose cry-voiced flag may differ (float32 FFT in Python, double
     in C: a harmonicity within ~1e-6 of the threshold can fall either way)."""
+    continuous_cry_s: float = 30.0
+    """Seconds of the generated continuous cry (:func:`continuous_cry`) also streamed through
+    both sides; 0: skip it."""
 
     def __post_init__(self) -> None:
         if isinstance(self.windows, bool) or not 1 <= int(self.windows) <= MAX_WINDOWS:
             raise CribwatchError(
                 f"--windows: must be an integer from 1 to {MAX_WINDOWS}, not {self.windows!r}"
             )
+        if not 0.0 <= float(self.continuous_cry_s) <= 600.0:
+            raise CribwatchError(
+                f"continuous_cry_s: must be from 0 to 600 seconds, not {self.continuous_cry_s!r}"
+            )
 
 
-def python_windows_and_events(
-    wav: Path, cwq: Path, cfg: FilterConfig
-) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-    """Per-window chain inputs and events of ``cribwatch cry detect`` (integer reference)."""
-    rec: list[dict[str, float]] = []
+CRY_SPAN_S = (8.0, 14.5)
+"""The crying of the demo sample (s): the unit :func:`continuous_cry` repeats."""
+LEAD_S = 2.0
+"""Seconds of the demo's quiet start before the generated continuous cry."""
+
+
+def continuous_cry(seconds: float = 30.0) -> np.ndarray:
+    """A continuous cry of ``seconds`` generated from the demo sample: its first
+    :data:`LEAD_S` seconds (no cry), then its crying (:data:`CRY_SPAN_S`) repeated back to back
+    and cut to ``seconds`` (16 kHz float32). Deterministic."""
+    x = read_audio(DEMO_AUDIO)
+    cry = x[int(CRY_SPAN_S[0] * SR) : int(CRY_SPAN_S[1] * SR)]
+    n = int(round(seconds * SR))
+    reps = -(-n // cry.shape[0]) if n > 0 else 0
+    body = np.tile(cry, reps)[:n]
+    return np.concatenate([x[: int(LEAD_S * SR)], body]).astype(np.float32)
+
+
+def python_trace(wav: Path, cwq: Path, cfg: FilterConfig) -> Trace:
+    """The Python twin of ``cw_cry --trace``: the streaming detector of ``cribwatch cry detect -``
+    (integer reference) over ``wav``, with its ``on_alert`` and ``on_event`` hooks recorded as
+    ``cribwatch cry detect - --json`` prints them and unrounded (see
+    :class:`cribwatch.board.check.Trace`)."""
+    out = Trace()
 
     class Recording(Chain):
         def push(self, w: WindowInfo) -> list[Event]:
-            rec.append({"score": w.score, "level_db": w.level_db, "voiced_share": w.voiced_share})
+            out.windows.append(
+                {"score": w.score, "level_db": w.level_db, "voiced_share": w.voiced_share}
+            )
             return super().push(w)
 
     det = StreamDetector(IntScorer.load(cwq), cfg)
     det.chain = Recording(det.cfg)
-    events: list[dict[str, float]] = []
+    win = int(WINDOW_S * SR)
+    flushing = False
+
+    def at() -> int:
+        # hooks run right after the chain took a window (its k is already the next one), or
+        # at the end of the stream
+        return det.total if flushing else (det.chain.k - 1) * det.hop_samples + win
+
+    def on_alert(onset: float, emitted: float) -> None:
+        out.messages.append(Alert(onset, emitted).to_dict())
+        out.decisions.append({"trace": "alert", "at": at(), "onset": onset, "emitted": emitted})
+
+    def on_event(ev: Event) -> None:
+        out.messages.append(End(ev).to_dict())
+        out.decisions.append(
+            {
+                "trace": "end",
+                "at": at(),
+                "onset": ev.onset,
+                "offset": ev.offset,
+                "score": ev.score,
+                "emitted": ev.emitted,
+            }
+        )
+
+    det.on_alert, det.on_event = on_alert, on_event
     for b in wav_blocks(wav):
-        events.extend(e.to_dict() for e in det.push(b))
-    events.extend(e.to_dict() for e in det.flush())
-    return rec, events
+        det.push(b)
+    flushing = True
+    det.flush()
+    return out
 
 
 def _check_model(cwq: Path) -> Path:
@@ -161,11 +218,17 @@ def check(
                 r["pass"] = bool(r["max_abs"] <= cfg.float_max_abs)
         first = next((r["name"] for r in rows if not r["pass"]), None)
         own = compare(t / "golden", t / "c_own", Tolerance(max_abs=0.0, mean_abs=0.0))
-        pw, pe = python_windows_and_events(wav, cwq, fcfg)
-        cw, ce = c_windows_and_events(target, exe, blob, wav)
-        wins = compare_windows(pw, cw, cfg.voiced_frames)
-        ev_equal = pe == [{k: e[k] for k in ("onset", "offset", "score", "emitted")} for e in ce]
-    ok = first is None and bool(wins["equal"]) and ev_equal
+        py, c = python_trace(wav, cwq, fcfg), c_trace(target, exe, blob, wav)
+        wins = compare_windows(py.windows, c.windows, cfg.voiced_frames)
+        events = compare_decisions(py, c)
+        cont: dict[str, object] | None = None
+        if cfg.continuous_cry_s > 0:
+            cwav = t / "continuous_cry.wav"
+            write_wav(cwav, continuous_cry(cfg.continuous_cry_s))
+            py2, c2 = python_trace(cwav, cwq, fcfg), c_trace(target, exe, blob, cwav)
+            cont = _continuous_result(py2, c2, cfg)
+    ok = first is None and bool(wins["equal"]) and bool(events["equal"])
+    ok = ok and bool(events["alert_before_end"]) and (cont is None or bool(cont["pass"]))
     return {
         "target": target,
         "pass": ok,
@@ -173,10 +236,42 @@ def check(
         "tensors": rows,
         "end_to_end_bit_exact": bool(own["pass"]),
         "windows": wins,
-        "events": {"equal": ev_equal, "python": pe, "c": ce},
+        "events": events,
+        "continuous_cry": cont,
         "model": str(cwq),
         "audio": str(audio),
         "golden_windows": n,
+    }
+
+
+def _continuous_result(py: Trace, c: Trace, cfg: CheckConfig) -> dict[str, object]:
+    """The generated continuous cry: both sides equal (windows and decisions), at least one
+    bout, and the first alert strictly before the first end, while the cry still goes on."""
+    wins = compare_windows(py.windows, c.windows, cfg.voiced_frames)
+    dec = compare_decisions(py, c)
+    d = c.decisions
+    alert = next((x for x in d if x["trace"] == "alert"), None)
+    end = next((x for x in d if x["trace"] == "end"), None)
+    cry_end = int(round((LEAD_S + cfg.continuous_cry_s) * SR))
+    early = (
+        alert is not None
+        and end is not None
+        and int(alert["at"]) < int(end["at"])
+        and int(alert["at"]) < cry_end
+    )
+    return {
+        "pass": bool(wins["equal"])
+        and bool(dec["equal"])
+        and bool(dec["alert_before_end"])
+        and early,
+        "seconds": cfg.continuous_cry_s,
+        "windows_equal": wins["equal"],
+        "decisions_equal": dec["equal"],
+        "alert_before_end": bool(dec["alert_before_end"]) and early,
+        "alert_at_s": None if alert is None else int(alert["at"]) / SR,
+        "end_at_s": None if end is None else int(end["at"]) / SR,
+        "python": dec["python"],
+        "c": dec["c"],
     }
 
 

@@ -79,7 +79,14 @@ def test_host_check_bit_exact_and_same_events() -> None:
     assert res["windows"]["equal"] and res["windows"]["windows"] == 39  # type: ignore[index]
     assert res["windows"]["voiced_share_differs"] == 0  # type: ignore[index]
     ev = res["events"]
-    assert ev["equal"] and len(ev["python"]) >= 1  # type: ignore[index]
+    assert ev["equal"] and len(ev["python"]) >= 2  # type: ignore[index]
+    assert ev["alerts"] == ev["ends"] >= 1 and ev["alert_before_end"]  # type: ignore[index]
+    assert [m["type"] for m in ev["c"]] == ["alert", "end"] * ev["alerts"]  # type: ignore[index]
+    cont = res["continuous_cry"]
+    assert cont["pass"] and cont["decisions_equal"] and cont["windows_equal"]  # type: ignore[index]
+    # 30 s of crying after 2 s of quiet: known within seconds, ended only with the stream
+    assert cont["alert_at_s"] <= 5.0 and cont["end_at_s"] >= 30.0  # type: ignore[index,operator]
+    assert [m["type"] for m in cont["c"]] == ["alert", "end"]  # type: ignore[index]
 
 
 def test_onset_lookback_same_events_as_python() -> None:
@@ -123,6 +130,64 @@ def test_smaller_hop_same_windows_and_events_as_python() -> None:
     r = check("host", INT8, DEMO_AUDIO, filters=cfg, cfg=CheckConfig(windows=1))
     assert r["windows"]["equal"] and r["windows"]["windows"] == 96  # type: ignore[index]
     assert r["events"]["equal"] and r["events"]["python"], r["events"]  # type: ignore[index]
+
+
+def test_late_confirmation_alerts_like_python() -> None:
+    """A minimum bout of 4 s, 4 quiet windows to stop: a bout is confirmed (alerted) only once
+    it has lasted that long, later than its start and, across a gap, later than its `emitted`
+    estimate; shorter ones get neither message. C fires each alert at the same stream sample,
+    with the same onset and emitted, as StreamDetector's on_alert."""
+    from dataclasses import replace
+
+    cfg = replace(FilterConfig(threshold=0.9), min_bout_s=4.0, m_off=4)
+    r = check("host", INT8, DEMO_AUDIO, filters=cfg, cfg=CheckConfig(windows=1))
+    ev, cont = r["events"], r["continuous_cry"]
+    assert r["pass"] and ev["equal"] and cont["pass"], (ev, cont)  # type: ignore[index]
+    for d in (ev, cont):
+        assert d["c"] and [m["type"] for m in d["c"]] == ["alert", "end"] * (len(d["c"]) // 2)  # type: ignore[index]
+    alerts = [d for d in ev["decisions"] if d["trace"] == "alert"]  # type: ignore[index,union-attr]
+    # confirmed after the bout's first emitted estimate would allow at the earliest
+    assert alerts and all(a["at"] / 16000 >= a["onset"] + 3.0 for a in alerts), alerts
+    assert any(a["at"] > a["emitted"] * 16000 for a in alerts), alerts  # 13.0 s, emitted 12.0
+
+
+def test_alert_line_printed_while_the_stream_is_open(host: Path, blob: Path) -> None:
+    """cw_cry on a live stream: the alert line is out while the input is still open (the cry
+    goes on), the end line only after the stream ends; the same lines as `cry detect -`."""
+    import io
+    import json
+    import select
+
+    from cribwatch.cry.api import detect
+    from cribwatch.cry.audio import to_pcm16
+    from cribwatch.cry.board import continuous_cry, default_blob
+
+    x = continuous_cry(30.0)
+    pcm = to_pcm16(x).astype("<i2").tobytes()
+    own = default_blob(blob.parent / "own", INT8)  # the config `cry detect` loads for INT8
+    want = [m.to_dict() for m in detect("-", INT8, stdin=io.BytesIO(pcm))]
+    head = 8 * 16000 * 2  # 8 s: the bout is confirmed at 3.5 s
+    proc = subprocess.Popen(
+        [str(host), "--model", str(own), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(pcm[:head])
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "no alert line while the stream is open"
+        first = json.loads(proc.stdout.readline())
+        proc.stdin.write(pcm[head:])
+        proc.stdin.close()
+        rest = [json.loads(ln) for ln in proc.stdout.read().splitlines() if ln.strip()]
+        assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()
+    assert first["type"] == "alert" and [r["type"] for r in rest] == ["end"]
+    assert [first, *rest] == want
 
 
 def test_int4_model_bit_exact(tmp_path: Path, host: Path) -> None:
@@ -361,11 +426,13 @@ def test_mutated_models_replay(tmp_path: Path, asan_test: Path, blob: Path) -> N
     d = json.loads(r.stdout)
     changed = sum(1 for it in raw if it != good)
     assert d["total"] == 2400 and d["ok"] == 2400 - changed  # every changed file refused
+    assert d["order_errors"] == 0
     r = _run([str(asan_test), "replay", str(f_fix)])
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     d = json.loads(r.stdout)
     assert d["total"] == len(fixed) and d["status"][4] == 0  # CRC valid: never a checksum error
     assert d["ok"] > 0 and d["total"] - d["ok"] > 0  # both outcomes exercised
+    assert d["order_errors"] == 0  # every event after exactly one alert of its bout
 
 
 def test_export_cli_and_embedded_header(tmp_path: Path) -> None:
@@ -398,7 +465,9 @@ def test_export_cli_and_embedded_header(tmp_path: Path) -> None:
 def test_mipsel_check(short_audio: Path) -> None:
     res = check("mipsel", INT8, short_audio, cfg=CheckConfig(windows=2))
     assert res["pass"], res["first_divergent"]
-    assert res["events"]["equal"] and len(res["events"]["c"]) >= 1  # type: ignore[index]
+    assert res["events"]["equal"] and len(res["events"]["c"]) >= 2  # type: ignore[index]
+    assert res["events"]["alert_before_end"]  # type: ignore[index]
+    assert res["continuous_cry"]["pass"], res["continuous_cry"]  # type: ignore[index]
 
 
 def test_container_checks_match_the_c_loader(tmp_path: Path, asan: Path, blob: Path) -> None:

@@ -10,8 +10,13 @@
  *   cw_cry --model M.cwb --bench none|fe|model|full --seconds S
  *        instruction-count workloads over S seconds of synthetic audio (see docs/BOARD.md)
  *
- * Prints one JSON line per detected cry ({"onset", "offset", "score", "emitted"}), as soon as
- * its bout closes. Bad input: one "error: ..." line on stderr, exit code 2.
+ * Prints the JSON lines of `cribwatch cry detect - --json` (for a WAV file too: on the board
+ * every input is a stream): {"type": "alert", "onset", "emitted"} the moment a bout is
+ * confirmed, then {"type": "end", "onset", "offset", "score", "emitted"} when it closes.
+ * --trace adds a line per window and, after each alert and end line, the same values unrounded
+ * ({"trace": "alert"|"end", "at": stream sample at which it fired, ...}: what
+ * `cribwatch board check` compares bit for bit). Bad input: one "error: ..." line on stderr,
+ * exit code 2.
  */
 #include <errno.h>
 #include <math.h>
@@ -113,6 +118,21 @@ static void put_num(char *out, size_t len, double x, int decimals)
         strncat(out, ".0", len - strlen(out) - 1);
 }
 
+static int g_trace; /* --trace: window lines and unrounded alert/end lines */
+
+static void print_alert(void *ctx, const cw_alert *al)
+{
+    char a[32], b[32];
+    (void)ctx;
+    put_num(a, sizeof a, al->onset, 3);
+    put_num(b, sizeof b, al->emitted, 3);
+    printf("{\"type\": \"alert\", \"onset\": %s, \"emitted\": %s}\n", a, b);
+    if (g_trace)
+        printf("{\"trace\": \"alert\", \"at\": %llu, \"onset\": %.17g, \"emitted\": %.17g}\n",
+               (unsigned long long)g_det.total, al->onset, al->emitted);
+    fflush(stdout);
+}
+
 static void print_event(void *ctx, const cw_event *ev)
 {
     char a[32], b[32], c[32], d[32];
@@ -121,9 +141,16 @@ static void print_event(void *ctx, const cw_event *ev)
     put_num(b, sizeof b, ev->offset, 3);
     put_num(c, sizeof c, ev->score, 4);
     put_num(d, sizeof d, ev->emitted, 3);
-    printf("{\"onset\": %s, \"offset\": %s, \"score\": %s, \"emitted\": %s}\n", a, b, c, d);
+    printf("{\"type\": \"end\", \"onset\": %s, \"offset\": %s, \"score\": %s, \"emitted\": %s}\n",
+           a, b, c, d);
+    if (g_trace)
+        printf("{\"trace\": \"end\", \"at\": %llu, \"onset\": %.17g, \"offset\": %.17g, "
+               "\"score\": %.17g, \"emitted\": %.17g}\n", (unsigned long long)g_det.total,
+               ev->onset, ev->offset, ev->score, ev->emitted);
     fflush(stdout);
 }
+
+static const cw_callbacks g_print = {print_alert, print_event, NULL};
 
 static void print_window(void *ctx, const cw_det *d)
 {
@@ -154,7 +181,7 @@ static int run_stdin(void)
         n = carry + got;
         ns = n / 2;
         to_pcm(g_io, ns, g_pcm);
-        cw_det_push(&g_det, g_pcm, ns, print_event, NULL);
+        cw_det_push(&g_det, g_pcm, ns, &g_print);
         total += ns;
         carry = n - 2 * ns;
         if (carry)
@@ -166,7 +193,7 @@ static int run_stdin(void)
         die("stdin", "odd number of bytes: not 16-bit PCM (s16le) audio");
     if (total == 0)
         die("stdin", "no audio samples");
-    cw_det_flush(&g_det, print_event, NULL);
+    cw_det_flush(&g_det, &g_print);
     return 0;
 }
 
@@ -202,11 +229,11 @@ static int run_wav(const char *path)
             die(path, "read error");
         }
         to_pcm(g_io, got / 2, g_pcm);
-        cw_det_push(&g_det, g_pcm, got / 2, print_event, NULL);
+        cw_det_push(&g_det, g_pcm, got / 2, &g_print);
         left -= (uint32_t)got;
     }
     fclose(f);
-    cw_det_flush(&g_det, print_event, NULL);
+    cw_det_flush(&g_det, &g_print);
     return 0;
 }
 
@@ -389,7 +416,7 @@ static int run_bench(const char *phase, double seconds)
                     sink += ready ? g_det.fe.u8[0] : 0u;
                 }
             } else if (ph == 2) {
-                cw_det_push(&g_det, g_pcm, k, NULL, NULL);
+                cw_det_push(&g_det, g_pcm, k, NULL);
             }
             sink += (unsigned)g_pcm[0];
             t += k;
@@ -425,7 +452,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--bench") == 0)
             bench = value_of(argc, argv, i++);
         else if (strcmp(a, "--trace") == 0)
-            g_det.on_window = print_window;
+            g_trace = 1;
         else if (strcmp(a, "--seconds") == 0) {
             seconds = parse_seconds(a, value_of(argc, argv, i++));
             seen_seconds = 1;
@@ -450,11 +477,9 @@ int main(int argc, char **argv)
         && strcmp(bench, "model") != 0 && strcmp(bench, "full") != 0)
         die("--bench", "want none, fe, model or full");
     load_model(model);
-    {
-        void (*trace)(void *, const cw_det *) = g_det.on_window;
-        cw_det_init(&g_det, &g_model);
-        g_det.on_window = trace;
-    }
+    cw_det_init(&g_det, &g_model);
+    if (g_trace)
+        g_det.on_window = print_window;
     if (bench)
         return run_bench(bench, seconds);
     if (golden) {

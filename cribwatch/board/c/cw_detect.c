@@ -15,7 +15,7 @@ void cw_det_reset(cw_det *d)
     d->next_win_end = (uint64_t)m->window_samples;
     d->n_pitch = 0;
     d->n_hist = d->n_recent = 0;
-    d->in_bout = d->quiet = 0;
+    d->in_bout = d->quiet = d->alerted = 0;
     d->k = d->bout_first = d->bout_last = 0;
     d->prev_last = -1;
     d->n_shist = 0;
@@ -155,14 +155,24 @@ static int positive(cw_det *d, double score, double level, double share, const u
     return ok;
 }
 
-static void close_bout(cw_det *d, cw_event_cb cb, void *ctx)
+/* the bout's duration as Chain._close computes it (its reported length) */
+static double bout_dur(const cw_det *d)
 {
     const cw_model *m = d->m;
     const double hop_s = (double)m->hop_samples / (double)m->sr;
     const double win_s = (double)m->window_samples / (double)m->sr;
-    double dur = (double)(d->bout_last - d->bout_first) * hop_s + win_s;
+    return (double)(d->bout_last - d->bout_first) * hop_s + win_s;
+}
+
+static void close_bout(cw_det *d, const cw_callbacks *cb)
+{
+    const cw_model *m = d->m;
+    const double hop_s = (double)m->hop_samples / (double)m->sr;
+    const double win_s = (double)m->window_samples / (double)m->sr;
+    double dur = bout_dur(d);
     cw_event ev;
     d->in_bout = 0;
+    d->alerted = 0;
     d->prev_last = d->bout_last;
     if ((m->enabled & CW_F_SMOOTHING) && dur < m->min_bout_s)
         return;
@@ -170,8 +180,24 @@ static void close_bout(cw_det *d, cw_event_cb cb, void *ctx)
     ev.offset = (double)d->bout_last * hop_s + win_s - m->offset_shift_s;
     ev.score = d->bout_score;
     ev.emitted = d->bout_emitted;
-    if (cb)
-        cb(ctx, &ev);
+    if (cb && cb->event)
+        cb->event(cb->ctx, &ev);
+}
+
+/* stream.py StreamDetector._check_alert: once per bout, as soon as it is long enough to be
+ * reported (with smoothing off, the moment it starts) */
+static void check_alert(cw_det *d, const cw_callbacks *cb)
+{
+    cw_alert al;
+    if (!d->in_bout || d->alerted)
+        return;
+    if ((d->m->enabled & CW_F_SMOOTHING) && bout_dur(d) < d->m->min_bout_s)
+        return;
+    d->alerted = 1;
+    al.onset = d->bout_onset;
+    al.emitted = d->bout_emitted;
+    if (cb && cb->alert)
+        cb->alert(cb->ctx, &al);
 }
 
 /* postprocess.py Chain._onset: move back over the windows right before `first` that score at
@@ -188,7 +214,7 @@ static double bout_onset(const cw_det *d, int64_t first)
 }
 
 static void chain_push(cw_det *d, double score, double level, double share, const uint8_t *tail,
-                       cw_event_cb cb, void *ctx)
+                       const cw_callbacks *cb)
 {
     const cw_model *m = d->m;
     const int smooth = (m->enabled & CW_F_SMOOTHING) != 0;
@@ -237,13 +263,14 @@ static void chain_push(cw_det *d, double score, double level, double share, cons
     } else {
         d->quiet += 1;
         if (d->quiet >= m_off)
-            close_bout(d, cb, ctx);
+            close_bout(d, cb);
     }
     d->k += 1;
+    check_alert(d, cb);
 }
 
 /* ------------------------------------------------------------------------ streaming */
-static void do_window(cw_det *d, cw_event_cb cb, void *ctx)
+static void do_window(cw_det *d, const cw_callbacks *cb)
 {
     const cw_model *m = d->m;
     const uint64_t start = d->total - (uint64_t)m->window_samples;
@@ -279,10 +306,10 @@ static void do_window(cw_det *d, cw_event_cb cb, void *ctx)
     d->last_share = (double)nv / (double)fpw;
     if (d->on_window)
         d->on_window(d->on_window_ctx, d);
-    chain_push(d, d->last_score, d->last_level, d->last_share, tail, cb, ctx);
+    chain_push(d, d->last_score, d->last_level, d->last_share, tail, cb);
 }
 
-void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, cw_event_cb cb, void *ctx)
+void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, const cw_callbacks *cb)
 {
     const cw_model *m = d->m;
     size_t i = 0;
@@ -308,7 +335,7 @@ void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, cw_event_cb cb, void *
             if (d->total == d->next_win_end) {
                 /* the front end's frames of this window are all done: the last one ends
                  * before the window does */
-                do_window(d, cb, ctx);
+                do_window(d, cb);
                 d->next_win_end += (uint64_t)m->hop_samples;
             }
         }
@@ -316,8 +343,8 @@ void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, cw_event_cb cb, void *
     }
 }
 
-void cw_det_flush(cw_det *d, cw_event_cb cb, void *ctx)
+void cw_det_flush(cw_det *d, const cw_callbacks *cb)
 {
     if (d->in_bout)
-        close_bout(d, cb, ctx);
+        close_bout(d, cb);
 }

@@ -3,8 +3,11 @@
  * cry rhythm, smoothing with hysteresis (k of n windows to start, one of them at the threshold,
  * the others at sustain_low or above), the onset's look-back over windows scoring at least
  * onset_low) with the thresholds stored in the model blob.
- * Window k covers samples [k*hop, k*hop + window); every event is reported through a callback
- * as soon as its bout closes, exactly like cribwatch.cry.stream.StreamDetector.
+ * Window k covers samples [k*hop, k*hop + window). Two callbacks, exactly like
+ * cribwatch.cry.stream.StreamDetector's on_alert and on_event: `alert` the moment a bout is
+ * confirmed (it has lasted min_bout_s, so it will be reported; with its onset estimate), then
+ * `event` when that bout closes. Every reported event gets exactly one alert, before it; a bout
+ * too short to report gets neither.
  * All state is in cw_det (about 160 KB with the default capacities); nothing is allocated.
  */
 #ifndef CW_DETECT_H
@@ -17,11 +20,30 @@
 #include "cw_infer.h"
 #include "cw_model.h"
 
+/* API version of this header (the blob format has its own, CW_VERSION in cw_model.h).
+ * 1: cw_det_push(d, pcm, n, event_cb, ctx), closed events only.
+ * 2: cw_det_push(d, pcm, n, &callbacks): an alert at decision time, then the closed event. */
+#define CW_API_VERSION 2
+
 typedef struct {
     double onset, offset, score, emitted; /* seconds of stream time */
 } cw_event;
 
+typedef struct {
+    double onset;   /* onset estimate of the bout (s of stream time; the event's onset) */
+    double emitted; /* stream time at which the bout counts as known (the event's emitted) */
+} cw_alert;
+
 typedef void (*cw_event_cb)(void *ctx, const cw_event *ev);
+typedef void (*cw_alert_cb)(void *ctx, const cw_alert *al);
+
+/* What the detector calls; NULL members (or a NULL pointer to this struct) are skipped. Both
+ * run inside cw_det_push/cw_det_flush, on the caller's thread, in stream order. */
+typedef struct {
+    cw_alert_cb alert; /* a bout is confirmed: it will be reported (fires once per bout) */
+    cw_event_cb event; /* a confirmed bout has closed: the whole event */
+    void *ctx;         /* passed to both */
+} cw_callbacks;
 
 typedef struct cw_det_s {
     const cw_model *m;
@@ -42,7 +64,7 @@ typedef struct cw_det_s {
     int n_hist;
     uint8_t recent[64], strong[64]; /* last n_on windows: positive, and at the threshold */
     int n_recent;
-    int in_bout, quiet;
+    int in_bout, quiet, alerted;
     int64_t k, bout_first, bout_last, prev_last;
     double bout_score, bout_emitted, bout_onset;
     double shist[CW_MAX_BACK + 64]; /* scores of the last onset_back + n_on windows */
@@ -57,10 +79,10 @@ typedef struct cw_det_s {
 
 void cw_det_init(cw_det *d, const cw_model *m);
 void cw_det_reset(cw_det *d);
-/* Feed s16 samples; closed events go to cb. */
-void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, cw_event_cb cb, void *ctx);
-/* End of stream: close an open bout. */
-void cw_det_flush(cw_det *d, cw_event_cb cb, void *ctx);
+/* Feed s16 samples; alerts and closed events go to cb (may be NULL). */
+void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, const cw_callbacks *cb);
+/* End of stream: close an open bout (its event, if it was confirmed, goes to cb). */
+void cw_det_flush(cw_det *d, const cw_callbacks *cb);
 
 /* Cry-voiced flag of one pitch frame (pitch_frame samples); *f0 and *harm are set. */
 int cw_pitch_frame(cw_det *d, const int16_t *x, double *f0, double *harm);

@@ -14,11 +14,19 @@ static cw_model model;
 static cw_det det;
 static int16_t pcm[16384 + 200];
 
+static void on_alert(void *ctx, const cw_alert *al)
+{
+    (void)ctx;
+    (void)al;
+}
+
 static void on_event(void *ctx, const cw_event *ev)
 {
     (void)ctx;
     (void)ev;
 }
+
+static const cw_callbacks callbacks = {on_alert, on_event, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n > sizeof pcm / sizeof pcm[0])
         n = sizeof pcm / sizeof pcm[0];
     cw_det_init(&det, &model);
-    cw_det_push(&det, pcm, n, on_event, NULL);
-    cw_det_flush(&det, on_event, NULL);
+    cw_det_push(&det, pcm, n, &callbacks);
+    cw_det_flush(&det, &callbacks);
     return 0;
 }

@@ -2,7 +2,9 @@
  *
  *   cw_test replay FILE   FILE holds records [u32 length][bytes]: each is loaded as a model;
  *                         a model that loads is run (front end, one window, post-processing).
- *                         Prints {"total": N, "ok": K, "status": [count per cw_status]}.
+ *                         Prints {"total": N, "ok": K, "status": [count per cw_status],
+ *                         "order_errors": E} (E: events without exactly one alert before them,
+ *                         with the same onset and emitted; must be 0).
  *   cw_test requant       reads "acc mult rshift zp qmin qmax" lines, prints one result each.
  *   cw_test wav FILE      parses FILE's WAV header and reads its samples; prints the header or
  *                         the error.
@@ -20,14 +22,31 @@ static uint8_t buf[1 << 20];
 static cw_model model;
 static cw_det det;
 static int16_t pcm[17000];
-static int events;
+static int events, pending, order_errors;
+
+/* every event has exactly one alert before it, with the same onset and emitted */
+static double alert_onset, alert_emitted;
+
+static void on_alert(void *ctx, const cw_alert *al)
+{
+    (void)ctx;
+    order_errors += pending;
+    pending = 1;
+    alert_onset = al->onset;
+    alert_emitted = al->emitted;
+}
 
 static void on_event(void *ctx, const cw_event *ev)
 {
     (void)ctx;
+    if (!pending || ev->onset != alert_onset || ev->emitted != alert_emitted)
+        order_errors++;
+    pending = 0;
     if (ev->offset >= ev->onset - 10.0)
         events++;
 }
+
+static const cw_callbacks callbacks = {on_alert, on_event, NULL};
 
 static int replay(const char *path)
 {
@@ -58,15 +77,17 @@ static int replay(const char *path)
         if (st == CW_OK) {
             ok++;
             cw_det_init(&det, &model);
-            cw_det_push(&det, pcm, (size_t)model.window_samples + 100u, on_event, NULL);
-            cw_det_flush(&det, on_event, NULL);
+            cw_det_push(&det, pcm, (size_t)model.window_samples + 100u, &callbacks);
+            cw_det_flush(&det, &callbacks);
+            order_errors += pending; /* an alert whose bout was never reported */
+            pending = 0;
         }
     }
     fclose(f);
     printf("{\"total\": %ld, \"ok\": %ld, \"status\": [", total, ok);
     for (i = 0; i < 8; i++)
         printf("%s%ld", i ? ", " : "", status[i]);
-    printf("]}\n");
+    printf("], \"order_errors\": %d}\n", order_errors);
     return 0;
 }
 

@@ -69,6 +69,8 @@ G_TABLE = (L_TABLE / 100.0).astype(np.float32)
 """``L / 100`` of each 8-bit grey level: the guide of the guided upsampling."""
 L8_TABLE = np.round(L_TABLE * 2.55).astype(np.uint8)
 """L of each grey level in OpenCV's 8-bit Lab encoding (``L * 255 / 100``)."""
+F_TABLE = (np.arange(256, dtype=np.float32) / np.float32(255.0)).reshape(1, 256)
+"""Each 8-bit grey level as a float32 in [0, 1]."""
 
 
 def odd_kernel(sigma: float) -> int:
@@ -91,49 +93,114 @@ def gauss(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(x, (k, k), sigma, borderType=cv2.BORDER_REFLECT_101)
 
 
-def ssim_map_np(x: np.ndarray, y: np.ndarray, window: int = 11, sigma: float = 1.5) -> np.ndarray:
-    """Per-pixel SSIM of two (H, W) images in [0, 1] (data range 1), computed in float64."""
+def _gauss_ssim(x: np.ndarray, window: int, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(x, (window, window), sigma, borderType=cv2.BORDER_REFLECT_101)
+
+
+def ssim_side(
+    y: np.ndarray, centre: float, window: int = 11, sigma: float = 1.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-image half of :func:`ssim_map_np` for ``y``: ``(y - centre, G(y - centre),
+    G((y - centre)^2))`` in float32 (``G`` the SSIM window), computed once for a reference
+    that many frames are compared with."""
+    yc = np.subtract(y, np.float32(centre), dtype=np.float32)
+    m = _gauss_ssim(cv2.merge([yc, cv2.multiply(yc, yc)]), window, sigma)
+    return yc, m[..., 0], m[..., 1]
+
+
+def ssim_map_centred(
+    xc: np.ndarray,
+    y_side: tuple[np.ndarray, np.ndarray, np.ndarray],
+    centre: float,
+    window: int = 11,
+    sigma: float = 1.5,
+) -> np.ndarray:
+    """Per-pixel SSIM (data range 1) of ``x = xc + centre`` against the frame that
+    ``y_side`` (:func:`ssim_side`) describes, in float32 with one filter call.
+
+    Both frames are centred by the same constant before the moments are taken: SSIM's
+    variances and covariance do not depend on it, and with values near zero the float32
+    differences ``E[x^2] - mu^2`` lose no digits on flat regions (the reason the torch twin
+    works in float64). The means are shifted back for the luminance term."""
     c1, c2 = 0.01**2, 0.03**2
-    x64, y64 = x.astype(np.float64), y.astype(np.float64)
-
-    def g(a: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(a, (window, window), sigma, borderType=cv2.BORDER_REFLECT_101)
-
-    mx, my = g(x64), g(y64)
-    vx = g(x64 * x64) - mx * mx
-    vy = g(y64 * y64) - my * my
-    cov = g(x64 * y64) - mx * my
-    num = (2 * mx * my + c1) * (2 * cov + c2)
-    den = (mx * mx + my * my + c1) * (vx + vy + c2)
-    return (num / den).astype(np.float32)
+    yc, my, eyy = y_side
+    m = _gauss_ssim(cv2.merge([xc, cv2.multiply(xc, xc), cv2.multiply(xc, yc)]), window, sigma)
+    mx, exx, exy = m[..., 0], m[..., 1], m[..., 2]
+    vx = exx - mx * mx
+    vy = eyy - my * my
+    cov = exy - mx * my
+    ux, uy = mx + np.float32(centre), my + np.float32(centre)
+    num = (np.float32(2) * ux * uy + np.float32(c1)) * (np.float32(2) * cov + np.float32(c2))
+    den = (ux * ux + uy * uy + np.float32(c1)) * (vx + vy + np.float32(c2))
+    return np.divide(num, den, dtype=np.float32)
 
 
-def _normalise(g: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
-    if cfg["norm"] == "none":
-        return g
-    if cfg["norm"] != "global":
+def ssim_map_np(x: np.ndarray, y: np.ndarray, window: int = 11, sigma: float = 1.5) -> np.ndarray:
+    """Per-pixel SSIM of two (H, W) images in [0, 1] (data range 1), in float32.
+
+    The map of :func:`cribwatch.color.ssim.ssim_map` (Gaussian window, population moments,
+    reflect border without repeating the edge pixel); away from a ``window // 2`` border it is
+    scikit-image's ``structural_similarity(x, y, gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False, data_range=1, full=True)`` map within 1e-4."""
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    centre = 0.5 * (float(cv2.mean(x)[0]) + float(cv2.mean(y)[0]))
+    xc = np.subtract(x, np.float32(centre), dtype=np.float32)
+    return ssim_map_centred(xc, ssim_side(y, centre, window, sigma), centre, window, sigma)
+
+
+def _centred_side(g: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    """Normalised (``0.5 + gain z``) and denoised frame minus 0.5, float32.
+
+    The denoising blur is linear and its kernel sums to one, so it runs on the raw frame and
+    the normalisation's scale and shift follow in one pass."""
+    if cfg["norm"] not in ("global", "none"):
         raise CribwatchError(
             f"the runtime pipeline supports norm 'global' or 'none', not {cfg['norm']!r}"
         )
-    mean, std = float(g.mean()), float(g.std())
-    return (0.5 + cfg["norm_gain"] * (g - mean) / (std + cfg["eps"])).astype(np.float32)
+    g = np.asarray(g, np.float32)
+    if cfg["norm"] == "global":
+        mean, std = cv2.meanStdDev(g)
+        scale = cfg["norm_gain"] / (float(std[0, 0]) + cfg["eps"])
+        shift = -float(mean[0, 0]) * scale
+    else:
+        scale, shift = 1.0, -0.5
+    if cfg["pre_sigma"] > 0:
+        g = gauss(g, cfg["pre_sigma"])
+    return g * np.float32(scale) + np.float32(shift)
+
+
+def ssim_reference_np(ref_gray: np.ndarray, cfg: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    """The reference's half of :func:`ssim_attention_map_np`, prepared once per reference."""
+    return ssim_side(_centred_side(ref_gray, cfg), 0.0, cfg["window"], cfg["sigma"])
 
 
 def ssim_attention_map_np(
-    night: np.ndarray, ref_gray: np.ndarray, cfg: dict[str, Any]
+    night: np.ndarray,
+    ref_gray: np.ndarray | None,
+    cfg: dict[str, Any],
+    ref_side: tuple[np.ndarray, ...] | None = None,
 ) -> np.ndarray:
     """The SSIM map pipeline (:func:`cribwatch.color.mask.ssim_attention_map`) on two (H, W)
-    float32 frames of the same size, with ``work_side`` equal to their size."""
-    a, b = _normalise(night, cfg), _normalise(ref_gray, cfg)
-    if cfg["pre_sigma"] > 0:
-        a, b = gauss(a, cfg["pre_sigma"]), gauss(b, cfg["pre_sigma"])
-    s = np.clip(ssim_map_np(a, b, cfg["window"], cfg["sigma"]), 0.0, 1.0)
+    float32 frames of the same size, with ``work_side`` equal to their size.
+
+    float32 throughout: normalisation and denoising fused into one filter and one affine pass
+    per frame, the three moments of the night frame in one three-channel filter call, the
+    reference's half (``ref_side``, from :func:`ssim_reference_np`) reused across frames."""
+    if ref_side is None:
+        if ref_gray is None:
+            raise CribwatchError("ssim_attention_map_np needs ref_gray or ref_side")
+        ref_side = ssim_reference_np(ref_gray, cfg)
+    xc = _centred_side(night, cfg)
+    yc, my, eyy = ref_side
+    s = ssim_map_centred(xc, (yc, my, eyy), 0.5, cfg["window"], cfg["sigma"])
+    s = cv2.max(cv2.min(s, 1.0), 0.0)
     if cfg["close_size"] > 1:
         kernel = np.ones((cfg["close_size"], cfg["close_size"]), np.uint8)
         s = cv2.morphologyEx(s, cv2.MORPH_CLOSE, kernel)
     if cfg["blur_sigma"] > 0:
         s = gauss(s, cfg["blur_sigma"])
-    return np.clip(s, 0.0, 1.0)
+    return cv2.max(cv2.min(s, 1.0), 0.0)
 
 
 def _box_mean(x: np.ndarray, r: int, counts: np.ndarray) -> np.ndarray:
@@ -252,9 +319,11 @@ class ColorRuntime:
         ref_lab = (lab / np.array([L_SCALE, AB_SCALE, AB_SCALE], np.float32)).transpose(2, 0, 1)
         gray = small @ np.array([0.299, 0.587, 0.114], np.float32)
         full = np.clip(shrink(rf, size), 0.0, 1.0)
+        gray = np.ascontiguousarray(gray, dtype=np.float32)
         self._ref = {
             "ref_lab": np.ascontiguousarray(ref_lab[None], dtype=np.float32),
-            "gray": np.ascontiguousarray(gray, dtype=np.float32),
+            "gray": gray,
+            "ssim_side": ssim_reference_np(gray, self.ssim),
             "ab_hr": cv2.split(cv2.cvtColor(full, cv2.COLOR_RGB2Lab))[1:],
         }
         self._ref_size = (int(size[0]), int(size[1]))
@@ -271,12 +340,15 @@ class ColorRuntime:
                 f"{self._ref_size}"
             )
         s = self.size
-        n = np.clip(shrink(night.astype(np.float32) * (1.0 / 255.0), (s, s)), 0.0, 1.0)
-        feeds = {"night_l": (_srgb_to_l(n) / L_SCALE)[None, None]}
+        # 8-bit to float32 [0, 1] in one table pass, then the area shrink (no clip needed:
+        # an average of values in [0, 1] stays there)
+        n = shrink(cv2.LUT(night, F_TABLE), (s, s))
+        feeds = {"night_l": (_srgb_to_l(n) * np.float32(1.0 / L_SCALE))[None, None]}
         if self.uses_reference:
             feeds["ref_lab"] = self._ref["ref_lab"]
             if "smap" in self.inputs:
-                feeds["smap"] = ssim_attention_map_np(n, self._ref["gray"], self.ssim)[None, None]
+                smap = ssim_attention_map_np(n, None, self.ssim, self._ref["ssim_side"])
+                feeds["smap"] = smap[None, None]
         feeds["_g_hr"] = cv2.LUT(night, G_TABLE)
         feeds["_l8"] = cv2.LUT(night, L8_TABLE)
         return feeds

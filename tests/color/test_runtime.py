@@ -15,7 +15,13 @@ from cribwatch.color.lab import np_to_t, t_to_np
 from cribwatch.color.mask import SSIMMapConfig, ssim_attention_map
 from cribwatch.color.metrics import psnr
 from cribwatch.color.pipeline import Colorizer, load_net
-from cribwatch.color.runtime import ColorRuntime, ssim_attention_map_np
+from cribwatch.color.runtime import (
+    ColorRuntime,
+    _centred_side,
+    ssim_attention_map_np,
+    ssim_map_np,
+    ssim_reference_np,
+)
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_gray, read_rgb
 
@@ -32,6 +38,69 @@ def test_ssim_map_twin_matches_torch() -> None:
     got = ssim_attention_map_np(a, b, asdict(cfg))
     assert np.abs(want - got).max() < 1e-4
     assert got[25:35, 20:40].mean() < 0.5 < got[50:, :].mean()  # it still sees the change
+
+
+def _skimage_ssim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from skimage.metrics import structural_similarity
+
+    _, full = structural_similarity(
+        a.astype(np.float64),
+        b.astype(np.float64),
+        full=True,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=1,
+    )
+    return np.asarray(full)
+
+
+def test_float32_ssim_map_matches_skimage() -> None:
+    """The float32 SSIM map is scikit-image's within 1e-4 away from the 5-pixel border
+    (where the border rules differ: reflect-101 here, reflect-with-edge there)."""
+    import cv2
+    from skimage import data as skdata
+
+    rng = np.random.default_rng(0)
+    cam = skdata.camera()[::4, ::4].astype(np.float32) / 255.0
+    coins = skdata.coins()[::2, ::2].astype(np.float32) / 255.0
+    pairs = [
+        (cam, np.clip(cam + rng.normal(0, 0.05, cam.shape), 0, 1).astype(np.float32)),
+        (coins, np.clip(coins * 0.7 + 0.1, 0, 1).astype(np.float32)),
+    ]
+    # the pipeline's own inputs: a bundled night/day pair, normalised and denoised
+    sample = Path(__file__).parents[2] / "cribwatch/demo/samples/color/00000"
+    n8 = cv2.imread(str(sample / "night.png"), cv2.IMREAD_GRAYSCALE)
+    r8 = cv2.imread(str(sample / "reference.png"), cv2.IMREAD_GRAYSCALE)
+    cfg = asdict(SSIMMapConfig(work_side=128))
+    n, r = (
+        cv2.resize(v.astype(np.float32) / 255.0, (128, 128), interpolation=cv2.INTER_AREA)
+        for v in (n8, r8)
+    )
+    pairs.append((_centred_side(n, cfg) + 0.5, _centred_side(r, cfg) + 0.5))
+    for a, b in pairs:
+        got = ssim_map_np(a, b)
+        assert got.dtype == np.float32 and got.shape == a.shape
+        want = _skimage_ssim(a, b)
+        assert np.abs(got - want)[5:-5, 5:-5].max() < 1e-4
+        # and the whole map (border included) against the torch definition (reflect border)
+        from cribwatch.color.ssim import ssim_map
+
+        full = t_to_np(ssim_map(np_to_t(a), np_to_t(b)))
+        assert np.abs(got - full).max() < 1e-4
+
+
+def test_ssim_reference_half_is_reused() -> None:
+    """Preparing the reference's half once gives the same map as passing the reference."""
+    rng = np.random.default_rng(1)
+    a = rng.random((48, 40), dtype=np.float32)
+    b = rng.random((48, 40), dtype=np.float32)
+    cfg = asdict(SSIMMapConfig(work_side=48))
+    once = ssim_attention_map_np(a, None, cfg, ssim_reference_np(b, cfg))
+    assert np.array_equal(once, ssim_attention_map_np(a, b, cfg))
+    assert once.dtype == np.float32
+    with pytest.raises(CribwatchError, match="ref_gray or ref_side"):
+        ssim_attention_map_np(a, None, cfg)
 
 
 def test_runtime_matches_torch_pipeline(weights: Path, pair_set: Path, tmp_path: Path) -> None:

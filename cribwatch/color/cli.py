@@ -622,12 +622,40 @@ def bench_cmd(
     ),
     frames: int = typer.Option(200, "--frames", help="Timed frames per configuration."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    peers: Path | None = typer.Option(
+        None,
+        "--peers",
+        help="Folder with DDColor's and EnlightenGAN's code: time their networks beside our "
+        "whole pipeline (128x128, 2 threads) and print the ratios.",
+    ),
+    peer_frames: int = typer.Option(20, "--peer-frames", help="Timed passes of each peer."),
 ) -> None:
     """Per-stage timing (pre, model, post, total) at 128x128 and 640x480, 1 and 2 threads."""
     _int("--frames", frames, 1, MAX_FRAMES)
+    _int("--peer-frames", peer_frames, 1, MAX_FRAMES)
     for name, given in (("--fp32", fp32), ("--int8", int8)):
         if given is not None and not given.is_file():
             raise CribwatchError(f"{name} {given}: model file not found")
+    if peers is not None:
+        if not peers.is_dir():
+            raise CribwatchError(f"--peers {peers}: folder not found")
+        from cribwatch.color.deploy import PeerBenchConfig, bench_with_peers  # extra: train
+
+        cfg = PeerBenchConfig(frames=frames, peer_frames=peer_frames)
+        peer_rows = bench_with_peers(peers, fp32, cfg)
+        for r in peer_rows:
+            if as_json:
+                typer.echo(json.dumps(r))
+            elif "skipped" in r:
+                typer.echo(r["skipped"])
+            else:
+                ratio = f"  ratio {r['ratio']}x" if "ratio" in r else ""
+                typer.echo(
+                    f"{r['name']:<13} {r['timed']:<34} {r['resolution']} {r['threads']} threads"
+                    f"  p50 {r['ms_p50']} ms  p90 {r['ms_p90']} ms{ratio}"
+                    f"  (load {r['load_avg_1min']})"
+                )
+        return
     from cribwatch.color.deploy import BenchConfig, bench_models  # extra: train
 
     rows = bench_models(fp32, int8, BenchConfig(frames=frames))

@@ -42,6 +42,7 @@ from cribwatch.color.model import (
     make_inputs,
 )
 from cribwatch.color.pairs import load_pair_set
+from cribwatch.color.peers import PeerBenchConfig, bench_peers
 from cribwatch.color.pipeline import Colorizer, LoadedNet, load_net
 from cribwatch.color.tflite import Parts, export_tflite, run_in_venv, save_pair_inputs
 from cribwatch.deploy.export import export_onnx
@@ -569,3 +570,11 @@ def bench_models(
     int8 = int8 if int8 is not None else shipped_int8()
     models = {"fp32": fp32, **({"int8": int8} if int8 is not None else {})}
     return bench(models, cfg)
+
+
+def bench_with_peers(
+    peers: Path, fp32: Path | None = None, cfg: PeerBenchConfig | None = None
+) -> list[dict[str, Any]]:
+    """``cribwatch color bench --peers DIR``: :func:`cribwatch.color.peers.bench_peers` with
+    ``fp32`` (default: the shipped FP32 ONNX twin) as our network."""
+    return bench_peers(peers, fp32 if fp32 is not None else default_onnx(), cfg)

@@ -571,3 +571,11 @@ CASES: list[Case] = [
     Case("cte_speed_nan", temporal_eval("--speed", "nan"), ["--speed"]),
     Case("cte_speed_big", temporal_eval("--speed", "5"), ["--speed"]),
 ]
+
+# --- issue 27: color bench --peers
+_BENCH = ["color", "bench"]
+CASES += [
+    Case("cb_peers_missing", [*_BENCH, "--peers", "{tmp}/nopeers"], ["--peers", "nopeers"]),
+    Case("cb_peers_file", [*_BENCH, "--peers", "{fx}/text.onnx"], ["--peers", "text.onnx"]),
+    Case("cb_peer_frames0", [*_BENCH, "--peers", "{tmp}", "--peer-frames", "0"], ["--peer-frames"]),
+]

@@ -282,7 +282,7 @@ def run(opts: MonitorOptions, on_record: Callable[[Record], None] | None = None,
             built.web.close()
     health: dict[str, Any] = summary["health"]
     health["stopped_by"] = reason
-    health["alerts"] = sum(1 for r in summary["records"] if r["kind"] == "alert")
+    health["alerts"] = m.health.alerts
     if m.clips is not None:
         health["clips"] = [str(p) for p in m.clips.written]
     return health

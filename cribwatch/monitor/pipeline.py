@@ -161,6 +161,9 @@ class Health:
     last_frame_t: float = 0.0
     errors: int = 0
     last_error: str = ""
+    alerts: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    """Records emitted so far, by type (the page keeps only the latest)."""
     fps_times: collections.deque[float] = field(
         default_factory=lambda: collections.deque(maxlen=64)
     )
@@ -399,6 +402,8 @@ class Monitor:
             if rec is None:
                 return
             self.record_seq += 1
+            self.health.counts[rec.type] = self.health.counts.get(rec.type, 0) + 1
+            self.health.alerts += rec.is_alert
             self.records.append({"seq": self.record_seq, **rec.to_dict()})
             if self.clips is not None and rec.is_alert:
                 self.clips.alert(rec)
@@ -638,6 +643,8 @@ class Monitor:
                 "reference": self.reference is not None,
                 "stages": self.timer.summary(),
                 "readers": readers,
+                "alerts": h.alerts,
+                "records_by_type": dict(h.counts),
                 "errors": h.errors,
                 "last_error": h.last_error,
                 "uptime_s": round(time.time() - h.started_wall, 1),

@@ -34,6 +34,8 @@ from cribwatch.monitor.mqtt import parse_hostport
 from cribwatch.monitor.page import PAGE
 
 COOKIE = "cribwatch_token"
+ROUTES = ("/", "/stream.mjpg", "/frame.jpg", "/api/state")
+"""Every path the server answers (anything else: 404)."""
 MAX_HEADER = 8192
 SECURITY_HEADERS = (
     "Cache-Control: no-store\r\n"
@@ -259,7 +261,8 @@ class WebServer:
             cookie = (
                 f"Set-Cookie: {COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/{secure}\r\n"
             )
-            await self._send(writer, 303, "text/plain", b"", extra=f"{cookie}Location: {path}\r\n")
+            where = path if path in ROUTES else "/"  # never an address taken from the request
+            await self._send(writer, 303, "text/plain", b"", extra=f"{cookie}Location: {where}\r\n")
             return
         if path == "/":
             await self._send(

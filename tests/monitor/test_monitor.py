@@ -411,6 +411,11 @@ def _get(url: str, headers: dict[str, str] | None = None,
         return e.code, e.read()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 def test_token_required_beyond_localhost(chrome: Any, tmp_path: Path) -> None:
     """Bound to every address: no token -> 401 (browser and plain HTTP); the token (header,
     or ?token= once, then the cookie) -> the page; no path reaches the filesystem."""
@@ -427,6 +432,13 @@ def test_token_required_beyond_localhost(chrome: Any, tmp_path: Path) -> None:
         assert _get(base + "/api/state", ok) == (200, json.dumps(state).encode())
         for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/page.py", "/cribwatch"):
             assert _get(base + path, ok)[0] == 404, path
+        for target in ("/\\evil.example/?token=", "//evil.example/?token="):
+            req = urllib.request.Request(base + target + token)
+            opener = urllib.request.build_opener(_NoRedirect)
+            with pytest.raises(urllib.error.HTTPError) as exc:
+                opener.open(req, timeout=5)
+            e = exc.value
+            assert e.code == 303 and e.headers["Location"] == "/", (target, e.headers)
         chrome.get(base + "/")
         assert "token required" in chrome.find_element("tag name", "body").text
         chrome.get(base + f"/?token={token}")

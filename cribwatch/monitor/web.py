@@ -77,6 +77,12 @@ def check_serve(
             )
     if token is not None and len(token) < 16:
         raise CribwatchError("--token: at least 16 characters (use e.g. `openssl rand -hex 16`)")
+    if token is not None and not all(
+        c.isascii() and c.isprintable() and c not in ' ;,"\\' for c in token
+    ):
+        raise CribwatchError(
+            "--token: letters, digits and punctuation only (no space, ';', ',', quotes)"
+        )
     if (cert is None) != (key is None):
         raise CribwatchError("--cert and --key: give both (HTTPS) or neither")
     if cert is not None and key is not None:

@@ -153,6 +153,11 @@ CASES: list[Case] = [
 
 CASES += [
     Case(
+        "monitor_run_token_with_space",
+        [*RUN, SRC, "--serve", "0.0.0.0:8080", "--token", "abc def ghi jkl mno"],
+        ["--token"],
+    ),
+    Case(
         "monitor_run_state_reference_missing",
         [*RUN, SRC, "--state", "{tmp}/camera.json"],
         ["{tmp}/camera.json", "day.png"],

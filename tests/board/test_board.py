@@ -151,9 +151,10 @@ def test_late_confirmation_alerts_like_python() -> None:
     assert any(a["at"] > a["emitted"] * 16000 for a in alerts), alerts  # 13.0 s, emitted 12.0
 
 
-def test_alert_line_printed_while_the_stream_is_open(host: Path, blob: Path) -> None:
-    """cw_cry on a live stream: the alert line is out while the input is still open (the cry
-    goes on), the end line only after the stream ends; the same lines as `cry detect -`."""
+def test_alert_line_printed_while_the_stream_is_open(asan: Path, blob: Path) -> None:
+    """cw_cry (ASan + UBSan build) on a live stream: the alert line is out while the input is
+    still open (the cry goes on), the end line only after the stream ends; the same lines as
+    `cry detect -`."""
     import io
     import json
     import select
@@ -168,7 +169,7 @@ def test_alert_line_printed_while_the_stream_is_open(host: Path, blob: Path) -> 
     want = [m.to_dict() for m in detect("-", INT8, stdin=io.BytesIO(pcm))]
     head = 8 * 16000 * 2  # 8 s: the bout is confirmed at 3.5 s
     proc = subprocess.Popen(
-        [str(host), "--model", str(own), "-"],
+        [str(asan), "--model", str(own), "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

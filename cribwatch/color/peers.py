@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import runpy
 import subprocess
 import sys
 import time
@@ -178,8 +179,10 @@ def _build(name: str, code: Path, h: int, w: int) -> tuple[Any, tuple[Any, ...]]
             )
             inputs: tuple[Any, ...] = (torch.rand(1, 1, h, w).expand(1, 3, h, w).contiguous(),)
         else:
-            from models.networks import Unet_resize_conv  # the peer's own code, from DIR
-
+            # the peer's own file, run from DIR (it imports its package ``lib`` from there)
+            Unet_resize_conv = runpy.run_path(str(code / "models" / "networks.py"))[
+                "Unet_resize_conv"
+            ]
             opt = argparse.Namespace(
                 self_attention=True,
                 use_norm=1,
@@ -207,7 +210,7 @@ BYPASSED: list[str] = []
 
 
 def _ddcolor_class(code: Path) -> Any:
-    """``ddcolor.model.DDColor`` from DDColor's code.
+    """``DDColor`` of DDColor's ``ddcolor/model.py``.
 
     Its network modules (``basicsr/archs/ddcolor_arch_utils``, ``ddcolor/model.py``) need
     only torch, but importing them runs ``basicsr/archs/__init__.py``, which imports
@@ -215,8 +218,9 @@ def _ddcolor_class(code: Path) -> Any:
     When that import fails for want of torchvision or timm, the two package ``__init__``
     files are left out (empty package modules stand in for ``basicsr`` and ``basicsr.archs``)
     and the network modules are imported unchanged; :data:`BYPASSED` records it."""
+    model_py = str(code / "ddcolor" / "model.py")  # the peer's own file, run from DIR
     try:
-        from ddcolor.model import DDColor  # the peer's own code, from DIR
+        return runpy.run_path(model_py)["DDColor"]
     except ImportError as exc:
         if exc.name not in ("torchvision", "timm") and not str(exc.name).startswith(
             ("torchvision.", "timm.")
@@ -231,8 +235,7 @@ def _ddcolor_class(code: Path) -> Any:
         BYPASSED.extend(
             [f"basicsr/__init__.py, basicsr/archs/__init__.py ({exc.name} not installed)"]
         )
-        from ddcolor.model import DDColor  # the peer's own code, from DIR
-    return DDColor
+        return runpy.run_path(model_py)["DDColor"]
 
 
 def time_peer(

@@ -340,7 +340,8 @@ class StreamDetector:
                 self.on_alert(ch.bout_onset, ch.bout_emitted)
 
     def flush(self) -> list[Event]:
-        """End of stream."""
+        """End of stream: closes an open bout (the next pushed bout gets its own alert)."""
+        self._alerted = False
         return self._emit(self.chain.flush())
 
 

@@ -110,12 +110,23 @@ def build(fx: Path) -> Path:
     (cs / "labels.tsv").write_text("file\tonset\toffset\tlabel\na.wav\t1.0\t2.5\tcry\n")
     (cs / "noise_types.tsv").write_text("file\tonset\toffset\tnoise_type\na.wav\t0.0\t5.0\tnoise\n")
     (cs / "manifest.json").write_text(
-        json.dumps({"format": "cribwatch-cry", "version": 1, "seed": 0, "split": "test",
-                    "hours": 0.001})
+        json.dumps(
+            {"format": "cribwatch-cry", "version": 1, "seed": 0, "split": "test", "hours": 0.001}
+        )
     )
     kp = [[100.0 + 3 * i, 80.0 + 2 * i, 0.9] for i in range(17)]
-    lines = [json.dumps({"format": "cribwatch-keypoints", "version": 1, "fps": 15,
-                         "width": 320, "height": 240, "layout": "coco17"})]
+    lines = [
+        json.dumps(
+            {
+                "format": "cribwatch-keypoints",
+                "version": 1,
+                "fps": 15,
+                "width": 320,
+                "height": 240,
+                "layout": "coco17",
+            }
+        )
+    ]
     lines += [json.dumps({"frame": i, "t": i / 15, "kp": kp}) for i in range(40)]
     (fx / "seq.jsonl").write_text("\n".join(lines) + "\n")
     _make_ro(fx)

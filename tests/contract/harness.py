@@ -89,8 +89,9 @@ def run_process(argv: list[str], stdin: bytes | None, timeout: float) -> Outcome
         timeout=timeout,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
-    return Outcome(proc.returncode, proc.stdout.decode(errors="replace"),
-                   proc.stderr.decode(errors="replace"))
+    return Outcome(
+        proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    )
 
 
 def check_case(case: Case, tmp: Path, fx: Path) -> None:

@@ -119,7 +119,7 @@ def _export_tflite(weights: Path, out: Path, check_pairs: Path | None) -> dict[s
         if check_pairs is not None:
             inputs = save_pair_inputs(weights, check_pairs, Path(tmp) / "inputs.npz")
         try:
-            import litert_torch  # type: ignore[import-not-found]  # noqa: F401
+            import litert_torch  # type: ignore[import-not-found]  # noqa: F401  # extra: tflite
         except ImportError:
             python = Path(os.environ.get(TFLITE_PYTHON_ENV, ".venv-tflite/bin/python"))
             if not python.is_file():

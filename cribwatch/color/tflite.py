@@ -69,7 +69,7 @@ def export_tflite(
     one array per input name, first axis = sample; see :func:`save_pair_inputs`)."""
     try:
         import litert_torch  # type: ignore[import-not-found]  # extra: the LiteRT venv
-        from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]
+        from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]  # extra: tflite
     except ImportError as exc:
         raise CribwatchError(
             "TFLite export needs litert-torch, which conflicts with this environment's "

@@ -12,10 +12,13 @@ against kornia's, both well under one Lab unit.
 Steps per frame (``reference`` prepared once with :meth:`ColorRuntime.set_reference`, as a
 stream does: the day reference changes rarely, the night frame every frame):
 
-1. **pre** (:meth:`ColorRuntime.pre`): night frame to float, shrunk to the model resolution,
-   its CIE L; the SSIM map pipeline on the shrunk night frame and the cached shrunk grey
-   reference (global brightness/contrast normalisation, Gaussian denoise, SSIM with an 11x11
-   sigma 1.5 Gaussian window in float64, clip to [0, 1], 7x7 closing, Gaussian blur); the full
+1. **pre** (:meth:`ColorRuntime.pre`): night frame to float32 through a 256-entry table,
+   shrunk to the model resolution, its CIE L; the SSIM map pipeline on the shrunk night frame
+   against the reference's half prepared once by :meth:`ColorRuntime.set_reference`
+   (:func:`ssim_attention_map_np`: global brightness/contrast normalisation and Gaussian
+   denoise fused into one filter and one affine pass, SSIM with an 11x11 sigma 1.5 Gaussian
+   window in float32 on centred values with the night frame's three moments in one
+   three-channel filter call, clip to [0, 1], 7x7 closing, Gaussian blur); the full
    resolution L of the night frame (the guide) through a 256-entry table.
 2. **model**: ONNX Runtime on ``night_l``, ``ref_lab``, ``smap`` -> ``ab``, ``gate``.
 3. **post** (:meth:`ColorRuntime.post`): fast guided-filter upsampling of ab and of the gate to

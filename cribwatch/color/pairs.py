@@ -32,7 +32,6 @@ import cv2
 import numpy as np
 from PIL import Image
 from scipy.ndimage import binary_dilation, gaussian_filter
-from skimage.color import hsv2rgb, rgb2hsv
 
 from cribwatch.errors import CribwatchError
 from cribwatch.io import (
@@ -281,6 +280,8 @@ def _over(base: np.ndarray, rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 def _recolor(
     img: np.ndarray, alpha: np.ndarray, cfg: PairConfig, rng: np.random.Generator
 ) -> tuple[np.ndarray, dict[str, Any]]:
+    from skimage.color import hsv2rgb, rgb2hsv  # extra: train (pair generation)
+
     hsv = rgb2hsv(np.clip(img, 0, 1))
     shift = float(rng.uniform(*cfg.hue_shift))
     sat = float(rng.uniform(*cfg.new_saturation))

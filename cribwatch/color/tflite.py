@@ -68,7 +68,8 @@ def export_tflite(
     ``checks`` random inputs or on the network inputs saved in ``inputs`` (an ``.npz`` with
     one array per input name, first axis = sample; see :func:`save_pair_inputs`)."""
     try:
-        import litert_torch  # type: ignore[import-not-found]  # extra: the LiteRT venv
+        # extra: tflite (the LiteRT venv, `make tflite-venv`)
+        import litert_torch  # type: ignore[import-not-found]  # extra: tflite
         from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]  # extra: tflite
     except ImportError as exc:
         raise CribwatchError(

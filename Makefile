@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Debian packages the project and its tests need (installed only where missing): espeak-ng (cry
 # sets), the C toolchain of board/ (gcc, make; the MIPS cross compiler and qemu), clang (the
-# libFuzzer targets), valgrind (board bench).
-APT_PACKAGES ?= espeak-ng gcc make gcc-mipsel-linux-gnu qemu-user-static clang valgrind
+# libFuzzer targets), valgrind (board bench); for the monitor's tests: ffmpeg (a live UDP stream),
+# mosquitto (a real MQTT broker), chromium and chromium-driver (the page in a headless browser),
+# openssl (a certificate for the TLS test).
+APT_PACKAGES ?= espeak-ng gcc make gcc-mipsel-linux-gnu qemu-user-static clang valgrind \
+	ffmpeg mosquitto chromium chromium-driver openssl
 
 .PHONY: venv install apt demo test lint bench results clean board tflite-venv wheel-check fuzz
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import cv2 as _cv2
 import numpy as np
-from skimage.color import deltaE_ciede2000, rgb2lab
 
 from cribwatch.color.api import Colorizer
 from cribwatch.color.stream import StreamConfig
@@ -94,6 +93,8 @@ def night_sequence(
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
+    from skimage.color import rgb2lab  # extra: train (metrics)
+
     a = np.asarray(rgb, np.float64)
     if a.ndim == 2:
         a = np.repeat(a[..., None], 3, axis=2)
@@ -103,6 +104,8 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
 def temporal_scores(frames: list[np.ndarray], seq: Sequence) -> dict[str, float]:
     """``flicker``, ``l_std`` and ``lag`` of output ``frames`` (RGB, or grey for the input
     itself) against the sequence's truth (see the module doc)."""
+    from skimage.color import deltaE_ciede2000  # extra: train (metrics)
+
     if len(frames) != len(seq.night):
         raise CribwatchError(f"{len(frames)} frames for a sequence of {len(seq.night)}")
     labs = [_lab(f) for f in frames]

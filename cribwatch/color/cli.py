@@ -471,7 +471,9 @@ def report_cmd(
     data: Path = typer.Option(..., "--data", help="Held-out pair set."),
     methods: str = typer.Option("gray,transfer,ssim-map", "--methods", help="Comma-separated."),
     ood: Path | None = typer.Option(None, "--ood", help="Second set with out-of-range night."),
-    doc: Path = typer.Option(Path("docs/RESULTS.md"), "--doc", help="Markdown file to update."),
+    doc: Path = typer.Option(
+        Path("docs/results/color.md"), "--doc", help="Markdown file to update."
+    ),
     marker: str = typer.Option("color", "--marker", help="Section marker in the document."),
     title: str = typer.Option("Night colorization", "--title", help="Section heading."),
     cache: Path | None = typer.Option(

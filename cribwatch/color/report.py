@@ -1,4 +1,4 @@
-"""Results tables of colour methods, written into docs/RESULTS.md between markers."""
+"""Results tables of colour methods, written into docs/results/color.md between markers."""
 
 from __future__ import annotations
 

@@ -521,7 +521,7 @@ def tables_cmd(
     ),
     force: bool = clikit.force_option(),
 ) -> None:
-    """Main, ablation and quantization tables (markdown) for docs/RESULTS.md."""
+    """Main, ablation and quantization tables (markdown) for docs/results/cry.md."""
     clikit.non_negative("--max-far", max_far)
     with _bar("tables") as bar:
         md = tasks.tables(

@@ -423,8 +423,8 @@ FILTER_GRID: dict[str, tuple[float, ...]] = {
 SMOOTHING_STARTS: tuple[tuple[int, int], ...] = ((2, 3), (3, 3), (3, 4))
 """(k_on, n_on) pairs the search tries after FILTER_GRID, each with SMOOTHING_MIN_BOUT_S and
 SUSTAIN_LOWS. A one-window start, (1, 1), was tried (third session of 2026-12-02): it won on
-val3, whose real cries the model trained on, and lost on babies it never heard (docs/RESULTS.md),
-so it is not searched."""
+val3, whose real cries the model trained on, and lost on babies it never heard
+(docs/results/cry.md), so it is not searched."""
 SMOOTHING_MIN_BOUT_S: tuple[float, ...] = (1.0, 1.5, 2.0)
 """Then the start of a bout (``k_on`` of ``n_on`` windows) and the shortest bout, from the best
 filter settings (what they mean in time depends on the hop; the start config competes)."""

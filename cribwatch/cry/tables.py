@@ -1,4 +1,4 @@
-"""The measured tables of docs/RESULTS.md (cry section): ``cribwatch cry tables``.
+"""The measured tables of docs/results/cry.md: ``cribwatch cry tables``.
 
 - main results of one detector config on the test set and on the out-of-range set;
 - filter ablation: false alarms per hour by noise type and sensitivity with no filters, each

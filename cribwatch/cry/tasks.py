@@ -422,7 +422,7 @@ def tables(
     force: bool = False,
     progress: Progress | None = None,
 ) -> str:
-    """``cry tables``: the markdown tables of docs/RESULTS.md (and their raw numbers)."""
+    """``cry tables``: the markdown tables of docs/results/cry.md (and their raw numbers)."""
     inputs: dict[str, Any] = {"--test": test, "--ood": ood, "--model": model, "--config": config}
     for option, path in (("--out", out), ("--json-out", json_out), ("--det-curve", det_curve)):
         if path is not None:

@@ -128,7 +128,7 @@ def color_section(out: Path) -> str:
         parts.append(f"<p>Not shown (no weights installed): {html.escape(', '.join(missing))}</p>")
     parts.append(
         "<h3>Metrics on these samples (a demo, not the held-out evaluation: see "
-        "docs/RESULTS.md)</h3>" + _md_to_html(markdown_table(rows))
+        "docs/results/color.md)</h3>" + _md_to_html(markdown_table(rows))
     )
     return "\n".join(parts)
 

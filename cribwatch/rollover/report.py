@@ -178,7 +178,7 @@ def demo_section(out_dir: Path) -> str:
         f"{html.escape(truth_rows) or 'none'}.</p>"
         "<table><tr><th>time (s)</th><th>kind</th><th>event</th><th>confidence</th></tr>"
         f"{rows}</table>"
-        "<p>Measured numbers and the commands that produce them: docs/RESULTS.md "
+        "<p>Measured numbers and the commands that produce them: docs/results/rollover.md "
         "(rollover section).</p>"
     )
     return "\n".join(parts)

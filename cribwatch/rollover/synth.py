@@ -45,7 +45,7 @@ from cribwatch.rollover.pose import COCO_FLIP, Sequence, write_sequence
 Range = tuple[float, float]
 
 # Fitted to `cribwatch rollover measure-pose` (MediaPipe 0.10.14, night simulator, rotations
-# 0/90/180/270 and mirroring); see docs/RESULTS.md. Order: COCO-17.
+# 0/90/180/270 and mirroring); see docs/results/rollover.md. Order: COCO-17.
 MEASURED_MISS: tuple[float, ...] = (
     0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.276, 0.276,
     0.429, 0.429, 0.02, 0.02, 0.191, 0.191, 0.357, 0.357,

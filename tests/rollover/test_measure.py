@@ -43,7 +43,7 @@ def test_fit_noise_pairs_floors_and_matches_the_generator_shape() -> None:
     assert fit["dropout_single_image"] == pytest.approx(0.75)
     assert fit["swap"] == pytest.approx(0.005)
     # the generator's defaults have the shape of such a fit: 17 values, left/right partners
-    # equal, misses floored (the values themselves: docs/RESULTS.md, `measure-pose`)
+    # equal, misses floored (the values themselves: docs/results/rollover.md, `measure-pose`)
     assert len(MEASURED_MISS) == len(MEASURED_ERR) == 17
     for j, f in enumerate(COCO_FLIP):
         assert MEASURED_MISS[j] == MEASURED_MISS[f] and MEASURED_ERR[j] == MEASURED_ERR[f]

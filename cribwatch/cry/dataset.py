@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from cribwatch.cry.audio import read_audio
 from cribwatch.cry.features import FrontEndConfig, logmel, to_model_input
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_json_object, read_text
+from cribwatch.progress import Progress
 
 
 @dataclass
@@ -123,7 +123,7 @@ def file_features(path: Path, fe: FrontEndConfig = FrontEndConfig()) -> tuple[np
 def set_features(
     s: CrySet,
     fe: FrontEndConfig = FrontEndConfig(),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, tuple[np.ndarray, float]]:
     out = {}
     for i, f in enumerate(s.files):

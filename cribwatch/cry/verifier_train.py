@@ -25,6 +25,7 @@ from cribwatch.cry.stream import n_windows
 from cribwatch.cry.yamnet import BABY_CRY, N_CLASSES, WEIGHTS, Yamnet, window_patches
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path
+from cribwatch.progress import Progress
 
 # ----------------------------------------------------------------------------- set helpers
 
@@ -43,7 +44,7 @@ def set_class_scores(
     s: CrySet,
     hop_s: float = HOP_S,
     model: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     cache: bool = True,
     select: Selection | None = None,
     tag: str = "all",
@@ -175,7 +176,7 @@ def train_verifier(
     weight_decay: float = 1e-3,
     seed: int = 0,
     batch: int = 1024,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> VerifierHead:
     """Train the head (Adam, weighted cross-entropy) on uint8 class scores."""
     # extra: train

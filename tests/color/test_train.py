@@ -188,8 +188,8 @@ def test_ddp_two_ranks_identical_weights(tiny: Path, tmp_path: Path) -> None:
     for p in procs:
         out, _ = p.communicate(timeout=300)
         assert p.returncode == 0, out.decode()[-2000:]
-    w0 = torch.load(tmp_path / "rank0.pt")
-    w1 = torch.load(tmp_path / "rank1.pt")
+    w0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    w1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     for k in w0:
         assert torch.equal(w0[k], w1[k]), k
     ckpt = load_checkpoint(tmp_path / "ddp.pt")

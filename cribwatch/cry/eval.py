@@ -48,7 +48,7 @@ from cribwatch.cry.postprocess import (
     pitch_frames,
     run_chain,
 )
-from cribwatch.cry.sounds import donateacry_uuid
+from cribwatch.cry.sources import donateacry_uuid
 from cribwatch.cry.stream import (
     AUDIO_INPUTS,
     Scorer,

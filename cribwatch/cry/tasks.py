@@ -35,9 +35,11 @@ from cribwatch.cry.dataset import load_set
 from cribwatch.cry.features import FrontEndConfig
 from cribwatch.cry.golden import dump_cry_golden
 from cribwatch.cry.intref import IntModel
+from cribwatch.cry.mixing import SetConfig
 from cribwatch.cry.postprocess import FILTERS, FilterConfig, load_config_mapping
 from cribwatch.cry.pretrained import YAMNET_MACS
-from cribwatch.cry.sounds import SPLITS, SetConfig, build_real_set, build_set
+from cribwatch.cry.sounds import build_real_set, build_set
+from cribwatch.cry.sources import SPLITS
 from cribwatch.cry.tables import DEFAULT_GRID, build_tables
 from cribwatch.cry.verifier_train import (
     HARD_TYPES,

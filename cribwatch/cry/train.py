@@ -32,7 +32,7 @@ from cribwatch.cry.model import (
     count_params,
     load_model,
 )
-from cribwatch.cry.sounds import _hash01, donateacry_uuid
+from cribwatch.cry.sources import _hash01, donateacry_uuid
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_path
 from cribwatch.progress import Progress, report

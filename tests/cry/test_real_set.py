@@ -4,7 +4,8 @@ import numpy as np
 
 from cribwatch.cry.audio import write_wav
 from cribwatch.cry.dataset import load_set
-from cribwatch.cry.sounds import build_real_set, read_cry_train_list
+from cribwatch.cry.sounds import build_real_set
+from cribwatch.cry.sources import read_cry_train_list
 
 from .conftest import harmonic
 
@@ -50,7 +51,7 @@ def test_real_set_uses_only_unlisted_recordings(tmp_path):
 def test_fit_and_val_divide_the_train_sources(tmp_path):
     import pytest
 
-    from cribwatch.cry.sounds import SPLITS, _hash01, in_split, real_cry_files, uuid_of
+    from cribwatch.cry.sources import SPLITS, _hash01, in_split, real_cry_files, uuid_of
     from cribwatch.errors import CribwatchError
 
     for h in np.linspace(0, 0.999, 500):
@@ -79,7 +80,7 @@ def test_source_pool_says_where_each_recording_lies(tmp_path):
     from collections import OrderedDict
 
     from cribwatch.cry.audio import SR
-    from cribwatch.cry.sounds import SourcePool, shift_parts
+    from cribwatch.cry.sources import SourcePool, shift_parts
 
     d = tmp_path / "animals"
     d.mkdir()

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from cribwatch.cry.audio import SR, write_wav
+from cribwatch.cry.channel import ChannelConfig, apply_channel, g711
+from cribwatch.cry.levels import trim_silence
 from cribwatch.cry.postprocess import pitch_frames
-from cribwatch.cry.sounds import ChannelConfig, apply_channel, g711, trim_silence
 from cribwatch.cry.synth import OUT_OF_RANGE, colored_noise, synth_baby_noncry, synth_cry
 
 
@@ -220,7 +221,7 @@ def test_search_filters_tries_switching_the_voicing_checks_off(tmp_path):
 
 def test_real_cry_variants_change_pitch_and_stay_narrowband():
     from cribwatch.cry.audio import resample
-    from cribwatch.cry.sounds import RealAugConfig, augment_real_cry
+    from cribwatch.cry.mixing import RealAugConfig, augment_real_cry
 
     from .conftest import harmonic
 

@@ -27,7 +27,7 @@ def cheap(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return write
 
-    for name in ("color_section", "night_section", "cry_section", "rollover_section"):
+    for name in report.SECTIONS:
         monkeypatch.setattr(report, name, section(name))
     return calls
 
@@ -38,6 +38,8 @@ def test_build_and_rebuild(tmp_path: Path, cheap: list[str]) -> None:
     assert index == out / "index.html" and (out / DIR_MARK).is_file()
     assert "<h2>rollover_section</h2>" in index.read_text() and report.is_report(out)
     assert cheap == ["color_section", "night_section", "cry_section", "rollover_section"]
+    text = index.read_text()
+    assert text.index("<h2 id='summary'>Summary</h2>") < text.index("<h2>color_section</h2>")
     (out / "img" / "stale.png").write_bytes(b"old")
     report.build_report(out)  # an earlier report is replaced whole
     assert not (out / "img" / "stale.png").exists()
@@ -96,3 +98,22 @@ def test_a_failing_section_leaves_the_old_report(
         report.build_report(out)
     assert (out / "index.html").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_the_monitor_section_handed_in_comes_last_in_the_summary(
+    tmp_path: Path, cheap: list[str]
+) -> None:
+    def monitor(out: Path) -> tuple[str, list[str]]:
+        cheap.append("monitor")
+        (out / "monitor").mkdir()
+        return "<h2 id='monitor'>Monitor run</h2>", ["135 frames", "1 alert(s)"]
+
+    index = report.build_report(tmp_path / "r", monitor=monitor)
+    text = index.read_text()
+    assert cheap[-1] == "monitor" and (tmp_path / "r" / "monitor").is_dir()
+    assert "<a href='#monitor'>Monitor run</a>" in text and "135 frames<br>1 alert(s)" in text
+    assert (
+        text.index("Summary")
+        < text.index("<h2>color_section</h2>")
+        < text.index("<h2 id='monitor'>Monitor run</h2>")
+    )

@@ -130,6 +130,16 @@ def _line(r: dict[str, Any]) -> str:
     return f"{r['stream_time']:6.2f} s  {r['kind']:<6} {r['type']}{extra}"
 
 
+def mode_at(records: list[dict[str, Any]], t: float) -> str:
+    """The monitor's day/night mode at stream time ``t`` (its last ``day``/``night`` event),
+    as a frame caption."""
+    mode = "unknown"
+    for r in records:
+        if r["stage"] == "daynight" and float(r["stream_time"]) <= t + 1e-6:
+            mode = str(r["type"])
+    return {"night": "night mode: coloured", "day": "day mode"}.get(mode, mode)
+
+
 def monitor_html(d: MonitorDemo, spec: ClipSpec | None = None) -> str:
     """The HTML of the section for a :class:`MonitorDemo`."""
     spec = spec or DemoRunConfig().spec
@@ -137,7 +147,7 @@ def monitor_html(d: MonitorDemo, spec: ClipSpec | None = None) -> str:
     lines = "\n".join(html.escape(_line(r)) for r in d.records if r["kind"] != "status")
     figs = "".join(
         f'<figure><img src="{html.escape(rel, quote=True)}" alt="monitor frame">'
-        f"<figcaption>t={t:.1f} s</figcaption></figure>"
+        f"<figcaption>t={t:.1f} s, {html.escape(mode_at(d.records, t))}</figcaption></figure>"
         for t, rel in d.frames
     )
     vids = "".join(

@@ -50,6 +50,7 @@ def test_monitor_demo_on_a_short_recording(tmp_path: Path) -> None:
     assert len(d.frames) >= 2 and all((tmp_path / rel).is_file() for _, rel in d.frames)
     page = monitor_html(d, spec)
     assert "events.jsonl" in page and "frame_00.jpg" in page and "event  day" in page
+    assert "t=0.0 s, day mode" in page or "t=0.1 s, day mode" in page
 
 
 def test_monitor_demo_section_gives_html_and_numbers(

@@ -14,7 +14,7 @@ from typing import Protocol
 class Progress(Protocol):
     """Called after each unit of work: ``done`` units of ``total`` (``None``: unknown)."""
 
-    def __call__(self, done: int, total: int | None = None) -> None: ...
+    def __call__(self, done: int, total: int | None = None, /) -> None: ...
 
 
 def _nothing(done: int, total: int | None = None) -> None:

@@ -25,7 +25,6 @@ Counting rules (stated here once, used everywhere):
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import warnings
 from collections.abc import Callable
@@ -35,6 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from cribwatch.cry.audio import read_audio
+from cribwatch.cry.bootstrap import (
+    CryOutcome,
+    bootstrap_paired,
+    cry_cluster,
+    source_uncertainty,
+    uncertainty,
+)
 from cribwatch.cry.dataset import CrySet, file_features, load_set
 from cribwatch.cry.features import FrontEndConfig, logmel, to_model_input
 from cribwatch.cry.postprocess import (
@@ -48,7 +54,6 @@ from cribwatch.cry.postprocess import (
     pitch_frames,
     run_chain,
 )
-from cribwatch.cry.sources import donateacry_uuid
 from cribwatch.cry.stream import (
     AUDIO_INPUTS,
     Scorer,
@@ -59,6 +64,7 @@ from cribwatch.cry.stream import (
     windows_of,
 )
 from cribwatch.io import OUTPUT_MARK, atomic_path
+from cribwatch.progress import Progress
 
 FA_RUN_S = 5.0
 """Each full this many seconds a detection runs outside cries counts one more false alarm."""
@@ -106,7 +112,7 @@ def analyse_set(
 def score_set(
     an: dict[str, FileAnalysis],
     scorer: Scorer,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     hop_s: float = HOP_S,
     audio: Callable[[str], np.ndarray] | None = None,
 ) -> None:
@@ -161,44 +167,6 @@ def _specific_type_grid(
 def _outside(ev: Event, spans: list[tuple[float, float]]) -> float:
     inside = sum(max(0.0, min(ev.offset, off) - max(ev.onset, on)) for on, off in spans)
     return max(0.0, (ev.offset - ev.onset) - inside)
-
-
-@dataclass
-class CryOutcome:
-    """Per labelled cry: found or not, latency, source and EBR."""
-
-    file: str
-    onset: float
-    found: bool
-    latency: float
-    source: str
-    ebr: str
-    cluster: str = ""
-    """What the cry's recording shares with others: the Donate-a-cry app instance (baby and
-    phone) of a real cry, else the cry itself."""
-
-
-def cry_cluster(source: str, name: str, file: str, onset: float) -> str:
-    """Bootstrap cluster of one labelled cry: Donate-a-cry recordings are named
-    ``<app instance uuid>-<timestamp>-...``, so cries of one baby and phone share the uuid."""
-
-    uuid = donateacry_uuid(source, name)
-    return f"uuid:{uuid}" if uuid is not None else f"{file}@{onset:.2f}"
-
-
-def ratio_bootstrap(
-    num: np.ndarray, den: np.ndarray, n: int = 2000, seed: int = 0
-) -> tuple[float, float]:
-    """95 % bootstrap interval of sum(num) / sum(den), resampling clusters (rows) with
-    replacement: each row is one cluster's total (found cries and cries of one baby; false
-    alarms and hours of one file)."""
-    num, den = np.asarray(num, float), np.asarray(den, float)
-    if num.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, num.shape[0], size=(n, num.shape[0]))
-    r = num[idx].sum(axis=1) / np.maximum(den[idx].sum(axis=1), 1e-12)
-    return float(np.percentile(r, 2.5)), float(np.percentile(r, 97.5))
 
 
 def evaluate(
@@ -307,52 +275,6 @@ def fa_source(s: CrySet, file: str, t: float) -> str:
     return min(around)[1] if around else f"file:{file}"
 
 
-def source_uncertainty(
-    s: CrySet, fa_by_source: dict[str, float], hours: float
-) -> dict[str, object]:
-    """False alarms per hour with a 95 % bootstrap interval that resamples the set's noise
-    recordings (every source of sources.tsv, with its false alarms or none): one animal
-    recording repeated over many files counts as one draw, not as many."""
-    names = sorted({src for rows in s.sources.values() for _, _, src in rows} | set(fa_by_source))
-    counts = np.array([fa_by_source.get(n, 0.0) for n in names])
-    lo, hi = ratio_bootstrap(counts, np.full(len(names), hours / max(1, len(names))))
-    top = sorted(fa_by_source.items(), key=lambda kv: -kv[1])[:5]
-    return {
-        "far_per_hour_ci95_by_source": [round(lo, 3), round(hi, 3)],
-        "noise_sources": len(names),
-        "false_alarm_sources_top": [[n, c] for n, c in top],
-    }
-
-
-def uncertainty(
-    outcomes: list[CryOutcome], fa_per_file: list[tuple[float, float]]
-) -> dict[str, object]:
-    """95 % bootstrap intervals: sensitivity resampling babies (real cries of one Donate-a-cry
-    app instance together; every other cry on its own), false alarms per hour resampling
-    files. Files of one set share noise recordings, so the false-alarm interval is too narrow
-    where one recording causes many alarms."""
-
-    def sens_ci(sel: list[CryOutcome]) -> list[float] | None:
-        if not sel:
-            return None
-        keys = sorted({o.cluster for o in sel})
-        pos = {k: i for i, k in enumerate(keys)}
-        found, count = np.zeros(len(keys)), np.zeros(len(keys))
-        for o in sel:
-            found[pos[o.cluster]] += o.found
-            count[pos[o.cluster]] += 1
-        return [round(v, 4) for v in ratio_bootstrap(found, count)]
-
-    fa = np.array(fa_per_file, float).reshape(-1, 2)
-    lo, hi = ratio_bootstrap(fa[:, 0], fa[:, 1])
-    return {
-        "sensitivity_ci95": sens_ci(outcomes),
-        "sensitivity_real_ci95": sens_ci([o for o in outcomes if o.source == "real"]),
-        "far_per_hour_ci95": [round(lo, 3), round(hi, 3)] if fa.size else None,
-        "real_cry_clusters": len({o.cluster for o in outcomes if o.source == "real"}),
-    }
-
-
 def sed_metrics(s: CrySet, dets: dict[str, list[Event]]) -> dict[str, float]:
     """Event-based F1 and error rate (sed_eval, 500 ms onset collar, offsets ignored)."""
     with warnings.catch_warnings():
@@ -414,149 +336,6 @@ def sweep(
     return out
 
 
-FILTER_GRID: dict[str, tuple[float, ...]] = {
-    "min_unit_s": (0.4, 0.6, 0.8),
-    "voiced_share_min": (0.15, 0.3, 0.45),
-    "min_bout_s": (1.5, 2.0),
-}
-"""The filter settings ``cribwatch cry tune --search-filters`` tries (every combination)."""
-SMOOTHING_STARTS: tuple[tuple[int, int], ...] = ((2, 3), (3, 3), (3, 4))
-"""(k_on, n_on) pairs the search tries after FILTER_GRID, each with SMOOTHING_MIN_BOUT_S and
-SUSTAIN_LOWS. A one-window start, (1, 1), was tried (third session of 2026-12-02): it won on
-val3, whose real cries the model trained on, and lost on babies it never heard
-(docs/results/cry.md), so it is not searched."""
-SMOOTHING_MIN_BOUT_S: tuple[float, ...] = (1.0, 1.5, 2.0)
-"""Then the start of a bout (``k_on`` of ``n_on`` windows) and the shortest bout, from the best
-filter settings (what they mean in time depends on the hop; the start config competes)."""
-SUSTAIN_LOWS: tuple[float, ...] = (0.0,)
-"""And the hysteresis' lower score (``sustain_low``; 0: off). Only off: 0.9 and 0.95 gained
-nothing on val3 at <= 1 FA/h and no unseen real cries at equal false alarms on valA (RESULTS);
-set ``sustain_low`` in a config to use it."""
-SWITCHABLE = ("rhythm", "pitch")
-"""Filters the search also tries switched off, one at a time (the start config's filter set
-is tried first and wins ties)."""
-_USES = {"min_unit_s": "rhythm", "voiced_share_min": "pitch"}
-"""The filter a FILTER_GRID setting belongs to (a setting of a switched-off filter is not
-searched)."""
-
-
-def filter_sets(enabled: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The start config's filter set, then that set without each of SWITCHABLE in turn."""
-    out = [tuple(enabled)]
-    for name in SWITCHABLE:
-        if name in enabled:
-            out.append(tuple(f for f in enabled if f != name))
-    return out
-
-
-def search_filters(
-    s: CrySet,
-    an: dict[str, FileAnalysis],
-    cfg: FilterConfig,
-    thresholds: np.ndarray,
-    max_far: float,
-) -> tuple[FilterConfig, dict[str, float]]:
-    """Best (sensitivity at <= max_far FA/h, then fewest FA/h) config over the filter sets of
-    :func:`filter_sets`, FILTER_GRID and thresholds; returns it and its curve point."""
-    best: tuple[tuple[float, float], FilterConfig, dict[str, float]] | None = None
-    seen: set[FilterConfig] = set()
-    infos = set_infos(an, cfg)  # the chain's inputs: no setting searched here changes them
-
-    def consider(c: FilterConfig) -> None:
-        """Sweep ``c``'s thresholds (once per setting) and keep it if it beats the best."""
-        nonlocal best
-        setting = replace(c, threshold=cfg.threshold)
-        if setting in seen:
-            return
-        seen.add(setting)
-        curve = sweep(s, an, c, thresholds, infos)
-        thr = pick_threshold(curve, max_far)
-        point = next(p for p in curve if p["threshold"] == thr)
-        ok = point["far_per_hour"] <= max_far
-        key = (point["sensitivity"] if ok else -point["far_per_hour"], -point["far_per_hour"])
-        if best is None or key > best[0]:
-            best = (key, replace(c, threshold=thr), point)
-
-    keys = list(FILTER_GRID)
-    for enabled in filter_sets(cfg.enabled):
-        for values in itertools.product(*(FILTER_GRID[k] for k in keys)):
-            kw = {
-                k: (v if _USES.get(k, "smoothing") in enabled else getattr(cfg, k))
-                for k, v in zip(keys, values, strict=True)
-            }
-            consider(replace(cfg, enabled=enabled, **kw))  # type: ignore[arg-type]
-    assert best is not None
-    start = best[1]
-    if "smoothing" in start.enabled:
-        for (k_on, n_on), mb, low in itertools.product(
-            SMOOTHING_STARTS, SMOOTHING_MIN_BOUT_S, SUSTAIN_LOWS
-        ):
-            consider(replace(start, k_on=k_on, n_on=n_on, min_bout_s=mb, sustain_low=low))
-    return best[1], best[2]
-
-
-EVENT_TIMING_GRID: dict[str, tuple[float, ...]] = {
-    "onset_shift_s": (0.0, 0.1, 0.2, 0.3),
-    "hangover_s": (1.0, 1.5, 2.0, 3.0),
-}
-"""Event timing settings ``cribwatch cry tune --search-filters`` tries after the threshold;
-``hangover_s`` sets ``m_off`` = hangover_s / hop_s quiet windows (2, 3, 4, 6 at 0.5 s)."""
-ONSET_GRID: dict[str, tuple[float, ...]] = {
-    "onset_lookback_s": (0.0, 1.5, 3.0),
-    "onset_low": (0.5, 0.6, 0.7, 0.8),
-    "onset_back_shift_s": (0.3, 0.4, 0.5, 0.6),
-}
-"""Then the onset look-back (the second, lower score threshold), from the best timing."""
-
-
-def search_event_timing(
-    s: CrySet, an: dict[str, FileAnalysis], cfg: FilterConfig, max_far: float
-) -> tuple[FilterConfig, dict[str, float]]:
-    """Best event F1 over EVENT_TIMING_GRID (the onset estimate and the hang-over, which
-    merges the units of one cry into one event), then over ONSET_GRID from the best of those,
-    among the settings that keep ``cfg``'s sensitivity and at most ``max_far`` false alarms per
-    hour; ``cfg`` itself competes."""
-    dur = {f: a.duration for f, a in an.items()}
-    infos = set_infos(an, cfg)
-
-    def point(c: FilterConfig) -> dict[str, float]:
-        r, _ = evaluate(s, detect_set(an, c, infos), dur)
-        return {k: float(r[k] or 0.0) for k in ("sensitivity", "far_per_hour", "event_f1")}  # type: ignore[arg-type]
-
-    best_cfg, best = cfg, point(cfg)
-    far_cap = max(max_far, best["far_per_hour"])
-    seen = {cfg}
-    for grid in (EVENT_TIMING_GRID, ONSET_GRID):
-        start = best_cfg
-        keys = list(grid)
-        for values in itertools.product(*(grid[k] for k in keys)):
-            kw: dict[str, float | int] = dict(zip(keys, values, strict=True))
-            if "hangover_s" in kw:
-                kw["m_off"] = max(1, int(round(kw.pop("hangover_s") / start.hop_s)))
-            if kw.get("onset_lookback_s", 1.0) == 0.0:
-                kw = {"onset_lookback_s": 0.0}  # off: the other two do not matter
-            c = replace(start, **kw)  # type: ignore[arg-type]
-            if c in seen:
-                continue
-            seen.add(c)
-            pt = point(c)
-            ok = pt["far_per_hour"] <= far_cap and pt["sensitivity"] >= best["sensitivity"]
-            if ok and pt["event_f1"] > best["event_f1"]:
-                best_cfg, best = c, pt
-    return best_cfg, best
-
-
-def pick_threshold(
-    curve: list[dict[str, float]], max_far: float, key: str = "far_per_hour"
-) -> float:
-    """Lowest threshold whose false-alarm rate is at most ``max_far`` (highest sensitivity)."""
-    ok = [c for c in curve if c[key] <= max_far]
-    if not ok:
-        return max(c["threshold"] for c in curve)
-    best = max(c["sensitivity"] for c in ok)
-    return min(c["threshold"] for c in ok if c["sensitivity"] == best)
-
-
 def plot_det(curve: list[dict[str, float]], path: Path, title: str = "cry detector") -> None:
     import matplotlib  # extra: train
 
@@ -577,15 +356,6 @@ def plot_det(curve: list[dict[str, float]], path: Path, title: str = "cry detect
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png", metadata={"Software": OUTPUT_MARK})
     plt.close(fig)
-
-
-def bootstrap_paired(
-    a: np.ndarray, b: np.ndarray, n: int = 2000, seed: int = 0
-) -> tuple[float, float, float]:
-    """Mean of a - b and its 95 % bootstrap interval (paired resampling of items)."""
-    d = np.asarray(a, float) - np.asarray(b, float)
-    lo, hi = ratio_bootstrap(d, np.ones_like(d), n, seed)  # the mean is sum(d) / sum(1)
-    return float(d.mean()), lo, hi
 
 
 def compare_detectors(
@@ -695,8 +465,6 @@ __all__ = [
     "detect_set",
     "evaluate",
     "sweep",
-    "pick_threshold",
     "plot_det",
-    "bootstrap_paired",
     "file_features",
 ]

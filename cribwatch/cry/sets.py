@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 from cribwatch.cry.audio import SR, write_wav
 from cribwatch.cry.channel import ChannelConfig, apply_channel
 from cribwatch.cry.sources import Parts
+from cribwatch.progress import Progress
 
 NOISE_TYPES = (
     "speech",
@@ -53,7 +53,7 @@ class SetWriter:
     rng: np.random.Generator
     channel: ChannelConfig
     total: int
-    progress: Callable[[int, int], None] | None
+    progress: Progress | None
     labels: list[str] = field(default_factory=lambda: ["file\tonset\toffset\tlabel"])
     noise: list[str] = field(default_factory=lambda: ["file\tonset\toffset\tnoise_type"])
     cries: list[str] = field(default_factory=lambda: ["file\tonset\toffset\tsource\tname\tebr_db"])

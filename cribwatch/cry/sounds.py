@@ -4,7 +4,6 @@ channel (:mod:`cribwatch.cry.channel`) and written with their tables (:mod:`crib
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from cribwatch.cry.sources import SPLITS, RealCries, SourcePool, unlisted_cry_fi
 from cribwatch.cry.synth import DEFAULT_SYNTH, OUT_OF_RANGE
 from cribwatch.errors import CribwatchError
 from cribwatch.io import write_json
+from cribwatch.progress import Progress
 
 
 def build_set(
@@ -30,7 +30,7 @@ def build_set(
     data_dir: Path = Path("data"),
     synth_range: str = "in",
     cfg: SetConfig = SetConfig(),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, object]:
     """Write a cry set to ``out``; returns its manifest.
 
@@ -90,7 +90,7 @@ def build_real_set(
     pad_s: float = 2.0,
     cryfree_file_s: float = 300.0,
     seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, object]:
     """Write a cry set of real recordings only, none of them used for training or tuning.
 

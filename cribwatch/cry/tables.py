@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from cribwatch.cry import eval as ev
+from cribwatch.cry import search
 from cribwatch.cry.api import make_scorer
+from cribwatch.cry.bootstrap import bootstrap_paired
 from cribwatch.cry.postprocess import FILTERS, FilterConfig
 
 
@@ -142,7 +144,7 @@ def quant_rows(  # type: ignore[no-untyped-def]
     for name, (scorer, size) in models.items():
         ev.score_set(an, scorer, hop_s=cfg.hop_s)  # type: ignore[arg-type]
         curve = ev.sweep(s, an, cfg, thresholds)
-        thr = ev.pick_threshold(curve, max_far, key="far_per_hour_cryfree")
+        thr = search.pick_threshold(curve, max_far, key="far_per_hour_cryfree")
         c = replace(cfg, threshold=thr)
         r, out = ev.evaluate(s, ev.detect_set(an, c), dur)
         outcomes[name] = np.array([o.found for o in out], float)
@@ -176,7 +178,7 @@ def quant_table(rows: list[dict[str, object]], outcomes: dict[str, np.ndarray]) 
         ]
         for ref in ref_names:
             if r["model"] == "4-bit QAT":
-                m, lo, hi = ev.bootstrap_paired(outcomes["4-bit QAT"], outcomes[ref])
+                m, lo, hi = bootstrap_paired(outcomes["4-bit QAT"], outcomes[ref])
                 cells.append(f"{100 * m:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]")
             else:
                 cells.append("")

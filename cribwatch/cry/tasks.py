@@ -21,6 +21,7 @@ import numpy as np
 
 from cribwatch.cards import write_card
 from cribwatch.cry import eval as ev
+from cribwatch.cry import search
 from cribwatch.cry.api import (
     DEFAULT_ONNX,
     DEFAULT_WEIGHTS,
@@ -328,13 +329,13 @@ def tune(
     s, an = _scored(data, model, cfg.hop_s, progress)
     grid = np.asarray(DEFAULT_GRID)
     if search_filters:
-        cfg, point = ev.search_filters(s, an, cfg, grid, max_far)
-        cfg, timing = ev.search_event_timing(s, an, cfg, max_far)
+        cfg, point = search.search_filters(s, an, cfg, grid, max_far)
+        cfg, timing = search.search_event_timing(s, an, cfg, max_far)
         point = {**point, **timing}
         thr = cfg.threshold
     else:
         curve = ev.sweep(s, an, cfg, grid)
-        thr = ev.pick_threshold(curve, max_far)
+        thr = search.pick_threshold(curve, max_far)
         point = next(c for c in curve if c["threshold"] == thr)
         cfg = replace(cfg, threshold=thr)
     body = {

@@ -266,7 +266,7 @@ def pooled_features(
     total = sum(len(s.files) for s in sets)
     done = 0
 
-    def one_file(i: int, n: int) -> None:
+    def one_file(i: int, n: int | None = None) -> None:
         nonlocal done
         done += 1
         report(progress, done, total)

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import numpy as np
 
+from cribwatch.cry.bootstrap import bootstrap_paired
 from cribwatch.cry.dataset import CrySet
-from cribwatch.cry.eval import bootstrap_paired, evaluate, pick_threshold
+from cribwatch.cry.eval import evaluate
 from cribwatch.cry.postprocess import Event
+from cribwatch.cry.search import pick_threshold
 
 
 def _set():
@@ -65,7 +67,7 @@ def test_threshold_pick_and_bootstrap():
 def test_sensitivity_interval_resamples_babies_not_cries():
     """Real cries of one app instance move together: 20 cries of 2 babies (one found every
     time, one never) give a far wider interval than 20 cries of 20 babies."""
-    from cribwatch.cry.eval import CryOutcome, cry_cluster, ratio_bootstrap, uncertainty
+    from cribwatch.cry.bootstrap import CryOutcome, cry_cluster, ratio_bootstrap, uncertainty
 
     uuid = "1259bcad-2308-46fa-9a36-b5d8f359886a"
     assert cry_cluster("real", f"{uuid}-1430143668806-1.7-f-04-hu.wav", "m.wav", 1.0) == (

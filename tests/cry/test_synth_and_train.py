@@ -172,6 +172,7 @@ def test_event_timing_search_keeps_sensitivity_and_does_not_lower_f1(tmp_path):
     from dataclasses import replace
 
     from cribwatch.cry import eval as ev
+    from cribwatch.cry import search
     from cribwatch.cry.postprocess import FilterConfig
 
     from .conftest import ConstScorer
@@ -182,10 +183,10 @@ def test_event_timing_search_keeps_sensitivity_and_does_not_lower_f1(tmp_path):
     cfg = replace(FilterConfig(threshold=0.5), enabled=("smoothing",), onset_shift_s=0.8)
     dur = {f: a.duration for f, a in an.items()}
     base, _ = ev.evaluate(s, ev.detect_set(an, cfg), dur)
-    best, point = ev.search_event_timing(s, an, cfg, max_far=1e9)
+    best, point = search.search_event_timing(s, an, cfg, max_far=1e9)
     assert best == cfg or (
-        best.onset_shift_s in ev.EVENT_TIMING_GRID["onset_shift_s"]
-        and best.m_off * best.hop_s in ev.EVENT_TIMING_GRID["hangover_s"]
+        best.onset_shift_s in search.EVENT_TIMING_GRID["onset_shift_s"]
+        and best.m_off * best.hop_s in search.EVENT_TIMING_GRID["hangover_s"]
     )
     assert point["event_f1"] >= float(base["event_f1"])  # type: ignore[arg-type]
     assert point["sensitivity"] >= float(base["sensitivity"])  # type: ignore[arg-type]
@@ -195,23 +196,24 @@ def test_search_filters_tries_switching_the_voicing_checks_off(tmp_path):
     """--search-filters also tries the start config without the rhythm check and without the
     pitch check; its pick is at least as sensitive at the same false-alarm bound."""
     from cribwatch.cry import eval as ev
+    from cribwatch.cry import search
     from cribwatch.cry.postprocess import FILTERS, FilterConfig
 
     from .conftest import ConstScorer
 
-    assert ev.filter_sets(FILTERS) == [
+    assert search.filter_sets(FILTERS) == [
         FILTERS,
         ("loudness", "pitch", "smoothing"),
         ("loudness", "rhythm", "smoothing"),
     ]
-    assert ev.filter_sets(("loudness", "smoothing")) == [("loudness", "smoothing")]
+    assert search.filter_sets(("loudness", "smoothing")) == [("loudness", "smoothing")]
     make_tiny_set(tmp_path / "s", n_files=3)
     s, an = ev.load_and_analyse(tmp_path / "s", cache=False)
     ev.score_set(an, ConstScorer(0.9))
     grid = np.array([0.5, 0.95])
     start = FilterConfig(threshold=0.5)
-    best, point = ev.search_filters(s, an, start, grid, max_far=1e9)
-    assert best.enabled in ev.filter_sets(FILTERS)
+    best, point = search.search_filters(s, an, start, grid, max_far=1e9)
+    assert best.enabled in search.filter_sets(FILTERS)
     base = ev.sweep(s, an, start, grid)
     assert point["sensitivity"] >= max(p["sensitivity"] for p in base)
     # a setting of a switched-off filter is not searched: it stays at the start value

@@ -19,6 +19,7 @@ import typer
 from tqdm import tqdm
 
 from cribwatch.errors import CribwatchError
+from cribwatch.progress import Progress
 
 T = TypeVar("T")
 
@@ -108,16 +109,24 @@ def one_of(option: str, value: str | None, allowed: tuple[str, ...] | list[str])
 
 
 @contextlib.contextmanager
-def progress_bar(desc: str, total: int | None = None, *, enabled: bool = True) -> Iterator[Any]:
+def progress_bar(
+    desc: str, total: int | None = None, *, enabled: bool = True
+) -> Iterator[Progress]:
     """A tqdm bar on stderr as a :class:`cribwatch.progress.Progress` callable.
 
-    Drawn only when stderr is a terminal, so a log file or a test that reads stderr sees only
-    the ``error:`` line of a failed run, never bar residue.
+    Drawn only when stderr is a terminal and only from the first report on, so a log file, a
+    test that reads stderr, or a run that fails before any work sees only the ``error:`` line,
+    never bar residue.
     """
     enabled = enabled and sys.stderr.isatty()
-    bar = tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled, leave=False)
+    bars: list[Any] = []
 
-    def update(done: int, total_now: int | None = None) -> None:
+    def update(done: int, total_now: int | None = None, /) -> None:
+        if not enabled:
+            return
+        if not bars:
+            bars.append(tqdm(total=total, desc=desc, file=sys.stderr, leave=False))
+        bar = bars[0]
         if total_now is not None and bar.total != total_now:
             bar.total = total_now
         bar.n = done
@@ -126,7 +135,8 @@ def progress_bar(desc: str, total: int | None = None, *, enabled: bool = True) -
     try:
         yield update
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
 
 def quiet_native_logs() -> None:

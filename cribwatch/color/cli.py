@@ -8,11 +8,9 @@ that need the torch pipeline import it inside (``# extra: train``).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +41,6 @@ from cribwatch.color.video import video_file
 from cribwatch.deploy.golden import golden_json
 from cribwatch.errors import CribwatchError
 from cribwatch.io import guard_output, read_json_object
-from cribwatch.progress import Progress
 from cribwatch.sim.night import RANGE_PRESETS
 
 app = typer.Typer(help="Night colorization.", no_args_is_help=True)
@@ -54,24 +51,6 @@ MAX_PAIRS = 1_000_000
 """Largest ``--n`` of ``color make-pairs``."""
 MAX_FRAMES = 1_000_000
 """Largest ``--frames`` of ``color bench``."""
-
-
-@contextlib.contextmanager
-def _bar(desc: str, steps: int | None = None, *, enabled: bool = True) -> Iterator[Progress]:
-    """A progress bar on stderr, started at the first report and only on a terminal (so an
-    early error stays the only stderr line, as before with rich's transient bars)."""
-    with contextlib.ExitStack() as stack:
-        live: list[Progress] = []
-
-        def update(done: int, total: int | None = None) -> None:
-            if not (enabled and sys.stderr.isatty()):
-                return
-            if not live:
-                live.append(stack.enter_context(clikit.progress_bar(desc, steps)))
-            live[0](done, total)
-
-        bar: Progress = update
-        yield bar
 
 
 def _int(option: str, value: int | None, low: int, high: int) -> None:
@@ -163,7 +142,7 @@ def train_cmd(
     args = sys.argv[3:] if sys.argv[1:3] == ["color", "train"] else sys.argv[1:]
     command = "cribwatch color train " + " ".join(args)
     rank = dist_rank()
-    with _bar("train", steps, enabled=not quiet and rank == 0) as bar:
+    with clikit.progress_bar("train", steps, enabled=not quiet and rank == 0) as bar:
         final = train(data, out, cfg, net_cfg, resume=resume, progress=bar, command=command)
     if rank == 0:
         last = final["history"][-1] if final["history"] else {}
@@ -280,7 +259,7 @@ def align_eval_cmd(
             f"--data {data}: no pairs with a known reference warp (build the set with "
             "color make-pairs --ref-warp camera)"
         )
-    with _bar("align", len(pairs)) as bar:
+    with clikit.progress_bar("align", len(pairs)) as bar:
         res = measure(pairs, progress=bar, fail_px=fail_px)
     typer.echo(json.dumps({"data": str(data), **{k: _round(v) for k, v in res.items()}}))
 
@@ -311,7 +290,7 @@ def video_cmd(
     _int("--max-frames", max_frames, 1, MAX_VIDEO_FRAMES)
     _int("--recheck-every", recheck_every, 0, MAX_VIDEO_FRAMES)
     cfg = StreamConfig(denoise=denoise, smooth=smooth, frames=frames, colour_frames=frames)
-    with _bar("video") as bar:
+    with clikit.progress_bar("video") as bar:
         info = video_file(
             night,
             reference,
@@ -345,7 +324,7 @@ def temporal_eval_cmd(
     clikit.check_number("--speed", speed, low=0.0, high=0.2)
     pairs = load_pair_set(data)[:n]
     cfg = SequenceConfig(frames=frames, speed=speed)
-    with _bar("sequences", len(pairs)) as bar:
+    with clikit.progress_bar("sequences", len(pairs)) as bar:
         res = evaluate_sequences(pairs, seed, cfg, method=method, progress=bar)
     for name, row in res.items():
         typer.echo(json.dumps({"method": name, **{k: _round(v) for k, v in row.items()}}))
@@ -379,7 +358,7 @@ def make_pairs_cmd(
     clikit.one_of("--split", split, ("train", "test", "all"))
     clikit.one_of("--night-ranges", night_ranges, tuple(RANGE_PRESETS))
     clikit.one_of("--ref-warp", ref_warp, REF_WARPS)
-    with _bar("pairs", n) as bar:
+    with clikit.progress_bar("pairs", n) as bar:
         make_pairs(
             images,
             stamps,
@@ -418,7 +397,7 @@ def eval_cmd(
     _method("--method", method)
     from cribwatch.color.eval import evaluate, json_ready  # extra: train
 
-    with _bar(method) as bar:
+    with clikit.progress_bar(method) as bar:
         result = evaluate(data, method, weights=weights, limit=limit, progress=bar, align=align)
     summary = json_ready(result, per_pair)
     if as_json:
@@ -461,7 +440,7 @@ def diagnose_cmd(
     from cribwatch.color.diagnose import diagnose_set, table  # extra: train
     from cribwatch.color.eval import json_ready  # extra: train
 
-    with _bar("diagnose") as bar:
+    with clikit.progress_bar("diagnose") as bar:
         result = diagnose_set(data, weights or default_weights("ssim-guided"), s, limit, bar)
     typer.echo(json.dumps(json_ready(result)) if as_json else table(result))
 
@@ -489,7 +468,7 @@ def report_cmd(
     for name, given in (("--data", data), ("--ood", ood), ("--cache", cache)):
         if given is not None and doc.exists() and doc.resolve() == given.resolve():
             raise CribwatchError(f"--doc {doc}: is the {name} input; choose another path")
-    with _bar("report") as bar:
+    with clikit.progress_bar("report") as bar:
         rows = write_report(
             data, names, doc, ood=ood, marker=marker, title=title, cache=cache, progress=bar
         )
@@ -609,7 +588,7 @@ def golden_cmd(
     guard_output(out, inputs={"--model": model, "--pairs": pairs}, force=force)
     from cribwatch.color.deploy import golden  # extra: train
 
-    with _bar("golden", limit) as bar:
+    with clikit.progress_bar("golden", limit) as bar:
         man = golden(model, pairs, out, limit=limit, force=force, progress=bar)
     typer.echo(golden_json(man))
 

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,27 +14,8 @@ from cribwatch import clikit
 from cribwatch.cry import tasks
 from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
 from cribwatch.cry.postprocess import Event
-from cribwatch.progress import Progress
 
 app = typer.Typer(help="Infant cry detection.", no_args_is_help=True)
-
-
-@contextlib.contextmanager
-def _bar(desc: str) -> Iterator[Progress]:
-    """A progress bar that appears only with the first report (an early error stays one line)."""
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int | None = None) -> None:
-        if "cm" not in state:
-            state["cm"] = clikit.progress_bar(desc, total)
-            state["fn"] = state["cm"].__enter__()
-        state["fn"](done, total)
-
-    try:
-        yield update
-    finally:
-        if "cm" in state:
-            state["cm"].__exit__(None, None, None)
 
 
 @app.command("make-set")
@@ -73,7 +52,7 @@ def make_set_cmd(
     clikit.one_of("--synth-range", synth_range, ("in", "out"))
     clikit.rate("--real-aug", real_aug)
     clikit.rate("--real-share", real_share)
-    with _bar("make-set") as bar:
+    with clikit.progress_bar("make-set") as bar:
         man = tasks.make_set(
             out,
             hours=hours,
@@ -100,7 +79,7 @@ def make_real_set_cmd(
     force: bool = clikit.force_option(),
 ) -> None:
     """Independent real test set: unlisted Donate-a-cry cries, Asterisk sounds as cry-free."""
-    with _bar("make-real-set") as bar:
+    with clikit.progress_bar("make-real-set") as bar:
         man = tasks.make_real_set(out, data_dir=data_dir, seed=seed, force=force, progress=bar)
     typer.echo(json.dumps({k: man[k] for k in ("format", "split", "hours", "files")}))
 
@@ -158,7 +137,7 @@ def train_cmd(
     def validated(step: int, val_loss: float, best: float) -> None:
         typer.echo(f"step {step} val_loss {val_loss:.4f} best {best:.4f}", err=True)
 
-    with _bar("train") as bar:
+    with clikit.progress_bar("train") as bar:
         res = tasks.train_model(
             list(data),
             out,
@@ -208,7 +187,7 @@ def train_verifier_cmd(
     clikit.check_number("--steps", steps, low=1, integer=True)
     clikit.check_number("--gate", gate, low=0, high=0.999)
     clikit.rate("--threshold", threshold)
-    with _bar("train-verifier") as bar:
+    with clikit.progress_bar("train-verifier") as bar:
         res = tasks.train_verifier_head(
             list(data),
             out,
@@ -286,7 +265,7 @@ def eval_cmd(
     """Sensitivity, false alarms per hour (overall, by noise type), event F1/ER, latency."""
     if filters is not None:
         tasks.parse_filters(filters)
-    with _bar("eval") as bar:
+    with clikit.progress_bar("eval") as bar:
         res = tasks.evaluate(
             data, model, config, det_curve=det_curve, filters=filters, force=force, progress=bar
         )
@@ -324,7 +303,7 @@ def tune_cmd(
     """Pick the threshold with the best sensitivity at most --max-far false alarms per hour."""
     clikit.non_negative("--max-far", max_far)
     clikit.check_number("--hop", hop, low=0.1, high=0.5)
-    with _bar("tune") as bar:
+    with clikit.progress_bar("tune") as bar:
         res = tasks.tune(
             data,
             max_far,
@@ -370,7 +349,7 @@ def quantize_cmd(
     clikit.positive("--qat-minutes", qat_minutes)
     clikit.check_number("--qat-steps", qat_steps, low=0, integer=True)
     clikit.non_negative("--distill", distill)
-    with _bar(f"quantize {bits}-bit {method}") as bar:
+    with clikit.progress_bar(f"quantize {bits}-bit {method}") as bar:
         res = tasks.quantize(
             bits=bits,
             method=method,
@@ -466,7 +445,7 @@ def compare_cmd(
     thresholds: several configs over one model (e.g. a model trained on fit sets, on a val set
     of babies it never heard), several models under one config (e.g. a fine-tuned model against
     the shipped one), or model i with config i."""
-    with _bar("compare") as bar:
+    with clikit.progress_bar("compare") as bar:
         res, kinds = tasks.compare(data, list(config), list(model), far, grid, progress=bar)
     if as_json:
         typer.echo(json.dumps(res))
@@ -523,7 +502,7 @@ def tables_cmd(
 ) -> None:
     """Main, ablation and quantization tables (markdown) for docs/results/cry.md."""
     clikit.non_negative("--max-far", max_far)
-    with _bar("tables") as bar:
+    with clikit.progress_bar("tables") as bar:
         md = tasks.tables(
             test,
             ood,

@@ -28,8 +28,8 @@ SMOOTHING_MIN_BOUT_S: tuple[float, ...] = (1.0, 1.5, 2.0)
 filter settings (what they mean in time depends on the hop; the start config competes)."""
 SUSTAIN_LOWS: tuple[float, ...] = (0.0,)
 """And the hysteresis' lower score (``sustain_low``; 0: off). Only off: 0.9 and 0.95 gained
-nothing on val3 at <= 1 FA/h and no unseen real cries at equal false alarms on valA (docs/results/cry.md);
-set ``sustain_low`` in a config to use it."""
+nothing on val3 at <= 1 FA/h and no unseen real cries at equal false alarms on valA
+(docs/results/cry.md); set ``sustain_low`` in a config to use it."""
 SWITCHABLE = ("rhythm", "pitch")
 """Filters the search also tries switched off, one at a time (the start config's filter set
 is tried first and wins ties)."""

@@ -7,10 +7,8 @@ line and exit code 2.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,6 @@ from rich.table import Table
 from cribwatch import clikit
 from cribwatch.errors import CribwatchError
 from cribwatch.io import guard_output
-from cribwatch.progress import Progress
 from cribwatch.rollover.api import BACKENDS, DEFAULT_BACKEND, METHODS, detect, extract_keypoints
 from cribwatch.rollover.bench import run_bench
 from cribwatch.rollover.eval import evaluate_set
@@ -47,11 +44,6 @@ METHOD_HELP = "Posture classifier: both, learned, rules."
 BACKEND_HELP = f"Pose backend: {', '.join(BACKENDS)} (default {DEFAULT_BACKEND})."
 
 
-def _bar(desc: str, enabled: bool = True) -> contextlib.AbstractContextManager[Progress]:
-    """A progress bar on a terminal only: piped stderr (logs, scripts) gets just errors."""
-    return clikit.progress_bar(desc, enabled=enabled and sys.stderr.isatty())
-
-
 @app.command()
 def keypoints(
     source: Path = typer.Argument(..., help="Video file or folder of frames."),
@@ -71,7 +63,7 @@ def keypoints(
         clikit.one_of("--backend", backend, BACKENDS)
         guard_output(out, inputs={"SOURCE": source}, force=force)
         clikit.quiet_native_logs()
-        with _bar("pose") as bar:
+        with clikit.progress_bar("pose") as bar:
             seq = extract_keypoints(
                 source, out, fps=fps, static=static, max_frames=max_frames, backend=backend,
                 progress=bar,
@@ -98,7 +90,7 @@ def detect_cmd(
         clikit.one_of("--backend", backend, BACKENDS)
         clikit.quiet_native_logs()
         video = not looks_like_sequence(source)
-        with _bar("pose", enabled=video) as bar:
+        with clikit.progress_bar("pose", enabled=video) as bar:
             det = detect(
                 source, method=method, prone_limit_s=prone_limit_s, backend=backend,
                 progress=bar,
@@ -133,7 +125,7 @@ def make_set_cmd(
         clikit.one_of("--ranges", ranges, ("train", "heldout"))
         clikit.rate("--dropout", dropout)
         guard_output(out, force=force)
-        with _bar("make-set") as bar:
+        with clikit.progress_bar("make-set") as bar:
             man = make_set_from_options(
                 out, hours, seed, quiet=quiet, ranges=ranges, dropout=dropout, force=force,
                 progress=bar,
@@ -163,7 +155,7 @@ def eval_cmd(
         clikit.non_negative("--prone-dwell", prone_dwell_s)
         if not data.is_dir():
             raise CribwatchError(f"--data {data}: folder not found")
-        with _bar("eval") as bar:
+        with clikit.progress_bar("eval") as bar:
             res = evaluate_set(data, method=method, prone_dwell_s=prone_dwell_s, progress=bar)
     if as_json:
         typer.echo(json.dumps(res))
@@ -203,7 +195,7 @@ def measure_pose_cmd(
             raise CribwatchError(f"--data-root {data_root}: folder not found")
         guard_output(out, force=force)
         clikit.quiet_native_logs()
-        with _bar("measure") as bar:
+        with clikit.progress_bar("measure") as bar:
             res = measure_pose(data_root, out, seeds=seeds, progress=bar)
     if as_json:
         typer.echo(json.dumps(res))
@@ -255,7 +247,7 @@ def measure_night_cmd(
             raise CribwatchError(f"--data-root {data_root}: folder not found")
         guard_output(out, force=force)
         clikit.quiet_native_logs()
-        with _bar("measure") as bar:
+        with clikit.progress_bar("measure") as bar:
             res = measure_night(
                 data_root, out, methods=chosen,
                 config=NightMeasureConfig(seeds=seeds, clip=clip), progress=bar,

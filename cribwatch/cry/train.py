@@ -9,10 +9,28 @@ wall time) defines the learning-rate schedule and when validation runs (every
 ``val_every_steps``), so the same command and seed give the same weights on any CPU, and
 ``minutes`` is only a wall-clock cap. The checkpoint with the lowest validation loss is kept,
 written atomically. Several cry sets may be given; their files are pooled.
+
+Distillation (:mod:`cribwatch.cry.distill`): ``train(..., soft=...)`` takes a teacher's score
+of every window on a grid of each file (``soft_hop_s``), and ``TrainConfig.teacher_weight``
+``a`` makes a window's target ``(1 - a) * label + a * teacher`` (cross-entropy is linear in the
+target, so this is the weighted sum of the two losses); the teacher's score of a window that
+starts between two grid points is interpolated linearly. ``a = 0`` is the labels-only run.
+
+Distributed: the same call runs under ``torchrun --nproc_per_node N`` (gloo on CPU, any
+number of nodes): when ``WORLD_SIZE`` > 1 it joins the process group, wraps the model in
+DistributedDataParallel (gradients averaged over ranks) and each rank draws its own windows:
+rank 0 with exactly the random stream a single-process run has (the file split and the
+validation batches come first, from ``seed``, the same on every rank), rank r > 0 with
+``seed + 1000 * r``; ``batch`` is per rank. Before every validation, mining and checkpoint the
+batch-norm buffers are broadcast from rank 0, so every rank holds identical weights and takes
+identical keep/stop decisions; the wall-clock cap is agreed by all ranks each step. Rank 0
+writes the checkpoint (meta ``world_size``). With ``WORLD_SIZE`` = 1 (or unset) nothing
+changes: the run is bit-identical to the plain one.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -20,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from cribwatch.cry.dataset import CrySet, load_set, set_features
@@ -98,6 +117,9 @@ class TrainConfig:
     may use: a file that holds a real cry of another instance is left out, the synthesized
     cries and cry-free files stay. Instances are kept by a hash of their uuid, so a smaller
     share is a subset of a larger one (a learning curve over babies); 1 keeps every file."""
+    teacher_weight: float = 0.0
+    """Distillation: share ``a`` of a window's target that comes from the teacher's score
+    (``train(soft=...)``): target ``(1 - a) * label + a * teacher``; 0 = labels only."""
 
 
 def cosine_lr(peak: float, frac: float) -> float:
@@ -119,8 +141,12 @@ class Windows:
         labels: dict[str, list[tuple[float, float]]],
         files: list[str],
         hop_s: float,
+        soft: dict[str, np.ndarray] | None = None,
+        soft_hop_s: float = 0.25,
     ) -> None:
         self.mats = [feats[f][0] for f in files]
+        self.soft = [soft.get(f) for f in files] if soft is not None else None
+        self.soft_hop_s = soft_hop_s
         self.spans = [labels.get(f, []) for f in files]
         self.hop_s = hop_s
         self.n = np.array([max(0, m.shape[0] - WINDOW_FRAMES + 1) for m in self.mats])
@@ -139,6 +165,22 @@ class Windows:
         t1 = t0 + 1.0
         ov = sum(max(0.0, min(t1, off) - max(t0, on)) for on, off in self.spans[i])
         return min(1.0, ov / full_s)
+
+    def teacher(self, picks: list[tuple[int, int]]) -> np.ndarray:
+        """The teacher's score of each (file, frame) window, interpolated between its grid
+        points; NaN where the file has no teacher scores."""
+        out = np.full(len(picks), np.nan, np.float32)
+        if self.soft is None:
+            return out
+        for k, (i, j) in enumerate(picks):
+            sc = self.soft[i]
+            if sc is None or sc.size == 0:
+                continue
+            u = min(j * self.hop_s / self.soft_hop_s, sc.size - 1.0)
+            a = int(u)
+            b = min(a + 1, sc.size - 1)
+            out[k] = (1.0 - (u - a)) * sc[a] + (u - a) * sc[b]
+        return out
 
     def negatives(self, stride: int) -> np.ndarray:
         """(file, frame) of every ``stride``-th window that overlaps no cry, as an (N, 2) array."""
@@ -164,6 +206,12 @@ class Windows:
     def sample(
         self, rng: np.random.Generator, n: int, pos_share: float, full_s: float
     ) -> tuple[np.ndarray, np.ndarray]:
+        return self.batch(self.sample_picks(rng, n, pos_share), full_s)
+
+    def sample_picks(
+        self, rng: np.random.Generator, n: int, pos_share: float
+    ) -> list[tuple[int, int]]:
+        """(file, frame) of ``n`` random windows, ``pos_share`` of them overlapping a cry."""
         picks: list[tuple[int, int]] = []
         n_pos = int(round(n * pos_share)) if self.pos else 0
         for k in rng.integers(0, max(1, len(self.pos)), n_pos):
@@ -175,7 +223,7 @@ class Windows:
             i = int(self.idx[k])
             j = int(u - (self.cum[k - 1] if k > 0 else 0))
             picks.append((i, j))
-        return self.batch(picks, full_s)
+        return picks
 
 
 def mine_hard(
@@ -333,6 +381,8 @@ def _train_data(
     rng: np.random.Generator,
     log: bool,
     progress: Progress | None,
+    soft: dict[str, np.ndarray] | None = None,
+    soft_hop_s: float = 0.25,
 ) -> _TrainData:
     """Features of the sets, the babies kept, the seeded train/validation file split and the
     fixed validation batches."""
@@ -350,7 +400,7 @@ def _train_data(
     val_files = [files[i] for i in order[:n_val]]
     tr_files = [files[i] for i in order[n_val:]] or files
     hop_s = fe.hop_length / fe.sr
-    tr = Windows(feats, labels, tr_files, hop_s)
+    tr = Windows(feats, labels, tr_files, hop_s, soft, soft_hop_s)
     va = Windows(feats, labels, val_files, hop_s) if val_files else None
     vrng = np.random.default_rng(cfg.seed + 1)
     val_batches = (
@@ -376,7 +426,7 @@ def _validation_loss(
 
 
 def _train_step(
-    model: CryNet,
+    model: nn.Module,
     opt: torch.optim.Optimizer,
     loss_fn: nn.Module,
     tr: Windows,
@@ -387,18 +437,72 @@ def _train_step(
     pos_share: float,
 ) -> torch.Tensor:
     """One optimizer step on a batch (``n_hard`` of its windows from the mined ``hard``
-    negatives); returns its loss."""
-    x, y = tr.sample(rng, cfg.batch - n_hard, pos_share, cfg.target_full_s)
+    negatives); returns its loss. ``model`` may be wrapped in DistributedDataParallel."""
+    picks = tr.sample_picks(rng, cfg.batch - n_hard, pos_share)
+    x, y = tr.batch(picks, cfg.target_full_s)
     if n_hard:
-        rows = hard[rng.integers(0, len(hard), n_hard)].tolist()
-        xh, yh = tr.batch([(int(i), int(j)) for i, j in rows], cfg.target_full_s)
+        rows = [(int(i), int(j)) for i, j in hard[rng.integers(0, len(hard), n_hard)].tolist()]
+        xh, yh = tr.batch(rows, cfg.target_full_s)
         x, y = np.concatenate([x, xh]), np.concatenate([y, yh])
+        picks = picks + rows
     xt = torch.from_numpy(augment(x, rng, cfg, y))[:, None]
-    loss = loss_fn(model(xt), torch.from_numpy(y))
+    target = y
+    if cfg.teacher_weight > 0 and tr.soft is not None:
+        t = tr.teacher(picks)
+        a = cfg.teacher_weight
+        target = np.where(np.isnan(t), y, (1.0 - a) * y + a * t).astype(np.float32)
+    loss = loss_fn(model(xt), torch.from_numpy(target))
     opt.zero_grad()
     loss.backward()
     opt.step()
     return loss
+
+
+def _dist_env() -> tuple[int, int]:
+    """(rank, world size) from torchrun's environment; (0, 1) outside it."""
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def setup_dist() -> tuple[int, int]:
+    """Join the process group (gloo) when ``WORLD_SIZE`` > 1; return (rank, world)."""
+    rank, world = _dist_env()
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="gloo")
+    return rank, world
+
+
+def finish_dist() -> None:
+    """Leave the process group a distributed run joined (no-op otherwise)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def dist_rank() -> int:
+    """This process's rank (0 outside torchrun)."""
+    return _dist_env()[0]
+
+
+def dist_barrier(world: int) -> None:
+    """Wait for every rank (no-op outside a distributed run)."""
+    if world > 1:
+        dist.barrier()
+
+
+def _sync_buffers(model: nn.Module, world: int) -> None:
+    """Batch-norm running statistics of rank 0 on every rank (DDP averages gradients, not
+    buffers), so evaluation-mode passes agree across ranks."""
+    if world > 1:
+        for buf in model.buffers():
+            dist.broadcast(buf, src=0)
+
+
+def _agree(flags: list[bool], world: int) -> list[bool]:
+    """Each flag true on any rank, on every rank (one all-reduce)."""
+    if world <= 1:
+        return flags
+    t = torch.tensor([int(f) for f in flags], dtype=torch.int64)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in t.tolist()]
 
 
 def train(
@@ -412,26 +516,41 @@ def train(
     *,
     progress: Progress | None = None,
     on_validation: Callable[[int, float, float], None] | None = None,
+    soft: dict[str, np.ndarray] | None = None,
+    soft_hop_s: float = 0.25,
+    extra_meta: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Train on the cry set(s) ``data``; write the kept checkpoint to ``out``; return its meta.
     ``init``: start from that checkpoint's weights (and architecture) instead of a random model
     (fine-tuning, e.g. with hard negatives). ``progress(steps done, steps)`` (with a time
     budget: seconds done of the budget); ``on_validation(step, val_loss, best)`` after each
-    validation; ``log`` is kept for callers and unused (library code does not print)."""
+    validation; ``log`` is kept for callers and unused (library code does not print).
+    ``soft``: a teacher's score of every ``soft_hop_s`` window of each file (names tagged as
+    :func:`pooled_features` gives them), used with ``cfg.teacher_weight``; ``extra_meta`` is
+    added to the checkpoint's meta. Under torchrun (``WORLD_SIZE`` > 1) the run is data
+    parallel (module docstring); progress and ``on_validation`` are called on rank 0 only."""
     if cfg.keep not in ("best", "last"):
         raise CribwatchError(f"keep must be best or last, not {cfg.keep!r}")
+    if not 0.0 <= cfg.teacher_weight <= 1.0:
+        raise CribwatchError(f"teacher_weight must be in [0, 1], not {cfg.teacher_weight}")
+    if cfg.teacher_weight > 0 and soft is None:
+        raise CribwatchError("teacher_weight > 0 needs the teacher's scores (soft)")
     torch.set_num_threads(cfg.threads)
+    rank, world = setup_dist()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     roots = [Path(d) for d in data] if isinstance(data, list) else [Path(data)]
-    d = _train_data(roots, cfg, fe, rng, log, progress)
+    d = _train_data(roots, cfg, fe, rng, log, progress if rank == 0 else None, soft, soft_hop_s)
     tr, va = d.tr, d.va
+    if rank > 0:
+        rng = np.random.default_rng(cfg.seed + 1000 * rank)
 
     if init is not None:
         model, _ = load_model(str(init))
         model.train()
     else:
         model = CryNet(arch)
+    net: nn.Module = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     n_hard = int(round(cfg.batch * cfg.hard_share))
     negatives = tr.negatives(cfg.mine_stride) if n_hard else np.zeros((0, 2), np.int64)
     if n_hard and len(negatives) == 0:
@@ -460,36 +579,51 @@ def train(
             "params": count_params(model),
             "macs": count_macs(model, (1, 1, WINDOW_FRAMES, fe.n_mels)),
             "set_manifest": d.manifests,
+            "world_size": world,
+            **(extra_meta or {}),
         }
+
+    def keep(v: float) -> None:
+        nonlocal meta
+        meta = make_meta(v)
+        if rank == 0:
+            save_checkpoint(out, model, meta)
 
     while True:
         el = time.time() - t0
-        if el >= budget or (cfg.steps > 0 and step >= cfg.steps):
+        (over,) = _agree([el >= budget], world)
+        if over or (cfg.steps > 0 and step >= cfg.steps):
             break
         frac = step / cfg.steps if cfg.steps > 0 else el / budget
         for g in opt.param_groups:
             g["lr"] = cosine_lr(cfg.lr, frac)
         if n_hard and step % cfg.mine_every_steps == 0:
+            _sync_buffers(model, world)
             hard = mine_hard(model, tr, negatives, cfg.hard_pool)
-        loss = _train_step(model, opt, loss_fn, tr, hard, rng, cfg, n_hard, pos_share)
+        loss = _train_step(net, opt, loss_fn, tr, hard, rng, cfg, n_hard, pos_share)
         step += 1
         if cfg.steps > 0:
-            report(progress, step, cfg.steps)
+            if rank == 0:
+                report(progress, step, cfg.steps)
             due = step % cfg.val_every_steps == 0 or step >= cfg.steps
         else:
-            report(progress, int(min(budget, time.time() - t0)), int(budget))
+            if rank == 0:
+                report(progress, int(min(budget, time.time() - t0)), int(budget))
             due = time.time() - last_val >= cfg.val_every_s
-        if due or time.time() - t0 >= budget:
+        due, over = _agree([due, time.time() - t0 >= budget], world)
+        if due or over:
             last_val = time.time()
+            _sync_buffers(model, world)
             v = _validation_loss(model, loss_fn, d.val_batches) if va else float(loss)
             if v < best or not va or cfg.keep == "last":
                 best = v
-                meta = make_meta(v)
-                save_checkpoint(out, model, meta)
-            if on_validation is not None:
+                keep(v)
+            if on_validation is not None and rank == 0:
                 on_validation(step, v, best)
+    _sync_buffers(model, world)
     v = _validation_loss(model, loss_fn, d.val_batches) if va else 0.0
     if v < best or not meta or (cfg.keep == "last" and meta["steps"] != step):
-        meta = make_meta(v)
-        save_checkpoint(out, model, meta)
+        keep(v)
+    if world > 1:
+        dist.barrier()
     return meta

@@ -3,15 +3,17 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
-int8_t cw_requant(int32_t acc, int32_t mult, int rshift, int32_t zp, int32_t qmin, int32_t qmax)
+/* |acc * M| as an unsigned 32 x 32 -> 64 bit product (M > 0, |acc| < 2^31), then
+ * round_half_away(|p| / 2^rshift) with the sign put back: the rule of
+ * cribwatch.deploy.quantize.rounding_shift. For rshift > 32 only the high word matters:
+ * (|p| + 2^(rshift-1)) >> rshift = (hi + 2^(rshift-33)) >> (rshift-32), all in 32 bits. */
+static inline int8_t requant(int32_t acc, uint32_t mult, int rshift, int32_t zp, int32_t qmin,
+                             int32_t qmax)
 {
-    /* |acc * M| as an unsigned 32 x 32 -> 64 bit product (M > 0, |acc| < 2^31), then
-     * round_half_away(|p| / 2^rshift) with the sign put back: the rule of
-     * cribwatch.deploy.quantize.rounding_shift. For rshift > 32 only the high word matters:
-     * (|p| + 2^(rshift-1)) >> rshift = (hi + 2^(rshift-33)) >> (rshift-32), all in 32 bits. */
     const uint32_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
-    const uint64_t p = (uint64_t)a * (uint32_t)mult;
+    const uint64_t p = (uint64_t)a * mult;
     int64_t v;
     if (rshift > 32) { /* p < 2^62, so hi < 2^30 and everything fits 32 bits */
         const int r = rshift - 32;
@@ -23,6 +25,11 @@ int8_t cw_requant(int32_t acc, int32_t mult, int rshift, int32_t zp, int32_t qmi
     v = (int64_t)((p + ((uint64_t)1 << (rshift - 1))) >> rshift);
     v = (acc < 0 ? -v : v) + zp;
     return (int8_t)(v < qmin ? qmin : v > qmax ? qmax : v);
+}
+
+int8_t cw_requant(int32_t acc, int32_t mult, int rshift, int32_t zp, int32_t qmin, int32_t qmax)
+{
+    return requant(acc, (uint32_t)mult, rshift, zp, qmin, qmax);
 }
 
 /* weights of output channel `co` (k values) as int8 */
@@ -39,47 +46,124 @@ static const int8_t *channel_weights(const cw_layer *L, int co, int k, int8_t *w
     return wk;
 }
 
-#define REQ(L, c, acc) \
-    cw_requant((acc), cw_rd_i32((L)->mult + 4 * (c)), 31 + cw_rd_i32((L)->shift + 4 * (c)), \
-               (L)->out_zp, (L)->qmin, (L)->qmax)
+#if defined(__GNUC__)
+#define CW_NOINLINE __attribute__((noinline))
+#else
+#define CW_NOINLINE
+#endif
+
+#define MULT(L, c) ((uint32_t)cw_rd_i32((L)->mult + 4 * (c)))
+#define RSH(L, c) (31 + cw_rd_i32((L)->shift + 4 * (c)))
+#define REQ(L, c, acc) requant((acc), MULT(L, c), RSH(L, c), (L)->out_zp, (L)->qmin, (L)->qmax)
+
+/* one output channel of a pointwise convolution, four pixels per pass */
+static void pw_one(const cw_layer *L, const int8_t *x, int8_t *yo, const int8_t *w, int co)
+{
+    const int hw = L->in_h * L->in_w, cin = L->cin;
+    const int32_t zp = L->out_zp, qmin = L->qmin, qmax = L->qmax;
+    const uint32_t M = MULT(L, co);
+    const int rs = RSH(L, co);
+    int32_t sumw = 0, base;
+    int ci, p;
+    for (ci = 0; ci < cin; ci++)
+        sumw += w[ci];
+    /* sum (x - zp) w = sum x w - zp sum w: the same integer, fewer operations */
+    base = cw_rd_i32(L->bias + 4 * co) - L->in_zp * sumw;
+    for (p = 0; p + 4 <= hw; p += 4) {
+        const int8_t *xp = x + p;
+        int32_t a0 = base, a1 = base, a2 = base, a3 = base;
+        for (ci = 0; ci < cin; ci++, xp += hw) {
+            const int32_t wv = w[ci];
+            a0 += xp[0] * wv;
+            a1 += xp[1] * wv;
+            a2 += xp[2] * wv;
+            a3 += xp[3] * wv;
+        }
+        yo[p] = requant(a0, M, rs, zp, qmin, qmax);
+        yo[p + 1] = requant(a1, M, rs, zp, qmin, qmax);
+        yo[p + 2] = requant(a2, M, rs, zp, qmin, qmax);
+        yo[p + 3] = requant(a3, M, rs, zp, qmin, qmax);
+    }
+    for (; p < hw; p++) {
+        const int8_t *xp = x + p;
+        int32_t acc = base;
+        for (ci = 0; ci < cin; ci++, xp += hw)
+            acc += (int32_t)*xp * w[ci];
+        yo[p] = requant(acc, M, rs, zp, qmin, qmax);
+    }
+}
+
+/* 2 output channels x 4 pixels of a pointwise convolution: six loads for eight products
+ * (kept out of line so that its accumulators stay in registers) */
+CW_NOINLINE static void pw_block(const int8_t *xp, int hw, const int8_t *w0, const int8_t *w1,
+                                 int cin, int32_t b0, int32_t b1, int8_t *y0, int8_t *y1,
+                                 uint32_t M0, int r0, uint32_t M1, int r1, int32_t zp,
+                                 int32_t qmin, int32_t qmax)
+{
+    int32_t a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+    int32_t c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+    const int8_t *const we = w0 + cin;
+    while (w0 < we) {
+        const int32_t u = *w0++, v = *w1++;
+        const int32_t x0 = xp[0], x1 = xp[1], x2 = xp[2], x3 = xp[3];
+        xp += hw;
+        a0 += x0 * u;
+        a1 += x1 * u;
+        a2 += x2 * u;
+        a3 += x3 * u;
+        c0 += x0 * v;
+        c1 += x1 * v;
+        c2 += x2 * v;
+        c3 += x3 * v;
+    }
+    y0[0] = requant(a0, M0, r0, zp, qmin, qmax);
+    y0[1] = requant(a1, M0, r0, zp, qmin, qmax);
+    y0[2] = requant(a2, M0, r0, zp, qmin, qmax);
+    y0[3] = requant(a3, M0, r0, zp, qmin, qmax);
+    y1[0] = requant(c0, M1, r1, zp, qmin, qmax);
+    y1[1] = requant(c1, M1, r1, zp, qmin, qmax);
+    y1[2] = requant(c2, M1, r1, zp, qmin, qmax);
+    y1[3] = requant(c3, M1, r1, zp, qmin, qmax);
+}
 
 static void conv_pointwise(const cw_layer *L, const int8_t *x, int8_t *y, int8_t *wk)
 {
     const int hw = L->in_h * L->in_w, cin = L->cin;
-    int co, ci, p;
-    for (co = 0; co < L->cout; co++) {
-        const int8_t *w = channel_weights(L, co, cin, wk);
-        int32_t sumw = 0, base;
-        const int32_t M = cw_rd_i32(L->mult + 4 * co);
-        const int rs = 31 + cw_rd_i32(L->shift + 4 * co);
-        int8_t *yo = y + (long)co * hw;
-        for (ci = 0; ci < cin; ci++)
-            sumw += w[ci];
-        /* sum (x - zp) w = sum x w - zp sum w: the same integer, fewer operations */
-        base = cw_rd_i32(L->bias + 4 * co) - L->in_zp * sumw;
-        for (p = 0; p + 4 <= hw; p += 4) { /* four pixels per pass over the input channels */
-            const int8_t *xp = x + p;
-            int32_t a0 = base, a1 = base, a2 = base, a3 = base;
-            for (ci = 0; ci < cin; ci++, xp += hw) {
-                const int32_t wv = w[ci];
-                a0 += xp[0] * wv;
-                a1 += xp[1] * wv;
-                a2 += xp[2] * wv;
-                a3 += xp[3] * wv;
+    const int32_t zp = L->out_zp, qmin = L->qmin, qmax = L->qmax;
+    int co = 0, ci, p;
+    if (L->bits == 8) {
+        /* two output channels by four pixels per pass over the input channels: six loads
+         * for eight products */
+        for (; co + 2 <= L->cout; co += 2) {
+            const int8_t *w0 = (const int8_t *)(const void *)(L->w + (long)co * cin);
+            const int8_t *w1 = w0 + cin;
+            const uint32_t M0 = MULT(L, co), M1 = MULT(L, co + 1);
+            const int r0 = RSH(L, co), r1 = RSH(L, co + 1);
+            int32_t s0 = 0, s1 = 0, b0, b1;
+            int8_t *y0 = y + (long)co * hw, *y1 = y0 + hw;
+            for (ci = 0; ci < cin; ci++) {
+                s0 += w0[ci];
+                s1 += w1[ci];
             }
-            yo[p] = cw_requant(a0, M, rs, L->out_zp, L->qmin, L->qmax);
-            yo[p + 1] = cw_requant(a1, M, rs, L->out_zp, L->qmin, L->qmax);
-            yo[p + 2] = cw_requant(a2, M, rs, L->out_zp, L->qmin, L->qmax);
-            yo[p + 3] = cw_requant(a3, M, rs, L->out_zp, L->qmin, L->qmax);
-        }
-        for (; p < hw; p++) {
-            const int8_t *xp = x + p;
-            int32_t acc = base;
-            for (ci = 0; ci < cin; ci++, xp += hw)
-                acc += (int32_t)*xp * w[ci];
-            yo[p] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
+            b0 = cw_rd_i32(L->bias + 4 * co) - L->in_zp * s0;
+            b1 = cw_rd_i32(L->bias + 4 * (co + 1)) - L->in_zp * s1;
+            for (p = 0; p + 4 <= hw; p += 4)
+                pw_block(x + p, hw, w0, w1, cin, b0, b1, y0 + p, y1 + p, M0, r0, M1, r1, zp,
+                         qmin, qmax);
+            for (; p < hw; p++) {
+                const int8_t *xp = x + p;
+                int32_t a = b0, c = b1;
+                for (ci = 0; ci < cin; ci++, xp += hw) {
+                    a += (int32_t)*xp * w0[ci];
+                    c += (int32_t)*xp * w1[ci];
+                }
+                y0[p] = requant(a, M0, r0, zp, qmin, qmax);
+                y1[p] = requant(c, M1, r1, zp, qmin, qmax);
+            }
         }
     }
+    for (; co < L->cout; co++)
+        pw_one(L, x, y + (long)co * hw, channel_weights(L, co, cin, wk), co);
 }
 
 /* one output of a general convolution at a border: the tap ranges are clipped to the input */
@@ -106,62 +190,90 @@ static int32_t conv_at(const cw_layer *L, const int8_t *x, const int8_t *w, int 
     return acc;
 }
 
-/* first output index whose taps all lie inside [0, n) along one axis, and one past the last */
-static void interior(int n, int k, int s, int pad, int out, int *lo, int *hi)
+/* channel `c` of x (H x W) into ws->pad with `p` rows and columns of the input zero point
+ * around it: padding by the zero point is zero in the real domain, so every 3x3 output is
+ * then an interior one. */
+static void pad_channel(const cw_layer *L, const int8_t *xc, int8_t *P)
 {
-    int a = (pad + s - 1) / s, b = n - k + pad < 0 ? 0 : (n - k + pad) / s + 1;
-    *lo = a < out ? a : out;
-    *hi = b < *lo ? *lo : b > out ? out : b;
+    const int H = L->in_h, W = L->in_w, p = L->pad, PW = W + 2 * p;
+    int r;
+    memset(P, (int)(int8_t)L->in_zp, (size_t)((H + 2 * p) * PW));
+    for (r = 0; r < H; r++)
+        memcpy(P + (long)(r + p) * PW + p, xc + (long)r * W, (size_t)W);
 }
 
-static void conv_general(const cw_layer *L, const int8_t *x, int8_t *y, int8_t *wk)
+/* one output channel of a 3x3 convolution over a padded channel P (width PW): weights in
+ * registers, sum (x - zp) w = sum x w - zp sum w, and the columns shared by neighbouring
+ * outputs loaded once */
+CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const int8_t *w, int co, int8_t *yo)
 {
-    const int H = L->in_h, W = L->in_w, s = L->stride;
-    const int dw = L->groups != 1, cin_g = dw ? 1 : L->cin, k = cin_g * L->kh * L->kw;
-    const int fast = cin_g == 1 && L->kh == 3 && L->kw == 3;
-    int co, oy, ox, y_lo, y_hi, x_lo, x_hi;
-    interior(H, L->kh, s, L->pad, L->out_h, &y_lo, &y_hi);
-    interior(W, L->kw, s, L->pad, L->out_w, &x_lo, &x_hi);
-    for (co = 0; co < L->cout; co++) {
-        const int8_t *w = channel_weights(L, co, k, wk);
-        const int32_t b = cw_rd_i32(L->bias + 4 * co), M = cw_rd_i32(L->mult + 4 * co);
-        const int rs = 31 + cw_rd_i32(L->shift + 4 * co);
-        int8_t *yo = y + (long)co * L->out_h * L->out_w;
-        for (oy = 0; oy < L->out_h; oy++) {
-            const int inside_y = fast && oy >= y_lo && oy < y_hi;
-            for (ox = 0; ox < L->out_w; ox++) {
-                int32_t acc;
-                if (inside_y && ox >= x_lo && ox < x_hi) {
-                    break; /* the interior run is done below */
-                }
-                acc = b + conv_at(L, x, w, co, oy, ox);
-                yo[oy * L->out_w + ox] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
+    const int s = L->stride, PW = L->in_w + 2 * L->pad, OW = L->out_w;
+    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
+    const int32_t w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+    const int32_t base = cw_rd_i32(L->bias + 4 * co) -
+                         L->in_zp * (w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8);
+    const uint32_t M = MULT(L, co);
+    const int rs = RSH(L, co);
+    const int32_t zp = L->out_zp, qmin = L->qmin, qmax = L->qmax;
+    int oy, ox;
+    for (oy = 0; oy < L->out_h; oy++, yo += OW) {
+        const int8_t *r0 = P + (long)oy * s * PW, *r1 = r0 + PW, *r2 = r1 + PW;
+        if (s == 1) {
+            int32_t a0 = r0[0], b0 = r1[0], c0 = r2[0], a1 = r0[1], b1 = r1[1], c1 = r2[1];
+            for (ox = 0; ox < OW; ox++) {
+                const int32_t a2 = r0[ox + 2], b2 = r1[ox + 2], c2 = r2[ox + 2];
+                const int32_t acc = base + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 +
+                                    b2 * w5 + c0 * w6 + c1 * w7 + c2 * w8;
+                yo[ox] = requant(acc, M, rs, zp, qmin, qmax);
+                a0 = a1, b0 = b1, c0 = c1;
+                a1 = a2, b1 = b2, c1 = c2;
             }
-            if (inside_y && x_lo < x_hi) {
-                /* 3x3, one input channel, all nine taps inside: weights in registers and
-                 * sum (x - zp) w = sum x w - zp sum w */
-                const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
-                const int32_t w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
-                const int32_t base = b - L->in_zp * (w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8);
-                const int8_t *xc = x + (long)(dw ? co : 0) * H * W;
-                const int8_t *r0 = xc + (long)(oy * s - L->pad) * W - L->pad;
-                const int8_t *r1 = r0 + W, *r2 = r1 + W;
-                for (ox = x_lo; ox < x_hi; ox++) {
-                    const int c = ox * s;
-                    const int32_t acc = base + r0[c] * w0 + r0[c + 1] * w1 + r0[c + 2] * w2 +
-                                        r1[c] * w3 + r1[c + 1] * w4 + r1[c + 2] * w5 +
-                                        r2[c] * w6 + r2[c + 1] * w7 + r2[c + 2] * w8;
-                    yo[oy * L->out_w + ox] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
-                }
-                for (ox = x_hi; ox < L->out_w; ox++) {
-                    const int32_t acc = b + conv_at(L, x, w, co, oy, ox);
-                    yo[oy * L->out_w + ox] = cw_requant(acc, M, rs, L->out_zp, L->qmin, L->qmax);
-                }
+        } else if (s == 2) {
+            int32_t a0 = r0[0], b0 = r1[0], c0 = r2[0];
+            for (ox = 0; ox < OW; ox++) {
+                const int k = 2 * ox;
+                const int32_t a1 = r0[k + 1], b1 = r1[k + 1], c1 = r2[k + 1];
+                const int32_t a2 = r0[k + 2], b2 = r1[k + 2], c2 = r2[k + 2];
+                const int32_t acc = base + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 +
+                                    b2 * w5 + c0 * w6 + c1 * w7 + c2 * w8;
+                yo[ox] = requant(acc, M, rs, zp, qmin, qmax);
+                a0 = a2, b0 = b2, c0 = c2;
+            }
+        } else {
+            for (ox = 0; ox < OW; ox++) {
+                const int k = s * ox;
+                const int32_t acc = base + r0[k] * w0 + r0[k + 1] * w1 + r0[k + 2] * w2 +
+                                    r1[k] * w3 + r1[k + 1] * w4 + r1[k + 2] * w5 +
+                                    r2[k] * w6 + r2[k + 1] * w7 + r2[k + 2] * w8;
+                yo[ox] = requant(acc, M, rs, zp, qmin, qmax);
             }
         }
     }
 }
 
+static void conv_general(const cw_layer *L, const int8_t *x, int8_t *y, cw_infer_ws *ws)
+{
+    const int H = L->in_h, W = L->in_w, dw = L->groups != 1, cin_g = dw ? 1 : L->cin;
+    const int k = cin_g * L->kh * L->kw, ohw = L->out_h * L->out_w;
+    int co, oy, ox;
+    if (cin_g == 1 && L->kh == 3 && L->kw == 3 &&
+        (long)(H + 2 * L->pad) * (W + 2 * L->pad) <= CW_MAX_PAD) {
+        for (co = 0; co < L->cout; co++) {
+            if (co == 0 || dw)
+                pad_channel(L, x + (long)(dw ? co : 0) * H * W, ws->pad);
+            conv3_padded(L, ws->pad, channel_weights(L, co, k, ws->wk), co, y + (long)co * ohw);
+        }
+        return;
+    }
+    for (co = 0; co < L->cout; co++) {
+        const int8_t *w = channel_weights(L, co, k, ws->wk);
+        const int32_t b = cw_rd_i32(L->bias + 4 * co);
+        int8_t *yo = y + (long)co * ohw;
+        for (oy = 0; oy < L->out_h; oy++)
+            for (ox = 0; ox < L->out_w; ox++)
+                yo[oy * L->out_w + ox] = REQ(L, co, b + conv_at(L, x, w, co, oy, ox));
+    }
+}
 static void gap(const cw_layer *L, const int8_t *x, int8_t *y)
 {
     const int hw = L->in_h * L->in_w;
@@ -197,7 +309,7 @@ int8_t cw_infer(const cw_model *m, cw_infer_ws *ws, const int8_t *q0, cw_layer_c
             if (L->kh == 1 && L->kw == 1 && L->stride == 1 && L->pad == 0 && L->groups == 1)
                 conv_pointwise(L, x, y, ws->wk);
             else
-                conv_general(L, x, y, ws->wk);
+                conv_general(L, x, y, ws);
         } else if (L->kind == CW_GAP) {
             gap(L, x, y);
         } else {

@@ -25,6 +25,10 @@
 #ifndef CW_MAX_KSIZE
 #define CW_MAX_KSIZE 1024 /* weights of one output channel (cin/groups * kh * kw) */
 #endif
+#ifndef CW_MAX_PAD
+/* one padded input channel of a 3x3 convolution; a larger one takes the slower border path */
+#define CW_MAX_PAD ((CW_MAX_FRAMES + 2) * (CW_MAX_MELS + 2))
+#endif
 #ifndef CW_MAX_FRAMES
 #define CW_MAX_FRAMES 100 /* model input frames */
 #endif

@@ -1,0 +1,220 @@
+"""Distillation of YAMNet's knowledge into the board CNN (issue 23, item 6).
+
+``python -m cribwatch.cry.distill --data SET [--data SET ...] --out W.pt [options]`` (also under
+``torchrun --nproc_per_node N -m cribwatch.cry.distill ...``: data parallel, see
+:mod:`cribwatch.cry.train`).
+
+The teacher scores every window of every file of the training sets (labelled or not: the
+cry-free recordings and mixtures are the unlabeled pools) on a grid of ``hop_s`` (0.25 s):
+
+- ``verifier``: the verifier head (:class:`cribwatch.cry.pretrained.VerifierHead`,
+  ``cry_verifier.npz`` by default) on YAMNet's 521 class scores of the window's patch;
+- ``class20``: YAMNet's own "Baby cry, infant cry" score (zero-shot).
+
+YAMNet's scores are cached in each set's ``.cache/`` (:func:`cribwatch.cry.verifier_train.
+set_class_scores`). The student is :class:`cribwatch.cry.model.CryNet` (the board CNN, within
+50 k parameters and 2 M MACs), trained by :func:`cribwatch.cry.train.train` on the float front
+end of :mod:`cribwatch.cry.features` (what ``cry train`` learns from) with the target
+``(1 - a) * label + a * teacher`` (``--teacher-weight a``). ``--teacher-weight 0`` is the
+labels-only control run of the same recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import typing
+from pathlib import Path
+
+import numpy as np
+
+from cribwatch.cry.dataset import load_set
+from cribwatch.cry.model import MAX_MACS, MAX_PARAMS, CryNetConfig
+from cribwatch.cry.pretrained import VerifierHead, from_uint8
+from cribwatch.cry.train import (
+    TrainConfig,
+    dist_barrier,
+    finish_dist,
+    set_tag,
+    setup_dist,
+    strong_augment,
+    train,
+)
+from cribwatch.cry.verifier_train import set_class_scores
+from cribwatch.cry.yamnet import BABY_CRY
+from cribwatch.errors import CribwatchError
+from cribwatch.io import guard_output
+from cribwatch.progress import Progress
+
+TEACHERS = ("verifier", "class20")
+"""Teachers :func:`teacher_scores` knows."""
+TEACHER_HOP_S = 0.25
+"""Grid of the teacher's window scores (s); a multiple of YAMNet's 10 ms hop."""
+VERIFIER = Path(__file__).resolve().parent.parent / "weights" / "cry_verifier.npz"
+"""The shipped verifier head (trained on ``fit1`` only: no val or test source)."""
+
+
+def teacher_scores(
+    root: Path,
+    teacher: str = "verifier",
+    verifier: Path | None = None,
+    hop_s: float = TEACHER_HOP_S,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """The teacher's score (0-1, float32) of every ``hop_s`` window of every file of the cry
+    set ``root``: ``{file: (n_windows,)}``."""
+    if teacher not in TEACHERS:
+        raise CribwatchError(f"--teacher must be one of {', '.join(TEACHERS)}, not {teacher!r}")
+    s = load_set(root)
+    scores, _ = set_class_scores(s, hop_s=hop_s, progress=progress, tag="distill-all")
+    if teacher == "class20":
+        return {f: from_uint8(sc[:, BABY_CRY]).astype(np.float32) for f, sc in scores.items()}
+    head = VerifierHead.load(verifier if verifier is not None else VERIFIER)
+    return {
+        f: head(from_uint8(sc)).astype(np.float32) if len(sc) else np.zeros(0, np.float32)
+        for f, sc in scores.items()
+    }
+
+
+def pooled_teacher(
+    roots: list[Path],
+    teacher: str = "verifier",
+    verifier: Path | None = None,
+    hop_s: float = TEACHER_HOP_S,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`teacher_scores` of several sets, file names tagged as
+    :func:`cribwatch.cry.train.pooled_features` tags them."""
+    out: dict[str, np.ndarray] = {}
+    for k, r in enumerate(roots):
+        tag = set_tag(k, len(roots))
+        for f, sc in teacher_scores(r, teacher, verifier, hop_s, progress).items():
+            out[tag + f] = sc
+    return out
+
+
+def distill(
+    data: list[Path],
+    out: Path,
+    cfg: TrainConfig,
+    teacher: str = "verifier",
+    verifier: Path | None = None,
+    arch: CryNetConfig = CryNetConfig(),
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, object]:
+    """Train the board CNN on ``data`` against the teacher's scores (and the labels); write
+    the checkpoint to ``out`` (a ``cry train`` checkpoint: every cry verb loads it); return
+    its meta. Under torchrun rank 0 scores (and caches) the teacher first, the other ranks
+    read its cache."""
+    roots = [Path(d) for d in data]
+    if not roots:
+        raise CribwatchError("--data: at least one cry set is needed")
+    guard_output(out, option="--out", inputs={"--data": roots[0]}, force=force)
+    rank, world = setup_dist()
+    soft = None
+    if cfg.teacher_weight > 0:
+        if rank == 0:
+            soft = pooled_teacher(roots, teacher, verifier, TEACHER_HOP_S, progress)
+        dist_barrier(world)
+        if rank > 0:
+            soft = pooled_teacher(roots, teacher, verifier, TEACHER_HOP_S)
+    extra: dict[str, object] = {
+        "distill": {
+            "teacher": teacher if cfg.teacher_weight > 0 else None,
+            "verifier": str(verifier or VERIFIER) if teacher == "verifier" else None,
+            "teacher_weight": cfg.teacher_weight,
+            "teacher_hop_s": TEACHER_HOP_S,
+            "front_end": "cribwatch.cry.features (float log-mel, uint8 model input)",
+        }
+    }
+    meta = train(
+        roots,
+        out,
+        cfg,
+        arch,
+        progress=progress,
+        soft=soft,
+        soft_hop_s=TEACHER_HOP_S,
+        extra_meta=extra,
+    )
+    params, macs = meta.get("params"), meta.get("macs")
+    if (
+        isinstance(params, int)
+        and isinstance(macs, int)
+        and (params > MAX_PARAMS or macs > MAX_MACS)
+    ):
+        raise CribwatchError(
+            f"student has {params} parameters and {macs} MACs: over the board budget "
+            f"({MAX_PARAMS}, {MAX_MACS})"
+        )
+    return meta
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose faults are one ``error:`` line (exit 2 through clikit), no usage text."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise CribwatchError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m cribwatch.cry.distill",
+        description="Train the board cry CNN against YAMNet's scores (distillation).",
+    )
+    p.add_argument("--data", type=Path, action="append", required=True, help="cry set (repeat)")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint to write (.pt)")
+    p.add_argument("--teacher", default="verifier", help="verifier or class20")
+    p.add_argument("--verifier", type=Path, default=None, help="verifier head (.npz)")
+    p.add_argument("--teacher-weight", type=float, default=0.5, help="a in [0, 1]")
+    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--minutes", type=float, default=40.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--augment", default="strong", help="strong or none")
+    p.add_argument("--keep", default="last", help="best or last")
+    p.add_argument("--force", action="store_true")
+    return p
+
+
+def main(argv: list[str]) -> None:
+    """The ``python -m`` entry: parse, check, distill, print the checkpoint's meta line."""
+    from cribwatch import clikit
+
+    a = _parser().parse_args(argv)
+    clikit.rate("--teacher-weight", a.teacher_weight)
+    clikit.check_number("--steps", a.steps, low=0, integer=True)
+    clikit.positive("--minutes", a.minutes)
+    clikit.positive("--batch", a.batch)
+    clikit.positive("--threads", a.threads)
+    clikit.one_of("--teacher", a.teacher, TEACHERS)
+    clikit.one_of("--augment", a.augment, ("strong", "none"))
+    clikit.one_of("--keep", a.keep, ("best", "last"))
+    for d in a.data:
+        if not Path(d).is_dir():
+            raise CribwatchError(f"--data: {d}: cry set folder not found")
+    cfg = TrainConfig(
+        minutes=a.minutes,
+        steps=a.steps,
+        seed=a.seed,
+        batch=a.batch,
+        threads=a.threads,
+        keep=a.keep,
+        teacher_weight=a.teacher_weight,
+    )
+    if a.augment == "strong":
+        cfg = strong_augment(cfg)
+    with clikit.progress_bar("distill", a.steps or None) as bar:
+        meta = distill(a.data, a.out, cfg, a.teacher, a.verifier, force=a.force, progress=bar)
+    finish_dist()
+    keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
+    print({k: meta.get(k) for k in keys}, flush=True)
+
+
+if __name__ == "__main__":
+    from cribwatch import clikit
+
+    clikit.run(main, sys.argv[1:])

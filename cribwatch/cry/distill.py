@@ -181,9 +181,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> None:
-    """The ``python -m`` entry: parse, check, distill, print the checkpoint's meta line."""
-    from cribwatch import clikit
+    """The ``python -m`` entry: parse, check, distill, print the checkpoint's meta line (one
+    ``error:`` line and exit 2 on any fault)."""
+    from cribwatch import clikit  # python -m entry point: the CLI layer
 
+    clikit.run(_main, argv, clikit)
+
+
+def _main(argv: list[str], clikit: typing.Any) -> None:
     a = _parser().parse_args(argv)
     clikit.rate("--teacher-weight", a.teacher_weight)
     clikit.check_number("--steps", a.steps, low=0, integer=True)
@@ -215,6 +220,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    from cribwatch import clikit
-
-    clikit.run(main, sys.argv[1:])
+    main(sys.argv[1:])

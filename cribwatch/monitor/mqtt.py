@@ -113,6 +113,12 @@ class MqttPublisher:
         self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
         self._thread.start()
 
+    @property
+    def pending(self) -> int:
+        """Messages queued and not yet sent to the broker."""
+        with self._cond:
+            return len(self._q)
+
     # ------------------------------------------------------------------ messages
 
     def discovery(self) -> list[tuple[str, bytes, bool]]:

@@ -267,6 +267,9 @@ class Monitor:
         self._audio_arrivals: collections.deque[tuple[float, float]] = collections.deque(
             maxlen=4096
         )
+        self._video_arrivals: collections.deque[tuple[float, float]] = collections.deque(
+            maxlen=1024
+        )
         self.cry_latencies: list[float] = []
         self.cry_alerts: collections.deque[Record] = collections.deque(maxlen=100)
         # day/night
@@ -370,6 +373,7 @@ class Monitor:
             if self._frame is not None:
                 self.health.dropped += 1
             self._frame = (t, rgb, time.perf_counter())
+            self._video_arrivals.append((t, time.time()))
             self.health.received += 1
             self._frame_lock.notify()
 
@@ -463,6 +467,16 @@ class Monitor:
     def _arrival_wall(self, t: float) -> float | None:
         for at, wall in self._audio_arrivals:
             if at >= t:
+                return wall
+        return None
+
+    def frame_arrival_wall(self, t: float) -> float | None:
+        """Wall time (``time.time()``) the first frame at or after stream time ``t`` was
+        decoded, among the last 1024 frames (None: not among them)."""
+        with self._frame_lock:
+            arrivals = list(self._video_arrivals)
+        for at, wall in arrivals:
+            if at >= t - 1e-6:
                 return wall
         return None
 

@@ -12,6 +12,7 @@ off, and ends the reader at its end (no reconnect) unless ``loop``.
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from collections.abc import Callable
@@ -188,6 +189,9 @@ class StreamReader:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._t_end = 0.0  # stream time reached so far
         self._wall_end = time.monotonic()
+        self.segment_starts: collections.deque[float] = collections.deque(maxlen=64)
+        """Stream time of the first video frame of each connection (each play of a looped
+        file): a frame ``i`` of a file at ``fps`` is shown at ``start + i / fps``."""
 
     # ------------------------------------------------------------------ control
 
@@ -280,6 +284,7 @@ class StreamReader:
         if self.stats.connects > 1:
             self.stats.reconnects += 1
         up = False
+        first_video = True
         try:
             for packet in cont.demux(streams):
                 if self._stop.is_set():
@@ -310,6 +315,9 @@ class StreamReader:
                         if wait > 0 and self._stop.wait(wait):
                             return False
                     if packet.stream is vs:
+                        if first_video:
+                            first_video = False
+                            self.segment_starts.append(t)
                         self._video(t, fr)
                     else:
                         assert resampler is not None

@@ -278,6 +278,7 @@ class Monitor:
         # readers
         sc = source_config or SourceConfig()
         separate = audio_source is not None
+        self._clip_audio = not separate  # another source's stream time is not the video's
         self.reader = StreamReader(
             source,
             on_video=self._on_video,
@@ -435,9 +436,11 @@ class Monitor:
             item = self._audio_q.get()
             if item is None:
                 return
+            t, pcm, wall = item
+            if self.clips is not None and self._clip_audio:
+                self.clips.audio(t, pcm)
             if self.cry is None:
                 continue
-            t, pcm, wall = item
             n0 = self.cry.stream.total
             expected = self._audio_offset(n0) + n0 / SR
             if not self._audio_segments or abs(t - expected) > 0.5:

@@ -236,6 +236,11 @@ def test_file_source_every_output(clip: Path, reference: np.ndarray, tmp_path: P
 
     with av.open(str(clips / written[0])) as c:
         assert c.streams.video[0].frames > 5 or c.duration
+        assert len(c.streams.audio) == 1  # the stream's sound around the alert
+        n_audio = sum(f.samples for f in c.decode(audio=0))
+    with av.open(str(clips / written[0])) as c:
+        n_video = sum(1 for _ in c.decode(video=0))
+    assert abs(n_audio / 16000 - n_video / SPEC.fps) < 0.15, (n_audio, n_video)
     first = events.read_text()
     m2 = build(opts, pose=RollingBaby()).monitor
     m2.start()

@@ -121,7 +121,7 @@ def _verifier_scorer(model: Path, threads: int) -> Scorer:
     yam_path = model.parent / str(yam_name)
     if not yam_path.is_file():
         yam_path = DEFAULT_YAMNET
-    verifier = VerifierScorer(head, Yamnet(yam_path, threads))
+    verifier = VerifierScorer(head, Yamnet(yam_path, threads, embedding=head.needs_embedding))
     cascade = (card or {}).get("cascade")
     if not isinstance(cascade, dict):
         return verifier

@@ -111,6 +111,13 @@ class FilterConfig:
     """onset: a moved-back onset = start of the earliest such window plus this (s)."""
     offset_shift_s: float = 0.3
     """Event offset = end of the last positive window minus this (s)."""
+    confirm_score: float = 0.0
+    """Fast confirmation (0: off): a window scoring at least this (and passing every enabled
+    filter) starts and confirms a bout at once, so the alert comes at that window's end
+    instead of after ``k_on`` windows and ``min_bout_s``; such a bout is reported even when
+    shorter than ``min_bout_s``. For scorers whose high scores are trustworthy (the YAMNet
+    verifier of the cascade); the board runtime does not implement it (its blob has no such
+    field: keep it 0 for a board model)."""
     hop_s: float = HOP_S
     """Window hop (s): a 1 s window starts every hop_s; a multiple of 0.1 s from 0.1 to 0.5.
     A smaller hop finds a cry's first positive windows sooner for proportionally more model
@@ -137,6 +144,7 @@ class FilterConfig:
         "onset_low": (0.0, 1.0),
         "onset_back_shift_s": (-10.0, 10.0),
         "offset_shift_s": (-10.0, 10.0),
+        "confirm_score": (0.0, 1.0),
         "hop_s": (0.1, 0.5),
     }
     """Allowed ranges of the numeric keys (checked by :func:`load_config_mapping`)."""
@@ -149,7 +157,11 @@ class FilterConfig:
                 f"detector config: {key} must be {rule}, not {getattr(self, key)!r}"
             )
 
-        for key, lo, hi in (("threshold", 0.0, 1.0), ("sustain_low", 0.0, 1.0)):
+        for key, lo, hi in (
+            ("threshold", 0.0, 1.0),
+            ("sustain_low", 0.0, 1.0),
+            ("confirm_score", 0.0, 1.0),
+        ):
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
                 raise bad(key, "a finite number")
@@ -358,6 +370,7 @@ class Chain:
     score_hist: list[float] = field(default_factory=list)
     prev_last: int = -1
     strong: list[bool] = field(default_factory=list)
+    bout_fast: bool = False
 
     def _longest_unit(self) -> float:
         v = np.concatenate(self.voiced_hist) if self.voiced_hist else np.zeros(0, bool)
@@ -396,7 +409,7 @@ class Chain:
         self.in_bout = False
         self.prev_last = self.bout_last
         dur = (self.bout_last - self.bout_first) * c.hop_s + WINDOW_S
-        if "smoothing" in c.enabled and dur < c.min_bout_s:
+        if "smoothing" in c.enabled and dur < c.min_bout_s and not self.bout_fast:
             return None
         return Event(
             self.bout_onset,
@@ -436,14 +449,17 @@ class Chain:
         t_end = self.k * c.hop_s + WINDOW_S
         out: list[Event] = []
         if not self.in_bout:
-            if pos and sum(self.recent) >= k_on and any(self.strong):
+            fast = strong and 0.0 < c.confirm_score <= w.score
+            if fast or (pos and sum(self.recent) >= k_on and any(self.strong)):
                 first = self.k - len(self.recent) + 1 + self.recent.index(True)
                 self.in_bout, self.bout_first, self.bout_last = True, first, self.k
                 self.bout_onset = self._onset(first)
                 self.bout_score, self.quiet = w.score, 0
                 # the bout is known once it starts and, with smoothing, once it is long enough
-                need = max(0.0, c.min_bout_s - WINDOW_S) if smooth else 0.0
+                # (at once when one window is confident enough: confirm_score)
+                need = max(0.0, c.min_bout_s - WINDOW_S) if smooth and not fast else 0.0
                 self.bout_emitted = max(t_end, first * c.hop_s + WINDOW_S + need)
+                self.bout_fast = fast
         else:
             if pos:
                 self.bout_last, self.quiet = self.k, 0

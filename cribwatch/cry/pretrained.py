@@ -29,6 +29,7 @@ import numpy as np
 from cribwatch.cry.stream import Scorer
 from cribwatch.cry.yamnet import (
     BABY_CRY,
+    EMBED_DIM,
     N_CLASSES,
     PATCH_SAMPLES,
     Yamnet,
@@ -67,16 +68,44 @@ def head_features(scores: np.ndarray) -> np.ndarray:
     return np.log(p / (1.0 - p))
 
 
+HEAD_KINDS = {
+    "scores": N_CLASSES,
+    "embedding": EMBED_DIM,
+    "embedding+scores": EMBED_DIM + N_CLASSES,
+}
+"""What a head reads, and its input size: the logits of the 521 class scores, YAMNet's
+dequantized 1024-d embedding, or both side by side."""
+
+
+def kind_features(kind: str, scores: np.ndarray, embedding: np.ndarray | None) -> np.ndarray:
+    """The raw (unscaled) input of a head of ``kind``: ``scores`` (B, 521) floats, ``embedding``
+    (B, 1024) dequantized floats (needed unless ``kind`` is ``scores``)."""
+    if kind == "scores":
+        return head_features(scores)
+    if embedding is None:
+        raise CribwatchError(f"a verifier on {kind!r} needs YAMNet's embedding")
+    emb = np.asarray(embedding, dtype=np.float64)
+    if kind == "embedding":
+        return emb
+    return np.concatenate([emb, head_features(scores)], axis=1)
+
+
 @dataclass
 class VerifierHead:
-    """``sigmoid(w2 . relu(W1^T standardise(logit(scores)) + b1) + b2)`` (numpy)."""
+    """``sigmoid(w2 . relu(W1^T standardise(features) + b1) + b2)`` (numpy); ``features``:
+    :func:`kind_features` of ``kind``."""
 
-    mean: np.ndarray  # (521,)
-    std: np.ndarray  # (521,)
-    w1: np.ndarray  # (521, H)
+    mean: np.ndarray  # (D,)
+    std: np.ndarray  # (D,)
+    w1: np.ndarray  # (D, H)
     b1: np.ndarray  # (H,)
     w2: np.ndarray  # (H,)
     b2: float
+    kind: str = "scores"
+
+    @property
+    def needs_embedding(self) -> bool:
+        return self.kind != "scores"
 
     @property
     def hidden(self) -> int:
@@ -91,15 +120,15 @@ class VerifierHead:
         """Multiply-accumulates of one window (head only; YAMNet's are on its card)."""
         return int(self.w1.size + self.w2.size)
 
-    def logits(self, scores: np.ndarray) -> np.ndarray:
-        z = (head_features(scores) - self.mean) / self.std
+    def logits(self, scores: np.ndarray, embedding: np.ndarray | None = None) -> np.ndarray:
+        z = (kind_features(self.kind, scores, embedding) - self.mean) / self.std
         h = np.maximum(0.0, z @ self.w1 + self.b1)
         return np.asarray(h @ self.w2 + self.b2, dtype=np.float64)
 
-    def __call__(self, scores: np.ndarray) -> np.ndarray:
+    def __call__(self, scores: np.ndarray, embedding: np.ndarray | None = None) -> np.ndarray:
         if len(scores) == 0:
             return np.zeros(0)
-        return np.asarray(1.0 / (1.0 + np.exp(-self.logits(scores))), dtype=np.float64)
+        return np.asarray(1.0 / (1.0 + np.exp(-self.logits(scores, embedding))), dtype=np.float64)
 
     def save(self, path: Path) -> None:
         with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
@@ -111,6 +140,7 @@ class VerifierHead:
                 b1=self.b1,
                 w2=self.w2,
                 b2=np.array([self.b2]),
+                kind=np.array(self.kind),
                 written_by=np.array(OUTPUT_MARK),
             )
 
@@ -124,24 +154,32 @@ class VerifierHead:
             arrays = {k: np.asarray(z[k], dtype=np.float64) for k in ("mean", "std", "w1", "b1")}
             w2 = np.asarray(z["w2"], dtype=np.float64)
             b2 = float(np.asarray(z["b2"]).reshape(-1)[0])
+            kind = str(z["kind"]) if "kind" in z.files else "scores"
         except (OSError, ValueError, KeyError, IndexError) as exc:
             raise CribwatchError(
                 f"{path}: not a cry verifier (.npz with mean, std, w1, b1, w2, b2)"
             ) from exc
+        if kind not in HEAD_KINDS:
+            raise CribwatchError(
+                f"{path}: verifier kind {kind!r} unknown (want {', '.join(HEAD_KINDS)})"
+            )
+        d = HEAD_KINDS[kind]
         h = arrays["w1"].shape[-1] if arrays["w1"].ndim == 2 else -1
         shapes_ok = (
-            arrays["mean"].shape == (N_CLASSES,)
-            and arrays["std"].shape == (N_CLASSES,)
-            and arrays["w1"].shape == (N_CLASSES, h)
+            arrays["mean"].shape == (d,)
+            and arrays["std"].shape == (d,)
+            and arrays["w1"].shape == (d, h)
             and arrays["b1"].shape == (h,)
             and w2.shape == (h,)
         )
         if not shapes_ok:
-            raise CribwatchError(f"{path}: not a cry verifier (array shapes do not fit 521 inputs)")
+            raise CribwatchError(
+                f"{path}: not a cry verifier (array shapes do not fit {d} inputs of {kind})"
+            )
         every = [*arrays.values(), w2, np.array([b2])]
         if not all(np.all(np.isfinite(a)) for a in every) or np.any(arrays["std"] <= 0):
             raise CribwatchError(f"{path}: cry verifier holds non-finite or zero-scale values")
-        return VerifierHead(arrays["mean"], arrays["std"], arrays["w1"], arrays["b1"], w2, b2)
+        return VerifierHead(arrays["mean"], arrays["std"], arrays["w1"], arrays["b1"], w2, b2, kind)
 
 
 class VerifierScorer:
@@ -151,13 +189,19 @@ class VerifierScorer:
 
     def __init__(self, head: VerifierHead, yamnet: Yamnet | None = None) -> None:
         self.head = head
-        self.model = yamnet if yamnet is not None else Yamnet()
+        self.model = yamnet if yamnet is not None else Yamnet(embedding=head.needs_embedding)
+        if head.needs_embedding and not self.model.has_embedding:
+            raise CribwatchError(f"a verifier on {head.kind!r} needs YAMNet with embedding=True")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """``x``: (B, >= 15600) float audio of B windows."""
         if len(x) == 0:
             return np.zeros(0)
-        return self.head(self.model(audio_patches(x)))
+        patches = audio_patches(x)
+        if not self.head.needs_embedding:
+            return self.head(self.model(patches))
+        scores, codes = self.model.embed(patches)
+        return self.head(scores, self.model.dequantize(codes))
 
 
 class CascadeScorer:

@@ -333,7 +333,9 @@ class StreamDetector:
             self._alerted = False
             return
         dur = (ch.bout_last - ch.bout_first) * self.cfg.hop_s + WINDOW_S  # as Chain._close
-        confirmed = "smoothing" not in self.cfg.enabled or dur >= self.cfg.min_bout_s
+        confirmed = (
+            "smoothing" not in self.cfg.enabled or dur >= self.cfg.min_bout_s or ch.bout_fast
+        )
         if confirmed and not self._alerted:
             self._alerted = True
             if self.on_alert is not None:

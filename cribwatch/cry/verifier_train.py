@@ -20,9 +20,17 @@ import numpy as np
 from cribwatch.cry.audio import read_audio
 from cribwatch.cry.dataset import CrySet
 from cribwatch.cry.postprocess import HOP_S
-from cribwatch.cry.pretrained import SCORE_STEP, VerifierHead, from_uint8, head_features
+from cribwatch.cry.pretrained import SCORE_STEP, VerifierHead, from_uint8, kind_features
 from cribwatch.cry.stream import n_windows
-from cribwatch.cry.yamnet import BABY_CRY, N_CLASSES, WEIGHTS, Yamnet, window_patches
+from cribwatch.cry.yamnet import (
+    BABY_CRY,
+    EMBED_DIM,
+    N_CLASSES,
+    WEIGHTS,
+    Yamnet,
+    dequantize_embedding,
+    window_patches,
+)
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path
 from cribwatch.progress import Progress
@@ -93,6 +101,64 @@ def set_class_scores(
     return out, done
 
 
+def set_embeddings(
+    s: CrySet,
+    hop_s: float = HOP_S,
+    model: Path | None = None,
+    progress: Progress | None = None,
+    cache: bool = True,
+    select: Selection | None = None,
+    tag: str = "all",
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """YAMNet's scores and 1024-d embedding of the selected detector windows of every file:
+    ``({file: (n, 521) uint8 score * 256}, {file: (n, 1024) uint8 embedding codes}, {file: (n,)
+    bool scored})`` (codes: :meth:`cribwatch.cry.yamnet.Yamnet.embed`; rows not scored are 0).
+    Cached in ``DIR/.cache/`` keyed by hop, model and ``tag``."""
+    model = Path(model) if model is not None else WEIGHTS
+    cp = _class_cache(s.root, hop_s, model, "emb:" + tag)
+    if cache and cp.is_file():
+        z = np.load(cp)
+        if list(z["names"]) == s.files:
+            return (
+                {f: z[f"s{i}"] for i, f in enumerate(s.files)},
+                {f: z[f"e{i}"] for i, f in enumerate(s.files)},
+                {f: z[f"m{i}"] for i, f in enumerate(s.files)},
+            )
+    net = Yamnet(model, embedding=True)
+    hop = int(round(hop_s * 16000))
+    out: dict[str, np.ndarray] = {}
+    embs: dict[str, np.ndarray] = {}
+    done: dict[str, np.ndarray] = {}
+    for i, f in enumerate(s.files):
+        x = read_audio(s.audio_path(f))
+        n = n_windows(x.shape[0], hop_s)
+        mask = np.ones(n, bool) if select is None else select(f, n)
+        mask = np.ones(n, bool) if mask is None else np.asarray(mask, bool)[:n]
+        sc = np.zeros((n, N_CLASSES), np.uint8)
+        em = np.zeros((n, EMBED_DIM), np.uint8)
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            patches = window_patches(x, hop, n)[idx]
+            raw, codes = net.embed(patches)
+            sc[idx] = np.clip(np.rint(raw * SCORE_STEP), 0, 255).astype(np.uint8)
+            em[idx] = codes
+        out[f], embs[f], done[f] = sc, em, mask
+        if progress:
+            progress(i + 1, len(s.files))
+    if cache:
+        try:
+            cp.parent.mkdir(exist_ok=True)
+            arrays: dict[str, Any] = {"names": np.array(s.files)}
+            arrays.update({f"s{i}": out[f] for i, f in enumerate(s.files)})
+            arrays.update({f"e{i}": embs[f] for i, f in enumerate(s.files)})
+            arrays.update({f"m{i}": done[f] for i, f in enumerate(s.files)})
+            with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+        except OSError:
+            pass
+    return out, embs, done
+
+
 def training_selection(s: CrySet, f: str, n: int) -> np.ndarray:
     """The windows a verifier trains on: every second window of a file with cries, every
     fifth of a cry-free file (hard negatives are weighted, :func:`training_windows`)."""
@@ -138,15 +204,19 @@ def training_windows(
     hop_s: float = HOP_S,
     hard_weight: float = 3.0,
     zero_shot_hard: float = 0.1,
+    embeddings: list[dict[str, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X (N, 521) uint8 scores, y (N,), sample weight (N,)) of every labelled window of the
-    sets (windows not scored are left out). Negatives of a hard type (:data:`HARD_TYPES`) or
-    whose zero-shot class-20 score reaches ``zero_shot_hard`` weigh ``hard_weight``; classes
-    are balanced by weight."""
+    sets (windows not scored are left out); with ``embeddings`` (one ``{file: (n, 1024) uint8
+    codes}`` per set) X is (N, 521 + 1024): scores, then embedding codes. Negatives of a hard
+    type (:data:`HARD_TYPES`) or whose zero-shot class-20 score reaches ``zero_shot_hard``
+    weigh ``hard_weight``; classes are balanced by weight."""
     xs, ys, ws = [], [], []
-    for s, scores, scored in sets:
+    for k, (s, scores, scored) in enumerate(sets):
         for f in s.files:
             sc = scores[f]
+            if embeddings is not None:
+                sc = np.concatenate([sc, embeddings[k][f]], axis=1)
             y = window_targets(s, f, sc.shape[0], hop_s)
             y = np.where(scored[f], y, -1)
             names = window_noise(s, f, sc.shape[0], hop_s)
@@ -159,11 +229,22 @@ def training_windows(
     x = np.concatenate(xs)
     y = np.concatenate(ys).astype(np.float64)
     w = np.concatenate(ws)
+    return x, y, balance(y, w)
+
+
+def balance(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Sample weights rescaled so that both classes weigh the same in total."""
     pos, neg = w[y == 1].sum(), w[y == 0].sum()
     if pos == 0 or neg == 0:
         raise CribwatchError("verifier training needs windows with and without cries")
-    w = np.where(y == 1, w / pos, w / neg) * len(y) / 2.0
-    return x, y, w
+    return np.asarray(np.where(y == 1, w / pos, w / neg) * len(y) / 2.0, dtype=np.float64)
+
+
+def row_features(kind: str, x: np.ndarray) -> np.ndarray:
+    """The head's raw input of ``kind`` from training rows X (uint8 scores[, embedding])."""
+    scores = from_uint8(x[:, :N_CLASSES])
+    emb = dequantize_embedding(x[:, N_CLASSES:]) if x.shape[1] > N_CLASSES else None
+    return kind_features(kind, scores, emb)
 
 
 def train_verifier(
@@ -177,22 +258,26 @@ def train_verifier(
     seed: int = 0,
     batch: int = 1024,
     progress: Progress | None = None,
+    kind: str = "scores",
+    dropout: float = 0.1,
 ) -> VerifierHead:
-    """Train the head (Adam, weighted cross-entropy) on uint8 class scores."""
+    """Train the head (AdamW, weighted cross-entropy) on training rows X (uint8 class scores,
+    then, for a head on the embedding, the uint8 embedding codes)."""
     # extra: train
     import torch  # extra: train
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    feats = head_features(from_uint8(x))
+    feats = row_features(kind, x)
+    d = feats.shape[1]
     mean = feats.mean(0)
     std = feats.std(0) + 1e-3
     z = torch.from_numpy(((feats - mean) / std).astype(np.float32))
     yt = torch.from_numpy(y.astype(np.float32))
     wt = torch.from_numpy(w.astype(np.float32))
-    lin1 = torch.nn.Linear(N_CLASSES, hidden)
+    lin1 = torch.nn.Linear(d, hidden)
     lin2 = torch.nn.Linear(hidden, 1)
-    net = torch.nn.Sequential(torch.nn.Dropout(0.1), lin1, torch.nn.ReLU(), lin2)
+    net = torch.nn.Sequential(torch.nn.Dropout(dropout), lin1, torch.nn.ReLU(), lin2)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     n = len(y)
@@ -217,4 +302,5 @@ def train_verifier(
         b1=lin1.bias.detach().numpy().astype(np.float64),
         w2=lin2.weight.detach().numpy().astype(np.float64).reshape(-1),
         b2=float(lin2.bias.detach().numpy()[0]),
+        kind=kind,
     )

@@ -160,10 +160,34 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-class Yamnet:
-    """The int8 YAMNet through LiteRT: ``model(patches (B, 96, 64)) -> (B, 521)`` scores."""
+EMBED_DIM = 1024
+EMBED_SCALE = 0.023313090205192566
+"""Quantization step of the int8 graph's embedding (zero point -128): float = code * step,
+with code = int8 value + 128 (0-255)."""
+EMBEDDING_TENSOR = "reduce_mean"
+"""Name part of the int8 graph's pooled 1024-d tensor (``layer28/reduce_mean``): the input of
+the final fully connected layer, YAMNet's embedding."""
 
-    def __init__(self, path: Path | str | None = None, threads: int = 1) -> None:
+
+def dequantize_embedding(codes: np.ndarray) -> np.ndarray:
+    """uint8 embedding codes (int8 + 128) -> the float embedding (``code * EMBED_SCALE``)."""
+    return np.asarray(codes, dtype=np.float64) * EMBED_SCALE
+
+
+class Yamnet:
+    """The int8 YAMNet through LiteRT: ``model(patches (B, 96, 64)) -> (B, 521)`` scores.
+
+    ``embedding=True`` keeps the graph's intermediate tensors (LiteRT's
+    ``experimental_preserve_all_tensors``) so that :meth:`embed` can also read the pooled
+    1024-d embedding, the input of the final fully connected layer. In this graph it is int8
+    (scale 0.0233, zero point -128: values 0-5.94 in steps of 0.0233, the mean of ReLU6
+    outputs); :meth:`embed` returns it dequantized. Checked (``tests/cry/test_yamnet.py``):
+    the final layer's int8 weights and bias applied to it give the graph's int8 logits to
+    within half their quantization step."""
+
+    def __init__(
+        self, path: Path | str | None = None, threads: int = 1, embedding: bool = False
+    ) -> None:
         self.path = Path(path) if path is not None else WEIGHTS
         if not self.path.is_file():
             raise CribwatchError(f"{self.path}: YAMNet model not found")
@@ -176,7 +200,11 @@ class Yamnet:
             ) from exc
         with _native_stderr_silenced():
             try:
-                self._it = Interpreter(model_path=str(self.path), num_threads=threads)
+                self._it = Interpreter(
+                    model_path=str(self.path),
+                    num_threads=threads,
+                    **({"experimental_preserve_all_tensors": True} if embedding else {}),
+                )
                 self._it.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
                 raise CribwatchError(f"{self.path}: not a readable TFLite model ({exc})") from exc
@@ -194,6 +222,49 @@ class Yamnet:
         self._in = inp[0]["index"]
         self._out = out[0]["index"]
         self.calls = 0
+        self._emb: tuple[int, float, int] | None = None
+        if embedding:
+            hits = [
+                d
+                for d in self._it.get_tensor_details()
+                if EMBEDDING_TENSOR in d["name"] and int(np.prod(d["shape"])) == EMBED_DIM
+            ]
+            if len(hits) != 1:
+                raise CribwatchError(f"{self.path}: no pooled {EMBED_DIM}-d embedding tensor")
+            scale, zero = hits[0]["quantization"]
+            if abs(float(scale) - EMBED_SCALE) > 1e-9 or int(zero) != -128:
+                raise CribwatchError(
+                    f"{self.path}: embedding quantized as ({scale}, {zero}), "
+                    f"want ({EMBED_SCALE}, -128)"
+                )
+            self._emb = (int(hits[0]["index"]), float(scale), int(zero))
+
+    @property
+    def has_embedding(self) -> bool:
+        return self._emb is not None
+
+    def embed(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores (B, 521), embedding (B, 1024) int8 codes + 128 as uint8)``: the
+        embedding exactly as the graph holds it (dequantize with :meth:`dequantize`)."""
+        if self._emb is None:
+            raise CribwatchError("YAMNet was loaded without embedding=True")
+        idx = self._emb[0]
+        p = np.asarray(patches, dtype=np.float32)
+        if p.ndim == 2:
+            p = p[None]
+        out = np.empty((p.shape[0], N_CLASSES), dtype=np.float32)
+        emb = np.empty((p.shape[0], EMBED_DIM), dtype=np.uint8)
+        for i in range(p.shape[0]):
+            self._it.set_tensor(self._in, p[i : i + 1])
+            self._it.invoke()
+            out[i] = self._it.get_tensor(self._out)[0]
+            emb[i] = (self._it.get_tensor(idx).reshape(-1).astype(np.int16) + 128).astype(np.uint8)
+        self.calls += p.shape[0]
+        return out, emb
+
+    def dequantize(self, codes: np.ndarray) -> np.ndarray:
+        """uint8 embedding codes of :meth:`embed` -> float embedding."""
+        return dequantize_embedding(codes)
 
     def __call__(self, patches: np.ndarray) -> np.ndarray:
         p = np.asarray(patches, dtype=np.float32)

@@ -8,7 +8,13 @@ folders of symlinks that the set builders take as input:
 - ``DEST/scenes/``: scene photos (one file per wallpaper, its largest resolution; scikit-image
   sample photos are written here too), named ``<package>-<name>.<ext>``;
 - ``DEST/stamps/``: cut-out objects with alpha (Tux Paint stamps, PNG);
-- ``DEST/test-scenes/``: the OpenCV sample images, kept as independent test data.
+- ``DEST/test-scenes/``: the OpenCV sample images, kept as independent test data;
+- ``DEST/negatives/<family>/``: non-cry recordings of the ``negatives`` group (game music and
+  tracker modules, game and desktop effects, city ambience), one file per recording named
+  ``<package>-<name>``: symlinks to the package's ``.ogg``/``.wav``, tracker modules (``.it``,
+  ``.s3m``, ``.mod``, ``.xm``) rendered to 16 kHz mono WAV by ffmpeg (first
+  ``MODULE_SECONDS``). Only the cry verifier's training and validation use them
+  (:mod:`cribwatch.cry.negatives`); the cry sets' source lists do not change.
 
 :func:`plan` checks everything a fetch will need (groups, ``DEST``, a local Donate-a-cry clone,
 the tools) before anything is downloaded; :func:`fetch` then runs every part, goes on past a
@@ -63,6 +69,19 @@ SOURCES: tuple[Source, ...] = (
     Source("supertux-data", "sounds", "GPL-3+ / CC-BY-SA", "music"),
     Source("espeak-ng", "sounds", "GPL-3+", "speech synthesis"),
     Source("espeak-ng-data", "sounds", "GPL-3+", "speech synthesis voices"),
+    Source("oxygen-sounds", "negatives", "LGPL-3+ / CC-BY-SA-3.0", "desktop alert sounds"),
+    Source("lbreakout2-data", "negatives", "GPL-2+", "game effects"),
+    Source("kgoldrunner", "negatives", "GPL-2+", "game effects"),
+    Source("pingus-data", "negatives", "GPL-3+", "game voices and effects, tracker music"),
+    Source("tuxtype-data", "negatives", "GPL-2+", "spoken words, effects, tracker music"),
+    Source("frozen-bubble-data", "negatives", "GPL-2", "game music and effects"),
+    Source("extremetuxracer-data", "negatives", "GPL-2+", "game music and effects"),
+    Source(
+        "lincity-ng-data",
+        "negatives",
+        "GPL-2+ / CC-BY-SA",
+        "city ambience (crowds, traffic), music",
+    ),
     Source("opencv-doc", "test", "Apache-2.0 / BSD-3-Clause", "independent test images"),
     Source("asterisk-core-sounds-en-wav", "test", "CC-BY-SA-3.0", "independent test sounds"),
     Source("asterisk-moh-opsound-wav", "test", "CC-BY-SA-3.0", "independent test music"),
@@ -70,8 +89,14 @@ SOURCES: tuple[Source, ...] = (
 """Every package ``cribwatch data fetch`` knows, by group. Test packages are never used for
 training or tuning."""
 
-GROUPS = ("scenes", "stamps", "sounds", "test")
-DEFAULT_GROUPS = ("scenes", "stamps", "sounds")
+GROUPS = ("scenes", "stamps", "sounds", "negatives", "test")
+DEFAULT_GROUPS = ("scenes", "stamps", "sounds", "negatives")
+NEGATIVE_FAMILIES = ("music", "game-effects", "alerts", "ambience")
+"""Source families of the ``negatives`` group (see :func:`negative_family`)."""
+AUDIO_EXTS = (".ogg", ".oga", ".wav")
+MODULE_EXTS = (".it", ".s3m", ".mod", ".xm")
+MODULE_SECONDS = 120
+"""Tracker modules are rendered up to this long."""
 SCENE_EXTS = (".jpg", ".jpeg", ".png")
 MIN_SCENE_SIDE = 480
 """Scene photos with a shorter side below this are skipped (icons, thumbnails)."""
@@ -244,6 +269,69 @@ def index_test_scenes(dest: Path) -> int:
     return n
 
 
+def negative_family(package: str, path: Path) -> str | None:
+    """The family of one recording of a ``negatives`` package (None: not used)."""
+    ext = path.suffix.lower()
+    if ext in MODULE_EXTS:
+        return "music"
+    if ext not in AUDIO_EXTS:
+        return None
+    name = path.name.lower()
+    if package == "oxygen-sounds":
+        return "alerts"
+    if package == "lincity-ng-data":
+        return "music" if ext == ".ogg" else "ambience"
+    if package == "frozen-bubble-data":
+        return "music" if "zik" in name else "game-effects"
+    if package in ("extremetuxracer-data", "tuxtype-data"):
+        return "music" if ext == ".ogg" and "music" in path.parts else "game-effects"
+    return "game-effects"
+
+
+def _render_module(src: Path, dst: Path) -> bool:
+    if shutil.which("ffmpeg") is None:
+        return False
+    tmp = dst.with_name(f".{dst.name}.tmp.wav")
+    res = _run(
+        [
+            "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src),
+            "-t", str(MODULE_SECONDS), "-ac", "1", "-ar", "16000", str(tmp),
+        ],
+        dst.parent,
+    )  # fmt: skip
+    if res.returncode != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        return False
+    tmp.rename(dst)
+    return True
+
+
+def index_negatives(dest: Path) -> int:
+    """``dest/negatives/<family>/``: one file per recording of the fetched ``negatives``
+    packages (symlinks; tracker modules rendered by ffmpeg, skipped without it)."""
+    out = dest / "negatives"
+    n = 0
+    for src in SOURCES:
+        if src.group != "negatives":
+            continue
+        root = dest / "debian" / src.package
+        if not (root / ".complete").exists():
+            continue
+        for f in sorted(root.rglob("*")):
+            fam = negative_family(src.package, f)
+            if fam is None or not f.is_file():
+                continue
+            d = out / fam
+            d.mkdir(parents=True, exist_ok=True)
+            if f.suffix.lower() in MODULE_EXTS:
+                dst = d / f"{src.package}-{f.stem}.wav"
+                n += int(dst.is_file() or _render_module(f, dst))
+            else:
+                _link(f, d / f"{src.package}-{f.name}")
+                n += 1
+    return n
+
+
 @dataclass(frozen=True)
 class FetchPlan:
     """What :func:`fetch` will do, checked by :func:`plan` before any download."""
@@ -346,6 +434,8 @@ def fetch(
         res.counts["scenes"] = index_scenes(out)
     if "stamps" in p.groups:
         res.counts["stamps"] = index_stamps(out)
+    if "negatives" in p.groups:
+        res.counts["negatives"] = index_negatives(out)
     if "test" in p.groups:
         res.counts["test-scenes"] = index_test_scenes(out)
     for k, v in res.counts.items():

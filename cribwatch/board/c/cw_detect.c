@@ -34,7 +34,6 @@ void cw_det_init(cw_det *d, const cw_model *m)
         d->hann[i] = cw_rd_f64(m->hann + 8 * i);
     for (i = 0; i < m->pitch_frame / 2; i++)
         d->hann_ac[i] = cw_rd_f64(m->hann_ac + 8 * i);
-    cw_twiddles(d->ptw_re, d->ptw_im, m->pitch_nfft);
     cw_det_reset(d);
 }
 
@@ -46,26 +45,26 @@ static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t ma
 {
     const cw_model *m = d->m;
     const int n = m->pitch_frame, N = m->pitch_nfft, lo = m->lag_lo, hi = m->lag_hi;
+    const int tws = d->fe.tw_n / N; /* the front end's FFT table, shared */
     int i, first = -1, best_i = 0;
     int64_t sum = 0;
     double mean, energy = 0.0, ac0, best = -1e300, h;
+    const uint32_t s0 = (uint32_t)start, msk = (uint32_t)mask; /* mask < 2^32 or all ones */
     for (i = 0; i < n; i++)
-        sum += buf[(start + (uint64_t)i) & mask];
+        sum += buf[(s0 + (uint32_t)i) & msk];
     mean = ((double)sum / 32768.0) / (double)n;
-    for (i = 0; i < N; i++) { /* packed even/odd for the real FFT */
-        double v = 0.0;
-        if (i < n) {
-            double x = (double)((float)buf[(start + (uint64_t)i) & mask] / 32768.0f);
-            float f = (float)((x - mean) * d->hann[i]);
-            v = (double)f;
-            energy += v * v;
-        }
+    for (i = 0; i < n; i++) { /* packed even/odd for the real FFT */
+        const double x = (double)((float)buf[(s0 + (uint32_t)i) & msk] / 32768.0f);
+        const double v = (double)(float)((x - mean) * d->hann[i]);
+        energy += v * v;
         if (i & 1)
             d->pzi[i >> 1] = v;
         else
             d->pzr[i >> 1] = v;
     }
-    cw_rfft(d->pzr, d->pzi, N, d->ptw_re, d->ptw_im, d->pp, NULL);
+    for (i = n >> 1; i < N >> 1; i++) /* zero padding (n is even) */
+        d->pzr[i] = d->pzi[i] = 0.0;
+    cw_rfft(d->pzr, d->pzi, N, d->fe.tw_re, d->fe.tw_im, tws, d->pp, NULL, N / 2 + 1);
     /* the power spectrum P is real and even: its inverse FFT is its forward FFT / N, and the
      * forward FFT of a real even sequence is real */
     for (i = 0; i < N; i++) {
@@ -75,7 +74,8 @@ static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t ma
         else
             d->pzr[i >> 1] = d->pp[j];
     }
-    cw_rfft(d->pzr, d->pzi, N, d->ptw_re, d->ptw_im, NULL, d->pp);
+    /* only lags below lag_hi are read */
+    cw_rfft(d->pzr, d->pzi, N, d->fe.tw_re, d->fe.tw_im, tws, NULL, d->pp, hi);
     ac0 = d->pp[0] / (double)N;
     if (ac0 < 1e-12)
         ac0 = 1e-12;

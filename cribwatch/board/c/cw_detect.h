@@ -56,7 +56,6 @@ typedef struct cw_det_s {
     /* pitch analysis */
     double hann[CW_MAX_PFRAME], hann_ac[CW_MAX_PFRAME / 2];
     double pzr[CW_MAX_PNFFT / 2], pzi[CW_MAX_PNFFT / 2], pp[CW_MAX_PNFFT / 2 + 1];
-    double ptw_re[CW_MAX_PNFFT / 2], ptw_im[CW_MAX_PNFFT / 2];
     uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring */
     uint64_t n_pitch;   /* pitch frames computed */
     /* chain */

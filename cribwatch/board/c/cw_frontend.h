@@ -20,10 +20,12 @@ typedef struct {
     uint64_t total;    /* samples consumed */
     uint64_t next_end; /* sample count at which the next frame is complete */
     double wsum2;      /* (sum of the window)^2 */
+    int tw_n;          /* size of the FFT the twiddle table is for (shared with the pitch FFT) */
+    uint64_t frames_done;
     double win_tab[CW_MAX_WIN]; /* decoded tables (the blob may be unaligned flash) */
     double mel_tab[CW_MAX_MELW];
     double zr[CW_MAX_NFFT / 2], zi[CW_MAX_NFFT / 2], pw[CW_MAX_NFFT / 2 + 1];
-    double tw_re[CW_MAX_NFFT / 2], tw_im[CW_MAX_NFFT / 2];
+    double tw_re[CW_MAX_TW / 2], tw_im[CW_MAX_TW / 2]; /* the one FFT table */
     /* the last frame */
     uint64_t frame_index;
     float logmel[CW_MAX_MELS];
@@ -45,8 +47,9 @@ void cw_twiddles(double *tw_re, double *tw_im, int n);
 
 /* Real FFT of size n of x, given packed as zr[j] = x[2j], zi[j] = x[2j+1] (j < n/2; both are
  * overwritten), through one complex FFT of size n/2. Writes X[k], k = 0..n/2, as its power
- * |X[k]|^2 into pw and/or its real part into xr (either may be NULL). tw: twiddles of size n. */
-void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im, double *pw,
-             double *xr);
+ * |X[k]|^2 into pw and/or its real part into xr (either may be NULL), for k < kmax only.
+ * tw: twiddles of size n * tw_stride. */
+void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im,
+             int tw_stride, double *pw, double *xr, int kmax);
 
 #endif

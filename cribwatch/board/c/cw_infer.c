@@ -27,6 +27,35 @@ static inline int8_t requant(int32_t acc, uint32_t mult, int rshift, int32_t zp,
     return (int8_t)(v < qmin ? qmin : v > qmax ? qmax : v);
 }
 
+/* the same for rshift > 32 (every layer of the shipped models), with r = rshift - 32 and
+ * add = 2^(r-1) precomputed: only the high word of the product, all in 32 bits */
+static inline int8_t requant_hi(int32_t acc, uint32_t mult, int r, uint32_t add, int32_t zp,
+                                int32_t qmin, int32_t qmax)
+{
+    const uint32_t a = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+    const uint32_t hi = (uint32_t)(((uint64_t)a * mult) >> 32);
+    const int32_t mag = (int32_t)((hi + add) >> r);
+    int32_t v = (acc < 0 ? -mag : mag) + zp;
+    v = v < qmin ? qmin : v;
+    return (int8_t)(v > qmax ? qmax : v);
+}
+
+/* requantize n int32 accumulators of one output channel */
+static inline void requant_row(const int32_t *acc, int n, int8_t *y, uint32_t M, int rs, int32_t zp,
+                        int32_t qmin, int32_t qmax)
+{
+    int i;
+    if (rs > 32) {
+        const int r = rs - 32;
+        const uint32_t add = 1u << (r - 1);
+        for (i = 0; i < n; i++)
+            y[i] = requant_hi(acc[i], M, r, add, zp, qmin, qmax);
+    } else {
+        for (i = 0; i < n; i++)
+            y[i] = requant(acc[i], M, rs, zp, qmin, qmax);
+    }
+}
+
 int8_t cw_requant(int32_t acc, int32_t mult, int rshift, int32_t zp, int32_t qmin, int32_t qmax)
 {
     return requant(acc, (uint32_t)mult, rshift, zp, qmin, qmax);
@@ -96,9 +125,7 @@ static void pw_one(const cw_layer *L, const int8_t *x, int8_t *yo, const int8_t 
 /* 2 output channels x 4 pixels of a pointwise convolution: six loads for eight products
  * (kept out of line so that its accumulators stay in registers) */
 CW_NOINLINE static void pw_block(const int8_t *xp, int hw, const int8_t *w0, const int8_t *w1,
-                                 int cin, int32_t b0, int32_t b1, int8_t *y0, int8_t *y1,
-                                 uint32_t M0, int r0, uint32_t M1, int r1, int32_t zp,
-                                 int32_t qmin, int32_t qmax)
+                                 int cin, int32_t b0, int32_t b1, int32_t *acc)
 {
     int32_t a0 = b0, a1 = b0, a2 = b0, a3 = b0;
     int32_t c0 = b1, c1 = b1, c2 = b1, c3 = b1;
@@ -116,18 +143,13 @@ CW_NOINLINE static void pw_block(const int8_t *xp, int hw, const int8_t *w0, con
         c2 += x2 * v;
         c3 += x3 * v;
     }
-    y0[0] = requant(a0, M0, r0, zp, qmin, qmax);
-    y0[1] = requant(a1, M0, r0, zp, qmin, qmax);
-    y0[2] = requant(a2, M0, r0, zp, qmin, qmax);
-    y0[3] = requant(a3, M0, r0, zp, qmin, qmax);
-    y1[0] = requant(c0, M1, r1, zp, qmin, qmax);
-    y1[1] = requant(c1, M1, r1, zp, qmin, qmax);
-    y1[2] = requant(c2, M1, r1, zp, qmin, qmax);
-    y1[3] = requant(c3, M1, r1, zp, qmin, qmax);
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = c0, acc[5] = c1, acc[6] = c2, acc[7] = c3;
 }
 
 static void conv_pointwise(const cw_layer *L, const int8_t *x, int8_t *y, int8_t *wk)
 {
+    int32_t acc8[8];
     const int hw = L->in_h * L->in_w, cin = L->cin;
     const int32_t zp = L->out_zp, qmin = L->qmin, qmax = L->qmax;
     int co = 0, ci, p;
@@ -147,9 +169,11 @@ static void conv_pointwise(const cw_layer *L, const int8_t *x, int8_t *y, int8_t
             }
             b0 = cw_rd_i32(L->bias + 4 * co) - L->in_zp * s0;
             b1 = cw_rd_i32(L->bias + 4 * (co + 1)) - L->in_zp * s1;
-            for (p = 0; p + 4 <= hw; p += 4)
-                pw_block(x + p, hw, w0, w1, cin, b0, b1, y0 + p, y1 + p, M0, r0, M1, r1, zp,
-                         qmin, qmax);
+            for (p = 0; p + 4 <= hw; p += 4) {
+                pw_block(x + p, hw, w0, w1, cin, b0, b1, acc8);
+                requant_row(acc8, 4, y0 + p, M0, r0, zp, qmin, qmax);
+                requant_row(acc8 + 4, 4, y1 + p, M1, r1, zp, qmin, qmax);
+            }
             for (; p < hw; p++) {
                 const int8_t *xp = x + p;
                 int32_t a = b0, c = b1;
@@ -203,9 +227,10 @@ static void pad_channel(const cw_layer *L, const int8_t *xc, int8_t *P)
 }
 
 /* one output channel of a 3x3 convolution over a padded channel P (width PW): weights in
- * registers, sum (x - zp) w = sum x w - zp sum w, and the columns shared by neighbouring
- * outputs loaded once */
-CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const int8_t *w, int co, int8_t *yo)
+ * registers, sum (x - zp) w = sum x w - zp sum w, the columns shared by neighbouring outputs
+ * loaded once; a row of accumulators, then its requantization */
+CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const int8_t *w, int co,
+                                     int8_t *yo, int32_t *acc)
 {
     const int s = L->stride, PW = L->in_w + 2 * L->pad, OW = L->out_w;
     const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
@@ -214,7 +239,6 @@ CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const i
                          L->in_zp * (w0 + w1 + w2 + w3 + w4 + w5 + w6 + w7 + w8);
     const uint32_t M = MULT(L, co);
     const int rs = RSH(L, co);
-    const int32_t zp = L->out_zp, qmin = L->qmin, qmax = L->qmax;
     int oy, ox;
     for (oy = 0; oy < L->out_h; oy++, yo += OW) {
         const int8_t *r0 = P + (long)oy * s * PW, *r1 = r0 + PW, *r2 = r1 + PW;
@@ -222,9 +246,8 @@ CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const i
             int32_t a0 = r0[0], b0 = r1[0], c0 = r2[0], a1 = r0[1], b1 = r1[1], c1 = r2[1];
             for (ox = 0; ox < OW; ox++) {
                 const int32_t a2 = r0[ox + 2], b2 = r1[ox + 2], c2 = r2[ox + 2];
-                const int32_t acc = base + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 +
-                                    b2 * w5 + c0 * w6 + c1 * w7 + c2 * w8;
-                yo[ox] = requant(acc, M, rs, zp, qmin, qmax);
+                acc[ox] = base + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 + b2 * w5 +
+                          c0 * w6 + c1 * w7 + c2 * w8;
                 a0 = a1, b0 = b1, c0 = c1;
                 a1 = a2, b1 = b2, c1 = c2;
             }
@@ -234,20 +257,19 @@ CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const i
                 const int k = 2 * ox;
                 const int32_t a1 = r0[k + 1], b1 = r1[k + 1], c1 = r2[k + 1];
                 const int32_t a2 = r0[k + 2], b2 = r1[k + 2], c2 = r2[k + 2];
-                const int32_t acc = base + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 +
-                                    b2 * w5 + c0 * w6 + c1 * w7 + c2 * w8;
-                yo[ox] = requant(acc, M, rs, zp, qmin, qmax);
+                acc[ox] = base + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 + b2 * w5 +
+                          c0 * w6 + c1 * w7 + c2 * w8;
                 a0 = a2, b0 = b2, c0 = c2;
             }
         } else {
             for (ox = 0; ox < OW; ox++) {
                 const int k = s * ox;
-                const int32_t acc = base + r0[k] * w0 + r0[k + 1] * w1 + r0[k + 2] * w2 +
-                                    r1[k] * w3 + r1[k + 1] * w4 + r1[k + 2] * w5 +
-                                    r2[k] * w6 + r2[k + 1] * w7 + r2[k + 2] * w8;
-                yo[ox] = requant(acc, M, rs, zp, qmin, qmax);
+                acc[ox] = base + r0[k] * w0 + r0[k + 1] * w1 + r0[k + 2] * w2 + r1[k] * w3 +
+                          r1[k + 1] * w4 + r1[k + 2] * w5 + r2[k] * w6 + r2[k + 1] * w7 +
+                          r2[k + 2] * w8;
             }
         }
+        requant_row(acc, OW, yo, M, rs, L->out_zp, L->qmin, L->qmax);
     }
 }
 
@@ -257,11 +279,12 @@ static void conv_general(const cw_layer *L, const int8_t *x, int8_t *y, cw_infer
     const int k = cin_g * L->kh * L->kw, ohw = L->out_h * L->out_w;
     int co, oy, ox;
     if (cin_g == 1 && L->kh == 3 && L->kw == 3 &&
-        (long)(H + 2 * L->pad) * (W + 2 * L->pad) <= CW_MAX_PAD) {
+        (long)(H + 2 * L->pad) * (W + 2 * L->pad) <= CW_MAX_PAD && L->out_w <= CW_MAX_ROW) {
         for (co = 0; co < L->cout; co++) {
             if (co == 0 || dw)
                 pad_channel(L, x + (long)(dw ? co : 0) * H * W, ws->pad);
-            conv3_padded(L, ws->pad, channel_weights(L, co, k, ws->wk), co, y + (long)co * ohw);
+            conv3_padded(L, ws->pad, channel_weights(L, co, k, ws->wk), co, y + (long)co * ohw,
+                         ws->row);
         }
         return;
     }

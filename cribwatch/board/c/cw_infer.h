@@ -19,6 +19,7 @@ typedef struct {
     int8_t act[2][CW_MAX_ACT];
     int8_t wk[CW_MAX_KSIZE]; /* one output channel's unpacked weights */
     int8_t pad[CW_MAX_PAD];  /* one input channel with its zero-point border (3x3 kernels) */
+    int32_t row[CW_MAX_ROW]; /* one output row of accumulators (3x3 kernels) */
 } cw_infer_ws;
 
 /* Called after each layer with its output (layer index, data, element count). */

@@ -29,6 +29,9 @@
 /* one padded input channel of a 3x3 convolution; a larger one takes the slower border path */
 #define CW_MAX_PAD ((CW_MAX_FRAMES + 2) * (CW_MAX_MELS + 2))
 #endif
+#ifndef CW_MAX_ROW
+#define CW_MAX_ROW (CW_MAX_MELS + 2) /* output row of a 3x3 kernel on that path */
+#endif
 #ifndef CW_MAX_FRAMES
 #define CW_MAX_FRAMES 100 /* model input frames */
 #endif
@@ -50,6 +53,7 @@
 #ifndef CW_MAX_PNFFT
 #define CW_MAX_PNFFT 1024 /* pitch autocorrelation FFT */
 #endif
+#define CW_MAX_TW (CW_MAX_NFFT > CW_MAX_PNFFT ? CW_MAX_NFFT : CW_MAX_PNFFT)
 #ifndef CW_WSAMP_LOG2
 #define CW_WSAMP_LOG2 14 /* sample ring: 2^14 >= the 1 s window */
 #endif

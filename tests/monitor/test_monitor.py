@@ -334,6 +334,104 @@ def test_udp_stream_cut_and_restored(clip: Path, reference: np.ndarray) -> None:
     assert times == sorted(times)  # stream time never goes back over a reconnect
 
 
+# ------------------------------------------------------------------------------ live RTSP
+
+RTSP_SERVER = Path(__file__).with_name("rtsp_server.py")
+RTSP_PACKAGES = ("gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good "
+                 "gstreamer1.0-plugins-bad")  # fmt: skip
+_GST_CHECK = (
+    "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0');"
+    "from gi.repository import Gst, GstRtspServer; Gst.init(None);"
+    "missing = [e for e in ('tsdemux', 'h264parse', 'aacparse', 'rtph264pay', 'rtpmp4gpay')"
+    " if Gst.ElementFactory.find(e) is None]; print(' '.join(missing));"
+    "raise SystemExit(bool(missing))"
+)
+
+
+def _gst_python() -> str:
+    """A Python with PyGObject, GStreamer and gst-rtsp-server (Debian's system Python), or a
+    skip naming the packages."""
+    why = "no system python3"
+    for cand in dict.fromkeys(["/usr/bin/python3", shutil.which("python3") or ""]):
+        if not cand or not Path(cand).exists():
+            continue
+        r = subprocess.run([cand, "-c", _GST_CHECK], capture_output=True, text=True, timeout=60)
+        if r.returncode == 0:
+            return cand
+        why = (f"GStreamer elements missing: {r.stdout.strip()}" if r.stdout.strip()
+               else (r.stderr.strip().splitlines() or ["no gst-rtsp-server"])[-1])  # fmt: skip
+    pytest.skip(f"RTSP server unavailable ({why}); apt-get install {RTSP_PACKAGES}")
+
+
+def _serve_rtsp(python: str, clip: Path, port: int) -> subprocess.Popen[str]:
+    cmd = [python, str(RTSP_SERVER), str(clip), str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    assert line == "ready", f"RTSP server did not start: {line!r}"
+    return proc
+
+
+def _in_order(seq: list[str], want: list[str]) -> bool:
+    it = iter(seq)
+    return all(w in it for w in want)
+
+
+def test_rtsp_stream_from_a_real_server_cut_and_restored(clip: Path, reference: np.ndarray) -> None:
+    """The clip served by a real RTSP server (GStreamer's gst-rtsp-server on 127.0.0.1, RTP
+    over the RTSP TCP connection): the day-to-night switch, the roll, the server killed
+    (down) and started again (up: the clip plays from its start), then the cry, in that order
+    and each within its bound."""
+    python = _gst_python()
+    port = _free_port()
+    url = f"rtsp://127.0.0.1:{port}/cam"
+    got = Collector()
+    server = _serve_rtsp(python, clip, port)
+    m = Monitor(
+        url, reference=reference, pose=RollingBaby(), state=CameraState(daynight_hold_s=1.0),
+        on_record=got, learn_reference=False,
+        source_config=SourceConfig(open_timeout_s=5.0, read_timeout_s=1.0, backoff_s=0.2,
+                                   backoff_max_s=0.5),
+    )  # fmt: skip
+    m.start()
+    try:
+        got.wait_for("stream_up", 10)
+        end = time.monotonic() + 12
+        while m.reader.stream_time < CUT_AT and time.monotonic() < end:
+            time.sleep(0.02)
+        assert m.reader.stream_time >= CUT_AT, got.types()
+        server.kill()
+        server.wait()
+        cut = time.monotonic()
+        down_at, _ = got.wait_for("stream_down", 6)
+        assert down_at - cut < 4.0
+        server = _serve_rtsp(python, clip, port)
+        restore = time.monotonic()
+        ups = lambda: [x for x in got.items if x[1].type == "stream_up"]  # noqa: E731
+        while len(ups()) < 2 and time.monotonic() - restore < 10:
+            time.sleep(0.05)
+        assert len(ups()) == 2, got.types()
+        _, cry = got.wait_for("cry", 15)
+    finally:
+        server.kill()
+        server.wait()
+        snap = m.close()
+    seen = [r.type for _, r in got.items if r.is_alert or r.stage != "rollover"]
+    want = ["stream_up", "day", "night", "to_prone", "stream_down", "stream_up", "cry", "cry_end"]
+    assert _in_order(seen, want), seen
+    assert seen.index("to_prone") < seen.index("stream_down")
+    _, prone = got.first("to_prone")
+    _, night = got.first("night")
+    assert NIGHT_FROM < night.stream_time < NIGHT_FROM + 2.5  # hold 1 s
+    assert NIGHT_FROM < prone.stream_time < NIGHT_FROM + 3.0  # roll: smoothing + dwell
+    assert cry.detail["latency_s"] <= 3.0 and cry.detail["wall_latency_s"] <= 3.5, cry.detail
+    h = snap["health"]
+    assert h["readers"]["video"]["reconnects"] >= 1
+    assert h["audio_samples_in"] == h["audio_samples_done"] > 0
+    times = [r.stream_time for _, r in got.items if r.stage != "cry"]
+    assert times == sorted(times)  # stream time never goes back over a reconnect
+
+
 # ------------------------------------------------------------------------------ the page
 
 

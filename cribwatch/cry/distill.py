@@ -22,13 +22,19 @@ labels-only control run of the same recipe.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import typing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from cribwatch.cry.dataset import load_set
+from cribwatch.cry import eval as ev
+from cribwatch.cry.api import load_filter_config, make_scorer
+from cribwatch.cry.audio import read_audio
+from cribwatch.cry.bootstrap import CryOutcome, ratio_bootstrap
+from cribwatch.cry.dataset import CrySet, load_set
 from cribwatch.cry.model import MAX_MACS, MAX_PARAMS, CryNetConfig
 from cribwatch.cry.pretrained import VerifierHead, from_uint8
 from cribwatch.cry.train import (
@@ -43,8 +49,8 @@ from cribwatch.cry.train import (
 from cribwatch.cry.verifier_train import set_class_scores
 from cribwatch.cry.yamnet import BABY_CRY
 from cribwatch.errors import CribwatchError
-from cribwatch.io import guard_output
-from cribwatch.progress import Progress
+from cribwatch.io import atomic_path, guard_output
+from cribwatch.progress import Progress, report
 
 TEACHERS = ("verifier", "class20")
 """Teachers :func:`teacher_scores` knows."""
@@ -157,6 +163,138 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> typing.NoReturn:
         raise CribwatchError(message)
+
+
+# ----------------------------------------------------------------------------- held-out report
+
+REPORT_GRID = (
+    0.9,
+    0.95,
+    0.97,
+    0.98,
+    0.985,
+    0.99,
+    0.991,
+    0.993,
+    0.995,
+    0.997,
+    0.998,
+    0.999,
+    0.9995,
+    0.9999,
+)
+"""Thresholds of the report (the learning curve's grid, docs/results/cry.md)."""
+
+
+def valid_threshold(curve: list[dict[str, float]], max_far: float = 1.0) -> float:
+    """The rule's threshold: the highest sensitivity at <= ``max_far`` FA/h (ties: the higher
+    threshold); where no point reaches it, the lowest FA/h (ties: the higher sensitivity)."""
+    ok = [c for c in curve if c["far_per_hour"] <= max_far]
+    if ok:
+        return max(ok, key=lambda c: (c["sensitivity"], c["threshold"]))["threshold"]
+    return min(curve, key=lambda c: (c["far_per_hour"], -c["sensitivity"]))["threshold"]
+
+
+def _scored(s: CrySet, an: dict[str, ev.FileAnalysis], model: Path, hop_s: float):  # type: ignore[no-untyped-def]
+    """A copy of the analysis with ``model``'s window scores, cached in the set's ``.cache/``
+    (keyed by the model file's bytes and the hop)."""
+    digest = hashlib.sha256(Path(model).read_bytes()).hexdigest()[:12]
+    cp = s.root / ".cache" / f"scores-{digest}-{hop_s:g}.npz"
+    out = {f: replace(fa) for f, fa in an.items()}
+    if cp.is_file():
+        z = np.load(cp)
+        if list(z["names"]) == list(out):
+            for i, fa in enumerate(out.values()):
+                fa.scores, fa.scores_hop_s = z[f"s{i}"], hop_s
+            return out
+    ev.score_set(out, make_scorer(model), hop_s=hop_s, audio=lambda f: read_audio(s.audio_path(f)))
+    try:
+        arrays: dict[str, np.ndarray] = {"names": np.array(list(out))}
+        arrays.update({f"s{i}": fa.scores for i, fa in enumerate(out.values())})
+        cp.parent.mkdir(exist_ok=True)
+        with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
+    except OSError:
+        pass
+    return out
+
+
+def paired_by_baby(
+    a: list[CryOutcome], b: list[CryOutcome], real: bool = True
+) -> dict[str, object]:
+    """Sensitivity of ``a`` minus ``b`` over the same cries (real ones with ``real``) and its
+    95% interval resampling babies (the clusters of :func:`cribwatch.cry.bootstrap.uncertainty`)."""
+    key = {(o.file, round(o.onset, 2)): o for o in b}
+    diff: dict[str, float] = {}
+    count: dict[str, float] = {}
+    for o in a:
+        if real and o.source != "real":
+            continue
+        other = key[(o.file, round(o.onset, 2))]
+        diff[o.cluster] = diff.get(o.cluster, 0.0) + float(o.found) - float(other.found)
+        count[o.cluster] = count.get(o.cluster, 0.0) + 1.0
+    names = sorted(diff)
+    d = np.array([diff[n] for n in names])
+    c = np.array([count[n] for n in names])
+    lo, hi = ratio_bootstrap(d, c)
+    return {"difference": round(float(d.sum() / c.sum()), 4), "ci95": [round(lo, 4), round(hi, 4)]}
+
+
+def student_report(
+    val: Path,
+    held_out: dict[str, Path],
+    models: dict[str, Path],
+    config: Path,
+    fixed: dict[str, float] | None = None,
+    grid: tuple[float, ...] = REPORT_GRID,
+    pick_on: str = "test",
+    progress: Progress | None = None,
+) -> dict[str, object]:
+    """The distillation rule's numbers (docs/results/cry.md): each model's threshold on ``val``
+    (:func:`valid_threshold`, the chain of ``config``), every held-out set at that threshold
+    and at the grid point with <= 1 FA/h on ``held_out[pick_on]`` (a diagnostic of ranking),
+    with intervals resampling babies, and paired differences on ``pick_on``'s real cries
+    against each other model. ``fixed``: extra named thresholds of a model (the shipped
+    CNN's own)."""
+    base = load_filter_config(config, next(iter(models.values())))
+    grid_a = np.asarray(grid)
+    out: dict[str, object] = {"config": str(config), "grid": list(grid)}
+    s, an = ev.load_and_analyse(val)
+    chosen: dict[str, float] = {}
+    for name, m in models.items():
+        sc = _scored(s, an, m, base.hop_s)
+        curve = ev.sweep(s, sc, base, grid_a, extra=("sensitivity_real",))
+        chosen[name] = valid_threshold(curve)
+        out[f"val:{name}"] = {"threshold": chosen[name], "curve": curve}
+        report(progress, 1, 1)
+    picked: dict[str, float] = {}
+    outcomes: dict[str, list[CryOutcome]] = {}
+    order = [pick_on, *[k for k in held_out if k != pick_on]]
+    for set_name in order:
+        s, an = ev.load_and_analyse(held_out[set_name])
+        dur = {f: a.duration for f, a in an.items()}
+        for name, m in models.items():
+            sc = _scored(s, an, m, base.hop_s)
+            if set_name == pick_on:
+                curve = ev.sweep(s, sc, base, grid_a, extra=("sensitivity_real",))
+                picked[name] = valid_threshold(curve)
+                out[f"{set_name}:{name}:curve"] = curve
+            points = {"val": chosen[name], "heldout_pick": picked[name]}
+            points.update({k: v for k, v in (fixed or {}).items() if k.startswith(name + ":")})
+            for label, thr in points.items():
+                res, oc = ev.evaluate(s, ev.detect_set(sc, replace(base, threshold=thr)), dur)
+                res["threshold"] = thr
+                out[f"{set_name}:{name}:{label}"] = res
+                if set_name == pick_on and label == "heldout_pick":
+                    outcomes[name] = oc
+            report(progress, 1, 1)
+    names = list(models)
+    out["paired"] = {
+        f"{x}-{y}": paired_by_baby(outcomes[x], outcomes[y])
+        for i, x in enumerate(names)
+        for y in names[i + 1 :]
+    }
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -92,3 +92,32 @@ def test_entry_refuses_a_bad_option_with_one_line(tmp_path: Path) -> None:
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), r.stderr
     assert "--teacher-weight" in lines[0] and not (tmp_path / "w.pt").exists()
+
+
+def test_valid_threshold_follows_the_written_rule() -> None:
+    from cribwatch.cry.distill import valid_threshold
+
+    curve = [
+        {"threshold": 0.9, "sensitivity": 0.9, "far_per_hour": 3.0},
+        {"threshold": 0.95, "sensitivity": 0.8, "far_per_hour": 0.9},
+        {"threshold": 0.99, "sensitivity": 0.8, "far_per_hour": 0.2},
+        {"threshold": 0.999, "sensitivity": 0.5, "far_per_hour": 0.0},
+    ]
+    assert valid_threshold(curve) == 0.99  # best sensitivity at <= 1 FA/h, ties: higher
+    high = [{**c, "far_per_hour": c["far_per_hour"] + 5} for c in curve]
+    assert valid_threshold(high) == 0.999  # none reaches 1 FA/h: the lowest FA/h
+
+
+def test_paired_difference_resamples_babies() -> None:
+    from cribwatch.cry.bootstrap import CryOutcome
+    from cribwatch.cry.distill import paired_by_baby
+
+    def oc(i: int, found: bool, baby: str, src: str = "real") -> CryOutcome:
+        return CryOutcome(f"m{i}.wav", 2.0, found, 1.0, src, "0", baby)
+
+    a = [oc(i, True, f"b{i // 2}") for i in range(8)] + [oc(9, False, "s", "synth")]
+    b = [oc(i, i % 2 == 0, f"b{i // 2}") for i in range(8)] + [oc(9, True, "s", "synth")]
+    r = paired_by_baby(a, b)
+    assert r["difference"] == 0.5  # synthesized cries left out
+    lo, hi = r["ci95"]  # type: ignore[misc]
+    assert lo == hi == 0.5  # every baby differs by one cry of two

@@ -14,6 +14,7 @@ from cribwatch import clikit
 from cribwatch.cry import tasks
 from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
 from cribwatch.cry.postprocess import Event
+from cribwatch.cry.pretrained import HEAD_KINDS
 
 app = typer.Typer(help="Infant cry detection.", no_args_is_help=True)
 
@@ -179,14 +180,28 @@ def train_verifier_cmd(
     first_stage: Path = typer.Option(
         DEFAULT_MODEL, "--first-stage", help="Board cry model of the cascade (beside --out)."
     ),
+    kind: str = typer.Option(
+        "scores", "--kind", help="Head input: scores, embedding or embedding+scores."
+    ),
+    negatives: Path | None = typer.Option(
+        None,
+        "--negatives",
+        help="More non-cry recordings: DEST/negatives of 'data fetch' (their fit part is used).",
+    ),
+    confirm_score: float = typer.Option(
+        0.0, "--confirm-score", help="Card's fast confirmation score (0: off)."
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
-    """Train the YAMNet verifier head (a small MLP on YAMNet's 521 class scores) and write it
-    with a card that makes it the second stage of a two-stage cascade."""
+    """Train the YAMNet verifier head (a small MLP on YAMNet's 521 class scores, its 1024-d
+    embedding, or both) and write it with a card that makes it the second stage of a
+    two-stage cascade."""
     clikit.check_number("--hidden", hidden, low=1, high=512, integer=True)
     clikit.check_number("--steps", steps, low=1, integer=True)
     clikit.check_number("--gate", gate, low=0, high=0.999)
     clikit.rate("--threshold", threshold)
+    clikit.rate("--confirm-score", confirm_score)
+    clikit.one_of("--kind", kind, tuple(HEAD_KINDS))
     with clikit.progress_bar("train-verifier") as bar:
         res = tasks.train_verifier_head(
             list(data),
@@ -197,6 +212,9 @@ def train_verifier_cmd(
             gate=gate,
             threshold=threshold,
             first_stage=first_stage,
+            kind=kind,
+            negatives=negatives,
+            confirm_score=confirm_score,
             force=force,
             progress=bar,
         )

@@ -21,10 +21,14 @@ import numpy as np
 
 from cribwatch.cry.audio import SR, read_audio
 from cribwatch.cry.channel import apply_channel
+from cribwatch.cry.features import FrontEndConfig, logmel, to_model_input
 from cribwatch.cry.levels import set_rms_db, trim_silence
 from cribwatch.cry.sources import _hash01, in_split
+from cribwatch.cry.stream import Scorer, n_windows, windows_of
 from cribwatch.cry.synth import colored_noise
+from cribwatch.cry.yamnet import Yamnet, window_patches
 from cribwatch.errors import CribwatchError
+from cribwatch.progress import Progress
 
 FAMILIES = ("music", "game-effects", "alerts", "ambience")
 """Source families of ``DEST/negatives`` (``cribwatch.data.fetch.NEGATIVE_FAMILIES``)."""
@@ -94,3 +98,48 @@ def family_recording(
     if not parts:
         return np.zeros(0, np.float32), []
     return np.concatenate(parts).astype(np.float32), spans
+
+
+def first_stage_scores(x: np.ndarray, first: Scorer, hop_s: float = 0.5) -> np.ndarray:
+    """The board CNN's score of every detector window of a signal."""
+    fe = FrontEndConfig()
+    feat = to_model_input(logmel(x, fe), fe)
+    w = windows_of(feat, hop_s)
+    nw = min(w.shape[0], n_windows(x.shape[0], hop_s))
+    if nw <= 0:
+        return np.zeros(0)
+    return np.asarray(first(np.ascontiguousarray(w[:nw])), dtype=np.float64)
+
+
+def training_rows(
+    root: Path,
+    first: Scorer,
+    yamnet: Yamnet,
+    seed: int = 1,
+    hop_s: float = 0.5,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every detector window of every fit recording (rendered, :func:`render`):
+    ``(X (N, 521 + 1024) uint8: YAMNet scores * 256 then embedding codes, first-stage scores
+    (N,), family of each row)``. ``yamnet`` must be loaded with ``embedding=True``."""
+    files = [(fam, f) for fam, fl in negative_files(root, "fit").items() for f in fl]
+    rng = np.random.default_rng(seed)
+    hop = int(round(hop_s * SR))
+    xs: list[np.ndarray] = []
+    cs: list[np.ndarray] = []
+    fams: list[str] = []
+    for i, (fam, f) in enumerate(files):
+        x = render(f, rng)
+        c = first_stage_scores(x, first, hop_s) if x.shape[0] >= SR else np.zeros(0)
+        p = window_patches(x, hop, len(c)) if len(c) else np.zeros((0, 96, 64), np.float32)
+        if len(p):
+            s, e = yamnet.embed(p)
+            q = np.clip(np.rint(s * 256), 0, 255).astype(np.uint8)
+            xs.append(np.concatenate([q, e], axis=1))
+            cs.append(c[: len(p)])
+            fams += [fam] * len(p)
+        if progress:
+            progress(i + 1, len(files))
+    if not xs:
+        raise CribwatchError(f"{root}: no usable fit recordings among the negatives")
+    return np.concatenate(xs), np.concatenate(cs), fams

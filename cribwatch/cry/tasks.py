@@ -37,18 +37,23 @@ from cribwatch.cry.features import FrontEndConfig
 from cribwatch.cry.golden import dump_cry_golden
 from cribwatch.cry.intref import IntModel
 from cribwatch.cry.mixing import SetConfig
+from cribwatch.cry.negatives import negative_files
+from cribwatch.cry.negatives import training_rows as negative_rows
 from cribwatch.cry.postprocess import FILTERS, FilterConfig, load_config_mapping
-from cribwatch.cry.pretrained import YAMNET_MACS
+from cribwatch.cry.pretrained import HEAD_KINDS, YAMNET_MACS
 from cribwatch.cry.sounds import build_real_set, build_set
 from cribwatch.cry.sources import SPLITS
 from cribwatch.cry.tables import DEFAULT_GRID, build_tables
 from cribwatch.cry.verifier_train import (
     HARD_TYPES,
+    balance,
     set_class_scores,
+    set_embeddings,
     train_verifier,
     training_selection,
     training_windows,
 )
+from cribwatch.cry.yamnet import N_CLASSES, Yamnet
 from cribwatch.errors import CribwatchError
 from cribwatch.io import (
     OUTPUT_MARK,
@@ -613,6 +618,39 @@ def filter_config(config: Path | None, model: Path) -> FilterConfig:
 # ----------------------------------------------------------------------------- verifier
 
 
+KIND_WORDS = {
+    "scores": "521 class scores",
+    "embedding": "1024-d embedding",
+    "embedding+scores": "1024-d embedding and 521 class scores",
+}
+KIND_INPUTS = {
+    "scores": "logit of the 521 YAMNet class scores (clipped to [1/512, 511/512]), scaled",
+    "embedding": "YAMNet's pooled 1024-d embedding (int8 graph tensor layer28/reduce_mean, "
+    "dequantized: code * 0.023313), scaled",
+    "embedding+scores": "the dequantized 1024-d embedding, then the logits of the 521 class "
+    "scores, scaled",
+}
+TRAINING_LICENCES = {
+    "Donate-a-cry corpus (real infant cries)": "ODbL-1.0",
+    "tuxpaint-stamps-default (animal, household, spoken descriptions)": "GPL-2+",
+    "ktuberling-data (spoken words)": "GPL-2+",
+    "sound-theme-freedesktop (household alert sounds)": "GPL-2+ / CC-BY-SA",
+    "supertux-data (music)": "GPL-3+ / CC-BY-SA",
+    "espeak-ng, espeak-ng-data (synthesized speech)": "GPL-3+",
+}
+"""Licences of the cry sets' sources (as in cry.json), listed on every verifier card."""
+NEGATIVE_LICENCES = {
+    "oxygen-sounds (desktop alerts)": "LGPL-3+",
+    "lbreakout2-data, kgoldrunner (game effects)": "GPL-2+",
+    "pingus-data (game voices, effects, tracker music)": "GPL-2+",
+    "tuxtype-data (spoken words, effects, tracker music)": "GPL-2",
+    "frozen-bubble-data (game music, effects)": "GPL-2",
+    "extremetuxracer-data (game music, effects)": "GPL-2+ / CC0 / Expat",
+    "lincity-ng-data (city ambience, music)": "GPL-2+ (sound effects dual-licensed)",
+}
+"""Licences of the ``negatives`` group of ``data fetch`` (cribwatch/data/fetch.py)."""
+
+
 def train_verifier_head(
     data: list[Path],
     out: Path,
@@ -623,6 +661,10 @@ def train_verifier_head(
     gate: float = 0.9,
     threshold: float = 0.5,
     first_stage: Path = DEFAULT_ONNX,
+    kind: str = "scores",
+    negatives: Path | None = None,
+    confirm_score: float = 0.0,
+    negative_weight: float = 3.0,
     force: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, object]:
@@ -646,30 +688,49 @@ def train_verifier_head(
         raise CribwatchError(
             f"--first-stage {first_stage}: must lie in the folder of --out (the card names it)"
         )
+    if kind not in HEAD_KINDS:
+        raise CribwatchError(f"--kind: unknown value {kind!r} (one of {', '.join(HEAD_KINDS)})")
+    if negatives is not None:
+        negative_files(negatives, "fit")  # checked before anything is computed
     sets = [load_set(d) for d in data]
-    make_scorer(first_stage)  # the first stage must load before anything is trained
+    first = make_scorer(first_stage)  # the first stage must load before anything is trained
     chain = load_filter_config(None, first_stage)
     pooled = []
+    embs: list[dict[str, np.ndarray]] = []
     for s in sets:
-        sc, done = set_class_scores(
-            s, chain.hop_s, select=partial(training_selection, s), tag="train-v2", progress=progress
-        )
+        sel = partial(training_selection, s)
+        if kind == "scores":
+            sc, done = set_class_scores(s, chain.hop_s, select=sel, tag="train-v2")
+        else:
+            sc, em, done = set_embeddings(s, chain.hop_s, select=sel, tag="train-v2")
+            embs.append(em)
         pooled.append((s, sc, done))
-    x, y, w = training_windows(pooled, chain.hop_s)
-    head = train_verifier(x, y, w, hidden=hidden, steps=steps, seed=seed, progress=progress)
+    x, y, w = training_windows(pooled, chain.hop_s, embeddings=embs if embs else None)
+    n_neg = 0
+    if negatives is not None:
+        xn, cn, _ = negative_rows(negatives, first, Yamnet(embedding=True), hop_s=chain.hop_s)
+        xn = xn if kind != "scores" else xn[:, :N_CLASSES]
+        wn = np.where(cn >= 0.5, negative_weight, 1.0) * float(w[y == 0].mean())
+        x, y = np.concatenate([x, xn]), np.concatenate([y, np.zeros(len(xn))])
+        w = balance(y, np.concatenate([w, wn]))
+        n_neg = len(xn)
+    head = train_verifier(
+        x, y, w, hidden=hidden, steps=steps, seed=seed, progress=progress, kind=kind
+    )
     head.save(Path(out))
     card = {
         "format": "cribwatch-card",
         "version": 1,
         "capability": "cry",
-        "model": "cry verifier: a small head on YAMNet's 521 class scores of a window's 0.96 s "
-        "patch; the second stage of the cascade behind the board CNN",
+        "model": f"cry verifier: a small head on YAMNet's {KIND_WORDS[kind]} of a window's "
+        "0.96 s patch; the second stage of the cascade behind the board CNN",
         "weights": Path(out).name,
         "yamnet": "cry_yamnet.tflite",
         "cascade": {"first_stage": first_stage.name, "gate": gate},
         "architecture": {
-            "type": "yamnet-class-score-head",
-            "input": "logit of the 521 YAMNet class scores (clipped to [1/512, 511/512]), scaled",
+            "type": "yamnet-class-score-head" if kind == "scores" else "yamnet-embedding-head",
+            "kind": kind,
+            "input": KIND_INPUTS[kind],
             "hidden": hidden,
             "params": head.params,
             "macs": head.macs,
@@ -679,6 +740,8 @@ def train_verifier_head(
             "data": [str(d) for d in data],
             "windows": int(len(y)),
             "cry_windows": int(y.sum()),
+            "negative_windows": n_neg,
+            "negatives": str(negatives) if negatives is not None else None,
             "steps": steps,
             "seed": seed,
             "hard_negatives": "noise types "
@@ -689,8 +752,10 @@ def train_verifier_head(
             "head": "Apache-2.0 (cribwatch)",
             "YAMNet": "Apache-2.0 (cry_yamnet.tflite, see cry_yamnet.json)",
             "AudioSet": "CC-BY-4.0 (YAMNet's training data, not shipped)",
+            **TRAINING_LICENCES,
+            **(NEGATIVE_LICENCES if negatives is not None else {}),
         },
-        "detector": {**chain.to_dict(), "threshold": threshold},
+        "detector": {**chain.to_dict(), "threshold": threshold, "confirm_score": confirm_score},
         "written_by": OUTPUT_MARK,
     }
     write_card(card_out, card)

@@ -32,7 +32,7 @@ from cribwatch.rollover.nightmeasure import (
     measure_night,
 )
 from cribwatch.rollover.pose import looks_like_sequence
-from cribwatch.rollover.synth import MIN_SET_SECONDS, make_set_from_options
+from cribwatch.rollover.synth import FAMILIES, MIN_SET_SECONDS, make_set_from_options
 
 app = typer.Typer(
     help="Infant roll-over detection: pose, posture, events, alerts.",
@@ -117,6 +117,9 @@ def make_set_cmd(
     dropout: float | None = typer.Option(
         None, "--dropout", help="Person drop-out rate (0-1; default: the noise model's)."
     ),
+    family: str = typer.Option(
+        "a", "--family", help="Generator family: a, b (fit) or c (held out); see synth.FAMILIES."
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
     """Generate a synthetic keypoint-sequence set (15 fps) with events.tsv."""
@@ -124,11 +127,12 @@ def make_set_cmd(
         clikit.check_number("--hours", hours, low=MIN_SET_SECONDS / 3600.0, high=MAX_HOURS)
         clikit.one_of("--ranges", ranges, ("train", "heldout"))
         clikit.rate("--dropout", dropout)
+        clikit.one_of("--family", family, tuple(FAMILIES))
         guard_output(out, force=force)
         with clikit.progress_bar("make-set") as bar:
             man = make_set_from_options(
-                out, hours, seed, quiet=quiet, ranges=ranges, dropout=dropout, force=force,
-                progress=bar,
+                out, hours, seed, quiet=quiet, ranges=ranges, dropout=dropout, family=family,
+                force=force, progress=bar,
             )  # fmt: skip
     typer.echo(
         f"{out}: {man['files']} files, {hours:g} h, {man['to_prone']} roll-overs to prone, "

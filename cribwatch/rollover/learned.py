@@ -35,7 +35,13 @@ from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_path, read_json_object
 from cribwatch.rollover.pose import read_sequence
 from cribwatch.rollover.posture import FACE, PostureConfig, features
-from cribwatch.rollover.synth import HELDOUT_RANGES, NoiseModel, SceneRanges, SynthConfig
+from cribwatch.rollover.synth import (
+    FAMILIES,
+    HELDOUT_RANGES,
+    SceneRanges,
+    SynthConfig,
+    family_config,
+)
 
 CLASSES: tuple[str, ...] = ("supine", "side_left", "side_right", "prone")
 """Output classes of the learned classifier."""
@@ -382,19 +388,20 @@ def make_set_command(d: str, man: dict[str, Any]) -> str:
         cmd += " --ranges heldout"
     elif not same(scene, SceneRanges()):
         cmd += " (camera ranges other than train/heldout: see the manifest)"
+    family = str(cfg.get("family", "a"))
+    fam = family_config(family) if family in FAMILIES else SynthConfig()
     dropout = cfg.get("noise", {}).get("dropout")
-    if dropout is not None and dropout != NoiseModel().dropout:
+    if dropout is not None and dropout != fam.noise.dropout:
         cmd += f" --dropout {dropout:g}"
-    rest = {k: v for k, v in cfg.items() if k not in ("quiet", "scene", "noise", "seq_s")}
-    default = {
-        k: v
-        for k, v in json.loads(json.dumps(asdict(SynthConfig()))).items()
-        if k not in ("quiet", "scene", "noise", "seq_s")
-    }
+    if family != "a":
+        cmd += f" --family {family}"
+    skip = ("quiet", "scene", "noise", "seq_s")
+    # a manifest written before a field existed behaved as family a's default of that field
+    base = json.loads(json.dumps(asdict(SynthConfig())))
+    rest = {k: cfg.get(k, base[k]) for k in base if k not in skip}
+    default = {k: v for k, v in json.loads(json.dumps(asdict(fam))).items() if k not in skip}
     noise = {k: v for k, v in cfg.get("noise", {}).items() if k != "dropout"}
-    dnoise = {
-        k: v for k, v in json.loads(json.dumps(asdict(NoiseModel()))).items() if k != "dropout"
-    }
+    dnoise = {k: v for k, v in json.loads(json.dumps(asdict(fam.noise))).items() if k != "dropout"}
     if rest != default or noise != dnoise:
         cmd += " (generator settings differ from this version's defaults: see the manifest)"
     return cmd

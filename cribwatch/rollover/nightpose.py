@@ -41,6 +41,8 @@ UPPER13: tuple[int, ...] = tuple(range(13))
 """COCO-17 indices of the 13 face, arm and hip keypoints (nose .. right hip)."""
 L_SH, R_SH, L_HIP, R_HIP = 5, 6, 11, 12
 FACE = (0, 1, 2, 3, 4)
+LR_SWAP: tuple[int, ...] = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
+"""COCO-17 order with left and right exchanged."""
 
 BACKENDS: tuple[str, ...] = ("movenet-night", "movenet", "mediapipe-night", "mediapipe")
 """Backend names :func:`make_backend` knows; the first is the default."""
@@ -75,6 +77,22 @@ class NightConfig:
     """Presence also needs the keypoints to stay put between two successive crops: median
     move of the 13 at most this fraction of the crop's side (0: no check, one crop only).
     A person's keypoints settle; those the model hallucinates on fur, feathers or a cup wander."""
+    verify_flip_min: int = 0
+    """Verification of a newly found person (every frame without a track): reliable
+    face/arm/hip keypoints needed on the mirrored crop (0: no mirror run). A person's
+    keypoints come back on the mirror image (left/right swapped or not); many that the model
+    hallucinates on an animal do not."""
+    verify_flip_drift: float = 0.06
+    """... and their median distance to the frame's keypoints (crop sides) at most this
+    (labels matched as given or left/right swapped, the nearer)."""
+    verify_zoom: float = 1.4
+    """Side of the zoomed-out verification crop against the frame's crop."""
+    verify_zoom_min: int = 6
+    """Reliable face/arm/hip keypoints needed on the zoomed-out crop (0: with
+    ``verify_zoom_drift`` >= 1, no zoom run). Chosen with ``verify_flip_drift`` on tuning
+    frames (docs/results/rollover-night.md, "Presence check, second round")."""
+    verify_zoom_drift: float = 1.0
+    """... and their median distance to the frame's keypoints (crop sides) at most this."""
     score_thr: float = 0.5
     """A keypoint with score at least this is reliable."""
     min_keypoints: int = 6
@@ -120,6 +138,11 @@ class NightConfig:
         "crop_thr": (0.0, 1.0),
         "consistency": (0.0, 1.0),
         "min_roi": (0.01, 1.0),
+        "verify_flip_min": (0, 13),
+        "verify_flip_drift": (0.0, 1.0),
+        "verify_zoom": (1.0, 4.0),
+        "verify_zoom_min": (0, 13),
+        "verify_zoom_drift": (0.0, 1.0),
         "square_side": (32, 2048),
     }
 
@@ -228,6 +251,12 @@ class NightPose:
         """Model runs so far (cost accounting)."""
         self.last_drift = 0.0
         """Consistency (drift) of the last frame's keypoints."""
+        self.last_up = np.array(UPS[0])
+        """The body axis the last frame was turned by (frame pixels, y down)."""
+        self.last_verify: dict[str, float] = {}
+        """The last frame's verification runs (:meth:`verify_runs`; empty when none ran)."""
+        self.last_raw = np.zeros((17, 3), np.float32)
+        """The last frame's keypoints before the presence check zeroed them (diagnostics)."""
 
     # ---------------------------------------------------------------- one model run
 
@@ -298,6 +327,41 @@ class NightPose:
             return False
         return c.consistency <= 0 or pose.drift <= c.consistency
 
+    def verify_runs(self, frame: np.ndarray, kp: np.ndarray, up: np.ndarray) -> dict[str, float]:
+        """The verification runs around ``kp`` (turned by ``up``): the mirrored crop and the
+        zoomed-out crop, each as reliable face/arm/hip keypoints and median distance to ``kp``
+        (crop sides). Runs only what the configuration checks."""
+        c = self.config
+        h, w = frame.shape[:2]
+        cx, cy, size = self._box(kp, w, h)
+        m = crop_matrix(cx, cy, size, up, self._side)
+        u = list(UPPER13)
+        out: dict[str, float] = {}
+
+        def dist(a: np.ndarray) -> float:
+            return float(np.median(np.linalg.norm(a[u, :2] - kp[u, :2], axis=1)) / size)
+
+        if c.verify_flip_min > 0 or c.verify_flip_drift < 1.0:
+            flip = np.array([[-1.0, 0.0, self._side - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+            kf = self._run(frame, (flip @ np.vstack([m, [0.0, 0.0, 1.0]]))[:2])
+            out["flip_n"] = float(reliable_count(kf, c.score_thr))
+            out["flip"] = min(dist(kf), dist(kf[list(LR_SWAP)]))
+        if c.verify_zoom_min > 0 or c.verify_zoom_drift < 1.0:
+            kz = self._run(frame, crop_matrix(cx, cy, size * c.verify_zoom, up, self._side))
+            out["zoom_n"] = float(reliable_count(kz, c.score_thr))
+            out["zoom"] = dist(kz)
+        return out
+
+    def _verified(self, frame: np.ndarray, pose: _Pose) -> bool:
+        c = self.config
+        r = self.verify_runs(frame, pose.kp, pose.up)
+        self.last_verify = r
+        if "flip" in r and (r["flip_n"] < c.verify_flip_min or r["flip"] > c.verify_flip_drift):
+            return False
+        return not (
+            "zoom" in r and (r["zoom_n"] < c.verify_zoom_min or r["zoom"] > c.verify_zoom_drift)
+        )
+
     def _search(self, frame: np.ndarray) -> _Pose:
         """Whole frame at each orientation; the best settled run."""
         c = self.config
@@ -351,9 +415,14 @@ class NightPose:
                     pose = found
         else:
             self._track_count = 0
+        searched = pose is None
         if pose is None:
             pose = self._search(frame)
         present = self._present(pose)
+        self.last_verify = {}
+        self.last_up = pose.up
+        if present and searched:  # a person found without a track: verify it
+            present = self._verified(frame, pose)
         self.last_drift = pose.drift
         if c.tracking:
             if present:
@@ -369,6 +438,7 @@ class NightPose:
             n = reliable_count(pose.kp, c.score_thr) if present else 0
             self._track_count = max(self._track_count, n) if present else 0
         out = pose.kp.astype(np.float32)
+        self.last_raw = out.copy()
         if not present:
             out[:, 2] = 0.0
         return out

@@ -100,6 +100,14 @@ class SceneRanges:
     """Body size factor (infant age)."""
 
 
+FACE_IDX = (0, 1, 2, 3, 4)
+BACK_FRONTAL_MEASURED = 0.14
+"""Fraction of frames in which MoveNet names left and right as for a frontal view on people
+seen from behind (opencv-doc ``vtest.avi``; docs/results/rollover-night.md)."""
+BACK_FACE_MEASURED = 0.9
+"""Fraction of frames of people seen from behind in which MoveNet reports the nose and an eye
+(or both eyes) with score >= 0.5 (same measurement)."""
+
 HELDOUT_RANGES = SceneRanges(
     distance_m=(0.5, 1.8), tilt_deg=(0.0, 45.0), fov_deg=(60.0, 120.0), offset_m=(0.0, 0.25),
     scale=(0.8, 1.25),
@@ -160,6 +168,80 @@ class SynthConfig:
     """Camera and body ranges."""
     noise: NoiseModel = field(default_factory=NoiseModel)
     """Pose-estimator error model."""
+    shoulder_w: Range = (1.0, 1.0)
+    """Shoulder width factor (per sequence) against the base skeleton's 0.17 m."""
+    hip_w: Range = (1.0, 1.0)
+    """Hip width factor against the base 0.10 m."""
+    head_size: Range = (1.0, 1.0)
+    """Head size (and neck offset) factor: a newborn's head is large against its torso."""
+    limb: Range = (1.0, 1.0)
+    """Arm and leg length factor (older infants: longer limbs)."""
+    back_frontal: float = 0.0
+    """Fraction of the frames with the back towards the camera (roll past 90 degrees) in which
+    the pose model names left and right as for a frontal view (episodes of ``episode_s``):
+    a model that does not recognise a back view swaps the geometric order of a prone body."""
+    back_face: float = 0.0
+    """Fraction of the frames with the back towards the camera in which the model reports the
+    hidden face keypoints anyway, with found-like scores, where the head is (real models put a
+    face on the back of a head: measured on people seen from behind)."""
+    family: str = "a"
+    """Name of the generator family (:data:`FAMILIES`) these settings come from."""
+
+
+MOVENET_LIKE = NoiseModel(
+    miss=tuple(0.7 * m for m in MEASURED_MISS),
+    err=tuple(0.6 * e for e in MEASURED_ERR),
+    score_hi=(0.5, 0.9),
+    score_lo=(0.0, 0.49),
+    phantom=0.05,
+    swap=0.002,
+)
+"""Detector family b: fewer misses and smaller position errors than MediaPipe, lower and
+coarser scores (the int8 MoveNet's calibrated scores sit just above 0.5), more phantoms."""
+
+ROUGH = NoiseModel(
+    miss=tuple(min(0.6, 1.3 * m) for m in MEASURED_MISS),
+    err=MEASURED_ERR,
+    dropout=0.05,
+    swap=0.01,
+    phantom=0.05,
+    score_hi=(0.55, 0.95),
+)
+"""Detector family c: more misses, more swaps and phantoms than the fitted model."""
+
+FAMILIES: dict[str, dict[str, Any]] = {
+    "a": {},
+    "b": {
+        "shoulder_w": (0.8, 0.95), "hip_w": (0.85, 1.0), "head_size": (1.05, 1.25),
+        "limb": (0.8, 0.95), "face_hidden": 0.4, "torso_hidden": 0.35,
+        "prone_head_turn_deg": (45.0, 95.0), "back_frontal": 0.5, "back_face": 0.3,
+        "noise": MOVENET_LIKE,
+    },
+    "c": {
+        "shoulder_w": (1.0, 1.2), "hip_w": (1.0, 1.2), "head_size": (0.85, 1.0),
+        "limb": (1.05, 1.25), "face_hidden": 0.1, "torso_hidden": 0.6,
+        "prone_head_turn_deg": (50.0, 100.0), "supine_head_turn_deg": 80.0,
+        "back_frontal": BACK_FRONTAL_MEASURED, "back_face": BACK_FACE_MEASURED, "noise": ROUGH,
+    },
+}  # fmt: skip
+"""Generator families (fields of :class:`SynthConfig`): **a** the original (MediaPipe-fitted
+errors, one infant build); **b** newborn build (narrow shoulders, large head, short limbs),
+faces and torsos seen longer from above, MoveNet-like scores, half the back views named as
+frontal, a face on the back of the head in 30% of them; **c** 9-12 months (broad
+shoulders, longer limbs), faces hidden sooner, torsos later, wider head turns, a rough
+detector, back views named as frontal and faces on the back of the head at the rates
+measured on real people seen from behind (:data:`BACK_FRONTAL_MEASURED`,
+:data:`BACK_FACE_MEASURED`). Families a and b are the fit families (training and tuning);
+c is held out."""
+FIT_FAMILIES: tuple[str, ...] = ("a", "b")
+HELDOUT_FAMILIES: tuple[str, ...] = ("c",)
+
+
+def family_config(family: str, base: SynthConfig | None = None) -> SynthConfig:
+    """``base`` (default settings) with a family's fields (:data:`FAMILIES`)."""
+    if family not in FAMILIES:
+        raise CribwatchError(f"unknown generator family {family!r} (one of {', '.join(FAMILIES)})")
+    return replace(base or SynthConfig(), family=family, **FAMILIES[family])
 
 
 # ---------------------------------------------------------------------------- script
@@ -333,13 +415,18 @@ def _rot_y(a: np.ndarray) -> np.ndarray:
     )
 
 
-def body_points(script: Script, rng: np.random.Generator, scale: float) -> tuple[np.ndarray, ...]:
+def body_points(
+    script: Script, rng: np.random.Generator, scale: float,
+    prop: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0),
+) -> tuple[np.ndarray, ...]:  # fmt: skip
     """3-D keypoints in the mattress frame before yaw: (N, 17, 3) positions and (N, 17) facing.
 
     Facing is the dot product of each keypoint's outward direction with the vertical (how much
-    it faces the camera above), NaN for limb joints with no preferred direction.
+    it faces the camera above), NaN for limb joints with no preferred direction. ``prop``:
+    shoulder width, hip width, head size and limb length factors.
     """
     n = len(script.roll)
+    f_sh, f_hip, f_head, f_limb = prop
     fps_scale = 1.0
     del fps_scale
 
@@ -352,17 +439,17 @@ def body_points(script: Script, rng: np.random.Generator, scale: float) -> tuple
     pts = np.zeros((n, 17, 3))
     normal = np.full((n, 17, 3), np.nan)
     # torso (body frame: x left, y head, z front)
-    pts[:, 5] = [0.085, 0.10, 0.0]
-    pts[:, 6] = [-0.085, 0.10, 0.0]
-    pts[:, 11] = [0.05, -0.10, 0.0]
-    pts[:, 12] = [-0.05, -0.10, 0.0]
+    pts[:, 5] = [0.085 * f_sh, 0.10, 0.0]
+    pts[:, 6] = [-0.085 * f_sh, 0.10, 0.0]
+    pts[:, 11] = [0.05 * f_hip, -0.10, 0.0]
+    pts[:, 12] = [-0.05 * f_hip, -0.10, 0.0]
     # shoulders and hips show from the front and the back: only their lateral side matters
     normal[:, 5] = [1.0, 0.0, 0.0]
     normal[:, 6] = [-1.0, 0.0, 0.0]
     normal[:, 11] = [1.0, 0.0, 0.0]
     normal[:, 12] = [-1.0, 0.0, 0.0]
     # head: turn about y by head angle (positive turns the face to the infant's left)
-    hc = np.array([0.0, 0.19, 0.02])
+    hc = np.array([0.0, 0.10 + 0.09 * f_head, 0.02])
     face_local = {
         0: ([0.0, 0.01, 0.065], [0.0, 0.1, 1.0]),
         1: ([0.025, 0.025, 0.055], [0.35, 0.1, 0.93]),
@@ -373,7 +460,7 @@ def body_points(script: Script, rng: np.random.Generator, scale: float) -> tuple
     # head turn rotates the face about y: front (z) towards +x for positive turn
     rh = _rot_y(-script.head)
     for k, (p, nv) in face_local.items():
-        pts[:, k] = hc + np.einsum("nij,j->ni", rh, np.array(p))
+        pts[:, k] = hc + np.einsum("nij,j->ni", rh, np.array(p) * f_head)
         normal[:, k] = np.einsum("nij,j->ni", rh, np.array(nv))
     # arms: upper arm abducted (angle from the -y axis in the body plane), forearm bent
     for side, (sh, el, wr) in ((1.0, (5, 7, 9)), (-1.0, (6, 8, 10))):
@@ -385,8 +472,8 @@ def body_points(script: Script, rng: np.random.Generator, scale: float) -> tuple
         a2 = abd + bend
         d2 = np.stack([side * np.sin(a2), -np.cos(a2), 0.3 * np.sin(lift)], -1)
         d2 /= np.linalg.norm(d2, axis=1, keepdims=True)
-        pts[:, el] = pts[:, sh] + 0.09 * d1
-        pts[:, wr] = pts[:, el] + 0.08 * d2
+        pts[:, el] = pts[:, sh] + 0.09 * f_limb * d1
+        pts[:, wr] = pts[:, el] + 0.08 * f_limb * d2
     # legs: frog posture, kicks flex the hips and knees
     for side, (hp, kn, an) in ((1.0, (11, 13, 15)), (-1.0, (12, 14, 16))):
         abd = math.radians(rng.uniform(10, 45)) + drift(10.0, 60.0)
@@ -396,8 +483,8 @@ def body_points(script: Script, rng: np.random.Generator, scale: float) -> tuple
                        np.sin(flex)], -1)  # fmt: skip
         d2 = np.stack([side * np.sin(abd) * np.cos(flex - kb), -np.cos(abd) * np.cos(flex - kb),
                        np.sin(flex - kb)], -1)  # fmt: skip
-        pts[:, kn] = pts[:, hp] + 0.11 * d1
-        pts[:, an] = pts[:, kn] + 0.10 * d2
+        pts[:, kn] = pts[:, hp] + 0.11 * f_limb * d1
+        pts[:, an] = pts[:, kn] + 0.10 * f_limb * d2
     pts *= scale
     # roll the whole body about its long axis, then lift it onto the mattress
     r = _rot_y(script.roll)
@@ -510,7 +597,11 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
     t = np.arange(n) / cfg.fps
     script = make_script(n, cfg, rng)
     scale = _u(rng, cfg.scene.scale)
-    pts, facing = body_points(script, rng, scale)
+    prop = (1.0, 1.0, 1.0, 1.0)
+    if cfg.family != "a":  # family "a" draws nothing more (its sets stay as they were)
+        prop = (_u(rng, cfg.shoulder_w), _u(rng, cfg.hip_w), _u(rng, cfg.head_size),
+                _u(rng, cfg.limb))  # fmt: skip
+    pts, facing = body_points(script, rng, scale, prop)
     yaw = rng.uniform(0, 2 * np.pi)
     cy, sy = math.cos(yaw), math.sin(yaw)
     rz = np.array([[cy, -sy, 0.0], [sy, cy, 0.0], [0.0, 0.0, 1.0]])
@@ -540,6 +631,11 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
     score = np.where(miss, rng.uniform(nm.score_lo[0], nm.score_lo[1], (n, 17)), score)
     phantom = np.stack([_episode_mask(n, nm.phantom, mean_frames, rng) for k in range(17)], axis=1)
     score = np.where(phantom & (vis <= 0.5), rng.uniform(0.5, 0.8, (n, 17)), score)
+    if cfg.back_face > 0:  # a face on the back of the head
+        back = (np.abs(script.roll) > np.pi / 2) & _episode_mask(n, cfg.back_face, mean_frames, rng)
+        on = back[:, None] & (vis <= 0.5) & np.isin(np.arange(17), FACE_IDX)[None, :]
+        on &= ~script.covered[:, None]
+        score = np.where(on, rng.uniform(0.5, 0.85, (n, 17)), score)
     # correlated position noise, Rayleigh-scaled so the median error matches nm.err
     sig = np.asarray(nm.err) / math.sqrt(2 * math.log(2)) * torso_px
     a = nm.noise_corr
@@ -549,6 +645,9 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
     xy = xy + miss[:, :, None] * rng.normal(0, nm.miss_offset * torso_px, (n, 17, 2))
     # left/right swaps of the whole body
     swap = _episode_mask(n, nm.swap, mean_frames, rng)
+    if cfg.back_frontal > 0:  # the model names a back view's sides as for a frontal view
+        back = np.abs(script.roll) > np.pi / 2
+        swap ^= back & _episode_mask(n, cfg.back_frontal, mean_frames, rng)
     flip = list(COCO_FLIP)
     xy[swap] = xy[swap][:, flip]
     score[swap] = score[swap][:, flip]
@@ -637,13 +736,18 @@ def make_set_from_options(
     quiet: bool = False,
     ranges: str = "train",
     dropout: float | None = None,
+    family: str = "a",
     force: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """:func:`make_set` with the ``make-set`` verb's options (``ranges``: train or heldout)."""
+    """:func:`make_set` with the ``make-set`` verb's options (``ranges``: train or heldout;
+    ``family``: the generator family, :data:`FAMILIES`)."""
     if ranges not in ("train", "heldout"):
         raise CribwatchError(f"ranges must be train or heldout, got {ranges!r}")
-    cfg = SynthConfig(quiet=quiet, scene=HELDOUT_RANGES if ranges == "heldout" else SceneRanges())
+    cfg = family_config(
+        family,
+        SynthConfig(quiet=quiet, scene=HELDOUT_RANGES if ranges == "heldout" else SceneRanges()),
+    )
     if dropout is not None:
         if not math.isfinite(dropout) or not 0.0 <= dropout <= 1.0:
             raise CribwatchError(f"dropout must be a rate between 0 and 1, got {dropout}")

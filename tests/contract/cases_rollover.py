@@ -282,6 +282,12 @@ CASES: list[Case] = [
     ),
     # ---------------------------------------------------------------- rollover make-set
     Case(
+        "rms_family_z",
+        ["rollover", "make-set", "--out", "{tmp}/set", "--hours", "0.01", "--family", "z"],
+        ["--family"],
+        absent=["{tmp}/set"],
+    ),
+    Case(
         "rms_dropout_2",
         ["rollover", "make-set", "--out", "{tmp}/set", "--hours", "0.01", "--dropout", "2"],
         ["--dropout"],

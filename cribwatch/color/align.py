@@ -88,6 +88,13 @@ class AlignConfig:
     layout_floor: float = -0.2
     """Least layout correlation that a view accepted on structure must also have (an
     anticorrelated broad layout is another scene whose edges happen to line up)."""
+    min_photometric: float = 0.8
+    """Least photometric fit (:func:`photometric_fit`) that accepts a view whose structure
+    and layout correlations are both too low (a scene with little structure whose colours
+    still explain the night frame's brightness)."""
+    photometric_keep: float = 0.8
+    """Share of the covered pixels the photometric fit keeps (the best-fitting ones: objects
+    present in one view only are left out)."""
     min_coverage: float = 0.5
     """Least fraction of the night frame the warped reference must cover."""
     zoom_range: tuple[float, float] = (0.6, 1.6)
@@ -103,6 +110,8 @@ class AlignConfig:
         "norm_sigma": (0.5, 100.0),
         "min_confidence": (-1.0, 1.0),
         "min_coverage": (0.0, 1.0),
+        "min_photometric": (-1.0, 1.01),
+        "photometric_keep": (0.1, 1.0),
         "min_layout": (-1.0, 1.01),
         "layout_floor": (-1.01, 1.0),
         "max_shear": (0.0, 1.0),
@@ -129,6 +138,9 @@ class Alignment:
     layout: float = float("nan")
     """Correlation of the heavily blurred grey frames under the warp (the broad layout of
     bright and dark: it speaks for scenes with little structure)."""
+    photometric: float = float("nan")
+    """Photometric fit: how well a NIR-like mix of the warped reference's colour channels
+    under a smooth illumination explains the night frame (:func:`photometric_fit`)."""
     ms: float = 0.0
     """Wall time of the estimate in milliseconds."""
     reasons: list[str] = field(default_factory=list)
@@ -197,6 +209,21 @@ class Alignment:
         )
         return np.asarray(out, dtype=ref.dtype if ref.dtype == np.uint8 else np.float32)
 
+    def covered(self) -> np.ndarray:
+        """(H, W) bool: the night-frame pixels whose map lands inside the reference."""
+        h, w = self.night_size
+        rh, rw = self.ref_size
+        ones = np.full((rh, rw), 255, np.uint8)
+        cov = cv2.warpPerspective(
+            ones,
+            self.matrix,
+            (w, h),
+            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        return np.asarray(cov > 0)
+
     def check(self, cfg: AlignConfig) -> Alignment:
         """Fill :attr:`reasons` against ``cfg``'s limits; returns self."""
         r: list[str] = []
@@ -206,11 +233,13 @@ class Alignment:
             and self.confidence >= cfg.min_confidence
             and layout >= cfg.layout_floor
         )
-        if not (structure_ok or layout >= cfg.min_layout):
+        photo = self.photometric if np.isfinite(self.photometric) else -1.0
+        if not (structure_ok or layout >= cfg.min_layout or photo >= cfg.min_photometric):
             r.append(
                 f"structure correlation {self.confidence:.2f} (least {cfg.min_confidence:.2f}, "
                 f"with layout at least {cfg.layout_floor:.2f}), layout correlation "
-                f"{layout:.2f} (least {cfg.min_layout:.2f} alone)"
+                f"{layout:.2f} (least {cfg.min_layout:.2f} alone), photometric fit "
+                f"{photo:.2f} (least {cfg.min_photometric:.2f} alone)"
             )
         if self.coverage < cfg.min_coverage:
             r.append(f"reference covers {self.coverage:.0%} of the frame < {cfg.min_coverage:.0%}")
@@ -231,6 +260,7 @@ class Alignment:
             "coverage": round(self.coverage, 4),
             "consensus": round(self.consensus, 4),
             "layout": round(self.layout, 4),
+            "photometric": round(self.photometric, 4),
             "zoom": round(self.zoom(), 4),
             "angle": round(self.angle(), 3),
             "shift_px": [round(dx, 2), round(dy, 2)],
@@ -238,6 +268,13 @@ class Alignment:
             "ms": round(self.ms, 2),
             "reasons": list(self.reasons),
         }
+
+
+def _rgb_or_gray(img: np.ndarray) -> np.ndarray:
+    """Float32 in [0, 1] of an RGB or grey image (uint8 scaled), channels kept."""
+    a = np.asarray(img)
+    out = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+    return np.ascontiguousarray(out)
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
@@ -253,6 +290,84 @@ def _gray(img: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise CribwatchError("image contains NaN or infinite values")
     return a
+
+
+def _linear_light(x: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] to linear light (float32)."""
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients by the normal equations (a few columns, many rows: no
+    threaded LAPACK call), with a tiny ridge so a constant column cannot make it singular."""
+    a = x.T @ x
+    a[np.diag_indices_from(a)] += 1e-9 * (np.trace(a) / len(a) + 1e-12)
+    return np.asarray(np.linalg.solve(a, x.T @ y))
+
+
+def photometric_fit(
+    night: np.ndarray, reference: np.ndarray, m3: np.ndarray, keep: float = 0.8, rounds: int = 3
+) -> float:
+    """How well the warped reference's colours explain the night frame's brightness: the
+    night frame in linear light (blurred against the grain) is fitted as an offset plus a
+    smooth illumination (a quadratic in the night frame's coordinates: the illuminator's
+    vignetting) times a mix of the reference's linear R, G, B and max(R, G, B) (a NIR
+    response: red weighs most, dyes bleach); the worst-fitting ``1 - keep`` of the covered
+    pixels (objects in one view only) are left out and the fit repeated ``rounds`` times.
+    Returns the correlation of the illumination-corrected night frame with the fitted mix
+    over the kept pixels (about 1 for the same scene, low for another). ``night`` (H, W)
+    grey and ``reference`` (H, W, 3) RGB or (H, W) grey on the same grid; ``m3`` maps night
+    pixels to reference pixels."""
+    n = _gray(night)
+    h, w = n.shape
+    ref = np.asarray(reference, np.float32)
+    lin = _linear_light(ref)
+    feats = np.dstack([lin, lin.max(axis=2)]) if lin.ndim == 3 else lin[..., None]
+    warped = np.dstack(
+        [
+            cv2.warpPerspective(
+                np.ascontiguousarray(feats[..., k]),
+                m3,
+                (w, h),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            )
+            for k in range(feats.shape[2])
+        ]
+    ).reshape(h, w, -1)
+    ones = np.ones(feats.shape[:2], np.float32)
+    cov = (
+        cv2.warpPerspective(ones, m3, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) > 0.99
+    )
+    if cov.sum() < 64:
+        return -1.0
+    nl = _linear_light(cv2.GaussianBlur(n, (0, 0), max(1.0, w / 160.0))).astype(np.float64)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    xx, yy = (xx - w / 2.0) / w, (yy - h / 2.0) / w
+    basis = np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], -1)
+    f = warped.astype(np.float64)
+    sel = cov.copy()
+    gain = np.ones((h, w))
+    coef = np.zeros(f.shape[2])
+    off = 0.0
+    for _ in range(max(1, rounds)):
+        for _ in range(2):
+            x = np.concatenate([f[sel] * gain[sel][:, None], np.ones((int(sel.sum()), 1))], 1)
+            sol = _least_squares(x, nl[sel])
+            coef, off = sol[:-1], float(sol[-1])
+            mix = f @ coef
+            v = _least_squares(basis[sel] * mix[sel][:, None], nl[sel] - off)
+            gain = np.clip(basis @ v, 0.05, None)
+        pred = off + gain * (f @ coef)
+        res = cv2.GaussianBlur(np.abs(nl - pred).astype(np.float32), (0, 0), 3.0)
+        sel = cov & (res <= np.quantile(res[cov], keep))
+        if sel.sum() < 64:
+            return -1.0
+    t = (nl - off) / gain
+    a, b = t[sel], (f @ coef)[sel]
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / den if den > 0 else -1.0
 
 
 def structure(gray: np.ndarray, cfg: AlignConfig, blur: float | None = None) -> np.ndarray:
@@ -476,6 +591,13 @@ def align(night: np.ndarray, reference: np.ndarray, cfg: AlignConfig | None = No
     blur_n = cv2.GaussianBlur(cv2.resize(n, (fw, fh), interpolation=cv2.INTER_AREA), (0, 0), sig)
     blur_r = cv2.GaussianBlur(cv2.resize(r, (fw, fh), interpolation=cv2.INTER_AREA), (0, 0), sig)
     layout, _ = _score(blur_n, blur_r, m3)
+    ph, pw = max(8, fh // 2), max(8, fw // 2)  # half the working size: a fit, not a search
+    photo = photometric_fit(
+        cv2.resize(n, (pw, ph), interpolation=cv2.INTER_AREA),
+        cv2.resize(_rgb_or_gray(reference), (pw, ph), interpolation=cv2.INTER_AREA),
+        _scale(m3, pw / fw),
+        cfg.photometric_keep,
+    )
     full = _centre_fix(m3, (hn, wn), (hr, wr), sizes[-1])
     res = Alignment(
         matrix=full,
@@ -483,6 +605,7 @@ def align(night: np.ndarray, reference: np.ndarray, cfg: AlignConfig | None = No
         coverage=float(frac),
         consensus=consensus,
         layout=float(layout),
+        photometric=float(photo),
         night_size=(hn, wn),
         ref_size=(hr, wr),
         ms=1000.0 * (time.perf_counter() - t0),
@@ -662,6 +785,115 @@ def structure_agreement(
     return _score(a, c, np.eye(3))[0]
 
 
+def fill_uncovered(
+    rgb: np.ndarray, covered: np.ndarray, margin: int = 2, sigma: float = 6.0
+) -> np.ndarray:
+    """``rgb`` (H, W, 3 float in [0, 1]) with the colour (Lab a, b) of the pixels outside
+    ``covered`` taken from the nearest covered pixel (at least ``margin`` pixels inside the
+    covered region, where the reference's edge no longer shows), smoothed (Gaussian
+    ``sigma``) so the fill carries no streaks; lightness stays the output's own. Pixels a
+    warped reference does not cover then take the colour of the scene next to them instead
+    of the reference's mirrored edge."""
+    out = np.asarray(rgb, np.float32)
+    cov = np.asarray(covered, bool)
+    if cov.shape != out.shape[:2]:
+        raise CribwatchError(f"coverage {cov.shape} and image {out.shape[:2]} differ in size")
+    if cov.all() or not cov.any():
+        return out
+    src = cov
+    if margin > 0:
+        k = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+        eroded = cv2.erode(cov.astype(np.uint8), k, borderType=cv2.BORDER_REPLICATE) > 0
+        if eroded.any():
+            src = eroded
+    lab = cv2.cvtColor(np.ascontiguousarray(np.clip(out, 0, 1)), cv2.COLOR_RGB2Lab)
+    _, labels = cv2.distanceTransformWithLabels(
+        (~src).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    ys, xs = np.nonzero(src)
+    lut_y = np.zeros(int(labels.max()) + 1, np.int64)
+    lut_x = np.zeros_like(lut_y)
+    lut_y[labels[ys, xs]] = ys
+    lut_x[labels[ys, xs]] = xs
+    near = lab[lut_y[labels], lut_x[labels]]
+    ab = near[..., 1:]
+    if sigma > 0:
+        ab = cv2.GaussianBlur(np.ascontiguousarray(ab), (0, 0), sigma)
+    hole = ~cov
+    lab[hole, 1:] = ab[hole]
+    filled = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    res = out.copy()
+    res[hole] = filled[hole]
+    return res
+
+
+def fill_guided(
+    rgb: np.ndarray,
+    covered: np.ndarray,
+    night: np.ndarray,
+    margin: int = 2,
+    bins: int = 8,
+    sigmas: tuple[float, ...] = (4.0, 12.0, 36.0, 96.0),
+) -> np.ndarray:
+    """``rgb`` with the colour (Lab a, b) of the pixels outside ``covered`` taken from covered
+    pixels nearby *of similar night brightness* (a joint-bilateral fill: ``bins`` soft bins
+    of the night frame's blurred grey, each a normalised Gaussian convolution of the covered
+    pixels' colour, tried from the smallest of ``sigmas`` up until enough covered pixels
+    are in reach; where none is, :func:`fill_uncovered`'s nearest colour). A sky that
+    darkens towards an edge keeps its gradient's colours instead of the edge's one."""
+    out = np.asarray(rgb, np.float32)
+    cov = np.asarray(covered, bool)
+    if cov.shape != out.shape[:2]:
+        raise CribwatchError(f"coverage {cov.shape} and image {out.shape[:2]} differ in size")
+    if cov.all() or not cov.any():
+        return out
+    src = cov
+    if margin > 0:
+        k = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+        eroded = cv2.erode(cov.astype(np.uint8), k, borderType=cv2.BORDER_REPLICATE) > 0
+        if eroded.any():
+            src = eroded
+    base = fill_uncovered(out, cov, margin)
+    lab = cv2.cvtColor(np.ascontiguousarray(np.clip(out, 0, 1)), cv2.COLOR_RGB2Lab)
+    g = cv2.GaussianBlur(_gray(night), (0, 0), 2.0)
+    lo, hi = np.percentile(g[src], [1, 99])
+    pos = np.clip((g - lo) / max(float(hi - lo), 1e-6), 0, 1) * (bins - 1)
+    hole = ~cov
+    h, w = cov.shape
+    small = max(1, int(min(h, w) // 120))  # work at about 120 pixels on the short side
+    sh, sw = max(8, h // small), max(8, w // small)
+    res_ab = np.zeros((int(hole.sum()), 2), np.float32)
+    done = np.zeros(int(hole.sum()), bool)
+    wsrc = src.astype(np.float32)
+    phis = [np.clip(1.0 - np.abs(pos - k), 0, 1).astype(np.float32) for k in range(bins)]
+    for sig in sigmas:
+        num = np.zeros((h, w, 2), np.float32)
+        den = np.zeros((h, w), np.float32)
+        for phi in phis:
+            wk = wsrc * phi
+            d = cv2.resize(wk, (sw, sh), interpolation=cv2.INTER_AREA)
+            a = cv2.resize(lab[..., 1] * wk, (sw, sh), interpolation=cv2.INTER_AREA)
+            b = cv2.resize(lab[..., 2] * wk, (sw, sh), interpolation=cv2.INTER_AREA)
+            s_ = max(0.5, sig / small)
+            d, a, b = (cv2.GaussianBlur(x, (0, 0), s_) for x in (d, a, b))
+            d, a, b = (cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR) for x in (d, a, b))
+            num[..., 0] += phi * a
+            num[..., 1] += phi * b
+            den += phi * d
+        dh, nh = den[hole], num[hole]
+        ok = (dh > 0.02) & ~done
+        res_ab[ok] = nh[ok] / dh[ok, None]
+        done |= ok
+    filled = cv2.cvtColor(base, cv2.COLOR_RGB2Lab)
+    ab = filled[hole, 1:]
+    ab[done] = res_ab[done]
+    filled[hole, 1:] = ab
+    rgb_f = np.clip(cv2.cvtColor(filled, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    res = out.copy()
+    res[hole] = rgb_f[hole]
+    return res
+
+
 def registration_error(
     est: np.ndarray, truth: np.ndarray, size: tuple[int, int], grid: int = 10
 ) -> float:
@@ -683,6 +915,9 @@ __all__ = [
     "Alignment",
     "align",
     "align_or_refuse",
+    "fill_guided",
+    "fill_uncovered",
+    "photometric_fit",
     "measure",
     "registration_error",
     "structure_agreement",

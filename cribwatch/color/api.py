@@ -32,6 +32,7 @@ from cribwatch.color.align import (
     Alignment,
     align,
     align_or_refuse,
+    fill_guided,
     structure_agreement,
 )
 from cribwatch.color.bank import ReferenceBank
@@ -137,6 +138,7 @@ class Colorizer:
         self.alignment: Alignment | None = None
         """The last alignment (None before the first aligned frame or without ``align``)."""
         self._effective: np.ndarray | None = None
+        self._covered: np.ndarray | None = None
         self._bank_version = -1
         if recheck_every < 0:
             raise CribwatchError(f"recheck_every must be 0 or more, not {recheck_every}")
@@ -177,6 +179,7 @@ class Colorizer:
         self.reference = ref
         self._ref_size = None
         self._effective = None
+        self._covered = None
 
     def realign(self) -> None:
         """Align again at the next frame (the view moved: a preset, a bumped mount)."""
@@ -210,6 +213,7 @@ class Colorizer:
     def _choose_reference(self, n: np.ndarray) -> np.ndarray:
         """Align (and with a bank, choose) the reference for frame ``n``."""
         eff = self.reference
+        self._covered = None
         if self.bank is not None:
             choice = self.bank.best(n)
             if choice is None:
@@ -220,12 +224,16 @@ class Colorizer:
                 self.alignment = choice.alignment
                 self.reference = choice.entry.image
                 eff = choice.warped()
+                self._covered = self.alignment.covered()
         elif self.strict:
             self.alignment = align_or_refuse(n, eff, self.align_config, self.name)
+            self._covered = self.alignment.covered()
             eff = self.alignment.warp(eff)
         else:
             self.alignment = align(n, eff, self.align_config)
-            eff = self.alignment.warp(eff) if self.alignment.ok else eff
+            if self.alignment.ok:
+                self._covered = self.alignment.covered()
+                eff = self.alignment.warp(eff)
         self._effective = eff
         return eff
 
@@ -240,9 +248,13 @@ class Colorizer:
             if self._ref_size != size:
                 self._runtime.set_reference(_u8(ref), size)
                 self._ref_size = size
-            return self._runtime(_u8(n)).astype(np.float32) / 255.0
-        out: np.ndarray = self._method(_float(n), _float(ref))
-        return out
+            out = self._runtime(_u8(n)).astype(np.float32) / 255.0
+        else:
+            out = self._method(_float(n), _float(ref))
+        if self._covered is not None and self._covered.shape == n.shape:
+            # pixels the warped reference does not cover: colour of similar pixels nearby
+            out = fill_guided(out, self._covered, n)
+        return np.asarray(out, np.float32)
 
     def stream(self, cfg: StreamConfig | None = None) -> ColorStream:
         """The frame-by-frame mode: a :class:`ColorStream` over this colorizer."""
@@ -342,10 +354,7 @@ def colorize_file(
     check_writable(out)
     n = read_night(night)
     r = read_reference(reference)
-    col = Colorizer(r, method, weights)
-    if align:
-        col.alignment = align_or_refuse(n, r, col.align_config, f"--reference {reference}")
-        col.set_reference(col.alignment.warp(r))
+    col = Colorizer(r, method, weights, align=align, name=f"--reference {reference}")
     write_image(out, col.colorize(n))
     info: dict[str, Any] = {"out": str(out), "method": method, "backend": col.backend}
     if col.alignment is not None:

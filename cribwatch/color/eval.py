@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from cribwatch.color.align import align as align_reference
+from cribwatch.color.align import fill_guided
 from cribwatch.color.methods import check_method, method_names, read_night, read_reference
 from cribwatch.color.metrics import PairScores, derive_change_mask, score_pair
 from cribwatch.color.pairs import Pair, load_pair_set
@@ -39,13 +40,22 @@ def available_methods() -> tuple[str, ...]:
     return method_names()
 
 
+DEFAULT_VARIANTS: dict[str, str] = {"auto": "pad"}
+"""Pipeline variant a bare method name runs with: ``auto`` is ``auto@pad`` (a mirror margin
+around the frame, so the network's zero padding paints no colour blobs along its edges;
+docs/results/color-camera.md)."""
+
+
 def resolve_method(name: str, weights: Path | None = None) -> Method:
-    """The colorize function of a method name (baseline or learned)."""
+    """The colorize function of a method name (baseline or learned; a bare name in
+    :data:`DEFAULT_VARIANTS` runs with its default variant)."""
     check_method(name)
     if name in BASELINES:
         if weights is not None:
             raise CribwatchError(f"method {name!r} takes no weights")
         return BASELINES[name]
+    if name in DEFAULT_VARIANTS:
+        name = f"{name}@{DEFAULT_VARIANTS[name]}"
     return learned_method(name, weights)  # "@bilinear" and co.: pipeline variants
 
 
@@ -87,9 +97,11 @@ def evaluate(
     """Score ``method`` on every pair with ground truth in ``data``; returns the set summary.
 
     With ``align`` each reference is first registered to its night frame
-    (:func:`cribwatch.color.align.align`) and warped onto it; a reference refused as not
-    matching is used as it is (``align_refused`` counts them; ``align_ms`` is the median
-    registration time, not part of ``ms_per_frame``)."""
+    (:func:`cribwatch.color.align.align`) and warped onto it, and the output's pixels the
+    warped reference does not cover take the colour of covered pixels of similar brightness
+    nearby (:func:`~cribwatch.color.align.fill_guided`, as :class:`~cribwatch.color.api.Colorizer`
+    does); a reference refused as not matching is used as it is (``align_refused`` counts
+    them; ``align_ms`` is the median registration time, not part of ``ms_per_frame``)."""
     torch.set_num_threads(threads)
     fn = resolve_method(method, weights)
     pairs = [p for p in load_pair_set(data) if p.target is not None]
@@ -105,11 +117,13 @@ def evaluate(
     align_ms: list[float] = []
     for i, pair in enumerate(pairs):
         night, reference = load_inputs(pair)
+        covered = None
         if align:
             res = align_reference(night, reference)
             refused.append(not res.ok)
             align_ms.append(res.ms)
             if res.ok:
+                covered = res.covered()
                 reference = res.warp(reference)
         assert pair.target is not None
         target = read_rgb(pair.target)
@@ -120,6 +134,8 @@ def evaluate(
         t0 = time.perf_counter()
         pred = fn(night, reference)
         times.append((time.perf_counter() - t0) * 1000.0)
+        if covered is not None:
+            pred = fill_guided(pred, covered, night)  # as the Colorizer does
         if not np.all(np.isfinite(pred)):
             raise CribwatchError(f"{pair.dir}: method {method!r} produced NaN or infinite values")
         rows.append(score_pair(pred, target, changed_region(pair, reference, target)))

@@ -224,6 +224,10 @@ class WebServer:
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError, ssl.SSLError, OSError):  # fmt: skip
             pass
+        except asyncio.CancelledError:
+            # the server is closing with this client still connected (an MJPEG viewer): end
+            # the task quietly (Python 3.11's stream callback reports a cancelled handler)
+            pass
         finally:
             self.active -= 1
             try:

@@ -43,7 +43,7 @@ def test_rollover_clip_is_an_animated_gif_around_the_roll(tmp_path: Path) -> Non
 
 def test_monitor_demo_on_a_short_recording(tmp_path: Path) -> None:
     spec = ClipSpec(seconds=3.0, width=96, height=64, fps=10, night_from_s=1.0, audio_from_s=6.0)
-    d = monitor_demo(tmp_path, DemoRunConfig(spec=spec, frame_every_s=1.0))
+    d = monitor_demo(tmp_path, DemoRunConfig(spec=spec, frame_every_s=1.0, record_page=False))
     types = [r["type"] for r in d.records]
     assert "day" in types and d.health["frames_processed"] > 10 and d.health["errors"] == 0
     assert [r["type"] for r in read_events(tmp_path / d.events)] == types
@@ -60,8 +60,39 @@ def test_monitor_demo_section_gives_html_and_numbers(
 
     spec = ClipSpec(seconds=2.0, width=96, height=64, fps=10, night_from_s=1.0, audio_from_s=6.0)
     monkeypatch.setattr(mreport, "DemoRunConfig", lambda: DemoRunConfig(spec=spec))
+    monkeypatch.setattr(mreport, "page_browser", lambda size: (None, "chromium not installed"))
     frag, facts = demo_section(tmp_path)
     assert frag.startswith("<h2 id='monitor'>Monitor run</h2>") and "frames of a 2 s" in facts[0]
+    # no browser: one line says so, in the section and in the summary's numbers
+    assert frag.count("Page recording: skipped (chromium not installed).") == 1
+    assert facts[-1] == "page not recorded: chromium not installed"
+
+
+def test_monitor_demo_records_the_page_in_headless_chromium(tmp_path: Path) -> None:
+    """Where chromium, chromedriver and selenium are installed: screenshots of the served page
+    during the run, an animated GIF of them, and a roll and a cry alerted on the way."""
+    from cribwatch.monitor import report as mreport
+
+    why = mreport.page_tools()
+    if why:
+        pytest.skip(f"page recording unavailable: {why}")
+    spec = ClipSpec(seconds=7.0, width=320, height=240, fps=15, night_from_s=2.5,
+                    audio_from_s=5.0, rolls=(0.5,))  # fmt: skip
+    d = monitor_demo(tmp_path, DemoRunConfig(spec=spec, page_every_s=1.0, page_size=(900, 700)))
+    assert d.page_note == "" and len(d.page_shots) >= 3, d.page_note
+    assert all((tmp_path / rel).is_file() for _, rel in d.page_shots)
+    assert d.page_gif is not None
+    with Image.open(tmp_path / d.page_gif) as im:
+        assert im.format == "GIF" and im.n_frames == len(d.page_shots) and im.size[0] == 640
+    # the live image changed between the first and the last screenshot
+    first, last = (np.asarray(Image.open(tmp_path / d.page_shots[i][1]).convert("L"), float)
+                   for i in (0, -1))  # fmt: skip
+    assert first.shape == last.shape and np.abs(first - last).mean() > 2.0
+    lat = d.roll_latency()
+    assert lat is not None and 0.0 < lat < 3.0
+    assert d.cry_latency() is not None
+    html_ = monitor_html(d, spec)
+    assert "monitor/page.gif" in html_ and "Page recording: skipped" not in html_
 
 
 def test_cry_section_puts_the_player_beside_the_plot(

@@ -22,7 +22,7 @@ import numpy as np
 from cribwatch.progress import Progress, report
 from cribwatch.rollover.api import RolloverDetector
 from cribwatch.rollover.events import EventConfig
-from cribwatch.rollover.synth import SynthConfig, generate
+from cribwatch.rollover.synth import SynthConfig, family_config, generate
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,10 @@ def measure_absence(
     config: AbsenceConfig | None = None,
     events: EventConfig | None = None,
     progress: Progress | None = None,
+    family: str = "a",
 ) -> dict[str, Any]:
-    """Recall, latency and false alerts per hour of ``nobody_in_view`` per drop-out rate."""
+    """Recall, latency and false alerts per hour of ``nobody_in_view`` per drop-out rate, on
+    nights of the generator ``family`` (:data:`cribwatch.rollover.synth.FAMILIES`)."""
     cfg = config or AbsenceConfig()
     ev = events or EventConfig()
     n_seq = max(1, round(cfg.hours * 3600.0 / cfg.seq_s))
@@ -74,7 +76,7 @@ def measure_absence(
         hours_q = 0.0
         for i in range(n_seq):
             seed = cfg.seed + 1000 * i + int(rate * 1e4)
-            syn = SynthConfig(seq_s=cfg.seq_s, quiet=True)
+            syn = family_config(family, SynthConfig(seq_s=cfg.seq_s, quiet=True))
             syn = replace(syn, noise=replace(syn.noise, dropout=rate))
             seq, _ = generate(seed, syn)
             det = RolloverDetector(events=ev)
@@ -109,6 +111,7 @@ def measure_absence(
             }
         )
     return {
+        "family": family,
         "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
         "nobody_hold_s": ev.nobody_hold_s,
         "rows": rows,

@@ -8,9 +8,9 @@ with an audio player of the bundled sample beside it, :mod:`cribwatch.cry.demo_a
 roll-over detection (``cribwatch.rollover.report.demo_section``: stick figures, with the roll
 as an animated clip beside them, :mod:`cribwatch.rollover.clip`), and a monitor run over a
 generated recording of the bundled samples (:mod:`cribwatch.monitor.report`: its alert lines,
-frames and alert clip; ``cribwatch demo`` hands it in, since the demo and the monitor sit side by
-side in one layer and never import each other). The demo is an app above the capabilities and
-imports their library modules.
+frames, alert clips and screenshots of the page in headless Chromium; ``cribwatch demo`` hands
+it in, since the demo and the monitor sit side by side in one layer and never import each
+other). The demo is an app above the capabilities and imports their library modules.
 
 The report folder is built with :func:`cribwatch.io.atomic_dir`: it is written beside
 ``--out`` and swapped in whole at the end, so a failure or a kill leaves the previous report
@@ -253,8 +253,8 @@ def monitor_section_of(fn: MonitorSection) -> Callable[[Path], Section]:
         frag, facts = fn(out)
         return Section(
             frag, "Monitor run",
-            "the live pipeline over a day-to-night recording with a cry: alert lines, frames, "
-            "an alert clip", facts,
+            "the live pipeline over a day-to-night recording with a cry and a roll: alert "
+            "lines, frames, alert clips with their sound, and a recording of the page", facts,
         )  # fmt: skip
 
     return section

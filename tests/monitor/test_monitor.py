@@ -432,6 +432,56 @@ def test_rtsp_stream_from_a_real_server_cut_and_restored(clip: Path, reference: 
     assert times == sorted(times)  # stream time never goes back over a reconnect
 
 
+# ------------------------------------------------------------------------------ V4L2
+
+
+def _loopback_device() -> str:
+    """A v4l2loopback device (``/dev/videoN``), or a skip saying why there is none."""
+    sysfs = Path("/sys/class/video4linux")
+    for name in sorted(sysfs.glob("video*/name")) if sysfs.is_dir() else []:
+        label = name.read_text(errors="replace").lower()
+        if "loopback" in label or "dummy" in label:
+            return f"/dev/{name.parent.name}"
+    why = (
+        "this kernel has no loadable-module support (no /proc/modules)"
+        if not Path("/proc/modules").exists()
+        else "the module is not loaded (modprobe v4l2loopback)"
+    )
+    pytest.skip(
+        f"no v4l2loopback device: {why}; the V4L2 test needs the kernel module "
+        "(Debian: apt-get install v4l2loopback-dkms, then modprobe v4l2loopback)"
+    )
+
+
+def test_v4l2_device_from_a_loopback(clip: Path, reference: np.ndarray) -> None:
+    """The clip written by ffmpeg into a v4l2loopback device, read by the monitor as a camera
+    (``/dev/videoN``, PyAV's v4l2 input): the day-to-night switch and the roll, in order."""
+    dev = _loopback_device()
+    ffmpeg = _need("ffmpeg")
+    sender = subprocess.Popen(
+        [ffmpeg, "-nostdin", "-loglevel", "error", "-re", "-i", str(clip), "-map", "0:v",
+         "-pix_fmt", "yuv420p", "-f", "v4l2", dev], stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    got = Collector()
+    m = Monitor(
+        dev, reference=reference, pose=RollingBaby(), state=CameraState(daynight_hold_s=1.0),
+        on_record=got, learn_reference=False, listen=False,
+        source_config=SourceConfig(open_timeout_s=5.0, read_timeout_s=2.0, backoff_s=0.2,
+                                   backoff_max_s=0.5),
+    )  # fmt: skip
+    try:
+        time.sleep(0.5)  # the writer sets the device's format first
+        m.start()
+        got.wait_for("to_prone", 20)
+    finally:
+        sender.kill()
+        sender.wait()
+        snap = m.close()
+    seen = [r.type for _, r in got.items if r.is_alert or r.stage != "rollover"]
+    assert _in_order(seen, ["stream_up", "day", "night", "to_prone"]), seen
+    assert snap["health"]["frames_processed"] > 10
+
+
 # ------------------------------------------------------------------------------ the page
 
 

@@ -33,6 +33,7 @@ from cribwatch.errors import CribwatchError
 from cribwatch.io import read_text
 from cribwatch.progress import Progress, report
 from cribwatch.rollover.events import METHODS, Detection, Event, EventConfig, run
+from cribwatch.rollover.learned import LearnedPosture
 from cribwatch.rollover.learned import load as load_learned
 from cribwatch.rollover.pose import Sequence, read_sequence
 from cribwatch.rollover.posture import PostureConfig
@@ -258,8 +259,10 @@ def evaluate(
     cfg: EvalConfig | None = None,
     progress: Progress | None = None,
     method: str = "rules",
+    model: LearnedPosture | None = None,
 ) -> dict[str, Any]:
-    """Score a set folder (``*.jsonl`` + ``events.tsv`` [+ ``covered.tsv``])."""
+    """Score a set folder (``*.jsonl`` + ``events.tsv`` [+ ``covered.tsv``]); ``model``: the
+    learned classifier to use instead of the shipped one."""
     cfg = cfg or EvalConfig()
     ecfg = event_cfg or EventConfig()
     d = Path(data)
@@ -271,7 +274,10 @@ def evaluate(
     truth = _read_truth(d)
     if method not in METHODS:
         raise CribwatchError(f"unknown posture method {method!r} (rules, learned or both)")
-    model = None if method == "rules" else load_learned()
+    if method == "rules":
+        model = None
+    elif model is None:
+        model = load_learned()
     c = _Counts()
     for k, f in enumerate(files):
         seq = read_sequence(f)

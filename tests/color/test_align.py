@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cribwatch.color.align import Alignment, align, align_or_refuse, registration_error
+from cribwatch.color.align import (
+    Alignment,
+    align,
+    align_or_refuse,
+    fill_guided,
+    fill_uncovered,
+    photometric_fit,
+    registration_error,
+)
 from cribwatch.color.api import Colorizer
 from cribwatch.color.bank import ReferenceBank
 from cribwatch.color.pairs import PairConfig, generate_pair
@@ -105,3 +113,35 @@ def test_colorizer_realigns_when_the_view_moves(scene_dir: Path) -> None:
     assert col.realigned == 2 and col.alignment is not None and col.alignment.ok
     with pytest.raises(CribwatchError):
         Colorizer(imgs["reference"], recheck_every=-1)
+
+
+def test_photometric_fit_tells_the_right_reference(scene_dir: Path) -> None:
+    imgs, meta = _pair(scene_dir, 0)
+    truth = np.vstack([np.asarray(meta["ref_warp"]["night_to_reference"]), [0, 0, 1]])
+    assert photometric_fit(imgs["night"], imgs["reference"], truth) > 0.9
+    other = _pair(scene_dir, 2)[0]["reference"]  # another photo
+    assert photometric_fit(imgs["night"], other, truth) < 0.5
+
+
+def test_uncovered_pixels_are_coloured_from_similar_pixels_nearby() -> None:
+    import cv2
+
+    h, w = 60, 80
+    truth = np.zeros((h, w, 3), np.float32)
+    truth[:, :40] = (0.15, 0.25, 0.7)  # dark blue left
+    truth[:, 40:] = (0.95, 0.65, 0.25)  # bright orange right
+    night = truth.mean(axis=2)
+    covered = np.zeros((h, w), bool)
+    covered[15:45, 10:70] = True  # the warped reference's footprint
+    lab_t = cv2.cvtColor(truth, cv2.COLOR_RGB2Lab)
+    lab_o = lab_t.copy()
+    lab_o[~covered, 1:] = 0.0  # the scene's lightness, no colour outside the footprint
+    out = np.clip(cv2.cvtColor(lab_o, cv2.COLOR_Lab2RGB), 0, 1)
+    for fill in (fill_uncovered(out, covered), fill_guided(out, covered, night)):
+        assert np.array_equal(fill[covered], out[covered])  # covered pixels untouched
+        lab_f = cv2.cvtColor(fill, cv2.COLOR_RGB2Lab)
+        assert np.abs(lab_f[..., 0] - lab_o[..., 0]).max() < 3.0  # lightness kept (gamut clip)
+        err = np.hypot(*(lab_f[..., 1:] - lab_t[..., 1:]).transpose(2, 0, 1))
+        # away from the colour edge, the fill has the scene's colour
+        assert np.median(err[~covered]) < 3.0 and err[~covered][:, None].mean() < 15.0
+    assert np.array_equal(fill_guided(out, np.ones((h, w), bool), night), out)

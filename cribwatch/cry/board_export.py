@@ -7,8 +7,11 @@ f64: 8 bytes)::
 
     "CWCRYMOD" version:u32 total_bytes:u32 crc32:u32 flags:u32 source_sha256:32 bytes
     model:    bits frames mels in_zp:i32 in_scale:f64  (preceded by n_layers after bits)
-    front end: sr n_fft win hop n_mels eps log_lo log_hi:f64 window:f64[win]
-               (mel_start, mel_count)[n_mels] mel_weights:f64[sum(mel_count)]
+    front end: sr n_fft win hop n_mels eps log_lo log_hi:f64
+               s_max unscaled vshift a_q:i32 c_q:i64 log2g:f64 window_q15:i32[win]
+               (mel_start, mel_count)[n_mels] mel_q15:i32[sum(mel_count)]
+               tw_n tw_re_q30:i32[tw_n/2] tw_im_q30:i32[tw_n/2] lut:i32[129]
+               eps_q:i64[s_max + 1]
     detector: threshold enabled gate_dbfs f0_min f0_max harmonicity_min voiced_share_min keep
               gap min_unit_s k_on n_on m_off min_bout_s onset_shift offset_shift onset_back
               onset_low onset_back_shift sustain_low lag_lo lag_hi
@@ -19,10 +22,13 @@ f64: 8 bytes)::
               w_bytes weights (int8, or int4 packed two per byte, low nibble first), 0-3 pad
     "CWEND\\0\\0\\0"
 
-``crc32`` is zlib's CRC-32 of the whole blob with the crc field read as zero. The tables of
-the front end (analysis window, mel filterbank) and of the pitch filter (Hann window and its
-autocorrelation) are the very arrays the Python code uses, so both sides start from the same
-constants; the derived integers of the post-processing chain (rhythm history, gap, lag range)
+``crc32`` is zlib's CRC-32 of the whole blob with the crc field read as zero. The front end is
+the fixed-point one of :mod:`cribwatch.cry.fixedfront` (blob version 4; versions 1-3 carried the
+float window and filterbank): its integer tables, and the one FFT twiddle table (Q30, of the
+pitch analysis' 1024-point FFT, which the front end's 512-point FFT takes every other entry of),
+are :func:`cribwatch.cry.fixedfront.fixed_tables`, so both sides compute the same integers. The
+pitch filter's tables (Hann window and its autocorrelation) are the very arrays the Python code
+uses; the derived integers of the post-processing chain (rhythm history, gap, lag range)
 are computed here with Python's rounding.
 """
 
@@ -38,13 +44,8 @@ from cribwatch.board.blob import END, VERSION, c_header, fix_crc, pack, write_fi
 from cribwatch.cry import postprocess as pp
 from cribwatch.cry.api import DEFAULT_WEIGHTS
 from cribwatch.cry.audio import SR
-from cribwatch.cry.features import (
-    DEFAULT_FRONTEND,
-    WINDOW_FRAMES,
-    FrontEndConfig,
-    analysis_window,
-    mel_filterbank,
-)
+from cribwatch.cry.features import DEFAULT_FRONTEND, WINDOW_FRAMES, FrontEndConfig
+from cribwatch.cry.fixedfront import S_MAX, UNSCALED, VSHIFT, fixed_tables
 from cribwatch.cry.intref import IntModel
 from cribwatch.deploy.golden import sha256_file
 from cribwatch.deploy.quantize import pack_int4
@@ -83,6 +84,13 @@ class _W:
     def f64(self, *v: float) -> None:
         for x in v:
             self.parts.append(struct.pack("<d", float(x)))
+
+    def i64(self, *v: int) -> None:
+        for x in v:
+            self.parts.append(struct.pack("<q", int(x)))
+
+    def arr_i64(self, a: np.ndarray) -> None:
+        self.parts.append(np.ascontiguousarray(a, dtype="<i8").tobytes())
 
     def arr_f64(self, a: np.ndarray) -> None:
         self.parts.append(np.ascontiguousarray(a, dtype="<f8").tobytes())
@@ -140,18 +148,20 @@ def model_blob(
     # front end
     body.u32(fe.sr, fe.n_fft, fe.win_length, fe.hop_length, fe.n_mels)
     body.f64(fe.eps, fe.log_lo, fe.log_hi)
-    body.arr_f64(np.asarray(analysis_window(fe)))
-    fb = np.asarray(mel_filterbank(fe))
-    starts, counts, weights = [], [], []
-    for m in range(fe.n_mels):
-        nz = np.nonzero(fb[:, m])[0]
-        a, b = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 0)
-        starts.append(a)
-        counts.append(b - a)
-        weights.append(fb[a:b, m])
-    for a, n in zip(starts, counts, strict=True):
-        body.u32(a, n)
-    body.arr_f64(np.concatenate(weights) if weights else np.zeros(0))
+    t = fixed_tables(fe, max(fe.n_fft, pp.PITCH_NFFT))
+    body.u32(S_MAX, UNSCALED, VSHIFT)
+    body.i32(t.a_q)
+    body.i64(t.c_q)
+    body.f64(t.log2g)
+    body.arr_i32(t.window_q15)
+    for a, n in zip(t.mel_start, t.mel_count, strict=True):
+        body.u32(int(a), int(n))
+    body.arr_i32(t.mel_q15)
+    body.u32(t.tw_n)
+    body.arr_i32(t.tw_re_q30)
+    body.arr_i32(t.tw_im_q30)
+    body.arr_i32(t.lut)
+    body.arr_i64(t.eps_q)
     # detector
     body.f64(cfg.threshold)
     body.u32(sum(FILTER_BITS[f] for f in set(cfg.enabled)))

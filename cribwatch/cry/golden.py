@@ -2,7 +2,9 @@
 :mod:`cribwatch.deploy.golden` format.
 
 Per 1 s window (one golden sample each): ``wave`` (float32, 16000 samples), ``logmel``
-(float32, 98 x 64), ``input`` (float32 (1, 1, 98, 64), integer values 0-255: the model input),
+(float32, 98 x 64: the log-mel the board's fixed-point front end stands for,
+:func:`cribwatch.cry.fixedfront.fixed_logmel`), ``input`` (float32 (1, 1, 98, 64), integer
+values 0-255: the model input),
 ``q0`` (int8 input, ``input - 128``), ``q1`` ... ``qN`` (int8 output of every integer layer, the
 names the ONNX QDQ export gives the same tensors), ``logit`` (float32 (1, 1)) and ``score``
 (float32 (1,), the sigmoid). Quantized tensors carry their scale and zero point.
@@ -15,18 +17,22 @@ from pathlib import Path
 import numpy as np
 
 from cribwatch.cry.audio import SR, read_audio
-from cribwatch.cry.features import WINDOW_FRAMES, logmel, to_model_input
+from cribwatch.cry.features import WINDOW_FRAMES
+from cribwatch.cry.fixedfront import fixed_frames, fixed_logmel, fixed_tables, to_pcm16
 from cribwatch.cry.intref import IntModel
 from cribwatch.deploy.golden import Tensor, sha256_file, write_golden
 from cribwatch.errors import CribwatchError
 
 
 def cry_tensors(im: IntModel, wave: np.ndarray) -> list[Tensor]:
-    """Every tensor of one 1 s window through the front end and the integer model."""
+    """Every tensor of one 1 s window through the board's fixed-point front end
+    (:mod:`cribwatch.cry.fixedfront`) and the integer model."""
     if wave.shape[0] != SR:
         raise CribwatchError(f"a golden window is {SR} samples, got {wave.shape[0]}")
-    lm = logmel(wave)
-    u8 = to_model_input(lm)
+    t = fixed_tables()
+    fr = np.lib.stride_tricks.sliding_window_view(to_pcm16(wave), t.win)[:: t.hop]
+    u8, lq = fixed_frames(fr, t)
+    lm = fixed_logmel(lq, t)
     assert lm.shape[0] == WINDOW_FRAMES
     rec: list[np.ndarray] = []
     logit = im.forward(u8[None], rec)

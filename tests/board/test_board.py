@@ -257,7 +257,7 @@ def _error_line(res: subprocess.CompletedProcess[bytes], what: str) -> str:
 def test_bad_models_refused(tmp_path: Path, asan: Path, blob: Path, short_audio: Path) -> None:
     good = blob.read_bytes()
     ver = bytearray(good)
-    ver[8:12] = struct.pack("<I", VERSION - 1)  # the previous format (no onset look-back)
+    ver[8:12] = struct.pack("<I", VERSION - 1)  # the previous format (the float front end)
     newer = bytearray(good)
     newer[8:12] = struct.pack("<I", VERSION + 1)
     shape = bytearray(good)

@@ -1,9 +1,11 @@
-/* cw_frontend.h - streaming log-mel front end (float, double precision), the C twin of
- * cribwatch/cry/features.py: frames of `win` samples every `hop`, periodic Hann window (table
- * from the model blob), zero padding to n_fft, power spectrum / (sum w)^2, triangular mel
- * filters (table from the blob), log(mel + eps) rounded to float32, then the 0-255 model input
- * round_half_even((logmel - log_lo) * 255 / (log_hi - log_lo)) clipped to [0, 255].
- * State lives in the struct; nothing is allocated.
+/* cw_frontend.h - streaming log-mel front end in fixed point, the C twin (bit for bit) of
+ * cribwatch/cry/fixedfront.py: frames of `win` samples every `hop`; per frame a block shift
+ * from its largest sample, the Q15 periodic Hann window, a 512-point real FFT as a scaled
+ * integer FFT of 256 complex points (Q15 twiddles from the blob's one Q30 table), the power,
+ * Q15 mel filters summed in 64 bits, an integer log2 (a 129-entry table) and the 0-255 model
+ * input; every step is spelled out in fixedfront.py's docstring. All tables come from the
+ * model blob. State lives in the struct; nothing is allocated. The same twiddle table, as
+ * doubles, serves the pitch analysis' FFT (cw_fft / cw_rfft below).
  */
 #ifndef CW_FRONTEND_H
 #define CW_FRONTEND_H
@@ -15,20 +17,25 @@
 
 typedef struct {
     const cw_model *m;
-    int16_t ring[CW_MAX_WIN]; /* last `win` samples */
+    int16_t ring[2 * CW_MAX_WIN]; /* last `win` samples, twice: ring[pos .. pos + win) is the frame */
     int ring_pos;
     uint64_t total;    /* samples consumed */
     uint64_t next_end; /* sample count at which the next frame is complete */
-    double wsum2;      /* (sum of the window)^2 */
     int tw_n;          /* size of the FFT the twiddle table is for (shared with the pitch FFT) */
     uint64_t frames_done;
-    double win_tab[CW_MAX_WIN]; /* decoded tables (the blob may be unaligned flash) */
-    double mel_tab[CW_MAX_MELW];
-    double zr[CW_MAX_NFFT / 2], zi[CW_MAX_NFFT / 2], pw[CW_MAX_NFFT / 2 + 1];
-    double tw_re[CW_MAX_TW / 2], tw_im[CW_MAX_TW / 2]; /* the one FFT table */
+    int16_t win_q[CW_MAX_WIN];     /* decoded tables (the blob may be unaligned flash) */
+    uint16_t mel_q[CW_MAX_MELW];
+    int32_t lut[CW_LUT_N];
+    uint64_t eps_q[CW_S_MAX + 1];
+    int32_t z[CW_MAX_NFFT];        /* the FFT's n_fft / 2 complex points, re and im interleaved */
+    uint16_t rev[CW_MAX_NFFT / 2]; /* bit reversal of the n_fft / 2 FFT indices */
+    uint32_t pw[CW_MAX_NFFT / 2 + 1];
+    int32_t tw15_re[CW_MAX_TW / 2], tw15_im[CW_MAX_TW / 2]; /* Q15, from the Q30 table */
+    double tw_re[CW_MAX_TW / 2], tw_im[CW_MAX_TW / 2];     /* the same table as doubles */
     /* the last frame */
     uint64_t frame_index;
-    float logmel[CW_MAX_MELS];
+    int32_t lq[CW_MAX_MELS];   /* Q16 log2 of (mel + eps) * G */
+    float logmel[CW_MAX_MELS]; /* (lq / 2^16 - log2 G) * ln 2, for the golden dump */
     uint8_t u8[CW_MAX_MELS];
 } cw_fe;
 
@@ -43,7 +50,6 @@ size_t cw_fe_push(cw_fe *fe, const int16_t *pcm, size_t n, int *ready);
 /* In-place radix-2 complex FFT of size n (power of two) with twiddles
  * tw[k] = exp(-2 pi i k / (n * tw_stride)) for k < n * tw_stride / 2, stride tw_stride. */
 void cw_fft(double *re, double *im, int n, const double *tw_re, const double *tw_im, int tw_stride);
-void cw_twiddles(double *tw_re, double *tw_im, int n);
 
 /* Real FFT of size n of x, given packed as zr[j] = x[2j], zi[j] = x[2j+1] (j < n/2; both are
  * overwritten), through one complex FFT of size n/2. Writes X[k], k = 0..n/2, as its power

@@ -54,6 +54,26 @@ int32_t cw_rd_i32(const uint8_t *p)
     return v;
 }
 
+int64_t cw_rd_i64(const uint8_t *p)
+{
+    const uint64_t lo = (uint32_t)cw_rd_i32(p), hi = (uint32_t)cw_rd_i32(p + 4);
+    return (int64_t)(lo | (hi << 32));
+}
+
+/* every little-endian i32 of p[0..n) in [lo, hi] */
+static int range_i32(const uint8_t *p, size_t n, long lo, long hi)
+{
+    size_t i;
+    if (!p)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const int32_t v = cw_rd_i32(p + 4 * i);
+        if (v < lo || v > hi)
+            return 0;
+    }
+    return 1;
+}
+
 double cw_rd_f64(const uint8_t *p)
 {
     uint64_t u = (uint64_t)rd_u32(p) | ((uint64_t)rd_u32(p + 4) << 32);
@@ -290,14 +310,21 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     NEED(m->eps > 0 && m->eps <= 1e3 && m->log_lo >= -1e6 && m->log_hi <= 1e6);
     NEED(m->log_hi > m->log_lo);
     FITS(m->n_fft <= CW_MAX_NFFT && m->win <= CW_MAX_WIN);
-    m->window = take(&c, 8u * (size_t)m->win);
-    NEED(range_arr(m->window, (size_t)m->win, 0.0, 1e3)); /* a window: non-negative */
+    m->s_max = get_int(&c, 0, CW_S_MAX, &ok);
+    m->unscaled = get_int(&c, 0, 6, &ok);
+    m->vshift = get_int(&c, 15, 21, &ok);
+    m->a_q = get_i32(&c);
     {
-        double s = 0.0;
-        for (i = 0; i < m->win; i++)
-            s += cw_rd_f64(m->window + 8 * i);
-        NEED(s >= 1e-3);
+        const uint8_t *p8 = take(&c, 8);
+        m->c_q = p8 ? cw_rd_i64(p8) : 0;
     }
+    m->log2g = get_f64(&c);
+    NEED(!c.bad && ok && m->vshift == 15 + m->unscaled && isfinite(m->log2g));
+    /* |t| < 2^23, so t * a_q + c_q stays far inside int64 */
+    NEED(m->a_q > 0 && m->a_q < (1 << 24));
+    NEED(m->c_q > -((int64_t)1 << 60) && m->c_q < ((int64_t)1 << 60));
+    m->window_q = take(&c, 4u * (size_t)m->win);
+    NEED(range_i32(m->window_q, (size_t)m->win, 0, 32767));
     nmw = 0;
     for (i = 0; i < m->n_mels; i++) {
         m->mel_start[i] = get_int(&c, 0, m->n_fft / 2, &ok);
@@ -306,8 +333,23 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
         nmw += m->mel_count[i];
     }
     FITS(nmw <= CW_MAX_MELW);
-    m->mel_w = take(&c, 8u * (size_t)nmw);
-    NEED(range_arr(m->mel_w, (size_t)nmw, 0.0, 1e3)); /* filters: non-negative */
+    m->mel_q = take(&c, 4u * (size_t)nmw);
+    NEED(range_i32(m->mel_q, (size_t)nmw, 0, 32768));
+    m->tw_n = get_int(&c, 2, 1 << 16, &ok);
+    NEED(!c.bad && ok && is_pow2(m->tw_n) && m->tw_n >= m->n_fft);
+    FITS(m->tw_n <= CW_MAX_TW);
+    m->tw_re = take(&c, 4u * (size_t)(m->tw_n / 2));
+    m->tw_im = take(&c, 4u * (size_t)(m->tw_n / 2));
+    NEED(range_i32(m->tw_re, (size_t)(m->tw_n / 2), -(1L << 30), 1L << 30));
+    NEED(range_i32(m->tw_im, (size_t)(m->tw_n / 2), -(1L << 30), 1L << 30));
+    m->lut = take(&c, 4u * CW_LUT_N);
+    NEED(range_i32(m->lut, CW_LUT_N, 0, 65535));
+    m->eps_q = take(&c, 8u * (size_t)(m->s_max + 1));
+    NEED(m->eps_q != NULL);
+    for (i = 0; i <= m->s_max; i++) { /* M + eps < 2^57 + 2^62: no uint64 overflow */
+        const int64_t e = cw_rd_i64(m->eps_q + 8 * i);
+        NEED(e >= 1 && e <= ((int64_t)1 << 62));
+    }
     /* detector */
     m->threshold = get_f64(&c);
     m->enabled = get_u32(&c);
@@ -347,6 +389,8 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     NEED(m->k_on <= m->n_on);
     NEED(m->pitch_frame % 2 == 0 && is_pow2(m->pitch_nfft));
     NEED(m->pitch_nfft >= m->pitch_frame + m->pitch_frame / 2);
+    /* one FFT table for the front end and the pitch analysis */
+    NEED(m->tw_n == (m->n_fft > m->pitch_nfft ? m->n_fft : m->pitch_nfft));
     NEED(m->lag_lo >= 2 && m->lag_lo + 3 <= m->lag_hi && m->lag_hi <= m->pitch_frame / 2);
     FITS(m->pitch_frame <= CW_MAX_PFRAME && m->pitch_nfft <= CW_MAX_PNFFT);
     FITS(m->keep <= CW_MAX_KEEP && m->n_on <= 64);

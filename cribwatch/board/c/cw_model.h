@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define CW_MAGIC "CWCRYMOD"
-#define CW_VERSION 3u
+#define CW_VERSION 4u
 
 /* Compile-time capacities (override with -D to fit another model; see docs/BOARD.md). */
 #ifndef CW_MAX_LAYERS
@@ -47,6 +47,8 @@
 #ifndef CW_MAX_MELW
 #define CW_MAX_MELW 1024 /* non-zero mel filterbank weights */
 #endif
+#define CW_LUT_N 129 /* entries of the log2 table (128 segments) */
+#define CW_S_MAX 15  /* largest block shift */
 #ifndef CW_MAX_PFRAME
 #define CW_MAX_PFRAME 640 /* pitch analysis frame (samples) */
 #endif
@@ -103,9 +105,20 @@ typedef struct {
     /* front end */
     int sr, n_fft, win, hop, n_mels;
     double eps, log_lo, log_hi;
-    const uint8_t *window;    /* f64 x win */
+    /* the fixed-point front end (cribwatch/cry/fixedfront.py): block shift up to s_max, the
+     * FFT input x * window << s >> vshift, the first `unscaled` FFT stages without the 1/2
+     * scaling, model input clip((t * a_q + c_q + 2^31) >> 32, 0, 255) of the Q16 log2 t */
+    int s_max, unscaled, vshift;
+    int32_t a_q;
+    int64_t c_q;
+    double log2g;             /* log2 of the scale G (for the golden log-mel only) */
+    const uint8_t *window_q;  /* i32 x win: Q15 periodic Hann, 0..32767 */
     int mel_start[CW_MAX_MELS], mel_count[CW_MAX_MELS];
-    const uint8_t *mel_w;     /* f64 x sum(mel_count) */
+    const uint8_t *mel_q;     /* i32 x sum(mel_count): Q15 filters, 0..32768 */
+    int tw_n;                 /* the one FFT table: exp(-2 pi i k / tw_n), k < tw_n / 2 */
+    const uint8_t *tw_re, *tw_im; /* i32 Q30 x tw_n/2 */
+    const uint8_t *lut;       /* i32 x 129: Q16 log2(1 + f) - f at f = i / 128 */
+    const uint8_t *eps_q;     /* i64 x (s_max + 1): eps in the integer scale of shift s */
     /* model */
     int bits, n_layers, frames, mels;
     int32_t in_zp;
@@ -132,5 +145,6 @@ uint32_t cw_crc32(const uint8_t *p, size_t n, uint32_t crc);
 /* Little-endian readers (alignment-free). */
 int32_t cw_rd_i32(const uint8_t *p);
 double cw_rd_f64(const uint8_t *p);
+int64_t cw_rd_i64(const uint8_t *p);
 
 #endif

@@ -66,6 +66,7 @@ class ColorNetConfig:
         "std_eps": (0, 1),
         "std_gain": (0, 10),
         "gate_full_at": (1e-6, 1),
+        "stem_stride": (1, 4),
     }
 
     attention: bool = True
@@ -86,6 +87,10 @@ class ColorNetConfig:
     """Standardised L enters as ``0.5 + std_gain * z``, about the range of the other inputs."""
     gate_full_at: float = 0.5
     """SSIM map value from which the reference-copy gate may open fully (``min(1, m / t)``)."""
+    stem_stride: int = 1
+    """Stride of both encoders' first convolution: 1 works the first level at model
+    resolution; 2 works every level at half of it (a quarter of the MACs) and the two heads'
+    outputs are upsampled (bilinear) to model resolution inside the network."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class TrainConfig:
         "cf_weight": (0, 1000),
         "gate_weight": (0, 1000),
         "own_weight": (0, 1000),
+        "distil_weight": (0, 1000),
         "misalign": (0, 0.5),
         "net_crop": (0, 4096),
         "ckpt_every": (1, 1_000_000_000),
@@ -139,6 +145,10 @@ class TrainConfig:
     own_weight: float = 0.0
     """Weight of the Huber term of the network's own ab (before the gate) on the changed
     pixels: the colour predicted from the night frame is what fills changed regions."""
+    distil_weight: float = 0.0
+    """Weight of the distillation term (0 = off; needs a teacher network): Huber distance of
+    the composed ab to the teacher's, plus the absolute difference of the two gates, on the
+    same inputs (:func:`cribwatch.color.train.train`'s ``teacher``)."""
     crop: tuple[float, float] = (0.7, 1.0)
     """Crop side as a fraction of the frame side (drawn per side)."""
     misalign: float = 0.03

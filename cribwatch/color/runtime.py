@@ -74,6 +74,9 @@ L8_TABLE = np.round(L_TABLE * 2.55).astype(np.uint8)
 """L of each grey level in OpenCV's 8-bit Lab encoding (``L * 255 / 100``)."""
 F_TABLE = (np.arange(256, dtype=np.float32) / np.float32(255.0)).reshape(1, 256)
 """Each 8-bit grey level as a float32 in [0, 1]."""
+FG_TABLE = np.ascontiguousarray(np.stack([F_TABLE, G_TABLE], axis=2), dtype=np.float32)
+"""Two-channel table: each grey level as [0, 1] and as the guide ``L / 100`` (one pass,
+one area shrink for both)."""
 
 
 def odd_kernel(sigma: float) -> int:
@@ -252,6 +255,43 @@ def guided_upsample_np(
     return out
 
 
+def guided_coeffs_np(
+    guide_lr: np.ndarray,
+    src_lr: np.ndarray,
+    radius: int,
+    eps: float,
+    scale: tuple[float, ...] | None = None,
+    offset: tuple[float, ...] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The low-resolution half of :func:`guided_upsample_np`: the smoothed linear
+    coefficients ``(a, b)``, each (h, w, C) float32 and contiguous, with ``a * guide + b``
+    the filtered ``src`` (times ``scale``, plus ``offset``, per channel, folded in here).
+    The same arithmetic as :func:`guided_upsample_np` (box means over valid pixels only)."""
+    h, w = guide_lr.shape
+    counts = cv2.boxFilter(
+        np.ones((h, w), np.float32),
+        -1,
+        (2 * radius + 1, 2 * radius + 1),
+        normalize=False,
+        borderType=cv2.BORDER_CONSTANT,
+    )
+    gi = guide_lr[..., None]
+    mean_i = _box_mean(guide_lr, radius, counts)[..., None]
+    mean_p = _box_mean(src_lr, radius, counts)
+    cov = _box_mean(gi * src_lr, radius, counts) - mean_i * mean_p
+    var = _box_mean(guide_lr * guide_lr, radius, counts)[..., None] - mean_i * mean_i
+    a = cov / (var + np.float32(eps))
+    b = mean_p - a * mean_i
+    a = _box_mean(a, radius, counts).reshape(h, w, -1)
+    b = _box_mean(b, radius, counts).reshape(h, w, -1)
+    if scale is not None:
+        k = np.asarray(scale, np.float32).reshape(1, 1, -1)
+        a, b = a * k, b * k
+    if offset is not None:
+        b = b + np.asarray(offset, np.float32).reshape(1, 1, -1)
+    return np.ascontiguousarray(a, dtype=np.float32), np.ascontiguousarray(b, dtype=np.float32)
+
+
 @dataclass(frozen=True)
 class RuntimeConfig:
     """Settings of the deployable pipeline (the rest travels in the ONNX file's metadata)."""
@@ -302,6 +342,15 @@ class ColorRuntime:
         self.outputs = [o.name for o in self.session.get_outputs()]
         self._ref: dict[str, Any] = {}
         self._ref_size: tuple[int, int] | None = None
+        self._buf: dict[str, np.ndarray] = {}
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A full-resolution work buffer kept across frames: fresh 1-4 MB arrays every frame
+        cost page faults that took longer than the arithmetic on this CPU."""
+        buf = self._buf.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buf[name] = np.empty(shape, dtype)
+        return buf
 
     @property
     def uses_reference(self) -> bool:
@@ -323,11 +372,16 @@ class ColorRuntime:
         gray = small @ np.array([0.299, 0.587, 0.114], np.float32)
         full = np.clip(shrink(rf, size), 0.0, 1.0)
         gray = np.ascontiguousarray(gray, dtype=np.float32)
+        # the reference's full-resolution chroma in the post stage's channel layout
+        # ([slot of L, a + 128, b + 128]: OpenCV's 8-bit Lab encoding, before rounding)
+        lab_hr = cv2.cvtColor(full, cv2.COLOR_RGB2Lab)
+        lab_hr[..., 0] = 0.0
+        lab_hr[..., 1:] += np.float32(128.0)
         self._ref = {
             "ref_lab": np.ascontiguousarray(ref_lab[None], dtype=np.float32),
             "gray": gray,
             "ssim_side": ssim_reference_np(gray, self.ssim),
-            "ab_hr": cv2.split(cv2.cvtColor(full, cv2.COLOR_RGB2Lab))[1:],
+            "ab_hr": np.ascontiguousarray(lab_hr, dtype=np.float32),
         }
         self._ref_size = (int(size[0]), int(size[1]))
 
@@ -343,16 +397,23 @@ class ColorRuntime:
                 f"{self._ref_size}"
             )
         s = self.size
-        # 8-bit to float32 [0, 1] in one table pass, then the area shrink (no clip needed:
-        # an average of values in [0, 1] stays there)
-        n = shrink(cv2.LUT(night, F_TABLE), (s, s))
+        # 8-bit to float32 [0, 1] and to the guide L / 100 in one two-channel table pass,
+        # then one area shrink for both (no clip needed: an average of values in [0, 1]
+        # stays there)
+        small = shrink(cv2.LUT(cv2.merge([night, night]), FG_TABLE), (s, s))
+        n = np.ascontiguousarray(small[..., 0])
         feeds = {"night_l": (_srgb_to_l(n) * np.float32(1.0 / L_SCALE))[None, None]}
         if self.uses_reference:
             feeds["ref_lab"] = self._ref["ref_lab"]
             if "smap" in self.inputs:
                 smap = ssim_attention_map_np(n, None, self.ssim, self._ref["ssim_side"])
                 feeds["smap"] = smap[None, None]
-        feeds["_g_hr"] = cv2.LUT(night, G_TABLE)
+        feeds["_g_lr"] = np.ascontiguousarray(small[..., 1])
+        # the full-resolution guide once per output channel (OpenCV's arithmetic wants equal
+        # channel counts; a table pass is cheaper than broadcasting)
+        hw3 = (*night.shape, 3)
+        n3 = cv2.merge([night, night, night], dst=self._buffer("n3", hw3, np.uint8))
+        feeds["_g3"] = cv2.LUT(n3, G_TABLE, dst=self._buffer("g3", hw3, np.float32))
         feeds["_l8"] = cv2.LUT(night, L8_TABLE)
         return feeds
 
@@ -363,30 +424,54 @@ class ColorRuntime:
         )
 
     def post(self, outs: list[np.ndarray], feeds: dict[str, np.ndarray]) -> np.ndarray:
-        """Guided upsampling, reference mixing and Lab -> RGB: (H, W, 3) uint8.
+        """Guided upsampling, reference mixing and Lab -> RGB: (H, W, 3) uint8 (see
+        :meth:`post_lab8`; the last step is OpenCV's table-driven 8-bit Lab -> RGB)."""
+        return cv2.cvtColor(self.post_lab8(outs, feeds), cv2.COLOR_Lab2RGB)
 
-        The last step works in OpenCV's 8-bit Lab encoding (L from a table of the night
-        frame's grey levels, a and b offset by 128, rounded and saturated), the form its
-        table-driven Lab -> RGB conversion takes; the output is 8-bit RGB anyway."""
+    def post_lab8(self, outs: list[np.ndarray], feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """Guided upsampling and reference mixing: (H, W, 3) uint8 in OpenCV's 8-bit Lab
+        encoding (``L * 255 / 100``, ``a + 128``, ``b + 128``); a work buffer, valid until
+        the next call.
+
+        float32 throughout, and at full resolution every step works on one three-channel
+        image laid out as OpenCV's 8-bit Lab (``[L slot, a + 128, b + 128]``): the guided
+        filter's coefficients of ``[gate, a, b]`` (the ``+ 128`` and the ``AB_SCALE`` folded
+        into them at model resolution) are upsampled in two calls and applied as
+        ``a * guide + b`` in two more; the gate, clipped to [0, 1], blends the network's
+        chroma with the reference's (``cv2.blendLinear``, one call); the result is rounded
+        and saturated to 8 bits, the night frame's L (a table of its grey levels) goes into
+        the first channel. The same arithmetic as the per-plane form of
+        :func:`guided_upsample_np` up to float rounding: a and b differ from it by at most
+        one 8-bit level (``tests/color/test_runtime.py`` checks it)."""
         s = self.size
-        g_hr = feeds["_g_hr"]
-        g_lr = shrink(g_hr, (s, s))
-        parts = [outs[0][0].transpose(1, 2, 0)]
+        ab = outs[0][0]
+        gate = outs[1][0, 0] if len(outs) > 1 else np.zeros((s, s), np.float32)
+        src = cv2.merge([np.asarray(gate, np.float32), *np.asarray(ab, np.float32)])
+        a, b = guided_coeffs_np(
+            feeds["_g_lr"],
+            src,
+            self.cfg.radius,
+            self.cfg.eps,
+            (1.0, AB_SCALE, AB_SCALE),
+            (0.0, 128.0, 128.0),
+        )
+        g3 = feeds["_g3"]
+        hw = (g3.shape[1], g3.shape[0])
+        p = cv2.resize(a, hw, dst=self._buffer("p", g3.shape, np.float32))
+        q = cv2.resize(b, hw, dst=self._buffer("q", g3.shape, np.float32))
+        cv2.multiply(p, g3, dst=p)
+        cv2.add(p, q, dst=p)
         if len(outs) > 1:
-            parts.append(outs[1][0].transpose(1, 2, 0))
-        src = np.ascontiguousarray(np.concatenate(parts, axis=2), dtype=np.float32)
-        scale = (AB_SCALE, AB_SCALE, 1.0)[: src.shape[2]]
-        planes = guided_upsample_np(g_lr, src, g_hr, self.cfg.radius, self.cfg.eps, scale)
-        ab = planes[:2]
-        if len(planes) > 2:
-            # ab + gate (ref_ab - ab): the gate mixes reference and network chroma
-            gate = cv2.max(cv2.min(planes[2], 1.0), 0.0)
-            ab = [
-                cv2.add(a, cv2.multiply(gate, cv2.subtract(r, a)))
-                for a, r in zip(ab, self._ref["ab_hr"], strict=True)
-            ]
-        lab8 = cv2.merge([feeds["_l8"], *(cv2.add(c, 128.0, dtype=cv2.CV_8U) for c in ab)])
-        return cv2.cvtColor(lab8, cv2.COLOR_Lab2RGB)
+            # ab + gate (ref_ab - ab) = (1 - gate) ab + gate ref_ab
+            g = cv2.extractChannel(p, 0, dst=self._buffer("g", g3.shape[:2], np.float32))
+            cv2.min(g, 1.0, dst=g)
+            cv2.max(g, 0.0, dst=g)
+            w = cv2.subtract(1.0, g, dst=self._buffer("w", g3.shape[:2], np.float32))
+            p = cv2.blendLinear(p, self._ref["ab_hr"], w, g, dst=q)
+        # round and saturate to 8 bits (a + 128 and b + 128 are never negative: |ab| <= 110)
+        lab8 = cv2.convertScaleAbs(p, dst=self._buffer("lab8", g3.shape, np.uint8))
+        cv2.insertChannel(feeds["_l8"], lab8, 0)
+        return lab8
 
     def __call__(self, night: np.ndarray) -> np.ndarray:
         feeds = self.pre(night)

@@ -243,6 +243,35 @@ def loss_terms(
     return loss, parts
 
 
+def distil_loss(
+    pred: Tensor, gate: Tensor | None, t_pred: Tensor, t_gate: Tensor | None, delta: float
+) -> Tensor:
+    """Distillation term: Huber distance (in units of ``delta``) of the student's composed
+    normalised ab to the teacher's, plus the mean absolute difference of the two gates."""
+    d = F.huber_loss(pred, t_pred, delta=delta) / delta
+    if gate is not None and t_gate is not None:
+        d = d + (gate - t_gate).abs().mean()
+    return d
+
+
+def load_teacher(path: Path, ssim_cfg: SSIMMapConfig, size: int) -> ColorNet:
+    """A trained colour network (weights or checkpoint) as a frozen teacher, in eval mode.
+    Its SSIM map settings and model resolution must be the student's (same inputs)."""
+    state = load_checkpoint(Path(path))
+    cfg = from_mapping(ColorNetConfig, state["config"], f"{path}: config")
+    t_ssim = from_mapping(SSIMMapConfig, state["ssim_config"], f"{path}: ssim_config")
+    if t_ssim != ssim_cfg or cfg.size != size:
+        raise CribwatchError(
+            f"{path}: teacher's SSIM map settings or model resolution differ from the student's"
+        )
+    teacher = ColorNet(cfg)
+    teacher.load_state_dict(state["model"])
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher
+
+
 def _crop_all(
     tensors: list[Tensor | None], crop: int, rng: np.random.Generator, channels_last: bool
 ) -> list[Any]:
@@ -318,6 +347,7 @@ class _Run:
     step: int = 0
     elapsed: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    teacher: ColorNet | None = None
 
 
 def _resumed_configs(
@@ -386,6 +416,12 @@ def _train_step(run: _Run, sampler: PairSampler) -> dict[str, float]:
     pred, own_ab, gate = run.ddp(night_l, ref_lab, smap, True)
     may_open = (smap >= net_cfg.gate_full_at).to(smap.dtype) if smap is not None else None
     loss, parts = loss_terms(pred, tgt, mask, cfg, own_ab, gate, may_open)
+    if run.teacher is not None and cfg.distil_weight > 0:
+        with torch.no_grad():
+            t_pred, _, t_gate = run.teacher(night_l, ref_lab, smap, True)
+        d = distil_loss(pred, gate, t_pred, t_gate, cfg.huber_delta)
+        loss = loss + cfg.distil_weight * d
+        parts["distil"] = float(d.detach())
     run.opt.zero_grad(set_to_none=True)
     loss.backward()
     run.opt.step()
@@ -431,11 +467,14 @@ def train(
     ssim_cfg: SSIMMapConfig | None = None,
     command: str | None = None,
     stop_after: int | None = None,
+    teacher: Path | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) a :class:`ColorNet` on the pair set ``data``; returns the final
     checkpoint dict (also written to ``out`` by rank 0). ``progress(step, steps)`` is called
     after every step on rank 0. ``stop_after`` ends this invocation after that many steps, as
-    an interruption would (tests of ``resume``)."""
+    an interruption would (tests of ``resume``). ``teacher`` (weights of a trained network,
+    same SSIM settings and resolution) is distilled with ``cfg.distil_weight``; a resumed run
+    reuses the teacher its checkpoint names when none is given."""
     torch.set_num_threads(cfg.threads)
     rank, world = _setup_dist()
     out = Path(out)
@@ -447,6 +486,14 @@ def train(
     run = _new_run(data, cfg, net_cfg, ssim_cfg, rank, world)
     if state is not None:
         _restore(run, state, out, rank)
+    if teacher is None and state is not None and state.get("meta", {}).get("teacher"):
+        teacher = Path(state["meta"]["teacher"])
+    if cfg.distil_weight > 0 and teacher is None:
+        raise CribwatchError("distil_weight > 0 needs a teacher network")
+    if teacher is not None:
+        run.teacher = load_teacher(teacher, ssim_cfg, net_cfg.size)
+        if cfg.channels_last:
+            run.teacher = run.teacher.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     sampler = PairSampler(data, net_cfg.size, cfg)
     _wrap(run)
     run.meta = {
@@ -456,6 +503,9 @@ def train(
         "world_size": world,
         "command": command,
     }
+    if teacher is not None:
+        run.meta["teacher"] = str(teacher)
+        run.meta["teacher_sha256"] = sha256_file(Path(teacher))
     t_start = time.monotonic() - run.elapsed
     acc: dict[str, float] = {}
     acc_n = 0

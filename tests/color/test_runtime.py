@@ -146,3 +146,58 @@ def test_runtime_process_needs_no_torch(weights: Path, tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def _post_lab8_per_plane(rt: ColorRuntime, outs: list[np.ndarray], night: np.ndarray) -> np.ndarray:
+    """The post stage as it was before issue 27 (one plane at a time, mixing as
+    ``ab + gate (ref_ab - ab)``, ``+ 128`` in the 8-bit conversion): the reference form."""
+    import cv2
+
+    from cribwatch.color.runtime import G_TABLE, L8_TABLE, guided_upsample_np, shrink
+
+    s = rt.size
+    g_hr = cv2.LUT(night, G_TABLE)
+    g_lr = shrink(g_hr, (s, s))
+    parts = [outs[0][0].transpose(1, 2, 0)]
+    if len(outs) > 1:
+        parts.append(outs[1][0].transpose(1, 2, 0))
+    src = np.ascontiguousarray(np.concatenate(parts, axis=2), dtype=np.float32)
+    scale = (110.0, 110.0, 1.0)[: src.shape[2]]
+    planes = guided_upsample_np(g_lr, src, g_hr, rt.cfg.radius, rt.cfg.eps, scale)
+    ab = planes[:2]
+    if len(planes) > 2:
+        gate = np.clip(planes[2], 0.0, 1.0)
+        ref_ab = [rt._ref["ab_hr"][..., k] - np.float32(128.0) for k in (1, 2)]
+        ab = [a + gate * (r - a) for a, r in zip(ab, ref_ab, strict=True)]
+    chans = [cv2.add(c, 128.0, dtype=cv2.CV_8U) for c in ab]
+    return np.asarray(cv2.merge([cv2.LUT(night, L8_TABLE), *chans]))
+
+
+@pytest.mark.parametrize("shape", [(48, 64), (61, 83)])
+def test_post_matches_per_plane_form(
+    weights: Path, pair_set: Path, tmp_path: Path, shape: tuple[int, int]
+) -> None:
+    """The fused three-channel post stage (float32, work buffers, blendLinear mixing) gives
+    the per-plane form's 8-bit Lab: L identical, a and b within one level (float rounding
+    at a .5 boundary), and almost every pixel identical."""
+    import cv2
+
+    model = tmp_path / "net.onnx"
+    export(weights, "onnx", model)
+    rt = ColorRuntime(model)
+    for pair in sorted(p for p in pair_set.iterdir() if p.is_dir())[:2]:
+        night = np.round(read_gray(pair / "night.png") * 255).astype(np.uint8)
+        ref = np.round(read_rgb(pair / "reference.png") * 255).astype(np.uint8)
+        night = cv2.resize(night, shape[::-1], interpolation=cv2.INTER_LINEAR)
+        ref = cv2.resize(ref, shape[::-1], interpolation=cv2.INTER_LINEAR)
+        rt.set_reference(ref)
+        feeds = rt.pre(night)
+        outs = rt.model(feeds)
+        want = _post_lab8_per_plane(rt, outs, night)
+        got = rt.post_lab8(outs, feeds).copy()
+        diff = np.abs(got.astype(int) - want.astype(int))
+        assert np.array_equal(got[..., 0], want[..., 0])
+        assert diff.max() <= 1
+        assert (diff > 0).mean() < 0.01
+        rgb = rt.post(outs, feeds)
+        assert np.array_equal(rgb, cv2.cvtColor(got, cv2.COLOR_Lab2RGB))

@@ -175,3 +175,29 @@ def test_negative_families_and_index(tmp_path: Path) -> None:
     assert len(spans) == len(parts[0]) and audio.shape[0] >= spans[-1][1] * 16000 - 1
     with pytest.raises(CribwatchError, match="data fetch"):
         negative_files(tmp_path / "nowhere", "fit")
+
+
+def test_shipped_embedding_cascade_needs_both_stages_and_streams_like_offline() -> None:
+    from cribwatch.cry.api import WEIGHTS_DIR, load_filter_config
+    from cribwatch.cry.audio import read_audio
+    from cribwatch.cry.pretrained import CascadeScorer
+
+    model = WEIGHTS_DIR / "cry_verifier_emb.npz"
+    sc = make_scorer(model)
+    assert isinstance(sc, CascadeScorer) and sc.gate == 0.95
+    assert sc.verifier.head.kind == "embedding" and sc.verifier.model.has_embedding
+    cfg = load_filter_config(None, model)
+    assert cfg.threshold == 0.7 and cfg.confirm_score == 0.0
+    demo = Path(__file__).resolve().parents[2] / "cribwatch/demo/samples/cry/demo.flac"
+    x = read_audio(demo)
+    off = detect_offline(x, sc, cfg)
+    assert off, "the demo sample's cry is found by the embedding cascade"
+    assert 0 < sc.verifier_calls < sc.windows  # the verifier ran only where the CNN flagged
+    det = CryDetector(model)
+    msgs = []
+    for i in range(0, len(x), 4000):
+        msgs += det.push(x[i : i + 4000])
+    msgs += det.close()
+    d = [m.to_dict() for m in msgs]
+    assert [m for m in d if m["type"] == "end"] == [{"type": "end", **e.to_dict()} for e in off]
+    assert [m["type"] for m in d] == ["alert", "end"] * len(off)

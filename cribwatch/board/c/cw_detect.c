@@ -19,6 +19,7 @@ void cw_det_reset(cw_det *d)
     d->k = d->bout_first = d->bout_last = 0;
     d->prev_last = -1;
     d->n_shist = 0;
+    d->infer_k = -2; /* no window scored yet */
     d->bout_score = d->bout_emitted = d->bout_onset = 0.0;
     memset(d->ring, 0, sizeof d->ring);
 }
@@ -287,7 +288,10 @@ static void do_window(cw_det *d, const cw_callbacks *cb)
         for (i = 0; i < m->mels; i++)
             q[i] = (int8_t)((int)u[i] - 128);
     }
-    d->last_logit = cw_infer(m, &d->ws, d->q0, NULL, NULL);
+    /* the window right after the last one scored shares rows of the first layer with it */
+    d->last_logit = cw_infer_ex(m, &d->ws, d->q0,
+                                d->infer_k == d->k - 1 ? m->hop_samples / m->hop : 0, NULL, NULL);
+    d->infer_k = d->k;
     d->last_score = cw_score(m, d->last_logit);
     /* level: mean square of the whole window (exact integer sum; Python averages 0.1 s
      * blocks in float64, equal within float rounding) */

@@ -65,6 +65,7 @@ typedef struct cw_det_s {
     int n_recent;
     int in_bout, quiet, alerted;
     int64_t k, bout_first, bout_last, prev_last;
+    int64_t infer_k; /* the window the model last scored (its first layer is reused) */
     double bout_score, bout_emitted, bout_onset;
     double shist[CW_MAX_BACK + 64]; /* scores of the last onset_back + n_on windows */
     int n_shist;

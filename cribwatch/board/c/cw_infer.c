@@ -230,7 +230,7 @@ static void pad_channel(const cw_layer *L, const int8_t *xc, int8_t *P)
  * registers, sum (x - zp) w = sum x w - zp sum w, the columns shared by neighbouring outputs
  * loaded once; a row of accumulators, then its requantization */
 CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const int8_t *w, int co,
-                                     int8_t *yo, int32_t *acc)
+                                     int8_t *yo, int32_t *acc, int oy0, int oy1)
 {
     const int s = L->stride, PW = L->in_w + 2 * L->pad, OW = L->out_w;
     const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
@@ -240,7 +240,7 @@ CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const i
     const uint32_t M = MULT(L, co);
     const int rs = RSH(L, co);
     int oy, ox;
-    for (oy = 0; oy < L->out_h; oy++, yo += OW) {
+    for (oy = oy0, yo += (long)oy0 * OW; oy < oy1; oy++, yo += OW) {
         const int8_t *r0 = P + (long)oy * s * PW, *r1 = r0 + PW, *r2 = r1 + PW;
         if (s == 1) {
             int32_t a0 = r0[0], b0 = r1[0], c0 = r2[0], a1 = r0[1], b1 = r1[1], c1 = r2[1];
@@ -273,18 +273,32 @@ CW_NOINLINE static void conv3_padded(const cw_layer *L, const int8_t *P, const i
     }
 }
 
-static void conv_general(const cw_layer *L, const int8_t *x, int8_t *y, cw_infer_ws *ws)
+/* the padded 3x3 path applies to L */
+static int padded_path(const cw_layer *L)
+{
+    const int cin_g = L->groups != 1 ? 1 : L->cin;
+    return cin_g == 1 && L->kh == 3 && L->kw == 3 && L->out_w <= CW_MAX_ROW &&
+           (long)(L->in_h + 2 * L->pad) * (L->in_w + 2 * L->pad) <= CW_MAX_PAD;
+}
+
+/* A general convolution; output rows [keep_lo, keep_hi) are already in y (see cw_infer_ex)
+ * and are not computed again (keep_lo >= keep_hi: none). */
+static void conv_general(const cw_layer *L, const int8_t *x, int8_t *y, cw_infer_ws *ws,
+                         int keep_lo, int keep_hi)
 {
     const int H = L->in_h, W = L->in_w, dw = L->groups != 1, cin_g = dw ? 1 : L->cin;
     const int k = cin_g * L->kh * L->kw, ohw = L->out_h * L->out_w;
     int co, oy, ox;
-    if (cin_g == 1 && L->kh == 3 && L->kw == 3 &&
-        (long)(H + 2 * L->pad) * (W + 2 * L->pad) <= CW_MAX_PAD && L->out_w <= CW_MAX_ROW) {
+    if (padded_path(L)) {
+        if (keep_lo >= keep_hi)
+            keep_lo = keep_hi = L->out_h;
         for (co = 0; co < L->cout; co++) {
+            const int8_t *w = channel_weights(L, co, k, ws->wk);
+            int8_t *yo = y + (long)co * ohw;
             if (co == 0 || dw)
                 pad_channel(L, x + (long)(dw ? co : 0) * H * W, ws->pad);
-            conv3_padded(L, ws->pad, channel_weights(L, co, k, ws->wk), co, y + (long)co * ohw,
-                         ws->row);
+            conv3_padded(L, ws->pad, w, co, yo, ws->row, 0, keep_lo);
+            conv3_padded(L, ws->pad, w, co, yo, ws->row, keep_hi, L->out_h);
         }
         return;
     }
@@ -321,18 +335,48 @@ static void fc(const cw_layer *L, const int8_t *x, int8_t *y, int8_t *wk)
     }
 }
 
-int8_t cw_infer(const cw_model *m, cw_infer_ws *ws, const int8_t *q0, cw_layer_cb cb, void *ctx)
+/* Rows of layer 0's output that window k+1 shares with window k when its input starts `shift`
+ * frames later: output row r reads input rows [r s - pad, r s - pad + kh), so the new row r
+ * equals the old row r + shift / s when neither touches the padding. Sets [*lo, *hi) and
+ * returns the row shift, or 0 when nothing can be reused. */
+static int shared_rows(const cw_layer *L, int shift, int *lo, int *hi)
+{
+    const int s = L->stride, rs = shift > 0 && shift % s == 0 ? shift / s : 0;
+    const int first = (L->pad + s - 1) / s;             /* no top padding */
+    const int lo_pad = (L->in_h - L->kh + L->pad) / s;  /* no bottom padding */
+    const int last_old = lo_pad < L->out_h - 1 ? lo_pad : L->out_h - 1;
+    *lo = first;
+    *hi = last_old - rs + 1;
+    if (L->kind != CW_CONV || !padded_path(L) || L->groups != 1 || rs == 0 || *hi <= *lo)
+        return *lo = *hi = 0;
+    return rs;
+}
+
+int8_t cw_infer_ex(const cw_model *m, cw_infer_ws *ws, const int8_t *q0, int shift,
+                   cw_layer_cb cb, void *ctx)
 {
     const int8_t *x = q0;
     int i, cur = 0;
     for (i = 0; i < m->n_layers; i++) {
         const cw_layer *L = &m->layers[i];
-        int8_t *y = ws->act[cur];
+        int8_t *y = i == 0 ? ws->l0 : ws->act[cur];
         if (L->kind == CW_CONV) {
-            if (L->kh == 1 && L->kw == 1 && L->stride == 1 && L->pad == 0 && L->groups == 1)
+            int lo = 0, hi = 0;
+            if (L->kh == 1 && L->kw == 1 && L->stride == 1 && L->pad == 0 && L->groups == 1) {
                 conv_pointwise(L, x, y, ws->wk);
-            else
-                conv_general(L, x, y, ws);
+            } else {
+                if (i == 0 && shared_rows(L, shift, &lo, &hi)) {
+                    /* move the previous window's rows into place, channel by channel */
+                    const int rs = shared_rows(L, shift, &lo, &hi), ow = L->out_w;
+                    int c;
+                    for (c = 0; c < L->cout; c++) {
+                        int8_t *yc = y + (long)c * L->out_h * ow;
+                        memmove(yc + (long)lo * ow, yc + (long)(lo + rs) * ow,
+                                (size_t)(hi - lo) * (size_t)ow);
+                    }
+                }
+                conv_general(L, x, y, ws, lo, hi);
+            }
         } else if (L->kind == CW_GAP) {
             gap(L, x, y);
         } else {
@@ -341,9 +385,15 @@ int8_t cw_infer(const cw_model *m, cw_infer_ws *ws, const int8_t *q0, cw_layer_c
         if (cb)
             cb(ctx, i, y, L->cout * L->out_h * L->out_w);
         x = y;
-        cur ^= 1;
+        if (i > 0)
+            cur ^= 1;
     }
     return x[0];
+}
+
+int8_t cw_infer(const cw_model *m, cw_infer_ws *ws, const int8_t *q0, cw_layer_cb cb, void *ctx)
+{
+    return cw_infer_ex(m, ws, q0, 0, cb, ctx);
 }
 
 double cw_logit(const cw_model *m, int8_t q)

@@ -16,6 +16,7 @@
 #include "cw_model.h"
 
 typedef struct {
+    int8_t l0[CW_MAX_ACT]; /* the first layer's output, kept for the next window */
     int8_t act[2][CW_MAX_ACT];
     int8_t wk[CW_MAX_KSIZE]; /* one output channel's unpacked weights */
     int8_t pad[CW_MAX_PAD];  /* one input channel with its zero-point border (3x3 kernels) */
@@ -27,6 +28,13 @@ typedef void (*cw_layer_cb)(void *ctx, int layer, const int8_t *q, int n);
 
 /* Runs the model on q0 (frames * mels int8: model input u8 - 128). Returns the int8 logit. */
 int8_t cw_infer(const cw_model *m, cw_infer_ws *ws, const int8_t *q0, cw_layer_cb cb, void *ctx);
+
+/* The same, for the window whose input starts `shift` frames after that of the previous call
+ * on this workspace (same model): the first layer's output rows the two windows share are
+ * taken from that call instead of computed again (the same integers). shift <= 0: nothing is
+ * reused. cw_infer is cw_infer_ex with shift 0. */
+int8_t cw_infer_ex(const cw_model *m, cw_infer_ws *ws, const int8_t *q0, int shift,
+                   cw_layer_cb cb, void *ctx);
 
 /* Dequantized logit and its sigmoid, as Python computes them. */
 double cw_logit(const cw_model *m, int8_t q);

@@ -17,14 +17,19 @@ OpenCV's ``findTransformECC``):
    (:attr:`AlignConfig.levels`, each level twice the size of the one before);
 4. **confidence**: the zero-mean normalised correlation of the two structure images over the
    pixels the warped reference covers (1 = identical structure, about 0 for unrelated scenes);
-   with the covered fraction and the warp's own shape (zoom, shear, shift) it decides whether
-   the views match (:meth:`Alignment.check`). A reference of another scene is refused with one
-   line (:class:`~cribwatch.errors.CribwatchError`).
+   with the layout correlation (heavily blurred grey frames), the photometric fit
+   (:func:`photometric_fit`: how well a NIR-like mix of the reference's colour channels under
+   a smooth illumination explains the night frame), the covered fraction and the warp's own
+   shape (zoom, shear) it decides whether the views match (:meth:`Alignment.check`). A
+   reference of another scene is refused with one line
+   (:class:`~cribwatch.errors.CribwatchError`).
 
 The warp is a 3x3 matrix that maps a night-frame pixel (full resolution, pixel centres at
 integers) to the reference pixel that shows the same point. :meth:`Alignment.warp` resamples a
 reference onto the night frame's grid; pixels the reference does not cover are filled by
-mirroring its edge (the colour network's gate sees the mismatch there and uses its own colour).
+mirroring its edge, and the colour output there is then replaced by :func:`fill_guided`
+(the colour of covered pixels nearby of similar night brightness; :attr:`Alignment.covered`
+says which pixels).
 Warping once per reference costs one ``cv2.warpPerspective``; a stream re-estimates the warp
 only when the view changes (:mod:`cribwatch.color.bank`, :mod:`cribwatch.color.stream`).
 """
@@ -827,6 +832,32 @@ def fill_uncovered(
     return res
 
 
+def _nearest_fill(ab: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Each pixel's value of ``ab`` (H, W, C) at the nearest pixel of ``src`` (bool)."""
+    _, labels = cv2.distanceTransformWithLabels(
+        (~src).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    ys, xs = np.nonzero(src)
+    lut_y = np.zeros(int(labels.max()) + 1, np.int64)
+    lut_x = np.zeros_like(lut_y)
+    lut_y[labels[ys, xs]] = ys
+    lut_x[labels[ys, xs]] = xs
+    return np.asarray(ab[lut_y[labels], lut_x[labels]])
+
+
+def _wide_blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur; a wide one is done on a downsampled copy (sigma about 2 there) and
+    upsampled, so its cost does not grow with ``sigma``."""
+    if sigma <= 3.0:
+        return np.asarray(cv2.GaussianBlur(x, (0, 0), sigma))
+    h, w = x.shape[:2]
+    q = sigma / 2.0
+    sh, sw = max(2, round(h / q)), max(2, round(w / q))
+    small = cv2.resize(x, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), 2.0 * min(sw / w, sh / h) * q)
+    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
+
+
 def fill_guided(
     rgb: np.ndarray,
     covered: np.ndarray,
@@ -834,63 +865,69 @@ def fill_guided(
     margin: int = 2,
     bins: int = 8,
     sigmas: tuple[float, ...] = (4.0, 12.0, 36.0, 96.0),
+    side: int = 120,
 ) -> np.ndarray:
     """``rgb`` with the colour (Lab a, b) of the pixels outside ``covered`` taken from covered
     pixels nearby *of similar night brightness* (a joint-bilateral fill: ``bins`` soft bins
     of the night frame's blurred grey, each a normalised Gaussian convolution of the covered
-    pixels' colour, tried from the smallest of ``sigmas`` up until enough covered pixels
-    are in reach; where none is, :func:`fill_uncovered`'s nearest colour). A sky that
-    darkens towards an edge keeps its gradient's colours instead of the edge's one."""
+    pixels' colour, tried from the smallest of ``sigmas`` (full-size pixels) up until enough
+    covered pixels are in reach; where none is, the nearest covered colour). Computed at
+    about ``side`` pixels on the short side (colour is smooth; a few ms per frame) and
+    upsampled; lightness stays the output's own. A sky that darkens towards an edge keeps
+    its gradient's colours instead of the edge's one."""
     out = np.asarray(rgb, np.float32)
     cov = np.asarray(covered, bool)
     if cov.shape != out.shape[:2]:
         raise CribwatchError(f"coverage {cov.shape} and image {out.shape[:2]} differ in size")
     if cov.all() or not cov.any():
         return out
+    h, w = cov.shape
     src = cov
     if margin > 0:
         k = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
         eroded = cv2.erode(cov.astype(np.uint8), k, borderType=cv2.BORDER_REPLICATE) > 0
         if eroded.any():
             src = eroded
-    base = fill_uncovered(out, cov, margin)
-    lab = cv2.cvtColor(np.ascontiguousarray(np.clip(out, 0, 1)), cv2.COLOR_RGB2Lab)
-    g = cv2.GaussianBlur(_gray(night), (0, 0), 2.0)
-    lo, hi = np.percentile(g[src], [1, 99])
+    f = min(1.0, side / min(h, w))
+    sh, sw = max(8, round(h * f)), max(8, round(w * f))
+    wsrc = cv2.resize(src.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    inside = wsrc > 0.99
+    if not inside.any():
+        return fill_uncovered(out, cov, margin)
+    masked = np.ascontiguousarray(np.clip(out, 0, 1) * src[..., None])
+    small = cv2.resize(masked, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = np.clip(small / np.maximum(wsrc, 1e-6)[..., None], 0, 1).astype(np.float32)
+    ab = np.ascontiguousarray(cv2.cvtColor(small, cv2.COLOR_RGB2Lab)[..., 1:])
+    g = cv2.resize(_gray(night), (sw, sh), interpolation=cv2.INTER_AREA)
+    g = cv2.GaussianBlur(g, (0, 0), max(0.5, 2.0 * f))
+    lo, hi = np.percentile(g[inside], [1, 99])
     pos = np.clip((g - lo) / max(float(hi - lo), 1e-6), 0, 1) * (bins - 1)
-    hole = ~cov
-    h, w = cov.shape
-    small = max(1, int(min(h, w) // 120))  # work at about 120 pixels on the short side
-    sh, sw = max(8, h // small), max(8, w // small)
-    res_ab = np.zeros((int(hole.sum()), 2), np.float32)
-    done = np.zeros(int(hole.sum()), bool)
-    wsrc = src.astype(np.float32)
-    phis = [np.clip(1.0 - np.abs(pos - k), 0, 1).astype(np.float32) for k in range(bins)]
+    phis = [np.clip(1.0 - np.abs(pos - b), 0, 1).astype(np.float32) for b in range(bins)]
+    wk = inside.astype(np.float32)
+    fill = cv2.GaussianBlur(_nearest_fill(ab, inside), (0, 0), max(0.5, 6.0 * f))
+    done = inside.copy()
     for sig in sigmas:
-        num = np.zeros((h, w, 2), np.float32)
-        den = np.zeros((h, w), np.float32)
+        if done.all():
+            break
+        num = np.zeros((sh, sw, 2), np.float32)
+        den = np.zeros((sh, sw), np.float32)
+        s_ = max(0.5, sig * f)
         for phi in phis:
-            wk = wsrc * phi
-            d = cv2.resize(wk, (sw, sh), interpolation=cv2.INTER_AREA)
-            a = cv2.resize(lab[..., 1] * wk, (sw, sh), interpolation=cv2.INTER_AREA)
-            b = cv2.resize(lab[..., 2] * wk, (sw, sh), interpolation=cv2.INTER_AREA)
-            s_ = max(0.5, sig / small)
-            d, a, b = (cv2.GaussianBlur(x, (0, 0), s_) for x in (d, a, b))
-            d, a, b = (cv2.resize(x, (w, h), interpolation=cv2.INTER_LINEAR) for x in (d, a, b))
-            num[..., 0] += phi * a
-            num[..., 1] += phi * b
+            d = _wide_blur(wk * phi, s_)
+            a = _wide_blur(np.ascontiguousarray(ab * (wk * phi)[..., None]), s_)
+            num += phi[..., None] * a
             den += phi * d
-        dh, nh = den[hole], num[hole]
-        ok = (dh > 0.02) & ~done
-        res_ab[ok] = nh[ok] / dh[ok, None]
+        ok = (den > 0.02) & ~done
+        fill[ok] = num[ok] / den[ok, None]
         done |= ok
-    filled = cv2.cvtColor(base, cv2.COLOR_RGB2Lab)
-    ab = filled[hole, 1:]
-    ab[done] = res_ab[done]
-    filled[hole, 1:] = ab
-    rgb_f = np.clip(cv2.cvtColor(filled, cv2.COLOR_Lab2RGB), 0.0, 1.0)
+    up = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
+    hole = ~cov
+    # only the uncovered pixels are converted: their lightness kept, their a, b the fill's
+    px = np.ascontiguousarray(np.clip(out[hole], 0, 1)[:, None, :])
+    lab = cv2.cvtColor(px, cv2.COLOR_RGB2Lab)
+    lab[:, 0, 1:] = up[hole]
     res = out.copy()
-    res[hole] = rgb_f[hole]
+    res[hole] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[:, 0, :], 0.0, 1.0)
     return res
 
 

@@ -145,3 +145,14 @@ def test_uncovered_pixels_are_coloured_from_similar_pixels_nearby() -> None:
         # away from the colour edge, the fill has the scene's colour
         assert np.median(err[~covered]) < 3.0 and err[~covered][:, None].mean() < 15.0
     assert np.array_equal(fill_guided(out, np.ones((h, w), bool), night), out)
+
+
+def test_colorize_file_with_align(scene_dir: Path, tmp_path: Path) -> None:
+    from cribwatch.color.api import colorize_file
+    from cribwatch.io import read_rgb, write_image
+
+    imgs, _ = _pair(scene_dir, 0)
+    write_image(tmp_path / "n.png", imgs["night"])
+    write_image(tmp_path / "r.png", imgs["reference"])
+    info = colorize_file(tmp_path / "n.png", tmp_path / "r.png", tmp_path / "c.png", align=True)
+    assert info["align"]["ok"] and read_rgb(tmp_path / "c.png").shape == (120, 160, 3)

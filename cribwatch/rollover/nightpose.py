@@ -20,8 +20,9 @@ by default, or MediaPipe) and is itself a backend (``process(rgb) -> (17, 3)``):
 **Presence**: at least ``min_keypoints`` (6) of the 13 face, arm and hip keypoints with
 score >= ``score_thr`` (0.5) (:func:`person_present`, what the detector's ``nobody_in_view``
 alert counts on keypoints) and, inside the wrapper, keypoints that stay put between two
-crops (``consistency``). Frames where nobody is present come back with all scores 0, as
-MediaPipe's do.
+crops (``consistency``), and, for a person found without a track, two verification runs
+(the mirrored crop and a zoomed-out crop must give the person back: ``verify_*``). Frames
+where nobody is present come back with all scores 0, as MediaPipe's do.
 """
 
 from __future__ import annotations

@@ -53,9 +53,15 @@ class RobustConfig:
 
     percentile: float = 99.999
     """Histogram percentile used as the activation range (calibration)."""
-    operator_format: bool = True
-    """Write fused integer operators (QLinearConv ...) instead of Q/DQ pairs: fewer nodes, a
-    smaller file and ONNX Runtime's integer kernels."""
+    operator_format: bool = False
+    """Write fused integer operators (QLinearConv ...) instead of Q/DQ pairs. Off by default:
+    ONNX Runtime fuses Q/DQ pairs into the same integer kernels itself, and on the colour
+    network the Q/DQ file ran faster (issue 27, docs/results/color-speed.md: 6.4 against
+    7.9 ms of CPU per 128x128 frame, one thread) at the same file size."""
+    float_ops: tuple[str, ...] = ("Resize",)
+    """Operator types left in float (a float island between a DequantizeLinear and a
+    QuantizeLinear): ONNX Runtime's 8-bit bilinear Resize took about four times as long as
+    the float one on the colour network."""
     compact: bool = True
     """Rename intermediate tensors and nodes to short names (t12, n34): the file shrinks by a
     third; graph inputs and outputs keep their names."""
@@ -119,6 +125,8 @@ def quantize_model(
                 )
             elif scheme == "robust":
                 r = robust or RobustConfig()
+                src_ops = {n.op_type for n in onnx.load(str(pre)).graph.node}
+                ops = sorted(src_ops - set(r.float_ops) - {"Constant", "Shape"})
                 extra: dict[str, object] = {
                     "WeightSymmetric": True,
                     "ActivationSymmetric": False,
@@ -135,6 +143,7 @@ def quantize_model(
                     per_channel=r.per_channel,
                     calibrate_method=CalibrationMethod.Percentile,
                     nodes_to_exclude=list(r.keep_float),
+                    op_types_to_quantize=ops,
                     extra_options=extra,
                 )
             else:

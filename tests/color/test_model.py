@@ -135,3 +135,37 @@ def test_config_roundtrip() -> None:
     assert config_from_dict(config_dict(cfg)) == cfg
     with pytest.raises(CribwatchError):
         config_from_dict({"nonsense": 1})
+
+
+def test_slim_architecture_budget_and_shapes() -> None:
+    """The slim preset works every level at half of model resolution: about a tenth of the
+    default network's MACs, outputs still at model resolution and in range."""
+    from cribwatch.color.model import ARCHITECTURES, SLIM
+
+    assert ARCHITECTURES["slim"] is SLIM and SLIM.stem_stride == 2
+    slim, default = ColorNet(SLIM).eval(), ColorNet(ColorNetConfig()).eval()
+    assert count_macs(slim) < 0.12 * count_macs(default)
+    s = SLIM.size
+    x, ref, smap = torch.rand(1, 1, s, s), torch.rand(1, 3, s, s) - 0.3, torch.rand(1, 1, s, s)
+    with torch.no_grad():
+        ab, gate = slim.forward_parts(x, ref, smap)
+    assert ab.shape == (1, 2, s, s) and gate is not None and gate.shape == (1, 1, s, s)
+    assert float(ab.abs().max()) <= 1.0 and 0.0 <= float(gate.min()) <= float(gate.max()) <= 1.0
+
+
+def test_fused_heads_equal_the_two_convolutions() -> None:
+    """The heads run as one three-output convolution: the same values as ``head`` and
+    ``gate`` applied one by one."""
+    torch.manual_seed(0)
+    net = ColorNet(ColorNetConfig(size=32)).eval()
+    x, ref, smap = torch.rand(1, 1, 32, 32), torch.rand(1, 3, 32, 32), torch.rand(1, 1, 32, 32)
+    feats: list[torch.Tensor] = []
+    hook = net.up0.register_forward_hook(lambda _m, _i, out: feats.append(out))
+    with torch.no_grad():
+        ab, gate = net.forward_parts(x, ref, smap)
+        hook.remove()
+        assert net.gate is not None and gate is not None
+        want_ab = torch.tanh(net.head(feats[0]))
+        limit = torch.clamp(smap / net.cfg.gate_full_at, max=1.0)
+        want_gate = torch.sigmoid(net.gate(feats[0])) * limit
+    assert torch.allclose(ab, want_ab, atol=1e-6) and torch.allclose(gate, want_gate, atol=1e-6)

@@ -239,3 +239,25 @@ def test_gate_term_asks_for_an_open_gate_where_the_map_allows() -> None:
     gate[..., 4:, :] = 1.0
     full = loss_terms(pred, tgt, mask, cfg, gate=gate, gate_may_open=may_open)[1]["gate"]
     assert half > 0.5 and full == pytest.approx(0.0, abs=1e-3)
+
+
+def test_distillation_from_a_teacher(tiny: Path, tmp_path: Path) -> None:
+    """A slim student (stride-2 stem) distils a teacher: the term is logged, the teacher is
+    recorded in the checkpoint, a resumed run reuses it, and no teacher is refused."""
+    from dataclasses import replace
+
+    teacher = tmp_path / "teacher.pt"
+    train(tiny, teacher, TrainConfig(steps=2, batch=2, warmup=1, seed=3), SMALL)
+    student_cfg = replace(SMALL, widths=(8, 8, 16, 16), stem_stride=2)
+    cfg = TrainConfig(steps=4, batch=2, warmup=1, seed=3, distil_weight=1.0, log_every=1)
+    part = tmp_path / "student.pt"
+    first = train(tiny, part, cfg, student_cfg, teacher=teacher, stop_after=2)
+    assert first["meta"]["teacher"] == str(teacher)
+    assert all("distil" in h for h in first["history"])
+    resumed = train(tiny, part, TrainConfig(), None, resume=True)
+    assert resumed["step"] == 4 and "distil" in resumed["history"][-1]
+    with pytest.raises(CribwatchError, match="teacher"):
+        train(tiny, tmp_path / "x.pt", cfg, student_cfg)
+    bad = replace(SMALL, size=48)
+    with pytest.raises(CribwatchError, match="teacher"):
+        train(tiny, tmp_path / "y.pt", cfg, bad, teacher=teacher)

@@ -867,20 +867,50 @@ def fill_guided(
     sigmas: tuple[float, ...] = (4.0, 12.0, 36.0, 96.0),
     side: int = 120,
 ) -> np.ndarray:
-    """``rgb`` with the colour (Lab a, b) of the pixels outside ``covered`` taken from covered
+    """``rgb`` with the colour (Lab a, b) of the pixels outside ``covered`` from
+    :func:`guided_fill_map` (see there); lightness stays the output's own."""
+    cov = np.asarray(covered, bool)
+    if cov.shape != np.shape(rgb)[:2]:
+        raise CribwatchError(f"coverage {cov.shape} and image {np.shape(rgb)[:2]} differ in size")
+    if cov.all() or not cov.any():
+        return np.asarray(rgb, np.float32)
+    return apply_fill(rgb, cov, guided_fill_map(rgb, cov, night, margin, bins, sigmas, side))
+
+
+def apply_fill(rgb: np.ndarray, covered: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """``rgb`` with the Lab a, b of the pixels outside ``covered`` set from ``ab`` (H, W, 2):
+    only those pixels are converted (a stream reuses one fill map for many frames)."""
+    out = np.asarray(rgb, np.float32)
+    hole = ~np.asarray(covered, bool)
+    if not hole.any():
+        return out
+    px = np.ascontiguousarray(np.clip(out[hole], 0, 1)[:, None, :])
+    lab = cv2.cvtColor(px, cv2.COLOR_RGB2Lab)
+    lab[:, 0, 1:] = ab[hole]
+    res = out.copy()
+    res[hole] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[:, 0, :], 0.0, 1.0)
+    return res
+
+
+def guided_fill_map(
+    rgb: np.ndarray,
+    covered: np.ndarray,
+    night: np.ndarray,
+    margin: int = 2,
+    bins: int = 8,
+    sigmas: tuple[float, ...] = (4.0, 12.0, 36.0, 96.0),
+    side: int = 120,
+) -> np.ndarray:
+    """Lab (a, b) map (H, W, 2) for the pixels outside ``covered``, taken from covered
     pixels nearby *of similar night brightness* (a joint-bilateral fill: ``bins`` soft bins
     of the night frame's blurred grey, each a normalised Gaussian convolution of the covered
     pixels' colour, tried from the smallest of ``sigmas`` (full-size pixels) up until enough
     covered pixels are in reach; where none is, the nearest covered colour). Computed at
     about ``side`` pixels on the short side (colour is smooth; a few ms per frame) and
-    upsampled; lightness stays the output's own. A sky that darkens towards an edge keeps
-    its gradient's colours instead of the edge's one."""
+    upsampled. A sky that darkens towards an edge keeps its gradient's colours instead of the
+    edge's one. ``covered`` must hold some covered pixels."""
     out = np.asarray(rgb, np.float32)
     cov = np.asarray(covered, bool)
-    if cov.shape != out.shape[:2]:
-        raise CribwatchError(f"coverage {cov.shape} and image {out.shape[:2]} differ in size")
-    if cov.all() or not cov.any():
-        return out
     h, w = cov.shape
     src = cov
     if margin > 0:
@@ -893,7 +923,8 @@ def fill_guided(
     wsrc = cv2.resize(src.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
     inside = wsrc > 0.99
     if not inside.any():
-        return fill_uncovered(out, cov, margin)
+        near = fill_uncovered(out, cov, margin)
+        return np.asarray(cv2.cvtColor(near, cv2.COLOR_RGB2Lab)[..., 1:])
     masked = np.ascontiguousarray(np.clip(out, 0, 1) * src[..., None])
     small = cv2.resize(masked, (sw, sh), interpolation=cv2.INTER_AREA)
     small = np.clip(small / np.maximum(wsrc, 1e-6)[..., None], 0, 1).astype(np.float32)
@@ -920,15 +951,7 @@ def fill_guided(
         ok = (den > 0.02) & ~done
         fill[ok] = num[ok] / den[ok, None]
         done |= ok
-    up = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
-    hole = ~cov
-    # only the uncovered pixels are converted: their lightness kept, their a, b the fill's
-    px = np.ascontiguousarray(np.clip(out[hole], 0, 1)[:, None, :])
-    lab = cv2.cvtColor(px, cv2.COLOR_RGB2Lab)
-    lab[:, 0, 1:] = up[hole]
-    res = out.copy()
-    res[hole] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[:, 0, :], 0.0, 1.0)
-    return res
+    return np.asarray(cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
 def registration_error(
@@ -952,7 +975,9 @@ __all__ = [
     "Alignment",
     "align",
     "align_or_refuse",
+    "apply_fill",
     "fill_guided",
+    "guided_fill_map",
     "fill_uncovered",
     "photometric_fit",
     "measure",

@@ -32,7 +32,8 @@ from cribwatch.color.align import (
     Alignment,
     align,
     align_or_refuse,
-    fill_guided,
+    apply_fill,
+    guided_fill_map,
     structure_agreement,
 )
 from cribwatch.color.bank import ReferenceBank
@@ -107,6 +108,10 @@ class Colorizer:
             agreement with the frame (:func:`~cribwatch.color.align.structure_agreement`, a few
             ms) is compared with its value just after alignment; below half of it the view
             has moved (a preset, a bumped mount) and the next frame aligns again. 0: never.
+        fill_every: with ``align``, the colour of the pixels the warped reference does not
+            cover (:func:`~cribwatch.color.align.guided_fill_map`, about 20 ms) is
+            recomputed every this many frames and reused in between (applying it costs a
+            few ms); 1: every frame.
 
     ``colorize(night)`` takes an (H, W) grey frame (float in [0, 1] or uint8) and returns
     (H, W, 3) float32 RGB in [0, 1]; a reference of another size is resized to the frame.
@@ -126,6 +131,7 @@ class Colorizer:
         bank: ReferenceBank | None = None,
         name: str = "reference",
         recheck_every: int = 0,
+        fill_every: int = 15,
     ) -> None:
         check_method(method)
         self.name = name
@@ -143,6 +149,11 @@ class Colorizer:
         if recheck_every < 0:
             raise CribwatchError(f"recheck_every must be 0 or more, not {recheck_every}")
         self.recheck_every = recheck_every
+        if fill_every < 1:
+            raise CribwatchError(f"fill_every must be 1 or more, not {fill_every}")
+        self.fill_every = fill_every
+        self._fill: np.ndarray | None = None
+        self._fill_age = 0
         self.realigned = 0
         """How many times the reference was (re)aligned."""
         self._agreement: float | None = None
@@ -214,6 +225,7 @@ class Colorizer:
         """Align (and with a bank, choose) the reference for frame ``n``."""
         eff = self.reference
         self._covered = None
+        self._fill = None
         if self.bank is not None:
             choice = self.bank.best(n)
             if choice is None:
@@ -251,9 +263,14 @@ class Colorizer:
             out = self._runtime(_u8(n)).astype(np.float32) / 255.0
         else:
             out = self._method(_float(n), _float(ref))
-        if self._covered is not None and self._covered.shape == n.shape:
+        cov = self._covered
+        if cov is not None and cov.shape == n.shape and cov.any() and not cov.all():
             # pixels the warped reference does not cover: colour of similar pixels nearby
-            out = fill_guided(out, self._covered, n)
+            if self._fill is None or self._fill_age >= self.fill_every:
+                self._fill = guided_fill_map(out, cov, _float(n))
+                self._fill_age = 0
+            self._fill_age += 1
+            out = apply_fill(out, cov, self._fill)
         return np.asarray(out, np.float32)
 
     def stream(self, cfg: StreamConfig | None = None) -> ColorStream:

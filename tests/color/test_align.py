@@ -113,6 +113,20 @@ def test_colorizer_realigns_when_the_view_moves(scene_dir: Path) -> None:
     assert col.realigned == 2 and col.alignment is not None and col.alignment.ok
     with pytest.raises(CribwatchError):
         Colorizer(imgs["reference"], recheck_every=-1)
+    with pytest.raises(CribwatchError):
+        Colorizer(imgs["reference"], fill_every=0)
+
+
+def test_colorizer_fills_uncovered_pixels_and_reuses_the_fill(scene_dir: Path) -> None:
+    imgs, _ = _pair(scene_dir, 0)
+    night = imgs["night"]
+    every = Colorizer(imgs["reference"], align=True, fill_every=1)
+    cached = Colorizer(imgs["reference"], align=True, fill_every=3)
+    first = cached.colorize(night)
+    assert np.abs(every.colorize(night) - first).max() <= 2.5 / 255
+    assert cached.alignment is not None and not cached.alignment.covered().all()
+    # the same frame again: the cached fill gives the same output
+    assert np.array_equal(cached.colorize(night), first)
 
 
 def test_photometric_fit_tells_the_right_reference(scene_dir: Path) -> None:

@@ -65,18 +65,37 @@ static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t ma
     }
     for (i = n >> 1; i < N >> 1; i++) /* zero padding (n is even) */
         d->pzr[i] = d->pzi[i] = 0.0;
-    cw_rfft(d->pzr, d->pzi, N, d->fe.tw_re, d->fe.tw_im, tws, d->pp, NULL, N / 2 + 1);
-    /* the power spectrum P is real and even: its inverse FFT is its forward FFT / N, and the
-     * forward FFT of a real even sequence is real */
-    for (i = 0; i < N; i++) {
-        const int j = i <= N / 2 ? i : N - i;
-        if (i & 1)
-            d->pzi[i >> 1] = d->pp[j];
-        else
-            d->pzr[i >> 1] = d->pp[j];
+    cw_rfft(d->pzr, d->pzi, N, d->fe.tw_re, d->fe.tw_im, tws, d->pp, NULL, NULL, N / 2 + 1);
+    /* the power spectrum P is real and even: its inverse FFT is its forward FFT / N, real:
+     * N ac[k] = P[0] + (-1)^k P[M] + 2 sum_{0<j<M} P[j] cos(pi j k / M), M = N / 2, a DCT-I,
+     * computed with a real FFT of M points (Numerical Recipes' cosft1): u[j] = (P[j] +
+     * P[M-j]) / 2 -+ sin(pi j / M) (P[j] - P[M-j]); then N ac[2m] = 2 Re U[m] and N ac[2m+1]
+     * = 2 (s - sum_{0<i<=m} Im U[i]) with s = (P[0] - P[M]) / 2 + sum cos(pi j / M)(P[j] -
+     * P[M-j]). Only lags below lag_hi are read. */
+    {
+        const int M = N / 2, nk = hi / 2 + 2;
+        double *const P = d->pp, sum = 0.5 * (P[0] - P[M]);
+        double *const ur = d->pzr, *const ui = d->pzi; /* u packed: ur[j] = u[2j], ui[j] = u[2j+1] */
+        int j;
+#define CW_U(j, v) (((j) & 1) ? (ui[(j) >> 1] = (v)) : (ur[(j) >> 1] = (v)))
+        CW_U(0, 0.5 * (P[0] + P[M]));
+        for (j = 1; j < M / 2; j++) {
+            const double y1 = 0.5 * (P[j] + P[M - j]), y2 = P[j] - P[M - j];
+            const double sn = -d->fe.tw_im[j * tws], cs = d->fe.tw_re[j * tws];
+            CW_U(j, y1 - sn * y2);
+            CW_U(M - j, y1 + sn * y2);
+            sum += cs * y2;
+        }
+        CW_U(M / 2, P[M / 2]);
+#undef CW_U
+        cw_rfft(ur, ui, M, d->fe.tw_re, d->fe.tw_im, 2 * tws, NULL, d->ur, d->ui, nk);
+        for (j = 0; 2 * j < hi; j++) {
+            P[2 * j] = 2.0 * d->ur[j];
+            if (j > 0)
+                sum -= d->ui[j];
+            P[2 * j + 1] = 2.0 * sum;
+        }
     }
-    /* only lags below lag_hi are read */
-    cw_rfft(d->pzr, d->pzi, N, d->fe.tw_re, d->fe.tw_im, tws, NULL, d->pp, hi);
     ac0 = d->pp[0] / (double)N;
     if (ac0 < 1e-12)
         ac0 = 1e-12;

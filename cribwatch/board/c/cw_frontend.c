@@ -84,7 +84,7 @@ void cw_fft(double *re, double *im, int n, const double *tw_re, const double *tw
 }
 
 void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im,
-             int tw_stride, double *pw, double *xr, int kmax)
+             int tw_stride, double *pw, double *xr, double *xi, int kmax)
 {
     const int h = n / 2;
     int k;
@@ -99,6 +99,8 @@ void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *t
             pw[0] = (zr[0] + zi[0]) * (zr[0] + zi[0]);
         if (xr)
             xr[0] = zr[0] + zi[0];
+        if (xi)
+            xi[0] = 0.0;
     }
     for (k = 1; k < kmax && k < h; k++) {
         const double ar = zr[k], ai = zi[k], cr = zr[h - k], ci = -zi[h - k];
@@ -106,9 +108,12 @@ void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *t
         const double or_ = 0.5 * (ai - ci), oi = -0.5 * (ar - cr);
         const double wr = tw_re[k * tw_stride], wi = tw_im[k * tw_stride];
         const double xre = er + (wr * or_ - wi * oi);
-        if (pw) {
+        if (pw || xi) {
             const double xim = ei + (wr * oi + wi * or_);
-            pw[k] = xre * xre + xim * xim;
+            if (pw)
+                pw[k] = xre * xre + xim * xim;
+            if (xi)
+                xi[k] = xim;
         }
         if (xr)
             xr[k] = xre;
@@ -118,6 +123,8 @@ void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *t
             pw[h] = (zr[0] - zi[0]) * (zr[0] - zi[0]);
         if (xr)
             xr[h] = zr[0] - zi[0];
+        if (xi)
+            xi[h] = 0.0;
     }
 }
 

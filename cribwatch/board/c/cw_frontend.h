@@ -53,9 +53,10 @@ void cw_fft(double *re, double *im, int n, const double *tw_re, const double *tw
 
 /* Real FFT of size n of x, given packed as zr[j] = x[2j], zi[j] = x[2j+1] (j < n/2; both are
  * overwritten), through one complex FFT of size n/2. Writes X[k], k = 0..n/2, as its power
- * |X[k]|^2 into pw and/or its real part into xr (either may be NULL), for k < kmax only.
+ * |X[k]|^2 into pw, its real part into xr and/or its imaginary part into xi (any may be NULL),
+ * for k < kmax only.
  * tw: twiddles of size n * tw_stride. */
 void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im,
-             int tw_stride, double *pw, double *xr, int kmax);
+             int tw_stride, double *pw, double *xr, double *xi, int kmax);
 
 #endif

@@ -33,6 +33,7 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -200,11 +201,15 @@ class Yamnet:
             ) from exc
         with _native_stderr_silenced():
             try:
-                self._it = Interpreter(
-                    model_path=str(self.path),
-                    num_threads=threads,
-                    **({"experimental_preserve_all_tensors": True} if embedding else {}),
-                )
+                with warnings.catch_warnings():
+                    # LiteRT warns that preserving every tensor is meant for debugging; this
+                    # graph's tensors total 4.4 MB with its weights, and the embedding needs it
+                    warnings.filterwarnings("ignore", message=".*preserve_all_tensors.*")
+                    self._it = Interpreter(
+                        model_path=str(self.path),
+                        num_threads=threads,
+                        **({"experimental_preserve_all_tensors": True} if embedding else {}),
+                    )
                 self._it.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
                 raise CribwatchError(f"{self.path}: not a readable TFLite model ({exc})") from exc

@@ -309,6 +309,8 @@ def frame_probabilities(
         k = np.asarray(kp)
         k = k[None] if k.ndim == 2 else k
         full_face = (k[:, [1, 2], 2] >= pcfg.score_thr).all(axis=1)
+        if pcfg.face_order:  # a face on the back of a head does not count
+            full_face = feat.full_face
         p[full_face, SIDE] += p[full_face, PRONE]
         p[full_face, PRONE] = 0.0
     p[~feat.valid] = np.nan

@@ -977,7 +977,14 @@ def measure_back_views(
     tracks = pedestrian_tracks(frames)
     mn = MoveNetBackend()
     rows: dict[str, dict[str, list[int]]] = {
-        v: {"shoulders": [0, 0], "hips": [0, 0], "tracks": [0, 0], "face": [0, 0]}
+        v: {
+            "shoulders": [0, 0],
+            "hips": [0, 0],
+            "eyes": [0, 0],
+            "eyes_as_shoulders": [0, 0],
+            "tracks": [0, 0],
+            "face": [0, 0],
+        }
         for v in ("back", "front")
     }
     per_track: list[dict[str, Any]] = []
@@ -1005,7 +1012,7 @@ def measure_back_views(
                 faces += face
                 rows[view]["face"][0] += face
                 rows[view]["face"][1] += 1
-                for part, (a, c) in (("shoulders", (5, 6)), ("hips", (11, 12))):
+                for part, (a, c) in (("shoulders", (5, 6)), ("hips", (11, 12)), ("eyes", (1, 2))):
                     if rel[a] and rel[c]:
                         back = bool(kp[a, 0] < kp[c, 0])
                         rows[view][part][0] += back
@@ -1013,6 +1020,10 @@ def measure_back_views(
                         if part == "shoulders":
                             back_votes += back
                             votes += 1
+                if rel[1] and rel[2] and rel[5] and rel[6]:  # eyes in the shoulders' order
+                    same = (kp[1, 0] < kp[2, 0]) == (kp[5, 0] < kp[6, 0])
+                    rows[view]["eyes_as_shoulders"][0] += int(same)
+                    rows[view]["eyes_as_shoulders"][1] += 1
             if votes:
                 rows[view]["tracks"][0] += int(back_votes * 2 > votes)
                 rows[view]["tracks"][1] += 1

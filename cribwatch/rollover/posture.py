@@ -74,6 +74,12 @@ class PostureConfig:
     """Weight of the right-minus-left score asymmetry in the side direction."""
     nose_weight: float = 1.0
     """Weight of the head's offset along the body normal in the side direction."""
+    face_order: bool = False
+    """The full-face rules (``full_face_c`` here, the ``both`` method's veto) count a face
+    only when its eyes come in a frontal face's order along the body normal (the person's
+    left eye on the side where a supine body shows its left shoulder). Real pose models put a
+    face on the back of a head, its eyes in the back view's order (measured: 93% of back-view
+    frames of vtest.avi have the eyes in the shoulders' order; docs/results/rollover-night.md)."""
     mirrored: bool = False
     """The keypoints' left/right labels are those of the mirror image (a labeller that names
     sides by image position): flips supine and prone. NOT for a mirrored camera: real pose
@@ -101,6 +107,8 @@ class Features:
     """Signed hip width over torso length."""
     n_reliable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Reliable keypoints of the 17 (0: the estimator found nobody)."""
+    full_face: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Nose and both eyes reliable (and, with ``face_order``, the eyes in a frontal order)."""
 
 
 def _mid(kp: np.ndarray, rel: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +165,11 @@ def features(kp: np.ndarray, config: PostureConfig | None = None) -> Features:
     c = np.where((wsum == 0) & axis_ok, cfg.missing_side_c, c)
     front = rel[:, [NOSE, L_EYE, R_EYE]].sum(axis=1)
     c = c + cfg.face_weight * (front - 1.5) / 1.5
-    c = np.where(front == 3, np.maximum(c, cfg.full_face_c), c)
+    full_face = front == 3
+    if cfg.face_order:
+        ew = ((k[:, L_EYE, :2] - k[:, R_EYE, :2]) * nrm).sum(axis=1)
+        full_face &= axis_ok & ((-ew if cfg.mirrored else ew) > 0)
+    c = np.where(full_face, np.maximum(c, cfg.full_face_c), c)
     c = np.where(axis_ok, c, np.nan)
 
     score = k[:, :, 2]
@@ -179,6 +191,7 @@ def features(kp: np.ndarray, config: PostureConfig | None = None) -> Features:
         sw=sw,
         hw=hw,
         n_reliable=rel.sum(axis=1),
+        full_face=full_face,
     )
 
 

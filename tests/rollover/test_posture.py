@@ -74,3 +74,37 @@ def test_batch_equals_single(pose, rotate, lo) -> None:
     batch = classify(kps)[0]
     single = [classify(k)[0][0] for k in kps]
     assert batch == single
+
+
+def _back_of_head_face(kp: np.ndarray) -> np.ndarray:
+    """A prone pose with a face put on the back of the head, eyes in the back view's order
+    (as MoveNet does on people seen from behind: docs/results/rollover-night.md)."""
+    out = kp.copy()
+    out[0] = [200, 112, 0.9]
+    out[1] = [190, 100, 0.9]  # the person's left eye on the image left, like the left shoulder
+    out[2] = [210, 100, 0.9]
+    return out
+
+
+@pytest.mark.parametrize("deg", [0, 90, 200])
+def test_face_order_ignores_a_face_on_the_back_of_the_head(pose, rotate, lo, deg) -> None:
+    kp = rotate(_back_of_head_face(pose("prone")), deg)
+    assert classify(kp)[0] != ["prone"]  # the plain full-face rule is fooled
+    assert classify(kp, PostureConfig(face_order=True))[0] == ["prone"]
+
+
+def test_face_order_keeps_ruling_out_a_swapped_frontal_view(pose, rotate, lo) -> None:
+    kp = pose("supine")
+    swapped = kp.copy()
+    swapped[[5, 6, 11, 12]] = kp[[6, 5, 12, 11]]  # body labels swapped, face frontal
+    assert classify(swapped, PostureConfig(face_order=True))[0] != ["prone"]
+
+
+def test_both_method_veto_with_face_order(pose, rotate, lo) -> None:
+    from cribwatch.rollover.events import frame_probabilities
+
+    kp = _back_of_head_face(pose("prone"))[None]
+    _, p_plain = frame_probabilities(kp, method="both")
+    _, p_order = frame_probabilities(kp, PostureConfig(face_order=True), method="both")
+    assert p_plain[0, 2] == 0.0  # vetoed by the face on the back of the head
+    assert p_order[0, 2] > 0.0

@@ -51,17 +51,27 @@ static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t ma
     int64_t sum = 0;
     double mean, energy = 0.0, ac0, best = -1e300, h;
     const uint32_t s0 = (uint32_t)start, msk = (uint32_t)mask; /* mask < 2^32 or all ones */
+    const int16_t *x = d->pbuf;
+    /* the frame as one contiguous run (a ring wraps at most once) */
+    if (msk == 0xffffffffu) {
+        x = buf + s0;
+    } else {
+        const uint32_t a = s0 & msk, first = msk + 1u - a < (uint32_t)n ? msk + 1u - a : (uint32_t)n;
+        memcpy(d->pbuf, buf + a, first * sizeof *buf);
+        memcpy(d->pbuf + first, buf, ((uint32_t)n - first) * sizeof *buf);
+    }
     for (i = 0; i < n; i++)
-        sum += buf[(s0 + (uint32_t)i) & msk];
+        sum += x[i];
     mean = ((double)sum / 32768.0) / (double)n;
-    for (i = 0; i < n; i++) { /* packed even/odd for the real FFT */
-        const double x = (double)((float)buf[(s0 + (uint32_t)i) & msk] / 32768.0f);
-        const double v = (double)(float)((x - mean) * d->hann[i]);
-        energy += v * v;
-        if (i & 1)
-            d->pzi[i >> 1] = v;
-        else
-            d->pzr[i >> 1] = v;
+    for (i = 0; i + 1 < n; i += 2) { /* packed even/odd for the real FFT */
+        const double x0 = (double)((float)x[i] / 32768.0f);
+        const double x1 = (double)((float)x[i + 1] / 32768.0f);
+        const double v0 = (double)(float)((x0 - mean) * d->hann[i]);
+        const double v1 = (double)(float)((x1 - mean) * d->hann[i + 1]);
+        energy += v0 * v0;
+        energy += v1 * v1;
+        d->pzr[i >> 1] = v0;
+        d->pzi[i >> 1] = v1;
     }
     for (i = n >> 1; i < N >> 1; i++) /* zero padding (n is even) */
         d->pzr[i] = d->pzi[i] = 0.0;
@@ -314,9 +324,12 @@ static void do_window(cw_det *d, const cw_callbacks *cb)
     d->last_score = cw_score(m, d->last_logit);
     /* level: mean square of the whole window (exact integer sum; Python averages 0.1 s
      * blocks in float64, equal within float rounding) */
-    for (i = 0; i < m->window_samples; i++) {
-        int32_t a = d->ring[(start + (uint64_t)i) & RMASK];
-        s2 += (int64_t)a * a;
+    {
+        const uint32_t st = (uint32_t)start, msk = (uint32_t)RMASK;
+        for (i = 0; i < m->window_samples; i++) {
+            const int32_t a = d->ring[(st + (uint32_t)i) & msk];
+            s2 += (int64_t)a * a;
+        }
     }
     d->last_level =
         10.0 * log10(((double)s2 / 1073741824.0) / (double)m->window_samples + 1e-20);
@@ -344,9 +357,19 @@ void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, const cw_callbacks *cb
          * this chunk do not use it, and the slot it overwrites is older than any of theirs) */
         if (ready)
             memcpy(d->frames[d->fe.frame_index % CW_MAX_FRAMES], d->fe.u8, (size_t)m->mels);
-        for (j = 0; j < used; j++) {
-            d->ring[d->total & RMASK] = pcm[i + j];
-            d->total++;
+        for (j = 0; j < used;) {
+            /* copy up to the next pitch frame or window end into the ring, then handle it */
+            const uint64_t stop = d->next_pitch_end < d->next_win_end ? d->next_pitch_end
+                                                                      : d->next_win_end;
+            const size_t pos = (size_t)(d->total & RMASK);
+            size_t run = used - j, first;
+            if ((uint64_t)run > stop - d->total)
+                run = (size_t)(stop - d->total);
+            first = run < (size_t)CW_MAX_WSAMP - pos ? run : (size_t)CW_MAX_WSAMP - pos;
+            memcpy(d->ring + pos, pcm + i + j, first * sizeof *pcm);
+            memcpy(d->ring, pcm + i + j + first, (run - first) * sizeof *pcm);
+            d->total += run;
+            j += run;
             if (d->total == d->next_pitch_end) {
                 double f0, h;
                 uint64_t s = d->total - (uint64_t)m->pitch_frame;

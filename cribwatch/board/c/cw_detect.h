@@ -55,6 +55,7 @@ typedef struct cw_det_s {
     uint64_t total, next_pitch_end, next_win_end;
     /* pitch analysis */
     double hann[CW_MAX_PFRAME], hann_ac[CW_MAX_PFRAME / 2];
+    int16_t pbuf[CW_MAX_PFRAME]; /* one pitch frame, unwrapped from the ring */
     double pzr[CW_MAX_PNFFT / 2], pzi[CW_MAX_PNFFT / 2], pp[CW_MAX_PNFFT / 2 + 1];
     double ur[CW_MAX_PNFFT / 4 + 1], ui[CW_MAX_PNFFT / 4 + 1]; /* the DCT's real FFT output */
     uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring */

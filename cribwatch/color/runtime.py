@@ -74,9 +74,6 @@ L8_TABLE = np.round(L_TABLE * 2.55).astype(np.uint8)
 """L of each grey level in OpenCV's 8-bit Lab encoding (``L * 255 / 100``)."""
 F_TABLE = (np.arange(256, dtype=np.float32) / np.float32(255.0)).reshape(1, 256)
 """Each 8-bit grey level as a float32 in [0, 1]."""
-FG_TABLE = np.ascontiguousarray(np.stack([F_TABLE, G_TABLE], axis=2), dtype=np.float32)
-"""Two-channel table: each grey level as [0, 1] and as the guide ``L / 100`` (one pass,
-one area shrink for both)."""
 
 
 def odd_kernel(sigma: float) -> int:
@@ -397,23 +394,22 @@ class ColorRuntime:
                 f"{self._ref_size}"
             )
         s = self.size
-        # 8-bit to float32 [0, 1] and to the guide L / 100 in one two-channel table pass,
-        # then one area shrink for both (no clip needed: an average of values in [0, 1]
-        # stays there)
-        small = shrink(cv2.LUT(cv2.merge([night, night]), FG_TABLE), (s, s))
-        n = np.ascontiguousarray(small[..., 0])
+        # 8-bit to float32 [0, 1] in one table pass, then the area shrink (no clip needed:
+        # an average of values in [0, 1] stays there)
+        n = shrink(cv2.LUT(night, F_TABLE), (s, s))
         feeds = {"night_l": (_srgb_to_l(n) * np.float32(1.0 / L_SCALE))[None, None]}
         if self.uses_reference:
             feeds["ref_lab"] = self._ref["ref_lab"]
             if "smap" in self.inputs:
                 smap = ssim_attention_map_np(n, None, self.ssim, self._ref["ssim_side"])
                 feeds["smap"] = smap[None, None]
-        feeds["_g_lr"] = np.ascontiguousarray(small[..., 1])
-        # the full-resolution guide once per output channel (OpenCV's arithmetic wants equal
-        # channel counts; a table pass is cheaper than broadcasting)
+        # the guide (L / 100 of each grey level) at model resolution, and at full resolution
+        # once per output channel (OpenCV's arithmetic wants equal channel counts; a merge
+        # is cheaper than broadcasting)
+        g = cv2.LUT(night, G_TABLE, dst=self._buffer("g_hr", night.shape, np.float32))
+        feeds["_g_lr"] = shrink(g, (s, s)).copy()
         hw3 = (*night.shape, 3)
-        n3 = cv2.merge([night, night, night], dst=self._buffer("n3", hw3, np.uint8))
-        feeds["_g3"] = cv2.LUT(n3, G_TABLE, dst=self._buffer("g3", hw3, np.float32))
+        feeds["_g3"] = cv2.merge([g, g, g], dst=self._buffer("g3", hw3, np.float32))
         feeds["_l8"] = cv2.LUT(night, L8_TABLE)
         return feeds
 

@@ -189,7 +189,7 @@ class StreamReader:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._t_end = 0.0  # stream time reached so far
         self._wall_end = time.monotonic()
-        self.segment_starts: collections.deque[float] = collections.deque(maxlen=64)
+        self.segment_starts: collections.deque[float] = collections.deque(maxlen=4096)
         """Stream time of the first video frame of each connection (each play of a looped
         file): a frame ``i`` of a file at ``fps`` is shown at ``start + i / fps``."""
 

@@ -126,7 +126,7 @@ PRE_CROP: dict[str, tuple[int, int, int, int]] = {
 
 
 TUX_STAMPS = Path("debian/tuxpaint-stamps-default/usr/share/tuxpaint/stamps")
-"""Debian ``tuxpaint-stamps-default`` (GPL-2+): photos of animals and people cut out on a
+"""Debian ``tuxpaint-stamps-default`` (GPL-2): photos of animals and people cut out on a
 transparent background, under the data root."""
 
 
@@ -844,7 +844,7 @@ def presence_features(
 
 VTEST = Path("debian/opencv-doc/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 """opencv-doc's ``vtest.avi`` under the data root (795 frames, 768x576, 10 fps, pedestrians;
-BSD-3-Clause/Apache-2.0 like OpenCV; evaluation only)."""
+Apache-2.0 AND BSD-3-Clause; evaluation only)."""
 
 
 def video_frames(path: str | os.PathLike[str], limit: int = 0) -> list[np.ndarray]:

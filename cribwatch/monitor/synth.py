@@ -1,6 +1,9 @@
 """A generated camera recording: the scene by day, then by night (IR grey), with the bundled
-cry sample in its audio track. The monitor's tests serve it as a live stream and the bench
-times the monitor on it.
+cry sample in its audio track and, with ``ClipSpec.rolls``, an infant seen from above who rolls
+from its back to prone and back (:func:`person_track`: body and limbs from the roll-over
+generator, drawn as a simple figure; each frame's index stamped in its bottom-left corner, which
+:class:`ScenePose` reads to hand the detector that frame's keypoints). The monitor's tests serve
+it as a live stream, the bench times the monitor on it and the demo runs the monitor over it.
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ def _scene(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
 
 def frames(spec: ClipSpec) -> Iterator[tuple[float, np.ndarray]]:
     """The clip's frames, one at a time: (time, RGB uint8); a square moves so every frame
-    differs."""
+    differs; with ``spec.rolls`` the infant is drawn (grey under IR) and the frame's index
+    stamped."""
     day, night = _scene(spec.width, spec.height)
     day8 = (np.clip(day, 0, 1) * 255).astype(np.uint8)
     night8 = (np.clip(night, 0, 1) * 255).astype(np.uint8)

@@ -9,6 +9,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # libFuzzer targets), valgrind (board bench); for the monitor's tests: ffmpeg (a live UDP stream),
 # mosquitto (a real MQTT broker), chromium and chromium-driver (the page in a headless browser),
 # openssl (a certificate for the TLS test).
+# Optional (best effort; the tests that need them skip with the reason): a real RTSP server for the
+# monitor's RTSP test (GStreamer's gst-rtsp-server through the system python3).
+APT_OPTIONAL ?= gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 APT_PACKAGES ?= espeak-ng gcc make gcc-mipsel-linux-gnu qemu-user-static clang valgrind \
 	ffmpeg mosquitto chromium chromium-driver openssl
 
@@ -35,6 +38,13 @@ apt:
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@missing=""; for p in $(APT_OPTIONAL); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing optional Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; } \
+	    || echo "warning: could not install$$missing (the tests that need them skip and say why)"; \
 	fi
 
 demo: install

@@ -93,6 +93,16 @@ class ColorNetConfig:
     outputs are upsampled (bilinear) to model resolution inside the network."""
 
 
+SLIM = ColorNetConfig(
+    widths=(12, 16, 24, 64), ref_widths=(8, 12, 16, 32), bottleneck_blocks=3, stem_stride=2
+)
+"""The slim architecture (issue 27): every level at half of model resolution and fewer
+channels; 13.7 M MACs per 128x128 frame against the default's 126.2 M."""
+
+ARCHITECTURES = {"default": ColorNetConfig(), "slim": SLIM}
+"""Named architectures (``cribwatch color train --arch``)."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Every tunable of a training run, with its default."""

@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cribwatch.color.config import ColorNetConfig
+from cribwatch.color.config import ARCHITECTURES, SLIM, ColorNetConfig
 from cribwatch.color.lab import AB_SCALE, L_SCALE, gray_to_l, luma, resize, rgb_to_lab_t
 from cribwatch.color.mask import SSIMMapConfig, ssim_attention_map
 from cribwatch.errors import CribwatchError
@@ -138,16 +138,6 @@ def _to_size(x: Tensor, size: tuple[int, int]) -> Tensor:
     if (int(x.shape[-2]), int(x.shape[-1])) == size:
         return x
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-
-
-SLIM = ColorNetConfig(
-    widths=(12, 16, 24, 64), ref_widths=(8, 12, 16, 32), bottleneck_blocks=3, stem_stride=2
-)
-"""The slim architecture (issue 27): every level at half of model resolution and about half
-the channels; about a tenth of the default network's MACs."""
-
-ARCHITECTURES = {"default": ColorNetConfig(), "slim": SLIM}
-"""Named architectures (``cribwatch color train --arch``)."""
 
 
 class ColorNet(nn.Module):

@@ -17,6 +17,12 @@ what remains is the steady state (exactly two model windows per second). ``fe`` 
 end alone, ``model`` two inferences per second, ``full`` the whole detector; ``none`` the
 synthetic audio generator alone, subtracted from ``fe`` and ``full``. Post-processing (pitch
 analysis, level, filter chain, bookkeeping) is ``full - fe - model``.
+
+The pitch analysis is lazy (docs/BOARD.md): it runs only for windows whose score reaches the
+low threshold and pass the loudness gate. The synthetic audio scores below it, so ``full`` is
+the cost of audio without crying; ``flagged`` is the whole detector with every window's pitch
+frames analysed (as when every window is flagged: continuous crying), and ``flagged_extra``
+(``flagged - full``) the cost of a second of flagged audio on top (the pitch analysis).
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from cribwatch.board.proc import child, run_child
 from cribwatch.errors import CribwatchError
 from cribwatch.progress import Progress, report
 
-PHASES = ("none", "fe", "model", "full")
+PHASES = ("none", "fe", "model", "full", "flagged")
 MAX_SECONDS = 600.0
 """Longest workload (s of synthetic audio) a bench takes; ``cw_cry --seconds`` caps at 86400."""
 
@@ -133,11 +139,14 @@ def per_phase(count: dict[tuple[str, float], int], a: float, b: float) -> dict[s
     d = {p: (count[(p, b)] - count[(p, a)]) / (b - a) for p in PHASES}
     fe = d["fe"] - d["none"]
     full = d["full"] - d["none"]
+    flagged = d["flagged"] - d["none"]
     return {
         "frontend": round(fe),
         "model": round(d["model"]),
         "postprocess": round(full - fe - d["model"]),
         "total": round(full),
+        "flagged_total": round(flagged),
+        "flagged_extra": round(flagged - full),
     }
 
 

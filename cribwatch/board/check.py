@@ -50,12 +50,13 @@ def c_golden(
 @dataclass
 class Trace:
     """What a streaming detector did over one recording, in the shape ``cw_cry --trace``
-    prints it: ``windows`` (per window: score, level_db, voiced_share), ``messages`` (the
+    prints it: ``windows`` (per window: score, level_db, voiced_share (None where C did not
+    analyse the window's pitch frames), on the Python side also needs_share), ``messages`` (the
     ``{"type": "alert"|"end", ...}`` JSON lines as printed, numbers rounded) and ``decisions``
     (the same alerts and ends unrounded, each with ``at``: the stream sample at which it fired,
     the end of the deciding window, or of the stream for a bout closed at the end)."""
 
-    windows: list[dict[str, float]] = field(default_factory=list)
+    windows: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
@@ -116,19 +117,38 @@ def compare_decisions(py: Trace, c: Trace) -> dict[str, object]:
 
 
 def compare_windows(
-    py: list[dict[str, float]], c: list[dict[str, float]], voiced_frames: int = 1, fpw: int = 49
+    py: list[dict[str, Any]],
+    c: list[dict[str, Any]],
+    voiced_frames: int = 1,
+    fpw: int = 49,
 ) -> dict[str, object]:
     """Scores must be equal (same int8 logit), the level within float noise, the voiced share
-    within ``voiced_frames`` of the ``fpw`` pitch frames of a window."""
+    within ``voiced_frames`` of the ``fpw`` pitch frames of a window, where C analysed it.
+
+    C analyses a window's pitch frames lazily (docs/BOARD.md, *Lazy pitch analysis*): only
+    where the share can change a decision, i.e. where Python's window has ``needs_share``
+    true (its score reaches the low threshold and it passes the loudness gate, the pitch
+    filter on; every window with the rhythm filter). Elsewhere its share is ``None`` (null in
+    ``cw_cry --trace``) and is not compared; a window that needs the share and lacks it on the
+    C side fails the check (``voiced_share_missing``). A Python window without the key counts
+    as needing it."""
     if len(py) != len(c):
         return {"equal": False, "windows": [len(py), len(c)], "first_diff": min(len(py), len(c))}
     worst = {"score": 0.0, "level_db": 0.0, "voiced_share": 0.0}
     lims = {"score": 1e-9, "level_db": 1e-9, "voiced_share": (voiced_frames + 0.5) / fpw}
     first = None
-    differ = 0
+    differ = compared = missing = 0
     for i, (a, b) in enumerate(zip(py, c, strict=True)):
-        differ += int(a["voiced_share"] != b["voiced_share"])
+        has = b.get("voiced_share") is not None
+        if not has and bool(a.get("needs_share", True)):
+            missing += 1
+            if first is None:
+                first = i
+        compared += int(has)
+        differ += int(has and a["voiced_share"] != b["voiced_share"])
         for k in worst:
+            if k == "voiced_share" and not has:
+                continue
             d = abs(float(a[k]) - float(b[k]))
             worst[k] = max(worst[k], d)
             if d > lims[k] and first is None:
@@ -138,5 +158,7 @@ def compare_windows(
         "windows": len(py),
         "first_diff": first,
         "max_abs": worst,
+        "voiced_share_compared": compared,
+        "voiced_share_missing": missing,
         "voiced_share_differs": differ,
     }

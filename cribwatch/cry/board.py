@@ -39,7 +39,14 @@ from cribwatch.cry.bootstrap import bootstrap_paired
 from cribwatch.cry.fixedfront import FixedScorer, fixed_input
 from cribwatch.cry.golden import dump_cry_golden
 from cribwatch.cry.intref import IntModel, IntScorer
-from cribwatch.cry.postprocess import WINDOW_S, Chain, Event, FilterConfig, WindowInfo
+from cribwatch.cry.postprocess import (
+    WINDOW_S,
+    Chain,
+    Event,
+    FilterConfig,
+    WindowInfo,
+    low_threshold,
+)
 from cribwatch.cry.stream import OnnxScorer, StreamDetector, wav_blocks
 from cribwatch.deploy.golden import Tolerance, compare
 from cribwatch.errors import CribwatchError
@@ -115,8 +122,22 @@ def python_trace(wav: Path, cwq: Path, cfg: FilterConfig) -> Trace:
 
     class Recording(Chain):
         def push(self, w: WindowInfo) -> list[Event]:
+            on = self.cfg.enabled
+            # where the share can change a decision (Chain.positive reads it only past the
+            # score and loudness tests; the rhythm filter reads every window's frames): the
+            # windows whose share the C runtime's lazy pitch analysis must compute
+            needs = "rhythm" in on or (
+                "pitch" in on
+                and w.score >= low_threshold(self.cfg)
+                and ("loudness" not in on or w.level_db >= self.cfg.gate_dbfs)
+            )
             out.windows.append(
-                {"score": w.score, "level_db": w.level_db, "voiced_share": w.voiced_share}
+                {
+                    "score": w.score,
+                    "level_db": w.level_db,
+                    "voiced_share": w.voiced_share,
+                    "needs_share": needs,
+                }
             )
             return super().push(w)
 

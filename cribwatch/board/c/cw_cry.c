@@ -2,13 +2,16 @@
  *
  *   cw_cry --model M.cwb FILE.wav        detect cries in a 16-bit mono WAV at the model's rate
  *   cw_cry --model M.cwb -               ... in raw s16le mono PCM from stdin
- *   (--trace also prints each window's score, level and voiced share as a JSON line)
+ *   (--trace also prints each window's score, level and voiced share as a JSON line; the share
+ *   is null for a window whose pitch frames were not analysed: see cw_detect.h, lazy_pitch)
  *   cw_cry --model M.cwb --golden G --out O --samples N [--model-input golden|own]
  *        golden mode: runs G/sNNN/wave.bin through the front end and the model input
  *        (G/sNNN/q0.bin, or the C front end's own) through the model; writes every tensor to
  *        O/sNNN/<name>.bin plus O/manifest.json (cribwatch golden-vector format)
- *   cw_cry --model M.cwb --bench none|fe|model|full --seconds S
- *        instruction-count workloads over S seconds of synthetic audio (see docs/BOARD.md)
+ *   cw_cry --model M.cwb --bench none|fe|model|full|flagged --seconds S
+ *        instruction-count workloads over S seconds of synthetic audio (see docs/BOARD.md);
+ *        flagged: the whole detector with every window's pitch frames analysed, as when every
+ *        window is flagged (continuous crying)
  *
  * Prints the JSON lines of `cribwatch cry detect - --json` (for a WAV file too: on the board
  * every input is a stream): {"type": "alert", "onset", "emitted"} the moment a bout is
@@ -155,9 +158,12 @@ static const cw_callbacks g_print = {print_alert, print_event, NULL};
 static void print_window(void *ctx, const cw_det *d)
 {
     (void)ctx;
-    printf("{\"window\": %ld, \"logit_q\": %d, \"score\": %.17g, \"level_db\": %.17g, "
-           "\"voiced_share\": %.17g}\n", (long)d->k, (int)d->last_logit, d->last_score,
-           d->last_level, d->last_share);
+    printf("{\"window\": %ld, \"logit_q\": %d, \"score\": %.17g, \"level_db\": %.17g, ",
+           (long)d->k, (int)d->last_logit, d->last_score, d->last_level);
+    if (d->last_share < 0.0) /* not analysed: the lazy pitch analysis skipped this window */
+        printf("\"voiced_share\": null}\n");
+    else
+        printf("\"voiced_share\": %.17g}\n", d->last_share);
 }
 
 static size_t file_read(void *ctx, uint8_t *buf, size_t n) { return fread(buf, 1, n, (FILE *)ctx); }
@@ -404,9 +410,13 @@ static int run_bench(const char *phase, double seconds)
         }
     } else {
         int ph = strcmp(phase, "none") == 0 ? 0 : strcmp(phase, "fe") == 0 ? 1
-               : strcmp(phase, "full") == 0 ? 2 : -1;
+               : strcmp(phase, "full") == 0 ? 2 : strcmp(phase, "flagged") == 0 ? 3 : -1;
         if (ph < 0)
-            die("--bench", "want none, fe, model or full");
+            die("--bench", "want none, fe, model, full or flagged");
+        if (ph == 3) {
+            g_det.pitch_all = 1;
+            ph = 2;
+        }
         while (t < n) {
             size_t k = n - t < 8000u ? (size_t)(n - t) : 8000u, done = 0;
             synth(g_pcm, k, t);
@@ -459,7 +469,7 @@ int main(int argc, char **argv)
             seen_seconds = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("usage: cw_cry --model M.cwb (FILE.wav | - | --golden G --out O --samples N "
-                   "[--model-input golden|own] | --bench none|fe|model|full --seconds S)\n");
+                   "[--model-input golden|own] | --bench none|fe|model|full|flagged --seconds S)\n");
             return 0;
         } else if (a[0] == '-' && a[1] != '\0')
             die(a, "unknown option (see --help)");
@@ -475,8 +485,9 @@ int main(int argc, char **argv)
     if (seen_seconds && !bench)
         die("--seconds", "only with --bench");
     if (bench && strcmp(bench, "none") != 0 && strcmp(bench, "fe") != 0
-        && strcmp(bench, "model") != 0 && strcmp(bench, "full") != 0)
-        die("--bench", "want none, fe, model or full");
+        && strcmp(bench, "model") != 0 && strcmp(bench, "full") != 0
+        && strcmp(bench, "flagged") != 0)
+        die("--bench", "want none, fe, model, full or flagged");
     load_model(model);
     cw_det_init(&g_det, &g_model);
     if (g_trace)

@@ -11,7 +11,9 @@ void cw_det_reset(cw_det *d)
     const cw_model *m = d->m;
     cw_fe_reset(&d->fe);
     d->total = 0;
-    d->next_pitch_end = (uint64_t)m->pitch_frame;
+    d->lazy_pitch = (m->enabled & CW_F_RHYTHM) == 0;
+    /* lazy: no pitch frame is analysed as it completes */
+    d->next_pitch_end = d->lazy_pitch ? ~(uint64_t)0 : (uint64_t)m->pitch_frame;
     d->next_win_end = (uint64_t)m->window_samples;
     d->n_pitch = 0;
     d->n_hist = d->n_recent = 0;
@@ -22,6 +24,7 @@ void cw_det_reset(cw_det *d)
     d->infer_k = -2; /* no window scored yet */
     d->bout_score = d->bout_emitted = d->bout_onset = 0.0;
     memset(d->ring, 0, sizeof d->ring);
+    memset(d->vtag, 0xff, sizeof d->vtag);
 }
 
 void cw_det_init(cw_det *d, const cw_model *m)
@@ -30,6 +33,7 @@ void cw_det_init(cw_det *d, const cw_model *m)
     d->m = m;
     d->on_window = NULL;
     d->on_window_ctx = NULL;
+    d->pitch_all = 0;
     cw_fe_init(&d->fe, m);
     for (i = 0; i < m->pitch_frame; i++)
         d->hann[i] = cw_rd_f64(m->hann + 8 * i);
@@ -300,6 +304,21 @@ static void chain_push(cw_det *d, double score, double level, double share, cons
 }
 
 /* ------------------------------------------------------------------------ streaming */
+/* cry-voiced flag of pitch frame p (samples [p pitch_hop, p pitch_hop + pitch_frame), still in
+ * the ring), analysed once */
+static int voiced_at(cw_det *d, uint64_t p)
+{
+    const unsigned slot = (unsigned)(p & 63u);
+    if (d->vtag[slot] != p) {
+        double f0, h;
+        d->voiced[slot] =
+            (uint8_t)pitch_core(d, d->ring, p * (uint64_t)d->m->pitch_hop, RMASK, &f0, &h);
+        d->vtag[slot] = p;
+        d->n_pitch++;
+    }
+    return d->voiced[slot];
+}
+
 static void do_window(cw_det *d, const cw_callbacks *cb)
 {
     const cw_model *m = d->m;
@@ -333,13 +352,29 @@ static void do_window(cw_det *d, const cw_callbacks *cb)
     }
     d->last_level =
         10.0 * log10(((double)s2 / 1073741824.0) / (double)m->window_samples + 1e-20);
-    for (i = 0; i < fpw; i++) {
-        int v = d->voiced[(p0 + (uint64_t)i) & 63u];
-        nv += v;
-        if (i >= t0)
-            tail[i - t0] = (uint8_t)v;
+    if (!d->lazy_pitch) {
+        for (i = 0; i < fpw; i++) {
+            int v = d->voiced[(p0 + (uint64_t)i) & 63u];
+            nv += v;
+            if (i >= t0)
+                tail[i - t0] = (uint8_t)v;
+        }
+        d->last_share = (double)nv / (double)fpw;
+    } else if (d->pitch_all
+               || ((m->enabled & CW_F_PITCH) && d->last_score >= m->sustain_low
+                   && (!(m->enabled & CW_F_LOUDNESS) || d->last_level >= m->gate_dbfs))) {
+        /* the share can decide (positive() reads it only past these two tests) */
+        for (i = 0; i < fpw; i++) {
+            int v = voiced_at(d, p0 + (uint64_t)i);
+            nv += v;
+            if (i >= t0)
+                tail[i - t0] = (uint8_t)v;
+        }
+        d->last_share = (double)nv / (double)fpw;
+    } else {
+        memset(tail, 0, sizeof tail); /* read by the rhythm filter only, which is off */
+        d->last_share = -1.0;         /* not analysed: no decision depends on it */
     }
-    d->last_share = (double)nv / (double)fpw;
     if (d->on_window)
         d->on_window(d->on_window_ctx, d);
     chain_push(d, d->last_score, d->last_level, d->last_share, tail, cb);
@@ -375,6 +410,7 @@ void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, const cw_callbacks *cb
                 uint64_t s = d->total - (uint64_t)m->pitch_frame;
                 int v = pitch_core(d, d->ring, s, RMASK, &f0, &h);
                 d->voiced[d->n_pitch & 63u] = (uint8_t)v;
+                d->vtag[d->n_pitch & 63u] = d->n_pitch;
                 d->n_pitch++;
                 d->next_pitch_end += (uint64_t)m->pitch_hop;
             }

@@ -58,8 +58,17 @@ typedef struct cw_det_s {
     int16_t pbuf[CW_MAX_PFRAME]; /* one pitch frame, unwrapped from the ring */
     double pzr[CW_MAX_PNFFT / 2], pzi[CW_MAX_PNFFT / 2], pp[CW_MAX_PNFFT / 2 + 1];
     double ur[CW_MAX_PNFFT / 4 + 1], ui[CW_MAX_PNFFT / 4 + 1]; /* the DCT's real FFT output */
-    uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring */
+    uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring (slot: frame index & 63) */
+    uint64_t vtag[64];  /* the frame index each slot holds, ~0: none (the lazy cache) */
     uint64_t n_pitch;   /* pitch frames computed */
+    /* Lazy pitch analysis (issue 27): without the rhythm filter, a window's voiced share can
+     * change a decision only when its score reaches sustain_low and it passes the loudness gate
+     * (Chain.positive checks the share after those), so only such windows get their pitch
+     * frames analysed (each frame once: the cache above), from the ring, when they are scored.
+     * With the rhythm filter every frame is analysed as it completes (its history needs them
+     * all). pitch_all: analyse every window's frames anyway (the bench's flagged workload;
+     * set after cw_det_init, the outputs do not change). */
+    int lazy_pitch, pitch_all;
     /* chain */
     uint8_t hist[CW_MAX_KEEP][64]; /* voiced tails of the last `keep` windows */
     int n_hist;
@@ -73,7 +82,7 @@ typedef struct cw_det_s {
     int n_shist;
     /* the last window, for callers that want it */
     int8_t last_logit;
-    double last_score, last_level, last_share;
+    double last_score, last_level, last_share; /* last_share < 0: not analysed (lazy) */
     /* optional: called after every window, before its events (tracing, tests) */
     void (*on_window)(void *ctx, const struct cw_det_s *d);
     void *on_window_ctx;

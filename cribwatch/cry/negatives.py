@@ -1,6 +1,7 @@
 """More non-cry sources for the YAMNet verifier: the ``negatives`` group of ``cribwatch data
 fetch`` (``DEST/negatives/<family>/``: game music and tracker modules, game and desktop
-effects, city ambience; see :mod:`cribwatch.data.fetch`).
+effects, city ambience, and since round 3 animal voices and household / human non-cry sounds
+from Scratch's sound library; see :mod:`cribwatch.data.fetch`).
 
 The cry sets' own source lists (:class:`cribwatch.cry.sources.SourcePool`) do not use these
 recordings, so every set built before stays byte-identical. Each recording is split by a
@@ -30,7 +31,7 @@ from cribwatch.cry.yamnet import Yamnet, window_patches
 from cribwatch.errors import CribwatchError
 from cribwatch.progress import Progress
 
-FAMILIES = ("music", "game-effects", "alerts", "ambience")
+FAMILIES = ("music", "game-effects", "alerts", "ambience", "animals", "household")
 """Source families of ``DEST/negatives`` (``cribwatch.data.fetch.NEGATIVE_FAMILIES``)."""
 LEVEL_DBFS = (-40.0, -14.0)
 """Level range of a negative recording (dBFS RMS)."""
@@ -38,7 +39,7 @@ BED_DBFS = (-65.0, -45.0)
 """Level range of the quiet noise bed under it."""
 MAX_SECONDS = 90.0
 """Recordings are cut to their first this many seconds."""
-EXTS = (".ogg", ".oga", ".wav")
+EXTS = (".ogg", ".oga", ".wav", ".mp3")
 
 
 def negative_files(root: Path, split: str) -> dict[str, list[Path]]:

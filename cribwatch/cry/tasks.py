@@ -647,6 +647,7 @@ NEGATIVE_LICENCES = {
     "frozen-bubble-data (game music, effects)": "GPL-2",
     "extremetuxracer-data (game music, effects)": "GPL-2+ / CC0 / Expat",
     "lincity-ng-data (city ambience, music)": "GPL-2+ (sound effects dual-licensed)",
+    "scratch (Scratch 1.4 sound library: animals, household and human sounds)": "CC-BY-SA-3.0",
 }
 """Licences of the ``negatives`` group of ``data fetch`` (cribwatch/data/fetch.py)."""
 

@@ -10,8 +10,9 @@ folders of symlinks that the set builders take as input:
 - ``DEST/stamps/``: cut-out objects with alpha (Tux Paint stamps, PNG);
 - ``DEST/test-scenes/``: the OpenCV sample images, kept as independent test data;
 - ``DEST/negatives/<family>/``: non-cry recordings of the ``negatives`` group (game music and
-  tracker modules, game and desktop effects, city ambience), one file per recording named
-  ``<package>-<name>``: symlinks to the package's ``.ogg``/``.wav``, tracker modules (``.it``,
+  tracker modules, game and desktop effects, city ambience, animal voices and household sounds
+  from Scratch's sound library), one file per recording named ``<package>-<name>``: symlinks
+  to the package's ``.ogg``/``.wav``/``.mp3``, tracker modules (``.it``,
   ``.s3m``, ``.mod``, ``.xm``) rendered to 16 kHz mono WAV by ffmpeg (first
   ``MODULE_SECONDS``). Only the cry verifier's training and validation use them
   (:mod:`cribwatch.cry.negatives`); the cry sets' source lists do not change.
@@ -82,6 +83,12 @@ SOURCES: tuple[Source, ...] = (
         "GPL-2+ / CC-BY-SA",
         "city ambience (crowds, traffic), music",
     ),
+    Source(
+        "scratch",
+        "negatives",
+        "CC-BY-SA-3.0 (Media: MIT Scratch 1.4 sound library)",
+        "animal voices, household and human non-cry sounds",
+    ),
     Source("opencv-doc", "test", "Apache-2.0 / BSD-3-Clause", "independent test images"),
     Source("asterisk-core-sounds-en-wav", "test", "CC-BY-SA-3.0", "independent test sounds"),
     Source("asterisk-moh-opsound-wav", "test", "CC-BY-SA-3.0", "independent test music"),
@@ -91,7 +98,7 @@ training or tuning."""
 
 GROUPS = ("scenes", "stamps", "sounds", "negatives", "test")
 DEFAULT_GROUPS = ("scenes", "stamps", "sounds", "negatives")
-NEGATIVE_FAMILIES = ("music", "game-effects", "alerts", "ambience")
+NEGATIVE_FAMILIES = ("music", "game-effects", "alerts", "ambience", "animals", "household")
 """Source families of the ``negatives`` group (see :func:`negative_family`)."""
 AUDIO_EXTS = (".ogg", ".oga", ".wav")
 MODULE_EXTS = (".it", ".s3m", ".mod", ".xm")
@@ -272,6 +279,8 @@ def index_test_scenes(dest: Path) -> int:
 def negative_family(package: str, path: Path) -> str | None:
     """The family of one recording of a ``negatives`` package (None: not used)."""
     ext = path.suffix.lower()
+    if package == "scratch":
+        return _scratch_family(path)
     if ext in MODULE_EXTS:
         return "music"
     if ext not in AUDIO_EXTS:
@@ -286,6 +295,25 @@ def negative_family(package: str, path: Path) -> str | None:
     if package in ("extremetuxracer-data", "tuxtype-data"):
         return "music" if ext == ".ogg" and "music" in path.parts else "game-effects"
     return "game-effects"
+
+
+SCRATCH_EXCLUDE = ("babycry",)
+"""Scratch sounds never used as negatives (a cry is no negative)."""
+
+
+def _scratch_family(path: Path) -> str | None:
+    """Scratch's sound library: ``Animal`` -> animals; ``Effects`` and ``Human`` (never its
+    baby cry) -> household; everything else (instruments, loops, vocals, electronic) unused."""
+    if path.suffix.lower() not in (".wav", ".mp3") or "Sounds" not in path.parts:
+        return None
+    if path.stem.lower() in SCRATCH_EXCLUDE:
+        return None
+    folder = path.parent.name
+    if folder == "Animal":
+        return "animals"
+    if folder in ("Effects", "Human"):
+        return "household"
+    return None
 
 
 def _render_module(src: Path, dst: Path) -> bool:

@@ -155,6 +155,13 @@ def test_negative_families_and_index(tmp_path: Path) -> None:
     assert negative_family("frozen-bubble-data", Path("snd/frozen-mainzik-1p.ogg")) == "music"
     assert negative_family("frozen-bubble-data", Path("snd/lose.ogg")) == "game-effects"
     assert negative_family("kgoldrunner", Path("x/readme.txt")) is None
+    snd = Path("usr/share/scratch/Media/Sounds")
+    assert negative_family("scratch", snd / "Animal" / "Rooster.wav") == "animals"
+    assert negative_family("scratch", snd / "Effects" / "DoorClose.mp3") == "household"
+    assert negative_family("scratch", snd / "Human" / "Cough-male.wav") == "household"
+    assert negative_family("scratch", snd / "Human" / "BabyCry.mp3") is None  # a cry: never
+    assert negative_family("scratch", snd / "Instruments" / "Chord.wav") is None
+    assert negative_family("scratch", Path("usr/share/scratch/Help/en/x.gif")) is None
     import soundfile as sf
 
     pkg = tmp_path / "debian" / "oxygen-sounds"

@@ -61,9 +61,12 @@ class Trace:
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def c_trace(target: str, exe: Path, blob: Path, wav: Path) -> Trace:
-    """Per-window chain inputs, alerts and ends of ``cw_cry --trace`` on ``wav``."""
-    cmd = [*runner(target), str(exe), "--model", str(blob), "--trace", str(wav)]
+def c_trace(target: str, exe: Path, blob: Path, wav: Path, pitch_all: bool = False) -> Trace:
+    """Per-window chain inputs, alerts and ends of ``cw_cry --trace`` on ``wav``;
+    ``pitch_all``: every window's pitch frames analysed (``--pitch-all``), not only those whose
+    voiced share can decide (the outputs are the same)."""
+    extra = ["--pitch-all"] if pitch_all else []
+    cmd = [*runner(target), str(exe), "--model", str(blob), "--trace", *extra, str(wav)]
     res = run_child(cmd, timeout=RUN_TIMEOUT_S)
     if res.returncode != 0:
         raise CribwatchError(f"cw_cry failed on {wav}: {_error(res.stderr)}")

@@ -13,8 +13,9 @@ import soundfile as sf
 
 from cribwatch.board.blob import VERSION, fix_crc
 from cribwatch.board.build import build_program, have_cross
+from cribwatch.board.check import c_trace, compare_windows
 from cribwatch.cry.api import DEFAULT_WEIGHTS
-from cribwatch.cry.board import DEMO_AUDIO, CheckConfig, check
+from cribwatch.cry.board import DEMO_AUDIO, CheckConfig, check, python_trace
 from cribwatch.cry.board_export import model_blob
 from cribwatch.cry.intref import IntModel
 from cribwatch.cry.postprocess import FilterConfig
@@ -78,6 +79,9 @@ def test_host_check_bit_exact_and_same_events() -> None:
     assert all(r["max_abs"] == 0 for r in res["tensors"] if r["name"].startswith("q"))  # type: ignore[union-attr]
     assert res["windows"]["equal"] and res["windows"]["windows"] == 39  # type: ignore[index]
     assert res["windows"]["voiced_share_differs"] == 0  # type: ignore[index]
+    # lazy pitch analysis (rhythm off in the shipped config): only windows that need the share
+    assert res["windows"]["voiced_share_missing"] == 0  # type: ignore[index]
+    assert 0 < res["windows"]["voiced_share_compared"] < 39  # type: ignore[index,operator]
     ev = res["events"]
     assert ev["equal"] and len(ev["python"]) >= 2  # type: ignore[index]
     assert ev["alerts"] == ev["ends"] >= 1 and ev["alert_before_end"]  # type: ignore[index]
@@ -129,7 +133,35 @@ def test_smaller_hop_same_windows_and_events_as_python() -> None:
     cfg = replace(FilterConfig(threshold=0.9, hop_s=0.2), k_on=3, n_on=3, m_off=15)
     r = check("host", INT8, DEMO_AUDIO, filters=cfg, cfg=CheckConfig(windows=1))
     assert r["windows"]["equal"] and r["windows"]["windows"] == 96  # type: ignore[index]
+    assert r["windows"]["voiced_share_compared"] == 96  # rhythm on: every frame analysed  # type: ignore[index]
     assert r["events"]["equal"] and r["events"]["python"], r["events"]  # type: ignore[index]
+
+
+def test_lazy_pitch_analysis_same_outputs(tmp_path: Path, asan: Path) -> None:
+    """Rhythm off: C analyses the pitch frames only of windows whose voiced share can decide
+    (score at the low threshold, past the loudness gate). Forcing every window's analysis
+    (--pitch-all) changes no output; every share C computes either way equals Python's, and
+    the lazy run lacks none that a decision needs (sanitized build)."""
+    from dataclasses import replace
+
+    cfg = replace(FilterConfig(threshold=0.9), enabled=("loudness", "pitch", "smoothing"))
+    b, wav = tmp_path / "m.cwb", tmp_path / "demo.wav"
+    b.write_bytes(model_blob(IntModel.load(INT8), cfg))
+    x, sr = sf.read(str(DEMO_AUDIO), dtype="int16")
+    sf.write(str(wav), x, sr, subtype="PCM_16")
+    lazy = c_trace("host", asan, b, wav)
+    full = c_trace("host", asan, b, wav, pitch_all=True)
+    py = python_trace(wav, INT8, cfg)
+    assert lazy.messages == full.messages == py.messages and lazy.messages
+    assert lazy.decisions == full.decisions == py.decisions
+    w_lazy = compare_windows(py.windows, lazy.windows)
+    w_full = compare_windows(py.windows, full.windows)
+    assert w_lazy["equal"] and w_full["equal"], (w_lazy, w_full)
+    assert w_full["voiced_share_compared"] == len(py.windows) == 39
+    assert 0 < w_lazy["voiced_share_compared"] < 39  # type: ignore[operator]
+    for a, f in zip(lazy.windows, full.windows, strict=True):
+        assert a["score"] == f["score"] and a["level_db"] == f["level_db"]
+        assert a["voiced_share"] is None or a["voiced_share"] == f["voiced_share"]
 
 
 def test_late_confirmation_alerts_like_python() -> None:

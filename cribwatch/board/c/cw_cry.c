@@ -3,7 +3,8 @@
  *   cw_cry --model M.cwb FILE.wav        detect cries in a 16-bit mono WAV at the model's rate
  *   cw_cry --model M.cwb -               ... in raw s16le mono PCM from stdin
  *   (--trace also prints each window's score, level and voiced share as a JSON line; the share
- *   is null for a window whose pitch frames were not analysed: see cw_detect.h, lazy_pitch)
+ *   is null for a window whose pitch frames were not analysed: see cw_detect.h, lazy_pitch;
+ *   --pitch-all analyses every window's frames, the outputs unchanged)
  *   cw_cry --model M.cwb --golden G --out O --samples N [--model-input golden|own]
  *        golden mode: runs G/sNNN/wave.bin through the front end and the model input
  *        (G/sNNN/q0.bin, or the C front end's own) through the model; writes every tensor to
@@ -442,6 +443,7 @@ static int run_bench(const char *phase, double seconds)
 int main(int argc, char **argv)
 {
     const char *model = NULL, *input = NULL, *golden = NULL, *bench = NULL;
+    int pitch_all = 0;
     int i, samples = 0, own = 0;
     double seconds = 0.0;
     int seen_seconds = 0;
@@ -464,12 +466,15 @@ int main(int argc, char **argv)
             bench = value_of(argc, argv, i++);
         else if (strcmp(a, "--trace") == 0)
             g_trace = 1;
+        else if (strcmp(a, "--pitch-all") == 0)
+            pitch_all = 1;
         else if (strcmp(a, "--seconds") == 0) {
             seconds = parse_seconds(a, value_of(argc, argv, i++));
             seen_seconds = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("usage: cw_cry --model M.cwb (FILE.wav | - | --golden G --out O --samples N "
-                   "[--model-input golden|own] | --bench none|fe|model|full|flagged --seconds S)\n");
+            printf("usage: cw_cry --model M.cwb (FILE.wav | - [--trace] [--pitch-all] | --golden G "
+                   "--out O --samples N [--model-input golden|own] | --bench "
+                   "none|fe|model|full|flagged --seconds S)\n");
             return 0;
         } else if (a[0] == '-' && a[1] != '\0')
             die(a, "unknown option (see --help)");
@@ -492,6 +497,7 @@ int main(int argc, char **argv)
     cw_det_init(&g_det, &g_model);
     if (g_trace)
         g_det.on_window = print_window;
+    g_det.pitch_all = pitch_all;
     if (bench)
         return run_bench(bench, seconds);
     if (golden) {

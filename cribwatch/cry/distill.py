@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 import typing
 from dataclasses import replace
@@ -40,6 +41,7 @@ from cribwatch.cry.pretrained import VerifierHead, from_uint8
 from cribwatch.cry.train import (
     TrainConfig,
     dist_barrier,
+    dist_rank,
     finish_dist,
     set_tag,
     setup_dist,
@@ -353,8 +355,9 @@ def _main(argv: list[str], clikit: typing.Any) -> None:
     with clikit.progress_bar("distill", a.steps or None) as bar:
         meta = distill(a.data, a.out, cfg, a.teacher, a.verifier, force=a.force, progress=bar)
     finish_dist()
-    keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
-    print({k: meta.get(k) for k in keys}, flush=True)
+    if dist_rank() == 0:
+        keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
+        print(json.dumps({k: meta.get(k) for k in keys}), flush=True)
 
 
 if __name__ == "__main__":

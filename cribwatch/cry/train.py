@@ -614,7 +614,7 @@ def train(
         if due or over:
             last_val = time.time()
             _sync_buffers(model, world)
-            v = _validation_loss(model, loss_fn, d.val_batches) if va else float(loss)
+            v = _validation_loss(model, loss_fn, d.val_batches) if va else float(loss.detach())
             if v < best or not va or cfg.keep == "last":
                 best = v
                 keep(v)

@@ -319,12 +319,44 @@ static int32_t log2_q16(uint64_t v, const int32_t *lut)
     return (e << 16) + f + c0 + (((c1 - c0) * (f - (seg << 9))) >> 9);
 }
 
+/* acc + sum_b p[b] w[b] over n > 0 taps, in 64 bits. On a MIPS32 (before release 6) the sum
+ * stays in HI/LO (maddu); gcc moves it to and from the general registers every tap. */
+static CW_ALWAYS_INLINE uint64_t mel_dot(uint64_t acc, const uint32_t *p, const uint16_t *w,
+                                         int n)
+{
+#if defined(__GNUC__) && defined(__mips__) && !defined(__mips16) && defined(__mips_isa_rev) \
+    && __mips_isa_rev >= 1 && __mips_isa_rev < 6
+    uint32_t lo = (uint32_t)acc, hi = (uint32_t)(acc >> 32), a, b;
+    const uint32_t *const end = p + n;
+    __asm__("mtlo %[lo]\n\t"
+            "mthi %[hi]\n"
+            "1:\n\t"
+            "lw %[a], 0(%[p])\n\t"
+            "lhu %[b], 0(%[w])\n\t"
+            "addiu %[p], %[p], 4\n\t"
+            "addiu %[w], %[w], 2\n\t"
+            "maddu %[a], %[b]\n\t"
+            "bne %[p], %[end], 1b\n\t"
+            "mflo %[lo]\n\t"
+            "mfhi %[hi]"
+            : [lo] "+r"(lo), [hi] "+r"(hi), [a] "=&r"(a), [b] "=&r"(b), [p] "+r"(p), [w] "+r"(w)
+            : [end] "r"(end)
+            : "hi", "lo", "memory");
+    return ((uint64_t)hi << 32) | lo;
+#else
+    int b;
+    for (b = 0; b < n; b++)
+        acc += (uint64_t)p[b] * (uint32_t)w[b];
+    return acc;
+#endif
+}
+
 static void compute_frame(cw_fe *fe)
 {
     const cw_model *m = fe->m;
     const int win = m->win, h = m->n_fft / 2, nb = h + 1;
     const int stride = fe->tw_n / m->n_fft;
-    int i, b, k, off = 0, s = 0, sh;
+    int i, k, off = 0, s = 0, sh;
     int32_t mx = 0, rnd;
     const int16_t *x = fe->ring + fe->ring_pos; /* the frame, oldest sample first */
     /* block shift: the largest s <= s_max with max|x| << s <= 32768 */
@@ -357,15 +389,26 @@ static void compute_frame(cw_fe *fe)
         fe->pw[0] = (uint32_t)e * (uint32_t)e;
         fe->pw[h] = (uint32_t)o * (uint32_t)o;
     }
-    for (k = 1; k < h; k++) {
-        const int32_t ar = fe->z[2 * k], ai = fe->z[2 * k + 1];
-        const int32_t cr = fe->z[2 * (h - k)], ci = -fe->z[2 * (h - k) + 1];
-        const int32_t er = (ar + cr) >> 1, ei = (ai + ci) >> 1;
-        const int32_t or_ = (ai - ci) >> 1, oi = (cr - ar) >> 1;
-        const int32_t wr = fe->tw15_re[k * stride], wi = fe->tw15_im[k * stride];
-        const int32_t xr = (er + ((wr * or_ - wi * oi + (1 << 14)) >> 15)) >> 1;
-        const int32_t xi = (ei + ((wr * oi + wi * or_ + (1 << 14)) >> 15)) >> 1;
-        fe->pw[k] = (uint32_t)xr * (uint32_t)xr + (uint32_t)xi * (uint32_t)xi;
+    /* bins k and h - k from the same two points Z[k], Z[h-k] (each bin's integers as alone) */
+    for (k = 1; 2 * k <= h; k++) {
+        const int32_t zr = fe->z[2 * k], zi = fe->z[2 * k + 1];
+        const int32_t yr = fe->z[2 * (h - k)], yi = fe->z[2 * (h - k) + 1];
+        {
+            const int32_t er = (zr + yr) >> 1, ei = (zi - yi) >> 1;
+            const int32_t or_ = (zi + yi) >> 1, oi = (yr - zr) >> 1;
+            const int32_t wr = fe->tw15_re[k * stride], wi = fe->tw15_im[k * stride];
+            const int32_t xr = (er + ((wr * or_ - wi * oi + (1 << 14)) >> 15)) >> 1;
+            const int32_t xi = (ei + ((wr * oi + wi * or_ + (1 << 14)) >> 15)) >> 1;
+            fe->pw[k] = (uint32_t)xr * (uint32_t)xr + (uint32_t)xi * (uint32_t)xi;
+        }
+        if (2 * k < h) {
+            const int32_t er = (yr + zr) >> 1, ei = (yi - zi) >> 1;
+            const int32_t or_ = (yi + zi) >> 1, oi = (zr - yr) >> 1;
+            const int32_t wr = fe->tw15_re[(h - k) * stride], wi = fe->tw15_im[(h - k) * stride];
+            const int32_t xr = (er + ((wr * or_ - wi * oi + (1 << 14)) >> 15)) >> 1;
+            const int32_t xi = (ei + ((wr * oi + wi * or_ + (1 << 14)) >> 15)) >> 1;
+            fe->pw[h - k] = (uint32_t)xr * (uint32_t)xr + (uint32_t)xi * (uint32_t)xi;
+        }
     }
     (void)nb;
     for (i = 0; i < m->n_mels; i++) {
@@ -373,8 +416,8 @@ static void compute_frame(cw_fe *fe)
         const uint16_t *w = fe->mel_q + off;
         const uint32_t *p = fe->pw + m->mel_start[i];
         int32_t t, u;
-        for (b = 0; b < m->mel_count[i]; b++)
-            acc += (uint64_t)p[b] * (uint32_t)w[b];
+        if (m->mel_count[i] > 0)
+            acc = mel_dot(acc, p, w, m->mel_count[i]);
         off += m->mel_count[i];
         t = log2_q16(acc, fe->lut) - (s << 17);
         u = (int32_t)(((int64_t)t * m->a_q + m->c_q + ((int64_t)1 << 31)) >> 32);
@@ -390,9 +433,19 @@ size_t cw_fe_push(cw_fe *fe, const int16_t *pcm, size_t n, int *ready)
     const int win = fe->m->win;
     *ready = 0;
     while (i < n) {
-        fe->ring[fe->ring_pos] = fe->ring[fe->ring_pos + win] = pcm[i++];
-        fe->ring_pos = fe->ring_pos + 1 == win ? 0 : fe->ring_pos + 1;
-        fe->total++;
+        /* copy a run (up to the frame's end and the ring's wrap) into both copies */
+        const uint64_t left = fe->next_end - fe->total;
+        size_t run = n - i;
+        const int pos = fe->ring_pos;
+        if ((uint64_t)run > left)
+            run = (size_t)left;
+        if (run > (size_t)(win - pos))
+            run = (size_t)(win - pos);
+        memcpy(fe->ring + pos, pcm + i, run * sizeof *pcm);
+        memcpy(fe->ring + pos + win, pcm + i, run * sizeof *pcm);
+        i += run;
+        fe->ring_pos = pos + (int)run == win ? 0 : pos + (int)run;
+        fe->total += run;
         if (fe->total == fe->next_end) {
             compute_frame(fe);
             fe->frame_index = fe->frames_done++; /* (total - win) / hop */

@@ -106,6 +106,21 @@ class AlignConfig:
     """Accepted range of the warp's zoom (square root of the determinant)."""
     max_shear: float = 0.15
     """Largest accepted shear/anisotropy of the warp's linear part."""
+    preset_features: int = 2000
+    """RootSIFT keypoints per frame (at most :attr:`preset_side` on the longer side) for the
+    *preset* candidate: a homography from full-resolution feature matches, tried when the
+    structure search's best warp is refused (a large view change such as another pan-tilt
+    preset, beyond the search's 5 degrees / affine range). 0: none."""
+    preset_side: int = 1024
+    """Longer side (pixels) the frames are reduced to (never enlarged) for the preset
+    candidate's features."""
+    preset_ratio: float = 0.8
+    """Lowe's ratio test for the preset candidate's matches."""
+    min_inliers: int = 25
+    """Least feature matches consistent with the preset homography (USAC MAGSAC, 3 px) for
+    it to replace a refused estimate; such a view is accepted with perspective (no shear
+    limit; zoom and coverage limits hold). Chosen on the tuning and validation splits: no
+    wrong-scene pair reached 25 (docs/results/color-camera.md, third pass)."""
 
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
         "work_side": (32, 4096),
@@ -120,6 +135,10 @@ class AlignConfig:
         "min_layout": (-1.0, 1.01),
         "layout_floor": (-1.01, 1.0),
         "max_shear": (0.0, 1.0),
+        "preset_features": (0, 100000),
+        "preset_side": (64, 8192),
+        "preset_ratio": (0.1, 1.0),
+        "min_inliers": (4, 1000000),
     }
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"motion": ("affine", "homography")}
 
@@ -148,6 +167,9 @@ class Alignment:
     under a smooth illumination explains the night frame (:func:`photometric_fit`)."""
     ms: float = 0.0
     """Wall time of the estimate in milliseconds."""
+    inliers: int = 0
+    """Feature matches consistent with the warp when it is the preset candidate (a
+    full-resolution feature homography, :attr:`AlignConfig.min_inliers`); 0 otherwise."""
     reasons: list[str] = field(default_factory=list)
     """Why the views do not match (empty when they do), filled by :meth:`check`."""
 
@@ -239,7 +261,8 @@ class Alignment:
             and layout >= cfg.layout_floor
         )
         photo = self.photometric if np.isfinite(self.photometric) else -1.0
-        if not (structure_ok or layout >= cfg.min_layout or photo >= cfg.min_photometric):
+        preset = self.inliers >= cfg.min_inliers
+        if not (structure_ok or layout >= cfg.min_layout or photo >= cfg.min_photometric or preset):
             r.append(
                 f"structure correlation {self.confidence:.2f} (least {cfg.min_confidence:.2f}, "
                 f"with layout at least {cfg.layout_floor:.2f}), layout correlation "
@@ -251,7 +274,7 @@ class Alignment:
         z = self.zoom()
         if not cfg.zoom_range[0] <= z <= cfg.zoom_range[1]:
             r.append(f"zoom {z:.2f} outside {cfg.zoom_range[0]:g}-{cfg.zoom_range[1]:g}")
-        if self.shear() > cfg.max_shear:
+        if self.shear() > cfg.max_shear and not preset:
             r.append(f"shear {self.shear():.2f} > {cfg.max_shear:.2f}")
         self.reasons = r
         return self
@@ -266,6 +289,7 @@ class Alignment:
             "consensus": round(self.consensus, 4),
             "layout": round(self.layout, 4),
             "photometric": round(self.photometric, 4),
+            "inliers": int(self.inliers),
             "zoom": round(self.zoom(), 4),
             "angle": round(self.angle(), 3),
             "shift_px": [round(dx, 2), round(dy, 2)],
@@ -589,9 +613,74 @@ def align(night: np.ndarray, reference: np.ndarray, cfg: AlignConfig | None = No
         cands += [_block_candidate(pyr, sizes, m) for m in uniq[: cfg.blocks]]
     scores = [_consensus(pyr[-1][0], pyr[-1][1], m) for m in cands]
     m3 = cands[int(np.argmax(scores))]
-    consensus = float(max(scores))
+    res = _assess(n, reference, pyr, sizes, m3, float(max(scores)), cfg)
+    if not res.ok and cfg.preset_features > 0:
+        pre = _preset_homography(n, r, cfg)
+        if pre is not None and pre[1] >= cfg.min_inliers:
+            full_h, inl = pre
+            mw = _to_work(full_h, (hn, wn), (hr, wr), sizes[-1])
+            alt = _assess(n, reference, pyr, sizes, mw, _consensus(pyr[-1][0], pyr[-1][1], mw),
+                          cfg, inliers=inl, full=full_h)  # fmt: skip
+            if alt.ok:
+                res = alt
+    res.ms = 1000.0 * (time.perf_counter() - t0)
+    return res
+
+
+def align_keep(
+    night: np.ndarray,
+    reference: np.ndarray,
+    prior: np.ndarray | Alignment,
+    cfg: AlignConfig | None = None,
+    margin: float = 0.1,
+) -> Alignment:
+    """:func:`align` with a prior: the night -> reference map accepted last (or the identity
+    for a reference taken by the same camera whose view has not moved) is kept unless a new
+    estimate is *clearly* better: accepted, and its consensus (median block-wise structure
+    correlation) above the prior's on this frame by more than ``margin``. A stream or a
+    reference bank re-choosing after a refresh then does not trade a right warp for an
+    ambiguous one (on structure-poor scenes the search can land elsewhere with about the
+    same score). The kept prior is re-scored and re-checked on this frame; when the rule
+    refuses it, the new estimate is returned."""
+    cfg = cfg or AlignConfig()
+    t0 = time.perf_counter()
+    m_prior = np.asarray(prior.matrix if isinstance(prior, Alignment) else prior, np.float64)
+    new = align(night, reference, cfg)
+    n, r = _gray(night), _gray(reference)
+    hn, wn = n.shape
+    hr, wr = r.shape
+    wh, ww = _work_size(hn, wn, cfg.work_side)
+    b = max(0.8, cfg.blur) if cfg.blur > 0 else 0.0
+    tn = structure(cv2.resize(n, (ww, wh), interpolation=cv2.INTER_AREA), cfg, b)
+    tr = structure(cv2.resize(r, (ww, wh), interpolation=cv2.INTER_AREA), cfg, b)
+    mw = _to_work(_to3(m_prior), (hn, wn), (hr, wr), (wh, ww))
+    cons = _consensus(tn, tr, mw)
+    kept = _assess(n, reference, [(tn, tr)], [(wh, ww)], mw, cons, cfg, full=_to3(m_prior))
+    if kept.ok and not (new.ok and new.consensus > cons + margin):
+        new = kept
+    new.ms = 1000.0 * (time.perf_counter() - t0)
+    return new
+
+
+def _assess(
+    n: np.ndarray,
+    reference: np.ndarray,
+    pyr: list[tuple[np.ndarray, np.ndarray]],
+    sizes: list[tuple[int, int]],
+    m3: np.ndarray,
+    consensus: float,
+    cfg: AlignConfig,
+    inliers: int = 0,
+    full: np.ndarray | None = None,
+) -> Alignment:
+    """The :class:`Alignment` of finest-level map ``m3`` (its scores and the rule's verdict);
+    ``full`` overrides the full-resolution matrix (the preset candidate's own)."""
+    hn, wn = n.shape
+    rr = np.asarray(reference)
+    hr, wr = int(rr.shape[0]), int(rr.shape[1])
     conf, frac = _score(pyr[-1][0], pyr[-1][1], m3)
     fh, fw = sizes[-1]
+    r = _gray(reference)
     sig = max(1.0, fw / 50.0)
     blur_n = cv2.GaussianBlur(cv2.resize(n, (fw, fh), interpolation=cv2.INTER_AREA), (0, 0), sig)
     blur_r = cv2.GaussianBlur(cv2.resize(r, (fw, fh), interpolation=cv2.INTER_AREA), (0, 0), sig)
@@ -603,9 +692,8 @@ def align(night: np.ndarray, reference: np.ndarray, cfg: AlignConfig | None = No
         _scale(m3, pw / fw),
         cfg.photometric_keep,
     )
-    full = _centre_fix(m3, (hn, wn), (hr, wr), sizes[-1])
     res = Alignment(
-        matrix=full,
+        matrix=_centre_fix(m3, (hn, wn), (hr, wr), sizes[-1]) if full is None else full,
         confidence=float(conf),
         coverage=float(frac),
         consensus=consensus,
@@ -613,9 +701,65 @@ def align(night: np.ndarray, reference: np.ndarray, cfg: AlignConfig | None = No
         photometric=float(photo),
         night_size=(hn, wn),
         ref_size=(hr, wr),
-        ms=1000.0 * (time.perf_counter() - t0),
+        inliers=int(inliers),
     )
     return res.check(cfg)
+
+
+def _to_work(
+    full: np.ndarray, night: tuple[int, int], ref: tuple[int, int], work: tuple[int, int]
+) -> np.ndarray:
+    """The inverse of :func:`_centre_fix`: a full-resolution map at the working size."""
+    (hn, wn), (hr, wr), (fh, fw) = night, ref, work
+
+    def grid(sx: float, sy: float) -> np.ndarray:
+        return np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.0]])
+
+    return np.asarray(grid(fw / wr, fh / hr) @ full @ np.linalg.inv(grid(fw / wn, fh / hn)))
+
+
+def _u8(g: np.ndarray) -> np.ndarray:
+    lo, hi = np.percentile(g, [0.5, 99.5])
+    return (np.clip((g - lo) / (hi - lo + 1e-6), 0, 1) * 255).astype(np.uint8)
+
+
+def _rootsift(g: np.ndarray, cfg: AlignConfig) -> tuple[list[Any], np.ndarray | None, float]:
+    """RootSIFT keypoints and descriptors of grey ``g`` (denoised, CLAHE) at most
+    :attr:`AlignConfig.preset_side` on the longer side, and that scale."""
+    s = min(1.0, cfg.preset_side / max(g.shape))
+    if s < 1.0:
+        g = cv2.resize(g, (round(g.shape[1] * s), round(g.shape[0] * s)),
+                       interpolation=cv2.INTER_AREA)  # fmt: skip
+    x = cv2.createCLAHE(2.0, (8, 8)).apply(_u8(cv2.GaussianBlur(g, (0, 0), 1.0)))
+    k, d = cv2.SIFT_create(nfeatures=cfg.preset_features).detectAndCompute(x, None)
+    if d is None:
+        return list(k), None, s
+    d = d / (np.abs(d).sum(1, keepdims=True) + 1e-7)
+    return list(k), np.sqrt(d).astype(np.float32), s
+
+
+def _preset_homography(
+    n: np.ndarray, r: np.ndarray, cfg: AlignConfig
+) -> tuple[np.ndarray, int] | None:
+    """A full-resolution night -> reference homography from RootSIFT matches (ratio test,
+    USAC MAGSAC at 3 px) and its inlier count; None when too few match. R. Arandjelovic and
+    A. Zisserman, "Three things everyone should know to improve object retrieval", CVPR 2012
+    (RootSIFT); D. Barath et al., "MAGSAC++", CVPR 2020."""
+    k1, d1, s1 = _rootsift(n, cfg)
+    k2, d2, s2 = _rootsift(r, cfg)
+    if d1 is None or d2 is None or len(k1) < 8 or len(k2) < 8:
+        return None
+    good = [m[0] for m in cv2.BFMatcher().knnMatch(d1, d2, k=2)
+            if len(m) == 2 and m[0].distance < cfg.preset_ratio * m[1].distance]  # fmt: skip
+    if len(good) < 8:
+        return None
+    p = np.float32([k1[g.queryIdx].pt for g in good]) / s1
+    q = np.float32([k2[g.trainIdx].pt for g in good]) / s2
+    h, inl = cv2.findHomography(p, q, cv2.USAC_MAGSAC, 3.0 / min(s1, s2), maxIters=5000,
+                                confidence=0.999)  # fmt: skip
+    if h is None or inl is None or not np.all(np.isfinite(h)):
+        return None
+    return np.asarray(h, np.float64), int(inl.sum())
 
 
 def _dedupe(starts: list[np.ndarray], tol: float = 1.0) -> list[np.ndarray]:
@@ -974,6 +1118,7 @@ __all__ = [
     "AlignConfig",
     "Alignment",
     "align",
+    "align_keep",
     "align_or_refuse",
     "apply_fill",
     "fill_guided",

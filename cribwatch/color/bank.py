@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cribwatch.color.align import AlignConfig, Alignment, align
+from cribwatch.color.align import AlignConfig, Alignment, align, align_keep
 from cribwatch.errors import CribwatchError
 
 
@@ -61,12 +61,20 @@ class ReferenceBank:
         cfg: alignment settings (its ``min_confidence`` decides what matches).
     """
 
-    def __init__(self, per_view: int = 4, cfg: AlignConfig | None = None) -> None:
+    def __init__(
+        self, per_view: int = 4, cfg: AlignConfig | None = None, keep_margin: float = 0.1
+    ) -> None:
         if per_view < 1:
             raise CribwatchError(f"per_view must be at least 1, not {per_view}")
+        if not 0.0 <= keep_margin <= 1.0:
+            raise CribwatchError(f"keep_margin must be within 0-1, not {keep_margin}")
         self.per_view = per_view
         self.cfg = cfg or AlignConfig()
+        self.keep_margin = keep_margin
+        """How much better (consensus) a new warp must be to replace a reference's last
+        accepted one (:func:`~cribwatch.color.align.align_keep`)."""
         self._entries: list[BankEntry] = []
+        self._last: dict[int, Alignment] = {}
         self.version = 0
         """Counts changes (a colorizer re-chooses when it moves)."""
 
@@ -90,18 +98,28 @@ class ReferenceBank:
         while len(same) > self.per_view:
             oldest = min(same, key=lambda e: e.added)
             self._entries.remove(oldest)
+            self._last.pop(id(oldest), None)
             same.remove(oldest)
         self.version += 1
 
     def best(self, night: np.ndarray) -> BankChoice | None:
         """The held reference that matches ``night`` best after alignment (highest
-        confidence among those whose view matches), or None when none matches."""
+        confidence among those whose view matches), or None when none matches. A reference
+        aligned and accepted before keeps that warp unless a new estimate is clearly better
+        (:func:`~cribwatch.color.align.align_keep`, :attr:`keep_margin`): a refresh of the
+        bank does not move the references already aligned."""
         if not self._entries:
             raise CribwatchError("the reference bank is empty (add a day frame first)")
         best: BankChoice | None = None
         scores: list[float] = []
         for i, e in enumerate(self._entries):
-            a = align(night, e.image, self.cfg)
+            last = self._last.get(id(e))
+            if last is not None and last.night_size == np.shape(night)[:2]:
+                a = align_keep(night, e.image, last, self.cfg, self.keep_margin)
+            else:
+                a = align(night, e.image, self.cfg)
+            if a.ok:
+                self._last[id(e)] = a
             scores.append(a.confidence if a.ok else float("nan"))
             if a.ok and (best is None or a.confidence > best.alignment.confidence):
                 best = BankChoice(i, e, a)

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from cribwatch.color.align import (
+    AlignConfig,
     Alignment,
     align,
+    align_keep,
     align_or_refuse,
     fill_guided,
     fill_uncovered,
@@ -170,3 +172,34 @@ def test_colorize_file_with_align(scene_dir: Path, tmp_path: Path) -> None:
     write_image(tmp_path / "r.png", imgs["reference"])
     info = colorize_file(tmp_path / "n.png", tmp_path / "r.png", tmp_path / "c.png", align=True)
     assert info["align"]["ok"] and read_rgb(tmp_path / "c.png").shape == (120, 160, 3)
+
+
+def test_align_keep_holds_the_prior_unless_clearly_better(scene_dir: Path) -> None:
+    imgs, meta = _pair(scene_dir, 0)
+    ident, _ = _pair(scene_dir, 0, "identity")
+    night = imgs["night"]
+    # already aligned (the camera has not moved): the identity prior is kept exactly
+    kept = align_keep(night, ident["reference"], np.eye(3))
+    assert kept.ok and np.allclose(kept.matrix, np.eye(3))
+    # a stale prior (the view moved): the new estimate is clearly better and replaces it
+    truth = np.asarray(meta["ref_warp"]["night_to_reference"])
+    moved = align_keep(night, imgs["reference"], np.eye(3))
+    assert moved.ok and registration_error(moved.matrix, truth, night.shape) < 1.0
+
+
+def test_preset_homography_recovers_a_perspective_view(scene_dir: Path) -> None:
+    import cv2
+
+    from cribwatch.io import read_rgb
+
+    day = cv2.resize(read_rgb(scene_dir / "coffee.png"), (320, 240), interpolation=cv2.INTER_AREA)
+    # night -> reference: a strong perspective change (another preset), far beyond the
+    # structure search's affine range
+    h = np.array([[0.86, -0.22, 40.0], [0.12, 0.92, -8.0], [4.5e-4, -3.0e-4, 1.0]])
+    ref = cv2.warpPerspective(day, h, (320, 240), flags=cv2.INTER_LINEAR)
+    night = day @ np.array([0.299, 0.587, 0.114], np.float32)
+    res = align(night, ref)
+    assert res.ok and res.inliers > 0, res.reasons  # the preset candidate won
+    assert registration_error(res.matrix, h, night.shape) < 2.0
+    off = align(night, ref, replace(AlignConfig(), preset_features=0))
+    assert not off.ok  # without the preset candidate the view is refused

@@ -753,8 +753,8 @@ def _preset_homography(
             if len(m) == 2 and m[0].distance < cfg.preset_ratio * m[1].distance]  # fmt: skip
     if len(good) < 8:
         return None
-    p = np.float32([k1[g.queryIdx].pt for g in good]) / s1
-    q = np.float32([k2[g.trainIdx].pt for g in good]) / s2
+    p = np.array([k1[g.queryIdx].pt for g in good], np.float32) / s1
+    q = np.array([k2[g.trainIdx].pt for g in good], np.float32) / s2
     h, inl = cv2.findHomography(p, q, cv2.USAC_MAGSAC, 3.0 / min(s1, s2), maxIters=5000,
                                 confidence=0.999)  # fmt: skip
     if h is None or inl is None or not np.all(np.isfinite(h)):

@@ -102,19 +102,20 @@ class ReferenceBank:
             same.remove(oldest)
         self.version += 1
 
-    def best(self, night: np.ndarray) -> BankChoice | None:
+    def best(self, night: np.ndarray, keep: bool = True) -> BankChoice | None:
         """The held reference that matches ``night`` best after alignment (highest
         confidence among those whose view matches), or None when none matches. A reference
         aligned and accepted before keeps that warp unless a new estimate is clearly better
         (:func:`~cribwatch.color.align.align_keep`, :attr:`keep_margin`): a refresh of the
-        bank does not move the references already aligned."""
+        bank does not move the references already aligned. ``keep=False`` (the view has
+        moved: a preset, a bumped mount) aligns every reference afresh."""
         if not self._entries:
             raise CribwatchError("the reference bank is empty (add a day frame first)")
         best: BankChoice | None = None
         scores: list[float] = []
         for i, e in enumerate(self._entries):
             last = self._last.get(id(e))
-            if last is not None and last.night_size == np.shape(night)[:2]:
+            if keep and last is not None and last.night_size == np.shape(night)[:2]:
                 a = align_keep(night, e.image, last, self.cfg, self.keep_margin)
             else:
                 a = align(night, e.image, self.cfg)

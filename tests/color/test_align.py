@@ -203,3 +203,19 @@ def test_preset_homography_recovers_a_perspective_view(scene_dir: Path) -> None:
     assert registration_error(res.matrix, h, night.shape) < 2.0
     off = align(night, ref, replace(AlignConfig(), preset_features=0))
     assert not off.ok  # without the preset candidate the view is refused
+
+
+def test_bank_keeps_a_reference_warp_across_refreshes(scene_dir: Path) -> None:
+    imgs, _ = _pair(scene_dir, 0)
+    bank = ReferenceBank(per_view=3)
+    bank.add(imgs["reference"], view="a")
+    first = bank.best(imgs["night"])
+    assert first is not None and first.alignment.ok
+    rng = np.random.default_rng(0)
+    later = np.clip(imgs["night"] + rng.normal(0, 0.01, imgs["night"].shape), 0, 1)
+    bank.add(_pair(scene_dir, 1)[0]["reference"], view="a")  # a refresh
+    again = bank.best(later.astype(np.float32))
+    assert again is not None and again.index == 0
+    assert np.array_equal(again.alignment.matrix, first.alignment.matrix)  # the warp held
+    fresh = bank.best(later.astype(np.float32), keep=False)
+    assert fresh is not None and fresh.index == 0 and fresh.alignment.ok

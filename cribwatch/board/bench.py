@@ -176,6 +176,7 @@ def code_size(target: str, cfg: BuildConfig = BuildConfig()) -> dict[str, object
     chains = [
         ["cw_det_push", "do_window", "cw_infer", "conv_general", "conv_at", "cw_requant"],
         ["cw_det_push", "pitch_core", "cw_rfft", "cw_fft"],
+        ["cw_det_push", "do_window", "voiced_at", "pitch_core", "cw_rfft", "cw_fft"],
         ["cw_det_push", "cw_fe_push", "compute_frame", "cw_rfft", "cw_fft"],
     ]
     worst = max(sum(stack.get(f, 0) for f in ch) for ch in chains)

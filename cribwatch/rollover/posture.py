@@ -109,6 +109,12 @@ class Features:
     """Reliable keypoints of the 17 (0: the estimator found nobody)."""
     full_face: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     """Nose and both eyes reliable (and, with ``face_order``, the eyes in a frontal order)."""
+    normal: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """(N, 2) unit body normal ``n`` (perpendicular to the hip -> shoulder axis)."""
+    length: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Torso length in pixels (NaN-free; meaningful where ``valid``)."""
+    sh_mid: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    """(N, 2) shoulder midpoint (the reliable one where only one is)."""
 
 
 def _mid(kp: np.ndarray, rel: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -192,6 +198,9 @@ def features(kp: np.ndarray, config: PostureConfig | None = None) -> Features:
         hw=hw,
         n_reliable=rel.sum(axis=1),
         full_face=full_face,
+        normal=nrm,
+        length=safe_len,
+        sh_mid=sh_mid,
     )
 
 

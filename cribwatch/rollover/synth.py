@@ -184,6 +184,14 @@ class SynthConfig:
     """Fraction of the frames with the back towards the camera in which the model reports the
     hidden face keypoints anyway, with found-like scores, where the head is (real models put a
     face on the back of a head: measured on people seen from behind)."""
+    back_eye_swap: float = 0.0
+    """Fraction of the face-on-the-back-of-the-head frames whose eye and ear labels come in
+    the other order (episodes): a real model may give such a face either order."""
+    randomise: bool = False
+    """Domain randomisation (family ``r``): each sequence draws its own back-view behaviour
+    (``back_frontal``, ``back_face``, ``back_eye_swap`` uniform on 0..1), visibility
+    thresholds, head turns and detector error model from wide ranges
+    (:func:`randomised`), with a random stream of its own."""
     family: str = "a"
     """Name of the generator family (:data:`FAMILIES`) these settings come from."""
 
@@ -211,6 +219,10 @@ ROUGH = NoiseModel(
 
 FAMILIES: dict[str, dict[str, Any]] = {
     "a": {},
+    "r": {
+        "shoulder_w": (0.75, 1.25), "hip_w": (0.8, 1.25), "head_size": (0.8, 1.3),
+        "limb": (0.75, 1.3), "randomise": True,
+    },
     "b": {
         "shoulder_w": (0.8, 0.95), "hip_w": (0.85, 1.0), "head_size": (1.05, 1.25),
         "limb": (0.8, 0.95), "face_hidden": 0.4, "torso_hidden": 0.35,
@@ -232,8 +244,10 @@ shoulders, longer limbs), faces hidden sooner, torsos later, wider head turns, a
 detector, back views named as frontal and faces on the back of the head at the rates
 measured on real people seen from behind (:data:`BACK_FRONTAL_MEASURED`,
 :data:`BACK_FACE_MEASURED`). Families a and b are the fit families (training and tuning);
-c is held out."""
-FIT_FAMILIES: tuple[str, ...] = ("a", "b")
+c is held out. **r** (fit, domain randomisation): every sequence draws its own back-view
+behaviour over the whole range 0..1, builds over a wide range, visibility thresholds, head
+turns and a detector error model between the fitted ones (:func:`randomised`)."""
+FIT_FAMILIES: tuple[str, ...] = ("a", "b", "r")
 HELDOUT_FAMILIES: tuple[str, ...] = ("c",)
 
 
@@ -242,6 +256,39 @@ def family_config(family: str, base: SynthConfig | None = None) -> SynthConfig:
     if family not in FAMILIES:
         raise CribwatchError(f"unknown generator family {family!r} (one of {', '.join(FAMILIES)})")
     return replace(base or SynthConfig(), family=family, **FAMILIES[family])
+
+
+def randomised(cfg: SynthConfig, seed: int) -> SynthConfig:
+    """One sequence's settings of the domain-randomised family (``cfg.randomise``).
+
+    Drawn from a random stream of its own (``seed`` and 25), so the other families' sequences
+    are unchanged: back-view behaviour (``back_frontal``, ``back_face``, ``back_eye_swap``)
+    uniform on 0..1; ``face_hidden`` 0-0.45, ``torso_hidden`` 0.3-0.65; prone head turn from
+    40-65 up to 90-100 degrees, supine up to 50-85; detector: misses 0.5-1.4x and position
+    errors 0.5-1.2x the fitted MediaPipe model, found scores from 0.5-0.6 up to 0.85-0.99,
+    swaps 0-1%, phantoms 2-8%.
+    """
+    r = np.random.default_rng([int(seed) % (2**32), 25])
+    m, e = float(r.uniform(0.5, 1.4)), float(r.uniform(0.5, 1.2))
+    noise = replace(
+        cfg.noise,
+        miss=tuple(min(0.6, m * x) for x in MEASURED_MISS),
+        err=tuple(e * x for x in MEASURED_ERR),
+        score_hi=(float(r.uniform(0.5, 0.6)), float(r.uniform(0.85, 0.99))),
+        swap=float(r.uniform(0.0, 0.01)),
+        phantom=float(r.uniform(0.02, 0.08)),
+    )
+    return replace(
+        cfg,
+        back_frontal=float(r.uniform(0.0, 1.0)),
+        back_face=float(r.uniform(0.0, 1.0)),
+        back_eye_swap=float(r.uniform(0.0, 1.0)),
+        face_hidden=float(r.uniform(0.0, 0.45)),
+        torso_hidden=float(r.uniform(0.3, 0.65)),
+        prone_head_turn_deg=(float(r.uniform(40.0, 65.0)), float(r.uniform(90.0, 100.0))),
+        supine_head_turn_deg=float(r.uniform(50.0, 85.0)),
+        noise=noise,
+    )
 
 
 # ---------------------------------------------------------------------------- script
@@ -592,6 +639,8 @@ def _episode_mask(n: int, rate: float, mean_frames: float, rng: np.random.Genera
 def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[tuple[float, str]]]:
     """One synthetic sequence and its ground-truth events."""
     cfg = cfg or SynthConfig()
+    if cfg.randomise:
+        cfg = randomised(cfg, seed)
     rng = np.random.default_rng(seed)
     n = int(round(cfg.seq_s * cfg.fps))
     t = np.arange(n) / cfg.fps
@@ -636,6 +685,11 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
         on = back[:, None] & (vis <= 0.5) & np.isin(np.arange(17), FACE_IDX)[None, :]
         on &= ~script.covered[:, None]
         score = np.where(on, rng.uniform(0.5, 0.85, (n, 17)), score)
+        if cfg.back_eye_swap > 0:  # that face's eyes and ears in the other order
+            ex = back & _episode_mask(n, cfg.back_eye_swap, mean_frames, rng)
+            for a, b in ((1, 2), (3, 4)):
+                xy[ex, a], xy[ex, b] = xy[ex, b].copy(), xy[ex, a].copy()
+                score[ex, a], score[ex, b] = score[ex, b].copy(), score[ex, a].copy()
     # correlated position noise, Rayleigh-scaled so the median error matches nm.err
     sig = np.asarray(nm.err) / math.sqrt(2 * math.log(2)) * torso_px
     a = nm.noise_corr

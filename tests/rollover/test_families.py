@@ -64,3 +64,17 @@ def test_make_set_command_names_the_family() -> None:
     man = {"hours": 1, "seed": 3, "config": {"family": "b"}}
     assert "--family b" in make_set_command("d", man)
     assert "--family" not in make_set_command("d", {"hours": 1, "seed": 3, "config": {}})
+
+
+def test_family_r_draws_back_view_behaviour_per_sequence() -> None:
+    from cribwatch.rollover.synth import randomised
+
+    cfg = family_config("r", SynthConfig(seq_s=20.0))
+    draws = [randomised(cfg, s) for s in range(40)]
+    bf = np.array([d.back_frontal for d in draws])
+    face = np.array([d.back_face for d in draws])
+    assert bf.min() < 0.15 and bf.max() > 0.85 and face.min() < 0.15 and face.max() > 0.85
+    assert randomised(cfg, 3) == randomised(cfg, 3)
+    a, _ = generate(7, cfg)
+    b, _ = generate(7, cfg)
+    np.testing.assert_array_equal(a.kp, b.kp)

@@ -84,3 +84,23 @@ def test_card_gives_the_make_set_command_that_rebuilds_the_set(tmp_path: Path) -
     assert "differ from this version's defaults" in make_set_command(str(d), man)
     c = card({"train_accuracy": 0.5, "loss": [1.0], "config": {}, "minutes": 0.1}, [str(d)])
     assert c["training"]["training_sets"][0]["make_set"] == cmd and c["training"]["minutes"] == 0.1
+
+
+def test_head_feature_set_is_finite_and_loads_back(pose, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from cribwatch.rollover.learned import N_FEATURES_HEAD, LearnedPosture, load_numpy
+
+    kp = np.stack([pose("supine"), pose("prone"), np.zeros((17, 3))])
+    x = feature_matrix(kp, None, N_FEATURES_HEAD)
+    assert x.shape == (3, 29) and np.isfinite(x).all()
+    np.testing.assert_array_equal(x[:, :18], feature_matrix(kp))
+    with pytest.raises(CribwatchError, match="feature set"):
+        feature_matrix(kp, None, 20)
+    rng = np.random.default_rng(0)
+    m = LearnedPosture(
+        w1=rng.normal(size=(29, 4)), b1=np.zeros(4), w2=rng.normal(size=(4, 4)), b2=np.zeros(4),
+        w3=rng.normal(size=(4, 4)), b3=np.zeros(4), mean=np.zeros(29), std=np.ones(29),
+    )  # fmt: skip
+    f = tmp_path / "m.npz"
+    np.savez(f, **m.arrays())
+    back = load_numpy(f)
+    assert back.n_features == 29 and back.predict(kp).shape == (3, 4)

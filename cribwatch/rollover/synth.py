@@ -687,9 +687,9 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
         score = np.where(on, rng.uniform(0.5, 0.85, (n, 17)), score)
         if cfg.back_eye_swap > 0:  # that face's eyes and ears in the other order
             ex = back & _episode_mask(n, cfg.back_eye_swap, mean_frames, rng)
-            for a, b in ((1, 2), (3, 4)):
-                xy[ex, a], xy[ex, b] = xy[ex, b].copy(), xy[ex, a].copy()
-                score[ex, a], score[ex, b] = score[ex, b].copy(), score[ex, a].copy()
+            for ka, kb in ((1, 2), (3, 4)):
+                xy[ex, ka], xy[ex, kb] = xy[ex, kb].copy(), xy[ex, ka].copy()
+                score[ex, ka], score[ex, kb] = score[ex, kb].copy(), score[ex, ka].copy()
     # correlated position noise, Rayleigh-scaled so the median error matches nm.err
     sig = np.asarray(nm.err) / math.sqrt(2 * math.log(2)) * torso_px
     a = nm.noise_corr

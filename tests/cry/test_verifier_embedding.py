@@ -208,3 +208,20 @@ def test_shipped_embedding_cascade_needs_both_stages_and_streams_like_offline() 
     d = [m.to_dict() for m in msgs]
     assert [m for m in d if m["type"] == "end"] == [{"type": "end", **e.to_dict()} for e in off]
     assert [m["type"] for m in d] == ["alert", "end"] * len(off)
+
+
+def test_shipped_round3_cascade_card_names_its_point_and_every_negative_licence() -> None:
+    from cribwatch.cards import read_card
+    from cribwatch.cry.api import WEIGHTS_DIR, load_filter_config
+    from cribwatch.cry.pretrained import CascadeScorer
+
+    model = WEIGHTS_DIR / "cry_verifier_emb3.npz"
+    sc = make_scorer(model)
+    assert isinstance(sc, CascadeScorer) and sc.gate == 0.98
+    assert sc.verifier.head.kind == "embedding"
+    assert load_filter_config(None, model).threshold == 0.6
+    card = read_card(model.with_suffix(".json"), "cry")
+    assert card["default"] is False
+    lic = " ".join(card["licences"])
+    for pkg in ("scratch", "oxygen-sounds", "lincity-ng-data", "YAMNet", "AudioSet"):
+        assert pkg in lic

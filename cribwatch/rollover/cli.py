@@ -22,7 +22,7 @@ from cribwatch.io import guard_output
 from cribwatch.rollover.api import BACKENDS, DEFAULT_BACKEND, METHODS, detect, extract_keypoints
 from cribwatch.rollover.bench import run_bench
 from cribwatch.rollover.eval import evaluate_set
-from cribwatch.rollover.learned import WEIGHTS, train_and_save
+from cribwatch.rollover.learned import FEATURE_SETS, WEIGHTS, train_and_save
 from cribwatch.rollover.measure import measure_pose
 from cribwatch.rollover.nightmeasure import (
     SINGLE,
@@ -292,16 +292,20 @@ def train_posture(
     ),  # fmt: skip
     epochs: int = typer.Option(12, "--epochs", help="Training epochs."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    features: int = typer.Option(
+        18, "--features", help="Feature set: 18 (geometry) or 29 (+ head against torso)."
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
     """Train the small learned posture classifier on synthetic sets (needs torch)."""
     with clikit.handle_errors():
         clikit.check_number("--epochs", epochs, low=1, high=10_000, integer=True)
+        clikit.one_of("--features", str(features), tuple(str(n) for n in FEATURE_SETS))
         for d in data:
             if not d.is_dir():
                 raise CribwatchError(f"--data {d}: folder not found")
         inputs: dict[str, str | os.PathLike[str] | None] = {f"--data {d}": d for d in data}
         for o in (out, out.with_suffix(".npz"), out.with_suffix(".json")):
             guard_output(o, inputs=inputs, force=force)
-        info = train_and_save(data, out, epochs=epochs, seed=seed)
+        info = train_and_save(data, out, epochs=epochs, seed=seed, n_features=features)
     typer.echo(f"{out}: {info['frames']} frames, train accuracy {info['train_accuracy']:.4f}")

@@ -390,6 +390,7 @@ def train(
         "train_accuracy": acc,
         "config": asdict(cfg),
         "frames": int(len(x)),
+        "n_features": int(f),
         "minutes": round(minutes, 2),
     }
 
@@ -425,13 +426,14 @@ def train_and_save(
     *,
     epochs: int = TrainConfig.epochs,
     seed: int = TrainConfig.seed,
+    n_features: int = N_FEATURES,
 ) -> dict[str, Any]:
     """Train on the frames of the set folders ``data`` and write ``out`` (+ twin and card).
 
     Returns the training info (``frames``, ``train_accuracy``, ``loss``, ...). Needs torch.
     """
     names = [str(d) for d in data]
-    x, y = training_frames(names)
+    x, y = training_frames(names, n_features=n_features)
     model, info = train(x, y, TrainConfig(epochs=epochs, seed=seed))
     model.save(out, card(info, names))
     return info
@@ -493,15 +495,16 @@ def card(info: dict[str, Any], data: list[str]) -> dict[str, Any]:
             )
     cfg = info.get("config", {})
     hidden = int(cfg.get("hidden", TrainConfig().hidden))
+    nf = int(info.get("n_features", N_FEATURES))
     return {
         "capability": "rollover",
-        "model": "rollover posture MLP (18 keypoint-geometry features -> 2 ReLU layers -> "
+        "model": f"rollover posture MLP ({nf} keypoint-geometry features -> 2 ReLU layers -> "
         "supine, side_left, side_right, prone)",
         "weights": WEIGHTS.name,
         "numpy_twin": NUMPY_WEIGHTS.name,
         "architecture": {
             "type": "mlp",
-            "inputs": "cribwatch.rollover.learned.feature_matrix (18 features)",
+            "inputs": f"cribwatch.rollover.learned.feature_matrix ({nf} features)",
             "hidden": [hidden, hidden],
             "activation": "relu",
             "classes": list(CLASSES),

@@ -455,6 +455,12 @@ CASES: list[Case] = [
         absent=["{tmp}/w.pt"],
     ),
     Case(
+        "rt_features_20",
+        ["rollover", "train-posture", "--data", "{tmp}", "--features", "20", "--out", "{tmp}/w.pt"],
+        ["--features"],
+        absent=["{tmp}/w.pt"],
+    ),
+    Case(
         "rt_out_exists",
         ["rollover", "train-posture", "--data", "{tmp}", "--out", "{tmp}/w.pt"],
         ["--out", "w.pt"],

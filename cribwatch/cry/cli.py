@@ -15,6 +15,7 @@ from cribwatch.cry import tasks
 from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
 from cribwatch.cry.postprocess import Event
 from cribwatch.cry.pretrained import HEAD_KINDS
+from cribwatch.errors import CribwatchError
 
 app = typer.Typer(help="Infant cry detection.", no_args_is_help=True)
 
@@ -160,6 +161,70 @@ def train_cmd(
             on_validation=validated,
         )
     typer.echo(json.dumps(res))
+
+
+@app.command("distill")
+def distill_cmd(
+    data: list[Path] = typer.Option(..., "--data", help="Training cry set (repeat to pool sets)."),
+    out: Path = typer.Option(..., "--out", help="Checkpoint to write (atomically)."),
+    teacher: str = typer.Option(
+        "verifier",
+        "--teacher",
+        help="verifier (the shipped head on YAMNet's 521 class scores) or class20 (YAMNet's "
+        "baby-cry score).",
+    ),
+    verifier: Path | None = typer.Option(
+        None, "--verifier", help="Verifier head (.npz); default the shipped one."
+    ),
+    teacher_weight: float = typer.Option(
+        0.5,
+        "--teacher-weight",
+        help="Share a of each window's target from the teacher: (1-a)*label + a*teacher; "
+        "0: labels only.",
+    ),
+    steps: int = typer.Option(6000, "--steps", help="Optimizer steps that define the run."),
+    minutes: float = typer.Option(40.0, "--minutes", help="Wall-clock cap (min)."),
+    seed: int = typer.Option(0, "--seed", help="Seed."),
+    threads: int = typer.Option(1, "--threads", help="torch threads."),
+    augment: str = typer.Option("strong", "--augment", help="strong or none."),
+    keep: str = typer.Option("last", "--keep", help="best (validation loss) or last."),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Train the board CNN against YAMNet's scores (distillation); runs under torchrun too."""
+    clikit.rate("--teacher-weight", teacher_weight)
+    clikit.check_number("--steps", steps, low=0, integer=True)
+    clikit.positive("--minutes", minutes)
+    clikit.check_number("--threads", threads, low=1, integer=True)
+    clikit.one_of("--teacher", teacher, ("verifier", "class20"))
+    clikit.one_of("--augment", augment, ("strong", "none"))
+    clikit.one_of("--keep", keep, ("best", "last"))
+    for d in data:
+        if not d.is_dir():
+            raise CribwatchError(f"--data: {d}: cry set folder not found")
+    from cribwatch.cry import distill as dl  # extra: train
+    from cribwatch.cry.train import (  # extra: train
+        TrainConfig,
+        dist_rank,
+        finish_dist,
+        strong_augment,
+    )
+
+    cfg = TrainConfig(
+        minutes=minutes,
+        steps=steps,
+        seed=seed,
+        threads=threads,
+        keep=keep,
+        teacher_weight=teacher_weight,
+    )
+    if augment == "strong":
+        cfg = strong_augment(cfg)
+    with clikit.progress_bar("distill", steps or None) as bar:
+        meta = dl.distill(list(data), out, cfg, teacher, verifier, force=force, progress=bar)
+    finish_dist()
+    if dist_rank() == 0:
+        keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
+        typer.echo(json.dumps({k: meta.get(k) for k in keys}))
 
 
 @app.command("train-verifier")

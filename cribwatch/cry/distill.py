@@ -325,10 +325,13 @@ def main(argv: list[str]) -> None:
     ``error:`` line and exit 2 on any fault)."""
     from cribwatch import clikit  # python -m entry point: the CLI layer
 
-    clikit.run(_main, argv, clikit)
+    line = clikit.run(_main, argv, clikit)
+    if line is not None:
+        print(line, flush=True)
 
 
-def _main(argv: list[str], clikit: typing.Any) -> None:
+def _main(argv: list[str], clikit: typing.Any) -> str | None:
+    """Everything but the printing: the meta line to print (rank 0), or None."""
     a = _parser().parse_args(argv)
     clikit.rate("--teacher-weight", a.teacher_weight)
     clikit.check_number("--steps", a.steps, low=0, integer=True)
@@ -355,9 +358,10 @@ def _main(argv: list[str], clikit: typing.Any) -> None:
     with clikit.progress_bar("distill", a.steps or None) as bar:
         meta = distill(a.data, a.out, cfg, a.teacher, a.verifier, force=a.force, progress=bar)
     finish_dist()
-    if dist_rank() == 0:
-        keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
-        print(json.dumps({k: meta.get(k) for k in keys}), flush=True)
+    if dist_rank() != 0:
+        return None
+    keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
+    return json.dumps({k: meta.get(k) for k in keys})
 
 
 if __name__ == "__main__":

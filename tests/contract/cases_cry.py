@@ -682,4 +682,31 @@ CASES: list[Case] = [
         absent=["{tmp}/v.npz", "{tmp}/v.json"],
         setup=_copy(str(WEIGHTS / "cry.onnx"), "cry.onnx"),
     ),
+    Case(
+        "cdist_teacher_weight_gt1",
+        [
+            "cry",
+            "distill",
+            "--data",
+            "{fx}/cryset",
+            "--out",
+            "{tmp}/m.pt",
+            "--teacher-weight",
+            "1.5",
+        ],
+        ["--teacher-weight"],
+        absent=["{tmp}/m.pt"],
+    ),
+    Case(
+        "cdist_unknown_teacher",
+        ["cry", "distill", "--data", "{fx}/cryset", "--out", "{tmp}/m.pt", "--teacher", "owl"],
+        ["--teacher"],
+        absent=["{tmp}/m.pt"],
+    ),
+    Case(
+        "cdist_missing_data",
+        ["cry", "distill", "--data", "{tmp}/nowhere", "--out", "{tmp}/m.pt"],
+        ["nowhere"],
+        absent=["{tmp}/m.pt"],
+    ),
 ]

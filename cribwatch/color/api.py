@@ -158,6 +158,7 @@ class Colorizer:
         """How many times the reference was (re)aligned."""
         self._agreement: float | None = None
         self._frames = 0
+        self._view_moved = False
         self.weights = Path(weights) if weights is not None else None
         self._runtime: ColorRuntime | None = None
         self._method: Any = None
@@ -196,6 +197,7 @@ class Colorizer:
         """Align again at the next frame (the view moved: a preset, a bumped mount)."""
         self._effective = None
         self._ref_size = None
+        self._view_moved = True
 
     def _aligned_reference(self, n: np.ndarray) -> np.ndarray:
         """The reference the next frame uses: as given, or aligned (and chosen) once."""
@@ -210,6 +212,7 @@ class Colorizer:
                 now = structure_agreement(n, self._effective, self.align_config)
                 if self._agreement is not None and now < 0.5 * self._agreement:
                     self._effective = None  # the view moved: align again below
+                    self._view_moved = True
             if self._effective is not None:
                 return self._effective
         self._ref_size = None
@@ -227,7 +230,9 @@ class Colorizer:
         self._covered = None
         self._fill = None
         if self.bank is not None:
-            choice = self.bank.best(n)
+            # a bank refresh keeps each reference's last accepted warp; a moved view does not
+            choice = self.bank.best(n, keep=not self._view_moved)
+            self._view_moved = False
             if choice is None:
                 if self.strict:
                     raise CribwatchError("no reference in the bank matches the night view")

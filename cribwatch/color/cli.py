@@ -8,6 +8,7 @@ that need the torch pipeline import it inside (``# extra: train``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -31,7 +32,7 @@ from cribwatch.color.api import (
     method_names,
     ssim_map_file,
 )
-from cribwatch.color.config import ColorNetConfig, SSIMMapConfig, TrainConfig
+from cribwatch.color.config import ARCHITECTURES, ColorNetConfig, SSIMMapConfig, TrainConfig
 from cribwatch.color.pairs import REF_WARPS, load_pair_set, make_pairs
 from cribwatch.color.report import TABLE_KEYS, write_report
 from cribwatch.color.stream import StreamConfig
@@ -97,6 +98,13 @@ def train_cmd(
         help="SSIM map value from which the reference-copy gate may open fully.",
     ),
     threads: int = typer.Option(TrainConfig.threads, help="torch threads per process."),
+    arch: str = typer.Option("default", "--arch", help="Architecture: default or slim."),
+    teacher: Path | None = typer.Option(
+        None, "--teacher", help="Weights of a trained network to distil (same SSIM settings)."
+    ),
+    distil_weight: float = typer.Option(
+        TrainConfig.distil_weight, help="Weight of the distillation term (needs --teacher)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     force: bool = clikit.force_option(),
@@ -112,9 +120,15 @@ def train_cmd(
         ("--changed-weight", changed_weight),
         ("--gate-weight", gate_weight),
         ("--own-weight", own_weight),
+        ("--distil-weight", distil_weight),
     ):
         clikit.check_number(name, value, low=0, high=1000)
     clikit.check_number("--gate-full-at", gate_full_at, low=0, high=1, low_open=True)
+    clikit.one_of("--arch", arch, ("default", "slim"))
+    if distil_weight > 0 and teacher is None and not resume:
+        raise CribwatchError("--distil-weight: needs --teacher")
+    if teacher is not None and not teacher.is_file():
+        raise CribwatchError(f"--teacher: {teacher}: weights file not found")
     if resume:
         if not out.is_file():
             raise CribwatchError(f"--resume: {out}: checkpoint not found")
@@ -135,15 +149,21 @@ def train_cmd(
         gate_weight=gate_weight,
         own_weight=own_weight,
         threads=threads,
+        distil_weight=distil_weight,
     )
-    net_cfg = ColorNetConfig(
-        attention=not no_attention, reference=not no_reference, gate_full_at=gate_full_at
+    net_cfg = dataclasses.replace(
+        ARCHITECTURES[arch],
+        attention=not no_attention,
+        reference=not no_reference,
+        gate_full_at=gate_full_at,
     )
     args = sys.argv[3:] if sys.argv[1:3] == ["color", "train"] else sys.argv[1:]
     command = "cribwatch color train " + " ".join(args)
     rank = dist_rank()
     with clikit.progress_bar("train", steps, enabled=not quiet and rank == 0) as bar:
-        final = train(data, out, cfg, net_cfg, resume=resume, progress=bar, command=command)
+        final = train(
+            data, out, cfg, net_cfg, resume=resume, progress=bar, command=command, teacher=teacher
+        )
     if rank == 0:
         last = final["history"][-1] if final["history"] else {}
         typer.echo(

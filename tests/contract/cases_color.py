@@ -579,3 +579,17 @@ CASES += [
     Case("cb_peers_file", [*_BENCH, "--peers", "{fx}/text.onnx"], ["--peers", "text.onnx"]),
     Case("cb_peer_frames0", [*_BENCH, "--peers", "{tmp}", "--peer-frames", "0"], ["--peer-frames"]),
 ]
+
+# color train: the slim architecture and distillation options (issue 27)
+CASES += [
+    Case("colt_arch_unknown", train("--arch", "huge"), ["--arch"], ["{tmp}/c.pt"]),
+    Case(
+        "colt_distil_no_teacher", train("--distil-weight", "1"), ["--distil-weight"], ["{tmp}/c.pt"]
+    ),
+    Case(
+        "colt_teacher_missing",
+        train("--teacher", "{tmp}/none.pt", "--distil-weight", "1"),
+        ["--teacher", "none.pt"],
+        ["{tmp}/c.pt"],
+    ),
+]

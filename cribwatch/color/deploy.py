@@ -53,7 +53,7 @@ from cribwatch.io import OUTPUT_MARK, atomic_path, guard_output, read_rgb
 from cribwatch.progress import Progress
 
 META_KEY = "cribwatch"
-INT8_FILE = "color_ssim_guided.int8.onnx"
+INT8_FILE = "color_ssim_guided_slim.int8.onnx"
 """The shipped robust INT8 ONNX file of the ssim-guided network (in ``cribwatch/weights/``)."""
 
 

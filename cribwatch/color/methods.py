@@ -24,12 +24,14 @@ VARIANTS: tuple[str, ...] = ("guided", "bilinear", "lowres", "lowres-bilinear", 
 SHIPPED_METHODS: tuple[str, ...] = ("ssim-guided", "ref", "auto")
 """Methods with one shipped network (``cribwatch color ship --method``)."""
 WEIGHTS: dict[str, str] = {
-    "ssim-guided": "color_ssim_guided.pt",
+    "ssim-guided": "color_ssim_guided_slim.pt",
     "ref": "color_ref.pt",
     "auto": "color_auto.pt",
 }
-"""Shipped weight files (in ``cribwatch/weights/``) of the single-network methods."""
-ONNX_WEIGHTS: dict[str, str] = {"ssim-guided": "color_ssim_guided.onnx"}
+"""Shipped weight files (in ``cribwatch/weights/``) of the single-network methods. ``ssim-guided``
+is the slim network (13.7 M MACs at 128x128, distilled from ``color_ssim_guided.pt``, which stays
+shipped as the teacher and for comparison; docs/results/color-speed.md)."""
+ONNX_WEIGHTS: dict[str, str] = {"ssim-guided": "color_ssim_guided_slim.onnx"}
 """Shipped FP32 ONNX twins (same network, exported by ``cribwatch color export``)."""
 
 MIN_SIDE = 16

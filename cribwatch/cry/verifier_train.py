@@ -64,13 +64,9 @@ def set_class_scores(
     the selection)."""
     model = Path(model) if model is not None else WEIGHTS
     cp = _class_cache(s.root, hop_s, model, tag)
-    if cache and cp.is_file():
-        z = np.load(cp)
-        if list(z["names"]) == s.files:
-            return (
-                {f: z[f"s{i}"] for i, f in enumerate(s.files)},
-                {f: z[f"m{i}"] for i, f in enumerate(s.files)},
-            )
+    hit = _load_cache(cp, s.files, "sm") if cache else None
+    if hit is not None:
+        return hit[0], hit[1]
     net = Yamnet(model)
     hop = int(round(hop_s * 16000))
     out: dict[str, np.ndarray] = {}
@@ -89,15 +85,7 @@ def set_class_scores(
         if progress:
             progress(i + 1, len(s.files))
     if cache:
-        try:
-            cp.parent.mkdir(exist_ok=True)
-            arrays: dict[str, Any] = {"names": np.array(s.files)}
-            arrays.update({f"s{i}": out[f] for i, f in enumerate(s.files)})
-            arrays.update({f"m{i}": done[f] for i, f in enumerate(s.files)})
-            with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-        except OSError:
-            pass
+        _save_cache(cp, s.files, {"s": out, "m": done}, compressed=False)
     return out, done
 
 
@@ -116,14 +104,9 @@ def set_embeddings(
     Cached in ``DIR/.cache/`` keyed by hop, model and ``tag``."""
     model = Path(model) if model is not None else WEIGHTS
     cp = _class_cache(s.root, hop_s, model, "emb:" + tag)
-    if cache and cp.is_file():
-        z = np.load(cp)
-        if list(z["names"]) == s.files:
-            return (
-                {f: z[f"s{i}"] for i, f in enumerate(s.files)},
-                {f: z[f"e{i}"] for i, f in enumerate(s.files)},
-                {f: z[f"m{i}"] for i, f in enumerate(s.files)},
-            )
+    hit = _load_cache(cp, s.files, "sem") if cache else None
+    if hit is not None:
+        return hit[0], hit[1], hit[2]
     net = Yamnet(model, embedding=True)
     hop = int(round(hop_s * 16000))
     out: dict[str, np.ndarray] = {}
@@ -146,17 +129,34 @@ def set_embeddings(
         if progress:
             progress(i + 1, len(s.files))
     if cache:
-        try:
-            cp.parent.mkdir(exist_ok=True)
-            arrays: dict[str, Any] = {"names": np.array(s.files)}
-            arrays.update({f"s{i}": out[f] for i, f in enumerate(s.files)})
-            arrays.update({f"e{i}": embs[f] for i, f in enumerate(s.files)})
-            arrays.update({f"m{i}": done[f] for i, f in enumerate(s.files)})
-            with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-        except OSError:
-            pass
+        _save_cache(cp, s.files, {"s": out, "e": embs, "m": done}, compressed=True)
     return out, embs, done
+
+
+def _load_cache(cp: Path, files: list[str], keys: str) -> list[dict[str, np.ndarray]] | None:
+    """The per-file arrays ``{key}{i}`` of a window cache, one dict per key, or None when the
+    cache is absent or was written for other files."""
+    if not cp.is_file():
+        return None
+    z = np.load(cp)
+    if list(z["names"]) != files:
+        return None
+    return [{f: z[f"{k}{i}"] for i, f in enumerate(files)} for k in keys]
+
+
+def _save_cache(
+    cp: Path, files: list[str], parts: dict[str, dict[str, np.ndarray]], compressed: bool
+) -> None:
+    """Write a window cache atomically; a cache that cannot be written is skipped."""
+    try:
+        cp.parent.mkdir(exist_ok=True)
+        arrays: dict[str, Any] = {"names": np.array(files)}
+        for k, per_file in parts.items():
+            arrays.update({f"{k}{i}": per_file[f] for i, f in enumerate(files)})
+        with atomic_path(cp, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+            (np.savez_compressed if compressed else np.savez)(fh, **arrays)
+    except OSError:
+        pass
 
 
 def training_selection(s: CrySet, f: str, n: int) -> np.ndarray:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +21,7 @@ from cribwatch.color.train import (
     train,
 )
 from cribwatch.errors import CribwatchError
+from tests.ddp import run_two_ranks
 
 SMALL = ColorNetConfig(
     size=32, widths=(8, 16, 16, 24), ref_widths=(8, 8, 16, 16), bottleneck_blocks=1
@@ -150,46 +147,8 @@ torch.save(final["model"], sys.argv[3])
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_ddp_two_ranks_identical_weights(tiny: Path, tmp_path: Path) -> None:
-    script = tmp_path / "rank.py"
-    script.write_text(_RANK_SCRIPT)
-    port = _free_port()
-    procs = []
-    for rank in range(2):
-        env = dict(
-            os.environ,
-            RANK=str(rank),
-            LOCAL_RANK=str(rank),
-            WORLD_SIZE="2",
-            MASTER_ADDR="127.0.0.1",
-            MASTER_PORT=str(port),
-            OMP_NUM_THREADS="1",
-        )
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    str(script),
-                    str(tiny),
-                    str(tmp_path / "ddp.pt"),
-                    str(tmp_path / f"rank{rank}.pt"),
-                ],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    for p in procs:
-        out, _ = p.communicate(timeout=300)
-        assert p.returncode == 0, out.decode()[-2000:]
-    w0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
-    w1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    w0, w1 = run_two_ranks(_RANK_SCRIPT, tiny, tmp_path)
     for k in w0:
         assert torch.equal(w0[k], w1[k]), k
     ckpt = load_checkpoint(tmp_path / "ddp.pt")

@@ -4,14 +4,12 @@ identical weights; rank 0 writes the checkpoint, which holds them."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
 
 from tests.cry.test_synth_and_train import make_tiny_set
+from tests.ddp import run_two_ranks
 
 _RANK_SCRIPT = """
 import sys, torch
@@ -31,47 +29,9 @@ t.finish_dist()
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_two_ranks_end_with_identical_weights(tmp_path: Path) -> None:
     make_tiny_set(tmp_path / "set", n_files=4, seconds=6.0)
-    script = tmp_path / "rank.py"
-    script.write_text(_RANK_SCRIPT)
-    port = _free_port()
-    procs = []
-    for rank in range(2):
-        env = dict(
-            os.environ,
-            RANK=str(rank),
-            LOCAL_RANK=str(rank),
-            WORLD_SIZE="2",
-            MASTER_ADDR="127.0.0.1",
-            MASTER_PORT=str(port),
-            OMP_NUM_THREADS="1",
-        )
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    str(script),
-                    str(tmp_path / "set"),
-                    str(tmp_path / "ddp.pt"),
-                    str(tmp_path / f"rank{rank}.pt"),
-                ],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    for p in procs:
-        out, _ = p.communicate(timeout=300)
-        assert p.returncode == 0, out.decode()[-2000:]
-    w0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
-    w1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    w0, w1 = run_two_ranks(_RANK_SCRIPT, tmp_path / "set", tmp_path)
     assert set(w0) == set(w1)
     for k in w0:  # parameters (DDP) and batch-norm buffers (broadcast from rank 0)
         assert torch.equal(w0[k], w1[k]), k

@@ -185,6 +185,7 @@ def distill_cmd(
     steps: int = typer.Option(6000, "--steps", help="Optimizer steps that define the run."),
     minutes: float = typer.Option(40.0, "--minutes", help="Wall-clock cap (min)."),
     seed: int = typer.Option(0, "--seed", help="Seed."),
+    batch: int = typer.Option(128, "--batch", help="Windows per batch (per rank)."),
     threads: int = typer.Option(1, "--threads", help="torch threads."),
     augment: str = typer.Option("strong", "--augment", help="strong or none."),
     keep: str = typer.Option("last", "--keep", help="best (validation loss) or last."),
@@ -194,6 +195,7 @@ def distill_cmd(
     clikit.rate("--teacher-weight", teacher_weight)
     clikit.check_number("--steps", steps, low=0, integer=True)
     clikit.positive("--minutes", minutes)
+    clikit.check_number("--batch", batch, low=1, integer=True)
     clikit.check_number("--threads", threads, low=1, integer=True)
     clikit.one_of("--teacher", teacher, ("verifier", "class20"))
     clikit.one_of("--augment", augment, ("strong", "none"))
@@ -213,6 +215,7 @@ def distill_cmd(
         minutes=minutes,
         steps=steps,
         seed=seed,
+        batch=batch,
         threads=threads,
         keep=keep,
         teacher_weight=teacher_weight,

@@ -1,7 +1,7 @@
 """Distillation of YAMNet's knowledge into the board CNN (issue 23, item 6).
 
-``python -m cribwatch.cry.distill --data SET [--data SET ...] --out W.pt [options]`` (also under
-``torchrun --nproc_per_node N -m cribwatch.cry.distill ...``: data parallel, see
+``cribwatch cry distill --data SET [--data SET ...] --out W.pt [options]`` (also under
+``torchrun --nproc_per_node N -m cribwatch.cli cry distill ...``: data parallel, see
 :mod:`cribwatch.cry.train`).
 
 The teacher scores every window of every file of the training sets (labelled or not: the
@@ -21,11 +21,7 @@ labels-only control run of the same recipe.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
-import sys
-import typing
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,11 +37,8 @@ from cribwatch.cry.pretrained import VerifierHead, from_uint8
 from cribwatch.cry.train import (
     TrainConfig,
     dist_barrier,
-    dist_rank,
-    finish_dist,
     set_tag,
     setup_dist,
-    strong_augment,
     train,
 )
 from cribwatch.cry.verifier_train import set_class_scores
@@ -158,13 +151,6 @@ def distill(
             f"({MAX_PARAMS}, {MAX_MACS})"
         )
     return meta
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse whose faults are one ``error:`` line (exit 2 through clikit), no usage text."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        raise CribwatchError(message)
 
 
 # ----------------------------------------------------------------------------- held-out report
@@ -297,72 +283,3 @@ def student_report(
         for y in names[i + 1 :]
     }
     return out
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="python -m cribwatch.cry.distill",
-        description="Train the board cry CNN against YAMNet's scores (distillation).",
-    )
-    p.add_argument("--data", type=Path, action="append", required=True, help="cry set (repeat)")
-    p.add_argument("--out", type=Path, required=True, help="checkpoint to write (.pt)")
-    p.add_argument("--teacher", default="verifier", help="verifier or class20")
-    p.add_argument("--verifier", type=Path, default=None, help="verifier head (.npz)")
-    p.add_argument("--teacher-weight", type=float, default=0.5, help="a in [0, 1]")
-    p.add_argument("--steps", type=int, default=6000)
-    p.add_argument("--minutes", type=float, default=40.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--augment", default="strong", help="strong or none")
-    p.add_argument("--keep", default="last", help="best or last")
-    p.add_argument("--force", action="store_true")
-    return p
-
-
-def main(argv: list[str]) -> None:
-    """The ``python -m`` entry: parse, check, distill, print the checkpoint's meta line (one
-    ``error:`` line and exit 2 on any fault)."""
-    from cribwatch import clikit  # python -m entry point: the CLI layer
-
-    line = clikit.run(_main, argv, clikit)
-    if line is not None:
-        print(line, flush=True)
-
-
-def _main(argv: list[str], clikit: typing.Any) -> str | None:
-    """Everything but the printing: the meta line to print (rank 0), or None."""
-    a = _parser().parse_args(argv)
-    clikit.rate("--teacher-weight", a.teacher_weight)
-    clikit.check_number("--steps", a.steps, low=0, integer=True)
-    clikit.positive("--minutes", a.minutes)
-    clikit.positive("--batch", a.batch)
-    clikit.positive("--threads", a.threads)
-    clikit.one_of("--teacher", a.teacher, TEACHERS)
-    clikit.one_of("--augment", a.augment, ("strong", "none"))
-    clikit.one_of("--keep", a.keep, ("best", "last"))
-    for d in a.data:
-        if not Path(d).is_dir():
-            raise CribwatchError(f"--data: {d}: cry set folder not found")
-    cfg = TrainConfig(
-        minutes=a.minutes,
-        steps=a.steps,
-        seed=a.seed,
-        batch=a.batch,
-        threads=a.threads,
-        keep=a.keep,
-        teacher_weight=a.teacher_weight,
-    )
-    if a.augment == "strong":
-        cfg = strong_augment(cfg)
-    with clikit.progress_bar("distill", a.steps or None) as bar:
-        meta = distill(a.data, a.out, cfg, a.teacher, a.verifier, force=a.force, progress=bar)
-    finish_dist()
-    if dist_rank() != 0:
-        return None
-    keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
-    return json.dumps({k: meta.get(k) for k in keys})
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

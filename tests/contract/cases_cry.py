@@ -704,6 +704,12 @@ CASES: list[Case] = [
         absent=["{tmp}/m.pt"],
     ),
     Case(
+        "cdist_batch0",
+        ["cry", "distill", "--data", "{fx}/cryset", "--out", "{tmp}/m.pt", "--batch", "0"],
+        ["--batch"],
+        absent=["{tmp}/m.pt"],
+    ),
+    Case(
         "cdist_missing_data",
         ["cry", "distill", "--data", "{tmp}/nowhere", "--out", "{tmp}/m.pt"],
         ["nowhere"],

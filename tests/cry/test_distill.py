@@ -77,7 +77,9 @@ def test_entry_refuses_a_bad_option_with_one_line(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "cribwatch.cry.distill",
+            "cribwatch.cli",
+            "cry",
+            "distill",
             "--data",
             str(tmp_path / "set"),
             "--out",

@@ -67,23 +67,7 @@ def set_class_scores(
     hit = _load_cache(cp, s.files, "sm") if cache else None
     if hit is not None:
         return hit[0], hit[1]
-    net = Yamnet(model)
-    hop = int(round(hop_s * 16000))
-    out: dict[str, np.ndarray] = {}
-    done: dict[str, np.ndarray] = {}
-    for i, f in enumerate(s.files):
-        x = read_audio(s.audio_path(f))
-        n = n_windows(x.shape[0], hop_s)
-        mask = np.ones(n, bool) if select is None else select(f, n)
-        mask = np.ones(n, bool) if mask is None else np.asarray(mask, bool)[:n]
-        sc = np.zeros((n, N_CLASSES), np.uint8)
-        idx = np.flatnonzero(mask)
-        if idx.size:
-            patches = window_patches(x, hop, n)[idx]
-            sc[idx] = np.clip(np.rint(net(patches) * SCORE_STEP), 0, 255).astype(np.uint8)
-        out[f], done[f] = sc, mask
-        if progress:
-            progress(i + 1, len(s.files))
+    out, _, done = _score_windows(s, hop_s, Yamnet(model), select, progress)
     if cache:
         _save_cache(cp, s.files, {"s": out, "m": done}, compressed=False)
     return out, done
@@ -107,8 +91,23 @@ def set_embeddings(
     hit = _load_cache(cp, s.files, "sem") if cache else None
     if hit is not None:
         return hit[0], hit[1], hit[2]
-    net = Yamnet(model, embedding=True)
+    out, embs, done = _score_windows(s, hop_s, Yamnet(model, embedding=True), select, progress)
+    if cache:
+        _save_cache(cp, s.files, {"s": out, "e": embs, "m": done}, compressed=True)
+    return out, embs, done
+
+
+def _score_windows(
+    s: CrySet,
+    hop_s: float,
+    net: Yamnet,
+    select: Selection | None,
+    progress: Progress | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """YAMNet over the selected detector windows of every file: uint8 scores * 256, the
+    embedding codes (empty (n, 0) arrays unless ``net`` reads the embedding) and the masks."""
     hop = int(round(hop_s * 16000))
+    dim = EMBED_DIM if net.has_embedding else 0
     out: dict[str, np.ndarray] = {}
     embs: dict[str, np.ndarray] = {}
     done: dict[str, np.ndarray] = {}
@@ -118,18 +117,18 @@ def set_embeddings(
         mask = np.ones(n, bool) if select is None else select(f, n)
         mask = np.ones(n, bool) if mask is None else np.asarray(mask, bool)[:n]
         sc = np.zeros((n, N_CLASSES), np.uint8)
-        em = np.zeros((n, EMBED_DIM), np.uint8)
+        em = np.zeros((n, dim), np.uint8)
         idx = np.flatnonzero(mask)
         if idx.size:
             patches = window_patches(x, hop, n)[idx]
-            raw, codes = net.embed(patches)
+            if dim:
+                raw, em[idx] = net.embed(patches)
+            else:
+                raw = net(patches)
             sc[idx] = np.clip(np.rint(raw * SCORE_STEP), 0, 255).astype(np.uint8)
-            em[idx] = codes
         out[f], embs[f], done[f] = sc, em, mask
         if progress:
             progress(i + 1, len(s.files))
-    if cache:
-        _save_cache(cp, s.files, {"s": out, "e": embs, "m": done}, compressed=True)
     return out, embs, done
 
 

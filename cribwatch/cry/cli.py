@@ -11,7 +11,7 @@ from typing import Any, cast
 import typer
 
 from cribwatch import clikit
-from cribwatch.cry import tasks
+from cribwatch.cry import tasks, yamnet
 from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
 from cribwatch.cry.postprocess import Event
 from cribwatch.cry.pretrained import HEAD_KINDS
@@ -287,6 +287,23 @@ def train_verifier_cmd(
             progress=bar,
         )
     typer.echo(json.dumps(res))
+
+
+@app.command("yamnet-onnx")
+def yamnet_onnx_cmd(
+    out: Path = typer.Option(..., "--out", help="ONNX file to write (.onnx)."),
+    tflite: Path = typer.Option(
+        yamnet.WEIGHTS, "--tflite", help="The int8 YAMNet TFLite graph it is built from."
+    ),
+    force: bool = clikit.force_option(),
+) -> None:
+    """Build YAMNet as ONNX from its int8 TFLite graph (int8 weights, float activations;
+    outputs the 521 scores and the float 1024-d embedding), checked against the TFLite graph
+    on golden patches before it is written. Needs the train and cry-pretrained extras; the
+    file runs with ONNX Runtime alone (the shipped cry_yamnet_emb.onnx is built by it)."""
+    if out.suffix.lower() != ".onnx":
+        raise CribwatchError(f"--out: {out} must end in .onnx")
+    typer.echo(json.dumps(yamnet.build_onnx(out, tflite, force=force)))
 
 
 def _show(msg: Event | Alert | End, json_out: bool) -> None:

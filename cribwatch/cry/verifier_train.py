@@ -26,7 +26,7 @@ from cribwatch.cry.yamnet import (
     BABY_CRY,
     EMBED_DIM,
     N_CLASSES,
-    WEIGHTS,
+    DEFAULT_MODEL,
     Yamnet,
     dequantize_embedding,
     window_patches,
@@ -62,7 +62,7 @@ def set_class_scores(
     ``score * 256`` (exact for the int8 graph; 255 stands for 255/256 and above), rows not
     scored (``select``) are 0. Cached in ``DIR/.cache/`` keyed by hop, model and ``tag`` (name
     the selection)."""
-    model = Path(model) if model is not None else WEIGHTS
+    model = Path(model) if model is not None else DEFAULT_MODEL
     cp = _class_cache(s.root, hop_s, model, tag)
     hit = _load_cache(cp, s.files, "sm") if cache else None
     if hit is not None:
@@ -86,7 +86,7 @@ def set_embeddings(
     ``({file: (n, 521) uint8 score * 256}, {file: (n, 1024) uint8 embedding codes}, {file: (n,)
     bool scored})`` (codes: :meth:`cribwatch.cry.yamnet.Yamnet.embed`; rows not scored are 0).
     Cached in ``DIR/.cache/`` keyed by hop, model and ``tag``."""
-    model = Path(model) if model is not None else WEIGHTS
+    model = Path(model) if model is not None else DEFAULT_MODEL
     cp = _class_cache(s.root, hop_s, model, "emb:" + tag)
     hit = _load_cache(cp, s.files, "sem") if cache else None
     if hit is not None:

@@ -715,4 +715,27 @@ CASES: list[Case] = [
         ["nowhere"],
         absent=["{tmp}/m.pt"],
     ),
+    Case(
+        "cyo_out_not_onnx",
+        ["cry", "yamnet-onnx", "--out", "{tmp}/y.tflite"],
+        ["--out", "y.tflite"],
+        absent=["{tmp}/y.tflite"],
+    ),
+    Case(
+        "cyo_tflite_missing",
+        ["cry", "yamnet-onnx", "--out", "{tmp}/y.onnx", "--tflite", "{tmp}/nope.tflite"],
+        ["nope.tflite"],
+        absent=["{tmp}/y.onnx", "{tmp}/y.json"],
+    ),
+    Case(
+        "cyo_tflite_not_a_model",
+        ["cry", "yamnet-onnx", "--out", "{tmp}/y.onnx", "--tflite", "{fx}/notjson.json"],
+        ["notjson.json"],
+        absent=["{tmp}/y.onnx", "{tmp}/y.json"],
+    ),
+    Case(
+        "cyo_out_readonly",
+        ["cry", "yamnet-onnx", "--out", "{fx}/ro/y.onnx"],
+        ["y.onnx"],
+    ),
 ]

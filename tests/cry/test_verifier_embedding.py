@@ -20,7 +20,7 @@ from cribwatch.errors import CribwatchError
 
 @pytest.fixture(scope="module")
 def emb_net() -> y.Yamnet:
-    return y.Yamnet(embedding=True)
+    return y.Yamnet(y.WEIGHTS, embedding=True)  # the int8 TFLite graph (LiteRT)
 
 
 def _sine_patch() -> np.ndarray:
@@ -34,7 +34,7 @@ def test_embedding_is_the_final_layers_input(emb_net: y.Yamnet) -> None:
     interpreter bit for bit (logits not clipped by the int8 range)."""
     p = _sine_patch()
     scores, codes = emb_net.embed(p)
-    assert np.array_equal(scores, y.Yamnet()(p))
+    assert np.array_equal(scores, y.Yamnet(y.WEIGHTS)(p))
     assert codes.shape == (1, y.EMBED_DIM) and codes.dtype == np.uint8
     emb = emb_net.dequantize(codes)[0]
     assert emb.min() >= 0 and emb.max() <= 6.0 and (emb > 0).any()
@@ -55,7 +55,7 @@ def test_embedding_is_the_final_layers_input(emb_net: y.Yamnet) -> None:
 
 def test_plain_interpreter_has_no_embedding() -> None:
     with pytest.raises(CribwatchError, match="embedding=True"):
-        y.Yamnet().embed(_sine_patch())
+        y.Yamnet(y.WEIGHTS).embed(_sine_patch())
 
 
 def _emb_head(kind: str, hidden: int = 4, seed: int = 0) -> VerifierHead:

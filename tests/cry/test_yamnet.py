@@ -45,7 +45,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="module")
 def net() -> y.Yamnet:
-    return y.Yamnet()
+    return y.Yamnet(y.WEIGHTS)  # the int8 TFLite graph (LiteRT)
 
 
 def test_silence_is_log_offset() -> None:

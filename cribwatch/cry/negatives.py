@@ -121,8 +121,9 @@ def training_rows(
     progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Every detector window of every fit recording (rendered, :func:`render`):
-    ``(X (N, 521 + 1024) uint8: YAMNet scores * 256 then embedding codes, first-stage scores
-    (N,), family of each row)``. ``yamnet`` must be loaded with ``embedding=True``."""
+    ``(X (N, 521 + 1024): YAMNet scores * 256 (rounded) then the embedding in units of
+    EMBED_SCALE (uint8 codes from the TFLite graph, float32 from the ONNX graph), first-stage
+    scores (N,), family of each row)``. ``yamnet`` must be loaded with ``embedding=True``."""
     files = [(fam, f) for fam, fl in negative_files(root, "fit").items() for f in fl]
     rng = np.random.default_rng(seed)
     hop = int(round(hop_s * SR))

@@ -83,8 +83,9 @@ def set_embeddings(
     tag: str = "all",
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """YAMNet's scores and 1024-d embedding of the selected detector windows of every file:
-    ``({file: (n, 521) uint8 score * 256}, {file: (n, 1024) uint8 embedding codes}, {file: (n,)
-    bool scored})`` (codes: :meth:`cribwatch.cry.yamnet.Yamnet.embed`; rows not scored are 0).
+    ``({file: (n, 521) uint8 score * 256}, {file: (n, 1024) embedding in units of EMBED_SCALE:
+    uint8 codes of the TFLite graph, float32 from the ONNX graph}, {file: (n,) bool scored})``
+    (:meth:`cribwatch.cry.yamnet.Yamnet.embed`; rows not scored are 0).
     Cached in ``DIR/.cache/`` keyed by hop, model and ``tag``."""
     model = Path(model) if model is not None else DEFAULT_MODEL
     cp = _class_cache(s.root, hop_s, model, "emb:" + tag)
@@ -105,7 +106,8 @@ def _score_windows(
     progress: Progress | None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """YAMNet over the selected detector windows of every file: uint8 scores * 256, the
-    embedding codes (empty (n, 0) arrays unless ``net`` reads the embedding) and the masks."""
+    embedding in units of EMBED_SCALE (uint8 codes of the TFLite graph, float32 from the ONNX
+    graph; empty (n, 0) arrays unless ``net`` reads the embedding) and the masks."""
     hop = int(round(hop_s * 16000))
     dim = EMBED_DIM if net.has_embedding else 0
     out: dict[str, np.ndarray] = {}
@@ -117,7 +119,7 @@ def _score_windows(
         mask = np.ones(n, bool) if select is None else select(f, n)
         mask = np.ones(n, bool) if mask is None else np.asarray(mask, bool)[:n]
         sc = np.zeros((n, N_CLASSES), np.uint8)
-        em = np.zeros((n, dim), np.uint8)
+        em = np.zeros((n, dim), np.float32 if net.backend == "onnx" else np.uint8)
         idx = np.flatnonzero(mask)
         if idx.size:
             patches = window_patches(x, hop, n)[idx]

@@ -34,3 +34,21 @@ def test_caches_read_back_what_was_computed(tmp_path: Path) -> None:
         assert _same(x, y)
     assert _same(emb[0], first[0])  # the same scores either way
     assert emb[1][s.files[0]].shape[1] == 1024
+
+
+def test_onnx_embedding_cache_keeps_the_float_embedding(tmp_path: Path) -> None:
+    from cribwatch.cry.audio import read_audio
+    from cribwatch.cry.yamnet import ONNX_WEIGHTS, WEIGHTS, Yamnet, window_patches
+
+    make_tiny_set(tmp_path / "set", n_files=1)
+    s = load_set(tmp_path / "set")
+    f = s.files[0]
+    sc, em, done = set_embeddings(s, model=ONNX_WEIGHTS, tag="t")
+    assert em[f].dtype == np.float32 and done[f].all()
+    assert not np.allclose(em[f], np.rint(em[f]))  # not truncated to integer codes
+    p = window_patches(read_audio(s.audio_path(f)), 8000, len(done[f]))
+    assert np.allclose(em[f], Yamnet(ONNX_WEIGHTS, embedding=True).embed(p)[1])
+    again = set_embeddings(s, model=ONNX_WEIGHTS, tag="t")
+    assert np.array_equal(again[1][f], em[f])
+    tfl = set_embeddings(s, model=WEIGHTS, tag="t")
+    assert tfl[1][f].dtype == np.uint8

@@ -14,14 +14,21 @@ out of view (all keypoints 0), one every ``absence_every_s`` seconds on average.
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from cribwatch.errors import CribwatchError
+from cribwatch.io import read_text
 from cribwatch.progress import Progress, report
 from cribwatch.rollover.api import RolloverDetector
 from cribwatch.rollover.events import EventConfig
+from cribwatch.rollover.pose import read_sequence
+from cribwatch.rollover.posture import PostureConfig, features
 from cribwatch.rollover.synth import SynthConfig, family_config, generate
 
 
@@ -116,3 +123,138 @@ def measure_absence(
         "nobody_hold_s": ev.nobody_hold_s,
         "rows": rows,
     }
+
+
+# ------------------------------------------------------------------------------ covered face
+
+
+def face_alert_times(
+    t: np.ndarray, n_face: np.ndarray, body_in_view: np.ndarray, events: EventConfig | None = None
+) -> list[float]:
+    """Times of ``face_not_visible`` alerts: the face part of the detector's tracker
+    (:class:`cribwatch.rollover.events.Tracker`, same rule and settings: ``face_hold_s``,
+    ``face_reset_s``, ``face_rearm_s``, ``min_face``) over per-frame face counts and
+    body-in-view flags, without the posture state (so candidate settings can be scanned
+    fast on hours of keypoints)."""
+    cfg = events or EventConfig()
+    out: list[float] = []
+    missing: float | None = None
+    seen: float | None = 0.0
+    armed = True
+    for ti, nf, body in zip(
+        np.asarray(t, np.float64).tolist(), np.asarray(n_face).tolist(),
+        np.asarray(body_in_view).tolist(), strict=True,
+    ):  # fmt: skip
+        if nf >= cfg.min_face:
+            if seen is None:
+                seen = ti
+            if ti - seen >= cfg.face_reset_s:
+                missing = None
+            if not armed and ti - seen >= cfg.face_rearm_s:
+                armed = True
+        elif body:
+            seen = None
+            if missing is None:
+                missing = ti
+            if armed and ti - missing >= cfg.face_hold_s:
+                armed = False
+                out.append(ti)
+    return out
+
+
+@dataclass
+class _Cover:
+    episodes: int = 0
+    found: int = 0
+    false: int = 0
+    seconds: float = 0.0
+    short: int = 0
+
+
+def score_covered(
+    alerts: list[float], episodes: list[tuple[float, float]], end_s: float, collar_s: float = 2.0,
+    min_s: float = 0.0,
+) -> tuple[int, int, int, int]:  # fmt: skip
+    """``face_not_visible`` alerts against covered episodes, as ``rollover eval`` scores them
+    (found: an alert between onset and ``collar_s`` after the offset; false: an alert outside
+    every episode and its collar). Episodes cut by the end of the sequence (``end_s``) to
+    less than ``min_s`` are left out of the recall (no alert that waits ``min_s`` can find
+    them); their alerts are not false. Returns (episodes, found, false, left out)."""
+    n = found = short = 0
+    for on, off in episodes:
+        hit = any(on <= a <= off + collar_s for a in alerts)
+        if off >= end_s - 1e-6 and off - on < min_s and not hit:
+            short += 1
+            continue
+        n += 1
+        found += hit
+    false = sum(not any(on <= a <= off + collar_s for on, off in episodes) for a in alerts)
+    return n, found, false, short
+
+
+def measure_covered(
+    sets: tuple[str | os.PathLike[str], ...],
+    candidates: dict[str, EventConfig],
+    min_s: float = 0.0,
+    progress: Progress | None = None,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Covered-face recall and false alerts per hour for each candidate event setting on
+    each set folder (``rollover make-set`` output with ``covered.tsv``): per candidate and
+    set, the episodes, recall (with its 95% Wilson interval), false alerts per hour and the
+    episodes left out (:func:`score_covered`)."""
+    res: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in candidates}
+    files: list[tuple[str, Path, list[tuple[float, float]]]] = []
+    for s in sets:
+        d = Path(s)
+        by_file: dict[str, list[tuple[float, float]]] = {}
+        cov = d / "covered.tsv"
+        if not cov.is_file():
+            raise CribwatchError(f"{cov}: file not found")
+        for i, line in enumerate(read_text(cov).splitlines()[1:], start=2):
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise CribwatchError(f"{cov}: line {i}: expected file, onset, offset")
+            by_file.setdefault(parts[0], []).append((float(parts[1]), float(parts[2])))
+        files += [(str(s), f, by_file.get(f.name, [])) for f in sorted(d.glob("*.jsonl"))]
+    counts = {c: {str(s): _Cover() for s in sets} for c in candidates}
+    for done, (name, f, eps) in enumerate(files, start=1):
+        seq = read_sequence(f)
+        feat = features(seq.kp, PostureConfig())
+        t = np.asarray(seq.t, np.float64)
+        end = float(t[-1])
+        for c, ev in candidates.items():
+            n, k, fa, short = score_covered(
+                face_alert_times(t, feat.n_face, feat.body_in_view, ev), eps, end, min_s=min_s
+            )
+            cc = counts[c][name]
+            cc.episodes += n
+            cc.found += k
+            cc.false += fa
+            cc.short += short
+            cc.seconds += end - float(t[0])
+        report(progress, done, len(files))
+    for c in candidates:
+        for s in sets:
+            cc = counts[c][str(s)]
+            lo, hi = _wilson(cc.found, cc.episodes)
+            res[c][str(s)] = {
+                "episodes": cc.episodes,
+                "found": cc.found,
+                "recall": round(cc.found / cc.episodes, 4) if cc.episodes else None,
+                "recall_ci95": [lo, hi],
+                "false_per_hour": round(cc.false / max(cc.seconds / 3600.0, 1e-9), 3),
+                "false": cc.false,
+                "hours": round(cc.seconds / 3600.0, 3),
+                "left_out_cut_by_end": cc.short,
+            }
+    return res
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (round(max(0.0, c - h), 4), round(min(1.0, c + h), 4))

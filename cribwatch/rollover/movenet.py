@@ -181,3 +181,109 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+PERSON_WEIGHTS = (
+    Path(__file__).resolve().parent.parent / "weights" / "rollover_person_detect.tflite"
+)
+"""The shipped person-detection model (TensorFlow Lite Micro's person detection example as
+published in google-coral/coralmicro, ``models/person_detect_model.tflite``, Apache-2.0)."""
+PERSON_SHA256 = "808cfdfc0cf3a6fa6f6fa26bfa379ea97c16d5db7334637766e39c3408502e9d"
+"""sha256 of the shipped person-detection model file (as in google-coral/coralmicro)."""
+PERSON_SIDE = 96
+"""The person-detection model's input square (grey)."""
+
+
+def patch_person_model(data: bytes) -> bytes:
+    """The person-detection model with its bias tensors' quantised dimension fixed.
+
+    The published file declares ``quantized_dimension`` 3 on 1-D per-channel bias tensors,
+    which TensorFlow Lite Micro ignores and LiteRT refuses ("quantized_dimension must be in
+    range [0, 1)"); the only valid axis of a 1-D tensor is 0. Nothing else changes.
+    """
+    import flatbuffers  # extra: rollover (ships with ai-edge-litert)
+    from ai_edge_litert import schema_py_generated as schema  # extra: rollover
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    for sg in model.subgraphs or []:
+        for t in sg.tensors or []:
+            q = t.quantization
+            shape = t.shape if t.shape is not None else []
+            if q is not None and q.quantizedDimension and q.quantizedDimension >= len(shape):
+                q.quantizedDimension = 0
+    b = flatbuffers.Builder(len(data) + 1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+class PersonDetector:
+    """TensorFlow Lite Micro's person-detection model (96x96 grey -> person score 0..1).
+
+    A MobileNet V1 (0.25) trained on Visual Wake Words (COCO images with and without a
+    person). It alone does not tell a person from a pet (the issue measured a cat at
+    0.62-0.86); :class:`cribwatch.rollover.nightpose.NightPose` uses it as one more vote on
+    the crop around a newly found person's keypoints.
+
+    Args:
+        weights: the ``.tflite`` model (default: the shipped one).
+    """
+
+    name = "person-detect-vww-int8"
+
+    def __init__(self, weights: str | os.PathLike[str] | None = None) -> None:
+        path = Path(weights) if weights is not None else PERSON_WEIGHTS
+        if not path.is_file():
+            raise CribwatchError(f"{path}: person-detection model not found")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        try:
+            from ai_edge_litert.interpreter import Interpreter  # extra: rollover
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise CribwatchError(
+                f"ai-edge-litert is not installed: pip install ai-edge-litert==2.3.0 ({exc})"
+            ) from exc
+        with native_stderr_silenced():
+            try:
+                self._it = Interpreter(
+                    model_content=patch_person_model(path.read_bytes()), num_threads=1
+                )
+                self._it.allocate_tensors()
+            except (ValueError, RuntimeError, IndexError) as exc:
+                raise CribwatchError(f"{path}: not a readable TFLite model ({exc})") from exc
+        inp = self._it.get_input_details()[0]
+        out = self._it.get_output_details()[0]
+        if tuple(inp["shape"]) != (1, PERSON_SIDE, PERSON_SIDE, 1) or tuple(out["shape"]) != (
+            1, 2,
+        ):  # fmt: skip
+            raise CribwatchError(
+                f"{path}: not a person-detection model (input {inp['shape']}, "
+                f"output {out['shape']})"
+            )
+        self._in = int(inp["index"])
+        self._out = int(out["index"])
+        self._oq = out["quantization"]
+        self.path = path
+
+    def score(self, grey: np.ndarray) -> float:
+        """Person score (0..1) of one (96, 96) uint8 grey square."""
+        g = np.asarray(grey)
+        if g.shape != (PERSON_SIDE, PERSON_SIDE) or g.dtype != np.uint8:
+            raise CribwatchError(f"person detector input must be uint8 (96, 96), got {g.shape}")
+        x = (g.astype(np.int16) - 128).astype(np.int8)[None, :, :, None]
+        self._it.set_tensor(self._in, x)
+        self._it.invoke()
+        q = self._it.get_tensor(self._out)[0]
+        scale, zero = float(self._oq[0]) or 1.0 / 256.0, int(self._oq[1])
+        return float(np.clip((float(q[1]) - zero) * scale, 0.0, 1.0))
+
+    def score_crop(self, grey: np.ndarray, m: np.ndarray) -> float:
+        """Person score of the region of the (H, W) grey frame that the affine ``m`` (frame
+        -> 96 square) selects."""
+        sq = cv2.warpAffine(
+            np.ascontiguousarray(grey), m.astype(np.float64), (PERSON_SIDE, PERSON_SIDE),
+            flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
+        return self.score(sq)
+
+    def close(self) -> None:
+        """Release the interpreter."""
+        self._it = None  # type: ignore[assignment]

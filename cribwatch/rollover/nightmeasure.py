@@ -75,7 +75,8 @@ EMPTY_HELDOUT: tuple[str, ...] = (
     "mate:Blinds.jpg", "mate:RainDrops.jpg",
 )  # fmt: skip
 PETS = ("skimage:chelsea", "coral:cat.bmp", "coral:cat_720p.jpg", "coral:pets.jpg",
-        "coral:dog_segmentation.bmp")  # fmt: skip
+        "coral:dog_segmentation.bmp", "ocv:baboon.jpg", "ocv:squirrel_cls.jpg",
+        "ocv:chicky_512.png")  # fmt: skip
 
 SINGLE: tuple[str, ...] = (
     "mediapipe", "mediapipe+pre", "mediapipe+pre+rot", "movenet", "movenet+pre",
@@ -121,6 +122,7 @@ def _u8(rgb: np.ndarray) -> np.ndarray:
 
 PRE_CROP: dict[str, tuple[int, int, int, int]] = {
     "coral:posenet/test_image.bmp": (120, 0, 316, 480),
+    "ocv:basketball1.png": (0, 0, 300, 480),
 }
 """Photos with two people: the box (x0, y0, x1, y1) that keeps one (single-pose models)."""
 
@@ -178,6 +180,13 @@ def _load_image(name: str, data_root: Path) -> np.ndarray | None:
         return stamp_frame(p) if p.is_file() else None
     if kind == "coral":
         p = data_root / "coral-test-data" / rest
+    elif kind == "ocv":
+        p = data_root / OCV_DATA / rest
+    elif kind == "plasma":
+        hits = sorted((data_root / PLASMA / rest / "contents").glob("screenshot.*"))
+        if not hits:
+            return None
+        p = hits[0]
     elif kind == "mate":
         hits = sorted((data_root / "debian").rglob(rest)) if (data_root / "debian").is_dir() else []
         if not hits:
@@ -460,9 +469,14 @@ def measure_night(
     config: NightMeasureConfig | None = None,
     progress: Progress | None = None,
     check: dict[str, Any] | None = None,
+    people_heldout: tuple[str, ...] | None = None,
+    empty_tuning: tuple[str, ...] | None = None,
+    empty_heldout: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The whole measurement; writes ``out`` (JSON) when given and returns the result.
-    ``check``: presence-check fields of :class:`NightConfig` for the night-wrapped methods."""
+    ``check``: presence-check fields of :class:`NightConfig` for the night-wrapped methods;
+    ``people_heldout``, ``empty_tuning``, ``empty_heldout``: other image lists than
+    :data:`PEOPLE_HELDOUT`, :data:`EMPTY_TUNING`, :data:`EMPTY_HELDOUT`."""
     cfg = config or NightMeasureConfig()
     root = Path(data_root)
     if not root.is_dir():
@@ -477,7 +491,9 @@ def measure_night(
     mp = None
     try:
         mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
-        for split, names in (("tuning", PEOPLE_TUNING), ("heldout", PEOPLE_HELDOUT)):
+        for split, names in (
+            ("tuning", PEOPLE_TUNING), ("heldout", people_heldout or PEOPLE_HELDOUT),
+        ):  # fmt: skip
             for nm in names:
                 img = load_image(nm, root)
                 if img is None:
@@ -493,7 +509,10 @@ def measure_night(
         if mp is not None:
             mp.close()
     empties: dict[str, list[tuple[str, np.ndarray]]] = {"tuning": [], "heldout": []}
-    for split, names in (("tuning", EMPTY_TUNING), ("heldout", EMPTY_HELDOUT)):
+    for split, names in (
+        ("tuning", EMPTY_TUNING if empty_tuning is None else empty_tuning),
+        ("heldout", empty_heldout or EMPTY_HELDOUT),
+    ):
         for nm in names:
             img = load_image(nm, root)
             if img is None:
@@ -1041,4 +1060,136 @@ def measure_back_views(
         "front": {k: _rate(*v) for k, v in rows["front"].items()},
         "per_track": per_track,
         "note": "rate = fraction assigned as for a back view (face: nose+eye reliable)",
+    }
+
+
+# ------------------------------------------------------------------------------ appearance vote
+
+EMPTY_FRESH: tuple[str, ...] = (
+    "ocv:baboon.jpg", "ocv:squirrel_cls.jpg", "ocv:chicky_512.png", "ocv:butterfly.jpg",
+    "ocv:fruits.jpg", "ocv:home.jpg", "ocv:building.jpg", "ocv:starry_night.jpg",
+    "ocv:Blender_Suzanne1.jpg", "ocv:rubberwhale1.png", "ocv:stuff.jpg", "ocv:board.jpg",
+    "ocv:aloeL.jpg", "ocv:leuvenA.jpg", "ocv:orange.jpg", "ocv:smarties.png", "ocv:apple.jpg",
+    "plasma:BytheWater", "plasma:ColdRipple", "plasma:ColorfulCups", "plasma:EveningGlow",
+    "plasma:FallenLeaf", "plasma:Grey", "plasma:Kite", "plasma:OneStandsOut", "plasma:Path",
+    "plasma:MilkyWay",
+)  # fmt: skip
+"""Frames without a person never tuned on (third round's held-out set, chosen by eye as
+showing no person before any method ran on them): opencv-doc sample images (test-only) and
+Debian ``plasma-workspace-wallpapers`` photos. Animals: baboon (a mandrill), squirrel,
+chicky_512 (a dog)."""
+PEOPLE_FRESH: tuple[str, ...] = ("ocv:messi5.jpg", "ocv:basketball1.png")
+"""Photos of people never tuned on (third round's held-out photos; opencv-doc, test-only)."""
+EMPTY_TUNING3: tuple[str, ...] = EMPTY_TUNING + EMPTY_HELDOUT
+"""Third round's tuning frames without a person: the first rounds' tuning frames and their
+held-out frames (run twice and looked at: no longer held out), with the tuxpaint animals."""
+
+OCV_DATA = Path("debian/opencv-doc/usr/share/doc/opencv-doc/examples/data")
+PLASMA = Path("debian/plasma-workspace-wallpapers/usr/share/wallpapers")
+
+
+def person_vote_features(
+    data_root: str | os.PathLike[str] = "data", config: NightMeasureConfig | None = None,
+    progress: Progress | None = None,
+) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """Per night frame of the third round's TUNING sets that the shipped check (with its
+    verification runs) reports a person on: the appearance vote's score
+    (:meth:`NightPose.person_score`). People: the tuning photos (6 draws x 4 rotations, with
+    the issue's found rule) and the side-view stamps (3 draws x 4 rotations); without a
+    person: :data:`EMPTY_TUNING3` and the tuxpaint animals (4 rotations)."""
+    cfg = config or NightMeasureConfig()
+    root = Path(data_root)
+    mn = NightPose(MoveNetBackend(), REFERENCE_MOVENET)
+    mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
+    try:
+        photos = [
+            ph for nm in PEOPLE_TUNING
+            if (img := load_image(nm, root)) is not None
+            and (ph := prepare_photo(nm, img, mn, mp, cfg)) is not None
+        ]  # fmt: skip
+    finally:
+        mn.close()
+        mp.close()
+    be = NightPose(MoveNetBackend(), NightConfig(verify_person=0.0))
+    side = [(n, im) for n in SIDE_TUNING if (im := load_image(n, root)) is not None]
+    empty = [
+        (n, _resize(im, cfg.crop_side, grow=True))
+        for n in EMPTY_TUNING3 + tux_animals(root)
+        if (im := load_image(n, root)) is not None
+    ]
+    total = len(photos) * 4 * cfg.seeds + len(side) * 12 + len(empty) * 4
+    done = 0
+    out: dict[str, list[dict[str, Any]]] = {"people": [], "side": [], "empty": []}
+
+    def one(fr: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
+        nonlocal done
+        kp = be.process(fr)
+        f: dict[str, Any] = {"present": bool(kp[:, 2].max() > 0)}
+        if f["present"]:
+            pre = preprocess_ir(fr, be.config)
+            f["person"] = be.person_score(pre, be.last_raw.astype(np.float64), be.last_up)
+        done += 1
+        report(progress, done, total)
+        return f, kp
+
+    try:
+        for ph in photos:
+            for k_rot in range(4):
+                for s in range(cfg.seeds):
+                    f, kp = one(night_frame(ph.rgb, cfg.seed + 1000 * s + 17 * k_rot, k_rot))
+                    f["found"] = found(kp, ph, k_rot, (0, 0), cfg.agree)
+                    out["people"].append({"image": ph.name, "rot": 90 * k_rot, **f})
+        for nm, im in side:
+            for k_rot in range(4):
+                for s in range(3):
+                    f, _ = one(night_frame(im, cfg.seed + 1000 * s + 17 * k_rot, k_rot))
+                    out["side"].append({"image": nm, "rot": 90 * k_rot, **f})
+        for nm, im in empty:
+            for k_rot in range(4):
+                f, _ = one(night_frame(im, cfg.seed + 17 * k_rot, k_rot))
+                out["empty"].append({"image": nm, "rot": 90 * k_rot, **f})
+    finally:
+        be.close()
+    return out
+
+
+PERSON_GRID: tuple[float, ...] = tuple(round(0.2 + 0.02 * i, 2) for i in range(21))
+"""Candidate thresholds of the appearance vote (``NightConfig.verify_person``); 0 = off."""
+
+
+def choose_person_vote(
+    feats: dict[str, list[dict[str, Any]]], max_false: float = 0.02, keep_found: float = 0.95,
+) -> dict[str, Any]:  # fmt: skip
+    """The appearance-vote rule (third round, tuning frames only): among thresholds
+    (:data:`PERSON_GRID`, and 0 = no vote) that keep at least ``keep_found`` of the tuning
+    photo frames the shipped check finds and every side-view frame it keeps present, the one
+    with the fewest false presences on the tuning frames without a person; ties: the lower
+    threshold. It is switched on only if its tuning false presence is at most ``max_false``
+    or below the shipped check's."""
+
+    def passes(f: dict[str, Any], thr: float) -> bool:
+        return bool(f["present"]) and (thr <= 0 or f.get("person", 0.0) >= thr)
+
+    rows = []
+    for thr in (0.0, *PERSON_GRID):
+        rows.append({
+            "threshold": thr,
+            "found": sum(bool(f["found"]) and passes(f, thr) for f in feats["people"]),
+            "side": sum(passes(f, thr) for f in feats["side"]),
+            "false": sum(passes(f, thr) for f in feats["empty"]),
+        })  # fmt: skip
+    shipped = rows[0]
+    ok = [
+        r for r in rows
+        if r["found"] >= keep_found * shipped["found"] and r["side"] >= shipped["side"]
+    ]  # fmt: skip
+    best = min(ok, key=lambda r: (r["false"], r["threshold"]))
+    n_e = len(feats["empty"])
+    on = best["false"] <= max_false * n_e or best["false"] < shipped["false"]
+    return {
+        "chosen": best if on else shipped,
+        "shipped": shipped,
+        "rows": rows,
+        "n": {k: len(v) for k, v in feats.items()},
+        "rule": choose_person_vote.__doc__ or "",
     }

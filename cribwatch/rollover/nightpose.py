@@ -35,7 +35,15 @@ import cv2
 import numpy as np
 
 from cribwatch.errors import CribwatchError
-from cribwatch.rollover.movenet import INPUT_SIDE, MoveNetBackend, as_rgb, unwarp_points, warp
+from cribwatch.rollover.movenet import (
+    INPUT_SIDE,
+    PERSON_SIDE,
+    MoveNetBackend,
+    PersonDetector,
+    as_rgb,
+    unwarp_points,
+    warp,
+)
 from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig, PoseBackend
 
 UPPER13: tuple[int, ...] = tuple(range(13))
@@ -94,6 +102,11 @@ class NightConfig:
     frames (docs/results/rollover-night.md, "Presence check, second round")."""
     verify_zoom_drift: float = 1.0
     """... and their median distance to the frame's keypoints (crop sides) at most this."""
+    verify_person: float = 0.0
+    """Verification of a newly found person by an appearance vote: the person-detection
+    model's (:class:`~cribwatch.rollover.movenet.PersonDetector`) mean person score over
+    upright crops around the keypoints (:data:`PERSON_CROPS` of the crop's side) must be at
+    least this (0: no vote)."""
     score_thr: float = 0.5
     """A keypoint with score at least this is reliable."""
     min_keypoints: int = 6
@@ -144,8 +157,14 @@ class NightConfig:
         "verify_zoom": (1.0, 4.0),
         "verify_zoom_min": (0, 13),
         "verify_zoom_drift": (0.0, 1.0),
+        "verify_person": (0.0, 1.0),
         "square_side": (32, 2048),
     }
+
+
+PERSON_CROPS: tuple[float, ...] = (0.6, 0.7, 0.8)
+"""Sides of the person detector's upright crops, against the side of the keypoints' crop
+(tight crops: on the tuning frames the wider ones scored animals as high as people)."""
 
 
 def reliable_count(kp: np.ndarray, score_thr: float = 0.5) -> int:
@@ -232,9 +251,14 @@ class NightPose:
         config: the wrapper's settings.
     """
 
-    def __init__(self, base: PoseBackend | None = None, config: NightConfig | None = None) -> None:
+    def __init__(
+        self, base: PoseBackend | None = None, config: NightConfig | None = None,
+        person: PersonDetector | None = None,
+    ) -> None:  # fmt: skip
         self.config = config or NightConfig()
         self.base: PoseBackend = base if base is not None else MoveNetBackend()
+        self.person = person
+        """The appearance vote's model (loaded on first use when ``verify_person`` > 0)."""
         self._infer = getattr(self.base, "infer", None)
         self._side = INPUT_SIDE if self._infer is not None else self.config.square_side
         flags = [
@@ -353,10 +377,29 @@ class NightPose:
             out["zoom"] = dist(kz)
         return out
 
+    def person_score(self, frame: np.ndarray, kp: np.ndarray, up: np.ndarray) -> float:
+        """The appearance vote: the person-detection model's mean score over upright crops
+        (:data:`PERSON_CROPS`) around ``kp`` (turned by ``up``)."""
+        if self.person is None:
+            self.person = PersonDetector()
+        h, w = frame.shape[:2]
+        cx, cy, size = self._box(kp, w, h)
+        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        scores = [
+            self.person.score_crop(grey, crop_matrix(cx, cy, size * z, up, PERSON_SIDE))
+            for z in PERSON_CROPS
+        ]
+        return float(np.mean(scores))
+
     def _verified(self, frame: np.ndarray, pose: _Pose) -> bool:
         c = self.config
+        if c.verify_person > 0:
+            score = self.person_score(frame, pose.kp, pose.up)
+            self.last_verify = {"person": score}
+            if score < c.verify_person:
+                return False
         r = self.verify_runs(frame, pose.kp, pose.up)
-        self.last_verify = r
+        self.last_verify = {**self.last_verify, **r}
         if "flip" in r and (r["flip_n"] < c.verify_flip_min or r["flip"] > c.verify_flip_drift):
             return False
         return not (
@@ -452,8 +495,10 @@ class NightPose:
         self._up = np.array(UPS[0])
 
     def close(self) -> None:
-        """Close the wrapped backend."""
+        """Close the wrapped backend (and the appearance vote's model)."""
         self.base.close()
+        if self.person is not None:
+            self.person.close()
 
 
 def torso_up(kp: np.ndarray, thr: float = 0.5) -> np.ndarray | None:

@@ -1,0 +1,53 @@
+"""The covered-face measurement (issue 25, third round): its face rule is the detector's, and
+the scoring is ``rollover eval``'s."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from cribwatch.rollover.absence import face_alert_times, score_covered
+from cribwatch.rollover.events import EventConfig, Tracker
+
+
+def _tracker_alerts(
+    t: np.ndarray, nf: np.ndarray, body: np.ndarray, ev: EventConfig
+) -> list[float]:
+    tr = Tracker(ev)
+    out = []
+    for ti, n, b in zip(t.tolist(), nf.tolist(), body.tolist(), strict=True):
+        for e in tr.update(ti, np.array([1.0, 0.0, 0.0]), 0.0, True, n, b):
+            if e.event == "face_not_visible":
+                out.append(e.time)
+    return out
+
+
+def test_face_rule_matches_the_tracker() -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(0, 120, 1 / 15)
+    # runs of face / no face of random lengths, body mostly in view
+    nf = np.repeat(rng.integers(0, 3, 80) * rng.integers(0, 2, 80), len(t) // 80 + 1)[: len(t)]
+    body = rng.random(len(t)) > 0.05
+    for ev in (EventConfig(), replace(EventConfig(), face_reset_s=2.5, min_face=2)):
+        assert face_alert_times(t, nf, body, ev) == _tracker_alerts(t, nf, body, ev)
+
+
+def test_flickering_face_needs_a_longer_reset() -> None:
+    t = np.arange(0, 30, 1 / 15)
+    # covered from 5 s to 25 s, a face keypoint for 1.2 s every 4 s
+    nf = np.ones(len(t), int)
+    cov = (t >= 5) & (t < 25)
+    nf[cov] = 0
+    nf[cov & ((t - 5) % 4.0 >= 2.8)] = 1
+    body = np.ones(len(t), bool)
+    assert face_alert_times(t, nf, body) == []
+    alerts = face_alert_times(t, nf, body, replace(EventConfig(), face_reset_s=2.5))
+    assert len(alerts) == 1 and 5 <= alerts[0] <= 25
+
+
+def test_scoring_leaves_out_only_episodes_cut_by_the_end() -> None:
+    eps = [(10.0, 20.0), (50.0, 55.0), (599.7, 599.9)]
+    n, found, false, short = score_covered([14.0, 30.0], eps, end_s=599.9, min_s=4.0)
+    assert (n, found, false, short) == (2, 1, 1, 1)
+    assert score_covered([14.0, 30.0], eps, end_s=599.9) == (3, 1, 1, 0)

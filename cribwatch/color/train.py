@@ -50,7 +50,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -86,9 +86,11 @@ from cribwatch.sim.night import NightRanges, render_night, sample_params
 
 __all__ = [
     "CKPT_FORMAT",
+    "ChangeConfig",
     "CKPT_VERSION",
     "PairSampler",
     "TrainConfig",
+    "change_terms",
     "load_checkpoint",
     "loss_terms",
     "lr_at",
@@ -184,6 +186,67 @@ def _rs(img: np.ndarray, s: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
+# Where the scene changed (issue 26): terms of a fine-tune
+
+
+@dataclass(frozen=True)
+class ChangeConfig:
+    """Terms that teach the gate and the chroma where the scene changed (issue 26), for a
+    fine-tune of a trained network (:func:`train`'s ``init``); all off by default.
+
+    The generator knows where each pair's scene changed (``mask.png``). There the night frame
+    does not tell the new colour (held-out stamps and recoloured blobs have arbitrary hues) and
+    CIEDE2000 charges a wrong hue more than a muted one, yet on the 200 training pairs a
+    network learns the colours of the training stamps it sees again and again. So the
+    changed pixels' colour target is muted (``changed_chroma``), the gate is asked to shut
+    there (``gate_close``), and on unchanged pixels the fine-tuned network is held to the
+    teacher's output and gate (``static_distil``), so its static colour and colourfulness
+    stay where they were."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float | None, float | None]]] = {
+        "changed_chroma": (0, 1),
+        "static_distil": (0, 1000),
+        "gate_close": (0, 1000),
+    }
+
+    changed_chroma: float = 1.0
+    """Colour target on changed pixels as a fraction of the truth's ab (1: the truth; 0: grey)."""
+    static_distil: float = 0.0
+    """Weight of distillation to the teacher on unchanged pixels only: Huber distance of the
+    composed ab (units of ``huber_delta``) plus the absolute gate difference (needs a teacher)."""
+    gate_close: float = 0.0
+    """Weight of the mean ``-log(1 - gate)`` over changed pixels."""
+
+
+def change_terms(
+    pred: Tensor,
+    gate: Tensor | None,
+    mask: Tensor,
+    change: ChangeConfig,
+    t_pred: Tensor | None,
+    t_gate: Tensor | None,
+    delta: float,
+) -> tuple[Tensor, dict[str, float]]:
+    """The :class:`ChangeConfig` terms other than the muted target (see :func:`loss_terms`):
+    distillation on unchanged pixels and the shut-gate term on changed ones."""
+    loss = pred.new_zeros(())
+    parts: dict[str, float] = {}
+    keep = 1.0 - mask
+    if change.static_distil > 0 and t_pred is not None:
+        hub = F.huber_loss(pred, t_pred, reduction="none", delta=delta) / delta
+        d = (hub * keep).sum() / (keep.sum() * 2 + 1.0)
+        if gate is not None and t_gate is not None:
+            d = d + ((gate - t_gate).abs() * keep).sum() / (keep.sum() + 1.0)
+        loss = loss + change.static_distil * d
+        parts["static_distil"] = float(d.detach())
+    if change.gate_close > 0 and gate is not None:
+        g = (-torch.log1p(-gate.clamp(max=1.0 - 1e-4)) * mask).sum() / (mask.sum() + 1.0)
+        loss = loss + change.gate_close * g
+        parts["gate_close"] = float(g.detach())
+    return loss, parts
+
+
+# ---------------------------------------------------------------------------------------------
 # Loss
 
 
@@ -207,14 +270,19 @@ def loss_terms(
     own_ab: Tensor | None = None,
     gate: Tensor | None = None,
     gate_may_open: Tensor | None = None,
+    changed_chroma: float = 1.0,
 ) -> tuple[Tensor, dict[str, float]]:
     """Training loss of normalised ``pred_ab`` against the ``target`` RGB; returns (loss, parts).
 
     ``own_ab`` and ``gate`` (the network's parts) enable the ``own_weight`` and ``gate_weight``
     terms on the changed pixels ``mask``; ``gate_may_open`` (1 where the SSIM map lets the gate
-    open fully, else 0) marks the unchanged pixels where the gate term asks for an open gate."""
+    open fully, else 0) marks the unchanged pixels where the gate term asks for an open gate.
+    ``changed_chroma`` scales the truth's ab on the changed pixels (the colour target there;
+    :class:`ChangeConfig`); the colourfulness term keeps the true target."""
     lab = rgb_to_lab_t(target)
     gt_ab = lab[:, 1:] / AB_SCALE
+    if changed_chroma != 1.0:
+        gt_ab = gt_ab * (1.0 - (1.0 - changed_chroma) * mask)
     weight = 1.0 + (cfg.changed_weight - 1.0) * mask
     hub = F.huber_loss(pred_ab, gt_ab, reduction="none", delta=cfg.huber_delta) / cfg.huber_delta
     ab_loss = (hub * weight).sum() / (weight.sum() * 2)
@@ -348,6 +416,7 @@ class _Run:
     elapsed: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
     teacher: ColorNet | None = None
+    change: ChangeConfig = field(default_factory=ChangeConfig)
 
 
 def _resumed_configs(
@@ -415,13 +484,22 @@ def _train_step(run: _Run, sampler: PairSampler) -> dict[str, float]:
     )
     pred, own_ab, gate = run.ddp(night_l, ref_lab, smap, True)
     may_open = (smap >= net_cfg.gate_full_at).to(smap.dtype) if smap is not None else None
-    loss, parts = loss_terms(pred, tgt, mask, cfg, own_ab, gate, may_open)
-    if run.teacher is not None and cfg.distil_weight > 0:
+    change = run.change
+    loss, parts = loss_terms(
+        pred, tgt, mask, cfg, own_ab, gate, may_open, changed_chroma=change.changed_chroma
+    )
+    t_pred = t_gate = None
+    if run.teacher is not None and (cfg.distil_weight > 0 or change.static_distil > 0):
         with torch.no_grad():
             t_pred, _, t_gate = run.teacher(night_l, ref_lab, smap, True)
+    if t_pred is not None and cfg.distil_weight > 0:
         d = distil_loss(pred, gate, t_pred, t_gate, cfg.huber_delta)
         loss = loss + cfg.distil_weight * d
         parts["distil"] = float(d.detach())
+    if change != ChangeConfig():
+        extra, extra_parts = change_terms(pred, gate, mask, change, t_pred, t_gate, cfg.huber_delta)
+        loss = loss + extra
+        parts.update(extra_parts)
     run.opt.zero_grad(set_to_none=True)
     loss.backward()
     run.opt.step()
@@ -446,6 +524,18 @@ def _new_run(
     return _Run(data, cfg, net_cfg, ssim_cfg, model, model, opt, rng, world, {})
 
 
+def _init_from(run: _Run, path: Path) -> None:
+    """Start ``run`` from the weights of a trained network of the same architecture."""
+    state = load_checkpoint(path)
+    cfg = from_mapping(ColorNetConfig, state["config"], f"{path}: config")
+    if cfg != run.net_cfg:
+        raise CribwatchError(f"{path}: --init network's architecture differs from the run's")
+    t_ssim = from_mapping(SSIMMapConfig, state["ssim_config"], f"{path}: ssim_config")
+    if t_ssim != run.ssim_cfg:
+        raise CribwatchError(f"{path}: --init network's SSIM map settings differ from the run's")
+    run.model.load_state_dict(state["model"])
+
+
 def _wrap(run: _Run) -> None:
     """Channels-last memory format and DistributedDataParallel where asked; training mode."""
     if run.cfg.channels_last:
@@ -468,13 +558,18 @@ def train(
     command: str | None = None,
     stop_after: int | None = None,
     teacher: Path | None = None,
+    init: Path | None = None,
+    change: ChangeConfig | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) a :class:`ColorNet` on the pair set ``data``; returns the final
     checkpoint dict (also written to ``out`` by rank 0). ``progress(step, steps)`` is called
     after every step on rank 0. ``stop_after`` ends this invocation after that many steps, as
     an interruption would (tests of ``resume``). ``teacher`` (weights of a trained network,
     same SSIM settings and resolution) is distilled with ``cfg.distil_weight``; a resumed run
-    reuses the teacher its checkpoint names when none is given."""
+    reuses the teacher its checkpoint names when none is given. ``init`` (weights of a trained
+    network of the same architecture) starts a fine-tune from its weights instead of a fresh
+    initialisation; ``change`` adds the :class:`ChangeConfig` terms (a resumed run reuses the
+    ones its checkpoint saved)."""
     torch.set_num_threads(cfg.threads)
     rank, world = _setup_dist()
     out = Path(out)
@@ -484,12 +579,18 @@ def train(
     net_cfg = net_cfg or ColorNetConfig()
     ssim_cfg = ssim_cfg or SSIMMapConfig(work_side=net_cfg.size)
     run = _new_run(data, cfg, net_cfg, ssim_cfg, rank, world)
+    saved_meta = state.get("meta", {}) if state is not None else {}
     if state is not None:
         _restore(run, state, out, rank)
-    if teacher is None and state is not None and state.get("meta", {}).get("teacher"):
-        teacher = Path(state["meta"]["teacher"])
-    if cfg.distil_weight > 0 and teacher is None:
-        raise CribwatchError("distil_weight > 0 needs a teacher network")
+    elif init is not None:
+        _init_from(run, Path(init))
+    if change is None and saved_meta.get("change"):
+        change = from_mapping(ChangeConfig, saved_meta["change"], f"{out}: meta.change")
+    run.change = change or ChangeConfig()
+    if teacher is None and saved_meta.get("teacher"):
+        teacher = Path(saved_meta["teacher"])
+    if (cfg.distil_weight > 0 or run.change.static_distil > 0) and teacher is None:
+        raise CribwatchError("distil_weight > 0 or static_distil > 0 needs a teacher network")
     if teacher is not None:
         run.teacher = load_teacher(teacher, ssim_cfg, net_cfg.size)
         if cfg.channels_last:
@@ -506,6 +607,14 @@ def train(
     if teacher is not None:
         run.meta["teacher"] = str(teacher)
         run.meta["teacher_sha256"] = sha256_file(Path(teacher))
+    if run.change != ChangeConfig():
+        run.meta["change"] = asdict(run.change)
+    init_path = Path(init) if init is not None else None
+    if init_path is None and saved_meta.get("init"):
+        init_path = Path(saved_meta["init"])
+    if init_path is not None:
+        run.meta["init"] = str(init_path)
+        run.meta["init_sha256"] = saved_meta.get("init_sha256") or sha256_file(init_path)
     t_start = time.monotonic() - run.elapsed
     acc: dict[str, float] = {}
     acc_n = 0

@@ -13,8 +13,10 @@ from scipy.ndimage import gaussian_filter
 from cribwatch.color.metrics import colorfulness
 from cribwatch.color.model import ColorNet, ColorNetConfig, make_inputs
 from cribwatch.color.train import (
+    ChangeConfig,
     PairSampler,
     TrainConfig,
+    change_terms,
     colorfulness_t,
     load_checkpoint,
     loss_terms,
@@ -220,3 +222,57 @@ def test_distillation_from_a_teacher(tiny: Path, tmp_path: Path) -> None:
     bad = replace(SMALL, size=48)
     with pytest.raises(CribwatchError, match="teacher"):
         train(tiny, tmp_path / "y.pt", cfg, bad, teacher=teacher)
+
+
+def test_change_terms_mute_the_changed_target_and_hold_static_pixels() -> None:
+    """Issue 26 fine-tune terms: a grey prediction costs nothing on changed pixels when the
+    target there is muted to grey; static distillation and the shut-gate term each see only
+    their own pixels."""
+    torch.manual_seed(1)
+    tgt = torch.rand(1, 3, 8, 8)
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., :4, :] = 1.0
+    cfg = TrainConfig(cf_weight=0.0, changed_weight=1.0)
+    from cribwatch.color.lab import AB_SCALE, rgb_to_lab_t
+
+    gt_ab = rgb_to_lab_t(tgt)[:, 1:] / AB_SCALE
+    grey_in_changed = gt_ab * (1.0 - mask)
+    assert float(loss_terms(grey_in_changed, tgt, mask, cfg, changed_chroma=0.0)[0]) < 1e-6
+    assert float(loss_terms(grey_in_changed, tgt, mask, cfg)[0]) > 0.01
+    t_pred, t_gate = gt_ab.clone(), torch.full((1, 1, 8, 8), 0.9)
+    off_in_changed = t_pred.clone()
+    off_in_changed[..., :4, :] += 0.5
+    gate = t_gate.clone()
+    gate[..., :4, :] = 0.0
+    change = ChangeConfig(static_distil=1.0, gate_close=1.0)
+    _, parts = change_terms(off_in_changed, gate, mask, change, t_pred, t_gate, 0.05)
+    assert parts["static_distil"] == 0.0 and parts["gate_close"] == 0.0
+    gate[..., :4, :] = 0.9
+    off_in_static = t_pred.clone()
+    off_in_static[..., 4:, :] += 0.5
+    _, parts = change_terms(off_in_static, gate, mask, change, t_pred, t_gate, 0.05)
+    assert parts["static_distil"] > 0.4 and parts["gate_close"] > 1.0
+
+
+def test_fine_tune_from_init_weights(tiny: Path, tmp_path: Path) -> None:
+    """``init`` starts from trained weights (not a fresh initialisation); the change terms are
+    logged and recorded; a resumed run keeps them; another architecture is refused."""
+    from dataclasses import replace
+
+    base = tmp_path / "base.pt"
+    done = train(tiny, base, TrainConfig(steps=2, batch=2, warmup=1, seed=3), SMALL)
+    change = ChangeConfig(changed_chroma=0.5, static_distil=1.0, gate_close=0.5)
+    cfg = TrainConfig(steps=3, batch=2, warmup=1, seed=4, lr=1e-9, log_every=1)
+    part = tmp_path / "ft.pt"
+    first = train(tiny, part, cfg, SMALL, teacher=base, init=base, change=change, stop_after=1)
+    assert first["meta"]["change"]["changed_chroma"] == 0.5 and first["meta"]["init"] == str(base)
+    assert {"static_distil", "gate_close"} <= set(first["history"][-1])
+    w0, w1 = done["model"], first["model"]
+    conv = [k for k in w0 if k.endswith("weight") and w0[k].ndim == 4]
+    assert all(torch.allclose(w0[k], w1[k], atol=1e-6) for k in conv)  # lr ~0: init kept
+    resumed = train(tiny, part, TrainConfig(), None, resume=True)
+    assert resumed["step"] == 3 and "gate_close" in resumed["history"][-1]
+    with pytest.raises(CribwatchError, match="architecture"):
+        train(tiny, tmp_path / "z.pt", cfg, replace(SMALL, widths=(8, 8, 16, 16)), init=base)
+    with pytest.raises(CribwatchError, match="teacher"):
+        train(tiny, tmp_path / "w.pt", cfg, SMALL, change=ChangeConfig(static_distil=1.0))

@@ -166,7 +166,7 @@ class RolloverDetector:
         return self._tracker.update(
             t, p[0], float(feat.d[0]), bool(feat.valid[0]), int(feat.n_face[0]),
             bool(feat.body_in_view[0]),
-            int(feat.n_reliable[0]) >= self.event_config.presence_min,
+            int(feat.n_reliable[0]) >= self.event_config.presence_min, float(feat.sw[0]),
         )  # fmt: skip
 
     def update_frame(self, t: float, rgb: np.ndarray) -> list[Event]:

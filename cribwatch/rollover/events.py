@@ -12,7 +12,12 @@ prone). Each move is an
 **Alerts**, each debounced to one per episode:
 
 * ``to_prone``: on entering prone; re-armed only after ``rearm_s`` seconds supine (or
-  ``rearm_side_s`` on the side), so a prone <-> side flicker cannot raise a storm.
+  ``rearm_side_s`` on the side), so a prone <-> side flicker cannot raise a storm. With
+  ``roll_gate`` the alert also needs evidence that the body rolled (:class:`RollGate`): a
+  whole-body left/right label swap of a supine infant (the pose model names the sides the
+  other way round for a while) turns the shoulders' order at once, where a roll passes
+  through the side, where the order cannot be seen. Without that evidence the alert waits
+  (at most ``gate_hold_s`` of prone).
 * ``prone_too_long``: once per prone episode, when it has lasted ``prone_limit_s`` (timed
   from when the smoothed prone probability rose past ``rise_prob``; the episode lasts until
   ``to_prone`` is re-armed, and the alert fires only while the state is prone).
@@ -92,6 +97,31 @@ class EventConfig:
     person found in an empty crib do not restart the count)."""
     presence_min: int = 2
     """Reliable keypoints (of 17) that make a frame count as a person in view."""
+    roll_gate: bool = False
+    """``to_prone`` needs the body to have rolled over (:class:`RollGate`), not only its
+    left/right labels to have swapped."""
+    gate_width: float = 0.25
+    """Signed shoulder width (torso lengths) the shoulders' order needs to count as seen."""
+    gate_gap_s: float = 0.2
+    """A stretch at least this long without a seen order is a passage through the side."""
+    gate_narrow: float = 0.0
+    """With > 0: a passage also needs the shoulders narrower than this fraction of their
+    recent width next to it (a roll narrows them; a missed keypoint does not)."""
+    gate_bounce_s: float = 1.5
+    """For this long after a passage the order may still jump and the jump counts (a back
+    view named as frontal just after the roll, then named right)."""
+    gate_bounce_any: bool = False
+    """Any jump within ``gate_bounce_s`` of a passage counts (off: only a jump to prone's
+    order after a passage that came back to supine's)."""
+    gate_bounce_prone: float = 0.0
+    """With > 0: that jump counts only if the frames since the passage were already prone by
+    the classifier (mean prone probability at least this): a back view named as frontal
+    still looks prone to it; a supine body whose labels then swap does not."""
+    gate_dropouts: bool = False
+    """Frames without the body in view count towards a passage (off: a drop-out of the pose
+    model is no evidence of a roll)."""
+    gate_hold_s: float = 6.0
+    """A prone state held this long raises the alert without evidence of a roll."""
 
 
 @dataclass
@@ -112,6 +142,84 @@ class Event:
             "confidence": round(self.confidence, 3),
             "kind": self.kind,
         }
+
+
+@dataclass
+class RollGate:
+    """Whether the body rolled over, tracked from the order of its shoulders.
+
+    Feed every frame's signed shoulder width ``sw`` (:class:`cribwatch.rollover.posture.Features`;
+    NaN where both shoulders are not reliable). The order is *seen* where ``|sw| >=
+    gate_width``: + as a supine body shows it, - as a prone one. ``side`` holds the order of
+    the body as rolled: it takes the seen order after a **passage** (shoulders seen narrower
+    than ``gate_width``, or no order seen for ``gate_gap_s``; with ``gate_narrow`` also the
+    shoulders narrowing next to it) and ignores a **jump** (the order reversed from one seen
+    frame to the next: the pose model swapped left and right; the shoulders did not move),
+    except within ``gate_bounce_s`` after a passage (``gate_bounce_any``; otherwise only a
+    jump to - after a passage that came back to +). ``open()``: the body may be prone.
+    """
+
+    config: EventConfig = field(default_factory=EventConfig)
+    side: int = 0
+    last_sign: int = 0
+    last_t: float = -math.inf
+    passage_end: float = -math.inf
+    narrow_seen: bool = False
+    bounced: bool = False
+    bounce_p: float = 0.0
+    bounce_n: int = 0
+    prev_t: float = -math.inf
+    w_fast: float = math.nan
+    w_slow: float = math.nan
+
+    def update(self, t: float, sw: float, seen: bool = True, p_prone: float = math.nan) -> None:
+        """One frame at time ``t`` with signed shoulder width ``sw`` (NaN: not measured);
+        ``seen``: the body was in view (without ``gate_dropouts`` a frame where it was not
+        adds nothing to a passage); ``p_prone``: the frame's prone probability (for
+        ``gate_bounce_prone``)."""
+        cfg = self.config
+        if math.isfinite(p_prone):
+            self.bounce_p += p_prone
+            self.bounce_n += 1
+        if not seen and not cfg.gate_dropouts and math.isfinite(self.prev_t):
+            self.last_t += t - self.prev_t
+        self.prev_t = t
+        if not math.isfinite(sw):
+            return
+        if abs(sw) < cfg.gate_width:
+            self.narrow_seen = True
+            return
+        s = 1 if sw > 0 else -1
+        w = abs(sw)
+        if self.last_sign == 0:
+            self.side = s
+        elif self.narrow_seen or t - self.last_t >= cfg.gate_gap_s - 1e-9:
+            narrow = cfg.gate_narrow <= 0 or (
+                math.isfinite(self.w_slow) and min(self.w_fast, w) < cfg.gate_narrow * self.w_slow
+            )
+            if narrow:
+                self.passage_end = t
+                self.bounced = s > 0 and self.last_sign > 0
+                self.bounce_p, self.bounce_n = 0.0, 0
+                self.side = s
+        elif s != self.last_sign and t - self.passage_end <= cfg.gate_bounce_s:
+            prone_like = cfg.gate_bounce_prone <= 0 or (
+                self.bounce_n > 0 and self.bounce_p / self.bounce_n >= cfg.gate_bounce_prone
+            )
+            if (cfg.gate_bounce_any or (s < 0 and self.bounced)) and prone_like:
+                self.side = s
+        self.narrow_seen = False
+        dt = min(max(t - self.last_t, 0.0), 1.0)
+        if math.isfinite(self.w_fast):
+            self.w_fast += (1.0 - math.exp(-dt / 0.2)) * (w - self.w_fast)
+            self.w_slow += (1.0 - math.exp(-dt / 10.0)) * (w - self.w_slow)
+        else:
+            self.w_fast = self.w_slow = w
+        self.last_sign, self.last_t = s, t
+
+    def open(self) -> bool:
+        """The rolled order is prone's, or not known yet."""
+        return self.side <= 0
 
 
 @dataclass
@@ -138,18 +246,27 @@ class Tracker:
     nobody_since: float | None = None
     seen_since: float | None = None
     nobody_armed: bool = True
+    gate: RollGate | None = None
+    prone_pending: bool = False
+    pending_since: float = 0.0
+    pending_start: float = 0.0
 
     def update(
         self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool,
-        present: bool = True,
+        present: bool = True, sw: float = math.nan,
     ) -> list[Event]:  # fmt: skip
         """Advance to time ``t`` with one frame's features; returns new events and alerts.
 
         ``present``: whether a person is in view (``nobody_in_view``); callers that do not
-        know leave it True.
+        know leave it True. ``sw``: the signed shoulder width (for ``roll_gate``; NaN: not
+        measured).
         """
         cfg = self.config
         out: list[Event] = []
+        if cfg.roll_gate:
+            if self.gate is None:
+                self.gate = RollGate(cfg)
+            self.gate.update(t, sw, valid, float(probs[PRONE]) if valid else math.nan)
         if valid:
             if self.p is None:
                 self.p = np.asarray(probs, dtype=np.float64).copy()
@@ -162,6 +279,7 @@ class Tracker:
                 self.side_d += b * (float(d) - self.side_d)
             self.last_valid_t = t
             self._step_state(t, out)
+        self._step_pending(t, out)
         self._step_alerts(t, n_face, body_in_view, out)
         self._step_presence(t, present, out)
         self.last_t = t
@@ -183,6 +301,25 @@ class Tracker:
         if self.nobody_armed and t - self.nobody_since >= cfg.nobody_hold_s:
             self.nobody_armed = False
             out.append(Event(t, "nobody_in_view", 1.0, "alert"))
+
+    def _gate_open(self) -> bool:
+        return self.gate is None or self.gate.open()
+
+    def _step_pending(self, t: float, out: list[Event]) -> None:
+        """A ``to_prone`` alert held back by the roll gate fires once the gate opens (or the
+        prone state has lasted ``gate_hold_s``); it lapses when the state leaves prone."""
+        if not self.prone_pending:
+            return
+        if self.state != PRONE or not self.prone_armed:
+            self.prone_pending = False
+            return
+        if self._gate_open() or t - self.pending_since >= self.config.gate_hold_s:
+            self.prone_pending = False
+            conf = float(self.p[PRONE]) if self.p is not None else 0.0
+            out.append(Event(t, "to_prone", conf, "alert"))
+            self.prone_armed = False
+            self.prone_start = self.pending_start
+            self.prone_long_fired = False
 
     def _step_state(self, t: float, out: list[Event]) -> None:
         cfg = self.config
@@ -218,7 +355,11 @@ class Tracker:
         conf = float(self.p[best])
         out.append(Event(t, f"to_{STATES[best]}", conf))
         if best == PRONE:
-            if self.prone_armed:
+            if self.prone_armed and not self._gate_open():
+                self.prone_pending = True
+                self.pending_since = t
+                self.pending_start = min(self.cand_since, self.rise_since)
+            elif self.prone_armed:
                 out.append(Event(t, "to_prone", conf, "alert"))
                 self.prone_armed = False
                 self.prone_start = min(self.cand_since, self.rise_since)
@@ -347,10 +488,11 @@ def run_features(
     nf = feat.n_face.tolist()
     biv = feat.body_in_view.tolist()
     pres = (feat.n_reliable >= (event_cfg or EventConfig()).presence_min).tolist()
+    sw = feat.sw.tolist() if len(feat.sw) == len(feat.valid) else [math.nan] * len(valid)
     tl = np.asarray(t, dtype=np.float64).tolist()
     best = np.argmax(np.nan_to_num(p, nan=-1.0), axis=1).tolist()
     for i in range(len(tl)):
-        events.extend(tr.update(tl[i], p[i], d[i], valid[i], nf[i], biv[i], pres[i]))
+        events.extend(tr.update(tl[i], p[i], d[i], valid[i], nf[i], biv[i], pres[i], sw[i]))
         postures.append(tr.posture())
         raw.append(label(best[i], d[i]) if valid[i] else "unknown")
     return Detection(postures=postures, raw=raw, events=events)

@@ -64,8 +64,9 @@ class BenchConfig:
     """Shorter run (s of audio)."""
     seconds_b: float = 2.0
     """Longer run (s of audio); the steady state is the difference."""
-    target_mips_per_s: float = 50e6
-    """Budget: MIPS32 instructions per second of audio (5% of a 1 GHz core)."""
+    target_mips_per_s: float = 20e6
+    """Budget: MIPS32 instructions per second of audio at the shipped 0.5 s hop, with and
+    without every window flagged (issue 27: 2% of a 1 GHz core; was 50e6)."""
     target_ram_bytes: int = 256 * 1024
     """Budget: RAM for model plus buffers."""
 
@@ -175,9 +176,9 @@ def code_size(target: str, cfg: BuildConfig = BuildConfig()) -> dict[str, object
                     stack[parts[0].rsplit(":", 1)[-1]] = int(parts[1])
     chains = [
         ["cw_det_push", "do_window", "cw_infer", "conv_general", "conv_at", "cw_requant"],
-        ["cw_det_push", "pitch_core", "cw_rfft", "cw_fft"],
-        ["cw_det_push", "do_window", "voiced_at", "pitch_core", "cw_rfft", "cw_fft"],
-        ["cw_det_push", "cw_fe_push", "compute_frame", "cw_rfft", "cw_fft"],
+        ["cw_det_push", "pitch_core"],
+        ["cw_det_push", "do_window", "voiced_at", "pitch_core"],
+        ["cw_det_push", "cw_fe_push", "compute_frame"],
     ]
     worst = max(sum(stack.get(f, 0) for f in ch) for ch in chains)
     return {
@@ -245,7 +246,8 @@ def bench_blob(
             mips = per_phase(counts, a, b)
             res["mipsel"] = {
                 "instructions_per_s_audio": mips,
-                "meets_target": mips["total"] <= cfg.target_mips_per_s,
+                "meets_target": max(mips["total"], mips.get("flagged_total", 0))
+                <= cfg.target_mips_per_s,
                 "target": cfg.target_mips_per_s,
                 "binary_bytes": mexe.stat().st_size,
                 "code": code_size("mipsel", bcfg),

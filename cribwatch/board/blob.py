@@ -21,7 +21,7 @@ from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_dir
 
 MAGIC = b"CWCRYMOD"
-VERSION = 4
+VERSION = 5
 """Blob format version the C runtime reads (``CW_MODEL_VERSION`` in ``cw_model.h``)."""
 END = b"CWEND\0\0\0"
 CRC_OFFSET = 16

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,9 @@ from cribwatch.cry.postprocess import (
     Event,
     FilterConfig,
     WindowInfo,
+    cry_voiced,
     low_threshold,
+    pitch_frames,
 )
 from cribwatch.cry.stream import OnnxScorer, StreamDetector, wav_blocks
 from cribwatch.deploy.golden import Tolerance, compare
@@ -76,9 +78,10 @@ class CheckConfig:
     """Largest share of model input values that may differ at all (was 0.1 %)."""
     float_max_abs: float = 1e-6
     """Largest error of logit and score (computed from the same int8 logit: exact in practice)."""
-    voiced_frames: int = 1
-    """Pitch frames per window whose cry-voiced flag may differ (float32 FFT in Python, double
-    in C: a harmonicity within ~1e-6 of the threshold can fall either way)."""
+    voiced_frames: int = 0
+    """Pitch frames per window whose cry-voiced flag may differ: none, the integer pitch check
+    is bit-exact (blob version 5; the float check of versions 1-4, float32 FFT in Python and
+    double in C, allowed 1)."""
     continuous_cry_s: float = 30.0
     """Seconds of the generated continuous cry (:func:`continuous_cry`) also streamed through
     both sides; 0: skip it."""
@@ -141,6 +144,8 @@ def python_trace(wav: Path, cwq: Path, cfg: FilterConfig) -> Trace:
             )
             return super().push(w)
 
+    # the board's cry-voiced check is the integer one (blob version 5), whatever the config says
+    cfg = replace(cfg, pitch_arith="integer")
     det = StreamDetector(FixedScorer(IntModel.load(cwq)), cfg)
     det.chain = Recording(det.cfg)
     win = int(WINDOW_S * SR)
@@ -401,4 +406,72 @@ def front_end_comparison(
     out["paired_hit_rate_diff"] = {"mean": m, "ci95": [lo, hi]}
     out["input_equal_share"] = equal / total if total else 1.0
     out["hours"] = sum(dur.values()) / 3600.0
+    return out
+
+
+def voicing_comparison(
+    data: Path,
+    int_model: Path | None = None,
+    progress: Progress | None = None,
+    scorer_model: Path | None = None,
+) -> dict[str, object]:
+    """Detection of the board detector on a cry set with the float cry-voiced check
+    (``pitch_arith`` ``float``, blob versions 1-4) and with the integer one (``integer``,
+    blob version 5), paired: the same files, the same model scores (the integer model on the
+    fixed-point front end, ``scorer_model`` as in :func:`front_end_comparison`), the same
+    detector config (the one ``cribwatch cry detect`` loads for the model) and levels; only the
+    cry-voiced flags differ. Returns both metric sets, the agreement of the flags and of the
+    windows' pitch decisions, and the paired difference of the per-cry hit rate with its 95 %
+    bootstrap interval."""
+    cwq, cfg = model_and_config(int_model)
+    cfg_int = replace(cfg, pitch_arith="integer")
+    s, an = ev.load_and_analyse(Path(data))
+    dur = {f: a.duration for f, a in an.items()}
+    an_int = {}
+    same, frames, v_float, v_int = 0, 0, 0, 0
+    for i, f in enumerate(s.files):
+        x = read_audio(s.audio_path(f))
+        a = an[f]
+        a.feat = fixed_input(x)
+        b = copy.copy(a)
+        b.f0, b.harm = pitch_frames(x, cfg_int)
+        va, vb = cry_voiced(a.f0, a.harm, cfg), cry_voiced(b.f0, b.harm, cfg_int)
+        n = min(va.size, vb.size)
+        same += int(np.sum(va[:n] == vb[:n]))
+        frames += n
+        v_float += int(va.sum())
+        v_int += int(vb.sum())
+        an_int[f] = b
+        if progress is not None:
+            progress(i + 1, len(s.files) + 1)
+    scorer = IntScorer.load(cwq) if scorer_model is None else OnnxScorer(Path(scorer_model))
+    ev.score_set(an, scorer, hop_s=cfg.hop_s)
+    for f in s.files:
+        an_int[f].scores, an_int[f].scores_hop_s = an[f].scores, an[f].scores_hop_s
+    out: dict[str, object] = {
+        "model": str(cwq),
+        "scorer": str(scorer_model or cwq),
+        "threshold": cfg.threshold,
+        "data": str(data),
+    }
+    found = {}
+    for name, a_set, c in (("float", an, cfg), ("integer", an_int, cfg_int)):
+        r, outcomes = ev.evaluate(s, ev.detect_set(a_set, c), dur)
+        found[name] = np.array([o.found for o in outcomes], float)
+        out[name] = {
+            k: r[k]
+            for k in ("sensitivity", "far_per_hour", "far_per_hour_cryfree", "event_f1")
+            if k in r
+        }
+    m, lo, hi = bootstrap_paired(found["integer"], found["float"])
+    out["cries"] = int(found["float"].size)
+    out["hits_float"] = int(found["float"].sum())
+    out["hits_integer"] = int(found["integer"].sum())
+    out["paired_hit_rate_diff"] = {"mean": m, "ci95": [lo, hi]}
+    out["frames"] = frames
+    out["frames_voiced"] = {"float": v_float, "integer": v_int}
+    out["frame_flags_equal_share"] = same / frames if frames else 1.0
+    out["hours"] = sum(dur.values()) / 3600.0
+    if progress is not None:
+        progress(len(s.files) + 1, len(s.files) + 1)
     return out

@@ -14,9 +14,9 @@ f64: 8 bytes)::
                eps_q:i64[s_max + 1]
     detector: threshold enabled gate_dbfs f0_min f0_max harmonicity_min voiced_share_min keep
               gap min_unit_s k_on n_on m_off min_bout_s onset_shift offset_shift onset_back
-              onset_low onset_back_shift sustain_low lag_lo lag_hi
-              pitch_frame pitch_hop pitch_nfft window_samples hop_samples
-              hann:f64[pitch_frame] hann_ac:f64[pitch_frame/2]
+              onset_low onset_back_shift sustain_low lag_lo lag_hi vlag_lo vlag_hi harm_q15
+              pitch_frame pitch_hop pitch_n8 window_samples hop_samples
+              pitch_window_q15:i32[pitch_n8] pitch_gain_q15:i32[lag_hi]
     layer*:   kind bits stride pad groups cin cout kh kw in_h in_w out_h out_w in_zp out_zp qmin
               qmax in_scale:f64 out_scale:f64 nb bias:i32[nb] nm M:i32[nm] shift:i32[nm]
               w_bytes weights (int8, or int4 packed two per byte, low nibble first), 0-3 pad
@@ -25,11 +25,14 @@ f64: 8 bytes)::
 ``crc32`` is zlib's CRC-32 of the whole blob with the crc field read as zero. The front end is
 the fixed-point one of :mod:`cribwatch.cry.fixedfront` (blob version 4; versions 1-3 carried the
 float window and filterbank): its integer tables, and the one FFT twiddle table (Q30, of the
-pitch analysis' 1024-point FFT, which the front end's 512-point FFT takes every other entry of),
-are :func:`cribwatch.cry.fixedfront.fixed_tables`, so both sides compute the same integers. The
-pitch filter's tables (Hann window and its autocorrelation) are the very arrays the Python code
-uses; the derived integers of the post-processing chain (rhythm history, gap, lag range)
-are computed here with Python's rounding.
+front end's 512-point FFT), are :func:`cribwatch.cry.fixedfront.fixed_tables`, so both sides
+compute the same integers. The pitch filter is the integer check of
+:func:`cribwatch.cry.postprocess.int_pitch_frames_q` (blob version 5; version 4 carried the float
+check's Hann window and its autocorrelation as f64 and a 1024-entry twiddle table for its FFT):
+its tables (:func:`cribwatch.cry.postprocess.int_pitch_tables`: the Q15 window at 8 kHz, the
+Q15 lag gains, the lag range, the lags whose f0 is in range, the Q15 harmonicity threshold)
+are the very integers the Python code uses; the derived integers of the post-processing chain
+(rhythm history, gap) are computed here with Python's rounding.
 """
 
 from __future__ import annotations
@@ -148,7 +151,7 @@ def model_blob(
     # front end
     body.u32(fe.sr, fe.n_fft, fe.win_length, fe.hop_length, fe.n_mels)
     body.f64(fe.eps, fe.log_lo, fe.log_hi)
-    t = fixed_tables(fe, max(fe.n_fft, pp.PITCH_NFFT))
+    t = fixed_tables(fe, fe.n_fft)
     body.u32(S_MAX, UNSCALED, VSHIFT)
     body.i32(t.a_q)
     body.i64(t.c_q)
@@ -175,12 +178,12 @@ def model_blob(
     body.f64(cfg.min_bout_s, cfg.onset_shift_s, cfg.offset_shift_s)
     body.u32(pp.onset_back_windows(cfg))
     body.f64(cfg.onset_low, cfg.onset_back_shift_s, pp.low_threshold(cfg))
-    lag_lo = max(2, int(SR / cfg.f0_max_hz))
-    lag_hi = min(pp.PITCH_FRAME // 2, int(SR / 120.0))
-    body.u32(lag_lo, lag_hi, pp.PITCH_FRAME, pp.PITCH_HOP, pp.PITCH_NFFT)
+    pt = pp.int_pitch_tables(cfg.f0_min_hz, cfg.f0_max_hz, cfg.harmonicity_min)
+    body.u32(pt.lag_lo, pt.lag_hi, pt.vlag_lo, pt.vlag_hi, pt.harm_q15)
+    body.u32(pp.PITCH_FRAME, pp.PITCH_HOP, pp.PITCH_N8)
     body.u32(int(pp.WINDOW_S * SR), cfg.hop_samples)
-    body.arr_f64(np.asarray(pp._hann()))
-    body.arr_f64(np.asarray(pp._hann_ac()))
+    body.arr_i32(pt.window_q15)
+    body.arr_i32(pt.gain_q15)
     # layers
     for lay, (cin, ih, iw, cout, oh, ow) in zip(im.layers, _shapes(im, frames, mels), strict=True):
         kind = KINDS[lay.kind]

@@ -63,6 +63,8 @@ PITCH_FRAME = 640
 """Pitch analysis frame (samples, 40 ms)."""
 PITCH_HOP = 320
 """Pitch analysis hop (samples, 20 ms)."""
+PITCH_ARITH = ("float", "integer")
+"""The two computations of the cry-voiced check (:attr:`FilterConfig.pitch_arith`)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,11 @@ class FilterConfig:
     shorter than ``min_bout_s``. For scorers whose high scores are trustworthy (the YAMNet
     verifier of the cascade); the board runtime does not implement it (its blob has no such
     field: keep it 0 for a board model)."""
+    pitch_arith: str = "float"
+    """pitch: how the cry-voiced check is computed: ``float`` (the float autocorrelation of
+    :func:`pitch_frames_float`) or ``integer`` (:func:`pitch_frames_int`: integer arithmetic
+    at 8 kHz, what the board runtime computes, bit for bit; docs/BOARD.md, *Integer pitch
+    check*). The thresholds (f0 range, ``harmonicity_min``) mean the same in both."""
     hop_s: float = HOP_S
     """Window hop (s): a 1 s window starts every hop_s; a multiple of 0.1 s from 0.1 to 0.5.
     A smaller hop finds a cry's first positive windows sooner for proportionally more model
@@ -148,7 +155,10 @@ class FilterConfig:
         "hop_s": (0.1, 0.5),
     }
     """Allowed ranges of the numeric keys (checked by :func:`load_config_mapping`)."""
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"enabled": FILTERS}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "enabled": FILTERS,
+        "pitch_arith": PITCH_ARITH,
+    }
     """Allowed filter names."""
 
     def __post_init__(self) -> None:
@@ -177,6 +187,8 @@ class FilterConfig:
             raise CribwatchError(
                 f"detector config: k_on ({self.k_on}) must not exceed n_on ({self.n_on})"
             )
+        if self.pitch_arith not in PITCH_ARITH:
+            raise bad("pitch_arith", " or ".join(PITCH_ARITH))
         if not self.min_bout_s >= 0:
             raise bad("min_bout_s", ">= 0")
         if not self.f0_min_hz < self.f0_max_hz:
@@ -261,6 +273,17 @@ def _hann_ac() -> np.ndarray:
 def pitch_frames(
     x: np.ndarray, cfg: FilterConfig = FilterConfig()
 ) -> tuple[np.ndarray, np.ndarray]:
+    """(f0 Hz, harmonicity) of every 40 ms frame at 20 ms hops (frame i covers samples
+    [i*320, i*320+640)), computed as ``cfg.pitch_arith`` says: :func:`pitch_frames_float` or
+    :func:`pitch_frames_int`. :func:`cry_voiced` turns them into the cry-voiced flags."""
+    if cfg.pitch_arith == "integer":
+        return pitch_frames_int(x, cfg)
+    return pitch_frames_float(x, cfg)
+
+
+def pitch_frames_float(
+    x: np.ndarray, cfg: FilterConfig = FilterConfig()
+) -> tuple[np.ndarray, np.ndarray]:
     """(f0 Hz, harmonicity) of every 40 ms frame at 20 ms hops; frame i covers
     samples [i*320, i*320+640). Normalised autocorrelation (mean removed, Hann window)."""
     x = np.asarray(x, dtype=np.float64)
@@ -283,6 +306,135 @@ def pitch_frames(
     energy = np.sum(fr.astype(np.float64) ** 2, axis=1)
     harm = np.where(energy > 1e-10, harm, 0.0)
     return SR / lag, np.clip(harm, 0.0, 1.0)
+
+
+# ------------------------------------------------------------------ the integer pitch check
+PITCH_DECIM = 2
+"""The integer check runs at 16 kHz / 2 = 8 kHz."""
+PITCH_N8 = (PITCH_FRAME - 4) // PITCH_DECIM + 1
+"""Samples of a frame after the [1, 3, 3, 1] decimation (319): y[j] = x[2j] + 3 x[2j+1] +
+3 x[2j+2] + x[2j+3]."""
+PITCH_VMAX = 2047
+"""Largest magnitude of the block-shifted, mean-free frame (11 bits plus sign), so that every
+autocorrelation sum fits a signed 32-bit accumulator (319 * 2048^2 < 2^31)."""
+PITCH_G_MAX = 1 << 16
+"""Largest lag gain (Q15) the runtime accepts: |ac| < 2^31, so ac * g < 2^47."""
+
+
+@dataclass(frozen=True)
+class IntPitchTables:
+    """The integers of the integer pitch check for one config (what the blob carries)."""
+
+    window_q15: np.ndarray
+    """int64 (PITCH_N8,): Hann window (the float check's 640-point one at the decimated
+    sample centres 2j + 1.5), Q15."""
+    lag_lo: int
+    """First lag (8 kHz samples) searched: max(2, int(8000 / f0_max_hz))."""
+    lag_hi: int
+    """End of the lags searched: min(PITCH_N8 // 2, int(8000 / 120))."""
+    gain_q15: np.ndarray
+    """int64 (lag_hi,): round(2^15 / the window's own normalised autocorrelation)."""
+    vlag_lo: int
+    """Lags [vlag_lo, vlag_hi] have an f0 (8000 / lag) within [f0_min_hz, f0_max_hz]."""
+    vlag_hi: int
+    harm_q15: int
+    """ceil(harmonicity_min * 2^15): a frame's Q15 harmonicity floor(r / ac0) must reach it."""
+
+
+@lru_cache(maxsize=16)
+def int_pitch_tables(f0_min_hz: float, f0_max_hz: float, harmonicity_min: float) -> IntPitchTables:
+    """The tables of :func:`pitch_frames_int` for a config's pitch thresholds."""
+    sr8 = SR // PITCH_DECIM
+    t = PITCH_DECIM * np.arange(PITCH_N8, dtype=np.float64) + 1.5
+    w = 0.5 - 0.5 * np.cos(2.0 * np.pi * t / (PITCH_FRAME - 1))
+    wq = np.minimum(np.round(w * 32768.0), 32767).astype(np.int64)
+    lo = max(2, int(sr8 / f0_max_hz))
+    hi = min(PITCH_N8 // 2, int(sr8 / 120.0))
+    wf = wq.astype(np.float64)
+    wac = np.array([np.dot(wf[: PITCH_N8 - k], wf[k:]) for k in range(hi)])
+    g = np.round(32768.0 / np.maximum(wac / wac[0], 1e-3)).astype(np.int64)
+    lags = [lag for lag in range(lo, hi) if f0_min_hz <= sr8 / lag <= f0_max_hz]
+    vlo, vhi = (lags[0], lags[-1]) if lags else (hi, hi - 1)
+    return IntPitchTables(wq, lo, hi, g, vlo, vhi, math.ceil(harmonicity_min * 32768.0))
+
+
+def _int16(x: np.ndarray) -> np.ndarray:
+    """Float audio in [-1, 1) back to the int16 samples it came from (exact for PCM)."""
+    return np.clip(np.rint(np.asarray(x, dtype=np.float64) * 32768.0), -32768, 32767).astype(
+        np.int64
+    )
+
+
+def int_pitch_frames_q(
+    x16: np.ndarray, cfg: FilterConfig = FilterConfig()
+) -> tuple[np.ndarray, np.ndarray]:
+    """The integer pitch check on int16 samples: (lag, Q15 harmonicity) of every frame, both
+    int64. Per 640-sample frame, all integer (``cw_detect.c``'s ``pitch_core`` computes the
+    same integers):
+
+    1. decimate to 8 kHz: y[j] = x[2j] + 3 x[2j+1] + 3 x[2j+2] + x[2j+3], j < 319;
+    2. remove the mean exactly: d[j] = 319 y[j] - sum(y);
+    3. block shift: the smallest s >= 0 with (max|d| + h) >> s <= 2047 (h = 2^(s-1), 0 for
+       s = 0), u[j] = (d[j] + h) >> s;
+    4. Hann window: v[j] = (u[j] w[j] + 2^14) >> 15 (w: Q15, :class:`IntPitchTables`);
+    5. autocorrelation ac[L] = sum_j v[j] v[j+L] for L = 0 and lag_lo <= L < lag_hi (each
+       sum fits 32 bits);
+    6. r[L] = ac[L] g[L] (64 bits; g: Q15 inverse of the window's own autocorrelation);
+       best = max r; the first L (lag_lo < L < lag_hi - 1) with r[L] >= r[L-1], r[L] >=
+       r[L+1] and 10 r[L] >= 9 best, else lag_lo (as the float check: the first near-best
+       peak, no octave errors);
+    7. harmonicity Q15 = clip(floor(r[L] / ac[0]), 0, 32768) (0 when ac[0] = 0).
+
+    numpy computes step 5 with a float64 FFT and rounds: every |v| <= 2048, so the FFT's
+    error is far below 0.5 (checked: a larger one raises)."""
+    tb = int_pitch_tables(cfg.f0_min_hz, cfg.f0_max_hz, cfg.harmonicity_min)
+    x = np.asarray(x16, dtype=np.int64).reshape(-1)
+    if x.shape[0] < PITCH_FRAME:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    fr = np.lib.stride_tricks.sliding_window_view(x, PITCH_FRAME)[::PITCH_HOP]
+    n = PITCH_N8
+    y = fr[:, 0 : 2 * n : 2] + 3 * fr[:, 1 : 2 * n + 1 : 2] + 3 * fr[:, 2 : 2 * n + 2 : 2]
+    y = y + fr[:, 3 : 2 * n + 3 : 2]
+    d = n * y - y.sum(axis=1, keepdims=True)
+    m = np.abs(d).max(axis=1)
+    s = np.zeros(m.shape, np.int64)
+    while True:
+        h = np.where(s > 0, np.left_shift(1, np.maximum(s - 1, 0)), 0)
+        over = ((m + h) >> s) > PITCH_VMAX
+        if not over.any():
+            break
+        s += over
+    h = np.where(s > 0, np.left_shift(1, np.maximum(s - 1, 0)), 0)
+    u = (d + h[:, None]) >> s[:, None]
+    v = (u * tb.window_q15 + (1 << 14)) >> 15
+    lo, hi = tb.lag_lo, tb.lag_hi
+    spec = scipy.fft.rfft(v.astype(np.float64), n=1 << int(np.ceil(np.log2(n + hi))), axis=1)
+    acf = scipy.fft.irfft(spec.real**2 + spec.imag**2, axis=1)[:, :hi]
+    ac = np.rint(acf)
+    if ac.size and float(np.max(np.abs(acf - ac))) > 0.25:
+        raise CribwatchError("integer pitch check: the FFT autocorrelation is not exact")
+    ac = ac.astype(np.int64)
+    ac0 = ac[:, 0]
+    r = ac[:, lo:hi] * tb.gain_q15[lo:hi]
+    best = r.max(axis=1, keepdims=True)
+    peak = np.zeros_like(r, dtype=bool)
+    peak[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] >= r[:, 2:])
+    first = np.argmax(peak & (10 * r >= 9 * best), axis=1)
+    rf = r[np.arange(r.shape[0]), first]
+    hq = np.where(ac0 > 0, np.floor_divide(rf, np.maximum(ac0, 1)), 0)
+    return first + lo, np.clip(hq, 0, 32768)
+
+
+def pitch_frames_int(
+    x: np.ndarray, cfg: FilterConfig = FilterConfig()
+) -> tuple[np.ndarray, np.ndarray]:
+    """(f0 Hz, harmonicity) of every frame from the integer check
+    (:func:`int_pitch_frames_q`) on ``x``'s int16 samples: f0 = 8000 / lag, harmonicity the
+    Q15 value / 2^15, so that :func:`cry_voiced` decides exactly as the integer comparisons
+    of the runtime (lag within [vlag_lo, vlag_hi], Q15 harmonicity >= ceil(harmonicity_min
+    * 2^15))."""
+    lag, hq = int_pitch_frames_q(_int16(x), cfg)
+    return (SR // PITCH_DECIM) / lag, hq / 32768.0
 
 
 def block_powers(x: np.ndarray) -> np.ndarray:

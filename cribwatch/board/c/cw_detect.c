@@ -35,110 +35,133 @@ void cw_det_init(cw_det *d, const cw_model *m)
     d->on_window_ctx = NULL;
     d->pitch_all = 0;
     cw_fe_init(&d->fe, m);
-    for (i = 0; i < m->pitch_frame; i++)
-        d->hann[i] = cw_rd_f64(m->hann + 8 * i);
-    for (i = 0; i < m->pitch_frame / 2; i++)
-        d->hann_ac[i] = cw_rd_f64(m->hann_ac + 8 * i);
+    for (i = 0; i < m->pitch_n8; i++)
+        d->pwin[i] = (int16_t)cw_rd_i32(m->pwin_q + 4 * i);
+    for (i = 0; i < m->lag_hi; i++)
+        d->pgain[i] = cw_rd_i32(m->pgain + 4 * i);
     cw_det_reset(d);
 }
 
-/* f0 and harmonicity of one frame: buf[(start + i) & mask], i < pitch_frame (postprocess.py
- * pitch_frames: mean removed, Hann window, rounded to float32, normalised autocorrelation
- * divided by the window's own, first peak within 90% of the best lag in [lag_lo, lag_hi)). */
-static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t mask, double *f0,
-                      double *harm)
+/* The integer pitch check of one frame, buf[(start + i) & mask], i < pitch_frame (postprocess.py
+ * int_pitch_frames_q, step by step): decimated to 8 kHz with [1, 3, 3, 1], the mean removed
+ * exactly (n y - sum y), block-shifted to 11 bits plus sign, the Q15 Hann window, the
+ * autocorrelation at lag 0 and lag_lo..lag_hi-1 in 32 bits (|v| <= 2048: every partial sum
+ * of n8 <= 319 products stays below 2^31), each lag times its Q15 gain in 64
+ * bits, the first near-best peak (10 r >= 9 best) in (lag_lo, lag_hi - 1), else lag_lo.
+ * Returns the cry-voiced flag; *lag, *r (the peak's r) and *ac0 are set (harmonicity Q15 =
+ * floor(r / ac0)). No float, no division. */
+static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t mask, int *lag,
+                      int64_t *r_out, int64_t *ac0_out)
 {
     const cw_model *m = d->m;
-    const int n = m->pitch_frame, N = m->pitch_nfft, lo = m->lag_lo, hi = m->lag_hi;
-    const int tws = d->fe.tw_n / N; /* the front end's FFT table, shared */
-    int i, first = -1, best_i = 0;
-    int64_t sum = 0;
-    double mean, energy = 0.0, ac0, best = -1e300, h;
+    const int n = m->pitch_frame, n8 = m->pitch_n8, lo = m->lag_lo, hi = m->lag_hi;
+    int j, L, s = 0, first = -1;
+    int32_t sum = 0, mx, h = 0, ac0 = 0, ymin = INT32_MAX, ymax = INT32_MIN;
+    int64_t best, rp, rc, rn;
     const uint32_t s0 = (uint32_t)start, msk = (uint32_t)mask; /* mask < 2^32 or all ones */
     const int16_t *x = d->pbuf;
+    int32_t *const y = d->py, *const ac = d->pac;
+    int16_t *const v = d->pv;
     /* the frame as one contiguous run (a ring wraps at most once) */
     if (msk == 0xffffffffu) {
         x = buf + s0;
     } else {
-        const uint32_t a = s0 & msk, first = msk + 1u - a < (uint32_t)n ? msk + 1u - a : (uint32_t)n;
-        memcpy(d->pbuf, buf + a, first * sizeof *buf);
-        memcpy(d->pbuf + first, buf, ((uint32_t)n - first) * sizeof *buf);
+        const uint32_t a = s0 & msk, k = msk + 1u - a < (uint32_t)n ? msk + 1u - a : (uint32_t)n;
+        memcpy(d->pbuf, buf + a, k * sizeof *buf);
+        memcpy(d->pbuf + k, buf, ((uint32_t)n - k) * sizeof *buf);
     }
-    for (i = 0; i < n; i++)
-        sum += x[i];
-    mean = ((double)sum / 32768.0) / (double)n;
-    for (i = 0; i + 1 < n; i += 2) { /* packed even/odd for the real FFT */
-        const double x0 = (double)((float)x[i] / 32768.0f);
-        const double x1 = (double)((float)x[i + 1] / 32768.0f);
-        const double v0 = (double)(float)((x0 - mean) * d->hann[i]);
-        const double v1 = (double)(float)((x1 - mean) * d->hann[i + 1]);
-        energy += v0 * v0;
-        energy += v1 * v1;
-        d->pzr[i >> 1] = v0;
-        d->pzi[i >> 1] = v1;
+    for (j = 0; j < n8; j++) { /* |y| <= 8 * 32768 */
+        const int16_t *const q = x + 2 * j;
+        const int32_t t = (int32_t)q[0] + 3 * ((int32_t)q[1] + q[2]) + q[3];
+        y[j] = t;
+        sum += t;
+        ymin = t < ymin ? t : ymin;
+        ymax = t > ymax ? t : ymax;
     }
-    for (i = n >> 1; i < N >> 1; i++) /* zero padding (n is even) */
-        d->pzr[i] = d->pzi[i] = 0.0;
-    cw_rfft(d->pzr, d->pzi, N, d->fe.tw_re, d->fe.tw_im, tws, d->pp, NULL, NULL, N / 2 + 1);
-    /* the power spectrum P is real and even: its inverse FFT is its forward FFT / N, real:
-     * N ac[k] = P[0] + (-1)^k P[M] + 2 sum_{0<j<M} P[j] cos(pi j k / M), M = N / 2, a DCT-I,
-     * computed with a real FFT of M points (Numerical Recipes' cosft1): u[j] = (P[j] +
-     * P[M-j]) / 2 -+ sin(pi j / M) (P[j] - P[M-j]); then N ac[2m] = 2 Re U[m] and N ac[2m+1]
-     * = 2 (s - sum_{0<i<=m} Im U[i]) with s = (P[0] - P[M]) / 2 + sum cos(pi j / M)(P[j] -
-     * P[M-j]). Only lags below lag_hi are read. */
-    {
-        const int M = N / 2, nk = hi / 2 + 2;
-        double *const P = d->pp, sum = 0.5 * (P[0] - P[M]);
-        double *const ur = d->pzr, *const ui = d->pzi; /* u packed: ur[j] = u[2j], ui[j] = u[2j+1] */
-        int j;
-#define CW_U(j, v) (((j) & 1) ? (ui[(j) >> 1] = (v)) : (ur[(j) >> 1] = (v)))
-        CW_U(0, 0.5 * (P[0] + P[M]));
-        for (j = 1; j < M / 2; j++) {
-            const double y1 = 0.5 * (P[j] + P[M - j]), y2 = P[j] - P[M - j];
-            const double sn = -d->fe.tw_im[j * tws], cs = d->fe.tw_re[j * tws];
-            CW_U(j, y1 - sn * y2);
-            CW_U(M - j, y1 + sn * y2);
-            sum += cs * y2;
+    /* max |n8 y - sum| without a pass: the mean lies between the extremes; |.| < 2^28 */
+    mx = n8 * ymax - sum > sum - n8 * ymin ? n8 * ymax - sum : sum - n8 * ymin;
+    while (((mx + h) >> s) > 2047) {
+        s++;
+        h = (int32_t)1 << (s - 1);
+    }
+    h -= sum;
+    for (j = 0; j < n8; j++) {
+        const int32_t u = (n8 * y[j] + h) >> s; /* (n8 y - sum + 2^(s-1)) >> s */
+        const int32_t t = (u * d->pwin[j] + (1 << 14)) >> 15;
+        v[j] = (int16_t)t;
+        ac0 += t * t; /* < 2^31 */
+    }
+    for (j = 0; j < 8; j++) /* read past the end by the last block: zeros */
+        v[n8 + j] = 0;
+    /* eight lags a pass, eight samples an iteration: the eight samples ahead stay in
+     * registers (their names rotate), so each is loaded once per pass; 2.3 instructions a
+     * product on MIPS32 (mul, addu, the loads shared) */
+    for (L = lo; L < hi; L += 8) {
+        const int16_t *const p = v, *const q = v + L;
+        const int nj = n8 - L; /* sample pairs of lag L; the longer lags see zeros past it */
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        int32_t b0 = q[0], b1 = q[1], b2 = q[2], b3 = q[3], b4 = q[4], b5 = q[5], b6 = q[6];
+        int32_t b7, x0;
+#define CW_AC8(t, B0, B1, B2, B3, B4, B5, B6, B7) \
+    x0 = p[j + (t)], B7 = q[j + (t) + 7]; \
+    a0 += x0 * B0, a1 += x0 * B1, a2 += x0 * B2, a3 += x0 * B3; \
+    a4 += x0 * B4, a5 += x0 * B5, a6 += x0 * B6, a7 += x0 * B7
+        for (j = 0; j + 8 <= nj; j += 8) {
+            CW_AC8(0, b0, b1, b2, b3, b4, b5, b6, b7);
+            CW_AC8(1, b1, b2, b3, b4, b5, b6, b7, b0);
+            CW_AC8(2, b2, b3, b4, b5, b6, b7, b0, b1);
+            CW_AC8(3, b3, b4, b5, b6, b7, b0, b1, b2);
+            CW_AC8(4, b4, b5, b6, b7, b0, b1, b2, b3);
+            CW_AC8(5, b5, b6, b7, b0, b1, b2, b3, b4);
+            CW_AC8(6, b6, b7, b0, b1, b2, b3, b4, b5);
+            CW_AC8(7, b7, b0, b1, b2, b3, b4, b5, b6);
         }
-        CW_U(M / 2, P[M / 2]);
-#undef CW_U
-        cw_rfft(ur, ui, M, d->fe.tw_re, d->fe.tw_im, 2 * tws, NULL, d->ur, d->ui, nk);
-        for (j = 0; 2 * j < hi; j++) {
-            P[2 * j] = 2.0 * d->ur[j];
-            if (j > 0)
-                sum -= d->ui[j];
-            P[2 * j + 1] = 2.0 * sum;
+#undef CW_AC8
+        for (; j < nj; j++) {
+            x0 = p[j];
+            a0 += x0 * q[j], a1 += x0 * q[j + 1], a2 += x0 * q[j + 2], a3 += x0 * q[j + 3];
+            a4 += x0 * q[j + 4], a5 += x0 * q[j + 5], a6 += x0 * q[j + 6], a7 += x0 * q[j + 7];
+        }
+        ac[L] = a0, ac[L + 1] = a1, ac[L + 2] = a2, ac[L + 3] = a3;
+        ac[L + 4] = a4, ac[L + 5] = a5, ac[L + 6] = a6, ac[L + 7] = a7;
+    }
+    best = (int64_t)ac[lo] * d->pgain[lo];
+    for (L = lo + 1; L < hi; L++) {
+        const int64_t t = (int64_t)ac[L] * d->pgain[L];
+        best = t > best ? t : best;
+    }
+    best *= 9;
+    rc = (int64_t)ac[lo] * d->pgain[lo];
+    rn = (int64_t)ac[lo + 1] * d->pgain[lo + 1];
+    for (L = lo + 1; L < hi - 1; L++) {
+        rp = rc, rc = rn, rn = (int64_t)ac[L + 1] * d->pgain[L + 1];
+        if (rc >= rp && rc >= rn && 10 * rc >= best) {
+            first = L;
+            break;
         }
     }
-    ac0 = d->pp[0] / (double)N;
-    if (ac0 < 1e-12)
-        ac0 = 1e-12;
-    for (i = lo; i < hi; i++) {
-        double v = d->pp[i] / (double)N / ac0 / d->hann_ac[i];
-        d->pp[i] = v; /* seg */
-        if (v > best) {
-            best = v;
-            best_i = i;
-        }
-    }
-    (void)best_i;
-    for (i = lo + 1; i < hi - 1 && first < 0; i++) {
-        double v = d->pp[i];
-        if (v >= d->pp[i - 1] && v >= d->pp[i + 1] && v >= 0.9 * best)
-            first = i;
-    }
-    if (first < 0)
+    if (first < 0) {
         first = lo;
-    h = energy > 1e-10 ? d->pp[first] : 0.0;
-    h = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
-    *harm = h;
-    *f0 = (double)m->sr / (double)first;
-    return *harm >= m->harm_min && *f0 >= m->f0_min && *f0 <= m->f0_max;
+        rc = (int64_t)ac[lo] * d->pgain[lo];
+    }
+    *lag = first;
+    *r_out = rc;
+    *ac0_out = ac0;
+    if (first < m->vlag_lo || first > m->vlag_hi)
+        return 0;
+    return m->harm_q15 == 0 || (ac0 > 0 && rc >= (int64_t)m->harm_q15 * ac0);
 }
 
 int cw_pitch_frame(cw_det *d, const int16_t *x, double *f0, double *harm)
 {
-    return pitch_core(d, x, 0, ~(uint64_t)0, f0, harm);
+    int lag;
+    int64_t r, ac0, hq;
+    const int v = pitch_core(d, x, 0, ~(uint64_t)0, &lag, &r, &ac0);
+    hq = ac0 > 0 ? r / ac0 : 0; /* truncated; a negative one is clipped to 0 below anyway */
+    hq = hq < 0 ? 0 : hq > 32768 ? 32768 : hq;
+    *f0 = (double)(d->m->sr / 2) / (double)lag;
+    *harm = (double)hq / 32768.0;
+    return v;
 }
 
 /* ------------------------------------------------------------------------- the chain */
@@ -310,9 +333,10 @@ static int voiced_at(cw_det *d, uint64_t p)
 {
     const unsigned slot = (unsigned)(p & 63u);
     if (d->vtag[slot] != p) {
-        double f0, h;
-        d->voiced[slot] =
-            (uint8_t)pitch_core(d, d->ring, p * (uint64_t)d->m->pitch_hop, RMASK, &f0, &h);
+        int lag;
+        int64_t r, ac0;
+        d->voiced[slot] = (uint8_t)pitch_core(d, d->ring, p * (uint64_t)d->m->pitch_hop, RMASK,
+                                              &lag, &r, &ac0);
         d->vtag[slot] = p;
         d->n_pitch++;
     }
@@ -406,9 +430,10 @@ void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, const cw_callbacks *cb
             d->total += run;
             j += run;
             if (d->total == d->next_pitch_end) {
-                double f0, h;
+                int lag;
+                int64_t r, ac0;
                 uint64_t s = d->total - (uint64_t)m->pitch_frame;
-                int v = pitch_core(d, d->ring, s, RMASK, &f0, &h);
+                int v = pitch_core(d, d->ring, s, RMASK, &lag, &r, &ac0);
                 d->voiced[d->n_pitch & 63u] = (uint8_t)v;
                 d->vtag[d->n_pitch & 63u] = d->n_pitch;
                 d->n_pitch++;

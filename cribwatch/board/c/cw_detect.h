@@ -54,10 +54,12 @@ typedef struct cw_det_s {
     int16_t ring[CW_MAX_WSAMP];                /* the last samples */
     uint64_t total, next_pitch_end, next_win_end;
     /* pitch analysis */
-    double hann[CW_MAX_PFRAME], hann_ac[CW_MAX_PFRAME / 2];
     int16_t pbuf[CW_MAX_PFRAME]; /* one pitch frame, unwrapped from the ring */
-    double pzr[CW_MAX_PNFFT / 2], pzi[CW_MAX_PNFFT / 2], pp[CW_MAX_PNFFT / 2 + 1];
-    double ur[CW_MAX_PNFFT / 4 + 1], ui[CW_MAX_PNFFT / 4 + 1]; /* the DCT's real FFT output */
+    int16_t pwin[CW_MAX_PN8];     /* decoded tables (the blob may be unaligned flash) */
+    int32_t pgain[CW_MAX_PN8 / 2];
+    int32_t py[CW_MAX_PN8];       /* the frame at 8 kHz, then mean-free (x 319) */
+    int16_t pv[CW_MAX_PN8 + 8];   /* ... block-shifted and windowed: |v| <= 2048 */
+    int32_t pac[CW_MAX_PN8 / 2 + 8];
     uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring (slot: frame index & 63) */
     uint64_t vtag[64];  /* the frame index each slot holds, ~0: none (the lazy cache) */
     uint64_t n_pitch;   /* pitch frames computed */
@@ -95,7 +97,8 @@ void cw_det_push(cw_det *d, const int16_t *pcm, size_t n, const cw_callbacks *cb
 /* End of stream: close an open bout (its event, if it was confirmed, goes to cb). */
 void cw_det_flush(cw_det *d, const cw_callbacks *cb);
 
-/* Cry-voiced flag of one pitch frame (pitch_frame samples); *f0 and *harm are set. */
+/* Cry-voiced flag of one pitch frame (pitch_frame samples) by the integer check; *f0 (8000 /
+ * the lag found) and *harm (its Q15 harmonicity / 2^15) are set. */
 int cw_pitch_frame(cw_det *d, const int16_t *x, double *f0, double *harm);
 
 #endif

@@ -4,130 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-/* radix-2 butterflies of one stage over all groups, twiddle w for offset k in each group */
-void cw_fft(double *re, double *im, int n, const double *tw_re, const double *tw_im, int tw_stride)
-{
-    int i, j, k, len;
-    for (i = 1, j = 0; i < n; i++) { /* bit reversal */
-        int bit = n >> 1;
-        for (; j & bit; bit >>= 1)
-            j ^= bit;
-        j ^= bit;
-        if (i < j) {
-            double t = re[i];
-            re[i] = re[j];
-            re[j] = t;
-            t = im[i];
-            im[i] = im[j];
-            im[j] = t;
-        }
-    }
-    if (n >= 2) /* length 2: the twiddle is 1 */
-        for (i = 0; i < n; i += 2) {
-            const double ar = re[i], ai = im[i], br = re[i + 1], bi = im[i + 1];
-            re[i] = ar + br;
-            im[i] = ai + bi;
-            re[i + 1] = ar - br;
-            im[i + 1] = ai - bi;
-        }
-    if (n >= 4) /* length 4: twiddles 1 and -i */
-        for (i = 0; i < n; i += 4) {
-            double ar = re[i], ai = im[i], br = re[i + 2], bi = im[i + 2];
-            re[i] = ar + br;
-            im[i] = ai + bi;
-            re[i + 2] = ar - br;
-            im[i + 2] = ai - bi;
-            ar = re[i + 1], ai = im[i + 1], br = im[i + 3], bi = -re[i + 3];
-            re[i + 1] = ar + br;
-            im[i + 1] = ai + bi;
-            re[i + 3] = ar - br;
-            im[i + 3] = ai - bi;
-        }
-    /* the general stages two at a time (lengths L and 2L): each group of 2L points is loaded
-     * and stored once for both; the same butterflies and twiddles as one stage at a time */
-    for (len = 8; 2 * len <= n; len <<= 2) {
-        const int h = len >> 1, step1 = (n / len) * tw_stride, step2 = step1 >> 1;
-        for (k = 0; k < h; k++) {
-            const double w1r = tw_re[k * step1], w1i = tw_im[k * step1];
-            const double w2r = tw_re[k * step2], w2i = tw_im[k * step2];
-            const double w3r = tw_re[(k + h) * step2], w3i = tw_im[(k + h) * step2];
-            double *pr = re + k, *pi = im + k, *const end = re + n;
-            for (; pr < end; pr += 2 * len, pi += 2 * len) {
-                double ar = pr[0], ai = pi[0], br = pr[h], bi = pi[h];
-                double cr = pr[len], ci = pi[len], dr = pr[len + h], di = pi[len + h];
-                double xr = br * w1r - bi * w1i, xi = br * w1i + bi * w1r;
-                br = ar - xr, bi = ai - xi, ar += xr, ai += xi;
-                xr = dr * w1r - di * w1i, xi = dr * w1i + di * w1r;
-                dr = cr - xr, di = ci - xi, cr += xr, ci += xi;
-                xr = cr * w2r - ci * w2i, xi = cr * w2i + ci * w2r;
-                pr[len] = ar - xr, pi[len] = ai - xi, pr[0] = ar + xr, pi[0] = ai + xi;
-                xr = dr * w3r - di * w3i, xi = dr * w3i + di * w3r;
-                pr[len + h] = br - xr, pi[len + h] = bi - xi, pr[h] = br + xr, pi[h] = bi + xi;
-            }
-        }
-    }
-    if (len <= n) { /* one stage left */
-        const int half = len >> 1, step = (n / len) * tw_stride;
-        for (k = 0; k < half; k++) {
-            const double wr = tw_re[k * step], wi = tw_im[k * step];
-            double *pr = re + k, *pi = im + k, *const end = re + n;
-            for (; pr < end; pr += len, pi += len) {
-                const double ar = pr[0], ai = pi[0], br = pr[half], bi = pi[half];
-                const double xr = br * wr - bi * wi, xi = br * wi + bi * wr;
-                pr[half] = ar - xr;
-                pi[half] = ai - xi;
-                pr[0] = ar + xr;
-                pi[0] = ai + xi;
-            }
-        }
-    }
-}
-
-void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im,
-             int tw_stride, double *pw, double *xr, double *xi, int kmax)
-{
-    const int h = n / 2;
-    int k;
-    cw_fft(zr, zi, h, tw_re, tw_im, 2 * tw_stride);
-    /* X[k] = E + W^k O with E = (Z[k] + conj Z[h-k]) / 2, O = -i (Z[k] - conj Z[h-k]) / 2
-     * (indices mod h, W^h = -1); the outputs are separate arrays, so Z stays intact.
-     * k = 0: X = Re Z0 + Im Z0; k = h: X = Re Z0 - Im Z0 (both real) */
-    if (kmax > h + 1)
-        kmax = h + 1;
-    if (kmax > 0) {
-        if (pw)
-            pw[0] = (zr[0] + zi[0]) * (zr[0] + zi[0]);
-        if (xr)
-            xr[0] = zr[0] + zi[0];
-        if (xi)
-            xi[0] = 0.0;
-    }
-    for (k = 1; k < kmax && k < h; k++) {
-        const double ar = zr[k], ai = zi[k], cr = zr[h - k], ci = -zi[h - k];
-        const double er = 0.5 * (ar + cr), ei = 0.5 * (ai + ci);
-        const double or_ = 0.5 * (ai - ci), oi = -0.5 * (ar - cr);
-        const double wr = tw_re[k * tw_stride], wi = tw_im[k * tw_stride];
-        const double xre = er + (wr * or_ - wi * oi);
-        if (pw || xi) {
-            const double xim = ei + (wr * oi + wi * or_);
-            if (pw)
-                pw[k] = xre * xre + xim * xim;
-            if (xi)
-                xi[k] = xim;
-        }
-        if (xr)
-            xr[k] = xre;
-    }
-    if (kmax == h + 1) {
-        if (pw)
-            pw[h] = (zr[0] - zi[0]) * (zr[0] - zi[0]);
-        if (xr)
-            xr[h] = zr[0] - zi[0];
-        if (xi)
-            xi[h] = 0.0;
-    }
-}
-
 void cw_fe_reset(cw_fe *fe)
 {
     memset(fe->ring, 0, sizeof fe->ring);
@@ -158,14 +34,12 @@ void cw_fe_init(cw_fe *fe, const cw_model *m)
             r = (r << 1) | ((i & b) != 0);
         fe->rev[i] = (uint16_t)r;
     }
-    /* one twiddle table, of the larger FFT (the pitch analysis'), for both */
+    /* the one twiddle table (Q30 in the blob), as Q15 */
     fe->tw_n = m->tw_n;
     for (i = 0; i < m->tw_n / 2; i++) {
         const int32_t re = cw_rd_i32(m->tw_re + 4 * i), im = cw_rd_i32(m->tw_im + 4 * i);
         fe->tw15_re[i] = (re + (1 << 14)) >> 15;
         fe->tw15_im[i] = (im + (1 << 14)) >> 15;
-        fe->tw_re[i] = (double)re / 1073741824.0;
-        fe->tw_im[i] = (double)im / 1073741824.0;
     }
     cw_fe_reset(fe);
 }

@@ -4,8 +4,7 @@
  * integer FFT of 256 complex points (Q15 twiddles from the blob's one Q30 table), the power,
  * Q15 mel filters summed in 64 bits, an integer log2 (a 129-entry table) and the 0-255 model
  * input; every step is spelled out in fixedfront.py's docstring. All tables come from the
- * model blob. State lives in the struct; nothing is allocated. The same twiddle table, as
- * doubles, serves the pitch analysis' FFT (cw_fft / cw_rfft below).
+ * model blob. State lives in the struct; nothing is allocated.
  */
 #ifndef CW_FRONTEND_H
 #define CW_FRONTEND_H
@@ -21,7 +20,7 @@ typedef struct {
     int ring_pos;
     uint64_t total;    /* samples consumed */
     uint64_t next_end; /* sample count at which the next frame is complete */
-    int tw_n;          /* size of the FFT the twiddle table is for (shared with the pitch FFT) */
+    int tw_n;          /* size of the FFT the twiddle table is for (n_fft) */
     uint64_t frames_done;
     int16_t win_q[CW_MAX_WIN];     /* decoded tables (the blob may be unaligned flash) */
     uint16_t mel_q[CW_MAX_MELW];
@@ -31,7 +30,6 @@ typedef struct {
     uint16_t rev[CW_MAX_NFFT / 2]; /* bit reversal of the n_fft / 2 FFT indices */
     uint32_t pw[CW_MAX_NFFT / 2 + 1];
     int32_t tw15_re[CW_MAX_TW / 2], tw15_im[CW_MAX_TW / 2]; /* Q15, from the Q30 table */
-    double tw_re[CW_MAX_TW / 2], tw_im[CW_MAX_TW / 2];     /* the same table as doubles */
     /* the last frame */
     uint64_t frame_index;
     int32_t lq[CW_MAX_MELS];   /* Q16 log2 of (mel + eps) * G */
@@ -46,17 +44,5 @@ void cw_fe_reset(cw_fe *fe);
  * of samples consumed; sets *ready to 1 when a frame was computed (fe->logmel, fe->u8,
  * fe->frame_index), else 0. Call again with the rest of the block. */
 size_t cw_fe_push(cw_fe *fe, const int16_t *pcm, size_t n, int *ready);
-
-/* In-place radix-2 complex FFT of size n (power of two) with twiddles
- * tw[k] = exp(-2 pi i k / (n * tw_stride)) for k < n * tw_stride / 2, stride tw_stride. */
-void cw_fft(double *re, double *im, int n, const double *tw_re, const double *tw_im, int tw_stride);
-
-/* Real FFT of size n of x, given packed as zr[j] = x[2j], zi[j] = x[2j+1] (j < n/2; both are
- * overwritten), through one complex FFT of size n/2. Writes X[k], k = 0..n/2, as its power
- * |X[k]|^2 into pw, its real part into xr and/or its imaginary part into xi (any may be NULL),
- * for k < kmax only.
- * tw: twiddles of size n * tw_stride. */
-void cw_rfft(double *zr, double *zi, int n, const double *tw_re, const double *tw_im,
-             int tw_stride, double *pw, double *xr, double *xi, int kmax);
 
 #endif

@@ -128,20 +128,6 @@ static int get_int(cur_t *c, long lo, long hi, int *ok)
     return (int)(u & 0x7fffffffu);
 }
 
-/* every f64 of the array in [lo, hi] (NaN fails) */
-static int range_arr(const uint8_t *p, size_t n, double lo, double hi)
-{
-    size_t i;
-    if (!p)
-        return 0;
-    for (i = 0; i < n; i++) {
-        double v = cw_rd_f64(p + 8 * i);
-        if (!(v >= lo && v <= hi))
-            return 0;
-    }
-    return 1;
-}
-
 static int is_pow2(int v) { return v > 0 && (v & (v - 1)) == 0; }
 
 #define NEED(cond) \
@@ -373,9 +359,12 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     m->sustain_low = get_f64(&c);
     m->lag_lo = get_int(&c, 1, 1 << 16, &ok);
     m->lag_hi = get_int(&c, 1, 1 << 16, &ok);
+    m->vlag_lo = get_int(&c, 1, 1 << 16, &ok);
+    m->vlag_hi = get_int(&c, 0, 1 << 16, &ok);
+    m->harm_q15 = get_int(&c, 0, 32768, &ok);
     m->pitch_frame = get_int(&c, 2, 1 << 16, &ok);
     m->pitch_hop = get_int(&c, 1, 1 << 16, &ok);
-    m->pitch_nfft = get_int(&c, 2, 1 << 16, &ok);
+    m->pitch_n8 = get_int(&c, 1, 1 << 16, &ok);
     m->window_samples = get_int(&c, 1, 1 << 20, &ok);
     m->hop_samples = get_int(&c, 1, 1 << 20, &ok);
     NEED(!c.bad && ok && m->enabled <= 15u);
@@ -387,12 +376,15 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     NEED(isfinite(m->sustain_low) && m->sustain_low <= m->threshold);
     FITS(m->onset_back <= CW_MAX_BACK);
     NEED(m->k_on <= m->n_on);
-    NEED(m->pitch_frame % 2 == 0 && is_pow2(m->pitch_nfft));
-    NEED(m->pitch_nfft >= m->pitch_frame + m->pitch_frame / 2);
-    /* one FFT table for the front end and the pitch analysis */
-    NEED(m->tw_n == (m->n_fft > m->pitch_nfft ? m->n_fft : m->pitch_nfft));
-    NEED(m->lag_lo >= 2 && m->lag_lo + 3 <= m->lag_hi && m->lag_hi <= m->pitch_frame / 2);
-    FITS(m->pitch_frame <= CW_MAX_PFRAME && m->pitch_nfft <= CW_MAX_PNFFT);
+    /* the pitch frame at 8 kHz: y[j] = x[2j] + 3 x[2j+1] + 3 x[2j+2] + x[2j+3] */
+    NEED(m->pitch_frame % 2 == 0 && m->pitch_frame >= 8);
+    NEED(m->pitch_n8 == (m->pitch_frame - 4) / 2 + 1);
+    FITS(m->pitch_frame <= CW_MAX_PFRAME);
+    /* the lags searched; the kernel computes them four at a time, up to lag_hi + 2 < n8 */
+    NEED(m->lag_lo >= 2 && m->lag_lo + 3 <= m->lag_hi && m->lag_hi <= m->pitch_n8 / 2);
+    NEED(m->vlag_lo >= m->lag_lo && m->vlag_hi < m->lag_hi); /* vlag_lo > vlag_hi: none */
+    /* one FFT table: the front end's */
+    NEED(m->tw_n == m->n_fft);
     FITS(m->keep <= CW_MAX_KEEP && m->n_on <= 64);
     /* window geometry: window k = samples [k*hop_s, k*hop_s + win_s) = frames [k*hop_s/hop, +frames) */
     NEED(m->window_samples >= m->win && m->window_samples >= m->pitch_frame);
@@ -402,10 +394,12 @@ int cw_model_load(cw_model *m, const uint8_t *blob, size_t len)
     NEED(m->window_samples == m->sr); /* postprocess.py: WINDOW_S = 1.0 */
     FITS(m->window_samples <= CW_MAX_WSAMP && m->hop_samples / m->pitch_hop <= 64);
     FITS(1 + (m->window_samples - m->pitch_frame) / m->pitch_hop <= 64);
-    m->hann = take(&c, 8u * (size_t)m->pitch_frame);
-    m->hann_ac = take(&c, 8u * (size_t)(m->pitch_frame / 2));
-    NEED(range_arr(m->hann, (size_t)m->pitch_frame, 0.0, 1e3));
-    NEED(range_arr(m->hann_ac, (size_t)(m->pitch_frame / 2), 1e-9, 1e3));
+    /* |window| <= 2^15 and |sample| <= 2048 keep every autocorrelation sum in 32 bits; gains
+     * <= 2^16 keep every product with it, times 10, in 64 */
+    m->pwin_q = take(&c, 4u * (size_t)m->pitch_n8);
+    NEED(range_i32(m->pwin_q, (size_t)m->pitch_n8, 0, 32767));
+    m->pgain = take(&c, 4u * (size_t)m->lag_hi);
+    NEED(range_i32(m->pgain, (size_t)m->lag_hi, 1, 1L << 16));
     /* layers: a chain from the (1, frames, mels) input to one fc logit */
     ch = 1;
     h = m->frames;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define CW_MAGIC "CWCRYMOD"
-#define CW_VERSION 4u
+#define CW_VERSION 5u
 
 /* Compile-time capacities (override with -D to fit another model; see docs/BOARD.md). */
 #ifndef CW_MAX_LAYERS
@@ -52,10 +52,8 @@
 #ifndef CW_MAX_PFRAME
 #define CW_MAX_PFRAME 640 /* pitch analysis frame (samples) */
 #endif
-#ifndef CW_MAX_PNFFT
-#define CW_MAX_PNFFT 1024 /* pitch autocorrelation FFT */
-#endif
-#define CW_MAX_TW (CW_MAX_NFFT > CW_MAX_PNFFT ? CW_MAX_NFFT : CW_MAX_PNFFT)
+#define CW_MAX_PN8 ((CW_MAX_PFRAME - 4) / 2 + 1) /* a pitch frame at 8 kHz (319 samples) */
+#define CW_MAX_TW CW_MAX_NFFT                      /* the one FFT table: the front end's */
 #ifndef CW_WSAMP_LOG2
 #define CW_WSAMP_LOG2 14 /* sample ring: 2^14 >= the 1 s window */
 #endif
@@ -130,10 +128,15 @@ typedef struct {
     double onset_low, onset_back_shift_s;
     double sustain_low; /* score that counts toward a bout (= threshold without hysteresis) */
     unsigned enabled;
-    int keep, gap, k_on, n_on, m_off, lag_lo, lag_hi, onset_back;
-    int pitch_frame, pitch_hop, pitch_nfft, window_samples, hop_samples;
-    const uint8_t *hann;    /* f64 x pitch_frame */
-    const uint8_t *hann_ac; /* f64 x pitch_frame/2 */
+    int keep, gap, k_on, n_on, m_off, onset_back;
+    int pitch_frame, pitch_hop, window_samples, hop_samples;
+    /* the integer pitch check (cribwatch/cry/postprocess.py int_pitch_frames_q, blob version
+     * 5): frames decimated to pitch_n8 samples at 8 kHz, lags [lag_lo, lag_hi) searched, a
+     * frame cry-voiced when its first near-best peak lies in [vlag_lo, vlag_hi] and its Q15
+     * harmonicity reaches harm_q15 */
+    int pitch_n8, lag_lo, lag_hi, vlag_lo, vlag_hi, harm_q15;
+    const uint8_t *pwin_q; /* i32 x pitch_n8: Q15 Hann window at 8 kHz, 0..32767 */
+    const uint8_t *pgain;  /* i32 x lag_hi: Q15 inverse of its own autocorrelation, 1..2^16 */
     uint8_t src_sha256[32];
 } cw_model;
 

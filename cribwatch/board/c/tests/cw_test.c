@@ -8,6 +8,9 @@
  *   cw_test requant       reads "acc mult rshift zp qmin qmax" lines, prints one result each.
  *   cw_test wav FILE      parses FILE's WAV header and reads its samples; prints the header or
  *                         the error.
+ *   cw_test pitch BLOB PCM  the integer pitch check of every frame of PCM (raw s16le) with the
+ *                         blob's tables: "lag harm_q15 voiced" lines, one a frame (the numpy
+ *                         twin: cribwatch.cry.postprocess.int_pitch_frames_q).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,14 +122,47 @@ static int wav(const char *path)
     return 0;
 }
 
+static int16_t ppcm[1 << 16];
+
+static int pitch(const char *blob_path, const char *pcm_path)
+{
+    FILE *f = fopen(blob_path, "rb");
+    size_t nb, ns;
+    long i;
+    int st;
+    if (!f)
+        return 2;
+    nb = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    st = cw_model_load(&model, buf, nb);
+    if (st != CW_OK) {
+        printf("error: %s\n", cw_strerror(st));
+        return 1;
+    }
+    cw_det_init(&det, &model);
+    f = fopen(pcm_path, "rb");
+    if (!f)
+        return 2;
+    ns = fread(ppcm, 2, sizeof ppcm / 2, f); /* the host's byte order: little-endian here */
+    fclose(f);
+    for (i = 0; i + model.pitch_frame <= (long)ns; i += model.pitch_hop) {
+        double f0, harm;
+        const int v = cw_pitch_frame(&det, ppcm + i, &f0, &harm);
+        printf("%.0f %.0f %d\n", (double)(model.sr / 2) / f0, harm * 32768.0, v);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "pitch") == 0)
+        return pitch(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "replay") == 0)
         return replay(argv[2]);
     if (argc == 2 && strcmp(argv[1], "requant") == 0)
         return requant();
     if (argc == 3 && strcmp(argv[1], "wav") == 0)
         return wav(argv[2]);
-    fprintf(stderr, "usage: cw_test replay FILE | requant | wav FILE\n");
+    fprintf(stderr, "usage: cw_test replay FILE | requant | wav FILE | pitch BLOB PCM\n");
     return 2;
 }

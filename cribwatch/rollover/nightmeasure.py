@@ -461,6 +461,16 @@ def choose(results: list[dict[str, Any]], max_false: float = 0.02) -> str:
     return str(best["method"])
 
 
+def _choose_or_none(singles: list[dict[str, Any]]) -> str | None:
+    """:func:`choose` over the single-image results, or None where it cannot choose."""
+    if not singles or not all("false_presence_tuning" in r for r in singles):
+        return None
+    try:
+        return choose(singles)
+    except CribwatchError:  # no method within the false-presence limit on these tuning frames
+        return None
+
+
 def measure_night(
     data_root: str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
@@ -545,9 +555,7 @@ def measure_night(
         "skipped": skipped,
         "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
         "results": results,
-        "chosen": choose(singles)
-        if singles and all("false_presence_tuning" in r for r in singles)
-        else None,
+        "chosen": _choose_or_none(singles),
         "rule": choose.__doc__.split("\n\n")[0].replace("\n    ", " ") if choose.__doc__ else "",
     }
     if out is not None:

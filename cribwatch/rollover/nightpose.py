@@ -106,7 +106,9 @@ class NightConfig:
     """Verification of a newly found person by an appearance vote: the person-detection
     model's (:class:`~cribwatch.rollover.movenet.PersonDetector`) mean person score over
     upright crops around the keypoints (:data:`PERSON_CROPS` of the crop's side) must be at
-    least this (0: no vote)."""
+    least this (0: no vote, the default). The tuning rule chose 0.36, but on the held-out
+    photos it cost a third of the persons found (docs/results/rollover-night.md, "Presence
+    check, third round"), so it is off."""
     score_thr: float = 0.5
     """A keypoint with score at least this is reliable."""
     min_keypoints: int = 6

@@ -60,6 +60,17 @@ def test_vote_runs_only_where_configured() -> None:
     pose.close()
 
 
+def test_vote_keeps_the_bundled_photo() -> None:
+    pose = NightPose(config=NightConfig(verify_person=0.36))
+    try:
+        kp = pose.process(np.ascontiguousarray(skdata.astronaut()))
+        assert (kp[:, 2] > 0).any()
+        assert set(pose.last_verify) == {"person", "flip", "flip_n", "zoom", "zoom_n"}
+        assert pose.last_verify["person"] >= 0.36
+    finally:
+        pose.close()
+
+
 def _f(present: bool, person: float, found: bool = False) -> dict[str, Any]:
     return {"present": present, "person": person, "found": found}
 

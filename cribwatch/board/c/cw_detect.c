@@ -25,6 +25,7 @@ void cw_det_reset(cw_det *d)
     d->bout_score = d->bout_emitted = d->bout_onset = 0.0;
     memset(d->ring, 0, sizeof d->ring);
     memset(d->vtag, 0xff, sizeof d->vtag);
+    d->py_tag = ~(uint64_t)0;
 }
 
 void cw_det_init(cw_det *d, const cw_model *m)
@@ -70,13 +71,41 @@ static int pitch_core(cw_det *d, const int16_t *buf, uint64_t start, uint64_t ma
         memcpy(d->pbuf, buf + a, k * sizeof *buf);
         memcpy(d->pbuf + k, buf, ((uint32_t)n - k) * sizeof *buf);
     }
-    for (j = 0; j < n8; j++) { /* |y| <= 8 * 32768 */
-        const int16_t *const q = x + 2 * j;
-        const int32_t t = (int32_t)q[0] + 3 * ((int32_t)q[1] + q[2]) + q[3];
-        y[j] = t;
-        sum += t;
-        ymin = t < ymin ? t : ymin;
-        ymax = t > ymax ? t : ymax;
+    /* y[j] = x[2j] + 3 x[2j+1] + 3 x[2j+2] + x[2j+3], |y| <= 8 * 32768. Frame p + 1 starts
+     * pitch_hop samples (sh = pitch_hop / 2 values of y) after frame p, so its first n8 - sh
+     * values are frame p's last ones: when the previous frame analysed (from the ring) is the
+     * one before, they are moved, with their sum and extremes, not computed again. */
+    j = 0;
+    if (msk != 0xffffffffu && d->py_tag != ~(uint64_t)0 && d->py_tag + (uint64_t)m->pitch_hop == start
+        && m->pitch_hop % 2 == 0 && n8 - m->pitch_hop / 2 <= m->pitch_hop / 2) {
+        j = n8 - m->pitch_hop / 2;
+        memmove(y, y + m->pitch_hop / 2, (size_t)j * sizeof *y);
+        sum = d->py_sum2, ymin = d->py_min2, ymax = d->py_max2;
+    }
+    {
+        const int sh = m->pitch_hop / 2 < n8 ? m->pitch_hop / 2 : n8;
+        int32_t sum2 = 0, min2 = INT32_MAX, max2 = INT32_MIN;
+        for (; j < sh; j++) {
+            const int16_t *const q = x + 2 * j;
+            const int32_t t = (int32_t)q[0] + 3 * ((int32_t)q[1] + q[2]) + q[3];
+            y[j] = t;
+            sum += t;
+            ymin = t < ymin ? t : ymin;
+            ymax = t > ymax ? t : ymax;
+        }
+        for (; j < n8; j++) { /* the part the next frame can reuse: its own sum and extremes */
+            const int16_t *const q = x + 2 * j;
+            const int32_t t = (int32_t)q[0] + 3 * ((int32_t)q[1] + q[2]) + q[3];
+            y[j] = t;
+            sum2 += t;
+            min2 = t < min2 ? t : min2;
+            max2 = t > max2 ? t : max2;
+        }
+        sum += sum2;
+        ymin = min2 < ymin ? min2 : ymin;
+        ymax = max2 > ymax ? max2 : ymax;
+        d->py_sum2 = sum2, d->py_min2 = min2, d->py_max2 = max2;
+        d->py_tag = msk != 0xffffffffu ? start : ~(uint64_t)0;
     }
     /* max |n8 y - sum| without a pass: the mean lies between the extremes; |.| < 2^28 */
     mx = n8 * ymax - sum > sum - n8 * ymin ? n8 * ymax - sum : sum - n8 * ymin;

@@ -8,7 +8,7 @@
  * confirmed (it has lasted min_bout_s, so it will be reported; with its onset estimate), then
  * `event` when that bout closes. Every reported event gets exactly one alert, before it; a bout
  * too short to report gets neither.
- * All state is in cw_det (about 160 KB with the default capacities); nothing is allocated.
+ * All state is in cw_det (about 150 KB with the default capacities); nothing is allocated.
  */
 #ifndef CW_DETECT_H
 #define CW_DETECT_H
@@ -57,7 +57,9 @@ typedef struct cw_det_s {
     int16_t pbuf[CW_MAX_PFRAME]; /* one pitch frame, unwrapped from the ring */
     int16_t pwin[CW_MAX_PN8];     /* decoded tables (the blob may be unaligned flash) */
     int32_t pgain[CW_MAX_PN8 / 2];
-    int32_t py[CW_MAX_PN8];       /* the frame at 8 kHz, then mean-free (x 319) */
+    int32_t py[CW_MAX_PN8];       /* the frame at 8 kHz */
+    uint64_t py_tag;              /* the ring sample py's frame starts at (~0: none) */
+    int32_t py_sum2, py_min2, py_max2; /* sum and extremes of py[pitch_hop / 2 ..] */
     int16_t pv[CW_MAX_PN8 + 8];   /* ... block-shifted and windowed: |v| <= 2048 */
     int32_t pac[CW_MAX_PN8 / 2 + 8];
     uint8_t voiced[64]; /* cry-voiced flag per pitch frame, ring (slot: frame index & 63) */

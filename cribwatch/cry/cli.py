@@ -12,7 +12,7 @@ import typer
 
 from cribwatch import clikit
 from cribwatch.cry import tasks, yamnet
-from cribwatch.cry.api import DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
+from cribwatch.cry.api import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_WEIGHTS, Alert, End, detect
 from cribwatch.cry.postprocess import Event
 from cribwatch.cry.pretrained import HEAD_KINDS
 from cribwatch.errors import CribwatchError
@@ -328,9 +328,10 @@ def detect_cmd(
         ..., help="16 kHz audio file, or - for raw 16 kHz mono s16le PCM on stdin."
     ),
     model: Path = typer.Option(
-        DEFAULT_MODEL,
+        DEFAULT_DETECTOR,
         "--model",
-        help="Model: .onnx (default: the shipped FP32 ONNX twin, no torch), integer .cwq or .pt.",
+        help="Model: .npz cascade (default: the board CNN, then a head on YAMNet's ONNX "
+        "embedding; ONNX Runtime only), or the board CNN alone: .onnx (cry.onnx), .cwq, .pt.",
     ),
     config: Path | None = typer.Option(
         None, "--config", help="Detector config JSON (from 'cry tune')."

@@ -24,9 +24,9 @@ from cribwatch.cry.pretrained import SCORE_STEP, VerifierHead, from_uint8, kind_
 from cribwatch.cry.stream import n_windows
 from cribwatch.cry.yamnet import (
     BABY_CRY,
+    DEFAULT_MODEL,
     EMBED_DIM,
     N_CLASSES,
-    DEFAULT_MODEL,
     Yamnet,
     dequantize_embedding,
     window_patches,

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from cribwatch.cry.api import (
+    DEFAULT_DETECTOR,
     DEFAULT_MODEL,
     DEFAULT_WEIGHTS,
     WEIGHTS_DIR,
@@ -31,7 +32,10 @@ from cribwatch.errors import CribwatchError
 DEMO = Path(__file__).resolve().parents[2] / "cribwatch" / "demo" / "samples" / "cry" / "demo.flac"
 DEMO_EVENTS = [{"onset": 7.9, "offset": 14.7, "score": 0.9997, "emitted": 9.5}]
 """What ``cribwatch cry detect demo.flac --json`` printed with the torch model before the ONNX
-twin became the default."""
+twin became the default (the board CNN alone: ``--model cry.onnx``)."""
+CASCADE_DEMO_EVENTS = [{"onset": 8.1, "offset": 14.7, "score": 1.0, "emitted": 9.5}]
+"""What ``cribwatch cry detect demo.flac --json`` prints with the default cascade (issue 23,
+round 4: the board CNN, then the head on YAMNet's ONNX embedding)."""
 
 
 def _events(det: CryDetector, x: np.ndarray, block: int = 8000) -> list[dict[str, object]]:
@@ -42,6 +46,18 @@ def _events(det: CryDetector, x: np.ndarray, block: int = 8000) -> list[dict[str
 
 def test_default_model_is_the_onnx_twin() -> None:
     assert DEFAULT_MODEL == WEIGHTS_DIR / "cry.onnx" and DEFAULT_MODEL.is_file()
+
+
+def test_default_detector_is_the_onnx_cascade() -> None:
+    from cribwatch.cry.pretrained import CascadeScorer
+
+    assert DEFAULT_DETECTOR == WEIGHTS_DIR / "cry_verifier_onnx.npz"
+    det = CryDetector()
+    assert det.model == DEFAULT_DETECTOR and isinstance(det.scorer, CascadeScorer)
+    assert det.scorer.verifier.model.backend == "onnx"
+    assert det.scorer.gate == 0.98 and det.config.threshold == 0.7
+    assert (det.config.k_on, det.config.n_on) == (1, 1)
+    assert _events(det, read_audio(DEMO)) == CASCADE_DEMO_EVENTS
 
 
 def test_onnx_twin_matches_the_torch_model() -> None:
@@ -68,7 +84,7 @@ def test_onnx_twin_matches_the_torch_model() -> None:
 
 def test_onnx_twin_gives_the_torch_events_on_the_demo() -> None:
     x = read_audio(DEMO)
-    assert _events(CryDetector(), x) == DEMO_EVENTS
+    assert _events(CryDetector(DEFAULT_MODEL), x) == DEMO_EVENTS
     assert _events(CryDetector(DEFAULT_WEIGHTS), x, block=3000) == DEMO_EVENTS
 
 
@@ -99,7 +115,7 @@ def test_detect_process_needs_no_torch() -> None:
     r = _run_py(code, str(DEMO))
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
-    assert [json.loads(ln) for ln in lines[:-1]] == DEMO_EVENTS
+    assert [json.loads(ln) for ln in lines[:-1]] == CASCADE_DEMO_EVENTS
     assert lines[-1] == "False", "cry detect imported torch"
     code = (
         "import sys\n"
@@ -227,8 +243,12 @@ def test_no_silent_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     card = load_filter_config(None, DEFAULT_WEIGHTS)
     assert card.threshold == 0.991
-    assert CryDetector().config == card
-    assert _events(CryDetector(), read_audio(DEMO)) == DEMO_EVENTS
+    assert CryDetector(DEFAULT_MODEL).config == card
+    assert _events(CryDetector(DEFAULT_MODEL), read_audio(DEMO)) == DEMO_EVENTS
+    cascade_card = load_filter_config(None, DEFAULT_DETECTOR)
+    assert cascade_card.threshold == 0.7
+    assert CryDetector().config == cascade_card
+    assert _events(CryDetector(), read_audio(DEMO)) == CASCADE_DEMO_EVENTS
 
 
 def test_tune_without_out_writes_nothing(

@@ -172,3 +172,42 @@ def test_onnx_cascade_streams_like_offline(onnx_net: y.Yamnet) -> None:
     d = [m.to_dict() for m in msgs]
     assert [m for m in d if m["type"] == "end"] == [{"type": "end", **e.to_dict()} for e in off]
     assert [m["type"] for m in d] == ["alert", "end"] * len(off)
+
+
+def test_default_detector_runs_without_litert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default (the ONNX cascade) loads and detects with LiteRT's import failing."""
+    from cribwatch.cry.api import DEFAULT_CASCADE
+
+    _no_litert(monkeypatch)
+    det = CryDetector()
+    assert det.model == DEFAULT_CASCADE and isinstance(det.scorer, CascadeScorer)
+    x = read_audio(DEMO)
+    msgs = [m.to_dict() for b in _blocks(x, 8000) for m in det.push(b)] + [
+        m.to_dict() for m in det.close()
+    ]
+    assert [m["type"] for m in msgs] == ["alert", "end"]
+    assert not any(m.split(".")[0] == "ai_edge_litert" for m in sys.modules)
+
+
+def test_shipped_onnx_cascade_streams_like_offline_and_its_card() -> None:
+    import hashlib
+
+    from cribwatch.cry.api import DEFAULT_CASCADE, load_filter_config
+
+    sc = make_scorer(DEFAULT_CASCADE)
+    assert isinstance(sc, CascadeScorer) and sc.verifier.model.backend == "onnx"
+    cfg = load_filter_config(None, DEFAULT_CASCADE)
+    x = read_audio(DEMO)
+    off = detect_offline(x, sc, cfg)
+    assert off and 0 < sc.verifier_calls < sc.windows
+    det = CryDetector(DEFAULT_CASCADE)
+    msgs = [m.to_dict() for b in _blocks(x, 4000) for m in det.push(b)]
+    msgs += [m.to_dict() for m in det.close()]
+    assert [m for m in msgs if m["type"] == "end"] == [{"type": "end", **e.to_dict()} for e in off]
+    card = read_card(DEFAULT_CASCADE.with_suffix(".json"), "cry")
+    assert card["default"] is True and card["yamnet"] == "cry_yamnet_emb.onnx"
+    lic = " ".join(card["licences"])
+    for name in ("YAMNet", "AudioSet", "Donate-a-cry", "scratch"):
+        assert name in lic
+    for name, digest in card["sha256"].items():
+        assert hashlib.sha256((DEFAULT_CASCADE.parent / name).read_bytes()).hexdigest() == digest

@@ -120,6 +120,15 @@ class EventConfig:
     gate_dropouts: bool = False
     """Frames without the body in view count towards a passage (off: a drop-out of the pose
     model is no evidence of a roll)."""
+    gate_passage_s: float = 0.0
+    """With > 0: a passage through the side this recent opens the gate whatever order follows
+    it (a model that names a prone back as frontal for long shows supine's order after a real
+    roll)."""
+    gate_swap_only: bool = False
+    """Hold back only while a swap is in effect (the shoulders seen in prone's order, the body
+    rolled to supine's); off: whenever the body has not rolled to prone's order. A model that
+    names a prone back as frontal shows supine's order there: its prone call comes from other
+    cues, which this does not veto."""
     gate_hold_s: float = 6.0
     """A prone state held this long raises the alert without evidence of a roll."""
 
@@ -218,8 +227,12 @@ class RollGate:
         self.last_sign, self.last_t = s, t
 
     def open(self) -> bool:
-        """The rolled order is prone's, or not known yet."""
-        return self.side <= 0
+        """The rolled order is prone's, or not known yet (with ``gate_swap_only``: unless the
+        rolled order is supine's while the seen order is prone's, a swap in effect)."""
+        if self.config.gate_swap_only:
+            return not (self.side > 0 and self.last_sign < 0)
+        recent = self.last_t - self.passage_end <= self.config.gate_passage_s
+        return self.side <= 0 or recent
 
 
 @dataclass

@@ -898,9 +898,11 @@ def measure_video(
     data_root: str | os.PathLike[str] = "data",
     methods: tuple[str, ...] = ("mediapipe-track", "movenet+pre+rot-track"),
     limit: int = 0,
+    check: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Frames of opencv-doc's ``vtest.avi`` (every frame shows people) where each tracking
-    method reports a person (:func:`person_present`), in colour and as grey frames."""
+    method reports a person (:func:`person_present`), in colour and as grey frames.
+    ``check``: presence-check fields of :class:`NightConfig` (as in :func:`measure_night`)."""
     frames = video_frames(Path(data_root) / VTEST, limit)
     res: dict[str, Any] = {"video": str(VTEST), "frames": len(frames), "rows": []}
     for grey in (False, True):
@@ -910,7 +912,7 @@ def measure_video(
             else frames
         )
         for name in methods:
-            be = make_method(name)
+            be = make_method(name, check=check)
             k = 0
             t0 = time.process_time()
             try:

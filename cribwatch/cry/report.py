@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cribwatch.cry.api import DEFAULT_MODEL, load_filter_config, make_scorer
+from cribwatch.cry.api import DEFAULT_DETECTOR, load_filter_config, make_scorer
 from cribwatch.cry.audio import SR, read_audio
+from cribwatch.cry.pretrained import CascadeScorer
 from cribwatch.cry.stream import StreamDetector
 from cribwatch.errors import CribwatchError
 from cribwatch.io import OUTPUT_MARK, atomic_path
@@ -37,11 +38,23 @@ def demo_section(out_dir: Path) -> str:
     import matplotlib.pyplot as plt  # extra: train
 
     wav = sample_path()
-    if not wav.is_file() or not DEFAULT_MODEL.is_file():
+    if not wav.is_file() or not DEFAULT_DETECTOR.is_file():
         raise CribwatchError("cry demo: bundled sample or shipped weights missing")
     x = read_audio(wav)
-    scorer = make_scorer(DEFAULT_MODEL)
-    cfg = load_filter_config(None, DEFAULT_MODEL)
+    scorer = make_scorer(DEFAULT_DETECTOR)  # the default detector (the two-stage cascade)
+    cfg = load_filter_config(None, DEFAULT_DETECTOR)
+    first_scores: list[float] = []
+    gate = 0.0
+    if isinstance(scorer, CascadeScorer):
+        gate = scorer.gate
+        board = scorer.first
+
+        def first_spy(x: np.ndarray) -> np.ndarray:
+            out = np.asarray(board(x), dtype=np.float64)
+            first_scores.extend(out.tolist())
+            return out
+
+        scorer.first = first_spy
     det = StreamDetector(scorer, cfg)
     scores: list[float] = []
     orig = det.chain.push
@@ -75,8 +88,22 @@ def demo_section(out_dir: Path) -> str:
         fontsize=8,
     )
     a1.set_ylabel("waveform")
+    if first_scores:
+        a2.plot(
+            tw[: len(first_scores)],
+            first_scores,
+            color="tab:orange",
+            lw=0.8,
+            label=f"board CNN (first stage; wakes the verifier at {gate:g})",
+        )
     a2.plot(
-        tw, scores, marker=".", color="tab:blue", label="model score (1 s window, at its centre)"
+        tw,
+        scores,
+        marker=".",
+        color="tab:blue",
+        label="detector score (1 s window, at its centre)"
+        if not first_scores
+        else "verifier on YAMNet's embedding (0 where not woken)",
     )
     a2.axhline(cfg.threshold, color="grey", ls="--", lw=0.8, label=f"threshold {cfg.threshold:g}")
     a2.set_ylim(-0.02, 1.02)
@@ -98,7 +125,14 @@ def demo_section(out_dir: Path) -> str:
         "<h2>Infant cry detection</h2>"
         f"<p>Bundled sample <code>{html.escape(wav.name)}</code> (20 s: fan noise, synthetic "
         "babbling at 2-5 s, a real held-out Donate-a-cry recording). Labelled cry: "
-        f"{html.escape(lab)}. Streaming detector (1 s windows every {cfg.hop_s:g} s, filters: "
+        f"{html.escape(lab)}. Streaming detector"
+        + (
+            " (two stages: the board CNN on every window, YAMNet and a verifier head where it "
+            "flags one; an alert needs both)"
+            if first_scores
+            else ""
+        )
+        + f" (1 s windows every {cfg.hop_s:g} s, filters: "
         f"{html.escape(', '.join(cfg.enabled))}); red bars are detections, dotted lines the "
         "moment each became known.</p>"
         '<img src="cry_demo.png" alt="cry detection on the bundled sample" style="max-width:100%">'

@@ -414,6 +414,7 @@ def voicing_comparison(
     int_model: Path | None = None,
     progress: Progress | None = None,
     scorer_model: Path | None = None,
+    harmonicity_min: float | None = None,
 ) -> dict[str, object]:
     """Detection of the board detector on a cry set with the float cry-voiced check
     (``pitch_arith`` ``float``, blob versions 1-4) and with the integer one (``integer``,
@@ -422,9 +423,12 @@ def voicing_comparison(
     detector config (the one ``cribwatch cry detect`` loads for the model) and levels; only the
     cry-voiced flags differ. Returns both metric sets, the agreement of the flags and of the
     windows' pitch decisions, and the paired difference of the per-cry hit rate with its 95 %
-    bootstrap interval."""
+    bootstrap interval. ``harmonicity_min``: the integer check's threshold, if not the
+    config's (a recalibration; the float check keeps the config's)."""
     cwq, cfg = model_and_config(int_model)
     cfg_int = replace(cfg, pitch_arith="integer")
+    if harmonicity_min is not None:
+        cfg_int = replace(cfg_int, harmonicity_min=float(harmonicity_min))
     s, an = ev.load_and_analyse(Path(data))
     dur = {f: a.duration for f, a in an.items()}
     an_int = {}
@@ -453,6 +457,7 @@ def voicing_comparison(
         "scorer": str(scorer_model or cwq),
         "threshold": cfg.threshold,
         "data": str(data),
+        "harmonicity_min": {"float": cfg.harmonicity_min, "integer": cfg_int.harmonicity_min},
     }
     found = {}
     for name, a_set, c in (("float", an, cfg), ("integer", an_int, cfg_int)):

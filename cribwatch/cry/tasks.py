@@ -53,6 +53,7 @@ from cribwatch.cry.verifier_train import (
     training_selection,
     training_windows,
 )
+from cribwatch.cry.yamnet import DEFAULT_MODEL as YAMNET_MODEL
 from cribwatch.cry.yamnet import N_CLASSES, Yamnet
 from cribwatch.errors import CribwatchError
 from cribwatch.io import (
@@ -726,7 +727,7 @@ def train_verifier_head(
         "model": f"cry verifier: a small head on YAMNet's {KIND_WORDS[kind]} of a window's "
         "0.96 s patch; the second stage of the cascade behind the board CNN",
         "weights": Path(out).name,
-        "yamnet": "cry_yamnet.tflite",
+        "yamnet": YAMNET_MODEL.name,
         "cascade": {"first_stage": first_stage.name, "gate": gate},
         "architecture": {
             "type": "yamnet-class-score-head" if kind == "scores" else "yamnet-embedding-head",
@@ -751,7 +752,8 @@ def train_verifier_head(
         },
         "licences": {
             "head": "Apache-2.0 (cribwatch)",
-            "YAMNet": "Apache-2.0 (cry_yamnet.tflite, see cry_yamnet.json)",
+            "YAMNet": f"Apache-2.0 ({YAMNET_MODEL.name}, "
+            f"see {YAMNET_MODEL.with_suffix('.json').name})",
             "AudioSet": "CC-BY-4.0 (YAMNet's training data, not shipped)",
             **TRAINING_LICENCES,
             **(NEGATIVE_LICENCES if negatives is not None else {}),

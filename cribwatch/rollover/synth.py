@@ -279,12 +279,13 @@ frontal, a face on the back of the head in 30% of them; **c** 9-12 months (broad
 shoulders, longer limbs), faces hidden sooner, torsos later, wider head turns, a rough
 detector, back views named as frontal and faces on the back of the head at the rates
 measured on real people seen from behind (:data:`BACK_FRONTAL_MEASURED`,
-:data:`BACK_FACE_MEASURED`). Families a and b are the fit families (training and tuning);
-c is held out. **r** (fit, domain randomisation): every sequence draws its own back-view
-behaviour over the whole range 0..1, builds over a wide range, visibility thresholds, head
-turns and a detector error model between the fitted ones (:func:`randomised`). **d** (held
-out in issue 25's fifth round, where it had its one run: docs/results/rollover.md; c had
-its one held-out run in the fourth and is now a fit family):
+:data:`BACK_FACE_MEASURED`). Families a and b were the first fit families (training and
+tuning), c the first held-out one. **r** (fit, domain randomisation): every sequence draws
+its own back-view behaviour over the whole range 0..1, builds over a wide range, visibility
+thresholds, head turns and a detector error model between the fitted ones
+(:func:`randomised`). **d** (held out in issue 25's fifth round, where it had its one run:
+docs/results/rollover.md; c had its one held-out run in the fourth and is now a fit
+family):
 4-8 months, a camera on the cot rail or a wall looking down at 10-50 degrees
 (:data:`OBLIQUE_RANGES`, whatever ``--ranges`` says), the night MoveNet's scores, drop-outs
 and swaps (:data:`MOVENET_NIGHT`), a blanket up to the waist in 70% of sequences, more

@@ -76,3 +76,27 @@ def test_the_gate_follows_passages_and_ignores_jumps() -> None:
     g.update(12 / FPS, 0.1)  # narrow: on the side
     g.update(13 / FPS, -0.8)
     assert g.open()
+
+
+def test_drop_outs_count_as_a_passage_only_when_asked() -> None:
+    for dropouts, want in ((False, False), (True, True)):
+        g = RollGate(replace(GATED, gate_dropouts=dropouts))
+        for i in range(10):
+            g.update(i / FPS, 0.8)
+        for i in range(10, 16):  # the pose model found nobody
+            g.update(i / FPS, math.nan, seen=False)
+        g.update(16 / FPS, -0.8)
+        assert g.open() is want
+
+
+def test_a_recent_passage_opens_the_gate_whatever_order_follows() -> None:
+    cfg = replace(GATED, gate_passage_s=3.0)
+    g = RollGate(cfg)
+    for i in range(10):
+        g.update(i / FPS, 0.8)
+    g.update(10 / FPS, 0.1)  # side
+    g.update(11 / FPS, 0.8)  # back in supine's order (a back view named as frontal, or a bounce)
+    assert g.open()
+    for i in range(12, 12 + int(4 * FPS)):
+        g.update(i / FPS, 0.8)
+    assert not g.open()

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from cribwatch.color.api import Colorizer, read_reference
-from cribwatch.cry.api import DEFAULT_MODEL, CryDetector, load_filter_config, make_scorer
+from cribwatch.cry.api import DEFAULT_DETECTOR, CryDetector, load_filter_config, make_scorer
 from cribwatch.cry.api import End as CryEnd
 from cribwatch.errors import CribwatchError
 from cribwatch.io import write_image
@@ -257,7 +257,7 @@ class Monitor:
         self.cry: CryDetector | None = None
         self._tap: _ScoreTap | None = None
         if listen:
-            model = Path(cry_model) if cry_model is not None else DEFAULT_MODEL
+            model = Path(cry_model) if cry_model is not None else DEFAULT_DETECTOR
             self._tap = _ScoreTap(make_scorer(model))
             fc = load_filter_config(None, model)
             if self.state.cry_threshold is not None:

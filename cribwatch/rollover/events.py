@@ -81,9 +81,10 @@ class EventConfig:
     """Seconds without a visible face (body in view) before ``face_not_visible``."""
     face_rearm_s: float = 2.0
     """Seconds with a visible face before ``face_not_visible`` can fire again."""
-    face_reset_s: float = 0.7
+    face_reset_s: float = 2.5
     """A face must stay visible this long to end a face-missing stretch (brief false
-    detections of a covered face do not restart the count)."""
+    detections of a covered face, runs of 1-2 s of a face keypoint under a blanket, do not
+    restart the count; chosen on generated quiet nights, docs/results/rollover-night.md)."""
     min_face: int = 1
     """Reliable face keypoints that count as a visible face."""
     max_step_s: float = 0.1

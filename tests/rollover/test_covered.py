@@ -41,9 +41,10 @@ def test_flickering_face_needs_a_longer_reset() -> None:
     nf[cov] = 0
     nf[cov & ((t - 5) % 4.0 >= 2.8)] = 1
     body = np.ones(len(t), bool)
-    assert face_alert_times(t, nf, body) == []
+    assert face_alert_times(t, nf, body, replace(EventConfig(), face_reset_s=0.7)) == []
     alerts = face_alert_times(t, nf, body, replace(EventConfig(), face_reset_s=2.5))
     assert len(alerts) == 1 and 5 <= alerts[0] <= 25
+    assert face_alert_times(t, nf, body) == alerts  # the default is the longer reset
 
 
 def test_scoring_leaves_out_only_episodes_cut_by_the_end() -> None:

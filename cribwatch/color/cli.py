@@ -630,13 +630,31 @@ def bench_cmd(
         "whole pipeline (128x128, 2 threads) and print the ratios.",
     ),
     peer_frames: int = typer.Option(20, "--peer-frames", help="Timed passes of each peer."),
+    tflite_fp32: Path | None = typer.Option(
+        None,
+        "--tflite-fp32",
+        help="FP32 .tflite network for the interleaved LiteRT comparison (default: the shipped "
+        "one, if any; needs ai-edge-litert, skipped with a message without it).",
+    ),
+    tflite_int8: Path | None = typer.Option(
+        None,
+        "--tflite-int8",
+        help="INT8 .tflite network for the interleaved LiteRT comparison (default: the shipped "
+        "one, if any).",
+    ),
 ) -> None:
-    """Per-stage timing (pre, model, post, total) at 128x128 and 640x480, 1 and 2 threads."""
+    """Per-stage timing (pre, model, post, total) at 128x128 and 640x480, 1 and 2 threads;
+    then ONNX Runtime FP32/INT8 and LiteRT FP32/INT8 interleaved in one process."""
     _int("--frames", frames, 1, MAX_FRAMES)
     _int("--peer-frames", peer_frames, 1, MAX_FRAMES)
     for name, given in (("--fp32", fp32), ("--int8", int8)):
         if given is not None and not given.is_file():
             raise CribwatchError(f"{name} {given}: model file not found")
+    for name, given in (("--tflite-fp32", tflite_fp32), ("--tflite-int8", tflite_int8)):
+        if given is not None and not given.is_file():
+            raise CribwatchError(f"{name} {given}: model file not found")
+        if given is not None and given.suffix != ".tflite":
+            raise CribwatchError(f"{name} {given}: not a .tflite file")
     if peers is not None:
         if not peers.is_dir():
             raise CribwatchError(f"--peers {peers}: folder not found")
@@ -659,26 +677,39 @@ def bench_cmd(
         return
     from cribwatch.color.deploy import BenchConfig, bench_models  # extra: train
 
-    rows = bench_models(fp32, int8, BenchConfig(frames=frames))
+    rows = bench_models(
+        fp32, int8, BenchConfig(frames=frames), tflite_fp32=tflite_fp32, tflite_int8=tflite_int8
+    )
     if as_json:
         for r in rows:
             typer.echo(json.dumps(r))
         return
-    _bench_table(rows)
+    _bench_table([r for r in rows if "mode" not in r and "skipped" not in r])
+    inter = [r for r in rows if r.get("mode") == "interleaved"]
+    if inter:
+        _bench_table(inter, name_col="name", title="interleaved, one process (ms)")
+    for r in rows:
+        if "skipped" in r:
+            typer.echo(r["skipped"])
+        elif r.get("mode") == "speedup":
+            ratios = "  ".join(f"{k} {v}x" for k, v in r.items() if k.startswith("int8_"))
+            typer.echo(f"network speed-up {r['resolution']} {r['threads']} threads: {ratios}")
 
 
-def _bench_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="colour pipeline (ms)")
+def _bench_table(
+    rows: list[dict[str, Any]], name_col: str = "precision", title: str = "colour pipeline (ms)"
+) -> None:
+    table = Table(title=title)
     cols = [
         "resolution",
-        "precision",
+        name_col,
         "threads",
         "pre_ms_p50",
         "model_ms_p50",
         "post_ms_p50",
         "total_ms_p50",
         "total_ms_p90",
-        "peak_rss_mb",
+        "peak_rss_mb" if name_col == "precision" else "load_avg_1min",
     ]
     for c in cols:
         table.add_column(c)

@@ -30,6 +30,7 @@ from torch import Tensor
 
 from cribwatch.color.api import default_onnx, read_night, read_reference
 from cribwatch.color.lab import AB_SCALE, L_SCALE, np_to_t
+from cribwatch.color.litert_net import LiteRTSession, bench_interleaved, litert_available, meta_json
 from cribwatch.color.mask import SSIMMapConfig
 from cribwatch.color.metrics import colorfulness, de00_map, psnr
 from cribwatch.color.model import (
@@ -54,12 +55,22 @@ from cribwatch.progress import Progress
 
 META_KEY = "cribwatch"
 INT8_FILE = "color_ssim_guided_slim.int8.onnx"
+TFLITE_INT8_FILE = "color_ssim_guided_slim.int8.tflite"
+"""The shipped full-INT8 LiteRT file (XNNPACK QS8; ``python -m cribwatch.color.tflite``)."""
+TFLITE_FP32_FILE = "color_ssim_guided_slim.fp32.tflite"
+"""Its FP32 LiteRT twin (the same conversion without quantization)."""
 """The shipped robust INT8 ONNX file of the ssim-guided network (in ``cribwatch/weights/``)."""
 
 
 def shipped_int8() -> Path | None:
     """Path of the shipped INT8 model, or None when the package carries none."""
     p = Path(str(resources.files("cribwatch") / "weights" / INT8_FILE))
+    return p if p.is_file() else None
+
+
+def shipped_tflite(name: str) -> Path | None:
+    """A shipped ``.tflite`` colour file (``TFLITE_INT8_FILE`` or ``TFLITE_FP32_FILE``), if any."""
+    p = Path(str(resources.files("cribwatch") / "weights" / name))
     return p if p.is_file() else None
 
 
@@ -198,6 +209,16 @@ class OnnxNet:
     def __init__(self, path: Path, threads: int = 1) -> None:
         if not path.is_file():
             raise CribwatchError(f"{path}: model file not found")
+        if path.suffix == ".tflite":  # the same interface over LiteRT (cribwatch.color.litert_net)
+            lite = LiteRTSession(path, threads)
+            meta = meta_json(lite.meta, path)
+            self.cfg = config_from_dict(meta["network"])
+            self.ssim_cfg = SSIMMapConfig(**meta["ssim_config"])
+            self.session = lite  # type: ignore[assignment]
+            self.inputs, self.outputs = io_names(self.cfg)
+            self.graph_inputs = {i.name for i in lite.get_inputs()}
+            self.packed = False
+            return
         try:
             m = onnx.load(str(path))
         except Exception as exc:
@@ -562,14 +583,69 @@ def bench(models: dict[str, Path], cfg: BenchConfig | None = None) -> list[dict[
 
 
 def bench_models(
-    fp32: Path | None = None, int8: Path | None = None, cfg: BenchConfig | None = None
+    fp32: Path | None = None,
+    int8: Path | None = None,
+    cfg: BenchConfig | None = None,
+    tflite_fp32: Path | None = None,
+    tflite_int8: Path | None = None,
+    litert: bool = True,
 ) -> list[dict[str, Any]]:
     """``cribwatch color bench``: :func:`bench` of ``fp32`` (default: the shipped FP32 ONNX
-    twin) and ``int8`` (default: the shipped INT8 file, where the package carries one)."""
+    twin) and ``int8`` (default: the shipped INT8 file, where the package carries one), each
+    configuration in its own process; then, where LiteRT imports and ``litert`` is true, all
+    four networks (ONNX Runtime FP32 and INT8, LiteRT ``tflite_fp32`` and ``tflite_int8``,
+    default the shipped ``.tflite`` files) interleaved frame by frame in one process
+    (:func:`cribwatch.color.litert_net.bench_interleaved`, rows with ``mode: interleaved``)
+    and a ``speedup`` row per resolution and thread count: INT8 LiteRT's network p50 against
+    each FP32 one of the same run. Without LiteRT one row says it was skipped."""
+    cfg = cfg or BenchConfig()
     fp32 = fp32 if fp32 is not None else default_onnx()
     int8 = int8 if int8 is not None else shipped_int8()
     models = {"fp32": fp32, **({"int8": int8} if int8 is not None else {})}
-    return bench(models, cfg)
+    rows = bench(models, cfg)
+    if not litert:
+        return rows
+    if not litert_available():
+        rows.append(
+            {
+                "skipped": "skipped LiteRT: ai-edge-litert is not installed (pip install "
+                "'cribwatch[tflite]'); ONNX Runtime rows only"
+            }
+        )
+        return rows
+    lite = {
+        "litert-fp32": tflite_fp32 or shipped_tflite(TFLITE_FP32_FILE),
+        "litert-int8": tflite_int8 or shipped_tflite(TFLITE_INT8_FILE),
+    }
+    inter = {"ort-" + k: v for k, v in models.items()}
+    inter.update({k: v for k, v in lite.items() if v is not None})
+    if len(inter) == len(models):
+        rows.append({"skipped": "skipped LiteRT: no .tflite colour file given or shipped"})
+        return rows
+    inter_rows = bench_interleaved(inter, cfg.resolutions, cfg.threads, cfg.frames, cfg.warmup)
+    rows += inter_rows
+    for res in dict.fromkeys(r["resolution"] for r in inter_rows):
+        for t in cfg.threads:
+            net = {
+                r["name"]: r["model_ms_p50"]
+                for r in inter_rows
+                if r["resolution"] == res and r["threads"] == t
+            }
+            if "litert-int8" not in net:
+                continue
+            rows.append(
+                {
+                    "mode": "speedup",
+                    "resolution": res,
+                    "threads": t,
+                    **{
+                        f"int8_litert_vs_{k.replace('-', '_')}": round(v / net["litert-int8"], 3)
+                        for k, v in net.items()
+                        if k != "litert-int8" and net["litert-int8"] > 0
+                    },
+                }
+            )
+    return rows
 
 
 def bench_with_peers(

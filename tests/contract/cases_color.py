@@ -593,3 +593,17 @@ CASES += [
         ["{tmp}/c.pt"],
     ),
 ]
+
+# color bench: the LiteRT comparison (issue 27)
+CASES += [
+    Case(
+        "cb_tflite_int8_missing",
+        [*_BENCH, "--tflite-int8", "{tmp}/none.tflite", "--frames", "1"],
+        ["--tflite-int8", "none.tflite"],
+    ),
+    Case(
+        "cb_tflite_fp32_not_tflite",
+        [*_BENCH, "--tflite-fp32", "{fx}/text.onnx", "--frames", "1"],
+        ["--tflite-fp32", "text.onnx"],
+    ),
+]

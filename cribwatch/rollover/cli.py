@@ -118,7 +118,9 @@ def make_set_cmd(
         None, "--dropout", help="Person drop-out rate (0-1; default: the noise model's)."
     ),
     family: str = typer.Option(
-        "a", "--family", help="Generator family: a, b, c, r (fit), d (held out); synth.FAMILIES."
+        "a",
+        "--family",
+        help="Generator family: a, b, c, d, o, r (fit), e (held out); synth.FAMILIES.",
     ),
     force: bool = clikit.force_option(),
 ) -> None:

@@ -118,6 +118,21 @@ OBLIQUE_RANGES = SceneRanges(
 """Camera ranges of family d: a camera on the cot rail or a wall looking down at an angle
 (tilt 10-50 degrees), close and wide-angle or far; infants from newborn to 12 months."""
 
+WIDE_RANGES = SceneRanges(
+    distance_m=(0.5, 1.6), tilt_deg=(0.0, 50.0), fov_deg=(60.0, 130.0), offset_m=(0.0, 0.3),
+    scale=(0.75, 1.3),
+)  # fmt: skip
+"""Camera ranges of fit family o (issue 25, sixth round): the randomised family r with cameras
+from the ceiling to an oblique cot rail (tilt 0-50 degrees)."""
+
+WALL_RANGES = SceneRanges(
+    distance_m=(1.2, 2.4), tilt_deg=(30.0, 60.0), fov_deg=(50.0, 95.0), offset_m=(0.0, 0.35),
+    scale=(0.75, 1.3),
+)  # fmt: skip
+"""Camera ranges of held-out family e: a camera on the wall at the cot's foot or side, 1.2-2.4 m
+from the infant, looking down at 30-60 degrees with a narrower lens (the infant is small in
+the image)."""
+
 HELDOUT_RANGES = SceneRanges(
     distance_m=(0.5, 1.8), tilt_deg=(0.0, 45.0), fov_deg=(60.0, 120.0), offset_m=(0.0, 0.25),
     scale=(0.8, 1.25),
@@ -245,6 +260,20 @@ MOVENET_NIGHT = NoiseModel(
 more whole-frame drop-outs (its presence check blanks a doubtful frame), whole-body swaps,
 longer error episodes (a tracked crop keeps its mistakes)."""
 
+LOW_LIGHT = NoiseModel(
+    miss=tuple(min(0.6, 1.4 * m) for m in MEASURED_MISS),
+    err=MEASURED_ERR,
+    dropout=0.15,
+    swap=0.006,
+    noise_corr=0.9,
+    episode_s=1.5,
+    score_hi=(0.5, 0.8),
+    score_lo=(0.0, 0.49),
+    phantom=0.06,
+)
+"""Detector family e: a dim room seen from afar (low found scores, 1.4x the misses, 15%
+whole-frame drop-outs in long episodes of 1.5 s, more phantoms)."""
+
 FAMILIES: dict[str, dict[str, Any]] = {
     "a": {},
     "r": {
@@ -271,6 +300,18 @@ FAMILIES: dict[str, dict[str, Any]] = {
         "back_frontal": BACK_FRONTAL_MEASURED, "back_face": BACK_FACE_MEASURED,
         "back_eye_swap": BACK_EYE_SWAP_MEASURED, "noise": MOVENET_NIGHT, "scene": OBLIQUE_RANGES,
     },
+    "o": {
+        "shoulder_w": (0.75, 1.25), "hip_w": (0.8, 1.25), "head_size": (0.8, 1.3),
+        "limb": (0.75, 1.3), "randomise": True, "scene": WIDE_RANGES,
+    },
+    "e": {
+        "shoulder_w": (0.8, 1.15), "hip_w": (0.85, 1.2), "head_size": (0.9, 1.3),
+        "limb": (0.8, 1.2), "face_hidden": 0.3, "torso_hidden": 0.4,
+        "prone_head_turn_deg": (45.0, 100.0), "supine_head_turn_deg": 75.0,
+        "p_blanket_legs": 0.6, "blanket_hips": (0.2, 0.9), "arm_pass_per_hour": 15.0,
+        "cover_per_hour": 8.0, "back_frontal": 0.3, "back_face": 0.6, "back_eye_swap": 0.2,
+        "noise": LOW_LIGHT, "scene": WALL_RANGES,
+    },
 }  # fmt: skip
 """Generator families (fields of :class:`SynthConfig`): **a** the original (MediaPipe-fitted
 errors, one infant build); **b** newborn build (narrow shoulders, large head, short limbs),
@@ -290,9 +331,16 @@ family):
 (:data:`OBLIQUE_RANGES`, whatever ``--ranges`` says), the night MoveNet's scores, drop-outs
 and swaps (:data:`MOVENET_NIGHT`), a blanket up to the waist in 70% of sequences, more
 parent's hands, and back views as measured (named as frontal, a face on the back of the head,
-that face's eyes in the other order: :data:`BACK_EYE_SWAP_MEASURED`)."""
-FIT_FAMILIES: tuple[str, ...] = ("a", "b", "r", "c")
-HELDOUT_FAMILIES: tuple[str, ...] = ("d",)
+that face's eyes in the other order: :data:`BACK_EYE_SWAP_MEASURED`). d is a fit family
+from the sixth round. **o** (fit, sixth round): family r with cameras tilted 0-50 degrees
+(:data:`WIDE_RANGES`, whatever ``--ranges`` says). **e** (held out in the sixth round,
+committed before any result on it): newborn to 12 months, a wall camera at the cot's foot or
+side (:data:`WALL_RANGES`: 1.2-2.4 m, tilt 30-60 degrees, narrower lens), a dim room's
+detector (:data:`LOW_LIGHT`: low scores, more misses, 15% drop-outs), faces hidden past 0.3,
+torsos past 0.4, a blanket in 60% of sequences, face covers 8 per hour, back views named as
+frontal in 30% of frames, a face on the back of the head in 60%, its eyes swapped in 20%."""
+FIT_FAMILIES: tuple[str, ...] = ("a", "b", "r", "c", "d", "o")
+HELDOUT_FAMILIES: tuple[str, ...] = ("e",)
 
 
 def family_config(family: str, base: SynthConfig | None = None) -> SynthConfig:

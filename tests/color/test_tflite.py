@@ -128,6 +128,11 @@ TFLITE_PY = Path(os.environ.get("CRIBWATCH_TFLITE_PYTHON", ".venv-tflite/bin/pyt
 @pytest.mark.skipif(not TFLITE_PY.is_file(), reason="no LiteRT converter venv (make tflite-venv)")
 def test_converter_refuses_int8_without_calibration(tmp_path: Path) -> None:
     """The converter entry point (in its own venv) checks its options before any work."""
+    probe = [str(TFLITE_PY), "-c", "import cribwatch.color.tflite"]
+    if subprocess.run(probe, capture_output=True, check=False, timeout=300).returncode != 0:
+        pytest.skip(
+            f"{TFLITE_PY} cannot import cribwatch.color.tflite (pip install -e '.[tflite]')"
+        )
     res = subprocess.run(
         [str(TFLITE_PY), "-m", "cribwatch.color.tflite", "--precision", "int8", "--out",
          str(tmp_path / "m.tflite")],

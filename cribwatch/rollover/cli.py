@@ -295,7 +295,9 @@ def train_posture(
     epochs: int = typer.Option(12, "--epochs", help="Training epochs."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     features: int = typer.Option(
-        18, "--features", help="Feature set: 18 (geometry) or 29 (+ head against torso)."
+        18,
+        "--features",
+        help="Feature set: 18 (geometry), 29 (+ head against torso) or 33 (+ tilt-robust).",
     ),
     force: bool = clikit.force_option(),
 ) -> None:

@@ -54,7 +54,10 @@ N_FEATURES = 18
 N_FEATURES_HEAD = 29
 """Length of a row of the second feature set (``n_features=29``): the first 18 and 11
 features of the head against the torso that do not trust a reported face alone."""
-FEATURE_SETS: tuple[int, ...] = (N_FEATURES, N_FEATURES_HEAD)
+N_FEATURES_TILT = 33
+"""Length of a row of the third feature set (``n_features=33``, issue 25's sixth round): the
+29 and 4 features that an oblique camera changes less (:func:`_tilt_features`)."""
+FEATURE_SETS: tuple[int, ...] = (N_FEATURES, N_FEATURES_HEAD, N_FEATURES_TILT)
 """Feature-set lengths a weights file may have (its ``w1`` rows say which)."""
 LICENCES = {
     "weights": "Apache-2.0",
@@ -119,10 +122,27 @@ def _head_features(k: np.ndarray, f: Any, rel: np.ndarray) -> list[np.ndarray]:
     return [ew, e_ok, aw, a_ok, order, off_n, np.abs(off_n), off_u, nose, n_eyes, n_ears]
 
 
+def _tilt_features(k: np.ndarray, f: Any, rel: np.ndarray, order: np.ndarray) -> list[np.ndarray]:
+    """4 features that do not depend on the torso's length in the image, each (N,), NaN-free.
+
+    An oblique camera shortens the image along its tilt: the torso length changes with the
+    body's direction, but shoulders and hips lie across the body and shrink alike. So: the
+    shoulder width over the hip width (signed, clipped to +-3; 0 where either is missing) and
+    whether both are there, their orders' agreement (+1 same, -1 other, 0 unknown), and the
+    eyes' order against the shoulders' weighted by the lower of the two eye scores.
+    """
+    sw, hw = f.sw, f.hw
+    both = ~np.isnan(sw) & ~np.isnan(hw)
+    ratio = np.where(both, np.nan_to_num(sw) / np.maximum(np.abs(np.nan_to_num(hw)), 0.05), 0.0)
+    agree = np.where(both, np.sign(np.nan_to_num(sw)) * np.sign(np.nan_to_num(hw)), 0.0)
+    eye_w = np.minimum(k[:, 1, 2], k[:, 2, 2])
+    return [np.clip(ratio, -3, 3), both.astype(float), agree, order * eye_w]
+
+
 def feature_matrix(
     kp: np.ndarray, config: PostureConfig | None = None, n_features: int = N_FEATURES
 ) -> np.ndarray:
-    """(N, 17, 3) keypoints -> (N, F) float32 classifier input (F = ``n_features``, 18 or 29)."""
+    """(N, 17, 3) keypoints -> (N, F) float32 classifier input (F = ``n_features``, 18, 29, 33)."""
     if n_features not in FEATURE_SETS:
         raise CribwatchError(f"feature set of {n_features} features unknown ({FEATURE_SETS})")
     cfg = config or PostureConfig()
@@ -147,8 +167,11 @@ def feature_matrix(
     ]
     scores = k[:, list(FACE) + [5, 6, 11, 12], 2]
     parts = [np.stack(cols, axis=1), scores]
-    if n_features == N_FEATURES_HEAD:
-        parts.append(np.stack(_head_features(k, f, rel), axis=1))
+    if n_features in (N_FEATURES_HEAD, N_FEATURES_TILT):
+        head = _head_features(k, f, rel)
+        parts.append(np.stack(head, axis=1))
+        if n_features == N_FEATURES_TILT:
+            parts.append(np.stack(_tilt_features(k, f, rel, head[4]), axis=1))
     x = np.concatenate(parts, axis=1)
     return x.astype(np.float32)
 

@@ -101,6 +101,5 @@ clean:
 tflite-venv: .venv-tflite/.installed
 .venv-tflite/.installed: pyproject.toml
 	$(PY) -m venv .venv-tflite
-	.venv-tflite/bin/pip install -q "torch==2.13.0" litert-torch kornia
-	.venv-tflite/bin/pip install -q --no-deps -e .
+	.venv-tflite/bin/pip install -q -e ".[tflite]"
 	@touch $@

@@ -105,6 +105,18 @@ def train_cmd(
     distil_weight: float = typer.Option(
         TrainConfig.distil_weight, help="Weight of the distillation term (needs --teacher)."
     ),
+    init: Path | None = typer.Option(
+        None, "--init", help="Start from these weights (same architecture): a fine-tune."
+    ),
+    changed_chroma: float = typer.Option(
+        1.0, help="Colour target on changed pixels as a fraction of the truth's (0 = grey)."
+    ),
+    static_distil: float = typer.Option(
+        0.0, help="Weight of distillation on unchanged pixels only (needs --teacher)."
+    ),
+    gate_close: float = typer.Option(
+        0.0, help="Weight of the shut-gate term -log(1 - gate) on changed pixels."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     force: bool = clikit.force_option(),
@@ -121,12 +133,19 @@ def train_cmd(
         ("--gate-weight", gate_weight),
         ("--own-weight", own_weight),
         ("--distil-weight", distil_weight),
+        ("--static-distil", static_distil),
+        ("--gate-close", gate_close),
     ):
         clikit.check_number(name, value, low=0, high=1000)
+    clikit.check_number("--changed-chroma", changed_chroma, low=0, high=1)
     clikit.check_number("--gate-full-at", gate_full_at, low=0, high=1, low_open=True)
     clikit.one_of("--arch", arch, ("default", "slim"))
     if distil_weight > 0 and teacher is None and not resume:
         raise CribwatchError("--distil-weight: needs --teacher")
+    if static_distil > 0 and teacher is None and not resume:
+        raise CribwatchError("--static-distil: needs --teacher")
+    if init is not None and not init.is_file():
+        raise CribwatchError(f"--init: {init}: weights file not found")
     if teacher is not None and not teacher.is_file():
         raise CribwatchError(f"--teacher: {teacher}: weights file not found")
     if resume:
@@ -136,7 +155,7 @@ def train_cmd(
     else:
         guard_output(out, inputs={"--data": data}, force=force)
     check_writable(out)
-    from cribwatch.color.train import dist_rank, finish_dist, train  # extra: train
+    from cribwatch.color.train import ChangeConfig, dist_rank, finish_dist, train  # extra: train
 
     cfg = TrainConfig(
         steps=steps,
@@ -161,8 +180,20 @@ def train_cmd(
     command = "cribwatch color train " + " ".join(args)
     rank = dist_rank()
     with clikit.progress_bar("train", steps, enabled=not quiet and rank == 0) as bar:
+        change = None
+        if (changed_chroma, static_distil, gate_close) != (1.0, 0.0, 0.0):
+            change = ChangeConfig(changed_chroma, static_distil, gate_close)
         final = train(
-            data, out, cfg, net_cfg, resume=resume, progress=bar, command=command, teacher=teacher
+            data,
+            out,
+            cfg,
+            net_cfg,
+            resume=resume,
+            progress=bar,
+            command=command,
+            teacher=teacher,
+            init=init,
+            change=change,
         )
     if rank == 0:
         last = final["history"][-1] if final["history"] else {}

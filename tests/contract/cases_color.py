@@ -351,6 +351,20 @@ CASES: list[Case] = [
         setup=_weights,
     ),
     Case("colt_lr_nan", train("--lr", "nan"), ["--lr"], ["{tmp}/c.pt"]),
+    Case(
+        "colt_changed_chroma_range",
+        train("--changed-chroma", "2"),
+        ["--changed-chroma"],
+        ["{tmp}/c.pt"],
+    ),
+    Case("colt_gate_close_neg", train("--gate-close", "-1"), ["--gate-close"], ["{tmp}/c.pt"]),
+    Case(
+        "colt_static_distil_no_teacher",
+        train("--static-distil", "1"),
+        ["--static-distil"],
+        ["{tmp}/c.pt"],
+    ),
+    Case("colt_init_missing", train("--init", "{tmp}/nope.pt"), ["--init"], ["{tmp}/c.pt"]),
     Case("colt_resume_evil", train("--resume", out="{tmp}/e.pt"), ["e.pt"], setup=_evil_resume),
     Case(
         "colt_data_missing",

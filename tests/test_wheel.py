@@ -30,7 +30,11 @@ UNDECLARED = {
     "mediapipe": "installed with --no-deps by the Makefile; its runtime needs are `rollover`",
 }
 #: Import names whose distribution is not installed here (the TFLite environment).
-KNOWN_DISTRIBUTIONS = {"litert_torch": "litert-torch", "ai_edge_litert": "ai-edge-litert"}
+KNOWN_DISTRIBUTIONS = {
+    "litert_torch": "litert-torch",
+    "ai_edge_litert": "ai-edge-litert",
+    "torchao": "torchao",
+}
 #: What `pip install cribwatch` must never bring.
 TRAIN_ONLY = ("torch", "kornia", "onnx", "scikit-image", "sed-eval", "matplotlib", "mediapipe")
 

@@ -14,7 +14,6 @@ out of view (all keypoints 0), one every ``absence_every_s`` seconds on average.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from cribwatch.io import read_text
 from cribwatch.progress import Progress, report
 from cribwatch.rollover.api import RolloverDetector
 from cribwatch.rollover.events import EventConfig
+from cribwatch.rollover.nightmeasure import wilson
 from cribwatch.rollover.pose import read_sequence
 from cribwatch.rollover.posture import PostureConfig, features
 from cribwatch.rollover.synth import SynthConfig, family_config, generate
@@ -236,7 +236,7 @@ def measure_covered(
     for c in candidates:
         for s in sets:
             cc = counts[c][str(s)]
-            lo, hi = _wilson(cc.found, cc.episodes)
+            lo, hi = wilson(cc.found, cc.episodes)
             res[c][str(s)] = {
                 "episodes": cc.episodes,
                 "found": cc.found,
@@ -248,13 +248,3 @@ def measure_covered(
                 "left_out_cut_by_end": cc.short,
             }
     return res
-
-
-def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (round(max(0.0, c - h), 4), round(min(1.0, c + h), 4))

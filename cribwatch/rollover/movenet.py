@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,40 @@ def unwarp_points(xy: np.ndarray, m: np.ndarray) -> np.ndarray:
     return pts @ inv[:, :2].T + inv[:, 2]
 
 
+def _open_interpreter(
+    path: Path,
+    what: str,
+    in_shape: tuple[int, ...],
+    out_shape: tuple[int, ...],
+    threads: int = 1,
+    content: Callable[[bytes], bytes] | None = None,
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A LiteRT interpreter over ``path`` (or over ``content(path bytes)``: a patched model),
+    allocated, with its one input and one output checked against the shapes of ``what``.
+    Errors name the file."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        from ai_edge_litert.interpreter import Interpreter  # extra: rollover
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise CribwatchError(
+            f"ai-edge-litert is not installed: pip install ai-edge-litert==2.3.0 ({exc})"
+        ) from exc
+    with native_stderr_silenced():  # LiteRT logs its delegate on stderr
+        try:
+            if content is None:
+                it = Interpreter(model_path=str(path), num_threads=threads)
+            else:
+                it = Interpreter(model_content=content(path.read_bytes()), num_threads=threads)
+            it.allocate_tensors()
+        except (ValueError, RuntimeError, IndexError) as exc:
+            raise CribwatchError(f"{path}: not a readable TFLite model ({exc})") from exc
+    inp = it.get_input_details()[0]
+    out = it.get_output_details()[0]
+    if tuple(inp["shape"]) != in_shape or tuple(out["shape"]) != out_shape:
+        raise CribwatchError(f"{path}: not a {what} (input {inp['shape']}, output {out['shape']})")
+    return it, inp, out
+
+
 class MoveNetBackend:
     """MoveNet SinglePose Lightning int8 through LiteRT: COCO-17 keypoints with scores.
 
@@ -105,28 +140,13 @@ class MoveNetBackend:
             raise CribwatchError(f"{path}: pose model not found")
         if threads < 1:
             raise CribwatchError(f"threads must be at least 1, not {threads}")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        try:
-            from ai_edge_litert.interpreter import Interpreter  # extra: rollover
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise CribwatchError(
-                f"ai-edge-litert is not installed: pip install ai-edge-litert==2.3.0 ({exc})"
-            ) from exc
-        with native_stderr_silenced():  # LiteRT logs its delegate on stderr
-            try:
-                self._it = Interpreter(model_path=str(path), num_threads=threads)
-                self._it.allocate_tensors()
-            except (ValueError, RuntimeError) as exc:
-                raise CribwatchError(f"{path}: not a readable TFLite model ({exc})") from exc
-        inp = self._it.get_input_details()[0]
-        out = self._it.get_output_details()[0]
-        if tuple(inp["shape"]) != (1, INPUT_SIDE, INPUT_SIDE, 3) or tuple(out["shape"]) != (
-            1, 1, 17, 3,
-        ):  # fmt: skip
-            raise CribwatchError(
-                f"{path}: not a MoveNet SinglePose Lightning model (input {inp['shape']}, "
-                f"output {out['shape']})"
-            )
+        self._it, inp, out = _open_interpreter(
+            path,
+            "MoveNet SinglePose Lightning model",
+            (1, INPUT_SIDE, INPUT_SIDE, 3),
+            (1, 1, 17, 3),
+            threads=threads,
+        )
         self._in = int(inp["index"])
         self._out = int(out["index"])
         self._in_dtype = inp["dtype"]
@@ -234,30 +254,13 @@ class PersonDetector:
         path = Path(weights) if weights is not None else PERSON_WEIGHTS
         if not path.is_file():
             raise CribwatchError(f"{path}: person-detection model not found")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        try:
-            from ai_edge_litert.interpreter import Interpreter  # extra: rollover
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise CribwatchError(
-                f"ai-edge-litert is not installed: pip install ai-edge-litert==2.3.0 ({exc})"
-            ) from exc
-        with native_stderr_silenced():
-            try:
-                self._it = Interpreter(
-                    model_content=patch_person_model(path.read_bytes()), num_threads=1
-                )
-                self._it.allocate_tensors()
-            except (ValueError, RuntimeError, IndexError) as exc:
-                raise CribwatchError(f"{path}: not a readable TFLite model ({exc})") from exc
-        inp = self._it.get_input_details()[0]
-        out = self._it.get_output_details()[0]
-        if tuple(inp["shape"]) != (1, PERSON_SIDE, PERSON_SIDE, 1) or tuple(out["shape"]) != (
-            1, 2,
-        ):  # fmt: skip
-            raise CribwatchError(
-                f"{path}: not a person-detection model (input {inp['shape']}, "
-                f"output {out['shape']})"
-            )
+        self._it, inp, out = _open_interpreter(
+            path,
+            "person-detection model",
+            (1, PERSON_SIDE, PERSON_SIDE, 1),
+            (1, 2),
+            content=patch_person_model,
+        )
         self._in = int(inp["index"])
         self._out = int(out["index"])
         self._oq = out["quantization"]

@@ -793,6 +793,22 @@ def choose_presence_check(
     }
 
 
+def _tuning_photos(root: Path, cfg: NightMeasureConfig) -> list[Photo]:
+    """The tuning photos of people, prepared (clean upright reference keypoints from MoveNet
+    and MediaPipe, with the issue's found rule); photos that are missing are skipped."""
+    mn = NightPose(MoveNetBackend(), REFERENCE_MOVENET)
+    mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
+    try:
+        return [
+            ph for nm in PEOPLE_TUNING
+            if (img := load_image(nm, root)) is not None
+            and (ph := prepare_photo(nm, img, mn, mp, cfg)) is not None
+        ]  # fmt: skip
+    finally:
+        mn.close()
+        mp.close()
+
+
 def presence_features(
     data_root: str | os.PathLike[str] = "data", config: NightMeasureConfig | None = None,
     progress: Progress | None = None,
@@ -804,17 +820,7 @@ def presence_features(
     and the tuxpaint animal stamps (4 rotations)."""
     cfg = config or NightMeasureConfig()
     root = Path(data_root)
-    mn = NightPose(MoveNetBackend(), REFERENCE_MOVENET)
-    mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
-    try:
-        photos = [
-            ph for nm in PEOPLE_TUNING
-            if (img := load_image(nm, root)) is not None
-            and (ph := prepare_photo(nm, img, mn, mp, cfg)) is not None
-        ]  # fmt: skip
-    finally:
-        mn.close()
-        mp.close()
+    photos = _tuning_photos(root, cfg)
     base = MoveNetBackend()
     be = NightPose(base, NightConfig(verify_flip_drift=1.0, verify_zoom_min=0))
     probe = NightPose(base, NightConfig(verify_flip_min=1, verify_zoom_min=1))
@@ -1109,17 +1115,7 @@ def person_vote_features(
     person: :data:`EMPTY_TUNING3` and the tuxpaint animals (4 rotations)."""
     cfg = config or NightMeasureConfig()
     root = Path(data_root)
-    mn = NightPose(MoveNetBackend(), REFERENCE_MOVENET)
-    mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
-    try:
-        photos = [
-            ph for nm in PEOPLE_TUNING
-            if (img := load_image(nm, root)) is not None
-            and (ph := prepare_photo(nm, img, mn, mp, cfg)) is not None
-        ]  # fmt: skip
-    finally:
-        mn.close()
-        mp.close()
+    photos = _tuning_photos(root, cfg)
     be = NightPose(MoveNetBackend(), NightConfig(verify_person=0.0))
     side = [(n, im) for n in SIDE_TUNING if (im := load_image(n, root)) is not None]
     empty = [

@@ -194,3 +194,30 @@ def test_free_requantize_removes_requantising_nodes(tmp_path: Path) -> None:
     a.set_reference(ref)
     b.set_reference(ref)
     assert _psnr(b(night), a(night), 255.0) >= 38.0
+
+
+@needs_litert
+@pytest.mark.skipif(INT8 is None, reason="no shipped .tflite colour file")
+def test_pool_as_depthwise_keeps_the_frame(tmp_path: Path) -> None:
+    """The int8 2x2 average pool rewritten as a depthwise convolution with weights 1/4: the
+    file loads, has no average pool left, and colours as the original within 38 dB."""
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    from cribwatch.color.tflite import _pool_as_depthwise
+
+    assert INT8 is not None
+    model = flatbuffer_utils.read_model(str(INT8))
+    assert _pool_as_depthwise(model, schema) == 1
+    codes = {
+        max(model.operatorCodes[op.opcodeIndex].builtinCode, 0)
+        for op in model.subgraphs[0].operators
+    }
+    assert schema.BuiltinOperator.AVERAGE_POOL_2D not in codes
+    out = tmp_path / "dw.tflite"
+    flatbuffer_utils.write_model(model, str(out))
+    night, ref = _sample()
+    a, b = open_runtime(INT8), open_runtime(out)
+    a.set_reference(ref)
+    b.set_reference(ref)
+    assert _psnr(b(night), a(night), 255.0) >= 38.0

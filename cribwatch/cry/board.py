@@ -25,6 +25,7 @@ import copy
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -349,6 +350,31 @@ def bench(
         return bench_blob(blob, detector.hop_s, mipsel, host, cfg, progress)
 
 
+def _paired_detection(
+    s: Any, dur: dict[str, float], runs: tuple[tuple[str, Any, FilterConfig], ...]
+) -> dict[str, Any]:
+    """Two detector runs over the same scored sets, ``(name, analysed set, config)``, the
+    first the baseline: each run's sensitivity, false alarms and event F1, the hits of each,
+    and the second's paired hit-rate difference from the first with its 95% interval."""
+    out: dict[str, Any] = {}
+    found = {}
+    for name, a_set, c in runs:
+        r, outcomes = ev.evaluate(s, ev.detect_set(a_set, c), dur)
+        found[name] = np.array([o.found for o in outcomes], float)
+        out[name] = {
+            k: r[k]
+            for k in ("sensitivity", "far_per_hour", "far_per_hour_cryfree", "event_f1")
+            if k in r
+        }
+    (base, _, _), (new, _, _) = runs
+    m, lo, hi = bootstrap_paired(found[new], found[base])
+    out["cries"] = int(found[base].size)
+    out[f"hits_{base}"] = int(found[base].sum())
+    out[f"hits_{new}"] = int(found[new].sum())
+    out["paired_hit_rate_diff"] = {"mean": m, "ci95": [lo, hi]}
+    return out
+
+
 def front_end_comparison(
     data: Path,
     int_model: Path | None = None,
@@ -389,21 +415,9 @@ def front_end_comparison(
         "threshold": cfg.threshold,
         "data": str(data),
     }
-    found = {}
-    for name, a_set in (("float", an), ("fixed", an_fixed)):
+    for a_set in (an, an_fixed):
         ev.score_set(a_set, scorer, hop_s=cfg.hop_s)
-        r, outcomes = ev.evaluate(s, ev.detect_set(a_set, cfg), dur)
-        found[name] = np.array([o.found for o in outcomes], float)
-        out[name] = {
-            k: r[k]
-            for k in ("sensitivity", "far_per_hour", "far_per_hour_cryfree", "event_f1")
-            if k in r
-        }
-    m, lo, hi = bootstrap_paired(found["fixed"], found["float"])
-    out["cries"] = int(found["float"].size)
-    out["hits_float"] = int(found["float"].sum())
-    out["hits_fixed"] = int(found["fixed"].sum())
-    out["paired_hit_rate_diff"] = {"mean": m, "ci95": [lo, hi]}
+    out.update(_paired_detection(s, dur, (("float", an, cfg), ("fixed", an_fixed, cfg))))
     out["input_equal_share"] = equal / total if total else 1.0
     out["hours"] = sum(dur.values()) / 3600.0
     return out
@@ -459,20 +473,7 @@ def voicing_comparison(
         "data": str(data),
         "harmonicity_min": {"float": cfg.harmonicity_min, "integer": cfg_int.harmonicity_min},
     }
-    found = {}
-    for name, a_set, c in (("float", an, cfg), ("integer", an_int, cfg_int)):
-        r, outcomes = ev.evaluate(s, ev.detect_set(a_set, c), dur)
-        found[name] = np.array([o.found for o in outcomes], float)
-        out[name] = {
-            k: r[k]
-            for k in ("sensitivity", "far_per_hour", "far_per_hour_cryfree", "event_f1")
-            if k in r
-        }
-    m, lo, hi = bootstrap_paired(found["integer"], found["float"])
-    out["cries"] = int(found["float"].size)
-    out["hits_float"] = int(found["float"].sum())
-    out["hits_integer"] = int(found["integer"].sum())
-    out["paired_hit_rate_diff"] = {"mean": m, "ci95": [lo, hi]}
+    out.update(_paired_detection(s, dur, (("float", an, cfg), ("integer", an_int, cfg_int))))
     out["frames"] = frames
     out["frames_voiced"] = {"float": v_float, "integer": v_int}
     out["frame_flags_equal_share"] = same / frames if frames else 1.0

@@ -375,12 +375,12 @@ def _finish_file(
     from ai_edge_litert.tools import flatbuffer_utils  # extra: tflite
 
     model = flatbuffer_utils.read_model(str(path))
+    if float_io:  # first: the requantising nodes that read an int8 input then go too
+        meta["float_io_nodes"] = _float_io(model, schema)
     if free_requant:
         meta["requantize_nodes_removed"] = _free_requantize(model, schema)
     if pool_as_conv:
         meta["pools_as_depthwise"] = _pool_as_depthwise(model, schema)
-    if float_io:
-        meta["float_io_nodes"] = _float_io(model, schema)
     for g in model.subgraphs:
         keep = set(g.inputs) | set(g.outputs)
         for i, t in enumerate(g.tensors):

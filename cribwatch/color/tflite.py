@@ -17,8 +17,12 @@ PyTorch on random inputs or on pairs. This module imports neither onnx nor onnxr
 quantization with litert-torch's quantizer (per-channel symmetric int8 weights, per-tensor int8
 activations from histogram observers), calibrated on ``--calib`` (a training pair set; never a
 held-out one). ``--layout nhwc`` takes and gives channel-last tensors, so the graph needs no
-transposes (the shipped files). Both write the cribwatch metadata (network and SSIM settings, as
-the ONNX files carry) into a TFLite metadata entry and drop the converter's long tensor names
+transposes (the shipped files). INT8 options (issue 27, docs/results/color-speed.md section 11;
+none is used for the shipped file): ``--per-tensor`` (one weight scale per tensor: 40% of the
+FP32 file instead of 57%), ``--free-requant`` (no int8 -> int8 requantising nodes) and
+``--pool-as-conv`` (the int8 average pool as a depthwise convolution). Both write the cribwatch
+metadata (network and SSIM settings, as the ONNX files carry) into a TFLite metadata entry and
+drop the converter's long tensor names
 (about 80 KB of a 190 KB file)::
 
     .venv-tflite/bin/python -m cribwatch.color.tflite --precision int8 --layout nhwc \

@@ -37,6 +37,7 @@ from cribwatch.color.align import (
     structure_agreement,
 )
 from cribwatch.color.bank import ReferenceBank
+from cribwatch.color.litert_net import LiteRTRuntime, open_runtime
 from cribwatch.color.methods import (
     BASELINE_METHODS,
     DEFAULT_METHOD,
@@ -78,10 +79,11 @@ def _float(img: np.ndarray) -> np.ndarray:
 
 
 def uses_runtime(method: str, weights: Path | None) -> bool:
-    """Whether ``method`` with ``weights`` runs on the torch-free runtime (ONNX Runtime)."""
+    """Whether ``method`` with ``weights`` runs on the torch-free runtime (ONNX Runtime for
+    ``.onnx``, LiteRT for ``.tflite``)."""
     if method != DEFAULT_METHOD:
         return False
-    return weights is None or Path(weights).suffix.lower() == ".onnx"
+    return weights is None or Path(weights).suffix.lower() in (".onnx", ".tflite")
 
 
 class Colorizer:
@@ -92,7 +94,8 @@ class Colorizer:
         method: a method name (:func:`method_names`, optionally ``@variant``); default
             ``ssim-guided``.
         weights: a weights file for a single-network method: ``.onnx`` (an export of
-            ``cribwatch color export``; ``ssim-guided`` only) or ``.pt`` (torch); default the
+            ``cribwatch color export``; ``ssim-guided`` only), ``.tflite`` (its LiteRT export,
+            extra ``tflite`` or ``rollover`` for the interpreter) or ``.pt`` (torch); default the
             shipped ones.
         threads: ONNX Runtime intra-op threads (the runtime path).
         align: register the reference to the night view (:mod:`cribwatch.color.align`) at
@@ -164,7 +167,7 @@ class Colorizer:
         self._method: Any = None
         if uses_runtime(method, self.weights):
             path = self.weights or default_onnx()
-            self._runtime = ColorRuntime(path, threads)
+            self._runtime = open_runtime(path, threads)
             net = self._runtime.net
             if not (net.get("reference", True) and net.get("attention", True)):
                 raise CribwatchError(
@@ -180,8 +183,11 @@ class Colorizer:
 
     @property
     def backend(self) -> str:
-        """``"onnx"`` (NumPy + OpenCV + ONNX Runtime, no torch) or ``"torch"``."""
-        return "onnx" if self._runtime is not None else "torch"
+        """``"onnx"`` (NumPy + OpenCV + ONNX Runtime, no torch), ``"litert"`` (the same with a
+        ``.tflite`` network run by LiteRT) or ``"torch"``."""
+        if self._runtime is None:
+            return "torch"
+        return "litert" if isinstance(self._runtime, LiteRTRuntime) else "onnx"
 
     def set_reference(self, reference: np.ndarray) -> None:
         """Hold a new day reference (the next frame prepares it for its size)."""

@@ -258,7 +258,9 @@ def colorize_cmd(
         help="Method: " + ", ".join(method_names()) + " (the default runs without torch).",
     ),
     weights: Path | None = typer.Option(
-        None, "--weights", help="Weights for a learned method (.pt, or .onnx for ssim-guided)."
+        None,
+        "--weights",
+        help="Weights for a learned method (.pt, or .onnx or .tflite for ssim-guided).",
     ),
     align: bool = typer.Option(
         False,

@@ -143,21 +143,23 @@ def load_samples(inputs: Path, layout: str = "nchw") -> list[tuple[Tensor, ...]]
     return out
 
 
+def _opcode(model: Any, schema: Any, builtin: int) -> int:
+    """The index of ``builtin``'s operator code in ``model``, appended when it has none."""
+    for i, oc in enumerate(model.operatorCodes):
+        if max(oc.builtinCode, oc.deprecatedBuiltinCode) == builtin:
+            return i
+    oc = schema.OperatorCodeT()
+    oc.builtinCode = builtin
+    oc.deprecatedBuiltinCode = min(builtin, 127)
+    oc.version = 1
+    model.operatorCodes.append(oc)
+    return len(model.operatorCodes) - 1
+
+
 def _float_io(model: Any, schema: Any) -> int:
     """Give an INT8 file float32 inputs and outputs: a QUANTIZE node after each int8 input and
     a DEQUANTIZE node before each int8 output, inside the graph (XNNPACK converts in one
     vectorised pass, cheaper than NumPy's rounding in the caller). Returns the nodes added."""
-
-    def opcode(builtin: int) -> int:
-        for i, oc in enumerate(model.operatorCodes):
-            if max(oc.builtinCode, oc.deprecatedBuiltinCode) == builtin:
-                return i
-        oc = schema.OperatorCodeT()
-        oc.builtinCode = builtin
-        oc.deprecatedBuiltinCode = min(builtin, 127)
-        oc.version = 1
-        model.operatorCodes.append(oc)
-        return len(model.operatorCodes) - 1
 
     def float_twin(t: Any) -> int:
         new = schema.TensorT()
@@ -183,13 +185,15 @@ def _float_io(model: Any, schema: Any) -> int:
     for pos, ti in enumerate(list(g.inputs)):
         if g.tensors[ti].type == schema.TensorType.INT8:
             new = float_twin(g.tensors[ti])
-            g.operators.insert(0, node(opcode(schema.BuiltinOperator.QUANTIZE), new, ti))
+            quant = _opcode(model, schema, schema.BuiltinOperator.QUANTIZE)
+            g.operators.insert(0, node(quant, new, ti))
             g.inputs[pos] = renames[ti] = new
             added += 1
     for pos, ti in enumerate(list(g.outputs)):
         if g.tensors[ti].type == schema.TensorType.INT8:
             new = float_twin(g.tensors[ti])
-            g.operators.append(node(opcode(schema.BuiltinOperator.DEQUANTIZE), ti, new))
+            dequant = _opcode(model, schema, schema.BuiltinOperator.DEQUANTIZE)
+            g.operators.append(node(dequant, ti, new))
             g.outputs[pos] = renames[ti] = new
             added += 1
     for ti in renames:
@@ -303,17 +307,6 @@ def _pool_as_depthwise(model: Any, schema: Any) -> int:
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     g = model.subgraphs[0]
 
-    def opcode(builtin: int) -> int:
-        for i, oc in enumerate(model.operatorCodes):
-            if max(oc.builtinCode, oc.deprecatedBuiltinCode) == builtin:
-                return i
-        oc = schema.OperatorCodeT()
-        oc.builtinCode = builtin
-        oc.deprecatedBuiltinCode = min(builtin, 127)
-        oc.version = 1
-        model.operatorCodes.append(oc)
-        return len(model.operatorCodes) - 1
-
     def const(arr: np.ndarray, ttype: int, scale: float) -> int:
         buf = schema.BufferT()
         buf.data = np.frombuffer(arr.tobytes(), dtype=np.uint8)
@@ -355,7 +348,7 @@ def _pool_as_depthwise(model: Any, schema: Any) -> int:
         dw.strideH = dw.strideW = 2
         dw.depthMultiplier = dw.dilationHFactor = dw.dilationWFactor = 1
         dw.fusedActivationFunction = o.fusedActivationFunction
-        op.opcodeIndex = opcode(schema.BuiltinOperator.DEPTHWISE_CONV_2D)
+        op.opcodeIndex = _opcode(model, schema, schema.BuiltinOperator.DEPTHWISE_CONV_2D)
         op.builtinOptionsType = schema.BuiltinOptions.DepthwiseConv2DOptions
         op.builtinOptions = dw
         op.inputs = [op.inputs[0], w, b]

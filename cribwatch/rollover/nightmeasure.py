@@ -30,7 +30,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -793,13 +793,50 @@ def choose_presence_check(
     }
 
 
-def _tuning_photos(root: Path, cfg: NightMeasureConfig) -> list[Photo]:
+@dataclass(frozen=True)
+class _TuningFrames:
+    """The presence measurements' tuning images: prepared photos of people, side-view stamps
+    and frames without a person (resized to the crop side)."""
+
+    photos: list[Photo]
+    side: list[tuple[str, np.ndarray]]
+    empty: list[tuple[str, np.ndarray]]
+
+    def count(self, cfg: NightMeasureConfig) -> int:
+        """How many night frames :meth:`sweep` yields."""
+        return len(self.photos) * 4 * cfg.seeds + len(self.side) * 12 + len(self.empty) * 4
+
+    def sweep(
+        self, cfg: NightMeasureConfig
+    ) -> Iterator[tuple[str, str, int, np.ndarray, Photo | None]]:
+        """``(kind, image, k_rot, night frame, photo or None)``: each photo at 4 rotations and
+        ``cfg.seeds`` draws, each side-view stamp at 4 rotations and 3 draws, each empty frame
+        at 4 rotations (kinds ``people``, ``side``, ``empty``)."""
+        for ph in self.photos:
+            for k_rot in range(4):
+                for s in range(cfg.seeds):
+                    fr = night_frame(ph.rgb, cfg.seed + 1000 * s + 17 * k_rot, k_rot)
+                    yield "people", ph.name, k_rot, fr, ph
+        for nm, im in self.side:
+            for k_rot in range(4):
+                for s in range(3):
+                    fr = night_frame(im, cfg.seed + 1000 * s + 17 * k_rot, k_rot)
+                    yield "side", nm, k_rot, fr, None
+        for nm, im in self.empty:
+            for k_rot in range(4):
+                yield "empty", nm, k_rot, night_frame(im, cfg.seed + 17 * k_rot, k_rot), None
+
+
+def _tuning_frames(
+    root: Path, cfg: NightMeasureConfig, empty_names: list[str] | tuple[str, ...]
+) -> _TuningFrames:
     """The tuning photos of people, prepared (clean upright reference keypoints from MoveNet
-    and MediaPipe, with the issue's found rule); photos that are missing are skipped."""
+    and MediaPipe, with the issue's found rule), the side-view stamps, and ``empty_names``
+    with the tuxpaint animals; images that are missing are skipped."""
     mn = NightPose(MoveNetBackend(), REFERENCE_MOVENET)
     mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
     try:
-        return [
+        photos = [
             ph for nm in PEOPLE_TUNING
             if (img := load_image(nm, root)) is not None
             and (ph := prepare_photo(nm, img, mn, mp, cfg)) is not None
@@ -807,6 +844,13 @@ def _tuning_photos(root: Path, cfg: NightMeasureConfig) -> list[Photo]:
     finally:
         mn.close()
         mp.close()
+    side = [(n, im) for n in SIDE_TUNING if (im := load_image(n, root)) is not None]
+    empty = [
+        (n, _resize(im, cfg.crop_side, grow=True))
+        for n in [*empty_names, *tux_animals(root)]
+        if (im := load_image(n, root)) is not None
+    ]
+    return _TuningFrames(photos, side, empty)
 
 
 def presence_features(
@@ -820,17 +864,11 @@ def presence_features(
     and the tuxpaint animal stamps (4 rotations)."""
     cfg = config or NightMeasureConfig()
     root = Path(data_root)
-    photos = _tuning_photos(root, cfg)
+    frames = _tuning_frames(root, cfg, EMPTY_TUNING)
     base = MoveNetBackend()
     be = NightPose(base, NightConfig(verify_flip_drift=1.0, verify_zoom_min=0))
     probe = NightPose(base, NightConfig(verify_flip_min=1, verify_zoom_min=1))
-    side = [(n, im) for n in SIDE_TUNING if (im := load_image(n, root)) is not None]
-    empty = [
-        (n, _resize(im, cfg.crop_side, grow=True))
-        for n in EMPTY_TUNING + tux_animals(root)
-        if (im := load_image(n, root)) is not None
-    ]
-    total = len(photos) * 4 * cfg.seeds + len(side) * 12 + len(empty) * 4
+    total = frames.count(cfg)
     done = 0
     out: dict[str, list[dict[str, Any]]] = {"people": [], "side": [], "empty": []}
 
@@ -849,25 +887,14 @@ def presence_features(
         return f
 
     try:
-        for ph in photos:
-            for k_rot in range(4):
-                for s in range(cfg.seeds):
-                    fr = night_frame(ph.rgb, cfg.seed + 1000 * s + 17 * k_rot, k_rot)
-                    f = one(fr)
-                    kp = be.last_raw.copy()
-                    if not f["present"]:
-                        kp[:, 2] = 0
-                    f["found"] = found(kp, ph, k_rot, (0, 0), cfg.agree)
-                    out["people"].append({"image": ph.name, "rot": 90 * k_rot, **f})
-        for nm, im in side:
-            for k_rot in range(4):
-                for s in range(3):
-                    f = one(night_frame(im, cfg.seed + 1000 * s + 17 * k_rot, k_rot))
-                    out["side"].append({"image": nm, "rot": 90 * k_rot, **f})
-        for nm, im in empty:
-            for k_rot in range(4):
-                f = one(night_frame(im, cfg.seed + 17 * k_rot, k_rot))
-                out["empty"].append({"image": nm, "rot": 90 * k_rot, **f})
+        for kind, name, k_rot, fr, ph in frames.sweep(cfg):
+            f = one(fr)
+            if ph is not None:
+                kp = be.last_raw.copy()
+                if not f["present"]:
+                    kp[:, 2] = 0
+                f["found"] = found(kp, ph, k_rot, (0, 0), cfg.agree)
+            out[kind].append({"image": name, "rot": 90 * k_rot, **f})
     finally:
         base.close()
     return out
@@ -1115,15 +1142,9 @@ def person_vote_features(
     person: :data:`EMPTY_TUNING3` and the tuxpaint animals (4 rotations)."""
     cfg = config or NightMeasureConfig()
     root = Path(data_root)
-    photos = _tuning_photos(root, cfg)
+    frames = _tuning_frames(root, cfg, EMPTY_TUNING3)
     be = NightPose(MoveNetBackend(), NightConfig(verify_person=0.0))
-    side = [(n, im) for n in SIDE_TUNING if (im := load_image(n, root)) is not None]
-    empty = [
-        (n, _resize(im, cfg.crop_side, grow=True))
-        for n in EMPTY_TUNING3 + tux_animals(root)
-        if (im := load_image(n, root)) is not None
-    ]
-    total = len(photos) * 4 * cfg.seeds + len(side) * 12 + len(empty) * 4
+    total = frames.count(cfg)
     done = 0
     out: dict[str, list[dict[str, Any]]] = {"people": [], "side": [], "empty": []}
 
@@ -1139,21 +1160,11 @@ def person_vote_features(
         return f, kp
 
     try:
-        for ph in photos:
-            for k_rot in range(4):
-                for s in range(cfg.seeds):
-                    f, kp = one(night_frame(ph.rgb, cfg.seed + 1000 * s + 17 * k_rot, k_rot))
-                    f["found"] = found(kp, ph, k_rot, (0, 0), cfg.agree)
-                    out["people"].append({"image": ph.name, "rot": 90 * k_rot, **f})
-        for nm, im in side:
-            for k_rot in range(4):
-                for s in range(3):
-                    f, _ = one(night_frame(im, cfg.seed + 1000 * s + 17 * k_rot, k_rot))
-                    out["side"].append({"image": nm, "rot": 90 * k_rot, **f})
-        for nm, im in empty:
-            for k_rot in range(4):
-                f, _ = one(night_frame(im, cfg.seed + 17 * k_rot, k_rot))
-                out["empty"].append({"image": nm, "rot": 90 * k_rot, **f})
+        for kind, name, k_rot, fr, ph in frames.sweep(cfg):
+            f, kp = one(fr)
+            if ph is not None:
+                f["found"] = found(kp, ph, k_rot, (0, 0), cfg.agree)
+            out[kind].append({"image": name, "rot": 90 * k_rot, **f})
     finally:
         be.close()
     return out

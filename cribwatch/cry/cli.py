@@ -200,34 +200,25 @@ def distill_cmd(
     clikit.one_of("--teacher", teacher, ("verifier", "class20"))
     clikit.one_of("--augment", augment, ("strong", "none"))
     clikit.one_of("--keep", keep, ("best", "last"))
-    for d in data:
-        if not d.is_dir():
-            raise CribwatchError(f"--data: {d}: cry set folder not found")
-    from cribwatch.cry import distill as dl  # extra: train
-    from cribwatch.cry.train import (  # extra: train
-        TrainConfig,
-        dist_rank,
-        finish_dist,
-        strong_augment,
-    )
-
-    cfg = TrainConfig(
-        minutes=minutes,
-        steps=steps,
-        seed=seed,
-        batch=batch,
-        threads=threads,
-        keep=keep,
-        teacher_weight=teacher_weight,
-    )
-    if augment == "strong":
-        cfg = strong_augment(cfg)
     with clikit.progress_bar("distill", steps or None) as bar:
-        meta = dl.distill(list(data), out, cfg, teacher, verifier, force=force, progress=bar)
-    finish_dist()
-    if dist_rank() == 0:
-        keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
-        typer.echo(json.dumps({k: meta.get(k) for k in keys}))
+        res = tasks.distill_model(
+            list(data),
+            out,
+            teacher=teacher,
+            verifier=verifier,
+            teacher_weight=teacher_weight,
+            steps=steps,
+            minutes=minutes,
+            seed=seed,
+            batch=batch,
+            threads=threads,
+            augment=augment,
+            keep=keep,
+            force=force,
+            progress=bar,
+        )
+    if res is not None:
+        typer.echo(json.dumps(res))
 
 
 @app.command("train-verifier")

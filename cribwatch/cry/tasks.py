@@ -653,6 +653,56 @@ NEGATIVE_LICENCES = {
 """Licences of the ``negatives`` group of ``data fetch`` (cribwatch/data/fetch.py)."""
 
 
+def distill_model(
+    data: list[Path],
+    out: Path,
+    *,
+    teacher: str,
+    verifier: Path | None,
+    teacher_weight: float,
+    steps: int,
+    minutes: float,
+    seed: int,
+    batch: int,
+    threads: int,
+    augment: str,
+    keep: str,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, object] | None:
+    """``cry distill``: check the sets, train the board CNN against YAMNet's scores
+    (:func:`cribwatch.cry.distill.distill`) and write the checkpoint. Under torchrun every
+    rank trains; rank 0 returns the summary, the others None."""
+    for d in data:
+        if not d.is_dir():
+            raise CribwatchError(f"--data: {d}: cry set folder not found")
+    from cribwatch.cry import distill as dl  # extra: train
+    from cribwatch.cry.train import (  # extra: train
+        TrainConfig,
+        dist_rank,
+        finish_dist,
+        strong_augment,
+    )
+
+    cfg = TrainConfig(
+        minutes=minutes,
+        steps=steps,
+        seed=seed,
+        batch=batch,
+        threads=threads,
+        keep=keep,
+        teacher_weight=teacher_weight,
+    )
+    if augment == "strong":
+        cfg = strong_augment(cfg)
+    meta = dl.distill(list(data), out, cfg, teacher, verifier, force=force, progress=progress)
+    finish_dist()
+    if dist_rank() != 0:
+        return None
+    keys = ("steps", "minutes", "val_loss", "params", "macs", "world_size")
+    return {k: meta.get(k) for k in keys}
+
+
 def train_verifier_head(
     data: list[Path],
     out: Path,

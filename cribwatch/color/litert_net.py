@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,8 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from cribwatch.color.runtime import ColorRuntime, RuntimeConfig
-from cribwatch.deploy.bench import peak_rss_mb
+from cribwatch.color.runtime import ColorRuntime, RuntimeConfig, bench_one, stage_marks
 from cribwatch.errors import CribwatchError
 
 META_NAME = "cribwatch"
@@ -219,51 +217,17 @@ def bench_runtime(
     model: Path, height: int, width: int, threads: int, frames: int = 200, warmup: int = 20
 ) -> dict[str, Any]:
     """Per-stage p50/p90 (ms) of the pipeline with ``model`` (ONNX or TFLite) on one
-    configuration, in this process: the frames of :func:`cribwatch.color.runtime.bench_one`
-    (the first bundled demo pair resized), the same stages and keys, plus ``runtime``."""
-    cv2.setNumThreads(threads)
-    sample = Path(str(resources.files("cribwatch.demo") / "samples" / "color" / "00000"))
-    night0 = cv2.imread(str(sample / "night.png"), cv2.IMREAD_GRAYSCALE)
-    ref0 = cv2.imread(str(sample / "reference.png"))
-    if night0 is None or ref0 is None:
-        raise CribwatchError(f"{sample}: bundled sample pair missing")
-    night = cv2.resize(night0, (width, height), interpolation=cv2.INTER_LINEAR)
-    ref = cv2.resize(cv2.cvtColor(ref0, cv2.COLOR_BGR2RGB), (width, height))
-    rt = open_runtime(model, threads)
-    t0 = time.perf_counter()
-    rt.set_reference(ref)
-    ref_ms = 1000 * (time.perf_counter() - t0)
-    stages = ("pre", "model", "post")
-    wall: dict[str, list[float]] = {k: [] for k in (*stages, "total")}
-    cpu: dict[str, list[float]] = {k: [] for k in wall}
-    for i in range(warmup + frames):
-        marks = [(time.perf_counter(), time.process_time())]
-        feeds = rt.pre(night)
-        marks.append((time.perf_counter(), time.process_time()))
-        outs = rt.model(feeds)
-        marks.append((time.perf_counter(), time.process_time()))
-        rt.post(outs, feeds)
-        marks.append((time.perf_counter(), time.process_time()))
-        if i >= warmup:
-            spans = [(k, marks[j], marks[j + 1]) for j, k in enumerate(stages)]
-            for k, a, b in [*spans, ("total", marks[0], marks[-1])]:
-                wall[k].append(1000 * (b[0] - a[0]))
-                cpu[k].append(1000 * (b[1] - a[1]))
-    row: dict[str, Any] = {
-        "resolution": f"{width}x{height}",
-        "threads": threads,
-        "frames": frames,
-        "runtime": "litert" if isinstance(rt, LiteRTRuntime) else "onnxruntime",
-        "ref_ms": round(ref_ms, 3),
-    }
-    for k, vals in wall.items():
-        row[f"{k}_ms_p50"] = round(float(np.percentile(vals, 50)), 3)
-        row[f"{k}_ms_p90"] = round(float(np.percentile(vals, 90)), 3)
-    for k, vals in cpu.items():
-        row[f"{k}_cpu_ms_p50"] = round(float(np.percentile(vals, 50)), 3)
-    row["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    row["load_avg_1min"] = round(os.getloadavg()[0], 2)
-    return row
+    configuration, in this process: :func:`cribwatch.color.runtime.bench_one` (the first
+    bundled demo pair resized, the same stages and keys) through :func:`open_runtime`, plus
+    ``runtime``."""
+    row = bench_one(model, height, width, threads, frames, warmup, open_rt=open_runtime)
+    name = "litert" if Path(model).suffix == ".tflite" else "onnxruntime"
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        out[k] = v
+        if k == "frames":
+            out["runtime"] = name
+    return out
 
 
 def _pcts(vals: list[float]) -> tuple[float, float]:
@@ -305,13 +269,7 @@ def bench_interleaved(
             load0 = os.getloadavg()[0]
             for i in range(warmup + frames):
                 for k, rt in rts.items():
-                    marks = [(time.perf_counter(), time.process_time())]
-                    feeds = rt.pre(night)
-                    marks.append((time.perf_counter(), time.process_time()))
-                    outs = rt.model(feeds)
-                    marks.append((time.perf_counter(), time.process_time()))
-                    rt.post(outs, feeds)
-                    marks.append((time.perf_counter(), time.process_time()))
+                    marks = stage_marks(rt, night)
                     if i < warmup:
                         continue
                     spans = [(s, marks[j], marks[j + 1]) for j, s in enumerate(stages)]

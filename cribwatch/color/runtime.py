@@ -38,6 +38,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -491,10 +492,30 @@ class ColorRuntime:
         return self.post(self.model(feeds), feeds)
 
 
+def stage_marks(rt: ColorRuntime, night: np.ndarray) -> list[tuple[float, float]]:
+    """Colour one frame, stage by stage; the (wall, CPU) clock before pre-processing and
+    after each of pre-processing, the network and post-processing."""
+    marks = [(time.perf_counter(), time.process_time())]
+    feeds = rt.pre(night)
+    marks.append((time.perf_counter(), time.process_time()))
+    outs = rt.model(feeds)
+    marks.append((time.perf_counter(), time.process_time()))
+    rt.post(outs, feeds)
+    marks.append((time.perf_counter(), time.process_time()))
+    return marks
+
+
 def bench_one(
-    model: Path, height: int, width: int, threads: int, frames: int = 200, warmup: int = 20
+    model: Path,
+    height: int,
+    width: int,
+    threads: int,
+    frames: int = 200,
+    warmup: int = 20,
+    open_rt: Callable[[Path, int], ColorRuntime] = ColorRuntime,
 ) -> dict[str, Any]:
-    """Per-stage p50/p90 (ms) of the pipeline on one configuration, in this process.
+    """Per-stage p50/p90 (ms) of the pipeline on one configuration, in this process
+    (``open_rt(model, threads)`` opens it: ONNX Runtime by default).
 
     Besides wall time it gives the process CPU time per stage (``*_cpu_ms_p50``: all threads
     together) and the load average, since wall times on a shared machine grow with its load.
@@ -511,7 +532,7 @@ def bench_one(
         raise CribwatchError(f"{sample}: bundled sample pair missing")
     night = cv2.resize(night0, (width, height), interpolation=cv2.INTER_LINEAR)
     ref = cv2.resize(ref0, (width, height), interpolation=cv2.INTER_LINEAR)
-    rt = ColorRuntime(model, threads)
+    rt = open_rt(model, threads)
     t0 = time.perf_counter()
     rt.set_reference(ref)
     ref_ms = 1000 * (time.perf_counter() - t0)
@@ -519,17 +540,8 @@ def bench_one(
     times: dict[str, list[float]] = {k: [] for k in (*stages, "total")}
     cpu: dict[str, list[float]] = {k: [] for k in times}
 
-    def mark() -> tuple[float, float]:
-        return time.perf_counter(), time.process_time()
-
     for i in range(warmup + frames):
-        marks = [mark()]
-        feeds = rt.pre(night)
-        marks.append(mark())
-        outs = rt.model(feeds)
-        marks.append(mark())
-        rt.post(outs, feeds)
-        marks.append(mark())
+        marks = stage_marks(rt, night)
         if i >= warmup:
             spans = [(k, marks[j], marks[j + 1]) for j, k in enumerate(stages)]
             for k, a, b in [*spans, ("total", marks[0], marks[-1])]:

@@ -189,21 +189,7 @@ class LiteRTRuntime(ColorRuntime):
     def __init__(self, model: Path, threads: int = 1, cfg: RuntimeConfig | None = None) -> None:
         model = Path(model)
         self.session = LiteRTSession(model, threads)  # type: ignore[assignment]
-        meta = meta_json(self.session.meta, model)
-        try:
-            self.net = dict(meta["network"])
-            self.ssim = dict(meta["ssim_config"])
-            self.size = int(self.net["size"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CribwatchError(f"{model}: unreadable cribwatch colour metadata ({exc})") from exc
-        if self.ssim.get("work_side") not in (None, self.size):
-            raise CribwatchError(f"{model}: the runtime needs the SSIM map at model resolution")
-        self.cfg = cfg or RuntimeConfig()
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self.outputs = [o.name for o in self.session.get_outputs()]
-        self._ref: dict[str, Any] = {}
-        self._ref_size: tuple[int, int] | None = None
-        self._buf: dict[str, np.ndarray] = {}
+        self._setup(model, meta_json(self.session.meta, model), cfg)
 
 
 def open_runtime(model: Path, threads: int = 1) -> ColorRuntime:

@@ -345,6 +345,14 @@ class ColorRuntime:
             raise CribwatchError(f"{model}: not a cribwatch colour model (no 'cribwatch' metadata)")
         try:
             meta = json.loads(props["cribwatch"])
+        except (ValueError, TypeError) as exc:
+            raise CribwatchError(f"{model}: unreadable cribwatch colour metadata ({exc})") from exc
+        self._setup(model, meta, cfg)
+
+    def _setup(self, model: Path, meta: Any, cfg: RuntimeConfig | None) -> None:
+        """The network's settings from its cribwatch metadata (``meta``), checked, and the
+        session's input and output names (``self.session`` is open)."""
+        try:
             self.net = dict(meta["network"])
             self.ssim = dict(meta["ssim_config"])
             self.size = int(self.net["size"])

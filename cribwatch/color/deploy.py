@@ -55,21 +55,21 @@ from cribwatch.progress import Progress
 
 META_KEY = "cribwatch"
 INT8_FILE = "color_ssim_guided_slim.int8.onnx"
+"""The shipped robust INT8 ONNX file of the ssim-guided network (in ``cribwatch/weights/``)."""
 TFLITE_INT8_FILE = "color_ssim_guided_slim.int8.tflite"
 """The shipped full-INT8 LiteRT file (XNNPACK QS8; ``python -m cribwatch.color.tflite``)."""
 TFLITE_FP32_FILE = "color_ssim_guided_slim.fp32.tflite"
 """Its FP32 LiteRT twin (the same conversion without quantization)."""
-"""The shipped robust INT8 ONNX file of the ssim-guided network (in ``cribwatch/weights/``)."""
 
 
 def shipped_int8() -> Path | None:
     """Path of the shipped INT8 model, or None when the package carries none."""
-    p = Path(str(resources.files("cribwatch") / "weights" / INT8_FILE))
-    return p if p.is_file() else None
+    return shipped_file(INT8_FILE)
 
 
-def shipped_tflite(name: str) -> Path | None:
-    """A shipped ``.tflite`` colour file (``TFLITE_INT8_FILE`` or ``TFLITE_FP32_FILE``), if any."""
+def shipped_file(name: str) -> Path | None:
+    """A shipped colour file in ``cribwatch/weights/`` (``INT8_FILE``, ``TFLITE_INT8_FILE``
+    or ``TFLITE_FP32_FILE``), or None when the package carries none."""
     p = Path(str(resources.files("cribwatch") / "weights" / name))
     return p if p.is_file() else None
 
@@ -614,8 +614,8 @@ def bench_models(
         )
         return rows
     lite = {
-        "litert-fp32": tflite_fp32 or shipped_tflite(TFLITE_FP32_FILE),
-        "litert-int8": tflite_int8 or shipped_tflite(TFLITE_INT8_FILE),
+        "litert-fp32": tflite_fp32 or shipped_file(TFLITE_FP32_FILE),
+        "litert-int8": tflite_int8 or shipped_file(TFLITE_INT8_FILE),
     }
     inter = {"ort-" + k: v for k, v in models.items()}
     inter.update({k: v for k, v in lite.items() if v is not None})

@@ -22,7 +22,7 @@ from cribwatch.color.deploy import (
     BenchConfig,
     OnnxNet,
     bench_models,
-    shipped_tflite,
+    shipped_file,
 )
 from cribwatch.color.litert_net import LiteRTRuntime, litert_available, open_runtime
 from cribwatch.color.methods import ONNX_WEIGHTS
@@ -30,8 +30,8 @@ from cribwatch.color.runtime import ColorRuntime
 from cribwatch.errors import CribwatchError
 
 needs_litert = pytest.mark.skipif(not litert_available(), reason="ai-edge-litert not installed")
-INT8 = shipped_tflite(TFLITE_INT8_FILE)
-FP32 = shipped_tflite(TFLITE_FP32_FILE)
+INT8 = shipped_file(TFLITE_INT8_FILE)
+FP32 = shipped_file(TFLITE_FP32_FILE)
 ONNX = Path(str(resources.files("cribwatch") / "weights" / ONNX_WEIGHTS["ssim-guided"]))
 SAMPLE = Path(str(resources.files("cribwatch.demo") / "samples" / "color" / "00000"))
 

@@ -82,6 +82,10 @@ class NoiseModel:
     score (assumed, not measured: the photos show no self-occluded joints)."""
     miss_offset: float = 0.5
     """Position error of a missed keypoint, fraction of torso length."""
+    face_joint_miss: float = 0.0
+    """Fraction of frames (episodes) in which the whole face is missed at once (all five face
+    keypoints scored low together: a model that scores the face as one part, a hand or a
+    sleeve over it, a dim frame); 0 draws nothing."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,14 @@ WALL_RANGES = SceneRanges(
 """Camera ranges of held-out family e: a camera on the wall at the cot's foot or side, 1.2-2.4 m
 from the infant, looking down at 30-60 degrees with a narrower lens (the infant is small in
 the image)."""
+
+SHELF_RANGES = SceneRanges(
+    distance_m=(0.6, 1.5), tilt_deg=(45.0, 75.0), fov_deg=(90.0, 140.0), offset_m=(0.0, 0.3),
+    scale=(0.7, 1.25),
+)  # fmt: skip
+"""Camera ranges of held-out family f (issue 25, seventh round): a monitor on a shelf or a
+chest of drawers beside the cot, low and close (0.6-1.5 m), looking across the mattress at
+45-75 degrees from vertical, with a wide-angle lens (90-140 degrees)."""
 
 HELDOUT_RANGES = SceneRanges(
     distance_m=(0.5, 1.8), tilt_deg=(0.0, 45.0), fov_deg=(60.0, 120.0), offset_m=(0.0, 0.25),
@@ -215,6 +227,15 @@ class SynthConfig:
     back_eye_swap: float = 0.0
     """Fraction of the face-on-the-back-of-the-head frames whose eye and ear labels come in
     the other order (episodes): a real model may give such a face either order."""
+    back_face_surface: bool = False
+    """The face on the back of the head (``back_face``) is put on the visible back of the
+    skull (the hidden face keypoints mirrored through the head's coronal plane, left and right
+    kept: eyes in the shoulders' order as for a back view), not where the hidden face is."""
+    p_blanket_chest: float = 0.0
+    """Probability that a sequence has a blanket pulled up to the chest (legs, hips and elbows
+    mostly hidden, shoulders partly: :attr:`blanket_chest_shoulders`); 0 draws nothing."""
+    blanket_chest_shoulders: Range = (0.3, 0.9)
+    """Visibility factor of the shoulders under that blanket (drawn per sequence)."""
     randomise: bool = False
     """Domain randomisation (family ``r``): each sequence draws its own back-view behaviour
     (``back_frontal``, ``back_face``, ``back_eye_swap`` uniform on 0..1), visibility
@@ -274,6 +295,23 @@ LOW_LIGHT = NoiseModel(
 """Detector family e: a dim room seen from afar (low found scores, 1.4x the misses, 15%
 whole-frame drop-outs in long episodes of 1.5 s, more phantoms)."""
 
+HEATMAP_LIKE = NoiseModel(
+    miss=tuple(0.8 * m for m in MEASURED_MISS),
+    err=tuple(0.7 * e for e in MEASURED_ERR),
+    dropout=0.07,
+    swap=0.004,
+    noise_corr=0.8,
+    episode_s=0.5,
+    score_hi=(0.42, 0.92),
+    score_lo=(0.0, 0.45),
+    phantom=0.035,
+    face_joint_miss=0.08,
+)
+"""Detector family f: a heatmap model's score model (a visible keypoint's score spreads from
+0.42 to 0.92, so some seen keypoints fall below 0.5, where the other families keep every found
+keypoint above it), the whole face missed at once in 8% of frames, short error episodes
+(0.5 s), fewer misses and smaller position errors than the fitted MediaPipe model."""
+
 FAMILIES: dict[str, dict[str, Any]] = {
     "a": {},
     "r": {
@@ -312,6 +350,15 @@ FAMILIES: dict[str, dict[str, Any]] = {
         "cover_per_hour": 8.0, "back_frontal": 0.3, "back_face": 0.6, "back_eye_swap": 0.2,
         "noise": LOW_LIGHT, "scene": WALL_RANGES,
     },
+    "f": {
+        "shoulder_w": (0.85, 1.15), "hip_w": (1.0, 1.35), "head_size": (0.85, 1.2),
+        "limb": (0.85, 1.2), "face_hidden": 0.15, "torso_hidden": 0.5,
+        "prone_head_turn_deg": (40.0, 95.0), "supine_head_turn_deg": 90.0,
+        "p_blanket_legs": 0.4, "blanket_hips": (0.3, 1.0), "p_blanket_chest": 0.3,
+        "arm_pass_per_hour": 10.0, "cover_per_hour": 6.0, "back_frontal": 0.2,
+        "back_face": 0.8, "back_eye_swap": 0.1, "back_face_surface": True,
+        "noise": HEATMAP_LIKE, "scene": SHELF_RANGES,
+    },
 }  # fmt: skip
 """Generator families (fields of :class:`SynthConfig`): **a** the original (MediaPipe-fitted
 errors, one infant build); **b** newborn build (narrow shoulders, large head, short limbs),
@@ -338,9 +385,18 @@ committed before any result on it): newborn to 12 months, a wall camera at the c
 side (:data:`WALL_RANGES`: 1.2-2.4 m, tilt 30-60 degrees, narrower lens), a dim room's
 detector (:data:`LOW_LIGHT`: low scores, more misses, 15% drop-outs), faces hidden past 0.3,
 torsos past 0.4, a blanket in 60% of sequences, face covers 8 per hour, back views named as
-frontal in 30% of frames, a face on the back of the head in 60%, its eyes swapped in 20%."""
-FIT_FAMILIES: tuple[str, ...] = ("a", "b", "r", "c", "d", "o")
-HELDOUT_FAMILIES: tuple[str, ...] = ("e",)
+frontal in 30% of frames, a face on the back of the head in 60%, its eyes swapped in 20%; e is
+a fit family from the seventh round. **f** (held out in the seventh round, committed before
+anything was tuned or run on it): a monitor on a shelf beside the cot (:data:`SHELF_RANGES`:
+0.6-1.5 m, tilt 45-75 degrees, wide-angle lens 90-140 degrees), infants with broad nappy hips
+(hips 1.0-1.35x), heads 0.85-1.2x; a heatmap model's scores (:data:`HEATMAP_LIKE`: seen
+keypoints scored 0.42-0.92, the whole face missed at once in 8% of frames); supine head
+turns up to 90 degrees (the infant looks fully aside); a blanket up to the chest in 30% of
+sequences (shoulders 0.3-0.9x visible) besides one over the legs in 40%; back views named as
+frontal in 20% of frames and a face on the back of the head in 80%, put on the visible back
+of the skull (``back_face_surface``), its eyes swapped in 10%."""
+FIT_FAMILIES: tuple[str, ...] = ("a", "b", "r", "c", "d", "o", "e")
+HELDOUT_FAMILIES: tuple[str, ...] = ("f",)
 
 
 def family_config(family: str, base: SynthConfig | None = None) -> SynthConfig:
@@ -764,12 +820,20 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
     if rng.random() < cfg.p_blanket_legs:
         vis[:, [13, 14, 15, 16]] *= 0.1
         vis[:, [11, 12]] *= rng.uniform(cfg.blanket_hips[0], cfg.blanket_hips[1])
+    if cfg.p_blanket_chest > 0 and rng.random() < cfg.p_blanket_chest:  # up to the chest
+        vis[:, [13, 14, 15, 16, 11, 12]] *= 0.1
+        vis[:, [7, 8]] *= 0.5
+        vis[:, [5, 6]] *= _u(rng, cfg.blanket_chest_shoulders)
     vis[script.covered[:, None] & np.isin(np.arange(17), [0, 1, 2, 3, 4])[None, :]] *= 0.05
     score = rng.uniform(nm.score_hi[0], nm.score_hi[1], (n, 17))
     score = np.where(vis > 0.5, score * (0.75 + 0.25 * vis), vis * nm.score_lo[1])
     mean_frames = nm.episode_s * cfg.fps
     miss = np.stack([_episode_mask(n, nm.miss[k], mean_frames, rng) for k in range(17)], axis=1)
     score = np.where(miss, rng.uniform(nm.score_lo[0], nm.score_lo[1], (n, 17)), score)
+    if nm.face_joint_miss > 0:  # the whole face missed at once
+        fm = _episode_mask(n, nm.face_joint_miss, mean_frames, rng)
+        low = rng.uniform(nm.score_lo[0], nm.score_lo[1], (n, len(FACE_IDX)))
+        score[:, list(FACE_IDX)] = np.where(fm[:, None], low, score[:, list(FACE_IDX)])
     phantom = np.stack([_episode_mask(n, nm.phantom, mean_frames, rng) for k in range(17)], axis=1)
     score = np.where(phantom & (vis <= 0.5), rng.uniform(0.5, 0.8, (n, 17)), score)
     if cfg.back_face > 0:  # a face on the back of the head
@@ -777,6 +841,14 @@ def generate(seed: int, cfg: SynthConfig | None = None) -> tuple[Sequence, list[
         on = back[:, None] & (vis <= 0.5) & np.isin(np.arange(17), FACE_IDX)[None, :]
         on &= ~script.covered[:, None]
         score = np.where(on, rng.uniform(0.5, 0.85, (n, 17)), score)
+        if cfg.back_face_surface:  # on the visible back of the skull, left and right kept
+            hc = (world[:, 3] + world[:, 4]) / 2
+            fwd = world[:, 0] - hc
+            fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
+            for k in FACE_IDX:
+                dk = ((world[:, k] - hc) * fwd).sum(axis=1, keepdims=True)
+                mir = project(world[:, k] - 2 * dk * fwd, centre, rot, focal, cfg.width, cfg.height)
+                xy[on[:, k], k] = mir[on[:, k]]
         if cfg.back_eye_swap > 0:  # that face's eyes and ears in the other order
             ex = back & _episode_mask(n, cfg.back_eye_swap, mean_frames, rng)
             for ka, kb in ((1, 2), (3, 4)):

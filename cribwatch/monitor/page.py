@@ -26,13 +26,14 @@ small{color:#999}
 <span>stream <span id="stream" class="badge">-</span></span>
 <span>mode <b id="mode">-</b></span>
 <span>posture <b id="posture">-</b></span>
-<span>cry score <b id="cry">-</b></span>
+<span>cry score <b id="cry1">-</b> / verified <b id="cry">-</b></span>
 <span><b id="fps">-</b> fps</span>
 </header>
 <main>
 <section>
 <img id="live" src="/stream.mjpg" alt="live view">
-<h3>Timeline <small>cry score (red), posture (blue: supine 0, side 1, prone 2, none -)</small></h3>
+<h3>Timeline <small>first-stage cry score (red),
+posture (blue: supine 0, side 1, prone 2, none -)</small></h3>
 <canvas id="timeline" width="800" height="120"></canvas>
 <p><small>An aid, not a medical or SIDS device; roll-over detection is not validated on infant
 video.</small></p>
@@ -78,7 +79,8 @@ function drawTimeline(tl) {
 function showHealth(h) {
   text($("stream"), h.stream); $("stream").className = "badge " + h.stream;
   text($("mode"), h.mode); text($("posture"), h.posture);
-  text($("cry"), h.cry_score.toFixed(2)); text($("fps"), h.processed_fps.toFixed(1));
+  text($("cry"), h.cry_score.toFixed(2));
+  text($("cry1"), h.cry_first_score.toFixed(2)); text($("fps"), h.processed_fps.toFixed(1));
   const rows = [["frames processed / dropped", `${h.frames_processed} / ${h.frames_dropped}`],
     ["audio samples in / done", `${h.audio_samples_in} / ${h.audio_samples_done}`],
     ["audio backlog", `${h.audio_backlog_s.toFixed(2)} s`],

@@ -99,15 +99,41 @@ class StageTimer:
         return out
 
 
+class _FirstTap:
+    """Wraps a cascade's first stage to keep its last window scores: the cascade's own score
+    is 0 wherever the first stage did not reach its gate, so the page would show a flat line
+    until a window is verified."""
+
+    def __init__(self, first: Any) -> None:
+        self.first = first
+        self.last = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        s = np.asarray(self.first(x))
+        if len(s):
+            self.last = float(np.max(s))
+        return s
+
+
 class _ScoreTap:
     """Wraps the cry scorer to keep the last window scores (the page's timeline). It passes
-    on whatever the scorer takes (its ``inputs``: log-mel windows, audio windows or both)."""
+    on whatever the scorer takes (its ``inputs``: log-mel windows, audio windows or both).
+    For a two-stage scorer (one with ``first`` and ``gate``) it also keeps the first stage's
+    score (``last_first``); for a single stage that is the same number as ``last``."""
 
     def __init__(self, scorer: Any) -> None:
         self.scorer = scorer
         self.inputs = str(getattr(scorer, "inputs", "logmel"))
         self.last = 0.0
         self.calls = 0
+        self._first: _FirstTap | None = None
+        if hasattr(scorer, "first") and hasattr(scorer, "gate"):
+            self._first = _FirstTap(scorer.first)
+            scorer.first = self._first
+
+    @property
+    def last_first(self) -> float:
+        return self.last if self._first is None else self._first.last
 
     def __call__(self, *windows: np.ndarray) -> np.ndarray:
         s = np.asarray(self.scorer(*windows))
@@ -158,6 +184,9 @@ class Health:
     mode: str = "unknown"
     posture: str = "unknown"
     cry_score: float = 0.0
+    cry_first_score: float = 0.0
+    """The first stage's score of a two-stage cry detector (the board CNN: it runs on every
+    window, so the page's timeline follows it); ``cry_score`` is the detector's own."""
     last_frame_t: float = 0.0
     errors: int = 0
     last_error: str = ""
@@ -457,6 +486,7 @@ class Monitor:
             self.health.audio_done += pcm.shape[0]
             if self._tap is not None:
                 self.health.cry_score = self._tap.last
+                self.health.cry_first_score = self._tap.last_first
             for m in msgs:
                 self._cry_message(m)
 
@@ -579,7 +609,7 @@ class Monitor:
         h.last_frame_t = t
         h.fps_times.append(time.monotonic())
         if not self.timeline or t - self.timeline[-1][0] >= 0.25:
-            self.timeline.append((t, h.cry_score, h.posture))
+            self.timeline.append((t, h.cry_first_score, h.posture))
 
     def _daynight(self, t: float, frame: np.ndarray) -> str:
         st = self.state
@@ -648,6 +678,7 @@ class Monitor:
                 "mode": h.mode,
                 "posture": h.posture,
                 "cry_score": round(h.cry_score, 3),
+                "cry_first_score": round(h.cry_first_score, 3),
                 "processed_fps": round(h.fps(), 2),
                 "frames_received": h.received,
                 "frames_processed": h.processed,

@@ -22,17 +22,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
 import pytest
 
+from cribwatch.cry.pretrained import CascadeScorer
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_rgb, written_by_cribwatch
 from cribwatch.monitor.api import MonitorOptions, build, run
 from cribwatch.monitor.mqtt import MqttPublisher, parse_hostport
-from cribwatch.monitor.pipeline import Monitor, MonitorConfig, is_ir_frame
+from cribwatch.monitor.pipeline import Monitor, MonitorConfig, _ScoreTap, is_ir_frame
 from cribwatch.monitor.schema import SCHEMA_VERSION, EventsFile, Record, read_events, validate
 from cribwatch.monitor.source import SourceConfig
 from cribwatch.monitor.state import CameraState, load_state, save_state
@@ -794,3 +795,24 @@ def test_reference_bank_of_a_hand_written_state(clip: Path, tmp_path: Path) -> N
     assert got.types()[:2] == ["stream_up", "night"]
     assert all(r.camera == "nursery" for _, r in got.items)
     assert state.read_text() == text
+
+
+def test_page_score_follows_the_first_stage_of_a_cascade() -> None:
+    """Below the gate the cascade's score is 0; the page still gets the first stage's score."""
+
+    def first(x: np.ndarray) -> np.ndarray:
+        return np.full(x.shape[0], 0.6)
+
+    def verifier(audio: np.ndarray) -> np.ndarray:
+        return np.full(audio.shape[0], 0.9)
+
+    tap = _ScoreTap(CascadeScorer(first, cast(Any, verifier), gate=0.98))
+    out = tap(np.zeros((2, 98, 64)), np.zeros((2, 15600)))
+    assert out.tolist() == [0.0, 0.0] and tap.last == 0.0
+    assert tap.last_first == pytest.approx(0.6)
+    tap.scorer.gate = 0.5
+    tap(np.zeros((1, 98, 64)), np.zeros((1, 15600)))
+    assert tap.last == pytest.approx(0.9) and tap.last_first == pytest.approx(0.6)
+    single = _ScoreTap(first)
+    single(np.zeros((1, 98, 64)))
+    assert single.last_first == single.last == pytest.approx(0.6)

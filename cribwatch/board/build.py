@@ -26,6 +26,8 @@ from cribwatch.errors import CribwatchError
 TARGETS = ("host", "mipsel", "sanitize")
 RUNTIME_SOURCES = ("cw_model.c", "cw_frontend.c", "cw_infer.c", "cw_detect.c", "cw_wav.c")
 PROGRAM_SOURCES = (*RUNTIME_SOURCES, "cw_cry.c")
+TEST_SOURCES = ("tests/cw_test.c", *RUNTIME_SOURCES)
+"""The C test driver ``cw_test`` (the runtime's unit checks against numpy twins)."""
 
 
 @dataclass(frozen=True)

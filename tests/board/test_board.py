@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from cribwatch.board.blob import VERSION, fix_crc
-from cribwatch.board.build import build_program, have_cross
+from cribwatch.board.build import TEST_SOURCES, build_program, have_cross
 from cribwatch.board.check import c_trace, compare_windows
 from cribwatch.cry.api import DEFAULT_WEIGHTS
 from cribwatch.cry.board import DEMO_AUDIO, CheckConfig, check, python_trace
@@ -25,14 +25,6 @@ pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compil
 
 INT8 = DEFAULT_WEIGHTS.with_name("cry_int8.cwq")
 INT4 = DEFAULT_WEIGHTS.with_name("cry_int4.cwq")
-TEST_SOURCES = (
-    "tests/cw_test.c",
-    "cw_model.c",
-    "cw_frontend.c",
-    "cw_infer.c",
-    "cw_detect.c",
-    "cw_wav.c",
-)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cribwatch.board.build import build_program
+from cribwatch.board.build import TEST_SOURCES, build_program
 from cribwatch.cry.api import DEFAULT_WEIGHTS
 from cribwatch.cry.board_export import model_blob
 from cribwatch.cry.intref import IntModel
@@ -27,14 +27,6 @@ from cribwatch.cry.postprocess import (
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="no C compiler")
 
-SOURCES = (
-    "tests/cw_test.c",
-    "cw_model.c",
-    "cw_frontend.c",
-    "cw_infer.c",
-    "cw_detect.c",
-    "cw_wav.c",
-)
 SR = 16000
 
 
@@ -89,7 +81,7 @@ def direct_q(x16: np.ndarray, cfg: FilterConfig) -> tuple[np.ndarray, np.ndarray
 
 @pytest.fixture(scope="module")
 def cw_test() -> Path:
-    return build_program("sanitize", "cw_test", SOURCES)
+    return build_program("sanitize", "cw_test", TEST_SOURCES)
 
 
 @pytest.mark.parametrize(

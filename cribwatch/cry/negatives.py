@@ -1,7 +1,8 @@
 """More non-cry sources for the YAMNet verifier: the ``negatives`` group of ``cribwatch data
 fetch`` (``DEST/negatives/<family>/``: game music and tracker modules, game and desktop
-effects, city ambience, and since round 3 animal voices and household / human non-cry sounds
-from Scratch's sound library; see :mod:`cribwatch.data.fetch`).
+effects, city ambience, since round 3 animal voices and household / human non-cry sounds
+from Scratch's sound library, since round 6 human non-cry voices (Hedgewars) and farm animals
+and everyday sounds (GCompris); see :mod:`cribwatch.data.fetch`).
 
 The cry sets' own source lists (:class:`cribwatch.cry.sources.SourcePool`) do not use these
 recordings, so every set built before stays byte-identical. Each recording is split by a
@@ -31,7 +32,7 @@ from cribwatch.cry.yamnet import Yamnet, window_patches
 from cribwatch.errors import CribwatchError
 from cribwatch.progress import Progress
 
-FAMILIES = ("music", "game-effects", "alerts", "ambience", "animals", "household")
+FAMILIES = ("music", "game-effects", "alerts", "ambience", "animals", "household", "voices")
 """Source families of ``DEST/negatives`` (``cribwatch.data.fetch.NEGATIVE_FAMILIES``)."""
 LEVEL_DBFS = (-40.0, -14.0)
 """Level range of a negative recording (dBFS RMS)."""

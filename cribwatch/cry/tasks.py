@@ -649,6 +649,9 @@ NEGATIVE_LICENCES = {
     "extremetuxracer-data (game music, effects)": "GPL-2+ / CC0 / Expat",
     "lincity-ng-data (city ambience, music)": "GPL-2+ (sound effects dual-licensed)",
     "scratch (Scratch 1.4 sound library: animals, household and human sounds)": "CC-BY-SA-3.0",
+    "hedgewars-data (human non-cry voices, game effects, music)": "GFDL-1.3 (sounds) / GPL-2",
+    "gcompris-qt-data (farm animals, everyday sounds, world music)": "GPL-3+",
+    "blinken (game effects)": "GPL-2+",
 }
 """Licences of the ``negatives`` group of ``data fetch`` (cribwatch/data/fetch.py)."""
 

@@ -11,11 +11,13 @@ folders of symlinks that the set builders take as input:
 - ``DEST/test-scenes/``: the OpenCV sample images, kept as independent test data;
 - ``DEST/negatives/<family>/``: non-cry recordings of the ``negatives`` group (game music and
   tracker modules, game and desktop effects, city ambience, animal voices and household sounds
-  from Scratch's sound library), one file per recording named ``<package>-<name>``: symlinks
-  to the package's ``.ogg``/``.wav``/``.mp3``, tracker modules (``.it``,
+  from Scratch's sound library; since round 6 human non-cry voices from Hedgewars and animal
+  and everyday sounds from GCompris), one file per recording named ``<package>-<name>``:
+  symlinks to the package's ``.ogg``/``.wav``/``.mp3``, tracker modules (``.it``,
   ``.s3m``, ``.mod``, ``.xm``) rendered to 16 kHz mono WAV by ffmpeg (first
-  ``MODULE_SECONDS``). Only the cry verifier's training and validation use them
-  (:mod:`cribwatch.cry.negatives`); the cry sets' source lists do not change.
+  ``MODULE_SECONDS``), GCompris's recordings copied out of its Qt ``.rcc`` resource files.
+  Only the cry verifier's training and validation use them (:mod:`cribwatch.cry.negatives`);
+  the cry sets' source lists do not change.
 
 :func:`plan` checks everything a fetch will need (groups, ``DEST``, a local Donate-a-cry clone,
 the tools) before anything is downloaded; :func:`fetch` then runs every part, goes on past a
@@ -28,8 +30,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +93,19 @@ SOURCES: tuple[Source, ...] = (
         "CC-BY-SA-3.0 (Media: MIT Scratch 1.4 sound library)",
         "animal voices, household and human non-cry sounds",
     ),
+    Source(
+        "hedgewars-data",
+        "negatives",
+        "GFDL-1.3 (Data/Sounds) / GPL-2 (the rest)",
+        "human non-cry voices (shouts, laughs, ows, coughs, taunts), game effects, music",
+    ),
+    Source(
+        "gcompris-qt-data",
+        "negatives",
+        "GPL-3+ (win.wav CC-BY-3.0)",
+        "farm animal voices, everyday sound effects, world music (inside Qt .rcc files)",
+    ),
+    Source("blinken", "negatives", "GPL-2+", "game effects"),
     Source("opencv-doc", "test", "Apache-2.0 / BSD-3-Clause", "independent test images"),
     Source("asterisk-core-sounds-en-wav", "test", "CC-BY-SA-3.0", "independent test sounds"),
     Source("asterisk-moh-opsound-wav", "test", "CC-BY-SA-3.0", "independent test music"),
@@ -98,7 +115,15 @@ training or tuning."""
 
 GROUPS = ("scenes", "stamps", "sounds", "negatives", "test")
 DEFAULT_GROUPS = ("scenes", "stamps", "sounds", "negatives")
-NEGATIVE_FAMILIES = ("music", "game-effects", "alerts", "ambience", "animals", "household")
+NEGATIVE_FAMILIES = (
+    "music",
+    "game-effects",
+    "alerts",
+    "ambience",
+    "animals",
+    "household",
+    "voices",
+)
 """Source families of the ``negatives`` group (see :func:`negative_family`)."""
 AUDIO_EXTS = (".ogg", ".oga", ".wav")
 MODULE_EXTS = (".it", ".s3m", ".mod", ".xm")
@@ -281,6 +306,8 @@ def negative_family(package: str, path: Path) -> str | None:
     ext = path.suffix.lower()
     if package == "scratch":
         return _scratch_family(path)
+    if package == "gcompris-qt-data":
+        return _gcompris_family(path)
     if ext in MODULE_EXTS:
         return "music"
     if ext not in AUDIO_EXTS:
@@ -294,7 +321,85 @@ def negative_family(package: str, path: Path) -> str | None:
         return "music" if "zik" in name else "game-effects"
     if package in ("extremetuxracer-data", "tuxtype-data"):
         return "music" if ext == ".ogg" and "music" in path.parts else "game-effects"
+    if package == "hedgewars-data":
+        if "voices" in path.parts:
+            return "voices"
+        return "music" if "Music" in path.parts else "game-effects"
     return "game-effects"
+
+
+def negative_name(package: str, path: Path) -> str:
+    """The file name of one recording in ``DEST/negatives/<family>/``: ``<package>-<name>``;
+    Hedgewars's voice packs share their file names, so theirs carry the pack
+    (``hedgewars-data-<pack>-<name>``)."""
+    if package == "hedgewars-data" and "voices" in path.parts:
+        return f"{package}-{path.parent.name}-{path.name}"
+    return f"{package}-{path.name}"
+
+
+def _gcompris_family(path: Path) -> str | None:
+    """GCompris's recordings, read from inside its Qt resource files (``path``: the name
+    inside an ``.rcc``, see :func:`rcc_files`): the farm animals and the barks of its sound
+    memory game -> animals; that game's other everyday sounds (doors, rain, trains, applause,
+    a heartbeat) -> household; its world-music clips -> music; everything else unused."""
+    ext = path.suffix.lower()
+    if ext not in AUDIO_EXTS:
+        return None
+    parts = path.parts
+    if "explore_farm_animals" in parts:
+        return "animals"
+    if "explore_world_music" in parts:
+        return "music"
+    if "memory-sound" in parts:
+        if "guitar" in path.stem.lower():
+            return "music"
+        return "animals" if "bark" in path.stem.lower() else "household"
+    return None
+
+
+def rcc_files(blob: bytes) -> list[tuple[str, bytes | None]]:
+    """``(path, bytes)`` of every file inside a Qt resource file (``.rcc``, versions 1-3;
+    zlib-compressed entries are inflated, zstd ones (Qt 6) come back as None).
+    Raises CribwatchError on anything that is not a well-formed ``.rcc``."""
+    try:
+        return _rcc_walk(blob)
+    except (struct.error, zlib.error, IndexError, UnicodeDecodeError, RecursionError) as e:
+        raise CribwatchError(f"not a readable Qt resource file ({e})") from e
+
+
+def _rcc_walk(blob: bytes) -> list[tuple[str, bytes | None]]:
+    if blob[:4] != b"qres":
+        raise CribwatchError("not a Qt resource file (no 'qres' header)")
+    version, tree, data, names = struct.unpack(">IIII", blob[4:20])
+    entry = 22 if version >= 2 else 14
+    out: list[tuple[str, bytes | None]] = []
+
+    def name(off: int) -> str:
+        (n,) = struct.unpack(">H", blob[names + off : names + off + 2])
+        return blob[names + off + 6 : names + off + 6 + 2 * n].decode("utf-16-be")
+
+    def walk(i: int, prefix: str, depth: int) -> None:
+        if depth > 64:
+            raise CribwatchError("Qt resource tree too deep")
+        b = tree + i * entry
+        noff, flags = struct.unpack(">IH", blob[b : b + 6])
+        nm = name(noff) if i else ""
+        if flags & 2:
+            count, first = struct.unpack(">II", blob[b + 6 : b + 14])
+            for k in range(count):
+                walk(first + k, f"{prefix}{nm}/" if nm else prefix, depth + 1)
+            return
+        (doff,) = struct.unpack(">I", blob[b + 10 : b + 14])
+        (size,) = struct.unpack(">I", blob[data + doff : data + doff + 4])
+        raw: bytes | None = blob[data + doff + 4 : data + doff + 4 + size]
+        if flags & 1 and raw is not None:
+            raw = zlib.decompress(raw[4:])
+        elif flags & 4:
+            raw = None
+        out.append((prefix + nm, raw))
+
+    walk(0, "", 0)
+    return out
 
 
 SCRATCH_EXCLUDE = ("babycry",)
@@ -345,6 +450,9 @@ def index_negatives(dest: Path) -> int:
         root = dest / "debian" / src.package
         if not (root / ".complete").exists():
             continue
+        if src.package == "gcompris-qt-data":
+            n += _index_rcc(src.package, root, out)
+            continue
         for f in sorted(root.rglob("*")):
             fam = negative_family(src.package, f)
             if fam is None or not f.is_file():
@@ -355,8 +463,31 @@ def index_negatives(dest: Path) -> int:
                 dst = d / f"{src.package}-{f.stem}.wav"
                 n += int(dst.is_file() or _render_module(f, dst))
             else:
-                _link(f, d / f"{src.package}-{f.name}")
+                _link(f, d / negative_name(src.package, f))
                 n += 1
+    return n
+
+
+def _index_rcc(package: str, root: Path, out: Path) -> int:
+    """The recordings inside a package's Qt resource files, written (not linked) as
+    ``out/<family>/<package>-<name>``; an unreadable ``.rcc`` is skipped."""
+    n = 0
+    for f in sorted(root.rglob("*.rcc")):
+        try:
+            entries = rcc_files(f.read_bytes())
+        except (CribwatchError, OSError):
+            continue
+        for inner, raw in entries:
+            fam = negative_family(package, Path(inner))
+            if fam is None or raw is None:
+                continue
+            dst = out / fam / f"{package}-{Path(inner).name}"
+            if not dst.is_file():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                tmp = dst.with_name(f".{dst.name}.tmp")
+                tmp.write_bytes(raw)
+                tmp.rename(dst)
+            n += 1
     return n
 
 

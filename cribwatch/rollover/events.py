@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from cribwatch.errors import CribwatchError
+from cribwatch.rollover import faceveto
 from cribwatch.rollover.learned import LearnedPosture, to_state_probs
 from cribwatch.rollover.learned import load as load_learned
 from cribwatch.rollover.posture import (
@@ -443,13 +444,16 @@ def frame_probabilities(
     posture_cfg: PostureConfig | None = None,
     method: str = "rules",
     model: LearnedPosture | None = None,
+    veto: faceveto.FaceVeto | None = None,
 ) -> tuple[Features, np.ndarray]:
     """Per-frame features and (N, 3) supine/side/prone probabilities of (N, 17, 3) keypoints.
 
     ``method``: ``rules`` (geometry), ``learned`` (the small MLP, ``model`` or the shipped
     numpy twin) or ``both`` (the MLP, with a face veto: both eyes in view rule prone out,
     which guards against left/right swaps of the estimator that the MLP saw too rarely in
-    training). Frames are independent: a stream can call this one frame at a time.
+    training). With ``posture_cfg.face_veto`` > 0 the learned face veto (``veto`` or the
+    shipped weights, :mod:`cribwatch.rollover.faceveto`) is applied to the MLP's
+    probabilities. Frames are independent: a stream can call this one frame at a time.
     """
     pcfg = posture_cfg or PostureConfig()
     feat = features(kp, pcfg)
@@ -468,6 +472,8 @@ def frame_probabilities(
             full_face = feat.full_face
         p[full_face, SIDE] += p[full_face, PRONE]
         p[full_face, PRONE] = 0.0
+    if pcfg.face_veto > 0:
+        p = faceveto.apply(p, kp, feat, pcfg.face_veto, pcfg, veto or faceveto.load_default())
     p[~feat.valid] = np.nan
     feat.d = d
     return feat, p

@@ -29,6 +29,7 @@ A frame with too few reliable torso keypoints is ``unknown``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -45,6 +46,8 @@ STATES: tuple[str, ...] = ("supine", "side", "prone")
 @dataclass(frozen=True)
 class PostureConfig:
     """Thresholds and weights of the geometric posture rules."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {"face_veto": (0.0, 1.0)}
 
     score_thr: float = 0.5
     """A keypoint with score at least this is reliable."""
@@ -80,6 +83,11 @@ class PostureConfig:
     left eye on the side where a supine body shows its left shoulder). Real pose models put a
     face on the back of a head, its eyes in the back view's order (measured: 93% of back-view
     frames of vtest.avi have the eyes in the shoulders' order; docs/results/rollover-night.md)."""
+    face_veto: float = 0.0
+    """With > 0 (methods ``learned`` and ``both``): the learned face veto
+    (:mod:`cribwatch.rollover.faceveto`) moves the prone probability of a frame to supine (or
+    the side) where its calibrated P(not prone), from the face against the torso, reaches
+    this. 0: off."""
     mirrored: bool = False
     """The keypoints' left/right labels are those of the mirror image (a labeller that names
     sides by image position): flips supine and prone. NOT for a mirrored camera: real pose

@@ -182,6 +182,8 @@ def _load_image(name: str, data_root: Path) -> np.ndarray | None:
         p = data_root / "coral-test-data" / rest
     elif kind == "ocv":
         p = data_root / OCV_DATA / rest
+    elif kind == "mmpose":  # one-person crops of open-mmlab/mmpose's test photos (test-only)
+        p = data_root / "mmpose-people" / rest
     elif kind == "plasma":
         hits = sorted((data_root / PLASMA / rest / "contents").glob("screenshot.*"))
         if not hits:
@@ -1122,6 +1124,21 @@ showing no person before any method ran on them): opencv-doc sample images (test
 Debian ``plasma-workspace-wallpapers`` photos. Animals: baboon (a mandrill), squirrel,
 chicky_512 (a dog)."""
 PEOPLE_FRESH: tuple[str, ...] = ("ocv:messi5.jpg", "ocv:basketball1.png")
+PEOPLE_MMPOSE: tuple[str, ...] = tuple(
+    f"mmpose:{n}.png"
+    for n in (
+        "coco_000000000785_0", "coco_000000040083_1", "coco_000000040083_2",
+        "coco_000000196141_3", "coco_000000196141_4", "coco_000000197388_5",
+        "coco_000000197388_6", "coco_000000197388_7", "coco_000000197388_8",
+        "coco_000000197388_9", "mpii_004645041", "mpii_005808361", "mpii_051423444",
+        "mpii_052475643", "mpii_060754485",
+    )
+)  # fmt: skip
+"""Issue 25, seventh round: a third fresh held-out set of real people, never used here before:
+the COCO val people (>= 12 annotated keypoints, box >= 140 px high) and the five MPII photos of
+open-mmlab/mmpose ``tests/data`` (Apache-2.0 repository; COCO photos under their Flickr
+licences, MPII under its own), each cut to one annotated person's box grown by 30% per side
+(``/work/plan/logs/s4/r25f/extract_people.py``); test-only, never committed."""
 """Photos of people never tuned on (third round's held-out photos; opencv-doc, test-only)."""
 EMPTY_TUNING3: tuple[str, ...] = EMPTY_TUNING + EMPTY_HELDOUT
 """Third round's tuning frames without a person: the first rounds' tuning frames and their

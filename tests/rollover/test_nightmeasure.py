@@ -112,3 +112,16 @@ def test_empty_clips_count_runs(tmp_path: Path) -> None:
     res = measure_empty_clips(tmp_path, names=("skimage:grass", "coral:absent.bmp"), clip=3)
     assert res["frames"]["n"] == 12 and res["frames"]["k"] == 0  # absent files are skipped
     assert res["clips_with_a_person_for_reset"]["n"] == 4
+
+
+def test_mmpose_photos_load_from_the_data_root(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from cribwatch.rollover.nightmeasure import PEOPLE_MMPOSE, load_image
+
+    assert len(PEOPLE_MMPOSE) == 15 and all(n.startswith("mmpose:") for n in PEOPLE_MMPOSE)
+    assert load_image(PEOPLE_MMPOSE[0], tmp_path) is None  # not on this machine: left out
+    (tmp_path / "mmpose-people").mkdir()
+    Image.new("RGB", (40, 30), (10, 20, 30)).save(tmp_path / "mmpose-people" / "x.png")
+    img = load_image("mmpose:x.png", tmp_path)
+    assert img is not None and img.shape == (30, 40, 3) and img.dtype == np.uint8

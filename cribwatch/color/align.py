@@ -42,6 +42,7 @@ from typing import Any, ClassVar, Literal
 
 import cv2 as _cv2
 import numpy as np
+from scipy.stats import beta
 
 from cribwatch.errors import CribwatchError
 from cribwatch.io import read_gray, read_rgb
@@ -1098,6 +1099,16 @@ def guided_fill_map(
     return np.asarray(cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> list[float]:
+    """Exact (Clopper-Pearson) interval of a rate ``k / n``; [0, 1] when ``n`` is 0."""
+    if n <= 0:
+        return [0.0, 1.0]
+    a = (1 - level) / 2
+    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
+    return [round(lo, 4), round(hi, 4)]
+
+
 def registration_error(
     est: np.ndarray, truth: np.ndarray, size: tuple[int, int], grid: int = 10
 ) -> float:
@@ -1126,10 +1137,18 @@ __all__ = [
     "fill_uncovered",
     "photometric_fit",
     "measure",
+    "clopper_pearson",
+    "FRAMES",
     "registration_error",
     "structure_agreement",
     "structure",
 ]
+
+
+FRAMES: tuple[str, ...] = ("auto", "night")
+"""Which frame :func:`measure` registers: ``auto`` the pair's alignment frame (``align.png``,
+the mean of several night frames, ``make-pairs --align-frames``) where there is one, else the
+night frame; ``night`` always the single night frame."""
 
 
 def measure(
@@ -1137,18 +1156,26 @@ def measure(
     cfg: AlignConfig | None = None,
     progress: Progress | None = None,
     fail_px: float = 3.0,
+    frame: str = "auto",
 ) -> dict[str, Any]:
     """Registration on pairs with a known warp (``meta.json`` ``ref_warp``, from ``color
     make-pairs --ref-warp``): error p50/p90 (reference pixels, mean over a 10x10 lattice),
     failure rate (error above ``fail_px``), right-scene refusals, and wrong-scene refusals
-    (each night frame against the reference of the next pair of another scene)."""
+    (each night frame against the reference of the next pair of another scene), with 95%
+    Clopper-Pearson intervals for the three rates. ``frame`` (:data:`FRAMES`) says which
+    night frame is registered."""
     cfg = cfg or AlignConfig()
+    if frame not in FRAMES:
+        raise CribwatchError(f"--frame: unknown {frame!r} ({', '.join(FRAMES)})")
     known = [p for p in pairs if isinstance(p.meta.get("ref_warp"), dict)]
     if not known:
         raise CribwatchError("no pairs with a known reference warp (make-pairs --ref-warp)")
     errs, right_ok, wrong_ok, ms = [], [], [], []
+    used = 0
     for i, p in enumerate(known):
-        n, r = read_gray(p.night), read_rgb(p.reference)
+        src = getattr(p, "align", None) if frame == "auto" else None
+        used += src is not None
+        n, r = read_gray(src if src is not None else p.night), read_rgb(p.reference)
         a = align(n, r, cfg)
         truth = np.asarray(p.meta["ref_warp"]["night_to_reference"], np.float64)
         errs.append(registration_error(a.matrix, truth, n.shape))
@@ -1161,8 +1188,15 @@ def measure(
             wrong_ok.append(align(n, read_rgb(known[j].reference), cfg).ok)
         report(progress, i + 1, len(known))
     e = np.asarray(errs)
+    fails = int((e > fail_px).sum())
+    refused = int(len(right_ok) - np.sum(right_ok))
+    wrong_refused = int(len(wrong_ok) - np.sum(wrong_ok))
     return {
         "n": len(known),
+        "alignment_frames": used,
+        "failure_interval": clopper_pearson(fails, len(known)),
+        "right_refused_interval": clopper_pearson(refused, len(right_ok)),
+        "wrong_refused_interval": clopper_pearson(wrong_refused, len(wrong_ok)),
         "error_px_p50": float(np.percentile(e, 50)),
         "error_px_p90": float(np.percentile(e, 90)),
         "failure_rate": float((e > fail_px).mean()),

@@ -60,6 +60,9 @@ from cribwatch.color.stream import ColorStream, StreamConfig
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path, guard_output, to_uint8, write_image
 
+MAX_ALIGN_FRAMES = 64
+"""Most frames :class:`Colorizer` averages into its alignment frame (``align_frames``)."""
+
 
 def model_card(method: str = DEFAULT_METHOD) -> dict[str, Any]:
     """The validated model card of ``method``'s shipped weights."""
@@ -115,6 +118,12 @@ class Colorizer:
             cover (:func:`~cribwatch.color.align.guided_fill_map`, about 20 ms) is
             recomputed every this many frames and reused in between (applying it costs a
             few ms); 1: every frame.
+        align_frames: with ``align``, the reference is aligned again, once, on the mean of
+            the first this many frames after each (re)alignment (a static camera's frames
+            differ by sensor noise: the mean has that much less of it and registers more
+            often; docs/results/color-camera.md, fourth pass); the first frame's estimate is
+            used until then, and is provisional (a refusal there is not raised with
+            ``strict``; the estimate on the mean decides). 1: the first frame alone.
 
     ``colorize(night)`` takes an (H, W) grey frame (float in [0, 1] or uint8) and returns
     (H, W, 3) float32 RGB in [0, 1]; a reference of another size is resized to the frame.
@@ -135,8 +144,16 @@ class Colorizer:
         name: str = "reference",
         recheck_every: int = 0,
         fill_every: int = 15,
+        align_frames: int = 1,
     ) -> None:
         check_method(method)
+        if not 1 <= align_frames <= MAX_ALIGN_FRAMES:
+            raise CribwatchError(
+                f"align_frames must be 1 to {MAX_ALIGN_FRAMES}, not {align_frames}"
+            )
+        self.align_frames = align_frames
+        self._acc: np.ndarray | None = None
+        self._acc_n = 0
         self.name = name
         """How errors name the reference (a CLI passes ``--reference PATH``)."""
         self.method = method
@@ -219,19 +236,47 @@ class Colorizer:
                 if self._agreement is not None and now < 0.5 * self._agreement:
                     self._effective = None  # the view moved: align again below
                     self._view_moved = True
+            if self._effective is not None and self._acc is not None:
+                self._acc += _float(n)
+                self._acc_n += 1
+                if self._acc_n >= self.align_frames:
+                    mean = (self._acc / self._acc_n).astype(np.float32)
+                    self._acc = None
+                    self._ref_size = None
+                    eff = self._choose_reference(mean, provisional=False)
+                    if self.recheck_every:
+                        self._agreement = structure_agreement(n, eff, self.align_config)
+                    return eff
             if self._effective is not None:
                 return self._effective
         self._ref_size = None
         self._frames = 0
         self.realigned += 1
-        eff = self._choose_reference(n)
+        self._acc, self._acc_n = None, 0
+        if self.align_frames > 1:
+            self._acc, self._acc_n = _float(n).astype(np.float64), 1
+        eff = self._choose_reference(n, provisional=self.align_frames > 1)
         self._agreement = (
             structure_agreement(n, eff, self.align_config) if self.recheck_every else None
         )
         return eff
 
-    def _choose_reference(self, n: np.ndarray) -> np.ndarray:
-        """Align (and with a bank, choose) the reference for frame ``n``."""
+    def settle(self) -> None:
+        """Decide a provisional alignment now, on the mean of the frames seen since it (a
+        stream that ends before :attr:`align_frames` frames); with ``strict`` a reference
+        that does not match raises. Nothing to do otherwise."""
+        if self._acc is None or self._acc_n < 1:
+            return
+        mean = (self._acc / self._acc_n).astype(np.float32)
+        self._acc = None
+        self._ref_size = None
+        self._choose_reference(mean, provisional=False)
+
+    def _choose_reference(self, n: np.ndarray, provisional: bool = False) -> np.ndarray:
+        """Align (and with a bank, choose) the reference for frame ``n`` (``provisional``:
+        an estimate on a single frame that the mean of :attr:`align_frames` frames replaces,
+        so a refusal is not raised)."""
+        strict = self.strict and not provisional
         eff = self.reference
         self._covered = None
         self._fill = None
@@ -240,7 +285,7 @@ class Colorizer:
             choice = self.bank.best(n, keep=not self._view_moved)
             self._view_moved = False
             if choice is None:
-                if self.strict:
+                if strict:
                     raise CribwatchError("no reference in the bank matches the night view")
                 self.alignment = None
             else:
@@ -248,7 +293,7 @@ class Colorizer:
                 self.reference = choice.entry.image
                 eff = choice.warped()
                 self._covered = self.alignment.covered()
-        elif self.strict:
+        elif strict:
             self.alignment = align_or_refuse(n, eff, self.align_config, self.name)
             self._covered = self.alignment.covered()
             eff = self.alignment.warp(eff)

@@ -20,9 +20,11 @@ from rich.console import Console
 from rich.table import Table
 
 from cribwatch import clikit
+from cribwatch.color.align import FRAMES as ALIGN_FRAMES
 from cribwatch.color.align import measure
 from cribwatch.color.api import (
     DEFAULT_METHOD,
+    MAX_ALIGN_FRAMES,
     SHIPPED_METHODS,
     align_file,
     check_method,
@@ -33,7 +35,7 @@ from cribwatch.color.api import (
     ssim_map_file,
 )
 from cribwatch.color.config import ARCHITECTURES, ColorNetConfig, SSIMMapConfig, TrainConfig
-from cribwatch.color.pairs import REF_WARPS, load_pair_set, make_pairs
+from cribwatch.color.pairs import REF_WARPS, PairConfig, load_pair_set, make_pairs
 from cribwatch.color.report import TABLE_KEYS, write_report
 from cribwatch.color.stream import StreamConfig
 from cribwatch.color.temporal import SequenceConfig, evaluate_sequences
@@ -302,10 +304,18 @@ def align_eval_cmd(
     data: Path = typer.Option(..., "--data", help="Pair set made with make-pairs --ref-warp."),
     limit: int | None = typer.Option(None, "--limit", help="Only the first N pairs."),
     fail_px: float = typer.Option(3.0, "--fail-px", help="Error (pixels) counted as a failure."),
+    frame: str = typer.Option(
+        "auto",
+        "--frame",
+        help="auto: register each pair's alignment frame (align.png, the mean of several night "
+        "frames: make-pairs --align-frames) where it has one, else its night frame; night: "
+        "always the single night frame.",
+    ),
 ) -> None:
     """Registration error p50/p90, failures, right- and wrong-scene refusals (one JSON line)."""
     _int("--limit", limit, 1, MAX_PAIRS)
     clikit.positive("--fail-px", fail_px)
+    clikit.one_of("--frame", frame, ALIGN_FRAMES)
     pairs = load_pair_set(data)[:limit]
     if not any(isinstance(p.meta.get("ref_warp"), dict) for p in pairs):
         raise CribwatchError(
@@ -313,7 +323,7 @@ def align_eval_cmd(
             "color make-pairs --ref-warp camera)"
         )
     with clikit.progress_bar("align", len(pairs)) as bar:
-        res = measure(pairs, progress=bar, fail_px=fail_px)
+        res = measure(pairs, progress=bar, fail_px=fail_px, frame=frame)
     typer.echo(json.dumps({"data": str(data), **{k: _round(v) for k, v in res.items()}}))
 
 
@@ -335,10 +345,17 @@ def video_cmd(
     recheck_every: int = typer.Option(
         15, "--recheck-every", help="Frames between view checks (realign when it moved; 0: never)."
     ),
+    align_frames: int = typer.Option(
+        8,
+        "--align-frames",
+        help="Align again on the mean of the first N frames after each alignment (less "
+        "sensor noise; 1: the first frame alone).",
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
     """Colour a night video frame by frame (denoised and smoothed where the scene is static)."""
     _method("--method", method)
+    _int("--align-frames", align_frames, 1, MAX_ALIGN_FRAMES)
     _int("--frames", frames, 1, 1000)
     _int("--max-frames", max_frames, 1, MAX_VIDEO_FRAMES)
     _int("--recheck-every", recheck_every, 0, MAX_VIDEO_FRAMES)
@@ -355,6 +372,7 @@ def video_cmd(
             force=force,
             progress=bar,
             recheck_every=recheck_every,
+            align_frames=align_frames,
         )
     typer.echo(json.dumps(info))
 
@@ -404,6 +422,21 @@ def make_pairs_cmd(
         "warp (camera: shift up to 10% of the width, rotation up to 5 degrees, zoom 0.9-1.1), "
         "recorded in meta.json (same seed: same night, target and mask in both).",
     ),
+    min_structure: float = typer.Option(
+        0.0,
+        "--min-structure",
+        help="Redraw reference crops with less structure (mean gradient magnitude of the grey; "
+        "0.05: as much as the least-structured 10% of real photos, a room-like set). 0: off.",
+    ),
+    max_changed: float = typer.Option(
+        1.0, "--max-changed", help="Redraw pairs whose changed area is above this fraction."
+    ),
+    align_frames: int = typer.Option(
+        1,
+        "--align-frames",
+        help="Above 1: also write align.png, the mean of this many night frames of the same "
+        "view (fresh sensor noise): a static camera's alignment frame.",
+    ),
     force: bool = clikit.force_option(),
 ) -> None:
     """Build a pair set: reference, changed target, night frame, change mask."""
@@ -411,6 +444,11 @@ def make_pairs_cmd(
     clikit.one_of("--split", split, ("train", "test", "all"))
     clikit.one_of("--night-ranges", night_ranges, tuple(RANGE_PRESETS))
     clikit.one_of("--ref-warp", ref_warp, REF_WARPS)
+    clikit.check_number("--min-structure", min_structure, low=0.0, high=1.0)
+    clikit.check_number("--max-changed", max_changed, low=PairConfig.min_changed, high=1.0)
+    _int("--align-frames", align_frames, 1, 64)
+    cfg = PairConfig(min_structure=min_structure, max_changed=max_changed,
+                     align_frames=align_frames)  # fmt: skip
     with clikit.progress_bar("pairs", n) as bar:
         make_pairs(
             images,
@@ -420,6 +458,7 @@ def make_pairs_cmd(
             seed,
             split,  # type: ignore[arg-type]
             night_ranges,
+            cfg=cfg,
             progress=bar,
             force=force,
             ref_warp=ref_warp,  # type: ignore[arg-type]
@@ -427,6 +466,9 @@ def make_pairs_cmd(
     info = {"out": str(out), "n": n, "seed": seed, "split": split, "night_ranges": night_ranges}
     if ref_warp != "none":
         info["ref_warp"] = ref_warp
+    budget = {"min_structure": (min_structure, 0.0), "max_changed": (max_changed, 1.0),
+              "align_frames": (align_frames, 1)}  # fmt: skip
+    info.update({key: v for key, (v, off) in budget.items() if v != off})
     typer.echo(json.dumps(info))
 
 

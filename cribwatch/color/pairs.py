@@ -26,7 +26,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import cv2
 import numpy as np
@@ -47,7 +47,13 @@ from cribwatch.io import (
     written_by_cribwatch,
 )
 from cribwatch.progress import Progress, report
-from cribwatch.sim.night import RANGE_PRESETS, params_dict, ranges_dict, simulate_night
+from cribwatch.sim.night import (
+    RANGE_PRESETS,
+    params_dict,
+    ranges_dict,
+    render_night,
+    simulate_night,
+)
 
 Range = tuple[float, float]
 Split = Literal["train", "test", "all"]
@@ -115,6 +121,37 @@ class PairConfig:
     """``--ref-warp camera``: largest reference rotation in degrees."""
     warp_zoom: Range = (0.9, 1.1)
     """``--ref-warp camera``: reference zoom range (> 1: the reference sees a wider field)."""
+    min_structure: float = 0.0
+    """A reference crop whose structure (:func:`scene_structure`: mean gradient magnitude of
+    its grey, blurred 2 px at 240 rows) is below this is redrawn; 0: off. The room-like variant
+    (``--min-structure 0.05``) asks as much structure as the least-structured 10% of real
+    photographs (OpenCV's sample photos: p10 0.051, median 0.122); the wallpapers of the
+    default sets have median 0.054 (docs/results/color-camera.md, fourth pass)."""
+    max_changed: float = 1.0
+    """A pair whose changed area is above this fraction is redrawn (a change budget: in a
+    nursery the crib and furniture stay); 1: off."""
+    align_frames: int = 1
+    """Above 1: also write ``align.png``, the mean of this many night frames of the same
+    target (the stored ``night.png`` and others with fresh sensor noise, the same simulator
+    parameters): the alignment frame of a static camera's stream."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        "min_structure": (0.0, 1.0),
+        "max_changed": (0.0, 1.0),
+        "align_frames": (1, 64),
+    }
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_structure <= 1.0:
+            raise CribwatchError(f"min_structure must be in [0, 1], not {self.min_structure}")
+        if not 0.0 < self.max_changed <= 1.0:
+            raise CribwatchError(f"max_changed must be in (0, 1], not {self.max_changed}")
+        if self.max_changed < self.min_changed:
+            raise CribwatchError(
+                f"max_changed ({self.max_changed}) is below min_changed ({self.min_changed})"
+            )
+        if not 1 <= self.align_frames <= 64:
+            raise CribwatchError(f"align_frames must be 1 to 64, not {self.align_frames}")
 
 
 @dataclass
@@ -128,6 +165,9 @@ class Pair:
     target: Path | None
     mask: Path | None
     meta: dict[str, Any] = field(default_factory=dict)
+    align: Path | None = None
+    """``align.png``: the mean of several night frames of the same view (``make-pairs
+    --align-frames``), the frame registration uses; None: the night frame itself."""
 
 
 def split_of(name: str, test_fraction: float) -> str:
@@ -214,6 +254,16 @@ def _crop_at(
             np.asarray(im.resize((cfg.width, cfg.height), Image.Resampling.LANCZOS, box=box))
         )
     return np.clip(np.stack(planes, axis=2), 0, 1)
+
+
+def scene_structure(rgb: np.ndarray) -> float:
+    """Mean gradient magnitude (Sobel, after a Gaussian blur of 2 px scaled to 240 rows) of an
+    RGB image's grey (luma) in [0, 1]: how much structure a view offers registration."""
+    y = np.asarray(rgb, np.float64) @ np.array([0.299, 0.587, 0.114])
+    b = gaussian_filter(y, 2.0 * y.shape[0] / 240.0)
+    gx = cv2.Sobel(b, cv2.CV_64F, 1, 0, ksize=3)
+    gy = cv2.Sobel(b, cv2.CV_64F, 0, 1, ksize=3)
+    return float(np.hypot(gx, gy).mean())
 
 
 def _blob(cfg: PairConfig, rng: np.random.Generator) -> np.ndarray:
@@ -387,6 +437,8 @@ def generate_pair(
         (x0, y0, ch), reference = _crop(src, cfg, rng)
         if float((reference.max(axis=2) - reference.min(axis=2)).mean()) < cfg.min_chroma:
             continue
+        if cfg.min_structure > 0 and scene_structure(reference) < cfg.min_structure:
+            continue
         edits: list[dict[str, Any]] = []
         changed = np.zeros((cfg.height, cfg.width), bool)
         if rng.uniform() < cfg.p_shift:
@@ -455,15 +507,24 @@ def generate_pair(
                 changed |= alpha > 0.5
                 edits.append({"edit": "paste", "stamp": stamp_path.name, **params})
         frac = float(changed.mean())
-        if frac >= cfg.min_changed:
+        if cfg.min_changed <= frac <= cfg.max_changed:
             break
     else:
         raise CribwatchError(
-            f"pair {index}: no colourful crop with a change above {cfg.min_changed:.0%}"
+            f"pair {index}: no colourful crop with a change between {cfg.min_changed:.0%} and "
+            f"{cfg.max_changed:.0%}"
+            + (f" and structure >= {cfg.min_structure}" if cfg.min_structure > 0 else "")
         )
     night, night_params = simulate_night(
         target, np.random.default_rng([seed, index, 2]), RANGE_PRESETS[night_preset]
     )
+    extra: dict[str, np.ndarray] = {}
+    if cfg.align_frames > 1:
+        frames = [night] + [
+            render_night(target, night_params, np.random.default_rng([seed, index, 2, 1000 + k]))
+            for k in range(1, cfg.align_frames)
+        ]
+        extra["align"] = np.mean(frames, axis=0).astype(np.float32)
     meta = {
         "id": f"{index:05d}",
         "seed": [seed, index],
@@ -474,6 +535,8 @@ def generate_pair(
         "night_preset": night_preset,
         "night": params_dict(night_params),
     }
+    if cfg.align_frames > 1:
+        meta["align_frames"] = cfg.align_frames
     if ref_warp != "none":
         if ref_warp not in REF_WARPS:
             raise CribwatchError(f"unknown reference warp {ref_warp!r} ({', '.join(REF_WARPS)})")
@@ -491,6 +554,7 @@ def generate_pair(
         "target": np.clip(target, 0, 1),
         "night": night,
         "mask": binary_dilation(changed, iterations=1).astype(np.float32),
+        **extra,
     }
     return images, meta
 
@@ -550,8 +614,9 @@ def make_pairs(
             imgs, meta = generate_pair(scenes, stamp_files, seed, i, cfg, night_preset, ref_warp)
             d = tmp / meta["id"]
             d.mkdir()
-            for name in ("reference", "target", "night", "mask"):
-                write_image(d / f"{name}.png", imgs[name])
+            for name in ("reference", "target", "night", "mask", "align"):
+                if name in imgs:
+                    write_image(d / f"{name}.png", imgs[name])
             write_json(d / "meta.json", meta)
             scenes_used.add(meta["scene"])
             for e in meta["edits"]:
@@ -616,6 +681,7 @@ def load_pair_set(folder: Path) -> list[Pair]:
                 target=target if target.exists() else None,
                 mask=mask if mask.exists() else None,
                 meta=read_json_object(meta_path) if meta_path.exists() else {},
+                align=d / "align.png" if (d / "align.png").exists() else None,
             )
         )
     if not pairs:
@@ -630,5 +696,6 @@ __all__ = [
     "load_pair_set",
     "generate_pair",
     "split_of",
+    "scene_structure",
     "atomic_path",
 ]

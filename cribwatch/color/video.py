@@ -55,9 +55,11 @@ def video_file(
     force: bool = False,
     progress: Progress | None = None,
     recheck_every: int = 15,
+    align_frames: int = 8,
 ) -> dict[str, Any]:
     """Colour the video ``night`` into ``out`` (see the module doc); returns a summary.
-    With ``align``, every ``recheck_every`` frames a cheap check realigns when the view moved
+    With ``align``, every ``recheck_every`` frames a cheap check realigns when the view moved,
+    and each alignment is made again on the mean of its first ``align_frames`` frames
     (:class:`~cribwatch.color.api.Colorizer`)."""
     check_method(method)
     guard_output(out, inputs={"--reference": reference, "NIGHT": night}, force=force)
@@ -79,6 +81,7 @@ def video_file(
             strict=True,
             name=f"--reference {reference}",
             recheck_every=recheck_every if align else 0,
+            align_frames=align_frames,
         )
         seq = col.stream(stream)
         total = int(vs.frames) if vs.frames else None
@@ -112,6 +115,7 @@ def video_file(
                 dst.close()
             if n == 0:
                 raise CribwatchError(f"{night}: no frames decoded")
+            col.settle()  # a video shorter than align_frames: the mean so far decides
     finally:
         src.close()
     info: dict[str, Any] = {"out": str(out), "frames": n, "size": [w, h], "fps": float(rate)}

@@ -219,3 +219,46 @@ def test_bank_keeps_a_reference_warp_across_refreshes(scene_dir: Path) -> None:
     assert np.array_equal(again.alignment.matrix, first.alignment.matrix)  # the warp held
     fresh = bank.best(later.astype(np.float32), keep=False)
     assert fresh is not None and fresh.index == 0 and fresh.alignment.ok
+
+
+def test_colorizer_aligns_again_on_the_mean_of_its_first_frames(scene_dir: Path) -> None:
+    """``align_frames``: the first frame's estimate is provisional (no refusal raised), the
+    mean of the first K frames decides once (a wrong scene is refused there), and the warp is
+    kept afterwards; the pair generator's alignment frame is that mean."""
+    from cribwatch.sim.night import NightParams, render_night
+
+    cfg = replace(CFG, align_frames=4)
+    scenes = sorted(scene_dir.iterdir())
+    imgs, meta = generate_pair(scenes, [], 0, 0, cfg, "train", "camera")  # type: ignore[arg-type]
+    prm = NightParams(**meta["night"])
+    frames = [imgs["night"]] + [
+        render_night(imgs["target"], prm, np.random.default_rng([0, 0, 2, 1000 + k]))
+        for k in range(1, 4)
+    ]
+    assert np.allclose(np.mean(frames, axis=0), imgs["align"], atol=1e-5)
+    truth = np.asarray(meta["ref_warp"]["night_to_reference"])
+    col = Colorizer(imgs["reference"], align=True, align_frames=4)
+    for f in frames:
+        col.colorize(f)
+    assert col.realigned == 1 and col.alignment is not None and col.alignment.ok
+    assert registration_error(col.alignment.matrix, truth, imgs["night"].shape) < 1.0
+    direct = align(imgs["align"], imgs["reference"])
+    assert np.allclose(col.alignment.matrix, direct.matrix, atol=0.05)
+    col.colorize(frames[0])
+    assert np.array_equal(col.alignment.matrix, direct.matrix) or np.allclose(
+        col.alignment.matrix, direct.matrix, atol=0.05
+    )
+    other = _pair(scene_dir, 1)[0]["reference"]
+    wrong = Colorizer(other, align=True, align_frames=3)
+    wrong.colorize(frames[0])  # provisional: no refusal yet
+    wrong.colorize(frames[1])
+    with pytest.raises(CribwatchError, match="does not match"):
+        wrong.colorize(frames[2])
+    short = Colorizer(other, align=True, align_frames=8)
+    short.colorize(frames[0])
+    short.colorize(frames[1])
+    with pytest.raises(CribwatchError, match="does not match"):
+        short.settle()  # a stream that ends early: the mean so far decides
+    for bad in (0, 65):
+        with pytest.raises(CribwatchError, match="align_frames"):
+            Colorizer(imgs["reference"], align_frames=bad)

@@ -73,3 +73,48 @@ def test_own_set_replaced_whole(tmp_path: Path, scene_dir: Path, stamp_dir: Path
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".set.")]
     with pytest.raises(CribwatchError, match="current folder"):
         make_pairs(scene_dir, stamp_dir, Path("."), 1, seed=9, split="all", cfg=cfg)
+
+
+def test_room_budget_and_alignment_frame(tmp_path: Path, scene_dir: Path, stamp_dir: Path) -> None:
+    """--min-structure, --max-changed and --align-frames: the budget holds on every pair, the
+    alignment frame is the mean of K noisy night frames (less noise, same scene), and the
+    default set's bytes do not change with the options off."""
+    from cribwatch.color.pairs import scene_structure
+
+    base = PairConfig(height=48, width=64)
+    a = make_pairs(scene_dir, stamp_dir, tmp_path / "a", 3, seed=9, split="all", cfg=base)
+    cfg = PairConfig(height=48, width=64, max_changed=0.3, min_structure=0.01, align_frames=4)
+    b = make_pairs(scene_dir, stamp_dir, tmp_path / "b", 3, seed=9, split="all", cfg=cfg)
+    for p in load_pair_set(b):
+        assert p.meta["changed_fraction"] <= 0.3 and p.meta["align_frames"] == 4
+        assert p.align is not None
+        ref = np.asarray(Image.open(p.reference), np.float32) / 255
+        assert scene_structure(ref) >= 0.01
+        night = np.asarray(Image.open(p.night), np.float32)
+        mean = np.asarray(Image.open(p.align), np.float32)
+        assert abs(float(night.mean() - mean.mean())) < 4.0  # same view, same exposure
+        # fresh noise averaged: the alignment frame is smoother than the night frame
+        assert np.abs(np.diff(mean, axis=1)).mean() < np.abs(np.diff(night, axis=1)).mean()
+    assert all(p.align is None for p in load_pair_set(a))
+    c = make_pairs(scene_dir, stamp_dir, tmp_path / "c", 3, seed=9, split="all", cfg=base)
+    ba, bc = _bytes(a), _bytes(c)
+    ba.pop("manifest.json"), bc.pop("manifest.json")
+    assert ba == bc
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"max_changed": 0.0}, {"max_changed": 0.01}, {"min_structure": -0.1}, {"align_frames": 0},
+     {"align_frames": 65}],
+)  # fmt: skip
+def test_budget_bounds(kw: dict[str, float]) -> None:
+    with pytest.raises(CribwatchError, match=next(iter(kw))):
+        PairConfig(**kw)  # type: ignore[arg-type]
+
+
+def test_budget_from_mapping_bounds() -> None:
+    from cribwatch.cards import from_mapping
+
+    with pytest.raises(CribwatchError, match="align_frames"):
+        from_mapping(PairConfig, {"align_frames": 100}, "cfg")
+    assert from_mapping(PairConfig, {"max_changed": 0.3}, "cfg").max_changed == 0.3

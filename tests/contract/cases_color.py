@@ -526,6 +526,39 @@ CASES: list[Case] = [
         "cae_limit0", ["color", "align-eval", "--data", "{fx}/pairs", "--limit", "0"], ["--limit"]
     ),  # fmt: skip
     Case(
+        "cae_frame_bogus",
+        ["color", "align-eval", "--data", "{fx}/pairs", "--frame", "mean"],
+        ["--frame"],
+    ),
+    Case(
+        "cm_align_frames0",
+        make_pairs("--align-frames", "0"),
+        ["--align-frames"],
+        ["{tmp}/out"],
+        setup=_scenes,
+    ),
+    Case(
+        "cm_max_changed_below_min",
+        make_pairs("--max-changed", "0.01"),
+        ["--max-changed"],
+        ["{tmp}/out"],
+        setup=_scenes,
+    ),
+    Case(
+        "cm_min_structure_neg",
+        make_pairs("--min-structure", "-0.1"),
+        ["--min-structure"],
+        ["{tmp}/out"],
+        setup=_scenes,
+    ),
+    Case(
+        "cvid_align_frames0",
+        video("--align-frames", "0"),
+        ["--align-frames"],
+        ["{tmp}/o.mp4"],
+        setup=_night_video,
+    ),
+    Case(
         "cv_align_data_missing",
         ["color", "eval", "--data", "{tmp}/none", "--method", "gray", "--align"],
         ["none"],

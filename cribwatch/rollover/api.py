@@ -167,6 +167,7 @@ class RolloverDetector:
             t, p[0], float(feat.d[0]), bool(feat.valid[0]), int(feat.n_face[0]),
             bool(feat.body_in_view[0]),
             int(feat.n_reliable[0]) >= self.event_config.presence_min, float(feat.sw[0]),
+            bool(feat.veto[0]) if len(feat.veto) else False,
         )  # fmt: skip
 
     def update_frame(self, t: float, rgb: np.ndarray) -> list[Event]:

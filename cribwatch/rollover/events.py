@@ -268,16 +268,20 @@ class Tracker:
 
     def update(
         self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool,
-        present: bool = True, sw: float = math.nan,
+        present: bool = True, sw: float = math.nan, veto: bool = False,
     ) -> list[Event]:  # fmt: skip
         """Advance to time ``t`` with one frame's features; returns new events and alerts.
 
         ``present``: whether a person is in view (``nobody_in_view``); callers that do not
         know leave it True. ``sw``: the signed shoulder width (for ``roll_gate``; NaN: not
-        measured).
+        measured). ``veto``: the face veto marked this frame (``PostureConfig.face_veto_entry``):
+        outside the prone state its prone probability moves to supine (or the side).
         """
         cfg = self.config
         out: list[Event] = []
+        if veto and valid and self.state != PRONE:
+            one = np.asarray(probs, dtype=np.float64)[None]
+            probs = faceveto.move_prone(one, np.ones(1, dtype=bool))[0]
         if cfg.roll_gate:
             if self.gate is None:
                 self.gate = RollGate(cfg)
@@ -473,7 +477,11 @@ def frame_probabilities(
         p[full_face, SIDE] += p[full_face, PRONE]
         p[full_face, PRONE] = 0.0
     if pcfg.face_veto > 0:
-        p = faceveto.apply(p, kp, feat, pcfg.face_veto, pcfg, veto or faceveto.load_default())
+        v = faceveto.veto_mask(kp, feat, pcfg.face_veto, pcfg, veto or faceveto.load_default())
+        if pcfg.face_veto_entry:
+            feat.veto = v
+        else:
+            p = faceveto.move_prone(p, v)
     p[~feat.valid] = np.nan
     feat.d = d
     return feat, p
@@ -509,10 +517,11 @@ def run_features(
     biv = feat.body_in_view.tolist()
     pres = (feat.n_reliable >= (event_cfg or EventConfig()).presence_min).tolist()
     sw = feat.sw.tolist() if len(feat.sw) == len(feat.valid) else [math.nan] * len(valid)
+    vt = feat.veto.tolist() if len(feat.veto) == len(feat.valid) else [False] * len(valid)
     tl = np.asarray(t, dtype=np.float64).tolist()
     best = np.argmax(np.nan_to_num(p, nan=-1.0), axis=1).tolist()
     for i in range(len(tl)):
-        events.extend(tr.update(tl[i], p[i], d[i], valid[i], nf[i], biv[i], pres[i], sw[i]))
+        events.extend(tr.update(tl[i], p[i], d[i], valid[i], nf[i], biv[i], pres[i], sw[i], vt[i]))
         postures.append(tr.posture())
         raw.append(label(best[i], d[i]) if valid[i] else "unknown")
     return Detection(postures=postures, raw=raw, events=events)

@@ -19,8 +19,12 @@ the fit families tell.
 Use (:func:`apply`): on a frame whose calibrated P(not prone) reaches ``threshold``
 (``PostureConfig.face_veto``; 0 = off), the prone probability is moved to supine (or to the
 side where the side is likelier than supine). Frames stay independent (a stream can call it
-one frame at a time); the tracker's smoothing gives the temporal consistency. Inference is
-a dot product in numpy.
+one frame at a time); the tracker's smoothing gives the temporal consistency. With
+``PostureConfig.face_veto_entry`` the probabilities stay as they are and the frame is only
+marked (``Features.veto``): the tracker then applies the veto only while it is not in the
+prone state, so the veto can hold back an entry into prone but cannot split a prone
+episode (a split re-arms the alert and raises a second one). Inference is a dot product in
+numpy.
 """
 
 from __future__ import annotations
@@ -234,6 +238,33 @@ def fit_platt(logit: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.asarray(minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B").x)
 
 
+def veto_mask(
+    kp: np.ndarray,
+    feat: Features,
+    threshold: float,
+    config: PostureConfig | None = None,
+    veto: FaceVeto | None = None,
+) -> np.ndarray:
+    """(N,) frames whose calibrated P(not prone) reaches ``threshold`` (none when it is 0)."""
+    x, judged = veto_features(kp, config, feat)
+    v = np.zeros(len(judged), dtype=bool)
+    if threshold > 0 and judged.any():
+        v[judged] = (veto or load()).prob(x[judged]) >= threshold
+    return v
+
+
+def move_prone(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(N, 3) probabilities with the prone probability of the frames ``v`` moved to supine, or
+    to the side where the side is likelier than supine (a new array)."""
+    out = np.array(p, dtype=np.float64, copy=True)
+    to_side = v & (np.nan_to_num(out[:, 1]) > np.nan_to_num(out[:, 0]))
+    to_sup = v & ~to_side
+    out[to_sup, 0] += out[to_sup, 2]
+    out[to_side, 1] += out[to_side, 2]
+    out[v, 2] = 0.0
+    return out
+
+
 def apply(
     p: np.ndarray,
     kp: np.ndarray,
@@ -247,17 +278,6 @@ def apply(
     Where the calibrated P(not prone) reaches ``threshold`` (> 0), the prone probability
     goes to supine, or to the side where the side is likelier than supine.
     """
-    out = np.array(p, dtype=np.float64, copy=True)
     if threshold <= 0:
-        return out
-    x, judged = veto_features(kp, config, feat)
-    if not judged.any():
-        return out
-    v = np.zeros(len(out), dtype=bool)
-    v[judged] = (veto or load()).prob(x[judged]) >= threshold
-    to_side = v & (np.nan_to_num(out[:, 1]) > np.nan_to_num(out[:, 0]))
-    to_sup = v & ~to_side
-    out[to_sup, 0] += out[to_sup, 2]
-    out[to_side, 1] += out[to_side, 2]
-    out[v, 2] = 0.0
-    return out
+        return np.array(p, dtype=np.float64, copy=True)
+    return move_prone(p, veto_mask(kp, feat, threshold, config, veto))

@@ -88,6 +88,10 @@ class PostureConfig:
     (:mod:`cribwatch.rollover.faceveto`) moves the prone probability of a frame to supine (or
     the side) where its calibrated P(not prone), from the face against the torso, reaches
     this. 0: off."""
+    face_veto_entry: bool = False
+    """The face veto holds back only an entry into prone: frames are marked
+    (``Features.veto``) and the tracker moves their prone probability only while it is not
+    in the prone state (a veto inside a prone episode would split it)."""
     mirrored: bool = False
     """The keypoints' left/right labels are those of the mirror image (a labeller that names
     sides by image position): flips supine and prone. NOT for a mirrored camera: real pose
@@ -123,6 +127,9 @@ class Features:
     """Torso length in pixels (NaN-free; meaningful where ``valid``)."""
     sh_mid: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     """(N, 2) shoulder midpoint (the reliable one where only one is)."""
+    veto: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Frames the face veto marked for the tracker (``PostureConfig.face_veto_entry``;
+    empty: none)."""
 
 
 def _mid(kp: np.ndarray, rel: np.ndarray, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:

@@ -101,3 +101,22 @@ def test_load_refuses_bad_weights(tmp_path: Path) -> None:
     nan.save(tmp_path / "nan.npz")
     with pytest.raises(CribwatchError, match="not finite"):
         fv.load(tmp_path / "nan.npz")
+
+
+def test_entry_mode_holds_back_an_entry_but_does_not_split_a_prone_episode() -> None:
+    from cribwatch.rollover.events import EventConfig, Tracker
+
+    supine, prone = np.array([0.9, 0.05, 0.05]), np.array([0.05, 0.05, 0.9])
+
+    def run(vetoes: list[bool]) -> list[str]:
+        tr = Tracker(EventConfig())
+        names = []
+        for i, v in enumerate([False] * 30 + vetoes):  # 2 s supine first
+            p = supine if i < 30 else prone
+            names += [e.event for e in tr.update(i / 15, p, 0.0, True, 3, True, veto=v)]
+        return names
+
+    assert "to_prone" not in run([True] * 60)  # every prone frame vetoed: never enters prone
+    out = run([False] * 45 + [True] * 60)  # in prone first, then vetoed frames
+    assert out.count("to_prone") == 2  # the event and its alert, once
+    assert "to_supine" not in out and "to_side" not in out

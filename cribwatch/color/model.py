@@ -46,12 +46,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, cast
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cribwatch.color.config import ARCHITECTURES, SLIM, ColorNetConfig
+from cribwatch.color.evidence import Logistic, change_probability, evidence_stack
 from cribwatch.color.lab import AB_SCALE, L_SCALE, gray_to_l, luma, resize, rgb_to_lab_t
 from cribwatch.color.mask import SSIMMapConfig, ssim_attention_map
 from cribwatch.errors import CribwatchError
@@ -284,6 +286,37 @@ def make_inputs(
     return night_l, ref_lab, smap
 
 
+def evidence_inputs(
+    night: Tensor, reference: Tensor, smap: Tensor, logistic: Logistic, size: int
+) -> tuple[Tensor, Tensor]:
+    """The change probability of :mod:`cribwatch.color.evidence` and the SSIM map fused with it.
+
+    Args:
+        night: ``(B, 1, H, W)`` night frames in [0, 1] (full size, as :func:`make_inputs`).
+        reference: ``(B, 3, h, w)`` references RGB in [0, 1].
+        smap: ``(B, 1, S, S)`` SSIM map from :func:`make_inputs` (model resolution ``S``).
+        logistic: the change classifier (fitted on training pairs).
+        size: model resolution ``S``.
+
+    Returns:
+        ``(p, fused)``: ``p`` the probability that each pixel changed and ``fused = smap (1 - p)``,
+        both ``(B, 1, S, S)``; the network with evidence sees ``fused`` where it saw the map.
+        Computed in NumPy (no gradient), per frame.
+    """
+    n = resize(night, (size, size)).clamp(0.0, 1.0).detach().cpu().numpy()
+    r = resize(reference, (size, size)).clamp(0.0, 1.0).detach().cpu().numpy()
+    m = smap.detach().cpu().numpy()
+    probs = [
+        change_probability(
+            evidence_stack(n[i, 0], np.ascontiguousarray(r[i].transpose(1, 2, 0)), m[i, 0]),
+            logistic,
+        )
+        for i in range(n.shape[0])
+    ]
+    p = torch.from_numpy(np.stack(probs)[:, None]).to(smap.dtype)
+    return p, smap * (1.0 - p)
+
+
 def count_params(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -339,5 +372,6 @@ __all__ = [
     "count_macs",
     "count_params",
     "default_ssim_config",
+    "evidence_inputs",
     "make_inputs",
 ]

@@ -69,6 +69,7 @@ from cribwatch.cards import (
 )
 from cribwatch.color.checkpoint import CKPT_FORMAT, CKPT_VERSION, load_checkpoint, save_checkpoint
 from cribwatch.color.config import TrainConfig
+from cribwatch.color.evidence import Logistic
 from cribwatch.color.lab import AB_SCALE, compose, rgb_to_lab_t
 from cribwatch.color.mask import SSIMMapConfig
 from cribwatch.color.model import (
@@ -77,6 +78,7 @@ from cribwatch.color.model import (
     config_dict,
     count_macs,
     count_params,
+    evidence_inputs,
     make_inputs,
 )
 from cribwatch.color.pairs import load_pair_set
@@ -417,6 +419,7 @@ class _Run:
     history: list[dict[str, float]] = field(default_factory=list)
     teacher: ColorNet | None = None
     change: ChangeConfig = field(default_factory=ChangeConfig)
+    evidence: Logistic | None = None
 
 
 def _resumed_configs(
@@ -479,8 +482,11 @@ def _train_step(run: _Run, sampler: PairSampler) -> dict[str, float]:
     night_l, ref_lab, smap = make_inputs(
         night, ref if net_cfg.reference else None, net_cfg.size, run.ssim_cfg, with_map=use_map
     )
-    night_l, ref_lab, smap, tgt, mask = _crop_all(
-        [night_l, ref_lab, smap, tgt, mask], cfg.net_crop, run.rng, cfg.channels_last
+    t_map = smap  # the teacher sees the map it was trained with
+    if run.evidence is not None and smap is not None:
+        smap = evidence_inputs(night, ref, smap, run.evidence, net_cfg.size)[1]
+    night_l, ref_lab, smap, t_map, tgt, mask = _crop_all(
+        [night_l, ref_lab, smap, t_map, tgt, mask], cfg.net_crop, run.rng, cfg.channels_last
     )
     pred, own_ab, gate = run.ddp(night_l, ref_lab, smap, True)
     may_open = (smap >= net_cfg.gate_full_at).to(smap.dtype) if smap is not None else None
@@ -491,7 +497,7 @@ def _train_step(run: _Run, sampler: PairSampler) -> dict[str, float]:
     t_pred = t_gate = None
     if run.teacher is not None and (cfg.distil_weight > 0 or change.static_distil > 0):
         with torch.no_grad():
-            t_pred, _, t_gate = run.teacher(night_l, ref_lab, smap, True)
+            t_pred, _, t_gate = run.teacher(night_l, ref_lab, t_map, True)
     if t_pred is not None and cfg.distil_weight > 0:
         d = distil_loss(pred, gate, t_pred, t_gate, cfg.huber_delta)
         loss = loss + cfg.distil_weight * d
@@ -560,6 +566,7 @@ def train(
     teacher: Path | None = None,
     init: Path | None = None,
     change: ChangeConfig | None = None,
+    evidence: Logistic | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) a :class:`ColorNet` on the pair set ``data``; returns the final
     checkpoint dict (also written to ``out`` by rank 0). ``progress(step, steps)`` is called
@@ -569,7 +576,11 @@ def train(
     reuses the teacher its checkpoint names when none is given. ``init`` (weights of a trained
     network of the same architecture) starts a fine-tune from its weights instead of a fresh
     initialisation; ``change`` adds the :class:`ChangeConfig` terms (a resumed run reuses the
-    ones its checkpoint saved)."""
+    ones its checkpoint saved). ``evidence`` (a change classifier of
+    :mod:`cribwatch.color.evidence`, fitted on training pairs) feeds the network the SSIM map
+    fused with the change probability (:func:`cribwatch.color.model.evidence_inputs`) instead
+    of the map; it is saved in the checkpoint's ``meta.evidence`` (a resumed run reuses it), and
+    a network trained with it must be run with it."""
     torch.set_num_threads(cfg.threads)
     rank, world = _setup_dist()
     out = Path(out)
@@ -587,6 +598,9 @@ def train(
     if change is None and saved_meta.get("change"):
         change = from_mapping(ChangeConfig, saved_meta["change"], f"{out}: meta.change")
     run.change = change or ChangeConfig()
+    if evidence is None and saved_meta.get("evidence"):
+        evidence = Logistic(**saved_meta["evidence"])
+    run.evidence = evidence
     if teacher is None and saved_meta.get("teacher"):
         teacher = Path(saved_meta["teacher"])
     if (cfg.distil_weight > 0 or run.change.static_distil > 0) and teacher is None:
@@ -609,6 +623,8 @@ def train(
         run.meta["teacher_sha256"] = sha256_file(Path(teacher))
     if run.change != ChangeConfig():
         run.meta["change"] = asdict(run.change)
+    if run.evidence is not None:
+        run.meta["evidence"] = asdict(run.evidence)
     init_path = Path(init) if init is not None else None
     if init_path is None and saved_meta.get("init"):
         init_path = Path(saved_meta["init"])

@@ -276,3 +276,27 @@ def test_fine_tune_from_init_weights(tiny: Path, tmp_path: Path) -> None:
         train(tiny, tmp_path / "z.pt", cfg, replace(SMALL, widths=(8, 8, 16, 16)), init=base)
     with pytest.raises(CribwatchError, match="teacher"):
         train(tiny, tmp_path / "w.pt", cfg, SMALL, change=ChangeConfig(static_distil=1.0))
+
+
+def test_fine_tune_with_change_evidence(tiny: Path, tmp_path: Path) -> None:
+    """``evidence`` feeds the network the SSIM map fused with the change probability; the
+    classifier is saved in the checkpoint and a resumed run reuses it."""
+    from cribwatch.color.evidence import FEATURES, Logistic
+    from cribwatch.color.model import evidence_inputs
+
+    k = 2 * len(FEATURES)
+    ev = Logistic((0.0,) * k, (1.0,) * k, (0.0,) * k, -2.0)  # p = sigmoid(-2) everywhere
+    night = torch.rand(2, 1, 48, 64)
+    ref = torch.rand(2, 3, 48, 64)
+    _, _, smap = make_inputs(night, ref, 32)
+    assert smap is not None
+    p, fused = evidence_inputs(night, ref, smap, ev, 32)
+    assert p.shape == smap.shape == fused.shape
+    assert torch.allclose(p, torch.full_like(p, 1 / (1 + np.exp(2.0))), atol=1e-6)
+    assert torch.allclose(fused, smap * (1 - p))
+    part = tmp_path / "ev.pt"
+    cfg = TrainConfig(steps=2, batch=2, warmup=1, seed=5, log_every=1)
+    first = train(tiny, part, cfg, SMALL, evidence=ev, stop_after=1)
+    assert first["meta"]["evidence"]["intercept"] == -2.0
+    resumed = train(tiny, part, TrainConfig(), None, resume=True)
+    assert resumed["step"] == 2 and resumed["meta"]["evidence"] == first["meta"]["evidence"]

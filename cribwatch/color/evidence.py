@@ -1,0 +1,257 @@
+"""Change evidence for the reference-copy gate: where does the night frame disagree with the
+day reference, beyond what the SSIM map sees?
+
+The SSIM map (:mod:`cribwatch.color.mask`) compares local *structure*. A recoloured blanket keeps
+its structure and changes only its hue, so the map misses it; but the night camera's
+near-infrared response depends on the colour (:mod:`cribwatch.sim.night`: a weighted sum of
+the linear R, G, B plus a share of their maximum), so the night frame's *intensity* there no
+longer follows the reference. This module measures that, on frames at model resolution
+(NumPy + OpenCV, no torch, so the deployable runtime can compute it too):
+
+1. :func:`nir_fit`: a robust per-image model of the night frame from the reference,
+   ``night ~ (w . [R, G, B, max(R, G, B)]) * (1 + poly2(x, y)) + c`` (linear-light reference
+   channels; the polynomial gain stands for the illuminator's vignetting), fitted by
+   alternating trimmed least squares (each round keeps the ``trim`` share of pixels with the
+   smallest residuals, so changed regions drop out of the fit).
+2. :func:`evidence_features`: the residual's magnitude (blurred, in units of the night frame's
+   own noise level), its signed local mean, the residual outside the 3x3 envelope of the
+   prediction (tolerates a pixel or two of misalignment), a census-transform distance, a local
+   normalised cross-correlation of intensities and ``1 - SSIM map``.
+3. :func:`change_probability`: a logistic classifier over those maps (and their
+   ``log1p``), fitted on training pairs' true change masks (:func:`fit_logistic`).
+
+Measured as a detector of the generator's changed pixels on validation pairs (ROC AUC, per pixel
+at model resolution, pooled): see docs/results/color.md, "Change evidence for the gate".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from cribwatch.errors import CribwatchError
+
+FEATURES: tuple[str, ...] = (
+    "ssim",
+    "resid",
+    "resid_signed",
+    "envelope",
+    "census",
+    "ncc",
+)
+"""Names of the evidence maps, in the order :func:`evidence_stack` stacks them."""
+
+
+def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(x, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] to linear light."""
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+@dataclass(frozen=True)
+class NirFit:
+    """Result of :func:`nir_fit` (all maps ``(H, W)``, float32)."""
+
+    residual: np.ndarray
+    """Night frame minus its prediction from the reference."""
+    prediction: np.ndarray
+    """The night frame as predicted from the reference."""
+    sigma: float
+    """Robust standard deviation of the residual over the pixels kept in the last round."""
+
+
+def nir_fit(
+    night: np.ndarray,
+    reference: np.ndarray,
+    trim: float = 0.7,
+    rounds: int = 6,
+    stride: int = 2,
+) -> NirFit:
+    """Robust per-image prediction of the night frame from the reference (see module doc).
+
+    Args:
+        night: ``(H, W)`` night grey frame in [0, 1].
+        reference: ``(H, W, 3)`` day reference RGB in [0, 1], aligned with the night frame.
+        trim: share of pixels kept for the next round's fit (the best-fitting ones).
+        rounds: alternating least-squares rounds (colour weights, then the gain polynomial).
+        stride: the fit sees every ``stride``-th pixel of every ``stride``-th row (the
+            prediction and residual cover every pixel).
+    """
+    if night.ndim != 2 or reference.shape != (*night.shape, 3):
+        raise CribwatchError(
+            f"nir_fit needs (H, W) and (H, W, 3) frames, got {night.shape} and {reference.shape}"
+        )
+    if not 0.1 <= trim <= 1.0:
+        raise CribwatchError(f"nir_fit trim must be in [0.1, 1], got {trim}")
+    h, w = night.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    xx = xx / max(w - 1, 1) * 2 - 1
+    yy = yy / max(h - 1, 1) * 2 - 1
+    lin = srgb_to_linear(np.clip(reference, 0, 1).astype(np.float32))
+    p_all = np.concatenate([lin.reshape(-1, 3), lin.max(axis=2).reshape(-1, 1)], axis=1)
+    sp_all = np.stack([v.ravel() for v in (xx, yy, xx * xx, yy * yy, xx * yy)], axis=1)
+    t_all = np.clip(night, 0, 1).astype(np.float64).ravel()
+    idx = (np.arange(0, h, stride)[:, None] * w + np.arange(0, w, stride)[None, :]).ravel()
+    p, sp, t = p_all[idx].astype(np.float64), sp_all[idx].astype(np.float64), t_all[idx]
+    n = len(t)
+    keep = np.ones(n, bool)
+    gain = np.ones(n)
+    k = max(0, min(n - 1, int(trim * (n - 1))))
+    wc = np.zeros(5)
+    ga = np.zeros(6)
+    ar = np.abs(t)
+
+    def solve(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ak = a[keep]
+        return np.linalg.solve(ak.T @ ak + 1e-9 * np.eye(a.shape[1]), ak.T @ y[keep])
+
+    for _ in range(rounds):
+        wc = solve(np.concatenate([p * gain[:, None], np.ones((n, 1))], axis=1), t)
+        base = p @ wc[:4]
+        ga = solve(np.concatenate([base[:, None], base[:, None] * sp], axis=1), t - wc[4])
+        fitted = base * (ga[0] + sp @ ga[1:])
+        gain = fitted / np.where(np.abs(base) > 1e-9, base, 1e-9)
+        ar = np.abs(t - fitted - wc[4])
+        keep = ar <= np.partition(ar, k)[k]
+    sigma = float(1.4826 * np.median(ar[keep])) + 1e-9
+    pred = (p_all @ wc[:4].astype(np.float32)) * (ga[0] + sp_all @ ga[1:].astype(np.float32))
+    pred = (pred + wc[4]).astype(np.float32)
+    res = (t_all - pred).astype(np.float32)
+    return NirFit(res.reshape(h, w), pred.reshape(h, w), sigma)
+
+
+def noise_level(night: np.ndarray) -> float:
+    """Robust standard deviation of the night frame's fine detail (sensor noise dominates)."""
+    hf = night - _blur(night, 1.0)
+    return float(1.4826 * np.median(np.abs(hf - np.median(hf)))) + 1e-6
+
+
+def census_distance(a: np.ndarray, b: np.ndarray, radius: int = 2) -> np.ndarray:
+    """Share of a ``(2 radius + 1)^2`` neighbourhood whose brighter/darker-than-centre bit
+    differs between ``a`` and ``b`` (the census transform's Hamming distance, normalised)."""
+    pa = cv2.copyMakeBorder(a, radius, radius, radius, radius, cv2.BORDER_REFLECT)
+    pb = cv2.copyMakeBorder(b, radius, radius, radius, radius, cv2.BORDER_REFLECT)
+    h, w = a.shape
+    diff = np.zeros((h, w), np.float32)
+    count = 0
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            if dy == radius and dx == radius:
+                continue
+            diff += (pa[dy : dy + h, dx : dx + w] > a) != (pb[dy : dy + h, dx : dx + w] > b)
+            count += 1
+    return diff / count
+
+
+def local_ncc(a: np.ndarray, b: np.ndarray, sigma: float = 3.0) -> np.ndarray:
+    """Gaussian-windowed normalised cross-correlation of two grey frames, in [-1, 1]."""
+    ma, mb = _blur(a, sigma), _blur(b, sigma)
+    cov = _blur(a * b, sigma) - ma * mb
+    va = _blur(a * a, sigma) - ma * ma
+    vb = _blur(b * b, sigma) - mb * mb
+    return np.clip(cov / np.sqrt(np.clip(va * vb, 1e-12, None)), -1.0, 1.0)
+
+
+def evidence_maps(
+    night: np.ndarray, reference: np.ndarray, ssim_map: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every evidence map of :data:`FEATURES` (higher = more likely changed), ``(H, W)`` float32.
+
+    Args:
+        night: ``(H, W)`` night grey frame in [0, 1] (model resolution).
+        reference: ``(H, W, 3)`` reference RGB in [0, 1], aligned, same size.
+        ssim_map: ``(H, W)`` SSIM attention map (1 = matches) of the same pair.
+    """
+    nb = _blur(np.clip(night, 0, 1).astype(np.float32), 0.7)
+    rb = _blur(np.clip(reference, 0, 1).astype(np.float32), 0.7)
+    fit = nir_fit(nb, rb)
+    noise = noise_level(np.clip(night, 0, 1).astype(np.float32))
+    k = np.ones((3, 3), np.uint8)
+    hi, lo = cv2.dilate(fit.prediction, k), cv2.erode(fit.prediction, k)
+    outside = np.maximum(0.0, np.maximum(nb - hi, lo - nb))
+    gray = rb @ np.array([0.299, 0.587, 0.114], np.float32)
+    maps = {
+        "ssim": 1.0 - ssim_map.astype(np.float32),
+        "resid": _blur(np.abs(fit.residual), 3.0) / noise,
+        "resid_signed": np.abs(_blur(fit.residual, 4.0)) / noise,
+        "envelope": _blur(outside.astype(np.float32), 3.0) / noise,
+        "census": _blur(census_distance(nb, gray), 2.0),
+        "ncc": 1.0 - local_ncc(nb, gray),
+    }
+    return {name: maps[name].astype(np.float32) for name in FEATURES}
+
+
+def evidence_stack(night: np.ndarray, reference: np.ndarray, ssim_map: np.ndarray) -> np.ndarray:
+    """:func:`evidence_maps` as one ``(len(FEATURES), H, W)`` array."""
+    maps = evidence_maps(night, reference, ssim_map)
+    return np.stack([maps[name] for name in FEATURES])
+
+
+def design(stack: np.ndarray) -> np.ndarray:
+    """Per-pixel design matrix ``(H W, 2 F)`` of a ``(F, H, W)`` stack: each map and its
+    ``log1p`` (the maps are heavy-tailed)."""
+    f = stack.reshape(stack.shape[0], -1).T.astype(np.float64)
+    return np.concatenate([f, np.log1p(np.abs(f))], axis=1)
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A fitted logistic change classifier over :func:`design` columns (standardised)."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def logit(self, stack: np.ndarray) -> np.ndarray:
+        """Change logit per pixel, ``(H, W)``."""
+        x = (design(stack) - np.asarray(self.mean)) / np.asarray(self.scale)
+        return (x @ np.asarray(self.coef) + self.intercept).reshape(stack.shape[1:])
+
+
+def fit_logistic(
+    stacks: list[np.ndarray], masks: list[np.ndarray], samples: int = 200_000, seed: int = 0
+) -> Logistic:
+    """Fit the change classifier on training pairs' stacks and true change masks."""
+    from sklearn.linear_model import LogisticRegression  # extra: train
+
+    x = np.concatenate([design(s) for s in stacks])
+    y = np.concatenate([m.ravel() for m in masks]).astype(bool)
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(y), min(samples, len(y)), replace=False)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    clf = LogisticRegression(max_iter=1000).fit((x[idx] - mean) / scale, y[idx])
+    return Logistic(
+        tuple(float(v) for v in mean),
+        tuple(float(v) for v in scale),
+        tuple(float(v) for v in clf.coef_[0]),
+        float(clf.intercept_[0]),
+    )
+
+
+def change_probability(stack: np.ndarray, model: Logistic) -> np.ndarray:
+    """Probability that each pixel changed, ``(H, W)`` float32 in (0, 1)."""
+    z = np.clip(model.logit(stack), -30, 30)
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+__all__ = [
+    "FEATURES",
+    "Logistic",
+    "NirFit",
+    "census_distance",
+    "change_probability",
+    "design",
+    "evidence_maps",
+    "evidence_stack",
+    "fit_logistic",
+    "local_ncc",
+    "nir_fit",
+    "noise_level",
+    "srgb_to_linear",
+]

@@ -1,0 +1,91 @@
+"""Change evidence (cribwatch.color.evidence): the NIR fit, the maps, the logistic classifier."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from cribwatch.color.evidence import (
+    FEATURES,
+    change_probability,
+    evidence_maps,
+    evidence_stack,
+    fit_logistic,
+    nir_fit,
+)
+from cribwatch.errors import CribwatchError
+from cribwatch.sim.night import NightParams, render_night
+
+S = 64
+
+
+def _scene(seed: int) -> np.ndarray:
+    """Blocks of random colours, slightly blurred."""
+    rng = np.random.default_rng(seed)
+    img = np.kron(rng.random((8, 8, 3)), np.ones((S // 8, S // 8, 1)))
+    return np.clip(gaussian_filter(img, (1, 1, 0)), 0, 1).astype(np.float32)
+
+
+PARAMS = NightParams(
+    w_r=0.6, w_g=0.25, w_b=0.15, bleach=0.3, vignette=0.4, centre_x=0.5, centre_y=0.5,
+    exposure=0.4, contrast=0.8, black=0.03, gamma=1.0, photons=400.0, read_noise=0.006,
+    blur=0.5, jpeg_quality=None,
+)  # fmt: skip
+
+
+def _recoloured(ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reference with a square swapped R <-> B (same maximum: the NIR changes, the
+    structure stays) and the square's mask."""
+    tgt = ref.copy()
+    mask = np.zeros((S, S), bool)
+    mask[16:40, 20:44] = True
+    tgt[mask] = tgt[mask][:, ::-1]
+    return tgt, mask
+
+
+def test_nir_fit_predicts_an_unchanged_night_frame() -> None:
+    ref = _scene(0)
+    night = render_night(ref, replace(PARAMS, photons=4000.0), np.random.default_rng(1))
+    fit = nir_fit(night, ref)
+    assert fit.residual.shape == fit.prediction.shape == night.shape
+    # the prediction explains most of the night frame's variance
+    assert np.var(fit.residual) < 0.1 * np.var(night)
+    assert np.allclose(fit.residual, night - fit.prediction, atol=1e-5)
+
+
+def test_nir_fit_refuses_bad_shapes() -> None:
+    with pytest.raises(CribwatchError, match="nir_fit"):
+        nir_fit(np.zeros((8, 8)), np.zeros((8, 9, 3)))
+    with pytest.raises(CribwatchError, match="trim"):
+        nir_fit(np.zeros((8, 8)), np.zeros((8, 8, 3)), trim=0.0)
+
+
+def test_residual_marks_a_recoloured_region_the_ssim_map_misses() -> None:
+    ref = _scene(2)
+    tgt, mask = _recoloured(ref)
+    night = render_night(tgt, PARAMS, np.random.default_rng(3))
+    maps = evidence_maps(night, ref, np.ones((S, S), np.float32))
+    assert set(maps) == set(FEATURES)
+    for name in ("resid", "envelope"):
+        inner = maps[name][20:36, 24:40].mean()
+        outer = maps[name][~np.pad(np.ones((32, 32), bool), 16)].mean()  # 16 px frame border
+        assert inner > 2 * outer, name
+    assert (maps["ssim"] == 0).all()
+
+
+def test_logistic_separates_changed_pixels() -> None:
+    stacks, masks = [], []
+    for seed in range(3):
+        ref = _scene(10 + seed)
+        tgt, mask = _recoloured(ref)
+        night = render_night(tgt, PARAMS, np.random.default_rng(seed))
+        stacks.append(evidence_stack(night, ref, np.ones((S, S), np.float32)))
+        masks.append(mask)
+    model = fit_logistic(stacks, masks, samples=5000)
+    p = change_probability(stacks[0], model)
+    assert p.shape == (S, S) and p.dtype == np.float32
+    assert 0 < p.min() and p.max() < 1
+    assert p[masks[0]].mean() > p[~masks[0]].mean() + 0.2

@@ -175,6 +175,8 @@ def export(
         "ssim_config": asdict(net.ssim_cfg),
         "weights": weights.name,
     }
+    if net.meta.get("evidence"):  # the runtime fuses the map with it (model.evidence_inputs)
+        meta["evidence"] = net.meta["evidence"]
     if fmt == "onnx":
         export_onnx(
             wrapper,

@@ -215,22 +215,41 @@ class Logistic:
 
 
 def fit_logistic(
-    stacks: list[np.ndarray], masks: list[np.ndarray], samples: int = 200_000, seed: int = 0
+    stacks: list[np.ndarray],
+    masks: list[np.ndarray],
+    samples: int = 200_000,
+    seed: int = 0,
+    l2: float = 1.0,
+    iterations: int = 25,
 ) -> Logistic:
-    """Fit the change classifier on training pairs' stacks and true change masks."""
-    from sklearn.linear_model import LogisticRegression  # extra: train
-
+    """Fit the change classifier on training pairs' stacks and true change masks: L2-penalised
+    logistic regression (penalty ``l2 |w|^2 / 2`` on the standardised columns' weights, as
+    scikit-learn's default ``C = 1``) by Newton's method on ``samples`` random pixels."""
     x = np.concatenate([design(s) for s in stacks])
-    y = np.concatenate([m.ravel() for m in masks]).astype(bool)
+    y = np.concatenate([m.ravel() for m in masks]).astype(np.float64)
+    if len(y) == 0 or y.min() == y.max():
+        raise CribwatchError("fit_logistic needs changed and unchanged pixels")
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(y), min(samples, len(y)), replace=False)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    clf = LogisticRegression(max_iter=1000).fit((x[idx] - mean) / scale, y[idx])
+    a = np.concatenate([(x[idx] - mean) / scale, np.ones((len(idx), 1))], axis=1)
+    t = y[idx]
+    reg = np.full(a.shape[1], l2)
+    reg[-1] = 0.0  # the intercept is not penalised
+    beta = np.zeros(a.shape[1])
+    for _ in range(iterations):
+        prob = 1.0 / (1.0 + np.exp(-np.clip(a @ beta, -30, 30)))
+        grad = a.T @ (prob - t) + reg * beta
+        hess = (a * (prob * (1 - prob))[:, None]).T @ a + np.diag(reg) + 1e-9 * np.eye(len(beta))
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
     return Logistic(
         tuple(float(v) for v in mean),
         tuple(float(v) for v in scale),
-        tuple(float(v) for v in clf.coef_[0]),
-        float(clf.intercept_[0]),
+        tuple(float(v) for v in beta[:-1]),
+        float(beta[-1]),
     )
 
 

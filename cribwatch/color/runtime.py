@@ -48,6 +48,7 @@ import cv2 as _cv2
 import numpy as np
 import onnxruntime as ort
 
+from cribwatch.color.evidence import Logistic, change_probability, evidence_stack
 from cribwatch.deploy.bench import peak_rss_mb
 from cribwatch.errors import CribwatchError
 
@@ -360,6 +361,14 @@ class ColorRuntime:
             raise CribwatchError(f"{model}: unreadable cribwatch colour metadata ({exc})") from exc
         if self.ssim.get("work_side") not in (None, self.size):
             raise CribwatchError(f"{model}: the runtime needs the SSIM map at model resolution")
+        self.evidence: Logistic | None = None
+        if meta.get("evidence"):  # trained on the map fused with the change evidence
+            try:
+                self.evidence = Logistic(**meta["evidence"])
+            except TypeError as exc:
+                raise CribwatchError(
+                    f"{model}: unreadable change-evidence metadata ({exc})"
+                ) from exc
         self.cfg = cfg or RuntimeConfig()
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.outputs = [o.name for o in self.session.get_outputs()]
@@ -404,6 +413,7 @@ class ColorRuntime:
             "ref_lab": np.ascontiguousarray(ref_lab[None], dtype=np.float32),
             "gray": gray,
             "ssim_side": ssim_reference_np(gray, self.ssim),
+            "rgb": np.ascontiguousarray(small, dtype=np.float32),
             "ab_hr": np.ascontiguousarray(lab_hr, dtype=np.float32),
         }
         self._ref_size = (int(size[0]), int(size[1]))
@@ -428,6 +438,9 @@ class ColorRuntime:
             feeds["ref_lab"] = self._ref["ref_lab"]
             if "smap" in self.inputs:
                 smap = ssim_attention_map_np(n, None, self.ssim, self._ref["ssim_side"])
+                if self.evidence is not None:  # model.evidence_inputs: map x (1 - p)
+                    stack = evidence_stack(n, self._ref["rgb"], smap)
+                    smap = smap * (np.float32(1.0) - change_probability(stack, self.evidence))
                 feeds["smap"] = smap[None, None]
         # the guide (L / 100 of each grey level) at model resolution, and at full resolution
         # once per output channel (OpenCV's arithmetic wants equal channel counts; a merge

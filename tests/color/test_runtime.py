@@ -201,3 +201,30 @@ def test_post_matches_per_plane_form(
         assert (diff > 0).mean() < 0.01
         rgb = rt.post(outs, feeds)
         assert np.array_equal(rgb, cv2.cvtColor(got, cv2.COLOR_Lab2RGB))
+
+
+def test_runtime_applies_the_change_evidence(weights: Path, tmp_path: Path) -> None:
+    """A network trained with change evidence (``meta.evidence``) carries it into the ONNX
+    metadata, and the runtime feeds it the map fused with the change probability."""
+    from cribwatch.color.checkpoint import load_checkpoint, save_checkpoint
+    from cribwatch.color.evidence import FEATURES, Logistic
+
+    k = 2 * len(FEATURES)
+    ev = Logistic((0.0,) * k, (1.0,) * k, (0.0,) * k, 1.0)  # p = sigmoid(1) everywhere
+    state = load_checkpoint(weights)
+    state["meta"] = {**state.get("meta", {}), "evidence": asdict(ev)}
+    with_ev = tmp_path / "ev.pt"
+    save_checkpoint(with_ev, state)
+    plain, fused = tmp_path / "plain.onnx", tmp_path / "fused.onnx"
+    export(weights, "onnx", plain)
+    export(with_ev, "onnx", fused)
+    rng = np.random.default_rng(0)
+    ref = (rng.random((48, 64, 3)) * 255).astype(np.uint8)
+    night = (rng.random((48, 64)) * 120).astype(np.uint8)
+    maps = []
+    for model in (plain, fused):
+        rt = ColorRuntime(model)
+        rt.set_reference(ref, night.shape)
+        maps.append(rt.pre(night)["smap"])
+    assert ColorRuntime(plain).evidence is None
+    assert np.allclose(maps[1], maps[0] * (1 - 1 / (1 + np.exp(-1.0))), atol=1e-6)

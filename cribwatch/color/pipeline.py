@@ -49,6 +49,7 @@ from torch import Tensor
 
 from cribwatch.cards import from_mapping
 from cribwatch.color.checkpoint import load_checkpoint
+from cribwatch.color.evidence import Logistic
 from cribwatch.color.lab import (
     AB_SCALE,
     L_SCALE,
@@ -61,7 +62,7 @@ from cribwatch.color.lab import (
 )
 from cribwatch.color.mask import SSIMMapConfig
 from cribwatch.color.methods import LEARNED_METHODS, WEIGHTS, default_weights
-from cribwatch.color.model import ColorNet, ColorNetConfig, make_inputs
+from cribwatch.color.model import ColorNet, ColorNetConfig, evidence_inputs, make_inputs
 from cribwatch.color.transfer import Method
 from cribwatch.errors import CribwatchError
 
@@ -178,6 +179,9 @@ def _net_outputs(
     night_l, ref_lab, smap = make_inputs(
         n, r if c.reference else None, c.size, net.ssim_cfg, with_map=use_map
     )
+    evidence = net.meta.get("evidence")
+    if evidence and smap is not None and r is not None:  # trained on the fused map (issue 26)
+        smap = evidence_inputs(n, r, smap, Logistic(**evidence), c.size)[1]
     ab_net, gate = net.model.forward_parts(night_l, ref_lab, smap)
     return ab_net, gate, ref_lab, smap, gray_to_l(n)
 

@@ -120,3 +120,14 @@ def test_entry_mode_holds_back_an_entry_but_does_not_split_a_prone_episode() -> 
     out = run([False] * 45 + [True] * 60)  # in prone first, then vetoed frames
     assert out.count("to_prone") == 2  # the event and its alert, once
     assert "to_supine" not in out and "to_side" not in out
+
+
+def test_the_shipped_veto_loads_with_its_card() -> None:
+    assert fv.WEIGHTS.is_file() and fv.WEIGHTS.stat().st_size < 5_000_000
+    card = cards.read_card(cards.card_path(fv.WEIGHTS), "rollover")
+    assert card["weights"] == fv.WEIGHTS.name and card["licences"]
+    v = fv.load()
+    assert v.calib[0] > 0  # calibration keeps the order of the log-odds
+    x, judged = fv.veto_features(np.stack([_frame(True)]))
+    p = v.prob(x[judged])
+    assert p.shape == (1,) and 0.0 <= float(p[0]) <= 1.0

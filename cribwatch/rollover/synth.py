@@ -32,7 +32,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.signal import lfilter
@@ -59,6 +59,8 @@ MEASURED_ERR: tuple[float, ...] = (
 @dataclass(frozen=True)
 class NoiseModel:
     """How the pose estimator errs (defaults fitted to the MediaPipe measurement)."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {"face_joint_miss": (0.0, 0.9)}
 
     miss: tuple[float, ...] = MEASURED_MISS
     """Per-keypoint probability that a visible keypoint is missed (score below 0.5)."""
@@ -155,6 +157,8 @@ HELDOUT_RANGES = SceneRanges(
 @dataclass(frozen=True)
 class SynthConfig:
     """Sequence generator settings."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {"p_blanket_chest": (0.0, 1.0)}
 
     fps: float = 15.0
     """Frame rate."""

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize
 
 from cribwatch import cards
 from cribwatch.errors import CribwatchError
@@ -193,8 +194,6 @@ def fit_logistic(
     x: np.ndarray, y: np.ndarray, l2: float = 1e-3, weight: np.ndarray | None = None
 ) -> FaceVeto:
     """Fit the logistic veto (``y`` 1 = not prone) by L-BFGS; calibration left at identity."""
-    from scipy.optimize import minimize
-
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     wt = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
@@ -223,8 +222,6 @@ def fit_logistic(
 
 def fit_platt(logit: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Platt calibration ``(a, b)`` of out-of-family log-odds ``logit`` against ``y``."""
-    from scipy.optimize import minimize
-
     s0 = np.asarray(logit, dtype=np.float64)
     yy = np.asarray(y, dtype=np.float64)
 

@@ -32,8 +32,9 @@ prone). Each move is an
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -133,6 +134,18 @@ class EventConfig:
     cues, which this does not veto."""
     gate_hold_s: float = 6.0
     """A prone state held this long raises the alert without evidence of a roll."""
+    veto_window_s: float = 0.0
+    """With > 0 (and the face veto in entry mode, ``PostureConfig.face_veto_entry``): outside
+    the prone state, a frame's prone probability is moved away when, among the frames of the
+    last ``veto_window_s`` seconds that the classifier calls prone (prone >= 0.5), at least
+    ``veto_frac`` were marked by the veto (at least 3 such frames); 0: each marked frame on its
+    own."""
+    veto_frac: float = 0.5
+    """Fraction of the recent prone-called frames the veto must have marked (``veto_window_s``)."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        "veto_window_s": (0.0, 10.0), "veto_frac": (0.05, 1.0),
+    }  # fmt: skip
 
 
 @dataclass
@@ -265,6 +278,7 @@ class Tracker:
     prone_pending: bool = False
     pending_since: float = 0.0
     pending_start: float = 0.0
+    recent: deque[tuple[float, bool]] = field(default_factory=deque)
 
     def update(
         self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool,
@@ -279,6 +293,13 @@ class Tracker:
         """
         cfg = self.config
         out: list[Event] = []
+        if cfg.veto_window_s > 0 and valid:
+            if float(probs[PRONE]) >= 0.5:
+                self.recent.append((t, veto))
+            while self.recent and self.recent[0][0] < t - cfg.veto_window_s:
+                self.recent.popleft()
+            n = len(self.recent)
+            veto = n >= 3 and sum(v for _, v in self.recent) >= cfg.veto_frac * n
         if veto and valid and self.state != PRONE:
             one = np.asarray(probs, dtype=np.float64)[None]
             probs = faceveto.move_prone(one, np.ones(1, dtype=bool))[0]

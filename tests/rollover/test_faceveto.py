@@ -131,3 +131,26 @@ def test_the_shipped_veto_loads_with_its_card() -> None:
     x, judged = fv.veto_features(np.stack([_frame(True)]))
     p = v.prob(x[judged])
     assert p.shape == (1,) and 0.0 <= float(p[0]) <= 1.0
+
+
+def test_windowed_veto_needs_most_recent_prone_frames_vetoed() -> None:
+    from dataclasses import replace
+
+    from cribwatch.rollover.events import EventConfig, Tracker
+
+    supine, prone = np.array([0.9, 0.05, 0.05]), np.array([0.05, 0.05, 0.9])
+    cfg = replace(EventConfig(), veto_window_s=1.0, veto_frac=0.6)
+
+    def run(every: int) -> list[str]:  # every n-th prone frame marked by the veto
+        tr = Tracker(cfg)
+        names = []
+        for i in range(30 + 60):
+            p = supine if i < 30 else prone
+            v = i >= 30 and (i - 30) % every == 0
+            names += [e.event for e in tr.update(i / 15, p, 0.0, True, 3, True, veto=v)]
+        return names
+
+    assert "to_prone" not in run(1)  # every prone-called frame vetoed: held back
+    assert "to_prone" in run(3)  # a third vetoed: below 0.6, the roll goes through
+    with pytest.raises(CribwatchError, match="veto_frac"):
+        cards.from_mapping(EventConfig, {"veto_frac": 0.0}, "x")

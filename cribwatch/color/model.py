@@ -38,7 +38,9 @@ Switches (one class, so the ablations share all code):
 :func:`make_inputs` is the one place that turns a night frame and a reference into the
 network's inputs (resize to model size, Lab, SSIM map), shared by training and inference; the
 SSIM map pipeline stays outside the network (float pre-processing) so the exported network
-stays quantization-friendly.
+stays quantization-friendly. :func:`evidence_inputs` fuses the map with the change probability
+of :mod:`cribwatch.color.evidence` (``map x (1 - p)``) for a network trained or run with change
+evidence (its weights' ``meta.evidence``); the input layout stays the same.
 """
 
 from __future__ import annotations

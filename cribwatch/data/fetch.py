@@ -12,10 +12,12 @@ folders of symlinks that the set builders take as input:
 - ``DEST/negatives/<family>/``: non-cry recordings of the ``negatives`` group (game music and
   tracker modules, game and desktop effects, city ambience, animal voices and household sounds
   from Scratch's sound library; since round 6 human non-cry voices from Hedgewars and animal
-  and everyday sounds from GCompris), one file per recording named ``<package>-<name>``:
+  and everyday sounds from GCompris; since round 7 animal calls from Widelands, OpenClonk and
+  Wesnoth and their characters' voices), one file per recording named ``<package>-<name>``:
   symlinks to the package's ``.ogg``/``.wav``/``.mp3``, tracker modules (``.it``,
   ``.s3m``, ``.mod``, ``.xm``) rendered to 16 kHz mono WAV by ffmpeg (first
-  ``MODULE_SECONDS``), GCompris's recordings copied out of its Qt ``.rcc`` resource files.
+  ``MODULE_SECONDS``), GCompris's recordings copied out of its Qt ``.rcc`` resource files,
+  OpenClonk's out of its C4Group ``Sound.ocg``.
   Only the cry verifier's training and validation use them (:mod:`cribwatch.cry.negatives`);
   the cry sets' source lists do not change.
 
@@ -106,6 +108,24 @@ SOURCES: tuple[Source, ...] = (
         "farm animal voices, everyday sound effects, world music (inside Qt .rcc files)",
     ),
     Source("blinken", "negatives", "GPL-2+", "game effects"),
+    Source(
+        "widelands-data",
+        "negatives",
+        "GPL-2+ (sounds; some CC-BY-SA-3.0, see its copyright file)",
+        "animal voices (birds, wolves, coyotes, deer, moose, boar, frogs, farm animals, ducks)",
+    ),
+    Source(
+        "openclonk-data",
+        "negatives",
+        "CC-BY-3.0 / CC0 (game content, see its copyright file) / ISC (engine)",
+        "creature and animal voices, character voices (inside its C4Group .ocg files)",
+    ),
+    Source(
+        "wesnoth-1.16-data",
+        "negatives",
+        "GPL-2+",
+        "animal voices (wolves, horses, bats, gryphons, boars, snakes, birds), unit voices",
+    ),
     Source("opencv-doc", "test", "Apache-2.0 / BSD-3-Clause", "independent test images"),
     Source("asterisk-core-sounds-en-wav", "test", "CC-BY-SA-3.0", "independent test sounds"),
     Source("asterisk-moh-opsound-wav", "test", "CC-BY-SA-3.0", "independent test music"),
@@ -308,6 +328,12 @@ def negative_family(package: str, path: Path) -> str | None:
         return _scratch_family(path)
     if package == "gcompris-qt-data":
         return _gcompris_family(path)
+    if package == "openclonk-data":
+        return _openclonk_family(path)
+    if package == "widelands-data":
+        return _widelands_family(path)
+    if package == "wesnoth-1.16-data":
+        return _wesnoth_family(path)
     if ext in MODULE_EXTS:
         return "music"
     if ext not in AUDIO_EXTS:
@@ -331,10 +357,65 @@ def negative_family(package: str, path: Path) -> str | None:
 def negative_name(package: str, path: Path) -> str:
     """The file name of one recording in ``DEST/negatives/<family>/``: ``<package>-<name>``;
     Hedgewars's voice packs share their file names, so theirs carry the pack
-    (``hedgewars-data-<pack>-<name>``)."""
+    (``hedgewars-data-<pack>-<name>``), and so do OpenClonk's creatures and Widelands's
+    critters (``<package>-<folder>-<name>``)."""
     if package == "hedgewars-data" and "voices" in path.parts:
         return f"{package}-{path.parent.name}-{path.name}"
+    if package in ("openclonk-data", "widelands-data"):
+        return f"{package}-{path.parent.stem}-{path.name}"
     return f"{package}-{path.name}"
+
+
+def _openclonk_family(path: Path) -> str | None:
+    """OpenClonk's sounds (``path``: the name inside ``Sound.ocg``, see :func:`c4group_files`):
+    its creatures (``Animals.ocg``: bats, chippies, fish, mooqs, pukas, wipfs, monsters) ->
+    animals; the Clonks' character voices (``Clonk.ocg/Skin.ocg``) -> voices; the rest unused."""
+    if path.suffix.lower() not in AUDIO_EXTS:
+        return None
+    if path.parts[:1] == ("Animals.ocg",):
+        return "animals"
+    if path.parts[:2] == ("Clonk.ocg", "Skin.ocg"):
+        return "voices"
+    return None
+
+
+WIDELANDS_FARM_ANIMALS = ("donkey", "farm_animal", "horse", "ox", "sheep")
+
+
+def _widelands_family(path: Path) -> str | None:
+    """Widelands: only its animal sounds (``data/sound/animals``, the farm animals of
+    ``data/sound/farm``, the critters of ``data/world/critters``) -> animals."""
+    if path.suffix.lower() not in AUDIO_EXTS:
+        return None
+    parts = path.parts
+    if "sound" in parts and path.parent.name == "animals":
+        return "animals"
+    if "sound" in parts and path.parent.name == "farm":
+        return "animals" if path.stem.lower().startswith(WIDELANDS_FARM_ANIMALS) else None
+    if "critters" in parts:
+        return "animals"
+    return None
+
+
+WESNOTH_ANIMALS = ("wolf-", "horse-", "bat-", "gryphon-", "tusker-", "hiss", "birds")
+WESNOTH_VOICES = (
+    "human-", "dwarf-", "elf-", "orc-", "goblin-", "troll-", "ogre-", "mermaid-", "mermen-",
+    "groan", "ugg", "wail",
+)  # fmt: skip
+
+
+def _wesnoth_family(path: Path) -> str | None:
+    """Wesnoth's unit sounds (``data/core/sounds``): animals (wolves, horses, bats, gryphons,
+    tuskers, snakes' hisses, the birds of its ambient loops) -> animals; humanoid units' hit and
+    death cries, groans and wails -> voices; weapons, magic, interface and the rest unused."""
+    if path.suffix.lower() not in AUDIO_EXTS or "sounds" not in path.parts:
+        return None
+    name = path.name.lower()
+    if name.startswith(WESNOTH_ANIMALS):
+        return "animals"
+    if name.startswith(WESNOTH_VOICES):
+        return "voices"
+    return None
 
 
 def _gcompris_family(path: Path) -> str | None:
@@ -453,6 +534,9 @@ def index_negatives(dest: Path) -> int:
         if src.package == "gcompris-qt-data":
             n += _index_rcc(src.package, root, out)
             continue
+        if src.package == "openclonk-data":
+            n += _index_c4group(src.package, root, out)
+            continue
         for f in sorted(root.rglob("*")):
             fam = negative_family(src.package, f)
             if fam is None or not f.is_file():
@@ -482,6 +566,76 @@ def _index_rcc(package: str, root: Path, out: Path) -> int:
             if fam is None or raw is None:
                 continue
             dst = out / fam / f"{package}-{Path(inner).name}"
+            if not dst.is_file():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                tmp = dst.with_name(f".{dst.name}.tmp")
+                tmp.write_bytes(raw)
+                tmp.rename(dst)
+            n += 1
+    return n
+
+
+C4GROUP_MAGIC = b"RedWolf Design GrpFolder"
+C4GROUP_HEADER = 204
+C4GROUP_ENTRY = 316
+
+
+def _c4_unscramble(head: bytes) -> bytes:
+    b = bytearray(head)
+    for i in range(0, len(b) - 2, 3):
+        b[i], b[i + 2] = b[i + 2], b[i]
+    return bytes(x ^ 0xED for x in b)
+
+
+def c4group_files(blob: bytes) -> list[tuple[str, bytes]]:
+    """``(path, bytes)`` of every file inside an OpenClonk/Clonk group file (``.ocg``,
+    ``.ocd``: gzip with the magic ``1e 8c``, a scrambled 204-byte header, 316-byte entries;
+    child groups are walked). Raises CribwatchError on anything else."""
+    try:
+        if blob[:2] == b"\x1e\x8c":
+            blob = zlib.decompress(b"\x1f\x8b" + blob[2:], 16 + zlib.MAX_WBITS)
+        out: list[tuple[str, bytes]] = []
+        _c4_walk(blob, "", 0, out)
+        return out
+    except (struct.error, zlib.error, UnicodeDecodeError) as e:
+        raise CribwatchError(f"not a readable C4Group file ({e})") from e
+
+
+def _c4_walk(d: bytes, prefix: str, depth: int, out: list[tuple[str, bytes]]) -> None:
+    head = _c4_unscramble(d[:C4GROUP_HEADER])
+    if depth > 16 or not head.startswith(C4GROUP_MAGIC):
+        raise CribwatchError("not a C4Group (bad header or too deep)")
+    (n,) = struct.unpack("<i", head[36:40])
+    if n < 0 or C4GROUP_HEADER + n * C4GROUP_ENTRY > len(d):
+        raise CribwatchError("C4Group entry table out of range")
+    base = C4GROUP_HEADER + n * C4GROUP_ENTRY
+    for k in range(n):
+        e = d[C4GROUP_HEADER + k * C4GROUP_ENTRY : C4GROUP_HEADER + (k + 1) * C4GROUP_ENTRY]
+        name = e[:260].split(b"\0")[0].decode("latin-1")
+        _packed, child, size, _r1, off = struct.unpack("<5i", e[260:280])
+        if off < 0 or size < 0 or base + off + size > len(d):
+            raise CribwatchError(f"C4Group entry {name!r} out of range")
+        raw = d[base + off : base + off + size]
+        if child:
+            _c4_walk(raw, f"{prefix}{name}/", depth + 1, out)
+        else:
+            out.append((prefix + name, raw))
+
+
+def _index_c4group(package: str, root: Path, out: Path) -> int:
+    """The recordings inside a package's ``Sound.ocg`` group files, written (not linked) as
+    ``out/<family>/<package>-<folder>-<name>``; an unreadable group is skipped."""
+    n = 0
+    for f in sorted(root.rglob("Sound.ocg")):
+        try:
+            entries = c4group_files(f.read_bytes())
+        except (CribwatchError, OSError):
+            continue
+        for inner, raw in entries:
+            fam = negative_family(package, Path(inner))
+            if fam is None:
+                continue
+            dst = out / fam / negative_name(package, Path(inner))
             if not dst.is_file():
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 tmp = dst.with_name(f".{dst.name}.tmp")

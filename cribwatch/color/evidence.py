@@ -209,9 +209,18 @@ class Logistic:
     intercept: float
 
     def logit(self, stack: np.ndarray) -> np.ndarray:
-        """Change logit per pixel, ``(H, W)``."""
-        x = (design(stack) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return (x @ np.asarray(self.coef) + self.intercept).reshape(stack.shape[1:])
+        """Change logit per pixel, ``(H, W)`` float32: the standardisation folded into the
+        weights, one multiply-add per map and per ``log1p`` (the same value as the
+        standardised :func:`design` times ``coef``, to float32 rounding)."""
+        k = stack.shape[0]
+        w = np.asarray(self.coef) / np.asarray(self.scale)
+        const = self.intercept - float(np.dot(w, np.asarray(self.mean)))
+        z = np.full(stack.shape[1:], const, np.float32)
+        for j in range(k):
+            f = stack[j].astype(np.float32, copy=False)
+            z += np.float32(w[j]) * f
+            z += np.float32(w[k + j]) * np.log1p(np.abs(f))
+        return z
 
 
 def fit_logistic(
@@ -256,7 +265,7 @@ def fit_logistic(
 def change_probability(stack: np.ndarray, model: Logistic) -> np.ndarray:
     """Probability that each pixel changed, ``(H, W)`` float32 in (0, 1)."""
     z = np.clip(model.logit(stack), -30, 30)
-    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32, copy=False)
 
 
 __all__ = [

@@ -10,7 +10,9 @@ from scipy.ndimage import gaussian_filter
 
 from cribwatch.color.evidence import (
     FEATURES,
+    Logistic,
     change_probability,
+    design,
     evidence_maps,
     evidence_stack,
     fit_logistic,
@@ -89,3 +91,16 @@ def test_logistic_separates_changed_pixels() -> None:
     assert p.shape == (S, S) and p.dtype == np.float32
     assert 0 < p.min() and p.max() < 1
     assert p[masks[0]].mean() > p[~masks[0]].mean() + 0.2
+
+
+def test_logit_equals_the_standardised_design() -> None:
+    """The folded logit is the logistic over the standardised design matrix."""
+    rng = np.random.default_rng(7)
+    stack = rng.random((len(FEATURES), 16, 16)).astype(np.float32) * 3
+    k = 2 * len(FEATURES)
+    model = Logistic(
+        tuple(rng.random(k)), tuple(0.5 + rng.random(k)), tuple(rng.normal(size=k)), 0.3
+    )
+    x = (design(stack) - np.asarray(model.mean)) / np.asarray(model.scale)
+    want = (x @ np.asarray(model.coef) + model.intercept).reshape(16, 16)
+    assert np.allclose(model.logit(stack), want, atol=1e-4)

@@ -15,6 +15,7 @@ out of view (all keypoints 0), one every ``absence_every_s`` seconds on average.
 from __future__ import annotations
 
 import os
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from cribwatch.errors import CribwatchError
 from cribwatch.io import read_text
 from cribwatch.progress import Progress, report
 from cribwatch.rollover.api import RolloverDetector
-from cribwatch.rollover.events import EventConfig
+from cribwatch.rollover.events import EventConfig, face_seen_enough
 from cribwatch.rollover.nightmeasure import wilson
 from cribwatch.rollover.pose import read_sequence
 from cribwatch.rollover.posture import PostureConfig, features
@@ -141,14 +142,18 @@ def face_alert_times(
     missing: float | None = None
     seen: float | None = 0.0
     armed = True
+    hist: deque[tuple[float, bool]] = deque()
     for ti, nf, body in zip(
         np.asarray(t, np.float64).tolist(), np.asarray(n_face).tolist(),
         np.asarray(body_in_view).tolist(), strict=True,
     ):  # fmt: skip
+        if cfg.face_reset_frac > 0 and (nf >= cfg.min_face or body):
+            if face_seen_enough(hist, ti, nf >= cfg.min_face, cfg):
+                missing = None
         if nf >= cfg.min_face:
             if seen is None:
                 seen = ti
-            if ti - seen >= cfg.face_reset_s:
+            if cfg.face_reset_frac <= 0 and ti - seen >= cfg.face_reset_s:
                 missing = None
             if not armed and ti - seen >= cfg.face_rearm_s:
                 armed = True

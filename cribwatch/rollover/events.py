@@ -89,6 +89,13 @@ class EventConfig:
     restart the count; chosen on generated quiet nights, docs/results/rollover-night.md)."""
     min_face: int = 1
     """Reliable face keypoints that count as a visible face."""
+    face_reset_frac: float = 0.0
+    """With > 0: a face-missing stretch ends when a face was seen in at least this fraction
+    of the frames (with the body or a face in view) of the last ``face_reset_s`` seconds,
+    not only after an unbroken ``face_reset_s`` of face (a pose model that misses the whole
+    face for half a second every few seconds never shows it unbroken; phantom face
+    keypoints under a blanket come in runs of 1-2 s, a small fraction of a longer window).
+    0: the unbroken rule."""
     max_step_s: float = 0.1
     """Largest time step the smoothing takes (a gap without usable frames counts as this)."""
     nobody_hold_s: float = 10.0
@@ -144,7 +151,7 @@ class EventConfig:
     """Fraction of the recent prone-called frames the veto must have marked (``veto_window_s``)."""
 
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
-        "veto_window_s": (0.0, 10.0), "veto_frac": (0.05, 1.0),
+        "veto_window_s": (0.0, 10.0), "veto_frac": (0.05, 1.0), "face_reset_frac": (0.0, 1.0),
     }  # fmt: skip
 
 
@@ -250,6 +257,20 @@ class RollGate:
         return self.side <= 0 or recent
 
 
+def face_seen_enough(
+    hist: deque[tuple[float, bool]], t: float, face: bool, cfg: EventConfig
+) -> bool:
+    """``EventConfig.face_reset_frac``: add this frame to ``hist`` (frames with the body or a
+    face in view) and say whether a face was seen in at least that fraction of the frames of
+    the last ``face_reset_s`` seconds (with that much history, and a face in this frame)."""
+    hist.append((t, face))
+    while hist and hist[0][0] < t - cfg.face_reset_s:
+        hist.popleft()
+    if not face or t - hist[0][0] < 0.9 * cfg.face_reset_s:
+        return False
+    return sum(f for _, f in hist) >= cfg.face_reset_frac * len(hist)
+
+
 @dataclass
 class Tracker:
     """Streaming posture tracker: feed frames in time order with :meth:`update`."""
@@ -279,6 +300,7 @@ class Tracker:
     pending_since: float = 0.0
     pending_start: float = 0.0
     recent: deque[tuple[float, bool]] = field(default_factory=deque)
+    face_hist: deque[tuple[float, bool]] = field(default_factory=deque)
 
     def update(
         self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool,
@@ -427,10 +449,13 @@ class Tracker:
             conf = float(self.p[PRONE]) if self.p is not None else 0.0
             out.append(Event(t, "prone_too_long", conf, "alert"))
         face = n_face >= cfg.min_face
+        if cfg.face_reset_frac > 0 and (face or body_in_view):
+            if face_seen_enough(self.face_hist, t, face, cfg):
+                self.face_missing_since = None
         if face:
             if self.face_seen_since is None:
                 self.face_seen_since = t
-            if t - self.face_seen_since >= cfg.face_reset_s:
+            if cfg.face_reset_frac <= 0 and t - self.face_seen_since >= cfg.face_reset_s:
                 self.face_missing_since = None
             if not self.face_armed and t - self.face_seen_since >= cfg.face_rearm_s:
                 self.face_armed = True

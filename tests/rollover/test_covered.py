@@ -52,3 +52,39 @@ def test_scoring_leaves_out_only_episodes_cut_by_the_end() -> None:
     n, found, false, short = score_covered([14.0, 30.0], eps, end_s=599.9, min_s=4.0)
     assert (n, found, false, short) == (2, 1, 1, 1)
     assert score_covered([14.0, 30.0], eps, end_s=599.9) == (3, 1, 1, 0)
+
+
+def test_face_reset_by_fraction_ignores_brief_whole_face_misses_not_blankets() -> None:
+    from dataclasses import replace as _replace
+
+    import pytest
+
+    from cribwatch import cards
+    from cribwatch.errors import CribwatchError
+    from cribwatch.rollover.absence import face_alert_times
+    from cribwatch.rollover.events import EventConfig, Tracker
+
+    fps = 15
+    t = np.arange(60 * fps) / fps
+    body = np.ones(len(t), dtype=bool)
+    # a face missed as a whole for 0.4 s every 2.4 s (a heatmap model), no covering
+    flicker = np.where((np.arange(len(t)) % 36) < 6, 0, 3)
+    # a covered face (20 s) showing phantom face keypoints for 1.5 s every 4 s
+    covered = np.full(len(t), 3)
+    seg = slice(20 * fps, 40 * fps)
+    covered[seg] = np.where((np.arange(20 * fps) % 60) < 23, 1, 0)
+    unbroken = EventConfig()
+    frac = _replace(EventConfig(), face_reset_s=4.0, face_reset_frac=0.75)
+    assert face_alert_times(t, flicker, body, unbroken)  # the unbroken rule alerts
+    assert not face_alert_times(t, flicker, body, frac)
+    alerts = face_alert_times(t, covered, body, frac)
+    assert alerts and 20.0 <= alerts[0] <= 26.0
+    # the tracker decides the same
+    tr = Tracker(frac)
+    got = [e.time for i in range(len(t))
+           for e in tr.update(float(t[i]), np.array([0.9, 0.05, 0.05]), 0.0, True,
+                              int(covered[i]), True)
+           if e.event == "face_not_visible"]  # fmt: skip
+    assert got == alerts
+    with pytest.raises(CribwatchError, match="face_reset_frac"):
+        cards.from_mapping(EventConfig, {"face_reset_frac": 1.5}, "x")

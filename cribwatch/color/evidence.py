@@ -27,9 +27,11 @@ at model resolution, pooled): see docs/results/color.md, "Change evidence for th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
+from scipy import sparse
 
 from cribwatch.errors import CribwatchError
 
@@ -42,6 +44,45 @@ FEATURES: tuple[str, ...] = (
     "ncc",
 )
 """Names of the evidence maps, in the order :func:`evidence_stack` stacks them."""
+
+
+@lru_cache(maxsize=16)
+def resample_matrix(n_in: int, n_out: int) -> sparse.csr_matrix:
+    """``(n_out, n_in)`` weights of an antialiased bilinear (triangle) resize along one axis,
+    as PIL and ``torch.nn.functional.interpolate(..., mode="bilinear", antialias=True)``
+    compute them (the filter widened by the scale when shrinking; half-pixel centres)."""
+    scale = n_in / n_out
+    fscale = max(scale, 1.0)
+    support = fscale  # the triangle's support (1) times the scale
+    rows, cols, vals = [], [], []
+    for i in range(n_out):
+        centre = scale * (i + 0.5)
+        lo = max(int(centre - support + 0.5), 0)
+        hi = min(int(centre + support + 0.5), n_in)
+        j = np.arange(lo, hi)
+        w = np.clip(1.0 - np.abs((j - centre + 0.5) / fscale), 0.0, None)
+        total = w.sum()
+        if total > 0:
+            w = w / total
+        rows += [i] * len(j)
+        cols += list(j)
+        vals += list(w)
+    return sparse.csr_matrix(
+        (np.asarray(vals, np.float32), (rows, cols)), shape=(n_out, n_in), dtype=np.float32
+    )
+
+
+def resize_aa(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` or ``(H, W, C)`` float image resized to ``size`` (h, w) as
+    :func:`cribwatch.color.lab.resize` does in torch (antialiased bilinear), without torch: the
+    evidence is sensitive to the resize filter (its noise normalisation sees the filter)."""
+    h, w = size
+    if img.shape[:2] == (h, w):
+        return img.astype(np.float32, copy=False)
+    mh, mw = resample_matrix(img.shape[0], h), resample_matrix(img.shape[1], w)
+    planes = [img] if img.ndim == 2 else [img[..., c] for c in range(img.shape[2])]
+    out = [np.asarray((mw @ (mh @ p.astype(np.float32)).T).T, np.float32) for p in planes]
+    return out[0] if img.ndim == 2 else np.stack(out, axis=2)
 
 
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -281,5 +322,7 @@ __all__ = [
     "local_ncc",
     "nir_fit",
     "noise_level",
+    "resample_matrix",
+    "resize_aa",
     "srgb_to_linear",
 ]

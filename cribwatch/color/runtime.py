@@ -48,7 +48,7 @@ import cv2 as _cv2
 import numpy as np
 import onnxruntime as ort
 
-from cribwatch.color.evidence import Logistic, change_probability, evidence_stack
+from cribwatch.color.evidence import Logistic, change_probability, evidence_stack, resize_aa
 from cribwatch.deploy.bench import peak_rss_mb
 from cribwatch.errors import CribwatchError
 
@@ -398,7 +398,9 @@ class ColorRuntime:
         size = size or reference.shape[:2]
         rf = reference.astype(np.float32) / 255.0
         s = self.size
-        small = np.clip(shrink(rf, (s, s)), 0.0, 1.0)
+        # a network with change evidence gets its model-size inputs resized as torch resizes
+        # them (resize_aa): the evidence's noise normalisation sees the resize filter
+        small = np.clip((resize_aa if self.evidence else shrink)(rf, (s, s)), 0.0, 1.0)
         lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
         ref_lab = (lab / np.array([L_SCALE, AB_SCALE, AB_SCALE], np.float32)).transpose(2, 0, 1)
         gray = small @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -413,7 +415,7 @@ class ColorRuntime:
             "ref_lab": np.ascontiguousarray(ref_lab[None], dtype=np.float32),
             "gray": gray,
             "ssim_side": ssim_reference_np(gray, self.ssim),
-            "rgb": np.ascontiguousarray(small, dtype=np.float32),
+            "rgb": small,
             "ab_hr": np.ascontiguousarray(lab_hr, dtype=np.float32),
         }
         self._ref_size = (int(size[0]), int(size[1]))
@@ -430,9 +432,10 @@ class ColorRuntime:
                 f"{self._ref_size}"
             )
         s = self.size
-        # 8-bit to float32 [0, 1] in one table pass, then the area shrink (no clip needed:
-        # an average of values in [0, 1] stays there)
-        n = shrink(cv2.LUT(night, F_TABLE), (s, s))
+        # 8-bit to float32 [0, 1] in one table pass, then the area shrink (the triangle
+        # resize of torch for a network with change evidence); no clip needed: an average of
+        # values in [0, 1] stays there
+        n = (resize_aa if self.evidence else shrink)(cv2.LUT(night, F_TABLE), (s, s))
         feeds = {"night_l": (_srgb_to_l(n) * np.float32(1.0 / L_SCALE))[None, None]}
         if self.uses_reference:
             feeds["ref_lab"] = self._ref["ref_lab"]

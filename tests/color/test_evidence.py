@@ -104,3 +104,18 @@ def test_logit_equals_the_standardised_design() -> None:
     x = (design(stack) - np.asarray(model.mean)) / np.asarray(model.scale)
     want = (x @ np.asarray(model.coef) + model.intercept).reshape(16, 16)
     assert np.allclose(model.logit(stack), want, atol=1e-4)
+
+
+def test_resize_aa_is_the_torch_resize() -> None:
+    """The NumPy resize the runtime feeds the evidence equals torch's antialiased bilinear."""
+    import torch
+
+    from cribwatch.color.evidence import resize_aa
+    from cribwatch.color.lab import resize
+
+    rng = np.random.default_rng(3)
+    for h, w in ((48, 64), (30, 20), (16, 16)):
+        x = rng.random((h, w, 3)).astype(np.float32)
+        want = resize(torch.from_numpy(x).permute(2, 0, 1)[None], (16, 16))[0]
+        assert np.allclose(resize_aa(x, (16, 16)), want.permute(1, 2, 0).numpy(), atol=1e-5)
+        assert np.allclose(resize_aa(x[..., 0], (16, 16)), want[0].numpy(), atol=1e-5)

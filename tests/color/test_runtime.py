@@ -228,3 +228,45 @@ def test_runtime_applies_the_change_evidence(weights: Path, tmp_path: Path) -> N
         maps.append(rt.pre(night)["smap"])
     assert ColorRuntime(plain).evidence is None
     assert np.allclose(maps[1], maps[0] * (1 - 1 / (1 + np.exp(-1.0))), atol=1e-6)
+
+
+def test_runtime_evidence_matches_torch(weights: Path, pair_set: Path, tmp_path: Path) -> None:
+    """With a real (non-constant) change classifier the runtime's output stays within 40 dB of
+    the torch composition that feeds the network the fused map (model.evidence_inputs)."""
+    import torch
+
+    from cribwatch.color.checkpoint import load_checkpoint, save_checkpoint
+    from cribwatch.color.evidence import FEATURES, Logistic
+    from cribwatch.color.lab import compose, gray_to_l
+    from cribwatch.color.model import evidence_inputs, make_inputs
+    from cribwatch.color.pipeline import PipelineConfig, _parts_hr
+
+    k = len(FEATURES)
+    coef = (0.0, 0.5, 0.3, 0.8, 0.2, 0.2) * 2
+    ev = Logistic((0.0,) * 2 * k, (1.0,) * 2 * k, coef, -2.0)
+    state = load_checkpoint(weights)
+    state["meta"] = {**state.get("meta", {}), "evidence": asdict(ev)}
+    with_ev = tmp_path / "ev.pt"
+    save_checkpoint(with_ev, state)
+    model = tmp_path / "ev.onnx"
+    export(with_ev, "onnx", model)
+    net = load_net(with_ev)
+    pair = sorted(p for p in pair_set.iterdir() if p.is_dir())[0]
+    n8 = np.round(read_gray(pair / "night.png") * 255).astype(np.uint8)
+    r8 = np.round(read_rgb(pair / "reference.png") * 255).astype(np.uint8)
+    n, r = np_to_t(n8 / np.float32(255)), np_to_t(r8 / np.float32(255))
+    size = net.model.cfg.size
+    with torch.no_grad():
+        night_l, ref_lab, smap = make_inputs(n, r, size, net.ssim_cfg)
+        assert smap is not None
+        p, fused = evidence_inputs(n, r, smap, ev, size)
+        assert float(p.std()) > 0.01  # the classifier is not constant here
+        ab, gate = net.model.forward_parts(night_l, ref_lab, fused)
+        assert gate is not None
+        l_hr = gray_to_l(n)
+        ab_hr, gate_hr, ref_ab_hr = _parts_hr(ab, gate, r, l_hr, PipelineConfig())
+        want = t_to_np(compose(l_hr, gate_hr * ref_ab_hr + (1.0 - gate_hr) * ab_hr))
+    rt = ColorRuntime(model)
+    rt.set_reference(r8, n8.shape)
+    got = rt(n8).astype(np.float32) / 255.0
+    assert psnr(got, want) > 40.0

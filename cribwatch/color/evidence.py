@@ -28,12 +28,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from scipy import sparse
 
 from cribwatch.errors import CribwatchError
+from cribwatch.io import read_json_object
 
 FEATURES: tuple[str, ...] = (
     "ssim",
@@ -303,6 +306,32 @@ def fit_logistic(
     )
 
 
+def load_logistic(path: Path) -> Logistic:
+    """A change classifier from a JSON object ``{"mean", "scale", "coef": [2 F numbers each],
+    "intercept": number}`` (what ``dataclasses.asdict`` of a :class:`Logistic` writes; the key
+    ``written_by`` is ignored); every error names ``path``."""
+    data = read_json_object(path)
+    data.pop("written_by", None)
+    k = 2 * len(FEATURES)
+    fields = ("mean", "scale", "coef", "intercept")
+    if set(data) != set(fields):
+        raise CribwatchError(f"{path}: a change classifier needs exactly the keys {list(fields)}")
+    values: dict[str, Any] = {}
+    for name in fields[:3]:
+        v = data[name]
+        ok = isinstance(v, list) and len(v) == k
+        if not ok or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v):
+            raise CribwatchError(f"{path}: {name} must be a list of {k} numbers")
+        values[name] = tuple(float(x) for x in v)
+    b = data["intercept"]
+    if not isinstance(b, int | float) or isinstance(b, bool):
+        raise CribwatchError(f"{path}: intercept must be a number")
+    every = [*values["mean"], *values["scale"], *values["coef"], float(b)]
+    if not all(np.isfinite(every)) or min(values["scale"]) <= 0:
+        raise CribwatchError(f"{path}: numbers must be finite and every scale positive")
+    return Logistic(values["mean"], values["scale"], values["coef"], float(b))
+
+
 def change_probability(stack: np.ndarray, model: Logistic) -> np.ndarray:
     """Probability that each pixel changed, ``(H, W)`` float32 in (0, 1)."""
     z = np.clip(model.logit(stack), -30, 30)
@@ -319,6 +348,7 @@ __all__ = [
     "evidence_maps",
     "evidence_stack",
     "fit_logistic",
+    "load_logistic",
     "local_ncc",
     "nir_fit",
     "noise_level",

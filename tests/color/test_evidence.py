@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,3 +120,27 @@ def test_resize_aa_is_the_torch_resize() -> None:
         want = resize(torch.from_numpy(x).permute(2, 0, 1)[None], (16, 16))[0]
         assert np.allclose(resize_aa(x, (16, 16)), want.permute(1, 2, 0).numpy(), atol=1e-5)
         assert np.allclose(resize_aa(x[..., 0], (16, 16)), want[0].numpy(), atol=1e-5)
+
+
+def test_load_logistic(tmp_path: Path) -> None:
+    """A classifier saved as JSON loads back; bad files are refused naming the file."""
+    import json
+    from dataclasses import asdict
+
+    from cribwatch.color.evidence import load_logistic
+
+    k = 2 * len(FEATURES)
+    model = Logistic((0.1,) * k, (2.0,) * k, (0.5,) * k, -1.0)
+    good = tmp_path / "ev.json"
+    good.write_text(json.dumps({**asdict(model), "written_by": "x"}))
+    assert load_logistic(good) == model
+    for bad in (
+        {**asdict(model), "coef": [1.0] * (k - 1)},
+        {**asdict(model), "scale": [0.0] * k},
+        {**asdict(model), "intercept": True},
+        {"mean": [0.0] * k},
+    ):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad))
+        with pytest.raises(CribwatchError, match="bad.json"):
+            load_logistic(path)

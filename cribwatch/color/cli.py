@@ -35,6 +35,7 @@ from cribwatch.color.api import (
     ssim_map_file,
 )
 from cribwatch.color.config import ARCHITECTURES, ColorNetConfig, SSIMMapConfig, TrainConfig
+from cribwatch.color.evidence import load_logistic, logistic_from_mapping
 from cribwatch.color.pairs import REF_WARPS, PairConfig, load_pair_set, make_pairs
 from cribwatch.color.report import TABLE_KEYS, write_report
 from cribwatch.color.stream import StreamConfig
@@ -119,6 +120,13 @@ def train_cmd(
     gate_close: float = typer.Option(
         0.0, help="Weight of the shut-gate term -log(1 - gate) on changed pixels."
     ),
+    evidence: Path | None = typer.Option(
+        None,
+        "--evidence",
+        help="Change classifier (JSON, cribwatch.color.evidence, or .pt weights trained with "
+        "one): the network sees the SSIM map fused with its change probability; saved in the "
+        "weights.",
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run saved in --out."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     force: bool = clikit.force_option(),
@@ -150,6 +158,19 @@ def train_cmd(
         raise CribwatchError(f"--init: {init}: weights file not found")
     if teacher is not None and not teacher.is_file():
         raise CribwatchError(f"--teacher: {teacher}: weights file not found")
+    change_model = None
+    if evidence is not None:
+        if not evidence.is_file():
+            raise CribwatchError(f"--evidence: {evidence}: file not found")
+        if evidence.suffix == ".pt":  # the classifier a network was trained with
+            from cribwatch.color.checkpoint import load_checkpoint  # extra: train
+
+            saved = load_checkpoint(evidence).get("meta", {}).get("evidence")
+            if not isinstance(saved, dict):
+                raise CribwatchError(f"--evidence: {evidence}: weights without a change classifier")
+            change_model = logistic_from_mapping(saved, str(evidence))
+        else:
+            change_model = load_logistic(evidence)
     if resume:
         if not out.is_file():
             raise CribwatchError(f"--resume: {out}: checkpoint not found")
@@ -196,6 +217,7 @@ def train_cmd(
             teacher=teacher,
             init=init,
             change=change,
+            evidence=change_model,
         )
     if rank == 0:
         last = final["history"][-1] if final["history"] else {}

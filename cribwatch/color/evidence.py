@@ -310,7 +310,14 @@ def load_logistic(path: Path) -> Logistic:
     """A change classifier from a JSON object ``{"mean", "scale", "coef": [2 F numbers each],
     "intercept": number}`` (what ``dataclasses.asdict`` of a :class:`Logistic` writes; the key
     ``written_by`` is ignored); every error names ``path``."""
-    data = read_json_object(path)
+    return logistic_from_mapping(read_json_object(path), str(path))
+
+
+def logistic_from_mapping(data: dict[str, Any], source: str) -> Logistic:
+    """A change classifier from its mapping (a JSON file's object, or a checkpoint's
+    ``meta.evidence``); every error names ``source``."""
+    data = dict(data)
+    path = source
     data.pop("written_by", None)
     k = 2 * len(FEATURES)
     fields = ("mean", "scale", "coef", "intercept")

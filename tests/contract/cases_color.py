@@ -365,6 +365,27 @@ CASES: list[Case] = [
         ["{tmp}/c.pt"],
     ),
     Case("colt_init_missing", train("--init", "{tmp}/nope.pt"), ["--init"], ["{tmp}/c.pt"]),
+    Case(
+        "colt_evidence_missing",
+        train("--evidence", "{tmp}/none.json"),
+        ["--evidence", "none.json"],
+        ["{tmp}/c.pt"],
+    ),
+    Case(
+        "colt_evidence_not_json",
+        train("--evidence", "{fx}/notjson.json"),
+        ["notjson.json"],
+        ["{tmp}/c.pt"],
+    ),
+    Case(
+        "colt_evidence_list", train("--evidence", "{fx}/list.json"), ["list.json"], ["{tmp}/c.pt"]
+    ),
+    Case(
+        "colt_evidence_weights_without",
+        train("--evidence", str(WEIGHTS / "color_ssim_guided_slim.pt")),
+        ["--evidence", "without a change classifier"],
+        ["{tmp}/c.pt"],
+    ),
     Case("colt_resume_evil", train("--resume", out="{tmp}/e.pt"), ["e.pt"], setup=_evil_resume),
     Case(
         "colt_data_missing",

@@ -36,7 +36,7 @@ import struct
 import subprocess
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -555,17 +555,36 @@ def index_negatives(dest: Path) -> int:
 def _index_rcc(package: str, root: Path, out: Path) -> int:
     """The recordings inside a package's Qt resource files, written (not linked) as
     ``out/<family>/<package>-<name>``; an unreadable ``.rcc`` is skipped."""
+    return _index_members(
+        package,
+        sorted(root.rglob("*.rcc")),
+        rcc_files,
+        lambda inner: f"{package}-{inner.name}",
+        out,
+    )
+
+
+def _index_members(
+    package: str,
+    archives: list[Path],
+    read: Callable[[bytes], Sequence[tuple[str, bytes | None]]],
+    name: Callable[[Path], str],
+    out: Path,
+) -> int:
+    """The recordings inside ``archives`` (``read`` lists their ``(path, bytes)`` members),
+    each written atomically as ``out/<family>/<name(path)>`` where :func:`negative_family`
+    names a family; an unreadable archive is skipped. Returns how many were indexed."""
     n = 0
-    for f in sorted(root.rglob("*.rcc")):
+    for f in archives:
         try:
-            entries = rcc_files(f.read_bytes())
+            entries = read(f.read_bytes())
         except (CribwatchError, OSError):
             continue
         for inner, raw in entries:
             fam = negative_family(package, Path(inner))
             if fam is None or raw is None:
                 continue
-            dst = out / fam / f"{package}-{Path(inner).name}"
+            dst = out / fam / name(Path(inner))
             if not dst.is_file():
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 tmp = dst.with_name(f".{dst.name}.tmp")
@@ -625,24 +644,13 @@ def _c4_walk(d: bytes, prefix: str, depth: int, out: list[tuple[str, bytes]]) ->
 def _index_c4group(package: str, root: Path, out: Path) -> int:
     """The recordings inside a package's ``Sound.ocg`` group files, written (not linked) as
     ``out/<family>/<package>-<folder>-<name>``; an unreadable group is skipped."""
-    n = 0
-    for f in sorted(root.rglob("Sound.ocg")):
-        try:
-            entries = c4group_files(f.read_bytes())
-        except (CribwatchError, OSError):
-            continue
-        for inner, raw in entries:
-            fam = negative_family(package, Path(inner))
-            if fam is None:
-                continue
-            dst = out / fam / negative_name(package, Path(inner))
-            if not dst.is_file():
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                tmp = dst.with_name(f".{dst.name}.tmp")
-                tmp.write_bytes(raw)
-                tmp.rename(dst)
-            n += 1
-    return n
+    return _index_members(
+        package,
+        sorted(root.rglob("Sound.ocg")),
+        c4group_files,
+        lambda inner: negative_name(package, inner),
+        out,
+    )
 
 
 @dataclass(frozen=True)

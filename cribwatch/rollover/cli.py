@@ -120,7 +120,7 @@ def make_set_cmd(
     family: str = typer.Option(
         "a",
         "--family",
-        help="Generator family: a, b, c, d, e, o, r (fit), f (held out); synth.FAMILIES.",
+        help="Generator family: a, b, c, d, e, f, o, r (fit), g (held out); synth.FAMILIES.",
     ),
     force: bool = clikit.force_option(),
 ) -> None:

@@ -26,7 +26,7 @@ from cribwatch.errors import CribwatchError
 from cribwatch.io import read_text
 from cribwatch.progress import Progress, report
 from cribwatch.rollover.api import RolloverDetector
-from cribwatch.rollover.events import EventConfig, face_seen_enough
+from cribwatch.rollover.events import EventConfig, face_missing_enough, face_seen_enough
 from cribwatch.rollover.nightmeasure import wilson
 from cribwatch.rollover.pose import read_sequence
 from cribwatch.rollover.posture import PostureConfig, features
@@ -143,6 +143,7 @@ def face_alert_times(
     seen: float | None = 0.0
     armed = True
     hist: deque[tuple[float, bool]] = deque()
+    mhist: deque[tuple[float, bool]] = deque()
     for ti, nf, body in zip(
         np.asarray(t, np.float64).tolist(), np.asarray(n_face).tolist(),
         np.asarray(body_in_view).tolist(), strict=True,
@@ -157,7 +158,15 @@ def face_alert_times(
                 missing = None
             if not armed and ti - seen >= cfg.face_rearm_s:
                 armed = True
-        elif body:
+        if cfg.face_miss_frac > 0:
+            if nf >= cfg.min_face or body:
+                hit = face_missing_enough(mhist, ti, nf >= cfg.min_face, cfg)
+                if nf < cfg.min_face:
+                    seen = None
+                if hit and body and armed:
+                    armed = False
+                    out.append(ti)
+        elif body and nf < cfg.min_face:
             seen = None
             if missing is None:
                 missing = ti

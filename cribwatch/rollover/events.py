@@ -96,6 +96,14 @@ class EventConfig:
     face for half a second every few seconds never shows it unbroken; phantom face
     keypoints under a blanket come in runs of 1-2 s, a small fraction of a longer window).
     0: the unbroken rule."""
+    face_miss_frac: float = 0.0
+    """With > 0 (hysteresis on the alert side): ``face_not_visible`` fires when the face was
+    missing in at least this fraction of the frames with the body in view (or a face) of the
+    last ``face_hold_s`` seconds (with that much history, the face missing in this frame),
+    rather than after an unbroken ``face_hold_s`` without a face (a model that misses the
+    whole face for half a second every few seconds leaves most of such a window with a face;
+    phantom faces through a blanket leave most of it without). The reset settings then only
+    matter for re-arming. 0: the unbroken rule."""
     max_step_s: float = 0.1
     """Largest time step the smoothing takes (a gap without usable frames counts as this)."""
     nobody_hold_s: float = 10.0
@@ -152,6 +160,7 @@ class EventConfig:
 
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
         "veto_window_s": (0.0, 10.0), "veto_frac": (0.05, 1.0), "face_reset_frac": (0.0, 1.0),
+        "face_miss_frac": (0.0, 1.0),
     }  # fmt: skip
 
 
@@ -271,6 +280,20 @@ def face_seen_enough(
     return sum(f for _, f in hist) >= cfg.face_reset_frac * len(hist)
 
 
+def face_missing_enough(
+    hist: deque[tuple[float, bool]], t: float, face: bool, cfg: EventConfig
+) -> bool:
+    """``EventConfig.face_miss_frac``: add this frame to ``hist`` (frames with the body or a
+    face in view) and say whether the face was missing in at least that fraction of the frames
+    of the last ``face_hold_s`` seconds (with that much history, the face missing now)."""
+    hist.append((t, face))
+    while hist and hist[0][0] < t - cfg.face_hold_s:
+        hist.popleft()
+    if face or t - hist[0][0] < 0.95 * cfg.face_hold_s:
+        return False
+    return sum(not f for _, f in hist) >= cfg.face_miss_frac * len(hist)
+
+
 @dataclass
 class Tracker:
     """Streaming posture tracker: feed frames in time order with :meth:`update`."""
@@ -301,6 +324,7 @@ class Tracker:
     pending_start: float = 0.0
     recent: deque[tuple[float, bool]] = field(default_factory=deque)
     face_hist: deque[tuple[float, bool]] = field(default_factory=deque)
+    face_miss_hist: deque[tuple[float, bool]] = field(default_factory=deque)
 
     def update(
         self, t: float, probs: np.ndarray, d: float, valid: bool, n_face: int, body_in_view: bool,
@@ -459,7 +483,15 @@ class Tracker:
                 self.face_missing_since = None
             if not self.face_armed and t - self.face_seen_since >= cfg.face_rearm_s:
                 self.face_armed = True
-        elif body_in_view:
+        if cfg.face_miss_frac > 0:
+            if face or body_in_view:
+                hit = face_missing_enough(self.face_miss_hist, t, face, cfg)
+                if not face:
+                    self.face_seen_since = None
+                if hit and body_in_view and self.face_armed:
+                    self.face_armed = False
+                    out.append(Event(t, "face_not_visible", 1.0, "alert"))
+        elif not face and body_in_view:
             self.face_seen_since = None
             if self.face_missing_since is None:
                 self.face_missing_since = t

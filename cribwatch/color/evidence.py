@@ -20,6 +20,15 @@ longer follows the reference. This module measures that, on frames at model reso
 3. :func:`change_probability`: a logistic classifier over those maps (and their
    ``log1p``), fitted on training pairs' true change masks (:func:`fit_logistic`).
 
+Cost: the reference's half of every map (its linear colours and the fit's design rows, its
+census bits, its local mean and variance) is :class:`EvidenceReference`, computed once per
+reference; :func:`evidence_stack` fits on every 4th pixel of every 4th row in 8 rounds
+(:data:`FIT_STRIDE`, :data:`FIT_ROUNDS`; the classifier was fitted with every 2nd pixel and 6
+rounds, which ``stride=2, rounds=6`` reproduces exactly); :class:`EvidenceState` keeps the
+reference's half and the NIR model across the frames of a stream (refit every N frames, or at
+once when the residual level drifts). Measured: docs/results/color.md, "Issue 26, session 4:
+making the evidence cheap".
+
 Measured as a detector of the generator's changed pixels on validation pairs (ROC AUC, per pixel
 at model resolution, pooled): see docs/results/color.md, "Change evidence for the gate".
 """
@@ -97,6 +106,14 @@ def srgb_to_linear(x: np.ndarray) -> np.ndarray:
     return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
 
 
+FIT_STRIDE = 4
+"""Default pixel grid of the NIR fit in :func:`evidence_maps`: every 4th pixel of every 4th row
+(1024 pixels at 128x128; the measured cost of sparser fits: docs/results/color.md, "Issue 26,
+session 4: making the evidence cheap")."""
+FIT_ROUNDS = 8
+"""Default alternating least-squares rounds of the NIR fit in :func:`evidence_maps`."""
+
+
 @dataclass(frozen=True)
 class NirFit:
     """Result of :func:`nir_fit` (all maps ``(H, W)``, float32)."""
@@ -109,39 +126,35 @@ class NirFit:
     """Robust standard deviation of the residual over the pixels kept in the last round."""
 
 
-def nir_fit(
-    night: np.ndarray,
-    reference: np.ndarray,
-    trim: float = 0.7,
-    rounds: int = 6,
-    stride: int = 2,
-) -> NirFit:
-    """Robust per-image prediction of the night frame from the reference (see module doc).
+@dataclass(frozen=True)
+class NirModel:
+    """Coefficients of the NIR model (see module doc): ``colour`` the 4 weights of
+    ``[R, G, B, max]`` and the offset ``c``; ``gain`` the 6 coefficients of
+    ``g0 + poly2(x, y)``; ``sigma`` the robust residual level of the fit."""
 
-    Args:
-        night: ``(H, W)`` night grey frame in [0, 1].
-        reference: ``(H, W, 3)`` day reference RGB in [0, 1], aligned with the night frame.
-        trim: share of pixels kept for the next round's fit (the best-fitting ones).
-        rounds: alternating least-squares rounds (colour weights, then the gain polynomial).
-        stride: the fit sees every ``stride``-th pixel of every ``stride``-th row (the
-            prediction and residual cover every pixel).
-    """
-    if night.ndim != 2 or reference.shape != (*night.shape, 3):
-        raise CribwatchError(
-            f"nir_fit needs (H, W) and (H, W, 3) frames, got {night.shape} and {reference.shape}"
-        )
-    if not 0.1 <= trim <= 1.0:
-        raise CribwatchError(f"nir_fit trim must be in [0.1, 1], got {trim}")
-    h, w = night.shape
+    colour: np.ndarray
+    gain: np.ndarray
+    sigma: float
+
+
+def _fit_design(rgb: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference's half of the fit: per pixel ``[R, G, B, max]`` in linear light and the
+    gain polynomial's terms ``[x, y, x^2, y^2, xy]`` (both float32, one row per pixel), and
+    the flat indices of the fit's pixel grid."""
+    h, w = rgb.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     xx = xx / max(w - 1, 1) * 2 - 1
     yy = yy / max(h - 1, 1) * 2 - 1
-    lin = srgb_to_linear(np.clip(reference, 0, 1).astype(np.float32))
+    lin = srgb_to_linear(np.clip(rgb, 0, 1).astype(np.float32))
     p_all = np.concatenate([lin.reshape(-1, 3), lin.max(axis=2).reshape(-1, 1)], axis=1)
     sp_all = np.stack([v.ravel() for v in (xx, yy, xx * xx, yy * yy, xx * yy)], axis=1)
-    t_all = np.clip(night, 0, 1).astype(np.float64).ravel()
     idx = (np.arange(0, h, stride)[:, None] * w + np.arange(0, w, stride)[None, :]).ravel()
-    p, sp, t = p_all[idx].astype(np.float64), sp_all[idx].astype(np.float64), t_all[idx]
+    return p_all, sp_all, idx
+
+
+def _fit_model(t: np.ndarray, p: np.ndarray, sp: np.ndarray, trim: float, rounds: int) -> NirModel:
+    """Alternating trimmed least squares on the fit's grid (``t`` the night values, ``p`` and
+    ``sp`` the design rows, float64)."""
     n = len(t)
     keep = np.ones(n, bool)
     gain = np.ones(n)
@@ -163,10 +176,56 @@ def nir_fit(
         ar = np.abs(t - fitted - wc[4])
         keep = ar <= np.partition(ar, k)[k]
     sigma = float(1.4826 * np.median(ar[keep])) + 1e-9
+    return NirModel(wc, ga, sigma)
+
+
+def _predict(model: NirModel, p_all: np.ndarray, sp_all: np.ndarray) -> np.ndarray:
+    """The model's prediction of every pixel (flat, float32)."""
+    wc, ga = model.colour, model.gain
     pred = (p_all @ wc[:4].astype(np.float32)) * (ga[0] + sp_all @ ga[1:].astype(np.float32))
-    pred = (pred + wc[4]).astype(np.float32)
+    return (pred + wc[4]).astype(np.float32)
+
+
+def nir_fit(
+    night: np.ndarray,
+    reference: np.ndarray,
+    trim: float = 0.7,
+    rounds: int = 6,
+    stride: int = 2,
+) -> NirFit:
+    """Robust per-image prediction of the night frame from the reference (see module doc).
+
+    Args:
+        night: ``(H, W)`` night grey frame in [0, 1].
+        reference: ``(H, W, 3)`` day reference RGB in [0, 1], aligned with the night frame.
+        trim: share of pixels kept for the next round's fit (the best-fitting ones).
+        rounds: alternating least-squares rounds (colour weights, then the gain polynomial).
+        stride: the fit sees every ``stride``-th pixel of every ``stride``-th row (the
+            prediction and residual cover every pixel).
+    """
+    _check_fit(night, reference, trim, rounds, stride)
+    h, w = night.shape
+    p_all, sp_all, idx = _fit_design(reference, stride)
+    t_all = np.clip(night, 0, 1).astype(np.float64).ravel()
+    model = _fit_model(
+        t_all[idx], p_all[idx].astype(np.float64), sp_all[idx].astype(np.float64), trim, rounds
+    )
+    pred = _predict(model, p_all, sp_all)
     res = (t_all - pred).astype(np.float32)
-    return NirFit(res.reshape(h, w), pred.reshape(h, w), sigma)
+    return NirFit(res.reshape(h, w), pred.reshape(h, w), model.sigma)
+
+
+def _check_fit(
+    night: np.ndarray, reference: np.ndarray, trim: float, rounds: int, stride: int
+) -> None:
+    if night.ndim != 2 or reference.shape != (*night.shape, 3):
+        raise CribwatchError(
+            f"nir_fit needs (H, W) and (H, W, 3) frames, got {night.shape} and {reference.shape}"
+        )
+    if not 0.1 <= trim <= 1.0:
+        raise CribwatchError(f"nir_fit trim must be in [0.1, 1], got {trim}")
+    if rounds < 1 or stride < 1:
+        raise CribwatchError(f"nir_fit needs rounds >= 1 and stride >= 1, got {rounds}, {stride}")
 
 
 def noise_level(night: np.ndarray) -> float:
@@ -201,8 +260,105 @@ def local_ncc(a: np.ndarray, b: np.ndarray, sigma: float = 3.0) -> np.ndarray:
     return np.clip(cov / np.sqrt(np.clip(va * vb, 1e-12, None)), -1.0, 1.0)
 
 
+class EvidenceReference:
+    """The reference's half of every evidence map, computed once per reference: the blurred
+    reference and its grey, the NIR fit's design rows (linear colours, gain terms) and pixel
+    grid, the census bits of the grey and its local mean and variance (for the NCC).
+
+    Args:
+        reference: ``(H, W, 3)`` reference RGB in [0, 1] (model resolution).
+        stride: the NIR fit's pixel grid (see :func:`nir_fit`).
+    """
+
+    RADIUS = 2
+    """Census neighbourhood radius (5x5), as :func:`census_distance`'s default."""
+
+    def __init__(self, reference: np.ndarray, stride: int = FIT_STRIDE) -> None:
+        if reference.ndim != 3 or reference.shape[2] != 3:
+            raise CribwatchError(f"evidence needs an (H, W, 3) reference, got {reference.shape}")
+        self.shape = (int(reference.shape[0]), int(reference.shape[1]))
+        self.stride = stride
+        self.rb = _blur(np.clip(reference, 0, 1).astype(np.float32), 0.7)
+        self.gray = self.rb @ np.array([0.299, 0.587, 0.114], np.float32)
+        self.p_all, self.sp_all, self.idx = _fit_design(self.rb, stride)
+        self.p = self.p_all[self.idx].astype(np.float64)
+        self.sp = self.sp_all[self.idx].astype(np.float64)
+        r, (h, w) = self.RADIUS, self.shape
+        pb = cv2.copyMakeBorder(self.gray, r, r, r, r, cv2.BORDER_REFLECT)
+        self.shifts = [
+            (dy, dx) for dy in range(2 * r + 1) for dx in range(2 * r + 1) if (dy, dx) != (r, r)
+        ]
+        self.census_bits = np.stack(
+            [pb[dy : dy + h, dx : dx + w] > self.gray for dy, dx in self.shifts]
+        )
+        self.ncc_mean = _blur(self.gray, 3.0)
+        self.ncc_var = _blur(self.gray * self.gray, 3.0) - self.ncc_mean * self.ncc_mean
+
+    def fit(self, nb: np.ndarray, rounds: int = FIT_ROUNDS, trim: float = 0.7) -> NirModel:
+        """The NIR model of the (blurred) night frame ``nb`` on this reference's grid."""
+        _check_fit(nb, self.rb, trim, rounds, self.stride)
+        t = np.clip(nb, 0, 1).astype(np.float64).ravel()[self.idx]
+        return _fit_model(t, self.p, self.sp, trim, rounds)
+
+    def predict(self, model: NirModel) -> np.ndarray:
+        """The model's prediction of the night frame, ``(H, W)`` float32."""
+        return _predict(model, self.p_all, self.sp_all).reshape(self.shape)
+
+    def census(self, a: np.ndarray) -> np.ndarray:
+        """:func:`census_distance` of ``a`` against the reference's grey (the same value: the
+        bits of ``a`` in one array, compared with the reference's at once)."""
+        r, (h, w) = self.RADIUS, self.shape
+        pa = cv2.copyMakeBorder(a, r, r, r, r, cv2.BORDER_REFLECT)
+        cur = np.empty(self.census_bits.shape, bool)
+        for i, (dy, dx) in enumerate(self.shifts):
+            np.greater(pa[dy : dy + h, dx : dx + w], a, out=cur[i])
+        np.not_equal(cur, self.census_bits, out=cur)
+        count = cur.view(np.uint8).sum(axis=0, dtype=np.uint8).astype(np.float32)
+        return count / len(self.shifts)
+
+    def ncc(self, a: np.ndarray, sigma: float = 3.0) -> np.ndarray:
+        """:func:`local_ncc` of ``a`` against the reference's grey."""
+        ma, mb = _blur(a, sigma), self.ncc_mean
+        cov = _blur(a * self.gray, sigma) - ma * mb
+        va = _blur(a * a, sigma) - ma * ma
+        return np.clip(cov / np.sqrt(np.clip(va * self.ncc_var, 1e-12, None)), -1.0, 1.0)
+
+
+def _maps(
+    night: np.ndarray,
+    nb: np.ndarray,
+    ref: EvidenceReference,
+    pred: np.ndarray,
+    ssim_map: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The evidence maps of a night frame (``nb`` its blur) given the NIR prediction."""
+    residual = nb - pred
+    noise = noise_level(night)
+    k = np.ones((3, 3), np.uint8)
+    hi, lo = cv2.dilate(pred, k), cv2.erode(pred, k)
+    outside = np.maximum(0.0, np.maximum(nb - hi, lo - nb))
+    maps = {
+        "ssim": 1.0 - ssim_map.astype(np.float32),
+        "resid": _blur(np.abs(residual), 3.0) / noise,
+        "resid_signed": np.abs(_blur(residual, 4.0)) / noise,
+        "envelope": _blur(outside.astype(np.float32), 3.0) / noise,
+        "census": _blur(ref.census(nb), 2.0),
+        "ncc": 1.0 - ref.ncc(nb),
+    }
+    return {name: maps[name].astype(np.float32) for name in FEATURES}
+
+
+def _night(night: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = np.clip(night, 0, 1).astype(np.float32)
+    return n, _blur(n, 0.7)
+
+
 def evidence_maps(
-    night: np.ndarray, reference: np.ndarray, ssim_map: np.ndarray
+    night: np.ndarray,
+    reference: np.ndarray,
+    ssim_map: np.ndarray,
+    stride: int = FIT_STRIDE,
+    rounds: int = FIT_ROUNDS,
 ) -> dict[str, np.ndarray]:
     """Every evidence map of :data:`FEATURES` (higher = more likely changed), ``(H, W)`` float32.
 
@@ -210,30 +366,94 @@ def evidence_maps(
         night: ``(H, W)`` night grey frame in [0, 1] (model resolution).
         reference: ``(H, W, 3)`` reference RGB in [0, 1], aligned, same size.
         ssim_map: ``(H, W)`` SSIM attention map (1 = matches) of the same pair.
+        stride, rounds: the NIR fit's pixel grid and rounds (session 4 measured the
+            classifier with 2 and 6; the defaults are the cheaper fit, see :data:`FIT_STRIDE`).
     """
-    nb = _blur(np.clip(night, 0, 1).astype(np.float32), 0.7)
-    rb = _blur(np.clip(reference, 0, 1).astype(np.float32), 0.7)
-    fit = nir_fit(nb, rb)
-    noise = noise_level(np.clip(night, 0, 1).astype(np.float32))
-    k = np.ones((3, 3), np.uint8)
-    hi, lo = cv2.dilate(fit.prediction, k), cv2.erode(fit.prediction, k)
-    outside = np.maximum(0.0, np.maximum(nb - hi, lo - nb))
-    gray = rb @ np.array([0.299, 0.587, 0.114], np.float32)
-    maps = {
-        "ssim": 1.0 - ssim_map.astype(np.float32),
-        "resid": _blur(np.abs(fit.residual), 3.0) / noise,
-        "resid_signed": np.abs(_blur(fit.residual, 4.0)) / noise,
-        "envelope": _blur(outside.astype(np.float32), 3.0) / noise,
-        "census": _blur(census_distance(nb, gray), 2.0),
-        "ncc": 1.0 - local_ncc(nb, gray),
-    }
-    return {name: maps[name].astype(np.float32) for name in FEATURES}
+    ref = EvidenceReference(reference, stride)
+    n, nb = _night(night)
+    _check_fit(nb, ref.rb, 0.7, rounds, stride)
+    return _maps(n, nb, ref, ref.predict(ref.fit(nb, rounds)), ssim_map)
 
 
-def evidence_stack(night: np.ndarray, reference: np.ndarray, ssim_map: np.ndarray) -> np.ndarray:
+def evidence_stack(
+    night: np.ndarray,
+    reference: np.ndarray,
+    ssim_map: np.ndarray,
+    stride: int = FIT_STRIDE,
+    rounds: int = FIT_ROUNDS,
+) -> np.ndarray:
     """:func:`evidence_maps` as one ``(len(FEATURES), H, W)`` array."""
-    maps = evidence_maps(night, reference, ssim_map)
+    maps = evidence_maps(night, reference, ssim_map, stride, rounds)
     return np.stack([maps[name] for name in FEATURES])
+
+
+class EvidenceState:
+    """:func:`evidence_stack` for a stream of night frames: the reference's half
+    (:class:`EvidenceReference`) is kept while the reference stays the same (compared by
+    value on every call, so a changed reference is always seen), and the NIR model is refitted
+    every ``refit_every`` frames, or at once when the residual level on the fit's grid grows
+    beyond ``drift`` times the fit's own (an exposure or illuminator change). With
+    ``refit_every=1`` the output is exactly :func:`evidence_stack`'s.
+
+    Example::
+
+        state = EvidenceState(refit_every=4)
+        for night in frames:
+            p = change_probability(state.stack(night, reference, ssim_map), logistic)
+    """
+
+    def __init__(
+        self,
+        refit_every: int = 1,
+        drift: float = 1.25,
+        stride: int = FIT_STRIDE,
+        rounds: int = FIT_ROUNDS,
+    ) -> None:
+        if refit_every < 1 or drift <= 1.0:
+            raise CribwatchError(
+                f"EvidenceState needs refit_every >= 1 and drift > 1, got {refit_every}, {drift}"
+            )
+        self.refit_every, self.drift = refit_every, drift
+        self.stride, self.rounds = stride, rounds
+        self._key: np.ndarray | None = None
+        self.ref: EvidenceReference | None = None
+        self.model: NirModel | None = None
+        self.age = 0
+        self.refits = 0
+        """How many times the NIR model was fitted (for tests and benches)."""
+
+    def prepare(self, reference: np.ndarray) -> EvidenceReference:
+        """The reference's half for ``reference`` (kept if it is the one already prepared;
+        otherwise computed, and the NIR model dropped)."""
+        if self.ref is None or self._key is None or not np.array_equal(self._key, reference):
+            self._key = np.array(reference, copy=True)
+            self.ref = EvidenceReference(reference, self.stride)
+            self.model = None
+        return self.ref
+
+    def _level(self, residual_grid: np.ndarray) -> float:
+        """The fit's robust residual level (as :class:`NirModel`'s ``sigma``) on the grid."""
+        ar = np.abs(residual_grid)
+        k = max(0, min(len(ar) - 1, int(0.7 * (len(ar) - 1))))
+        return float(1.4826 * np.median(ar[ar <= np.partition(ar, k)[k]])) + 1e-9
+
+    def stack(self, night: np.ndarray, reference: np.ndarray, ssim_map: np.ndarray) -> np.ndarray:
+        """:func:`evidence_stack` of one frame of the stream."""
+        ref = self.prepare(reference)
+        n, nb = _night(night)
+        pred = None
+        if self.model is not None and self.age < self.refit_every:
+            pred = ref.predict(self.model)
+            level = self._level((nb - pred).ravel()[ref.idx])
+            if level > self.drift * self.model.sigma:
+                pred = None
+        if pred is None:
+            self.model = ref.fit(nb, self.rounds)
+            self.age, self.refits = 0, self.refits + 1
+            pred = ref.predict(self.model)
+        self.age += 1
+        maps = _maps(n, nb, ref, pred, ssim_map)
+        return np.stack([maps[name] for name in FEATURES])
 
 
 def design(stack: np.ndarray) -> np.ndarray:
@@ -347,8 +567,13 @@ def change_probability(stack: np.ndarray, model: Logistic) -> np.ndarray:
 
 __all__ = [
     "FEATURES",
+    "FIT_ROUNDS",
+    "FIT_STRIDE",
+    "EvidenceReference",
+    "EvidenceState",
     "Logistic",
     "NirFit",
+    "NirModel",
     "census_distance",
     "change_probability",
     "design",

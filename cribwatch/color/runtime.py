@@ -48,7 +48,7 @@ import cv2 as _cv2
 import numpy as np
 import onnxruntime as ort
 
-from cribwatch.color.evidence import Logistic, change_probability, evidence_stack, resize_aa
+from cribwatch.color.evidence import EvidenceState, Logistic, change_probability, resize_aa
 from cribwatch.deploy.bench import peak_rss_mb
 from cribwatch.errors import CribwatchError
 
@@ -316,6 +316,10 @@ class RuntimeConfig:
     """Guided-filter box radius in model-resolution pixels (as :class:`PipelineConfig`)."""
     eps: float = 1e-3
     """Guided-filter regulariser (as :class:`PipelineConfig`)."""
+    evidence_refit: int = 4
+    """For a network with change evidence: refit the NIR model every this many frames of a
+    stream (and at once when its residual level drifts; :class:`EvidenceState`); 1 refits
+    every frame. The reference's half of the evidence is computed once per reference."""
 
 
 class ColorRuntime:
@@ -370,6 +374,9 @@ class ColorRuntime:
                     f"{model}: unreadable change-evidence metadata ({exc})"
                 ) from exc
         self.cfg = cfg or RuntimeConfig()
+        if self.cfg.evidence_refit < 1:
+            raise CribwatchError(f"evidence_refit must be >= 1, got {self.cfg.evidence_refit}")
+        self._evidence_state = EvidenceState(refit_every=self.cfg.evidence_refit)
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.outputs = [o.name for o in self.session.get_outputs()]
         self._ref: dict[str, Any] = {}
@@ -418,6 +425,9 @@ class ColorRuntime:
             "rgb": small,
             "ab_hr": np.ascontiguousarray(lab_hr, dtype=np.float32),
         }
+        if self.evidence is not None:  # a fresh stream cache: the reference's half, no fit yet
+            self._evidence_state = EvidenceState(refit_every=self.cfg.evidence_refit)
+            self._evidence_state.prepare(small)
         self._ref_size = (int(size[0]), int(size[1]))
 
     def pre(self, night: np.ndarray) -> dict[str, np.ndarray]:
@@ -442,7 +452,7 @@ class ColorRuntime:
             if "smap" in self.inputs:
                 smap = ssim_attention_map_np(n, None, self.ssim, self._ref["ssim_side"])
                 if self.evidence is not None:  # model.evidence_inputs: map x (1 - p)
-                    stack = evidence_stack(n, self._ref["rgb"], smap)
+                    stack = self._evidence_state.stack(n, self._ref["rgb"], smap)
                     smap = smap * (np.float32(1.0) - change_probability(stack, self.evidence))
                 feeds["smap"] = smap[None, None]
         # the guide (L / 100 of each grey level) at model resolution, and at full resolution

@@ -144,3 +144,105 @@ def test_load_logistic(tmp_path: Path) -> None:
         path.write_text(json.dumps(bad))
         with pytest.raises(CribwatchError, match="bad.json"):
             load_logistic(path)
+
+
+def _night_of(ref: np.ndarray, seed: int, **kw: float) -> np.ndarray:
+    tgt, _ = _recoloured(ref)
+    return render_night(tgt, replace(PARAMS, **kw), np.random.default_rng(seed))
+
+
+def test_reference_path_is_nir_fit() -> None:
+    """The evidence's fit with the reference settings (stride 2, 6 rounds) is :func:`nir_fit`
+    exactly, and the default (cheap) fit stays close to it on a generated pair: the change
+    probability of a classifier fitted on the reference path moves by < 0.05 on average and
+    it separates the changed square as well (docs/results/color.md: ROC AUC 0.835 against
+    0.834 on validation pairs)."""
+    from cribwatch.color.evidence import FIT_ROUNDS, FIT_STRIDE, EvidenceReference, _blur
+
+    ref = _scene(4)
+    night = _night_of(ref, 5)
+    nb, rb = _blur(night.astype(np.float32), 0.7), _blur(ref, 0.7)
+    slow = nir_fit(nb, rb)
+    prep = EvidenceReference(ref, stride=2)
+    assert np.allclose(prep.predict(prep.fit(nb, rounds=6)), slow.prediction, atol=1e-6)
+    assert (FIT_STRIDE, FIT_ROUNDS) != (2, 6)
+    ones = np.ones((S, S), np.float32)
+    stacks, masks = [], []
+    for seed in range(3):
+        r = _scene(20 + seed)
+        tgt, mask = _recoloured(r)
+        stacks.append(
+            evidence_stack(render_night(tgt, PARAMS, np.random.default_rng(seed)), r, ones, 2, 6)
+        )
+        masks.append(mask)
+    model = fit_logistic(stacks, masks, samples=5000)
+    _, mask = _recoloured(ref)
+    p_slow = change_probability(evidence_stack(night, ref, ones, 2, 6), model)
+    p_fast = change_probability(evidence_stack(night, ref, ones), model)
+    assert np.abs(p_fast - p_slow).mean() < 0.05  # 0.041 measured (64x64: a 16x16 fit grid)
+    sep_slow = p_slow[mask].mean() - p_slow[~mask].mean()
+    assert p_fast[mask].mean() - p_fast[~mask].mean() > sep_slow - 0.02
+
+
+def test_stream_state_equals_no_cache() -> None:
+    """:class:`EvidenceState` with the reference unchanged: refitting every frame gives
+    :func:`evidence_stack` exactly; refitting every 4th frame (or on drift) gives it exactly
+    on the frames it refits (the same frame repeated: every time, one fit per 4 frames), and
+    in between differs from it less than the fresh evidence of two noise draws differs."""
+    from cribwatch.color.evidence import EvidenceState
+
+    ref = _scene(6)
+    ones = np.ones((S, S), np.float32)
+    nights = [_night_of(ref, seed) for seed in range(5)]
+    every = EvidenceState(refit_every=1)
+    for night in nights:
+        assert np.array_equal(every.stack(night, ref, ones), evidence_stack(night, ref, ones))
+    assert every.refits == len(nights)
+    same = EvidenceState(refit_every=4)
+    want = evidence_stack(nights[0], ref, ones)
+    for _ in range(6):
+        assert np.array_equal(same.stack(nights[0], ref, ones), want)
+    assert same.refits == 2
+    cached = EvidenceState(refit_every=4)
+    w0 = evidence_stack(nights[0], ref, ones)
+    for night in nights:
+        before = cached.refits
+        got, want = cached.stack(night, ref, ones), evidence_stack(night, ref, ones)
+        if cached.refits > before:  # refitted on this frame: exactly the uncached stack
+            assert np.array_equal(got, want)
+        else:  # an earlier frame's fit: no further from the fresh fit than frames differ
+            assert np.abs(got - want).mean() < np.abs(want - w0).mean()
+    assert 2 <= cached.refits < len(nights)
+
+
+def test_stream_state_refreshes() -> None:
+    """A new reference (another array, or the same array changed in place) drops the cache;
+    a changed exposure refits at once."""
+    from cribwatch.color.evidence import EvidenceState
+
+    ones = np.ones((S, S), np.float32)
+    ref, other = _scene(7), _scene(8)
+    state = EvidenceState(refit_every=100)
+    state.stack(_night_of(ref, 0), ref, ones)
+    night = _night_of(other, 1)
+    assert np.array_equal(state.stack(night, other, ones), evidence_stack(night, other, ones))
+    assert state.refits == 2
+    other[:8] = 1.0 - other[:8]  # changed in place
+    assert np.array_equal(state.stack(night, other, ones), evidence_stack(night, other, ones))
+    assert state.refits == 3
+    bright = _night_of(other, 2, exposure=0.8)
+    assert np.array_equal(state.stack(bright, other, ones), evidence_stack(bright, other, ones))
+    assert state.refits == 4
+    with pytest.raises(CribwatchError, match="refit_every"):
+        EvidenceState(refit_every=0)
+
+
+def test_reference_half_equals_the_plain_maps() -> None:
+    """The reference's precomputed half gives the census and NCC maps exactly."""
+    from cribwatch.color.evidence import EvidenceReference, census_distance, local_ncc
+
+    ref = _scene(9)
+    night = _night_of(ref, 3)
+    prep = EvidenceReference(ref)
+    assert np.array_equal(prep.census(night), census_distance(night, prep.gray))
+    assert np.array_equal(prep.ncc(night), local_ncc(night, prep.gray))

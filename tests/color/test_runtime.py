@@ -270,3 +270,31 @@ def test_runtime_evidence_matches_torch(weights: Path, pair_set: Path, tmp_path:
     rt.set_reference(r8, n8.shape)
     got = rt(n8).astype(np.float32) / 255.0
     assert psnr(got, want) > 40.0
+
+
+def test_runtime_evidence_stream_cache() -> None:
+    """The shipped network with change evidence: reusing the NIR fit across frames
+    (``evidence_refit``) gives the per-frame output while the frame and reference stay, and a
+    new reference starts afresh (equal to a runtime that saw only that reference)."""
+    from cribwatch.color.runtime import RuntimeConfig
+
+    model = Path(__file__).parents[2] / "cribwatch" / "weights" / "color_ssim_guided_slim_ev.onnx"
+    rng = np.random.default_rng(5)
+    refs = [
+        np.kron(rng.random((6, 8, 3)) * 255, np.ones((8, 8, 1))).astype(np.uint8) for _ in range(2)
+    ]
+    night = (refs[0].mean(axis=2) * 0.4 + rng.random((48, 64)) * 20).astype(np.uint8)
+    every = ColorRuntime(model, cfg=RuntimeConfig(evidence_refit=1))
+    cached = ColorRuntime(model, cfg=RuntimeConfig(evidence_refit=4))
+    assert every.evidence is not None
+    for rt in (every, cached):
+        rt.set_reference(refs[0])
+    for _ in range(5):
+        assert np.array_equal(cached(night), every(night))
+    assert cached._evidence_state.refits == 2
+    cached.set_reference(refs[1])
+    fresh = ColorRuntime(model, cfg=RuntimeConfig(evidence_refit=4))
+    fresh.set_reference(refs[1])
+    assert np.array_equal(cached(night), fresh(night))
+    with pytest.raises(CribwatchError, match="evidence_refit"):
+        ColorRuntime(model, cfg=RuntimeConfig(evidence_refit=0))

@@ -88,3 +88,47 @@ def test_face_reset_by_fraction_ignores_brief_whole_face_misses_not_blankets() -
     assert got == alerts
     with pytest.raises(CribwatchError, match="face_reset_frac"):
         cards.from_mapping(EventConfig, {"face_reset_frac": 1.5}, "x")
+
+
+def _face_tracks(fps: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """60 s, body in view: (t, a face there with a whole-face drop-out of 0.5 s every 3 s,
+    a face covered from 20 s to 30 s with a 1 s phantom face every 3.5 s, body)."""
+    t = np.arange(60 * fps) / fps
+    i = np.arange(len(t))
+    dropout = np.where((i % (3 * fps)) < fps // 2, 0, 3)
+    covered = np.full(len(t), 3)
+    seg = slice(20 * fps, 30 * fps)
+    covered[seg] = np.where((np.arange(10 * fps) % int(3.5 * fps)) >= int(2.5 * fps), 1, 0)
+    return t, dropout, covered, np.ones(len(t), dtype=bool)
+
+
+MISS_FRAC = replace(EventConfig(), face_miss_frac=0.6)
+
+
+def test_face_missing_in_m_of_n_ignores_drop_outs_not_blankets() -> None:
+    from cribwatch import cards
+    from cribwatch.errors import CribwatchError
+
+    t, dropout, covered, body = _face_tracks()
+    assert face_alert_times(t, dropout, body)  # the unbroken 2.5 s reset alerts on drop-outs
+    assert face_alert_times(t, dropout, body, MISS_FRAC) == []
+    alerts = face_alert_times(t, covered, body, MISS_FRAC)
+    assert len(alerts) == 1 and 20.0 <= alerts[0] <= 30.0
+    assert _tracker_alerts(t, covered, body, MISS_FRAC) == alerts
+    assert _tracker_alerts(t, dropout, body, MISS_FRAC) == []
+    try:
+        cards.from_mapping(EventConfig, {"face_miss_frac": 1.5}, "x")
+    except CribwatchError as e:
+        assert "face_miss_frac" in str(e)
+    else:
+        raise AssertionError("face_miss_frac 1.5 accepted")
+
+
+def test_face_miss_frac_matches_the_tracker_on_random_runs() -> None:
+    rng = np.random.default_rng(4)
+    t = np.arange(0, 120, 1 / 15)
+    nf = np.repeat(rng.integers(0, 3, 80) * rng.integers(0, 2, 80), len(t) // 80 + 1)[: len(t)]
+    body = rng.random(len(t)) > 0.05
+    for m in (0.5, 0.8):
+        ev = replace(EventConfig(), face_miss_frac=m, face_hold_s=5.0)
+        assert face_alert_times(t, nf, body, ev) == _tracker_alerts(t, nf, body, ev)

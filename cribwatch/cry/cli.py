@@ -170,11 +170,11 @@ def distill_cmd(
     teacher: str = typer.Option(
         "verifier",
         "--teacher",
-        help="verifier (the shipped head on YAMNet's 521 class scores) or class20 (YAMNet's "
+        help="verifier (the default cascade's head, on YAMNet's embedding) or class20 (YAMNet's "
         "baby-cry score).",
     ),
     verifier: Path | None = typer.Option(
-        None, "--verifier", help="Verifier head (.npz); default the shipped one."
+        None, "--verifier", help="Verifier head (.npz); default the default cascade's."
     ),
     teacher_weight: float = typer.Option(
         0.5,

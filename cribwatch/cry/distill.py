@@ -7,12 +7,15 @@
 The teacher scores every window of every file of the training sets (labelled or not: the
 cry-free recordings and mixtures are the unlabeled pools) on a grid of ``hop_s`` (0.25 s):
 
-- ``verifier``: the verifier head (:class:`cribwatch.cry.pretrained.VerifierHead`,
-  ``cry_verifier.npz`` by default) on YAMNet's 521 class scores of the window's patch;
+- ``verifier``: a verifier head (:class:`cribwatch.cry.pretrained.VerifierHead`; by default
+  the default cascade's, ``cry_verifier_onnx.npz``) on YAMNet's 521 class scores or 1024-d
+  embedding of the window's patch, whichever the head reads (the embedding from YAMNet's ONNX
+  graph, as the cascade runs it);
 - ``class20``: YAMNet's own "Baby cry, infant cry" score (zero-shot).
 
-YAMNet's scores are cached in each set's ``.cache/`` (:func:`cribwatch.cry.verifier_train.
-set_class_scores`). The student is :class:`cribwatch.cry.model.CryNet` (the board CNN, within
+YAMNet's scores (and embeddings) are cached in each set's ``.cache/``
+(:func:`cribwatch.cry.verifier_train.set_class_scores`, :func:`~cribwatch.cry.verifier_train.
+set_embeddings`). The student is :class:`cribwatch.cry.model.CryNet` (the board CNN, within
 50 k parameters and 2 M MACs), trained by :func:`cribwatch.cry.train.train` on the float front
 end of :mod:`cribwatch.cry.features` (what ``cry train`` learns from) with the target
 ``(1 - a) * label + a * teacher`` (``--teacher-weight a``). ``--teacher-weight 0`` is the
@@ -41,8 +44,8 @@ from cribwatch.cry.train import (
     setup_dist,
     train,
 )
-from cribwatch.cry.verifier_train import set_class_scores
-from cribwatch.cry.yamnet import BABY_CRY
+from cribwatch.cry.verifier_train import set_class_scores, set_embeddings
+from cribwatch.cry.yamnet import BABY_CRY, dequantize_embedding
 from cribwatch.errors import CribwatchError
 from cribwatch.io import atomic_path, guard_output
 from cribwatch.progress import Progress, report
@@ -51,8 +54,10 @@ TEACHERS = ("verifier", "class20")
 """Teachers :func:`teacher_scores` knows."""
 TEACHER_HOP_S = 0.25
 """Grid of the teacher's window scores (s); a multiple of YAMNet's 10 ms hop."""
-VERIFIER = Path(__file__).resolve().parent.parent / "weights" / "cry_verifier.npz"
-"""The shipped verifier head (trained on ``fit1`` only: no val or test source)."""
+VERIFIER = Path(__file__).resolve().parent.parent / "weights" / "cry_verifier_onnx.npz"
+"""The default cascade's verifier head (on YAMNet's ONNX embedding; trained on fit sources
+only: no val or test source). The first distillation run used ``cry_verifier.npz`` (on the
+521 class scores), named with ``--verifier``."""
 
 
 def teacher_scores(
@@ -67,10 +72,18 @@ def teacher_scores(
     if teacher not in TEACHERS:
         raise CribwatchError(f"--teacher must be one of {', '.join(TEACHERS)}, not {teacher!r}")
     s = load_set(root)
+    head = None if teacher == "class20" else VerifierHead.load(verifier or VERIFIER)
+    if head is not None and head.needs_embedding:
+        scores, embs, _ = set_embeddings(s, hop_s=hop_s, progress=progress, tag="distill-all")
+        return {
+            f: head(from_uint8(sc), dequantize_embedding(embs[f])).astype(np.float32)
+            if len(sc)
+            else np.zeros(0, np.float32)
+            for f, sc in scores.items()
+        }
     scores, _ = set_class_scores(s, hop_s=hop_s, progress=progress, tag="distill-all")
-    if teacher == "class20":
+    if head is None:
         return {f: from_uint8(sc[:, BABY_CRY]).astype(np.float32) for f, sc in scores.items()}
-    head = VerifierHead.load(verifier if verifier is not None else VERIFIER)
     return {
         f: head(from_uint8(sc)).astype(np.float32) if len(sc) else np.zeros(0, np.float32)
         for f, sc in scores.items()

@@ -62,6 +62,13 @@ def test_distill_scores_the_teacher_and_trains_a_board_sized_student(tmp_path: P
     assert np.all((sc["f0.wav"] >= 0) & (sc["f0.wav"] <= 1))
     ver = teacher_scores(tmp_path / "set", "verifier")
     assert ver["f1.wav"].shape == (29,) and np.all(np.isfinite(ver["f1.wav"]))
+    from cribwatch.cry.distill import VERIFIER
+    from cribwatch.cry.pretrained import VerifierHead
+
+    assert VerifierHead.load(VERIFIER).needs_embedding  # the default cascade's head
+    on_scores = teacher_scores(tmp_path / "set", "verifier", VERIFIER.with_name("cry_verifier.npz"))
+    assert on_scores["f1.wav"].shape == (29,)
+    assert not np.allclose(on_scores["f1.wav"], ver["f1.wav"])  # another head, another input
     cfg = TrainConfig(
         minutes=5, steps=2, val_every_steps=2, batch=8, keep="last", teacher_weight=0.5
     )

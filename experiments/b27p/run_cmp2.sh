@@ -1,0 +1,7 @@
+cd /work/main
+export OMP_NUM_THREADS=1
+echo "== test recalibrated $(date -u) $(uptime)"
+nice -n 5 .venv/bin/python -c "
+import json; from pathlib import Path; from cribwatch.cry.board import voicing_comparison as f
+print(json.dumps(f(Path('data/cry/test'), scorer_model=Path('cribwatch/weights/cry_int8.onnx'), harmonicity_min=12590/32768)))"
+echo "== done $(date -u) $(uptime)"

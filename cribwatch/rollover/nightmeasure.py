@@ -1138,7 +1138,7 @@ PEOPLE_MMPOSE: tuple[str, ...] = tuple(
 the COCO val people (>= 12 annotated keypoints, box >= 140 px high) and the five MPII photos of
 open-mmlab/mmpose ``tests/data`` (Apache-2.0 repository; COCO photos under their Flickr
 licences, MPII under its own), each cut to one annotated person's box grown by 30% per side
-(``/work/plan/logs/s4/r25f/extract_people.py``); test-only, never committed."""
+(``experiments/logs/s4/r25f/extract_people.py``); test-only, never committed."""
 """Photos of people never tuned on (third round's held-out photos; opencv-doc, test-only)."""
 EMPTY_TUNING3: tuple[str, ...] = EMPTY_TUNING + EMPTY_HELDOUT
 """Third round's tuning frames without a person: the first rounds' tuning frames and their

@@ -85,7 +85,8 @@ function showHealth(h) {
     ["audio samples in / done", `${h.audio_samples_in} / ${h.audio_samples_done}`],
     ["audio backlog", `${h.audio_backlog_s.toFixed(2)} s`],
     ["errors", h.errors ? `${h.errors} (${h.last_error})` : "0"],
-    ["stream time", `${h.stream_time.toFixed(1)} s`], ["colour", h.colour ? "on" : "off"]];
+    ["stream time", `${h.stream_time.toFixed(1)} s`], ["colour",
+      h.colour_status !== undefined ? h.colour_status : (h.colour ? "on" : "off")]];
   for (const [k, v] of Object.entries(h.stages))
     rows.push([`stage ${k} p50 / p90`, `${v.p50_ms} / ${v.p90_ms} ms`]);
   for (const [k, v] of Object.entries(h.readers))

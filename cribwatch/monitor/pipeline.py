@@ -28,16 +28,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import cv2
 import numpy as np
 
-from cribwatch.color.api import Colorizer, read_reference
+from cribwatch.color.align import (
+    AlignConfig,
+    Alignment,
+    align,
+    apply_fill,
+    guided_fill_map,
+    structure_agreement,
+)
+from cribwatch.color.api import MAX_ALIGN_FRAMES, Colorizer, ReferenceBank, read_reference
 from cribwatch.cry.api import DEFAULT_DETECTOR, CryDetector, load_filter_config, make_scorer
 from cribwatch.cry.api import End as CryEnd
 from cribwatch.errors import CribwatchError
 from cribwatch.io import write_image
+from cribwatch.monitor import schema
 from cribwatch.monitor.clips import ClipRecorder
 from cribwatch.monitor.schema import Record, from_cry, from_rollover
 from cribwatch.monitor.source import SR, SourceConfig, StreamReader
@@ -57,6 +66,29 @@ class MonitorConfig:
 
     colour: bool = True
     """Colour night frames with the day reference."""
+    colour_align: bool = True
+    """Register the day reference to the night view before colouring
+    (:mod:`cribwatch.color.align`, as ``cribwatch color video`` does): the warp is estimated on
+    the mean of the first :attr:`colour_align_frames` night frames (on a live stream in the
+    background: those frames and the estimate's time are shown grey), checked every
+    :attr:`colour_recheck_every` frames and estimated again when the view moved. A reference
+    that does not match the view (another scene, another preset) is not used: the night
+    frame is shown grey and ``health.colour_status`` says why. Off: the newest reference as
+    it is (colour ghosts where the day and night views differ by a few pixels or more)."""
+    colour_align_frames: int = 8
+    """Night frames averaged into the frame the warp is estimated on (a static camera's
+    frames differ by sensor noise; docs/results/color-camera.md, fourth pass)."""
+    colour_recheck_every: int = 15
+    """Every this many coloured frames the warped reference's structure agreement with the
+    frame is compared with its value just after alignment; below half of it the view has
+    moved and the warp is estimated again (0: never)."""
+    colour_bank: int = 4
+    """Day references kept per preset (the given or state file's one and those learned by
+    day); at night the one that matches the view best after alignment is used."""
+    colour_retry_s: float = 600.0
+    """After a refusal (no reference matches the view), seconds of stream before the
+    references are tried again (a new night, a moved view or a new reference retry at
+    once)."""
     drop_frames: bool = True
     """Live: the newest frame is processed and older unprocessed ones dropped. Off (a recorded
     night, read as fast as it decodes): the reader waits, every frame is processed."""
@@ -71,6 +103,28 @@ class MonitorConfig:
     """Seconds of cry score and posture the page's timeline holds."""
     alerts_kept: int = 200
     """Latest records kept for the page."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
+        "jpeg_quality": (1, 100),
+        "max_pose_side": (16, 8192),
+        "stats_window": (1, 1_000_000),
+        "timeline_s": (1.0, 86400.0),
+        "alerts_kept": (1, 1_000_000),
+        "colour_align_frames": (1, MAX_ALIGN_FRAMES),
+        "colour_recheck_every": (0, 1_000_000),
+        "colour_bank": (1, 64),
+        "colour_retry_s": (0.0, 86400.0),
+    }
+
+    def __post_init__(self) -> None:
+        # the same rules as cribwatch.cards.from_mapping, for a config built in code
+        for key, (lo, hi) in self.BOUNDS.items():
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+                raise CribwatchError(f"MonitorConfig.{key}: must be a number in [{lo}, {hi}]")
+        for key in ("colour", "colour_align", "drop_frames", "jpeg"):
+            if not isinstance(getattr(self, key), bool):
+                raise CribwatchError(f"MonitorConfig.{key}: must be true or false")
 
 
 class StageTimer:
@@ -204,6 +258,306 @@ class Health:
         return (len(ts) - 1) / (ts[-1] - ts[0])
 
 
+def _u8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint8:
+        return img
+    return (np.clip(np.asarray(img, np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+@dataclass
+class ColourChoice:
+    """What an alignment of the reference bank to the night view decided."""
+
+    warped: np.ndarray | None
+    """The chosen reference resampled onto the night frame (uint8 RGB), or None: refused."""
+    covered: np.ndarray | None
+    """(H, W) bool: the pixels the warped reference covers (None: all of them)."""
+    alignment: Alignment | None
+    index: int = -1
+    """Index of the chosen reference in the bank (oldest first)."""
+    view: str = ""
+    tried: int = 0
+    """References tried."""
+    ms: float = 0.0
+    """Wall time of the choice (every reference aligned)."""
+    reason: str = ""
+    """Why none was used (empty when one was)."""
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"references": self.tried, "ms": round(self.ms, 1)}
+        if self.alignment is not None and self.warped is not None:
+            a = self.alignment.to_dict()
+            out.update(reference=self.index, view=self.view, confidence=a["confidence"],
+                       coverage=a["coverage"], shift_px=a["shift_px"], zoom=a["zoom"],
+                       angle=a["angle"])  # fmt: skip
+        else:
+            out["reason"] = self.reason
+        return out
+
+
+class NightColour:
+    """The monitor's colour stage: a bank of day references (:class:`ReferenceBank`: the
+    given or state file's ones and the last :attr:`MonitorConfig.colour_bank` learned by day,
+    per preset) and a :class:`Colorizer` that colours night frames with the one that matches
+    the night view best after alignment, warped onto it.
+
+    At each night, the first :attr:`MonitorConfig.colour_align_frames` frames are averaged and
+    every held reference is aligned to the mean (``background``: on a worker thread, so
+    decoding, pose and the roll-over detector never wait for it; otherwise inline, as a
+    recorded night read frame by frame allows). Until then, and when no reference matches
+    (``status`` ``refused: <reason>``), :meth:`night` returns None: the frame is shown grey,
+    never painted with another scene's colours. Every :attr:`MonitorConfig.colour_recheck_every`
+    coloured frames a cheap check (:func:`~cribwatch.color.align.structure_agreement`) tells
+    when the view has moved (a preset, a bumped mount): the choice is made again. Pixels the
+    warped reference does not cover take the colour of similar pixels nearby
+    (:func:`~cribwatch.color.align.guided_fill_map`, recomputed every ``fill_every`` frames),
+    as :class:`Colorizer` with ``align`` does. ``colour_align`` off: the newest reference as
+    it is, no bank.
+
+    :meth:`add` and :meth:`day` are called by the monitor's video thread, as is :meth:`night`.
+    """
+
+    def __init__(
+        self,
+        cfg: MonitorConfig,
+        *,
+        background: bool = True,
+        align_config: AlignConfig | None = None,
+        fill_every: int = 15,
+    ) -> None:
+        self.cfg = cfg
+        self.background = background
+        self.align_config = align_config or AlignConfig()
+        self.fill_every = fill_every
+        self.bank = ReferenceBank(per_view=cfg.colour_bank, cfg=self.align_config)
+        self.newest: np.ndarray | None = None
+        self.colorizer: Colorizer | None = None
+        self.current: ColourChoice | None = None
+        """The choice in use (None: aligning, refused or no reference)."""
+        self.last: ColourChoice | None = None
+        """The last choice made (accepted or refused)."""
+        self.status = "no reference"
+        self.realigned = 0
+        """Choices made (each night, each moved view, each retry)."""
+        self.refusals = 0
+        self.view_moves = 0
+        self.history: collections.deque[tuple[float, str]] = collections.deque(maxlen=20)
+        """(stream time, status) of the last status changes."""
+        self._notes: list[tuple[str, dict[str, Any]]] = []
+        self._pending: list[tuple[np.ndarray, str]] = []
+        self._bank_lock = threading.Lock()
+        self._result_lock = threading.Lock()
+        self._result: tuple[int, ColourChoice] | None = None
+        self._job: threading.Thread | None = None
+        self._epoch = 0
+        self._acc: np.ndarray | None = None
+        self._acc_n = 0
+        self._keep = True
+        self._baseline: float | None = None
+        self._frames = 0
+        self._fill: np.ndarray | None = None
+        self._fill_age = 0
+        self._refused_at: float | None = None
+
+    # -------------------------------------------------------------- references
+
+    def add(self, image: np.ndarray, view: str = "default") -> None:
+        """Hold a new day reference (RGB) of ``view`` (the camera's preset)."""
+        img = _u8(np.asarray(image))
+        if img.ndim != 3 or img.shape[2] != 3:
+            raise CribwatchError(f"a day reference must be RGB (H, W, 3), got shape {img.shape}")
+        self.newest = img
+        if not self.cfg.colour_align:
+            if self.colorizer is not None:
+                self.colorizer.set_reference(img)
+        else:
+            self._pending.append((img, str(view)))
+            self._apply_pending()
+        if self.status == "no reference":
+            self._set_status(None, "ready")
+
+    def _apply_pending(self) -> None:
+        """Move new references into the bank unless a choice is using it right now."""
+        if not self._pending or not self._bank_lock.acquire(blocking=False):
+            return
+        try:
+            for img, view in self._pending:
+                self.bank.add(img, view=view)
+            self._pending.clear()
+        finally:
+            self._bank_lock.release()
+
+    def day(self) -> None:
+        """The camera switched to day: the next night chooses and aligns again (a choice
+        still running is let finish and ignored)."""
+        self._epoch += 1
+        self.current = None
+        self._acc, self._acc_n = None, 0
+        self._keep = True
+        self._refused_at = None
+        if self.newest is not None:
+            self._set_status(None, "ready")
+
+    # -------------------------------------------------------------- night frames
+
+    def night(self, t: float, grey: np.ndarray) -> np.ndarray | None:
+        """The colour frame (H, W, 3) float32 of the grey night frame ``grey`` (uint8), or
+        None when it is to be shown grey (no reference, aligning, refused)."""
+        if self.newest is None:
+            self._set_status(t, "no reference")
+            return None
+        if not self.cfg.colour_align:
+            if self.colorizer is None:
+                self.colorizer = Colorizer(self.newest)
+            self._set_status(t, "unaligned")
+            return np.asarray(self.colorizer(grey), np.float32)
+        self._apply_pending()
+        self._collect(t)
+        if self.current is None:
+            self._gather(t, grey)
+            if self.current is None:
+                return None
+        cur = self.current
+        assert cur.warped is not None
+        self._frames += 1
+        every = self.cfg.colour_recheck_every
+        if every and self._baseline is not None and self._frames % every == 0:
+            now = structure_agreement(grey, cur.warped, self.align_config)
+            if now < 0.5 * self._baseline:
+                self._view_moved(t, now)
+                return None
+        if self.colorizer is None:
+            self.colorizer = Colorizer(cur.warped)
+        out = np.asarray(self.colorizer(grey), np.float32)
+        if every and self._frames == 1:
+            base = structure_agreement(grey, cur.warped, self.align_config)
+            self._baseline = base if base >= 0.1 else None  # too little structure to check
+        cov = cur.covered
+        if cov is not None and cov.shape == grey.shape:
+            if self._fill is None or self._fill_age >= self.fill_every:
+                self._fill = guided_fill_map(out, cov, grey.astype(np.float32) / 255.0)
+                self._fill_age = 0
+            self._fill_age += 1
+            out = apply_fill(out, cov, self._fill)
+        return out
+
+    def _gather(self, t: float, grey: np.ndarray) -> None:
+        """Average night frames for the next choice; start it when enough are in."""
+        if self._job is not None and self._job.is_alive():
+            return  # a choice is running (or one from before the day is finishing)
+        if self._refused_at is not None and t - self._refused_at < self.cfg.colour_retry_s:
+            return
+        if self._acc is None or self._acc.shape != grey.shape:
+            self._acc, self._acc_n = np.zeros(grey.shape, np.float64), 0
+            if not self.status.startswith("aligning"):
+                self._set_status(t, "aligning")
+        self._acc += grey
+        self._acc_n += 1
+        if self._acc_n < self.cfg.colour_align_frames:
+            return
+        mean = (self._acc / (255.0 * self._acc_n)).astype(np.float32)
+        self._acc, self._acc_n = None, 0
+        keep, self._keep = self._keep, True
+        if self.background:
+            self._job = threading.Thread(
+                target=self._choose, args=(mean, keep, self._epoch), name="colour-align",
+                daemon=True,
+            )  # fmt: skip
+            self._job.start()
+        else:
+            self._choose(mean, keep, self._epoch)
+            self._collect(t)
+
+    def _choose(self, mean: np.ndarray, keep: bool, epoch: int) -> None:
+        """Align every held reference to ``mean`` and keep the best (a worker thread)."""
+        t0 = time.perf_counter()
+        try:
+            with self._bank_lock:
+                tried = len(self.bank)
+                choice = self.bank.best(mean, keep=keep)
+                newest = self.bank.references()[-1]
+                if choice is not None:
+                    res = ColourChoice(
+                        warped=_u8(choice.warped()), covered=choice.alignment.covered(),
+                        alignment=choice.alignment, index=choice.index,
+                        view=choice.entry.view, tried=tried,
+                    )  # fmt: skip
+            if choice is None:
+                # why the newest does not match (the bank keeps no refused alignment)
+                why = align(mean, newest, self.align_config)
+                reason = "; ".join(why.reasons) or "its warp was not accepted"
+                n = "the reference does not" if tried == 1 else f"none of {tried} references"
+                res = ColourChoice(None, None, why, tried=tried,
+                                   reason=f"{n} match the night view ({reason})")  # fmt: skip
+            elif res.covered is not None and res.covered.all():
+                res.covered = None
+        except Exception as exc:  # noqa: BLE001 - a failed choice leaves the frames grey
+            res = ColourChoice(None, None, None, reason=f"alignment failed ({exc})"[:300])
+        res.ms = 1000.0 * (time.perf_counter() - t0)
+        with self._result_lock:
+            self._result = (epoch, res)
+
+    def _collect(self, t: float) -> None:
+        """Take a finished choice (one from before a day switch is dropped)."""
+        with self._result_lock:
+            got, self._result = self._result, None
+        if got is None:
+            return
+        epoch, res = got
+        if epoch != self._epoch:
+            return
+        self.last = res
+        self.realigned += 1
+        if res.warped is None:
+            self.refusals += 1
+            self._refused_at = t
+            self._set_status(t, f"refused: {res.reason}", res.summary())
+            return
+        self.current = res
+        self._refused_at = None
+        self._frames = 0
+        self._baseline = None
+        self._fill, self._fill_age = None, 0
+        if self.colorizer is not None:
+            self.colorizer.set_reference(res.warped)
+        self._set_status(t, "aligned", res.summary())
+
+    def _view_moved(self, t: float, agreement: float) -> None:
+        self.view_moves += 1
+        self.current = None
+        self._keep = False  # every reference aligned afresh
+        detail = {"agreement": round(float(agreement), 3),
+                  "after_alignment": round(float(self._baseline or 0.0), 3)}  # fmt: skip
+        self._set_status(t, "aligning: the view moved", detail)
+
+    def _set_status(
+        self, t: float | None, status: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        if status == self.status and detail is None:
+            return
+        self.status = status
+        if t is not None:
+            self.history.append((round(t, 3), status))
+            self._notes.append((status, dict(detail or {})))
+
+    def take_notes(self) -> list[tuple[str, dict[str, Any]]]:
+        """Status changes since the last call (the monitor records them)."""
+        out, self._notes = self._notes, []
+        return out
+
+    def summary(self) -> dict[str, Any] | None:
+        """The choice in use (or the last refusal) for the health JSON."""
+        if self.last is None:
+            return None
+        return {**self.last.summary(), "choices": self.realigned, "refusals": self.refusals,
+                "view_moves": self.view_moves}  # fmt: skip
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Wait (up to ``timeout`` s) for a choice still running."""
+        if self._job is not None:
+            self._job.join(timeout)
+
+
 class Monitor:
     """One camera: readers, stages, sinks. :meth:`start`, then :meth:`stop` (or wait for a
     file to end with :meth:`wait`), then :meth:`close` (every file complete).
@@ -267,13 +621,23 @@ class Monitor:
         self.jpeg: bytes = b""
         self.jpeg_seq = 0
         self._jpeg_cond = threading.Condition()
-        # colour
+        # colour: the bank holds the given reference, or every preset's reference of the
+        # state file (the current preset's last, so it is the newest), then learned ones
+        self.colour = NightColour(self.cfg, background=self.cfg.drop_frames)
         self.reference = reference
-        if self.reference is None:
+        if self.reference is not None:
+            self.colour.add(self.reference, self.state.preset)
+        else:
             base = state_dir or (state_path.parent if state_path else None)
-            ref_path = self.state.reference_path(base)
-            if ref_path is not None and ref_path.is_file():
-                self.reference = (read_reference(ref_path) * 255).astype(np.uint8)
+            here = [(p, r) for p, r in self.state.references if p != self.state.preset]
+            here += [(p, r) for p, r in self.state.references if p == self.state.preset]
+            for preset, path in here:
+                ref_path = Path(path) if base is None or Path(path).is_absolute() else base / path
+                if ref_path.is_file():
+                    img = (read_reference(ref_path) * 255).astype(np.uint8)
+                    self.colour.add(img, preset)
+                    if preset == self.state.preset:
+                        self.reference = img
         self._colorizer: Colorizer | None = None
         self._ref_learned_t = -math.inf
         self.learn_reference = learn_reference
@@ -303,6 +667,8 @@ class Monitor:
         self.cry_alerts: collections.deque[Record] = collections.deque(maxlen=100)
         # day/night
         self._mode_cand: str | None = None
+        self._seen = "unknown"
+        """What the last frame looked like (``day``/``night``), whatever the mode."""
         self._mode_cand_since = 0.0
         # readers
         sc = source_config or SourceConfig()
@@ -385,6 +751,7 @@ class Monitor:
                 self._cry_message(msg)
         if self.rollover is not None:
             self.rollover.close()
+        self.colour.close()
         self._records_q.put(None)
         self._threads[2].join(30)
         if self.clips is not None:
@@ -569,13 +936,17 @@ class Monitor:
         now = self._timed("daynight", now)
         shown = frame
         if mode == "day":
-            self._learn_reference(t, frame)
+            if self._seen == "day":  # not an IR frame while a switch to night holds
+                self._learn_reference(t, frame)
         elif self.cfg.colour and self.reference is not None:
-            if self._colorizer is None:
-                self._colorizer = Colorizer(self.reference)
-            grey = frame[:, :, 1]
-            shown = (np.clip(self._colorizer(grey), 0, 1) * 255).astype(np.uint8)
-            now = self._timed("color", now)
+            out = self.colour.night(t, np.ascontiguousarray(frame[:, :, 1]))
+            if out is not None:
+                self._colorizer = self.colour.colorizer
+                shown = (np.clip(out, 0, 1) * 255).astype(np.uint8)
+                now = self._timed("color", now)
+            else:  # grey: aligning (inline on a recorded night) or no reference matches
+                now = self._timed("color_align", now)
+            self._colour_records(t)
         if self.rollover is not None:
             pframe = frame
             side = max(frame.shape[:2])
@@ -617,6 +988,7 @@ class Monitor:
             seen = st.daynight
         else:
             seen = "night" if is_ir_frame(frame, st.gray_threshold) else "day"
+        self._seen = seen
         h = self.health
         if h.mode == "unknown":
             self._set_mode(t, seen, 1.0)
@@ -629,7 +1001,18 @@ class Monitor:
             self._mode_cand = None
         return h.mode
 
+    def _colour_records(self, t: float) -> None:
+        """The colour stage's decisions (aligned, refused, the view moved): one ``colour``
+        status record each, where the alert schema has the stage."""
+        for status, detail in self.colour.take_notes():
+            if "colour" not in schema.STAGES:
+                continue  # an older schema: health.colour_status alone says it
+            self.emit(Record("colour", "status", "colour", t, camera=self.state.name,
+                             detail={"status": status, **detail}))  # fmt: skip
+
     def _set_mode(self, t: float, mode: str, conf: float) -> None:
+        if mode == "day" and self.health.mode == "night":
+            self.colour.day()
         self.health.mode = mode
         self._mode_cand = None
         self.emit(Record(mode, "event", "daynight", t, conf, camera=self.state.name))
@@ -640,8 +1023,7 @@ class Monitor:
             return
         self._ref_learned_t = t
         self.reference = frame.copy()
-        if self._colorizer is not None:
-            self._colorizer.set_reference(self.reference)
+        self.colour.add(self.reference, self.state.preset)
         if self.state_path is not None:
             name = f"{self.state_path.stem}.{self.state.preset}.png"
             try:
@@ -688,6 +1070,9 @@ class Monitor:
                 "audio_backlog_s": round((h.audio_in - h.audio_done) / SR, 3),
                 "stream_time": round(h.last_frame_t, 3),
                 "colour": self._colorizer is not None,
+                "colour_status": self.colour.status if self.cfg.colour else "off",
+                "colour_choice": self.colour.summary(),
+                "colour_history": [list(x) for x in self.colour.history],
                 "reference": self.reference is not None,
                 "stages": self.timer.summary(),
                 "readers": readers,

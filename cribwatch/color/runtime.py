@@ -42,13 +42,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2 as _cv2
 import numpy as np
 import onnxruntime as ort
 
-from cribwatch.color.evidence import EvidenceState, Logistic, change_probability, resize_aa
+from cribwatch.color.evidence import (
+    FIT_ROUNDS,
+    FIT_STRIDE,
+    EvidenceState,
+    Logistic,
+    change_probability,
+    resize_aa,
+)
 from cribwatch.deploy.bench import peak_rss_mb
 from cribwatch.errors import CribwatchError
 
@@ -310,7 +317,16 @@ def guided_coeffs_np(
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """Settings of the deployable pipeline (the rest travels in the ONNX file's metadata)."""
+    """Settings of the deployable pipeline (the rest travels in the ONNX file's metadata).
+
+    The evidence fields are checked on construction and by :func:`cribwatch.cards.from_mapping`
+    (``BOUNDS``); an error names the field."""
+
+    BOUNDS: ClassVar[dict[str, tuple[float | None, float | None]]] = {
+        "evidence_refit": (1, 100_000),
+        "evidence_stride": (1, 64),
+        "evidence_rounds": (1, 100),
+    }
 
     radius: int = 2
     """Guided-filter box radius in model-resolution pixels (as :class:`PipelineConfig`)."""
@@ -320,6 +336,23 @@ class RuntimeConfig:
     """For a network with change evidence: refit the NIR model every this many frames of a
     stream (and at once when its residual level drifts; :class:`EvidenceState`); 1 refits
     every frame. The reference's half of the evidence is computed once per reference."""
+    evidence_stride: int = FIT_STRIDE
+    """For a network with change evidence: the NIR fit sees every this-many-th pixel of every
+    this-many-th row (:func:`cribwatch.color.evidence.nir_fit`'s ``stride``)."""
+    evidence_rounds: int = FIT_ROUNDS
+    """For a network with change evidence: the NIR fit's alternating least-squares rounds.
+    The shipped classifier was fitted, and its validation and held-out numbers measured, with
+    ``evidence_stride=2, evidence_rounds=6`` (docs/results/color.md, "Issue 26, session 4:
+    making the evidence cheap")."""
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in self.BOUNDS.items():
+            value = getattr(self, name)
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            if not ok or not (low is None or value >= low) or not (high is None or value <= high):
+                raise CribwatchError(
+                    f"RuntimeConfig {name} must be an integer in [{low}, {high}], got {value!r}"
+                )
 
 
 class ColorRuntime:
@@ -374,14 +407,19 @@ class ColorRuntime:
                     f"{model}: unreadable change-evidence metadata ({exc})"
                 ) from exc
         self.cfg = cfg or RuntimeConfig()
-        if self.cfg.evidence_refit < 1:
-            raise CribwatchError(f"evidence_refit must be >= 1, got {self.cfg.evidence_refit}")
-        self._evidence_state = EvidenceState(refit_every=self.cfg.evidence_refit)
+        self._evidence_state = self._new_evidence_state()
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.outputs = [o.name for o in self.session.get_outputs()]
         self._ref: dict[str, Any] = {}
         self._ref_size: tuple[int, int] | None = None
         self._buf: dict[str, np.ndarray] = {}
+
+    def _new_evidence_state(self) -> EvidenceState:
+        """A fresh stream cache of the change evidence with this runtime's settings."""
+        c = self.cfg
+        return EvidenceState(
+            refit_every=c.evidence_refit, stride=c.evidence_stride, rounds=c.evidence_rounds
+        )
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """A full-resolution work buffer kept across frames: fresh 1-4 MB arrays every frame
@@ -426,7 +464,7 @@ class ColorRuntime:
             "ab_hr": np.ascontiguousarray(lab_hr, dtype=np.float32),
         }
         if self.evidence is not None:  # a fresh stream cache: the reference's half, no fit yet
-            self._evidence_state = EvidenceState(refit_every=self.cfg.evidence_refit)
+            self._evidence_state = self._new_evidence_state()
             self._evidence_state.prepare(small)
         self._ref_size = (int(size[0]), int(size[1]))
 

@@ -298,3 +298,41 @@ def test_runtime_evidence_stream_cache() -> None:
     assert np.array_equal(cached(night), fresh(night))
     with pytest.raises(CribwatchError, match="evidence_refit"):
         ColorRuntime(model, cfg=RuntimeConfig(evidence_refit=0))
+
+
+def test_runtime_evidence_fit_config() -> None:
+    """The NIR fit of the runtime's change evidence is a setting: the default is the fit the
+    shipped classifier was fitted with (stride 2, 6 rounds); ``evidence_stride`` and
+    ``evidence_rounds`` choose another (the cheap 4 and 8 changes the output), and bad values
+    are refused on construction and by the config loader, naming the key and the file."""
+    from cribwatch.cards import from_mapping
+    from cribwatch.color.evidence import EvidenceState
+    from cribwatch.color.runtime import RuntimeConfig
+
+    assert (RuntimeConfig().evidence_stride, RuntimeConfig().evidence_rounds) == (2, 6)
+    model = Path(__file__).parents[2] / "cribwatch" / "weights" / "color_ssim_guided_slim_ev.onnx"
+    rng = np.random.default_rng(9)
+    ref = np.kron(rng.random((6, 8, 3)) * 255, np.ones((8, 8, 1))).astype(np.uint8)
+    night = (ref.mean(axis=2) * 0.4 + rng.random((48, 64)) * 20).astype(np.uint8)
+    night[8:24, 8:24] = 200  # a change the evidence sees
+    cfg = from_mapping(
+        RuntimeConfig, {"evidence_stride": 4, "evidence_rounds": 8, "evidence_refit": 1}, "rt.json"
+    )
+    runs = {}
+    for name, c in (("default", RuntimeConfig(evidence_refit=1)), ("cheap", cfg)):
+        rt = ColorRuntime(model, cfg=c)
+        rt.set_reference(ref)
+        runs[name] = rt(night)
+        state = rt._evidence_state
+        assert isinstance(state, EvidenceState)
+        assert (state.stride, state.rounds) == (c.evidence_stride, c.evidence_rounds)
+    assert not np.array_equal(runs["default"], runs["cheap"])
+    for key, bad in (("evidence_stride", 0), ("evidence_rounds", 0), ("evidence_refit", 0)):
+        with pytest.raises(CribwatchError, match=key):
+            RuntimeConfig(**{key: bad})
+        with pytest.raises(CribwatchError, match=f"rt.json.*{key}|{key}.*rt.json"):
+            from_mapping(RuntimeConfig, {key: bad}, "rt.json")
+    with pytest.raises(CribwatchError, match="evidence_stride"):
+        from_mapping(RuntimeConfig, {"evidence_stride": True}, "rt.json")
+    with pytest.raises(CribwatchError, match="evidence_rounds"):
+        from_mapping(RuntimeConfig, {"evidence_rounds": 2.5}, "rt.json")

@@ -37,7 +37,6 @@ from cribwatch.color.align import (
     AlignConfig,
     Alignment,
     align,
-    apply_fill,
     guided_fill_map,
     structure_agreement,
 )
@@ -258,6 +257,32 @@ class Health:
         return (len(ts) - 1) / (ts[-1] - ts[0])
 
 
+BORDER_PX = 2
+"""Uncovered strips this thin (pixels) along the warped reference's edge count as covered:
+the warp's mirrored edge colours them (a sub-pixel warp leaves a one-pixel border, whose
+fill would cost a few ms per frame for nothing)."""
+
+
+def _covered(alignment: Alignment) -> np.ndarray | None:
+    """The pixels the warped reference covers, thin edge strips included (None: all)."""
+    cov = alignment.covered()
+    if BORDER_PX > 0:
+        k = np.ones((2 * BORDER_PX + 1, 2 * BORDER_PX + 1), np.uint8)
+        cov = cv2.dilate(cov.astype(np.uint8), k, borderType=cv2.BORDER_REPLICATE) > 0
+    return None if cov.all() else cov
+
+
+def _fill_in_place(out: np.ndarray, hole: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """:func:`~cribwatch.color.align.apply_fill` on the flat indices ``hole`` of the
+    uncovered pixels, in place (the same numbers; no full-frame mask or copy per frame)."""
+    flat = out.reshape(-1, 3)
+    px = np.ascontiguousarray(np.clip(flat[hole], 0, 1)[:, None, :])
+    lab = cv2.cvtColor(px, cv2.COLOR_RGB2Lab)
+    lab[:, 0, 1:] = ab.reshape(-1, 2)[hole]
+    flat[hole] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[:, 0, :], 0.0, 1.0)
+    return out
+
+
 def _u8(img: np.ndarray) -> np.ndarray:
     if img.dtype == np.uint8:
         return img
@@ -357,6 +382,7 @@ class NightColour:
         self._frames = 0
         self._fill: np.ndarray | None = None
         self._fill_age = 0
+        self._hole: np.ndarray | None = None
         self._refused_at: float | None = None
 
     # -------------------------------------------------------------- references
@@ -437,8 +463,11 @@ class NightColour:
             if self._fill is None or self._fill_age >= self.fill_every:
                 self._fill = guided_fill_map(out, cov, grey.astype(np.float32) / 255.0)
                 self._fill_age = 0
+                if self._hole is None:
+                    self._hole = np.flatnonzero(~cov)
             self._fill_age += 1
-            out = apply_fill(out, cov, self._fill)
+            assert self._hole is not None
+            out = _fill_in_place(np.ascontiguousarray(out), self._hole, self._fill)
         return out
 
     def _gather(self, t: float, grey: np.ndarray) -> None:
@@ -478,7 +507,7 @@ class NightColour:
                 newest = self.bank.references()[-1]
                 if choice is not None:
                     res = ColourChoice(
-                        warped=_u8(choice.warped()), covered=choice.alignment.covered(),
+                        warped=_u8(choice.warped()), covered=_covered(choice.alignment),
                         alignment=choice.alignment, index=choice.index,
                         view=choice.entry.view, tried=tried,
                     )  # fmt: skip
@@ -489,8 +518,6 @@ class NightColour:
                 n = "the reference does not" if tried == 1 else f"none of {tried} references"
                 res = ColourChoice(None, None, why, tried=tried,
                                    reason=f"{n} match the night view ({reason})")  # fmt: skip
-            elif res.covered is not None and res.covered.all():
-                res.covered = None
         except Exception as exc:  # noqa: BLE001 - a failed choice leaves the frames grey
             res = ColourChoice(None, None, None, reason=f"alignment failed ({exc})"[:300])
         res.ms = 1000.0 * (time.perf_counter() - t0)
@@ -517,7 +544,7 @@ class NightColour:
         self._refused_at = None
         self._frames = 0
         self._baseline = None
-        self._fill, self._fill_age = None, 0
+        self._fill, self._fill_age, self._hole = None, 0, None
         if self.colorizer is not None:
             self.colorizer.set_reference(res.warped)
         self._set_status(t, "aligned", res.summary())

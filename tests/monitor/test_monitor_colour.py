@@ -181,3 +181,18 @@ def test_monitor_config_refuses_bad_colour_settings() -> None:
                 {"colour_recheck_every": -1}, {"colour_retry_s": float("nan")}):  # fmt: skip
         with pytest.raises(CribwatchError, match="MonitorConfig"):
             MonitorConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_the_fill_in_place_equals_the_colour_api_s(scene_dir: Path) -> None:
+    from cribwatch.color.align import apply_fill, guided_fill_map
+    from cribwatch.monitor.pipeline import _fill_in_place
+
+    imgs = _pair(scene_dir, 0)
+    rgb = np.ascontiguousarray(imgs["target"], np.float32)
+    cov = np.ones(rgb.shape[:2], bool)
+    cov[:10] = False
+    cov[:, :16] = False
+    ab = guided_fill_map(rgb, cov, imgs["night"])
+    want = apply_fill(rgb, cov, ab)
+    got = _fill_in_place(rgb.copy(), np.flatnonzero(~cov), ab)
+    assert np.array_equal(got, want)

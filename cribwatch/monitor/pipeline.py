@@ -445,6 +445,9 @@ class NightColour:
                 return None
         cur = self.current
         assert cur.warped is not None
+        if cur.warped.shape[:2] != grey.shape:  # the stream came back at another size
+            self._view_moved(t, float("nan"))
+            return None
         self._frames += 1
         every = self.cfg.colour_recheck_every
         if every and self._baseline is not None and self._frames % every == 0:
@@ -553,8 +556,10 @@ class NightColour:
         self.view_moves += 1
         self.current = None
         self._keep = False  # every reference aligned afresh
-        detail = {"agreement": round(float(agreement), 3),
-                  "after_alignment": round(float(self._baseline or 0.0), 3)}  # fmt: skip
+        detail: dict[str, Any] = {"frame_size_changed": not math.isfinite(agreement)}
+        if math.isfinite(agreement):
+            detail["agreement"] = round(float(agreement), 3)
+            detail["after_alignment"] = round(float(self._baseline or 0.0), 3)
         self._set_status(t, "aligning: the view moved", detail)
 
     def _set_status(
@@ -1099,7 +1104,7 @@ class Monitor:
                 "colour": self._colorizer is not None,
                 "colour_status": self.colour.status if self.cfg.colour else "off",
                 "colour_choice": self.colour.summary(),
-                "colour_history": [list(x) for x in self.colour.history],
+                "colour_history": [list(x) for x in list(self.colour.history)],
                 "reference": self.reference is not None,
                 "stages": self.timer.summary(),
                 "readers": readers,

@@ -5,6 +5,7 @@ bank that picks the one matching the view. In-process, 160x120 frames, no stream
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -173,6 +174,7 @@ def test_colour_status_record_where_the_schema_has_the_stage(
     colour = [r for r in recs if r is not None and r.type == "colour"]
     assert [r.detail["status"] for r in colour] == ["aligning", "aligned"]
     assert colour[-1].kind == "status" and colour[-1].detail["confidence"] > 0.2
+    json.dumps([r.to_dict() for r in colour], allow_nan=False)  # plain JSON for every sink
     m.colour.close()  # the monitor was never started: nothing else to close
 
 
@@ -196,3 +198,14 @@ def test_the_fill_in_place_equals_the_colour_api_s(scene_dir: Path) -> None:
     want = apply_fill(rgb, cov, ab)
     got = _fill_in_place(rgb.copy(), np.flatnonzero(~cov), ab)
     assert np.array_equal(got, want)
+
+
+def test_a_stream_back_at_another_size_is_aligned_again(scene_dir: Path) -> None:
+    imgs = _pair(scene_dir, 0)
+    night = _u8(imgs["night"])
+    stage, outs = _colour(MonitorConfig(colour_align_frames=2), [imgs["reference"]], night, 3)
+    assert stage.status == "aligned" and outs[-1] is not None
+    big = cv2.resize(night, (320, 240), interpolation=cv2.INTER_LINEAR)
+    outs = [stage.night(5 + i / 15, big) for i in range(4)]
+    assert outs[0] is None and outs[-1] is not None and outs[-1].shape == (240, 320, 3)
+    assert stage.view_moves == 1 and stage.status == "aligned"

@@ -1039,8 +1039,12 @@ class Monitor:
         for status, detail in self.colour.take_notes():
             if "colour" not in schema.STAGES:
                 continue  # an older schema: health.colour_status alone says it
-            self.emit(Record("colour", "status", "colour", t, camera=self.state.name,
-                             detail={"status": status, **detail}))  # fmt: skip
+            # decided now: the reader's stream time (a background choice can finish while
+            # the reader reports the stream down), so records stay in stream-time order
+            now = max(t, self.reader.stream_time)
+            self.emit(Record("colour", "status", "colour", now, camera=self.state.name,
+                             detail={"status": status, "frame_time": round(t, 3),
+                                     **detail}))  # fmt: skip
 
     def _set_mode(self, t: float, mode: str, conf: float) -> None:
         if mode == "day" and self.health.mode == "night":

@@ -63,6 +63,8 @@ class MonitorOptions:
     state: Path | None = None
     pose: str = "auto"
     colour: bool = True
+    colour_align: bool = True
+    """Align the day reference to the night view (reference bank); off: used as it is."""
     listen: bool = True
     duration_s: float = 0.0
     """Stop after this many seconds (0: run until the source ends or a signal)."""
@@ -211,6 +213,7 @@ def build(opts: MonitorOptions, on_record: Callable[[Record], None] | None = Non
             config=MonitorConfig(
                 drop_frames=opts.realtime or kind_of(opts.source) != "file",
                 colour=opts.colour,
+                colour_align=opts.colour_align,
                 jpeg=opts.serve is not None or clips is not None,
             ),
             source_config=SourceConfig(

@@ -63,6 +63,9 @@ def run_cmd(
     state: Path = typer.Option(None, "--state", help="The camera's state file (JSON)."),
     pose: str = typer.Option("auto", "--pose", help=f"Pose backend: {', '.join(POSE_CHOICES)}."),
     colour: bool = typer.Option(True, "--colour/--no-colour", help="Colour night frames."),
+    align: bool = typer.Option(
+        True, "--align/--no-align", help="Align the day reference to the night view; off: as it is."
+    ),
     duration: float = typer.Option(
         0.0, "--duration", help="Stop after this many seconds (0: never)."
     ),
@@ -77,7 +80,8 @@ def run_cmd(
     opts = MonitorOptions(
         source=source, audio=audio, reference=reference, serve=serve, token=token, cert=cert,
         key=key, events=events, mqtt=mqtt, clips=clips, clips_keep=clips_keep, state=state,
-        pose=pose, colour=colour, duration_s=duration, loop=loop, read_timeout_s=read_timeout,
+        pose=pose, colour=colour, colour_align=align, duration_s=duration, loop=loop,
+        read_timeout_s=read_timeout,
         realtime=not fast,
         force=force,
     )  # fmt: skip

@@ -6,7 +6,7 @@ Version 1 (``"schema": "cribwatch-alert"``, ``"version": 1``), one object per li
     {"schema": "cribwatch-alert", "version": 1,
      "type": "cry",                 # what happened (see TYPES)
      "kind": "alert",               # alert | end | event | status
-     "stage": "cry",                # who decided: cry | rollover | pose | daynight | source
+     "stage": "cry",                # who decided: cry, rollover, pose, daynight, source, colour
      "stream_time": 12.345,         # seconds of stream time (monotonic over reconnects)
      "wall_time": "2026-12-06T23:01:02.345Z",   # UTC, when it was decided
      "confidence": 0.93,            # in [0, 1]
@@ -17,7 +17,9 @@ Types: ``cry`` (alert: a bout confirmed; ``detail.onset``), ``cry_end`` (end: th
 ``detail.onset/offset/score``), the roll-over detector's alerts ``to_prone``,
 ``prone_too_long``, ``face_not_visible``, ``nobody_in_view`` (the pose estimator has found
 nobody for a while) and events ``to_supine``, ``to_side`` (kind ``event``), ``night``/``day``
-(event: the camera switched), ``stream_down``/``stream_up`` (status). Readers ignore unknown
+(event: the camera switched), ``stream_down``/``stream_up`` (status), ``colour`` (status: the
+colour stage's decision at night; ``detail.status`` aligning / aligned / aligning: the view
+moved / refused: <why>, with the choice's numbers). Readers ignore unknown
 keys; a new key is not a new version, a changed meaning is.
 """
 
@@ -42,10 +44,10 @@ from cribwatch.rollover.api import Event as RollEvent
 SCHEMA = "cribwatch-alert"
 SCHEMA_VERSION = 1
 KINDS = ("alert", "end", "event", "status")
-STAGES = ("cry", "rollover", "pose", "daynight", "source")
+STAGES = ("cry", "rollover", "pose", "daynight", "source", "colour")
 TYPES = (
     "cry", "cry_end", "to_prone", "prone_too_long", "face_not_visible", "to_supine",
-    "to_side", "nobody_in_view", "night", "day", "stream_down", "stream_up",
+    "to_side", "nobody_in_view", "night", "day", "stream_down", "stream_up", "colour",
 )  # fmt: skip
 
 

@@ -1037,6 +1037,89 @@ def apply_fill(rgb: np.ndarray, covered: np.ndarray, ab: np.ndarray) -> np.ndarr
     return res
 
 
+EDGE_PX = 2
+"""The edge-strip rule's width used by the live monitor and :class:`~cribwatch.color.api.Colorizer`
+by default (:func:`fill_plan`): uncovered strips at most this many pixels wide count as
+covered."""
+
+
+@dataclass(frozen=True)
+class FillPlan:
+    """What filling the pixels a warped reference does not cover needs, computed once per
+    warp (:func:`fill_plan`); :func:`apply_fill_plan` then colours a frame's hole in place."""
+
+    covered: np.ndarray
+    """(H, W) bool: the pixels the warped reference colours (thin edge strips included when
+    :attr:`edge_px` > 0); :func:`guided_fill_map` takes its colour from these."""
+    hole: np.ndarray
+    """Flat (row-major) int64 indices of the pixels to fill (``~covered``)."""
+    edge_px: int
+    """The edge-strip rule it was made with (0: every uncovered pixel is filled)."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W) of the frames it applies to."""
+        return (int(self.covered.shape[0]), int(self.covered.shape[1]))
+
+    @property
+    def needed(self) -> bool:
+        """Whether there is anything to fill (some pixels to fill and some to take colour
+        from)."""
+        return 0 < self.hole.size < self.covered.size
+
+    def fill_map(self, rgb: np.ndarray, night: np.ndarray) -> np.ndarray:
+        """:func:`guided_fill_map` of ``rgb`` over this plan's coverage."""
+        return guided_fill_map(rgb, self.covered, night)
+
+
+def fill_plan(covered: np.ndarray | Alignment, edge_px: int = 0) -> FillPlan:
+    """The :class:`FillPlan` of ``covered`` ((H, W) bool, or an :class:`Alignment`, whose
+    :meth:`~Alignment.covered` is taken): the hole's indices, computed once per warp.
+
+    ``edge_px`` > 0 is the *edge-strip rule*: uncovered strips along the frame edge at most
+    ``edge_px`` pixels wide count as covered (a morphological opening of the hole with a
+    ``2 * edge_px + 1`` square, the frame's outside counted as hole): the warp's mirrored edge
+    (:meth:`Alignment.warp`) colours them. A same-camera reference warped by a sub-pixel
+    shift leaves a one-pixel border uncovered (coverage about 0.99); without the rule that
+    border is filled on every frame for nothing visible. Wider strips (a real shift) are
+    filled whole, as with 0. ``edge_px=0`` gives exactly :func:`apply_fill`'s result."""
+    if edge_px < 0:
+        raise CribwatchError(f"edge_px must be 0 or more, not {edge_px}")
+    cov = np.asarray(covered.covered() if isinstance(covered, Alignment) else covered, bool)
+    if cov.ndim != 2:
+        raise CribwatchError(f"coverage must be (H, W), got shape {cov.shape}")
+    if edge_px > 0 and not cov.all():
+        k = np.ones((2 * edge_px + 1, 2 * edge_px + 1), np.uint8)
+        # opening: erosion counts the outside as hole (an edge strip's own width decides),
+        # dilation ignores it (nothing beyond the frame grows back in)
+        hole = cv2.dilate(cv2.erode((~cov).astype(np.uint8), k), k)
+        cov = np.asarray(hole == 0)
+    cov = np.ascontiguousarray(cov)
+    cov.flags.writeable = False
+    return FillPlan(cov, np.flatnonzero(~cov), int(edge_px))
+
+
+def apply_fill_plan(rgb: np.ndarray, plan: FillPlan, ab: np.ndarray) -> np.ndarray:
+    """:func:`apply_fill` with a :class:`FillPlan`: the Lab a, b of the plan's hole pixels set
+    from ``ab`` ((H, W, 2), e.g. :meth:`FillPlan.fill_map`), *in place* when ``rgb`` is a
+    writable C-contiguous float32 array (otherwise on a float32 copy); returns the result.
+    Only the hole's pixels are touched: no full-frame mask or copy per frame."""
+    out = np.asarray(rgb, np.float32)
+    if out.shape[:2] != plan.shape:
+        raise CribwatchError(f"fill plan {plan.shape} and image {out.shape[:2]} differ in size")
+    if not plan.hole.size:
+        return out
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        out = np.array(out, np.float32, order="C")
+    flat = out.reshape(-1, 3)
+    hole = plan.hole
+    px = np.ascontiguousarray(np.clip(flat[hole], 0, 1)[:, None, :])
+    lab = cv2.cvtColor(px, cv2.COLOR_RGB2Lab)
+    lab[:, 0, 1:] = np.asarray(ab).reshape(-1, 2)[hole]
+    flat[hole] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[:, 0, :], 0.0, 1.0)
+    return out
+
+
 def guided_fill_map(
     rgb: np.ndarray,
     covered: np.ndarray,
@@ -1132,6 +1215,10 @@ __all__ = [
     "align_keep",
     "align_or_refuse",
     "apply_fill",
+    "apply_fill_plan",
+    "EDGE_PX",
+    "FillPlan",
+    "fill_plan",
     "fill_guided",
     "guided_fill_map",
     "fill_uncovered",

@@ -28,12 +28,14 @@ import numpy as np
 
 from cribwatch.cards import card_path, read_card
 from cribwatch.color.align import (
+    EDGE_PX,
     AlignConfig,
     Alignment,
+    FillPlan,
     align,
     align_or_refuse,
-    apply_fill,
-    guided_fill_map,
+    apply_fill_plan,
+    fill_plan,
     structure_agreement,
 )
 from cribwatch.color.bank import ReferenceBank
@@ -118,6 +120,12 @@ class Colorizer:
             cover (:func:`~cribwatch.color.align.guided_fill_map`, about 20 ms) is
             recomputed every this many frames and reused in between (applying it costs a
             few ms); 1: every frame.
+        edge_px: with ``align``, the edge-strip rule (:func:`~cribwatch.color.align.fill_plan`):
+            uncovered strips along the frame edge at most this many pixels wide keep the warped
+            reference's mirrored edge instead of being filled (default
+            :data:`~cribwatch.color.align.EDGE_PX`, 2, as the live monitor: a same-camera
+            reference warped by a sub-pixel shift leaves a one-pixel border, which then costs
+            nothing per frame); 0: every uncovered pixel is filled.
         align_frames: with ``align``, the reference is aligned again, once, on the mean of
             the first this many frames after each (re)alignment (a static camera's frames
             differ by sensor noise: the mean has that much less of it and registers more
@@ -145,6 +153,7 @@ class Colorizer:
         recheck_every: int = 0,
         fill_every: int = 15,
         align_frames: int = 1,
+        edge_px: int = EDGE_PX,
     ) -> None:
         check_method(method)
         if not 1 <= align_frames <= MAX_ALIGN_FRAMES:
@@ -164,7 +173,6 @@ class Colorizer:
         self.alignment: Alignment | None = None
         """The last alignment (None before the first aligned frame or without ``align``)."""
         self._effective: np.ndarray | None = None
-        self._covered: np.ndarray | None = None
         self._bank_version = -1
         if recheck_every < 0:
             raise CribwatchError(f"recheck_every must be 0 or more, not {recheck_every}")
@@ -172,6 +180,11 @@ class Colorizer:
         if fill_every < 1:
             raise CribwatchError(f"fill_every must be 1 or more, not {fill_every}")
         self.fill_every = fill_every
+        if edge_px < 0:
+            raise CribwatchError(f"edge_px must be 0 or more, not {edge_px}")
+        self.edge_px = edge_px
+        self.fill_plan: FillPlan | None = None
+        """The fill plan of the current warp (None: nothing to fill, or no alignment)."""
         self._fill: np.ndarray | None = None
         self._fill_age = 0
         self.realigned = 0
@@ -214,7 +227,7 @@ class Colorizer:
         self.reference = ref
         self._ref_size = None
         self._effective = None
-        self._covered = None
+        self.fill_plan = None
 
     def realign(self) -> None:
         """Align again at the next frame (the view moved: a preset, a bumped mount)."""
@@ -278,7 +291,7 @@ class Colorizer:
         so a refusal is not raised)."""
         strict = self.strict and not provisional
         eff = self.reference
-        self._covered = None
+        self.fill_plan = None
         self._fill = None
         if self.bank is not None:
             # a bank refresh keeps each reference's last accepted warp; a moved view does not
@@ -286,24 +299,33 @@ class Colorizer:
             self._view_moved = False
             if choice is None:
                 if strict:
-                    raise CribwatchError("no reference in the bank matches the night view")
+                    why = self.bank.refusal_reason()
+                    raise CribwatchError(
+                        f"no reference in the bank matches the night view ({why})"
+                        if why
+                        else "no reference in the bank matches the night view"
+                    )
                 self.alignment = None
             else:
                 self.alignment = choice.alignment
                 self.reference = choice.entry.image
                 eff = choice.warped()
-                self._covered = self.alignment.covered()
+                self._plan(self.alignment)
         elif strict:
             self.alignment = align_or_refuse(n, eff, self.align_config, self.name)
-            self._covered = self.alignment.covered()
+            self._plan(self.alignment)
             eff = self.alignment.warp(eff)
         else:
             self.alignment = align(n, eff, self.align_config)
             if self.alignment.ok:
-                self._covered = self.alignment.covered()
+                self._plan(self.alignment)
                 eff = self.alignment.warp(eff)
         self._effective = eff
         return eff
+
+    def _plan(self, alignment: Alignment) -> None:
+        plan = fill_plan(alignment, self.edge_px)
+        self.fill_plan = plan if plan.needed else None
 
     def colorize(self, night: np.ndarray) -> np.ndarray:
         """The colour frame of ``night`` (see the class doc)."""
@@ -318,15 +340,16 @@ class Colorizer:
                 self._ref_size = size
             out = self._runtime(_u8(n)).astype(np.float32) / 255.0
         else:
-            out = self._method(_float(n), _float(ref))
-        cov = self._covered
-        if cov is not None and cov.shape == n.shape and cov.any() and not cov.all():
+            # a copy: the fill below works in place, and a method may hand back its input
+            out = np.array(self._method(_float(n), _float(ref)), np.float32)
+        plan = self.fill_plan
+        if plan is not None and plan.shape == n.shape:
             # pixels the warped reference does not cover: colour of similar pixels nearby
             if self._fill is None or self._fill_age >= self.fill_every:
-                self._fill = guided_fill_map(out, cov, _float(n))
+                self._fill = plan.fill_map(out, _float(n))
                 self._fill_age = 0
             self._fill_age += 1
-            out = apply_fill(out, cov, self._fill)
+            out = apply_fill_plan(np.ascontiguousarray(out, np.float32), plan, self._fill)
         return np.asarray(out, np.float32)
 
     def stream(self, cfg: StreamConfig | None = None) -> ColorStream:

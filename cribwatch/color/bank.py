@@ -11,6 +11,8 @@ Example::
     bank = ReferenceBank()
     bank.add(day_rgb, view="preset-1")       # the monitor feeds day frames
     choice = bank.best(night)               # a BankChoice, or None when none matches
+    if choice is None:
+        print(bank.refusal_reason())       # why (every refusal: bank.last_refusals)
     col = Colorizer(bank.references()[0], align=True, bank=bank)
 """
 
@@ -53,6 +55,23 @@ class BankChoice:
         return self.alignment.warp(self.entry.image)
 
 
+@dataclass
+class BankRefusal:
+    """A held reference that did not match the night frame at the last
+    :meth:`ReferenceBank.best`."""
+
+    index: int
+    """Index into :meth:`ReferenceBank.references`."""
+    entry: BankEntry
+    alignment: Alignment
+    """The refused alignment (its :attr:`~cribwatch.color.align.Alignment.reasons` say why)."""
+
+    @property
+    def reason(self) -> str:
+        """Why, in one line."""
+        return "; ".join(self.alignment.reasons) or "its warp was not accepted"
+
+
 class ReferenceBank:
     """Day references, chosen per night frame after alignment.
 
@@ -75,6 +94,10 @@ class ReferenceBank:
         accepted one (:func:`~cribwatch.color.align.align_keep`)."""
         self._entries: list[BankEntry] = []
         self._last: dict[int, Alignment] = {}
+        self.last_refusals: list[BankRefusal] = []
+        """The references refused at the last :meth:`best`, oldest first (empty when all
+        matched); when :meth:`best` returns None it holds every reference, with why."""
+        self._tried = 0
         self.version = 0
         """Counts changes (a colorizer re-chooses when it moves)."""
 
@@ -113,6 +136,7 @@ class ReferenceBank:
             raise CribwatchError("the reference bank is empty (add a day frame first)")
         best: BankChoice | None = None
         scores: list[float] = []
+        refused: list[BankRefusal] = []
         for i, e in enumerate(self._entries):
             last = self._last.get(id(e))
             if keep and last is not None and last.night_size == np.shape(night)[:2]:
@@ -121,12 +145,26 @@ class ReferenceBank:
                 a = align(night, e.image, self.cfg)
             if a.ok:
                 self._last[id(e)] = a
+            else:
+                refused.append(BankRefusal(i, e, a))
             scores.append(a.confidence if a.ok else float("nan"))
             if a.ok and (best is None or a.confidence > best.alignment.confidence):
                 best = BankChoice(i, e, a)
+        self.last_refusals = refused
+        self._tried = len(self._entries)
         if best is not None:
             best.scores = scores
         return best
 
+    def refusal_reason(self) -> str:
+        """One line on why the last :meth:`best` matched no reference: how many were tried
+        and the newest one's reasons (empty when the last call matched, or none was made)."""
+        if not self.last_refusals or len(self.last_refusals) < self._tried:
+            return ""
+        newest = self.last_refusals[-1]
+        n = len(self.last_refusals)
+        who = "the reference does not" if n == 1 else f"none of {n} references"
+        return f"{who} match the night view ({newest.reason})"
 
-__all__ = ["BankChoice", "BankEntry", "ReferenceBank"]
+
+__all__ = ["BankChoice", "BankEntry", "BankRefusal", "ReferenceBank"]

@@ -34,10 +34,12 @@ import cv2
 import numpy as np
 
 from cribwatch.color.align import (
+    EDGE_PX,
     AlignConfig,
     Alignment,
-    align,
-    guided_fill_map,
+    FillPlan,
+    apply_fill_plan,
+    fill_plan,
     structure_agreement,
 )
 from cribwatch.color.api import MAX_ALIGN_FRAMES, Colorizer, ReferenceBank, read_reference
@@ -257,32 +259,6 @@ class Health:
         return (len(ts) - 1) / (ts[-1] - ts[0])
 
 
-BORDER_PX = 2
-"""Uncovered strips this thin (pixels) along the warped reference's edge count as covered:
-the warp's mirrored edge colours them (a sub-pixel warp leaves a one-pixel border, whose
-fill would cost a few ms per frame for nothing)."""
-
-
-def _covered(alignment: Alignment) -> np.ndarray | None:
-    """The pixels the warped reference covers, thin edge strips included (None: all)."""
-    cov = alignment.covered()
-    if BORDER_PX > 0:
-        k = np.ones((2 * BORDER_PX + 1, 2 * BORDER_PX + 1), np.uint8)
-        cov = cv2.dilate(cov.astype(np.uint8), k, borderType=cv2.BORDER_REPLICATE) > 0
-    return None if cov.all() else cov
-
-
-def _fill_in_place(out: np.ndarray, hole: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """:func:`~cribwatch.color.align.apply_fill` on the flat indices ``hole`` of the
-    uncovered pixels, in place (the same numbers; no full-frame mask or copy per frame)."""
-    flat = out.reshape(-1, 3)
-    px = np.ascontiguousarray(np.clip(flat[hole], 0, 1)[:, None, :])
-    lab = cv2.cvtColor(px, cv2.COLOR_RGB2Lab)
-    lab[:, 0, 1:] = ab.reshape(-1, 2)[hole]
-    flat[hole] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[:, 0, :], 0.0, 1.0)
-    return out
-
-
 def _u8(img: np.ndarray) -> np.ndarray:
     if img.dtype == np.uint8:
         return img
@@ -295,8 +271,9 @@ class ColourChoice:
 
     warped: np.ndarray | None
     """The chosen reference resampled onto the night frame (uint8 RGB), or None: refused."""
-    covered: np.ndarray | None
-    """(H, W) bool: the pixels the warped reference covers (None: all of them)."""
+    fill: FillPlan | None
+    """The pixels the warped reference does not cover, to fill (:func:`fill_plan` with the
+    edge-strip rule, :data:`~cribwatch.color.align.EDGE_PX`; None: nothing to fill)."""
     alignment: Alignment | None
     index: int = -1
     """Index of the chosen reference in the bank (oldest first)."""
@@ -335,8 +312,10 @@ class NightColour:
     coloured frames a cheap check (:func:`~cribwatch.color.align.structure_agreement`) tells
     when the view has moved (a preset, a bumped mount): the choice is made again. Pixels the
     warped reference does not cover take the colour of similar pixels nearby
-    (:func:`~cribwatch.color.align.guided_fill_map`, recomputed every ``fill_every`` frames),
-    as :class:`Colorizer` with ``align`` does. ``colour_align`` off: the newest reference as
+    (:meth:`~cribwatch.color.align.FillPlan.fill_map`, recomputed every ``fill_every`` frames,
+    applied in place by :func:`~cribwatch.color.align.apply_fill_plan`; uncovered edge strips
+    up to :data:`~cribwatch.color.align.EDGE_PX` pixels wide keep the mirrored edge), as
+    :class:`Colorizer` with ``align`` does. ``colour_align`` off: the newest reference as
     it is, no bank.
 
     :meth:`add` and :meth:`day` are called by the monitor's video thread, as is :meth:`night`.
@@ -382,7 +361,6 @@ class NightColour:
         self._frames = 0
         self._fill: np.ndarray | None = None
         self._fill_age = 0
-        self._hole: np.ndarray | None = None
         self._refused_at: float | None = None
 
     # -------------------------------------------------------------- references
@@ -461,16 +439,13 @@ class NightColour:
         if every and self._frames == 1:
             base = structure_agreement(grey, cur.warped, self.align_config)
             self._baseline = base if base >= 0.1 else None  # too little structure to check
-        cov = cur.covered
-        if cov is not None and cov.shape == grey.shape:
+        plan = cur.fill
+        if plan is not None and plan.shape == grey.shape:
             if self._fill is None or self._fill_age >= self.fill_every:
-                self._fill = guided_fill_map(out, cov, grey.astype(np.float32) / 255.0)
+                self._fill = plan.fill_map(out, grey.astype(np.float32) / 255.0)
                 self._fill_age = 0
-                if self._hole is None:
-                    self._hole = np.flatnonzero(~cov)
             self._fill_age += 1
-            assert self._hole is not None
-            out = _fill_in_place(np.ascontiguousarray(out), self._hole, self._fill)
+            out = apply_fill_plan(np.ascontiguousarray(out), plan, self._fill)
         return out
 
     def _gather(self, t: float, grey: np.ndarray) -> None:
@@ -507,20 +482,17 @@ class NightColour:
             with self._bank_lock:
                 tried = len(self.bank)
                 choice = self.bank.best(mean, keep=keep)
-                newest = self.bank.references()[-1]
                 if choice is not None:
+                    plan = fill_plan(choice.alignment, EDGE_PX)
                     res = ColourChoice(
-                        warped=_u8(choice.warped()), covered=_covered(choice.alignment),
+                        warped=_u8(choice.warped()), fill=plan if plan.needed else None,
                         alignment=choice.alignment, index=choice.index,
                         view=choice.entry.view, tried=tried,
                     )  # fmt: skip
-            if choice is None:
-                # why the newest does not match (the bank keeps no refused alignment)
-                why = align(mean, newest, self.align_config)
-                reason = "; ".join(why.reasons) or "its warp was not accepted"
-                n = "the reference does not" if tried == 1 else f"none of {tried} references"
-                res = ColourChoice(None, None, why, tried=tried,
-                                   reason=f"{n} match the night view ({reason})")  # fmt: skip
+                else:  # the bank says why (the newest reference's reasons)
+                    why = self.bank.last_refusals[-1].alignment
+                    res = ColourChoice(None, None, why, tried=tried,
+                                       reason=self.bank.refusal_reason())  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - a failed choice leaves the frames grey
             res = ColourChoice(None, None, None, reason=f"alignment failed ({exc})"[:300])
         res.ms = 1000.0 * (time.perf_counter() - t0)
@@ -547,7 +519,7 @@ class NightColour:
         self._refused_at = None
         self._frames = 0
         self._baseline = None
-        self._fill, self._fill_age, self._hole = None, 0, None
+        self._fill, self._fill_age = None, 0
         if self.colorizer is not None:
             self.colorizer.set_reference(res.warped)
         self._set_status(t, "aligned", res.summary())

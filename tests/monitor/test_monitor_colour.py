@@ -184,8 +184,7 @@ def test_monitor_config_refuses_bad_colour_settings() -> None:
 
 
 def test_the_fill_in_place_equals_the_colour_api_s(scene_dir: Path) -> None:
-    from cribwatch.color.align import apply_fill, guided_fill_map
-    from cribwatch.monitor.pipeline import _fill_in_place
+    from cribwatch.color.align import apply_fill, apply_fill_plan, fill_plan, guided_fill_map
 
     imgs = _pair(scene_dir, 0)
     rgb = np.ascontiguousarray(imgs["target"], np.float32)
@@ -194,8 +193,24 @@ def test_the_fill_in_place_equals_the_colour_api_s(scene_dir: Path) -> None:
     cov[:, :16] = False
     ab = guided_fill_map(rgb, cov, imgs["night"])
     want = apply_fill(rgb, cov, ab)
-    got = _fill_in_place(rgb.copy(), np.flatnonzero(~cov), ab)
+    got = apply_fill_plan(rgb.copy(), fill_plan(cov, edge_px=0), ab)
     assert np.array_equal(got, want)
+    # the monitor's rule (EDGE_PX): these strips are wider than 2 px, so all of them is filled
+    assert np.array_equal(apply_fill_plan(rgb.copy(), fill_plan(cov, edge_px=2), ab), want)
+
+
+def test_an_unmoved_view_leaves_nothing_to_fill(scene_dir: Path) -> None:
+    imgs = _pair(scene_dir, 0)
+    night = _u8(imgs["night"])
+    stage, outs = _colour(MonitorConfig(colour_align_frames=2), [imgs["reference"]], night, 3)
+    cur = stage.current
+    assert cur is not None and cur.alignment is not None and outs[-1] is not None
+    # the warp's uncovered border (if any) is a thin edge strip: kept, not filled per frame
+    assert cur.fill is None, cur.alignment.to_dict()
+    shifted, _ = _colour(MonitorConfig(colour_align_frames=2),
+                         [_shift(imgs["reference"], *SHIFT)], night, 3)  # fmt: skip
+    assert shifted.current is not None and shifted.current.fill is not None
+    assert shifted.current.fill.edge_px == 2
 
 
 def test_a_stream_back_at_another_size_is_aligned_again(scene_dir: Path) -> None:

@@ -29,7 +29,9 @@ integers) to the reference pixel that shows the same point. :meth:`Alignment.war
 reference onto the night frame's grid; pixels the reference does not cover are filled by
 mirroring its edge, and the colour output there is then replaced by :func:`fill_guided`
 (the colour of covered pixels nearby of similar night brightness; :attr:`Alignment.covered`
-says which pixels).
+says which pixels); a stream makes a :func:`fill_plan` once per warp (the hole's indices;
+uncovered edge strips up to :data:`EDGE_PX` pixels wide keep the mirrored edge) and
+applies it in place per frame (:func:`apply_fill_plan`).
 Warping once per reference costs one ``cv2.warpPerspective``; a stream re-estimates the warp
 only when the view changes (:mod:`cribwatch.color.bank`, :mod:`cribwatch.color.stream`).
 """
@@ -1094,7 +1096,7 @@ def fill_plan(covered: np.ndarray | Alignment, edge_px: int = 0) -> FillPlan:
         # dilation ignores it (nothing beyond the frame grows back in)
         hole = cv2.dilate(cv2.erode((~cov).astype(np.uint8), k), k)
         cov = np.asarray(hole == 0)
-    cov = np.ascontiguousarray(cov)
+    cov = np.array(cov, bool, order="C")  # its own copy (the caller's stays writable)
     cov.flags.writeable = False
     return FillPlan(cov, np.flatnonzero(~cov), int(edge_px))
 

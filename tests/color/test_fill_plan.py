@@ -134,3 +134,12 @@ def test_the_bank_says_why_each_reference_was_refused(scene_dir: Path) -> None:
     choice = bank.best(right["night"])
     assert choice is not None and choice.index == 2
     assert [r.index for r in bank.last_refusals] == [0, 1] and bank.refusal_reason() == ""
+
+
+def test_the_plan_keeps_its_own_coverage() -> None:
+    cov = np.ones((8, 9), bool)
+    cov[:, :4] = False
+    plan = fill_plan(cov)
+    assert cov.flags.writeable and not plan.covered.flags.writeable
+    cov[:] = True  # the caller's array changes; the plan does not
+    assert plan.needed and plan.hole.size == 32

@@ -8,6 +8,8 @@ Two jobs, both part of the base layer (imports nothing above ``errors`` and ``io
   bounds the class declares in ``BOUNDS`` (``{"field": (low, high)}``, either end ``None``),
   strings and string tuples within ``CHOICES``; relations between fields are the class's own
   ``__post_init__`` checks. The error names the source file and the key.
+  :func:`check_fields` runs the same checks on a config built in code (from its
+  ``__post_init__``: ``MonitorConfig``, ``RuntimeConfig``).
 * Model cards (``cribwatch/weights/*.json``): one schema (``card.schema.json`` beside this
   file), read, validated and written here. Every card has ``format``, ``version``,
   ``capability``, ``model``, ``weights``, ``architecture``, ``training`` and ``licences``;
@@ -108,6 +110,46 @@ def _check_value(name: str, tp: Any, value: Any, where: str) -> Any:
     return value
 
 
+def _check_limits(
+    key: str,
+    value: Any,
+    bounds: Mapping[str, tuple[float | None, float | None]],
+    choices: Mapping[str, tuple[str, ...]],
+    where: str,
+) -> None:
+    """``value`` of ``key`` within the class's ``BOUNDS`` and ``CHOICES``."""
+    lo, hi = bounds.get(key, (None, None))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            low = "-inf" if lo is None else f"{lo:g}"
+            high = "inf" if hi is None else f"{hi:g}"
+            raise CribwatchError(f"{where}: {key} must be in [{low}, {high}], not {value!r}")
+    if key in choices:
+        allowed = choices[key]
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if item not in allowed:
+                raise CribwatchError(
+                    f"{where}: {key} has unknown value {item!r} (one of {', '.join(allowed)})"
+                )
+
+
+def check_fields(config: Any, where: str | None = None) -> None:
+    """The checks of :func:`from_mapping` (type, finite, ``BOUNDS``, ``CHOICES``) on every field
+    of a dataclass config built in code: call it from the class's ``__post_init__``. Errors
+    name ``where`` (default: the class's name) and the field."""
+    cls = type(config)
+    where = where or cls.__name__
+    hints = typing.get_type_hints(cls)
+    bounds: Mapping[str, tuple[float | None, float | None]] = getattr(cls, "BOUNDS", {})
+    choices: Mapping[str, tuple[str, ...]] = getattr(cls, "CHOICES", {})
+    for f in dataclasses.fields(config):
+        if f.init:
+            value = getattr(config, f.name)
+            _check_value(f.name, hints[f.name], value, where)
+            _check_limits(f.name, value, bounds, choices, where)
+
+
 def from_mapping(cls: type[T], data: Any, source: str | os.PathLike[str]) -> T:
     """Build the dataclass ``cls`` from ``data``, validating every key (see the module doc).
 
@@ -131,20 +173,7 @@ def from_mapping(cls: type[T], data: Any, source: str | os.PathLike[str]) -> T:
         if key in IGNORED_KEYS:
             continue
         value = _check_value(key, hints[key], value, where)
-        lo, hi = bounds.get(key, (None, None))
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                low = "-inf" if lo is None else f"{lo:g}"
-                high = "inf" if hi is None else f"{hi:g}"
-                raise CribwatchError(f"{where}: {key} must be in [{low}, {high}], not {value!r}")
-        if key in choices:
-            allowed = choices[key]
-            items = value if isinstance(value, tuple) else (value,)
-            for item in items:
-                if item not in allowed:
-                    raise CribwatchError(
-                        f"{where}: {key} has unknown value {item!r} (one of {', '.join(allowed)})"
-                    )
+        _check_limits(key, value, bounds, choices, where)
         kwargs[key] = value
     try:
         return cls(**kwargs)

@@ -48,6 +48,7 @@ import cv2 as _cv2
 import numpy as np
 import onnxruntime as ort
 
+from cribwatch.cards import check_fields
 from cribwatch.color.evidence import (
     FIT_ROUNDS,
     FIT_STRIDE,
@@ -346,13 +347,7 @@ class RuntimeConfig:
     making the evidence cheap")."""
 
     def __post_init__(self) -> None:
-        for name, (low, high) in self.BOUNDS.items():
-            value = getattr(self, name)
-            ok = isinstance(value, int) and not isinstance(value, bool)
-            if not ok or not (low is None or value >= low) or not (high is None or value <= high):
-                raise CribwatchError(
-                    f"RuntimeConfig {name} must be an integer in [{low}, {high}], got {value!r}"
-                )
+        check_fields(self)
 
 
 class ColorRuntime:

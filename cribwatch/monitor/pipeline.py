@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Protocol, cast
 import cv2
 import numpy as np
 
+from cribwatch.cards import check_fields
 from cribwatch.color.align import (
     EDGE_PX,
     AlignConfig,
@@ -47,7 +48,6 @@ from cribwatch.cry.api import DEFAULT_DETECTOR, CryDetector, load_filter_config,
 from cribwatch.cry.api import End as CryEnd
 from cribwatch.errors import CribwatchError
 from cribwatch.io import write_image
-from cribwatch.monitor import schema
 from cribwatch.monitor.clips import ClipRecorder
 from cribwatch.monitor.schema import Record, from_cry, from_rollover
 from cribwatch.monitor.source import SR, SourceConfig, StreamReader
@@ -118,14 +118,7 @@ class MonitorConfig:
     }
 
     def __post_init__(self) -> None:
-        # the same rules as cribwatch.cards.from_mapping, for a config built in code
-        for key, (lo, hi) in self.BOUNDS.items():
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
-                raise CribwatchError(f"MonitorConfig.{key}: must be a number in [{lo}, {hi}]")
-        for key in ("colour", "colour_align", "drop_frames", "jpeg"):
-            if not isinstance(getattr(self, key), bool):
-                raise CribwatchError(f"MonitorConfig.{key}: must be true or false")
+        check_fields(self)  # the rules of cribwatch.cards.from_mapping, for a config built in code
 
 
 class StageTimer:
@@ -633,16 +626,12 @@ class Monitor:
             self.colour.add(self.reference, self.state.preset)
         else:
             base = state_dir or (state_path.parent if state_path else None)
-            here = [(p, r) for p, r in self.state.references if p != self.state.preset]
-            here += [(p, r) for p, r in self.state.references if p == self.state.preset]
-            for preset, path in here:
-                ref_path = Path(path) if base is None or Path(path).is_absolute() else base / path
+            for preset, ref_path in self.state.reference_paths(base):
                 if ref_path.is_file():
                     img = (read_reference(ref_path) * 255).astype(np.uint8)
                     self.colour.add(img, preset)
                     if preset == self.state.preset:
                         self.reference = img
-        self._colorizer: Colorizer | None = None
         self._ref_learned_t = -math.inf
         self.learn_reference = learn_reference
         # roll-over
@@ -945,7 +934,6 @@ class Monitor:
         elif self.cfg.colour and self.reference is not None:
             out = self.colour.night(t, np.ascontiguousarray(frame[:, :, 1]))
             if out is not None:
-                self._colorizer = self.colour.colorizer
                 shown = (np.clip(out, 0, 1) * 255).astype(np.uint8)
                 now = self._timed("color", now)
             else:  # grey: aligning (inline on a recorded night) or no reference matches
@@ -1007,10 +995,8 @@ class Monitor:
 
     def _colour_records(self, t: float) -> None:
         """The colour stage's decisions (aligned, refused, the view moved): one ``colour``
-        status record each, where the alert schema has the stage."""
+        status record each."""
         for status, detail in self.colour.take_notes():
-            if "colour" not in schema.STAGES:
-                continue  # an older schema: health.colour_status alone says it
             # decided now: the reader's stream time (a background choice can finish while
             # the reader reports the stream down), so records stay in stream-time order
             now = max(t, self.reader.stream_time)
@@ -1077,7 +1063,7 @@ class Monitor:
                 "audio_samples_done": h.audio_done,
                 "audio_backlog_s": round((h.audio_in - h.audio_done) / SR, 3),
                 "stream_time": round(h.last_frame_t, 3),
-                "colour": self._colorizer is not None,
+                "colour": self.colour.colorizer is not None,
                 "colour_status": self.colour.status if self.cfg.colour else "off",
                 "colour_choice": self.colour.summary(),
                 "colour_history": [list(x) for x in list(self.colour.history)],

@@ -94,13 +94,19 @@ class CameraState:
                 raise CribwatchError(f"references: preset {preset!r} listed twice")
             seen.add(preset)
 
+    def reference_paths(self, base: Path | None = None) -> list[tuple[str, Path]]:
+        """Every preset's reference image as ``(preset, path)``, relative paths taken from
+        ``base``; the current preset's last."""
+        refs = [(p, r) for p, r in self.references if p != self.preset]
+        refs += [(p, r) for p, r in self.references if p == self.preset]
+        return [
+            (p, Path(r) if Path(r).is_absolute() or base is None else base / r) for p, r in refs
+        ]
+
     def reference_path(self, base: Path | None = None) -> Path | None:
         """The reference image of the current preset, or None."""
-        for preset, path in self.references:
-            if preset == self.preset:
-                p = Path(path)
-                return p if p.is_absolute() or base is None else base / p
-        return None
+        mine = [p for preset, p in self.reference_paths(base) if preset == self.preset]
+        return mine[0] if mine else None
 
     def with_reference(self, path: str) -> CameraState:
         """This state with the current preset's reference set to ``path``."""

@@ -1026,17 +1026,9 @@ def fill_guided(
 
 def apply_fill(rgb: np.ndarray, covered: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """``rgb`` with the Lab a, b of the pixels outside ``covered`` set from ``ab`` (H, W, 2):
-    only those pixels are converted (a stream reuses one fill map for many frames)."""
-    out = np.asarray(rgb, np.float32)
-    hole = ~np.asarray(covered, bool)
-    if not hole.any():
-        return out
-    px = np.ascontiguousarray(np.clip(out[hole], 0, 1)[:, None, :])
-    lab = cv2.cvtColor(px, cv2.COLOR_RGB2Lab)
-    lab[:, 0, 1:] = ab[hole]
-    res = out.copy()
-    res[hole] = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[:, 0, :], 0.0, 1.0)
-    return res
+    only those pixels are converted; ``rgb`` is left as it is (:func:`apply_fill_plan` on a
+    copy; a stream makes the plan once and fills in place)."""
+    return apply_fill_plan(np.array(rgb, np.float32, order="C"), fill_plan(covered), ab)
 
 
 EDGE_PX = 2

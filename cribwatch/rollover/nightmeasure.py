@@ -184,6 +184,8 @@ def _load_image(name: str, data_root: Path) -> np.ndarray | None:
         p = data_root / OCV_DATA / rest
     elif kind == "mmpose":  # one-person crops of open-mmlab/mmpose's test photos (test-only)
         p = data_root / "mmpose-people" / rest
+    elif kind == "mmpose-animal":  # open-mmlab/mmpose's animal test photos (test-only)
+        p = data_root / "mmpose-animals" / rest
     elif kind == "plasma":
         hits = sorted((data_root / PLASMA / rest / "contents").glob("screenshot.*"))
         if not hits:
@@ -481,14 +483,16 @@ def measure_night(
     config: NightMeasureConfig | None = None,
     progress: Progress | None = None,
     check: dict[str, Any] | None = None,
+    people_tuning: tuple[str, ...] | None = None,
     people_heldout: tuple[str, ...] | None = None,
     empty_tuning: tuple[str, ...] | None = None,
     empty_heldout: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The whole measurement; writes ``out`` (JSON) when given and returns the result.
     ``check``: presence-check fields of :class:`NightConfig` for the night-wrapped methods;
-    ``people_heldout``, ``empty_tuning``, ``empty_heldout``: other image lists than
-    :data:`PEOPLE_HELDOUT`, :data:`EMPTY_TUNING`, :data:`EMPTY_HELDOUT`."""
+    ``people_tuning``, ``people_heldout``, ``empty_tuning``, ``empty_heldout``: other image
+    lists than :data:`PEOPLE_TUNING`, :data:`PEOPLE_HELDOUT`, :data:`EMPTY_TUNING`,
+    :data:`EMPTY_HELDOUT` (an empty ``people_heldout`` measures the tuning photos only)."""
     cfg = config or NightMeasureConfig()
     root = Path(data_root)
     if not root.is_dir():
@@ -504,7 +508,8 @@ def measure_night(
     try:
         mp = MediaPipeBackend(MediaPipeConfig(static_image_mode=True))
         for split, names in (
-            ("tuning", PEOPLE_TUNING), ("heldout", people_heldout or PEOPLE_HELDOUT),
+            ("tuning", PEOPLE_TUNING if people_tuning is None else people_tuning),
+            ("heldout", PEOPLE_HELDOUT if people_heldout is None else people_heldout),
         ):  # fmt: skip
             for nm in names:
                 img = load_image(nm, root)
@@ -523,7 +528,7 @@ def measure_night(
     empties: dict[str, list[tuple[str, np.ndarray]]] = {"tuning": [], "heldout": []}
     for split, names in (
         ("tuning", EMPTY_TUNING if empty_tuning is None else empty_tuning),
-        ("heldout", empty_heldout or EMPTY_HELDOUT),
+        ("heldout", EMPTY_HELDOUT if empty_heldout is None else empty_heldout),
     ):
         for nm in names:
             img = load_image(nm, root)
@@ -1143,6 +1148,38 @@ licences, MPII under its own), each cut to one annotated person's box grown by 3
 EMPTY_TUNING3: tuple[str, ...] = EMPTY_TUNING + EMPTY_HELDOUT
 """Third round's tuning frames without a person: the first rounds' tuning frames and their
 held-out frames (run twice and looked at: no longer held out), with the tuxpaint animals."""
+
+PEOPLE_TUNING9: tuple[str, ...] = PEOPLE_TUNING + PEOPLE_HELDOUT + PEOPLE_FRESH + PEOPLE_MMPOSE
+"""Issue 25, ninth round: every photo of a person used so far is a tuning photo."""
+EMPTY_TUNING9: tuple[str, ...] = EMPTY_TUNING3 + EMPTY_FRESH
+"""Ninth round's tuning frames without a person: every such frame used so far."""
+PEOPLE_R9: tuple[str, ...] = tuple(
+    f"mmpose:r9_{n}.png"
+    for n in (
+        "crowdpose_2", "crowdpose_3", "crowdpose_4", "ochuman_0", "ochuman_1", "ochuman_2",
+        "ochuman_3", "ochuman_4", "aic_4", "aic_6", "aic_7", "aic_8", "mhp_0", "mhp_1",
+        "exlpose_0", "exlpose_1", "exlpose_2", "exlpose_3", "exlpose_5", "jhmdb_0",
+        "posetrack18_1", "posetrack18_3", "posetrack18_4", "posetrack18_5", "posetrack18_6",
+        "posetrack18_7", "posetrack18_8", "posetrack18_10", "posetrack18_11", "posetrack18_12",
+        "h36m_0", "h36m_1", "h36m_2", "h36m_3",
+    )
+)  # fmt: skip
+"""Ninth round's fresh held-out people (never used before): every annotation with >= 12
+labelled keypoints and a box >= 140 px high in open-mmlab/mmpose ``tests/data``'s crowdpose,
+ochuman, aic, mhp, exlpose (real low-light photos), jhmdb, posetrack18 and h36m folders, cut to
+the box grown by 30% per side (``experiments/logs/s6/r25h/extract.py``; test-only)."""
+EMPTY_R9: tuple[str, ...] = tuple(
+    f"mmpose-animal:{n}.png"
+    for n in (
+        "ap10k_000000000004", "ap10k_000000037516", "animalpose_ca110", "animalpose_ho105",
+        "horse10_0292", "horse10_0465", "macaque_PRI_1473", "macaque_d47f1b1ee9d3217e",
+        "atrw_000061", "atrw_003464", "zebra_810", "zebra_850", "locust_630", "locust_650",
+        "fly_1400", "fly_1450",
+    )
+)  # fmt: skip
+"""Ninth round's fresh held-out frames without a person: the animal and insect photos of
+mmpose ``tests/data`` (cat, horses, antelope, big cats, macaques, zebras, locusts, flies; one
+horse photo with a person leading it, ``horse10_0244``, left out by eye before any run)."""
 
 OCV_DATA = Path("debian/opencv-doc/usr/share/doc/opencv-doc/examples/data")
 PLASMA = Path("debian/plasma-workspace-wallpapers/usr/share/wallpapers")

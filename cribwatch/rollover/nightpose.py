@@ -136,6 +136,10 @@ class NightConfig:
     """The tracked crop's side is at least this fraction of the frame's longer side."""
     square_side: int = 320
     """Side of the square a wrapped backend without ``infer`` (MediaPipe) sees."""
+    antialias: bool = False
+    """Before a model run that shrinks the frame (MoveNet sees 192x192 pixels), shrink it by
+    pixel-area averaging (``cv2.INTER_AREA``) to that scale first, so that the bilinear warp
+    does not alias the sensor noise into the model's input."""
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"crop": ("box", "movenet")}
     BOUNDS: ClassVar[dict[str, tuple[float, float]]] = {
@@ -284,11 +288,39 @@ class NightPose:
         """The last frame's verification runs (:meth:`verify_runs`; empty when none ran)."""
         self.last_raw = np.zeros((17, 3), np.float32)
         """The last frame's keypoints before the presence check zeroed them (diagnostics)."""
+        self._aa: dict[float, np.ndarray] = {}
+        """This frame's area-averaged copies by scale (``antialias``)."""
 
     # ---------------------------------------------------------------- one model run
 
+    def _shrunk(self, frame: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``frame`` area-averaged to the scale of ``m`` (frame -> square), and the 3x3 matrix
+        from the shrunk frame's pixels to the frame's; None when ``m`` does not shrink."""
+        scale = math.sqrt(abs(float(np.linalg.det(m[:, :2]))))
+        if scale >= 0.9:
+            return None
+        key = round(scale, 2)
+        if key not in self._aa:
+            h, w = frame.shape[:2]
+            size = (max(1, round(w * key)), max(1, round(h * key)))
+            self._aa[key] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        small = self._aa[key]
+        fx, fy = small.shape[1] / frame.shape[1], small.shape[0] / frame.shape[0]
+        # pixel centres: x_frame = (x_small + 0.5) / fx - 0.5
+        a = np.array([[1.0 / fx, 0.0, 0.5 / fx - 0.5], [0.0, 1.0 / fy, 0.5 / fy - 0.5], [0, 0, 1]])
+        return small, a
+
     def _run(self, frame: np.ndarray, m: np.ndarray) -> np.ndarray:
         self.runs += 1
+        shrunk = self._shrunk(frame, m) if self.config.antialias else None
+        if shrunk is None:
+            return self._run_on(frame, m)
+        small, a = shrunk
+        kp = self._run_on(small, (np.vstack([m, [0.0, 0.0, 1.0]]) @ a)[:2])
+        kp[:, :2] = kp[:, :2] @ a[:2, :2].T + a[:2, 2]
+        return kp
+
+    def _run_on(self, frame: np.ndarray, m: np.ndarray) -> np.ndarray:
         if self._infer is not None:
             out: np.ndarray = self._infer(frame, m)
             return out
@@ -446,6 +478,7 @@ class NightPose:
         is present."""
         c = self.config
         frame = preprocess_ir(rgb, c) if c.preprocess else as_rgb(rgb)
+        self._aa = {}
         pose: _Pose | None = None
         if c.tracking and self._last is not None:
             pose = self._track(frame, self._last)

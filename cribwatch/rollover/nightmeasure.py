@@ -30,6 +30,7 @@ import itertools
 import math
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,7 +55,7 @@ from cribwatch.rollover.nightpose import (
     preprocess_ir,
 )
 from cribwatch.rollover.pose import MediaPipeBackend, MediaPipeConfig, PoseBackend
-from cribwatch.sim.night import simulate_night
+from cribwatch.sim.night import render_night, sample_params, simulate_night
 
 PEOPLE_TUNING: tuple[str, ...] = ("skimage:astronaut", "skimage:camera", "coral:face.jpg")
 PEOPLE_HELDOUT: tuple[str, ...] = (
@@ -109,6 +110,10 @@ class NightMeasureConfig:
     """Reference and found: a keypoint within this many torso lengths."""
     jitter_px: float = 4.0
     """Tracking clips: largest shift of a frame against the first (pixels)."""
+    video: bool = False
+    """Tracking clips as a camera films them: one draw of the night camera per clip (NIR
+    response, exposure, noise level, blur, JPEG) and new sensor noise per frame. Off: every
+    frame of a clip is a new camera draw (the earlier rounds' protocol)."""
 
 
 def _u8(rgb: np.ndarray) -> np.ndarray:
@@ -282,10 +287,16 @@ def prepare_photo(
 
 
 def night_frame(
-    rgb: np.ndarray, seed: int, k_rot: int, shift: tuple[float, float] = (0, 0)
-) -> np.ndarray:
-    """``rgb`` as a night frame (grey replicated to RGB, uint8), shifted, rotated by k*90."""
-    night, _ = simulate_night(rgb.astype(np.float32) / 255.0, seed)
+    rgb: np.ndarray, seed: int, k_rot: int, shift: tuple[float, float] = (0, 0),
+    camera_seed: int | None = None,
+) -> np.ndarray:  # fmt: skip
+    """``rgb`` as a night frame (grey replicated to RGB, uint8), shifted, rotated by k*90;
+    ``camera_seed``: the camera's parameters from this seed, only the noise from ``seed``."""
+    if camera_seed is None:
+        night, _ = simulate_night(rgb.astype(np.float32) / 255.0, seed)
+    else:
+        params = sample_params(np.random.default_rng(camera_seed))
+        night = render_night(rgb.astype(np.float32) / 255.0, params, np.random.default_rng(seed))
     g = (np.clip(night, 0, 1) * 255).round().astype(np.uint8)
     if shift != (0, 0):
         m = np.array([[1.0, 0.0, shift[0]], [0.0, 1.0, shift[1]]])
@@ -406,7 +417,12 @@ def measure_method(
                             (cfg.seed + 1000 * s + 17 * k_rot, (0.0, 0.0)) for s in range(cfg.seeds)
                         ]
                     for seed, shift in frames:
-                        fr = night_frame(ph.rgb, seed, k_rot, shift)
+                        cam = (
+                            cfg.seed + 97 * k_rot + zlib.crc32(ph.name.encode()) % 100_000
+                            if track and cfg.video
+                            else None
+                        )
+                        fr = night_frame(ph.rgb, seed, k_rot, shift, camera_seed=cam)
                         t0 = time.process_time()
                         kp = be.process(fr)
                         t_total += time.process_time() - t0
@@ -688,8 +704,8 @@ def measure_empty_clips(
     config: NightMeasureConfig | None = None,
     check: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """False presence in tracking mode on clips without a person (a new night draw and a few
-    pixels of jitter per frame, at 4 rotations): frames with a person reported, and clips where
+    """False presence in tracking mode on clips without a person (a new night draw, or with
+    ``config.video`` new sensor noise, and a few pixels of jitter per frame, at 4 rotations): frames with a person reported, and clips where
     a person is reported for ``reset_frames`` frames in a row (0.5 s at 15 fps: what ends a
     stretch of nobody in the detector)."""
     cfg = config or NightMeasureConfig()
@@ -711,8 +727,15 @@ def measure_empty_clips(
                 for i in range(clip):
                     shift = (float(rng.uniform(-1, 1) * cfg.jitter_px),
                              float(rng.uniform(-1, 1) * cfg.jitter_px))  # fmt: skip
+                    cam = (
+                        cfg.seed + 31 * k_rot + zlib.crc32(nm_.encode()) % 100_000
+                        if cfg.video
+                        else None
+                    )
                     kp = be.process(
-                        night_frame(img, cfg.seed + 1000 * i + 17 * k_rot, k_rot, shift)
+                        night_frame(
+                            img, cfg.seed + 1000 * i + 17 * k_rot, k_rot, shift, camera_seed=cam
+                        )
                     )
                     p = person_present(kp)
                     k += p

@@ -117,6 +117,12 @@ class NightConfig:
     """Mean absolute difference between colour channels below which a frame is grey (IR)."""
     median: int = 3
     """Median filter size against sensor noise (odd; 1: none)."""
+    blur_sigma: float = 0.0
+    """Gaussian blur (sigma, pixels) after the median, before CLAHE (0: none): averages the
+    shot noise of a dark IR frame."""
+    bilateral: float = 0.0
+    """Edge-keeping bilateral filter after the median, before CLAHE: its sigma in grey levels
+    (0: none; 7-pixel neighbourhood, spatial sigma 5)."""
     clahe_clip: float = 2.0
     """CLAHE clip limit."""
     clahe_tiles: int = 4
@@ -136,6 +142,13 @@ class NightConfig:
     """The tracked crop's side is at least this fraction of the frame's longer side."""
     square_side: int = 320
     """Side of the square a wrapped backend without ``infer`` (MediaPipe) sees."""
+    temporal: float = 0.0
+    """Tracking (video), grey frames: temporal noise reduction, as a camera's 3D noise filter
+    does: a running average of the frames, this weight on the past (0: off), reset per pixel
+    where the frame moved (``temporal_motion``). Averages the sensor noise of a still scene."""
+    temporal_motion: float = 24.0
+    """Grey levels of difference from the running average above which a pixel is taken as
+    moved and restarts from the new frame."""
     antialias: bool = False
     """Before a model run that shrinks the frame (MoveNet sees 192x192 pixels), shrink it by
     pixel-area averaging (``cv2.INTER_AREA``) to that scale first, so that the bilinear warp
@@ -148,6 +161,8 @@ class NightConfig:
         "grey_tol": (0.0, 255.0),
         "median": (1, 15),
         "clahe_clip": (0.1, 40.0),
+        "blur_sigma": (0.0, 10.0),
+        "bilateral": (0.0, 255.0),
         "clahe_tiles": (1, 64),
         "gamma": (0.1, 5.0),
         "roi_margin": (0.0, 2.0),
@@ -165,6 +180,8 @@ class NightConfig:
         "verify_zoom_drift": (0.0, 1.0),
         "verify_person": (0.0, 1.0),
         "square_side": (32, 2048),
+        "temporal": (0.0, 0.95),
+        "temporal_motion": (0.0, 255.0),
     }
 
 
@@ -211,6 +228,10 @@ def preprocess_ir(rgb: np.ndarray, cfg: NightConfig | None = None) -> np.ndarray
     g = np.ascontiguousarray(frame[..., 1])
     if c.median > 1:
         g = cv2.medianBlur(g, int(c.median) | 1)
+    if c.blur_sigma > 0:
+        g = cv2.GaussianBlur(g, (0, 0), c.blur_sigma)
+    if c.bilateral > 0:
+        g = cv2.bilateralFilter(g, 7, c.bilateral, 5)
     clahe = cv2.createCLAHE(clipLimit=c.clahe_clip, tileGridSize=(c.clahe_tiles, c.clahe_tiles))
     g = clahe.apply(g)
     if c.gamma != 1.0:
@@ -288,6 +309,8 @@ class NightPose:
         """The last frame's verification runs (:meth:`verify_runs`; empty when none ran)."""
         self.last_raw = np.zeros((17, 3), np.float32)
         """The last frame's keypoints before the presence check zeroed them (diagnostics)."""
+        self._avg: np.ndarray | None = None
+        """The running average of the grey frames (``temporal``)."""
         self._aa: dict[float, np.ndarray] = {}
         """This frame's area-averaged copies by scale (``antialias``)."""
 
@@ -477,7 +500,10 @@ class NightPose:
         """(H, W, 3) uint8 RGB (or grey) -> (17, 3) float32 keypoints; scores 0 when nobody
         is present."""
         c = self.config
-        frame = preprocess_ir(rgb, c) if c.preprocess else as_rgb(rgb)
+        frame = as_rgb(rgb)
+        if c.tracking and c.temporal > 0:
+            frame = self._temporal(frame)
+        frame = preprocess_ir(frame, c) if c.preprocess else frame
         self._aa = {}
         pose: _Pose | None = None
         if c.tracking and self._last is not None:
@@ -522,8 +548,24 @@ class NightPose:
             out[:, 2] = 0.0
         return out
 
+    def _temporal(self, frame: np.ndarray) -> np.ndarray:
+        """The running average of grey frames (``temporal``); colour frames pass and restart it."""
+        c = self.config
+        if not is_grey(frame, c.grey_tol):
+            self._avg = None
+            return frame
+        g = frame[..., 1].astype(np.float32)
+        if self._avg is None or self._avg.shape != g.shape:
+            self._avg = g
+        else:
+            mixed = c.temporal * self._avg + (1.0 - c.temporal) * g
+            self._avg = np.where(np.abs(g - self._avg) > c.temporal_motion, g, mixed)
+        out = np.clip(self._avg + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(out[:, :, None], 3, axis=2))
+
     def reset(self) -> None:
-        """Forget the track."""
+        """Forget the track (and the running average of ``temporal``)."""
+        self._avg = None
         self._last = None
         self._track_count = 0
         self._lost = 0

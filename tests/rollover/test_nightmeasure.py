@@ -125,3 +125,30 @@ def test_mmpose_photos_load_from_the_data_root(tmp_path: Path) -> None:
     Image.new("RGB", (40, 30), (10, 20, 30)).save(tmp_path / "mmpose-people" / "x.png")
     img = load_image("mmpose:x.png", tmp_path)
     assert img is not None and img.shape == (30, 40, 3) and img.dtype == np.uint8
+
+
+def test_video_clips_keep_one_camera_and_draw_new_noise() -> None:
+    from cribwatch.rollover.nightmeasure import night_frame
+
+    rgb = np.full((40, 40, 3), 128, np.uint8)
+    rgb[10:30, 10:30] = 220
+    a = night_frame(rgb, 1, 0, camera_seed=7).astype(float)
+    b = night_frame(rgb, 2, 0, camera_seed=7).astype(float)
+    c = night_frame(rgb, 1, 0, camera_seed=8).astype(float)
+    assert not np.array_equal(a, b)  # new sensor noise per frame
+    # one camera: the same exposure (mean level) within the noise; another camera differs
+    assert abs(a.mean() - b.mean()) < 2.0 and abs(a.mean() - c.mean()) > 2.0
+    assert np.array_equal(night_frame(rgb, 1, 0, camera_seed=7), a.astype(np.uint8))
+
+
+def test_ninth_round_lists() -> None:
+    from cribwatch.rollover.nightmeasure import (
+        EMPTY_R9,
+        EMPTY_TUNING9,
+        PEOPLE_R9,
+        PEOPLE_TUNING9,
+    )
+
+    assert not set(PEOPLE_R9) & set(PEOPLE_TUNING9) and not set(EMPTY_R9) & set(EMPTY_TUNING9)
+    assert len(PEOPLE_R9) == 34 and len(EMPTY_R9) == 16
+    assert "mmpose-animal:horse10_0244.png" not in EMPTY_R9  # a person leads that horse

@@ -180,3 +180,51 @@ def test_nobody_in_view_alert_is_debounced(pose) -> None:  # type: ignore[no-unt
     stream = [e.time for ti, ki in zip(t, k, strict=True) for e in det2.update(ti, ki)
               if e.event == "nobody_in_view"]  # fmt: skip
     assert stream == pytest.approx(got)
+
+
+def test_antialias_keeps_the_keypoints_in_frame_pixels(astronaut: np.ndarray) -> None:
+    # the area-averaged copy is a different frame: its keypoints must come back in the
+    # frame's pixels, where the plain warp puts them
+    plain = NightPose(config=NightConfig(orientation=False))
+    shrunk = NightPose(config=NightConfig(orientation=False, antialias=True))
+    big = np.ascontiguousarray(np.kron(astronaut, np.ones((2, 2, 1), np.uint8)))  # 1024 px
+    try:
+        a, b = plain.process(big), shrunk.process(big)
+    finally:
+        plain.close()
+        shrunk.close()
+    assert person_present(a) and person_present(b)
+    both = (a[:13, 2] >= 0.5) & (b[:13, 2] >= 0.5)
+    torso = np.linalg.norm(a[5, :2] - a[6, :2]) / 0.8
+    assert both.sum() >= 6
+    assert np.median(np.linalg.norm(a[:13][both, :2] - b[:13][both, :2], axis=1)) < 0.1 * torso
+
+
+class _Blind:
+    name = "blind"
+
+    def process(self, rgb: np.ndarray) -> np.ndarray:
+        return np.zeros((17, 3), np.float32)
+
+    def close(self) -> None:
+        pass
+
+
+def test_temporal_filter_averages_a_still_scene_and_restarts_where_it_moves() -> None:
+    pose = NightPose(_Blind(), NightConfig(tracking=True, temporal=0.7, temporal_motion=24.0))
+    rng = np.random.default_rng(0)
+    scene = np.full((60, 80), 100.0)
+    out = np.zeros((60, 80))
+    for _ in range(12):
+        frame = np.clip(scene + rng.normal(0, 6, scene.shape), 0, 255).astype(np.uint8)
+        out = pose._temporal(np.repeat(frame[:, :, None], 3, axis=2))[..., 0].astype(float)
+    assert out.std() < 0.6 * 6  # the noise of a still scene is averaged
+    moved = scene.copy()
+    moved[:, :40] = 200.0  # half the scene changes: those pixels restart from the frame
+    frame = np.clip(moved, 0, 255).astype(np.uint8)
+    out = pose._temporal(np.repeat(frame[:, :, None], 3, axis=2))[..., 0].astype(float)
+    assert np.abs(out[:, :40] - 200).max() <= 1 and np.abs(out[:, 40:] - 100).mean() < 3
+    colour = np.zeros((60, 80, 3), np.uint8)
+    colour[..., 0] = 200  # a colour frame passes unchanged and forgets the average
+    assert (pose._temporal(colour) == colour).all() and pose._avg is None
+    pose.reset()

@@ -705,9 +705,9 @@ def measure_empty_clips(
     check: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """False presence in tracking mode on clips without a person (a new night draw, or with
-    ``config.video`` new sensor noise, and a few pixels of jitter per frame, at 4 rotations): frames with a person reported, and clips where
-    a person is reported for ``reset_frames`` frames in a row (0.5 s at 15 fps: what ends a
-    stretch of nobody in the detector)."""
+    ``config.video`` new sensor noise, and a few pixels of jitter per frame, at 4 rotations):
+    frames with a person reported, and clips where a person is reported for ``reset_frames``
+    frames in a row (0.5 s at 15 fps: what ends a stretch of nobody in the detector)."""
     cfg = config or NightMeasureConfig()
     root = Path(data_root)
     be = make_method(method, check=check)

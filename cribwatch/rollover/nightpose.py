@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from cribwatch.errors import CribwatchError
+from cribwatch.rollover.denoise import Denoiser
 from cribwatch.rollover.movenet import (
     INPUT_SIDE,
     PERSON_SIDE,
@@ -149,6 +150,10 @@ class NightConfig:
     temporal_motion: float = 24.0
     """Grey levels of difference from the running average above which a pixel is taken as
     moved and restarts from the new frame."""
+    denoise: str = ""
+    """Grey frames: the learned noise filter (:mod:`cribwatch.rollover.denoise`) before the
+    pre-processing: ``""`` none, ``"shipped"`` the packaged one, else the path of an ONNX file
+    with its card."""
     antialias: bool = False
     """Before a model run that shrinks the frame (MoveNet sees 192x192 pixels), shrink it by
     pixel-area averaging (``cv2.INTER_AREA``) to that scale first, so that the bilinear warp
@@ -309,6 +314,10 @@ class NightPose:
         """The last frame's verification runs (:meth:`verify_runs`; empty when none ran)."""
         self.last_raw = np.zeros((17, 3), np.float32)
         """The last frame's keypoints before the presence check zeroed them (diagnostics)."""
+        self._denoiser: Denoiser | None = None
+        if self.config.denoise:
+            d = self.config.denoise
+            self._denoiser = Denoiser(None if d == "shipped" else d)
         self._avg: np.ndarray | None = None
         """The running average of the grey frames (``temporal``)."""
         self._aa: dict[float, np.ndarray] = {}
@@ -503,6 +512,9 @@ class NightPose:
         frame = as_rgb(rgb)
         if c.tracking and c.temporal > 0:
             frame = self._temporal(frame)
+        if self._denoiser is not None and is_grey(frame, c.grey_tol):
+            g = self._denoiser(np.ascontiguousarray(frame[..., 1]))
+            frame = np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2))
         frame = preprocess_ir(frame, c) if c.preprocess else frame
         self._aa = {}
         pose: _Pose | None = None

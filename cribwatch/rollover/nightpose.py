@@ -151,9 +151,9 @@ class NightConfig:
     """Grey levels of difference from the running average above which a pixel is taken as
     moved and restarts from the new frame."""
     denoise: str = ""
-    """Grey frames: the learned noise filter (:mod:`cribwatch.rollover.denoise`) before the
-    pre-processing: ``""`` none, ``"shipped"`` the packaged one, else the path of an ONNX file
-    with its card."""
+    """Grey frames: a learned noise filter (:mod:`cribwatch.rollover.denoise`) before the
+    pre-processing: the path of its ONNX file (with its card), ``""`` none (the default: the
+    filters measured find fewer people, docs/results/rollover-night.md)."""
     antialias: bool = False
     """Before a model run that shrinks the frame (MoveNet sees 192x192 pixels), shrink it by
     pixel-area averaging (``cv2.INTER_AREA``) to that scale first, so that the bilinear warp
@@ -316,8 +316,7 @@ class NightPose:
         """The last frame's keypoints before the presence check zeroed them (diagnostics)."""
         self._denoiser: Denoiser | None = None
         if self.config.denoise:
-            d = self.config.denoise
-            self._denoiser = Denoiser(None if d == "shipped" else d)
+            self._denoiser = Denoiser(self.config.denoise)
         self._avg: np.ndarray | None = None
         """The running average of the grey frames (``temporal``)."""
         self._aa: dict[float, np.ndarray] = {}

@@ -64,7 +64,8 @@ class DenoiseTrainConfig:
     seed: int = 0
 
 
-def _shrink(g: np.ndarray, scale: float) -> np.ndarray:
+def shrink(g: np.ndarray, scale: float) -> np.ndarray:
+    """``g`` shrunk by ``scale`` with pixel-area averaging (unchanged when ``scale`` >= 1)."""
     if scale >= 1.0:
         return g
     h, w = g.shape[:2]
@@ -93,8 +94,8 @@ def night_pairs(
             c = render_night(rgb, quiet, np.random.default_rng(0))
             # as the pipeline sees them: 8-bit, then shrunk
             n8 = np.clip(np.rint(n * 255), 0, 255).astype(np.uint8)
-            noisy.append(_shrink(n8, cfg.scale).astype(np.float32) / 255.0)
-            clean.append(_shrink(c, cfg.scale).astype(np.float32))
+            noisy.append(shrink(n8, cfg.scale).astype(np.float32) / 255.0)
+            clean.append(shrink(c, cfg.scale).astype(np.float32))
     return noisy, clean
 
 
@@ -248,7 +249,7 @@ class Denoiser:
             raise CribwatchError(
                 f"noise filter input must be uint8 (H, W), not {g.dtype} {g.shape}"
             )
-        small = _shrink(g, self.scale).astype(np.float32) / 255.0
+        small = shrink(g, self.scale).astype(np.float32) / 255.0
         out = self._sess.run(None, {self._name: small[None, None]})[0][0, 0]
         u8 = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
         if u8.shape != g.shape:

@@ -305,6 +305,14 @@ def night_frame(
     return np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2))
 
 
+def clip_camera(cfg: NightMeasureConfig, name: str, k_rot: int, salt: int) -> int | None:
+    """The camera seed of one tracking clip (``cfg.video``: one camera per photo and rotation),
+    or None (a new camera draw per frame)."""
+    if not cfg.video:
+        return None
+    return cfg.seed + salt * k_rot + zlib.crc32(name.encode()) % 100_000
+
+
 def unrotate(xy: np.ndarray, k_rot: int, w: int, h: int) -> np.ndarray:
     """Points of ``np.rot90(img, k)`` (img w x h) back in the image's coordinates."""
     x, y = xy[:, 0].astype(np.float64), xy[:, 1].astype(np.float64)
@@ -416,12 +424,8 @@ def measure_method(
                         frames = [
                             (cfg.seed + 1000 * s + 17 * k_rot, (0.0, 0.0)) for s in range(cfg.seeds)
                         ]
+                    cam = clip_camera(cfg, ph.name, k_rot, 97) if track else None
                     for seed, shift in frames:
-                        cam = (
-                            cfg.seed + 97 * k_rot + zlib.crc32(ph.name.encode()) % 100_000
-                            if track and cfg.video
-                            else None
-                        )
                         fr = night_frame(ph.rgb, seed, k_rot, shift, camera_seed=cam)
                         t0 = time.process_time()
                         kp = be.process(fr)
@@ -724,14 +728,10 @@ def measure_empty_clips(
                     be.reset()
                 rng = np.random.default_rng(cfg.seed + 31 * k_rot)
                 run = longest = 0
+                cam = clip_camera(cfg, nm_, k_rot, 31)
                 for i in range(clip):
                     shift = (float(rng.uniform(-1, 1) * cfg.jitter_px),
                              float(rng.uniform(-1, 1) * cfg.jitter_px))  # fmt: skip
-                    cam = (
-                        cfg.seed + 31 * k_rot + zlib.crc32(nm_.encode()) % 100_000
-                        if cfg.video
-                        else None
-                    )
                     kp = be.process(
                         night_frame(
                             img, cfg.seed + 1000 * i + 17 * k_rot, k_rot, shift, camera_seed=cam

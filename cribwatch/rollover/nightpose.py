@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from cribwatch.errors import CribwatchError
-from cribwatch.rollover.denoise import Denoiser
+from cribwatch.rollover.denoise import Denoiser, shrink
 from cribwatch.rollover.movenet import (
     INPUT_SIDE,
     PERSON_SIDE,
@@ -242,7 +242,7 @@ def preprocess_ir(rgb: np.ndarray, cfg: NightConfig | None = None) -> np.ndarray
     if c.gamma != 1.0:
         lut = (np.linspace(0.0, 1.0, 256) ** c.gamma * 255.0).round().astype(np.uint8)
         g = cv2.LUT(g, lut)
-    return np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2))
+    return as_rgb(g)
 
 
 def crop_matrix(cx: float, cy: float, size: float, up: np.ndarray, side: int) -> np.ndarray:
@@ -332,9 +332,7 @@ class NightPose:
             return None
         key = round(scale, 2)
         if key not in self._aa:
-            h, w = frame.shape[:2]
-            size = (max(1, round(w * key)), max(1, round(h * key)))
-            self._aa[key] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            self._aa[key] = shrink(frame, key)
         small = self._aa[key]
         fx, fy = small.shape[1] / frame.shape[1], small.shape[0] / frame.shape[0]
         # pixel centres: x_frame = (x_small + 0.5) / fx - 0.5
@@ -512,8 +510,7 @@ class NightPose:
         if c.tracking and c.temporal > 0:
             frame = self._temporal(frame)
         if self._denoiser is not None and is_grey(frame, c.grey_tol):
-            g = self._denoiser(np.ascontiguousarray(frame[..., 1]))
-            frame = np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2))
+            frame = as_rgb(self._denoiser(np.ascontiguousarray(frame[..., 1])))
         frame = preprocess_ir(frame, c) if c.preprocess else frame
         self._aa = {}
         pose: _Pose | None = None
@@ -571,8 +568,7 @@ class NightPose:
         else:
             mixed = c.temporal * self._avg + (1.0 - c.temporal) * g
             self._avg = np.where(np.abs(g - self._avg) > c.temporal_motion, g, mixed)
-        out = np.clip(self._avg + 0.5, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(out[:, :, None], 3, axis=2))
+        return as_rgb(np.clip(self._avg + 0.5, 0, 255).astype(np.uint8))
 
     def reset(self) -> None:
         """Forget the track (and the running average of ``temporal``)."""

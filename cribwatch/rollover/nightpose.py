@@ -34,6 +34,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
+from cribwatch.cards import check_fields
 from cribwatch.errors import CribwatchError
 from cribwatch.rollover.denoise import Denoiser, shrink
 from cribwatch.rollover.movenet import (
@@ -188,6 +189,9 @@ class NightConfig:
         "temporal": (0.0, 0.95),
         "temporal_motion": (0.0, 255.0),
     }
+
+    def __post_init__(self) -> None:
+        check_fields(self)  # the rules of cribwatch.cards.from_mapping, for a config built in code
 
 
 PERSON_CROPS: tuple[float, ...] = (0.6, 0.7, 0.8)

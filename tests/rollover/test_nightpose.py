@@ -228,3 +228,12 @@ def test_temporal_filter_averages_a_still_scene_and_restarts_where_it_moves() ->
     colour[..., 0] = 200  # a colour frame passes unchanged and forgets the average
     assert (pose._temporal(colour) == colour).all() and pose._avg is None
     pose.reset()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("temporal", 2.0), ("blur_sigma", -1.0), ("bilateral", float("nan")), ("crop", "round")],
+)
+def test_night_config_refuses_a_bad_setting(field: str, value: object) -> None:
+    with pytest.raises(CribwatchError, match=f"NightConfig.*{field}|{field}.*NightConfig"):
+        NightConfig(**{field: value})  # type: ignore[arg-type]
